@@ -1,0 +1,110 @@
+/**
+ * Exact decimal arithmetic for prices, quantities, cash and P&L.
+ *
+ * A `Fixed` is a bigint holding the value scaled by 10^9 (nine decimal places: Alpaca quotes
+ * prices to 4 places and fractional quantities to 9). Products are computed at 10^18 and
+ * rescaled with round-half-even, so no value ever passes through a float.
+ *
+ * IMPORTANT: never convert a Fixed to `number` for arithmetic; use `toNumber` only for
+ * indicators, model features and metrics, where floating point is allowed.
+ */
+import { TradepipeError } from "./errors.ts";
+
+export type Fixed = bigint;
+
+export const SCALE_DIGITS = 9;
+export const SCALE = 1_000_000_000n;
+export const ZERO: Fixed = 0n;
+export const ONE: Fixed = SCALE;
+
+const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+/** fromDecimal parses "123.45", "-0.5", "7" (or a safe integer / finite number) into a Fixed. */
+export function fromDecimal(value: string | number | bigint): Fixed {
+  if (typeof value === "bigint") return value * SCALE;
+  const text = typeof value === "number" ? numberToPlainString(value) : value.trim();
+  const m = DECIMAL_RE.exec(text);
+  if (!m) {
+    throw new TradepipeError(
+      "TP_ERR_INVALID_DECIMAL",
+      `not a decimal number: ${JSON.stringify(value)}`,
+    );
+  }
+  const [, sign, intPart, fracRaw = ""] = m;
+  if (fracRaw.length > SCALE_DIGITS && /[1-9]/.test(fracRaw.slice(SCALE_DIGITS))) {
+    throw new TradepipeError(
+      "TP_ERR_INVALID_DECIMAL",
+      `more than ${SCALE_DIGITS} decimal places: ${JSON.stringify(value)}`,
+    );
+  }
+  const frac = fracRaw.slice(0, SCALE_DIGITS).padEnd(SCALE_DIGITS, "0");
+  const abs = BigInt(intPart!) * SCALE + BigInt(frac);
+  return sign === "-" ? -abs : abs;
+}
+
+function numberToPlainString(n: number): string {
+  if (!Number.isFinite(n)) {
+    throw new TradepipeError("TP_ERR_INVALID_DECIMAL", `not a finite number: ${n}`);
+  }
+  // toFixed avoids exponent notation; 9 places then trailing zeros trimmed by the parser.
+  return n.toFixed(SCALE_DIGITS);
+}
+
+/** toDecimal formats a Fixed as a plain decimal string with at least `minFraction` places. */
+export function toDecimal(v: Fixed, minFraction = 0): string {
+  const neg = v < 0n;
+  const abs = neg ? -v : v;
+  const int = abs / SCALE;
+  let frac = (abs % SCALE).toString().padStart(SCALE_DIGITS, "0").replace(/0+$/, "");
+  if (frac.length < minFraction) frac = frac.padEnd(minFraction, "0");
+  return `${neg ? "-" : ""}${int}${frac ? `.${frac}` : ""}`;
+}
+
+/** toNumber is for indicators, features and metrics only (see IMPORTANT above). */
+export function toNumber(v: Fixed): number {
+  return Number(v) / 1e9;
+}
+
+/** divRound divides with round-half-even (banker's rounding), as exchanges and ledgers do. */
+export function divRound(n: bigint, d: bigint): bigint {
+  if (d === 0n) throw new RangeError("division by zero");
+  const neg = n < 0n !== d < 0n;
+  const an = n < 0n ? -n : n;
+  const ad = d < 0n ? -d : d;
+  let q = an / ad;
+  const r = an % ad;
+  const twice = r * 2n;
+  if (twice > ad || (twice === ad && q % 2n === 1n)) q += 1n;
+  return neg ? -q : q;
+}
+
+export function mul(a: Fixed, b: Fixed): Fixed {
+  return divRound(a * b, SCALE);
+}
+
+export function div(a: Fixed, b: Fixed): Fixed {
+  return divRound(a * SCALE, b);
+}
+
+/** roundTo rounds to `places` decimal places (half-even), e.g. prices to cents. */
+export function roundTo(v: Fixed, places: number): Fixed {
+  const step = 10n ** BigInt(SCALE_DIGITS - places);
+  return divRound(v, step) * step;
+}
+
+export function abs(v: Fixed): Fixed {
+  return v < 0n ? -v : v;
+}
+
+export function min(a: Fixed, b: Fixed): Fixed {
+  return a < b ? a : b;
+}
+
+export function max(a: Fixed, b: Fixed): Fixed {
+  return a > b ? a : b;
+}
+
+/** bps returns |a - b| / b in basis points, as a Fixed (e.g. 50 bps → 50_000000000n). */
+export function bpsDiff(a: Fixed, b: Fixed): Fixed {
+  return div(abs(a - b) * 10_000n, b);
+}
