@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  formatDuration,
+  type PipelineStatus,
+  renderLogLine,
+  renderStatus,
+} from "./status-screen.ts";
+
+const status: PipelineStatus = {
+  pipeline: "local",
+  mode: "processes",
+  broker: "simulator",
+  uptimeSeconds: 75,
+  stages: [
+    { name: "market-data", up: true, ready: true, restarts: 0 },
+    { name: "execution-engine", up: true, ready: false, restarts: 2, detail: "reconciling" },
+  ],
+  ordersSent: 12,
+  fills: 11,
+  rejects: 3,
+  positions: [{ symbol: "AAPL", qty: "10", avgPrice: "187.23", unrealizedPnl: "-4.10" }],
+  realizedPnl: "12.50",
+  unrealizedPnl: "-4.10",
+  circuitBreaker: "closed",
+  killSwitch: true,
+};
+
+test("the status screen shows every stage, the counts, P&L and the kill switch", () => {
+  const text = renderStatus(status).join("\n");
+  assert.match(text, /up 1m15s/);
+  assert.match(text, /market-data\s+●\s+●/);
+  assert.match(text, /execution-engine\s+●\s+○\s+2\s+reconciling/);
+  assert.match(text, /orders 12 {3}fills 11 {3}rejects 3/);
+  assert.match(text, /AAPL\s+10\s+187\.23\s+-4\.10/);
+  assert.match(text, /kill switch ENGAGED/);
+});
+
+test("the log line form carries the same facts on one line", () => {
+  const line = renderLogLine(status);
+  assert.equal(line.includes("\n"), false);
+  assert.match(line, /market-data=ready execution-engine=up orders=12 fills=11/);
+  assert.match(line, /killSwitch=on/);
+});
+
+test("durations read naturally", () => {
+  assert.equal(formatDuration(5), "0m05s");
+  assert.equal(formatDuration(3725), "1h02m");
+});
