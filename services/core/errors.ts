@@ -16,6 +16,15 @@ export const ErrorCodes = {
   TP_ERR_RISK_DENIED: "A pre-trade risk check refused the order.",
   TP_ERR_INVALID_TRANSITION: "An order state transition is not allowed.",
   TP_ERR_CONFIG: "The configuration is invalid or incomplete.",
+  TP_ERR_BROKER_NETWORK: "The broker could not be reached (connection refused, reset or closed).",
+  TP_ERR_BROKER_ORDER_UNRESOLVED:
+    "An order request may have reached the broker and its outcome could not be established.",
+  TP_ERR_BROKER_ORDER_CONFLICT:
+    "The broker holds a different order under the same client_order_id.",
+  TP_ERR_BROKER_STREAM: "A broker stream failed its handshake or sent an error.",
+  TP_ERR_CREDENTIALS_MISSING: "Broker API credentials were not found.",
+  TP_ERR_DB_UNAVAILABLE: "The database could not be started or reached.",
+  TP_ERR_APPEND_ONLY: "The audit trail is append-only: rows cannot be changed or removed.",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
