@@ -1,0 +1,138 @@
+/**
+ * decodeAlpacaMarketData turns one element of an Alpaca market-data frame (already parsed from
+ * JSON or MessagePack) into a core event: `o` order book (crypto), `q` quote, `t` trade.
+ * Control and other message types give `undefined`; malformed data messages throw a
+ * TP_ERR_INVALID_MESSAGE naming the field and the problem.
+ *
+ * Prices and sizes arrive as JSON numbers (or strings); they become exact Fixed values.
+ */
+import { TradepipeError } from "../../core/errors.ts";
+import { type Fixed, fromDecimal } from "../../core/money.ts";
+import type { MarketDataEvent, PriceLevel } from "./events.ts";
+
+/** Below this magnitude, round(x * 1e9) of the nearest double recovers a 9-place decimal exactly. */
+const FAST_PATH_LIMIT = 1e6;
+
+/** fixedFromWire converts a feed number or decimal string to a Fixed without losing a digit. */
+export function fixedFromWire(value: unknown, path: string): Fixed {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) invalid(path, `is not a finite number (${value})`);
+    if (value > -FAST_PATH_LIMIT && value < FAST_PATH_LIMIT) {
+      // The double nearest a decimal d with <= 9 places is within |d| * 2^-53 of it, so for
+      // |d| < 1e6 the scaled error stays far below 0.5 and rounding gives d * 1e9 exactly.
+      return BigInt(Math.round(value * 1e9));
+    }
+    return fromDecimal(value);
+  }
+  if (typeof value === "string") {
+    try {
+      return fromDecimal(value);
+    } catch {
+      invalid(path, `is not a decimal (${JSON.stringify(value)})`);
+    }
+  }
+  return invalid(path, `is missing or not a number (${typeof value})`);
+}
+
+export function decodeAlpacaMarketData(msg: unknown): MarketDataEvent | undefined {
+  if (typeof msg !== "object" || msg === null) invalid("message", "is not an object");
+  const m = msg as Record<string, unknown>;
+  const kind = m["T"];
+  if (kind !== "o" && kind !== "q" && kind !== "t") return undefined;
+  const symbol = m["S"];
+  if (typeof symbol !== "string" || symbol === "") invalid(`${kind}.S`, "is not a symbol");
+  const where = `${kind}[${symbol}]`;
+  const timeNs = timeFromWire(m["t"], `${where}.t`);
+  if (kind === "o") {
+    return {
+      type: "book",
+      symbol,
+      seq: undefined,
+      timeNs,
+      reset: m["r"] === true,
+      bids: levelsFromWire(m["b"], `${where}.b`),
+      asks: levelsFromWire(m["a"], `${where}.a`),
+    };
+  }
+  if (kind === "q") {
+    return {
+      type: "quote",
+      symbol,
+      timeNs,
+      bidPrice: fixedFromWire(m["bp"], `${where}.bp`),
+      bidSize: fixedFromWire(m["bs"], `${where}.bs`),
+      askPrice: fixedFromWire(m["ap"], `${where}.ap`),
+      askSize: fixedFromWire(m["as"], `${where}.as`),
+    };
+  }
+  const id = m["i"];
+  return {
+    type: "trade",
+    symbol,
+    timeNs,
+    price: fixedFromWire(m["p"], `${where}.p`),
+    size: fixedFromWire(m["s"], `${where}.s`),
+    tradeId: typeof id === "number" ? id : 0,
+  };
+}
+
+function levelsFromWire(value: unknown, path: string): PriceLevel[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) invalid(path, "is not an array of {p,s} levels");
+  const levels: PriceLevel[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const l = value[i] as Record<string, unknown> | null;
+    if (typeof l !== "object" || l === null) invalid(`${path}[${i}]`, "is not a {p,s} level");
+    const price = fixedFromWire(l["p"], `${path}[${i}].p`);
+    const size = fixedFromWire(l["s"], `${path}[${i}].s`);
+    if (price <= 0n) invalid(`${path}[${i}].p`, "must be positive");
+    if (size < 0n) invalid(`${path}[${i}].s`, "must not be negative");
+    levels[i] = { price, size };
+  }
+  return levels;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * timeFromWire reads an event time as nanoseconds since the epoch: an RFC-3339 string (JSON
+ * mode), a MessagePack timestamp decoded as `{sec, nsec}`, or a bigint already in nanoseconds.
+ */
+export function timeFromWire(value: unknown, path: string): bigint {
+  if (typeof value === "bigint") return value;
+  if (typeof value === "string") {
+    const m = RFC3339.exec(value);
+    if (!m) invalid(path, `is not an RFC-3339 time (${JSON.stringify(value)})`);
+    const [, y, mo, d, h, mi, s, frac = "", zone] = m;
+    const days = daysFromCivil(Number(y), Number(mo), Number(d));
+    let seconds = days * 86400 + Number(h) * 3600 + Number(mi) * 60 + Number(s);
+    if (zone !== "Z" && zone !== "z") {
+      const sign = zone!.startsWith("-") ? -1 : 1;
+      seconds -= sign * (Number(zone!.slice(1, 3)) * 3600 + Number(zone!.slice(4, 6)) * 60);
+    }
+    return BigInt(seconds) * 1_000_000_000n + BigInt(frac.padEnd(9, "0"));
+  }
+  if (typeof value === "object" && value !== null) {
+    const ts = value as { sec?: unknown; nsec?: unknown };
+    if (typeof ts.sec === "number" && typeof ts.nsec === "number") {
+      return BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec);
+    }
+  }
+  return invalid(path, "is missing or not a time");
+}
+
+/** daysFromCivil counts days from 1970-01-01 to a proleptic Gregorian date (era arithmetic). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function invalid(path: string, problem: string): never {
+  throw new TradepipeError("TP_ERR_INVALID_MESSAGE", `${path} ${problem}`);
+}
