@@ -1,0 +1,222 @@
+/**
+ * The trading half of the TradingPipeline spec: strategy parameters, risk limits, execution
+ * settings and position tracking. Defaults are the product's reference values; money is a decimal
+ * string (see DECIMAL_PATTERN), counts are integers, ratios are fractions unless the name says Pct.
+ */
+import { Type } from "@sinclair/typebox";
+import { celAt } from "./rules.ts";
+import { Decimal, Int, Num } from "./schema-parts.ts";
+
+const strict = { additionalProperties: false, default: {} } as const;
+
+export const StrategySchema = Type.Object(
+  {
+    rsiPeriod: Int("RSI lookback in bars.", { default: 14, minimum: 2, maximum: 1000 }),
+    rsiOverbought: Num(
+      "RSI level at or above which the instrument counts as overbought (sell bias).",
+      {
+        default: 70,
+        minimum: 0,
+        maximum: 100,
+      },
+    ),
+    rsiOversold: Num("RSI level at or below which the instrument counts as oversold (buy bias).", {
+      default: 30,
+      minimum: 0,
+      maximum: 100,
+    }),
+    macdFast: Int("MACD fast EMA period in bars; must be less than macdSlow.", {
+      default: 12,
+      minimum: 1,
+      maximum: 1000,
+    }),
+    macdSlow: Int("MACD slow EMA period in bars.", { default: 26, minimum: 2, maximum: 1000 }),
+    macdSignal: Int("MACD signal-line EMA period in bars.", {
+      default: 9,
+      minimum: 1,
+      maximum: 1000,
+    }),
+    bollingerPeriod: Int("Bollinger band moving-average period in bars.", {
+      default: 20,
+      minimum: 2,
+      maximum: 1000,
+    }),
+    bollingerStdDev: Num("Bollinger band width in standard deviations.", {
+      default: 2,
+      exclusiveMinimum: 0,
+      maximum: 10,
+    }),
+    modelRef: Type.String({
+      description:
+        "Path of the ONNX signal model, relative to the working directory (locally) or to the image's root (in a container).",
+      default: "config/models/signal.onnx",
+      minLength: 1,
+      maxLength: 1024,
+    }),
+    minConfidence: Num(
+      "Minimum model confidence (0 to 1) for a signal to become an order intent.",
+      {
+        default: 0.6,
+        minimum: 0,
+        maximum: 1,
+      },
+    ),
+    orderQty: Int("Shares per order placed on a signal.", {
+      default: 10,
+      minimum: 1,
+      maximum: 1000000,
+    }),
+  },
+  {
+    ...strict,
+    description:
+      "Signal generation: indicator periods and thresholds, and the ONNX model that scores them.",
+    "x-kubernetes-validations": celAt("spec.strategy"),
+  },
+);
+
+export const CircuitBreakerSchema = Type.Object(
+  {
+    failureThreshold: Int(
+      "Failures (broker errors or rejected orders) within windowSeconds that open the breaker.",
+      {
+        default: 5,
+        minimum: 1,
+        maximum: 10000,
+      },
+    ),
+    windowSeconds: Int("Sliding window, in seconds, over which failures are counted.", {
+      default: 60,
+      minimum: 1,
+      maximum: 86400,
+    }),
+    cooldownSeconds: Int("Seconds the breaker stays open (no new orders) before it half-opens.", {
+      default: 300,
+      minimum: 1,
+      maximum: 86400,
+    }),
+  },
+  {
+    ...strict,
+    description: "The risk manager's circuit breaker: stops new orders after repeated failures.",
+  },
+);
+
+export const RiskSchema = Type.Object(
+  {
+    maxPositionShares: Int("Largest absolute position in one symbol, in shares.", {
+      default: 1000,
+      minimum: 1,
+      maximum: 100000000,
+    }),
+    maxNotionalPerSymbol: Decimal(
+      "Largest absolute position value in one symbol, in USD.",
+      "50000",
+    ),
+    maxOpenPositions: Int("Most symbols with a non-zero position at once.", {
+      default: 5,
+      minimum: 1,
+      maximum: 10000,
+    }),
+    maxDailyLoss: Decimal(
+      "Realised plus unrealised loss in one trading day, in USD, at which trading halts.",
+      "5000",
+    ),
+    maxVar99: Decimal(
+      "Largest 99% one-day historical Value at Risk of the portfolio, in USD.",
+      "10000",
+    ),
+    varWindowDays: Int("Trading days of returns used for the historical VaR.", {
+      default: 252,
+      minimum: 20,
+      maximum: 2520,
+    }),
+    maxSectorConcentration: Num(
+      "Largest fraction (0 to 1] of gross exposure in one sector (config/sectors.yaml).",
+      {
+        default: 0.3,
+        exclusiveMinimum: 0,
+        maximum: 1,
+      },
+    ),
+    circuitBreaker: CircuitBreakerSchema,
+  },
+  {
+    ...strict,
+    description: "Pre-trade risk limits enforced by the risk manager on every order intent.",
+  },
+);
+
+export const RetriesSchema = Type.Object(
+  {
+    maxAttempts: Int("Retries after a failed submission (not counting the first attempt).", {
+      default: 3,
+      minimum: 0,
+      maximum: 10,
+    }),
+    backoffSeconds: Type.Array(
+      Int("Delay before one retry, in seconds.", { minimum: 0, maximum: 3600 }),
+      {
+        description: "Delay before each retry, in seconds; exactly maxAttempts entries.",
+        default: [1, 2, 4],
+        maxItems: 10,
+      },
+    ),
+  },
+  {
+    ...strict,
+    description:
+      "Retry policy for order submissions; the deterministic client_order_id makes retries safe.",
+    "x-kubernetes-validations": celAt("spec.execution.retries"),
+  },
+);
+
+export const ExecutionSchema = Type.Object(
+  {
+    maxOrdersPerMinute: Int(
+      "Order submissions allowed per minute (a token bucket), below Alpaca's 200/min.",
+      {
+        default: 180,
+        minimum: 1,
+        maximum: 10000,
+      },
+    ),
+    maxSlippageBps: Int(
+      "Largest fill-price slippage from the decision price, in basis points, before an alert.",
+      {
+        default: 50,
+        minimum: 0,
+        maximum: 10000,
+      },
+    ),
+    retries: RetriesSchema,
+  },
+  { ...strict, description: "Order lifecycle settings of the execution engine." },
+);
+
+export const PositionsSchema = Type.Object(
+  {
+    reconcileIntervalSeconds: Int(
+      "Seconds between reconciliations of local positions with the broker's.",
+      {
+        default: 300,
+        minimum: 1,
+        maximum: 86400,
+      },
+    ),
+    drawdownAlertPct: Num(
+      "Drawdown from peak equity, in percent (5 means 5%), that raises an alert.",
+      {
+        default: 5,
+        exclusiveMinimum: 0,
+        maximum: 100,
+      },
+    ),
+    snapshotIntervalSeconds: Int("Seconds between position snapshots written to the database.", {
+      default: 3600,
+      minimum: 1,
+      maximum: 86400,
+    }),
+  },
+  { ...strict, description: "Position tracking: P&L, reconciliation with the broker, drawdown." },
+);
