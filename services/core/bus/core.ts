@@ -1,0 +1,195 @@
+/**
+ * BusCore is the transport-independent half of every bus: it stamps outgoing frames (per-topic
+ * sequence, publish time, publisher id) and, for incoming frames, checks sequences, counts gaps
+ * and dispatches to the matching handlers. Transports only move frames.
+ */
+import { channel } from "node:diagnostics_channel";
+import { TradepipeError } from "../errors.ts";
+import { type ClockNs, wallClockNs } from "../messages/time.ts";
+import { matches, type ParsedFilter, parseFilter } from "./filters.ts";
+import { decodeFrame, encodeFrame, newPublisherId, topicBytes } from "./frame.ts";
+import { SequenceTracker, Verdict } from "./sequence.ts";
+import type {
+  BusHandler,
+  BusMessage,
+  BusObserver,
+  BusOptions,
+  BusStats,
+  StreamPosition,
+  Subscription,
+} from "./types.ts";
+
+/** gapChannel publishes `{ topic, missing, publisherId }` on every detected gap. */
+export const gapChannel = channel("tradepipe:bus:gap");
+
+interface OutTopic {
+  bytes: Buffer;
+  sequence: number;
+}
+
+interface SubscriptionEntry {
+  filters: ParsedFilter[];
+  handler: BusHandler;
+}
+
+/** FilterListener is told when the union of filters gains or loses a filter text. */
+export interface FilterListener {
+  added(filter: ParsedFilter): void;
+  removed(filter: ParsedFilter): void;
+}
+
+export class BusCore {
+  readonly publisherId: number;
+  readonly #clock: ClockNs;
+  readonly #observer: BusObserver;
+  readonly #outTopics = new Map<string, OutTopic>();
+  readonly #tracker = new SequenceTracker();
+  readonly #subs = new Set<SubscriptionEntry>();
+  readonly #filterCounts = new Map<string, number>();
+  readonly #routes = new Map<string, SubscriptionEntry[]>();
+  readonly #filterListener: FilterListener | undefined;
+  readonly counters: BusStats = {
+    published: 0,
+    dropped: 0,
+    delivered: 0,
+    gaps: 0,
+    missing: 0,
+    stale: 0,
+    streamsStarted: 0,
+    malformed: 0,
+    handlerErrors: 0,
+  };
+  closed = false;
+
+  constructor(options: BusOptions, filterListener?: FilterListener) {
+    this.publisherId = options.publisherId ?? newPublisherId();
+    this.#clock = options.clock ?? wallClockNs;
+    this.#observer = options.observer ?? {};
+    this.#filterListener = filterListener;
+    if (options.resumeFrom) this.#tracker.resume(options.resumeFrom);
+  }
+
+  /** stamp builds the next frame for `topic`, `prefix` bytes reserved for transport framing. */
+  stamp(topic: string, payload: Uint8Array, prefix = 0): { frame: Buffer; sequence: number } {
+    if (this.closed) throw new TradepipeError("TP_ERR_BUS_CLOSED");
+    let out = this.#outTopics.get(topic);
+    if (!out) {
+      out = { bytes: topicBytes(topic), sequence: 0 };
+      this.#outTopics.set(topic, out);
+    }
+    const sequence = ++out.sequence;
+    const frame = encodeFrame(
+      out.bytes,
+      payload,
+      sequence,
+      this.#clock(),
+      this.publisherId,
+      prefix,
+    );
+    this.counters.published++;
+    return { frame, sequence };
+  }
+
+  /** receive checks and dispatches one incoming frame. */
+  receive(frame: Buffer): void {
+    const decoded = decodeFrame(frame);
+    if (!decoded) {
+      this.counters.malformed++;
+      return;
+    }
+    const { topic, sequence, publisherId } = decoded;
+    // Only subscribed streams are tracked, as a filtering transport only ever sees those.
+    const route = this.#route(topic);
+    if (route.length === 0) return;
+    const verdict = this.#tracker.observe(publisherId, topic, sequence);
+    if (verdict === Verdict.Stale) {
+      this.counters.stale++;
+      this.#observer.stale?.(topic, sequence, publisherId);
+      return;
+    }
+    if (verdict === Verdict.Gap) this.#countGap(topic, this.#tracker.lastMissing, publisherId);
+    else if (verdict === Verdict.Started) {
+      this.counters.streamsStarted++;
+      this.#observer.streamStarted?.(topic, publisherId);
+    }
+    this.counters.delivered++;
+    this.#observer.delivered?.(topic, decoded.publishTimeNs);
+    const message: BusMessage = decoded;
+    for (const entry of route) {
+      try {
+        entry.handler(message);
+      } catch (error) {
+        this.#handlerFailed(error, topic);
+      }
+    }
+  }
+
+  subscribe(filters: readonly string[], handler: BusHandler): Subscription {
+    if (this.closed) throw new TradepipeError("TP_ERR_BUS_CLOSED");
+    const entry: SubscriptionEntry = { filters: filters.map(parseFilter), handler };
+    this.#subs.add(entry);
+    this.#routes.clear();
+    for (const f of entry.filters) {
+      const n = this.#filterCounts.get(f.text) ?? 0;
+      this.#filterCounts.set(f.text, n + 1);
+      if (n === 0) this.#filterListener?.added(f);
+    }
+    let active = true;
+    return {
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        this.#subs.delete(entry);
+        this.#routes.clear();
+        for (const f of entry.filters) {
+          const n = (this.#filterCounts.get(f.text) ?? 1) - 1;
+          if (n > 0) this.#filterCounts.set(f.text, n);
+          else {
+            this.#filterCounts.delete(f.text);
+            if (!this.closed) this.#filterListener?.removed(f);
+          }
+        }
+      },
+    };
+  }
+
+  /** countDropped records messages a transport dropped at the publisher. */
+  countDropped(n = 1): void {
+    this.counters.dropped += n;
+  }
+
+  stats(): BusStats {
+    return { ...this.counters };
+  }
+
+  positions(): StreamPosition[] {
+    return this.#tracker.positions();
+  }
+
+  #route(topic: string): SubscriptionEntry[] {
+    let route = this.#routes.get(topic);
+    if (!route) {
+      route = [...this.#subs].filter((s) => s.filters.some((f) => matches(f, topic)));
+      this.#routes.set(topic, route);
+    }
+    return route;
+  }
+
+  #countGap(topic: string, missing: number, publisherId: number): void {
+    this.counters.gaps++;
+    this.counters.missing += missing;
+    this.#observer.gap?.(topic, missing, publisherId);
+    if (gapChannel.hasSubscribers) gapChannel.publish({ topic, missing, publisherId });
+  }
+
+  #handlerFailed(error: unknown, topic: string): void {
+    this.counters.handlerErrors++;
+    if (this.#observer.handlerError) this.#observer.handlerError(error, topic);
+    else {
+      // A handler bug must not pass silently, nor stop delivery to the other handlers.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

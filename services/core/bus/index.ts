@@ -1,0 +1,16 @@
+/** bus: topics, the Bus contract and its transports. */
+export { BusCore, gapChannel } from "./core.ts";
+export { InProcBus, type InProcBusOptions } from "./inproc.ts";
+export { allOf, kindOf, schemaOf, type TopicKind, TopicSchemas, Topics, topic } from "./topics.ts";
+export { decodeMessage, publishMessage, subscribeMessages } from "./typed.ts";
+export type {
+  Bus,
+  BusHandler,
+  BusMessage,
+  BusObserver,
+  BusOptions,
+  BusStats,
+  StreamPosition,
+  Subscription,
+} from "./types.ts";
+export { ZmqBus, type ZmqBusOptions } from "./zmq.ts";

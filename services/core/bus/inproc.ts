@@ -1,0 +1,94 @@
+/**
+ * InProcBus: the bus inside one process, for the fused mode, backtests and tests. Frames are
+ * the same bytes as on the wire, so a handler gets the same isolation and stamped header as over
+ * ZeroMQ. Delivery is trampolined: `publish` called from a handler queues the frame and the
+ * outermost publish delivers it, so every handler sees every topic in publish order and no
+ * handler re-enters. `delivery: "microtask"` defers delivery to a microtask instead, so a
+ * publisher's loop never runs handlers inline; then `highWaterMark` bounds the queue and a frame
+ * beyond it is dropped (and seen as a gap), as a slow ZeroMQ subscriber would see it.
+ */
+import { BusCore } from "./core.ts";
+import type {
+  Bus,
+  BusHandler,
+  BusOptions,
+  BusStats,
+  StreamPosition,
+  Subscription,
+} from "./types.ts";
+
+export interface InProcBusOptions extends BusOptions {
+  delivery?: "sync" | "microtask";
+  /** Frames queued for delivery at most; default 100,000. */
+  highWaterMark?: number;
+}
+
+export class InProcBus implements Bus {
+  readonly #core: BusCore;
+  readonly #queue: Buffer[] = [];
+  #head = 0;
+  #draining = false;
+  #scheduled = false;
+  readonly #microtask: boolean;
+  readonly #highWaterMark: number;
+
+  constructor(options: InProcBusOptions = {}) {
+    this.#core = new BusCore(options);
+    this.#microtask = options.delivery === "microtask";
+    this.#highWaterMark = options.highWaterMark ?? 100_000;
+  }
+
+  publish(topic: string, payload: Uint8Array): number {
+    const { frame, sequence } = this.#core.stamp(topic, payload);
+    if (this.#queue.length - this.#head >= this.#highWaterMark) {
+      this.#core.countDropped();
+      return sequence;
+    }
+    this.#queue.push(frame);
+    if (this.#microtask) {
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => {
+          this.#scheduled = false;
+          this.#drain();
+        });
+      }
+    } else {
+      this.#drain();
+    }
+    return sequence;
+  }
+
+  subscribe(filters: readonly string[], handler: BusHandler): Subscription {
+    return this.#core.subscribe(filters, handler);
+  }
+
+  stats(): BusStats {
+    return this.#core.stats();
+  }
+
+  positions(): StreamPosition[] {
+    return this.#core.positions();
+  }
+
+  async close(): Promise<void> {
+    this.#core.closed = true;
+    this.#queue.length = 0;
+    this.#head = 0;
+  }
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#head < this.#queue.length && !this.#core.closed) {
+        const frame = this.#queue[this.#head++]!;
+        this.#core.receive(frame);
+      }
+    } finally {
+      this.#queue.length = 0;
+      this.#head = 0;
+      this.#draining = false;
+    }
+  }
+}
