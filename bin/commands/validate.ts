@@ -4,7 +4,7 @@
  * complete manifest with every default filled in.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import {
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const file = args.file ?? DEFAULT_FILE;
   const result: ParseResult =
-    file === "-" ? parsePipeline(await readFile(0, "utf8")) : await readPipelineFile(file);
+    file === "-" ? parsePipeline(await text(process.stdin)) : await readPipelineFile(file);
   if (!result.ok) {
     process.stderr.write(`${formatErrors(result.errors)}\n`);
     const n = result.errors.length;
