@@ -1,0 +1,42 @@
+/**
+ * client-order-id derives the broker-side `client_order_id` of an order from (pipeline name,
+ * signal id), so a retry, a restart or a failover can only ever name the same order again, and
+ * the broker refuses a second order with that id (422 "client_order_id must be unique").
+ *
+ * Form (at most 48 characters, the older Alpaca limit, so either API version accepts it):
+ * - `tp-<p8>-s<signalId>` when the signal id is made of [A-Za-z0-9._:-] and fits (readable);
+ * - `tp-<p8>-h<h24>` otherwise, h24 being 24 hex digits of SHA-256(pipeline, signal id).
+ * `<p8>` is 8 hex digits of SHA-256 of the pipeline name, so two pipelines on one account never
+ * collide on the same signal id. The `s`/`h` marker keeps the two forms apart.
+ */
+import { createHash } from "node:crypto";
+
+export const CLIENT_ORDER_ID_MAX_LENGTH = 48;
+const READABLE = /^[A-Za-z0-9._:-]+$/;
+const pipelinePrefixCache = new Map<string, string>();
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function pipelinePrefix(pipeline: string): string {
+  let prefix = pipelinePrefixCache.get(pipeline);
+  if (prefix === undefined) {
+    prefix = `tp-${sha256Hex(pipeline).slice(0, 8)}-`;
+    pipelinePrefixCache.set(pipeline, prefix);
+  }
+  return prefix;
+}
+
+/** clientOrderIdFor is the deterministic client_order_id of the order a signal produces. */
+export function clientOrderIdFor(pipeline: string, signalId: string): string {
+  if (signalId.length === 0) throw new RangeError("clientOrderIdFor: signal id is empty");
+  const prefix = pipelinePrefix(pipeline);
+  if (
+    READABLE.test(signalId) &&
+    prefix.length + 1 + signalId.length <= CLIENT_ORDER_ID_MAX_LENGTH
+  ) {
+    return `${prefix}s${signalId}`;
+  }
+  return `${prefix}h${sha256Hex(`${pipeline}\u0000${signalId}`).slice(0, 24)}`;
+}

@@ -1,0 +1,13 @@
+/** The risk-manager's pure core: createRiskState, stepRisk and the persisted-state helpers. */
+export { createBreaker } from "./breaker.ts";
+export {
+  compileRiskLimits,
+  createRiskState,
+  exportRiskState,
+  type OpenOrderForRisk,
+  type RiskState,
+  restoreRiskState,
+} from "./state.ts";
+export { stepRisk } from "./step.ts";
+export * from "./types.ts";
+export { var99PrePost } from "./var.ts";

@@ -1,0 +1,249 @@
+/**
+ * state holds the risk-manager core's state: compiled limits, the exposure it checks against,
+ * the circuit breaker, kill switch and halts, and counters. createRiskState builds it from
+ * params; exportRiskState/restoreRiskState carry the part that must survive a restart.
+ */
+import { type Fixed, fromDecimal, toDecimal, ZERO } from "../../core/money.ts";
+import { type BreakerState, createBreaker } from "./breaker.ts";
+import {
+  type CircuitBreakerParams,
+  DEFAULT_RISK_EXTRAS,
+  type PersistedRiskState,
+  type RiskParams,
+  type Side,
+} from "./types.ts";
+import type { ReturnSeries } from "./var.ts";
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/** RiskLimits are the params compiled to exact values and nanoseconds once. */
+export interface RiskLimits {
+  pipelineName: string;
+  maxPositionShares: Fixed;
+  maxNotionalPerSymbol: Fixed;
+  maxOpenPositions: number;
+  maxDailyLoss: Fixed;
+  maxVar99: Fixed;
+  varWindowDays: number;
+  varMinObservations: number;
+  varFallbackDailyVolatility: number;
+  maxSectorConcentration: Fixed;
+  breakerThreshold: number;
+  breakerWindowNs: bigint;
+  breakerCooldownNs: bigint;
+  dayRollOffsetNs: bigint;
+  requireReconciliation: boolean;
+  sectors: ReadonlyMap<string, string>;
+}
+
+/** SymbolExposure: filled position (from the tracker) plus working orders, and its mark. */
+export interface SymbolExposure {
+  symbol: string;
+  sector: string;
+  filledQty: Fixed;
+  /** pendingQty: signed remaining quantity of approved orders that may still fill. */
+  pendingQty: Fixed;
+  price: Fixed;
+  returns: ReturnSeries | null;
+}
+
+/** PendingOrder: an approved order whose remaining quantity still counts as exposure. */
+export interface PendingOrder {
+  symbol: string;
+  sign: 1n | -1n;
+  qty: Fixed;
+  filledQty: Fixed;
+}
+
+export interface RiskState {
+  limits: RiskLimits;
+  symbols: Map<string, SymbolExposure>;
+  pending: Map<string, PendingOrder>;
+  equity: Fixed | null;
+  totalPnl: Fixed;
+  pnlKnown: boolean;
+  dayIndex: number;
+  dayStartPnl: Fixed | null;
+  canTrade: boolean;
+  killSwitch: { engaged: boolean; requestedBy: string; reason: string; sinceNs: bigint };
+  halt: { all: boolean; symbols: Set<string>; reason: string };
+  breaker: BreakerState;
+  rejectsByReason: Record<string, number>;
+  rejectsToday: number;
+  approvals: number;
+  lastTimeNs: bigint;
+}
+
+function requirePositiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1)
+    throw new RangeError(`risk.${name}: must be a positive integer, got ${v}`);
+  return v;
+}
+
+function compileBreaker(cb: CircuitBreakerParams) {
+  return {
+    breakerThreshold: requirePositiveInt("circuitBreaker.failureThreshold", cb.failureThreshold),
+    breakerWindowNs:
+      BigInt(requirePositiveInt("circuitBreaker.windowSeconds", cb.windowSeconds)) * NS_PER_SECOND,
+    breakerCooldownNs:
+      BigInt(requirePositiveInt("circuitBreaker.cooldownSeconds", cb.cooldownSeconds)) *
+      NS_PER_SECOND,
+  };
+}
+
+/** compileRiskLimits validates params and turns them into exact limits (throws RangeError). */
+export function compileRiskLimits(params: RiskParams): RiskLimits {
+  const extras = { ...DEFAULT_RISK_EXTRAS, ...stripUndefined(params) };
+  const conc = params.maxSectorConcentration;
+  if (!(conc > 0 && conc <= 1))
+    throw new RangeError(`risk.maxSectorConcentration: must be in (0, 1], got ${conc}`);
+  const rollHour = extras.tradingDayRollUtcHour;
+  if (!Number.isInteger(rollHour) || rollHour < 0 || rollHour > 23) {
+    throw new RangeError(`risk.tradingDayRollUtcHour: must be an integer 0..23, got ${rollHour}`);
+  }
+  return {
+    pipelineName: params.pipelineName,
+    maxPositionShares: fromDecimal(
+      requirePositiveInt("maxPositionShares", params.maxPositionShares),
+    ),
+    maxNotionalPerSymbol: fromDecimal(params.maxNotionalPerSymbol),
+    maxOpenPositions: requirePositiveInt("maxOpenPositions", params.maxOpenPositions),
+    maxDailyLoss: fromDecimal(params.maxDailyLoss),
+    maxVar99: fromDecimal(params.maxVar99),
+    varWindowDays: requirePositiveInt("varWindowDays", params.varWindowDays),
+    varMinObservations: requirePositiveInt("varMinObservations", extras.varMinObservations),
+    varFallbackDailyVolatility: extras.varFallbackDailyVolatility,
+    maxSectorConcentration: fromDecimal(conc),
+    ...compileBreaker(params.circuitBreaker),
+    dayRollOffsetNs: BigInt(rollHour) * 3600n * NS_PER_SECOND,
+    requireReconciliation: extras.requireReconciliation,
+    sectors: new Map(Object.entries(params.sectors ?? {})),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** createRiskState builds a fresh state: breaker closed, kill switch off, not yet tradable. */
+export function createRiskState(params: RiskParams): RiskState {
+  return {
+    limits: compileRiskLimits(params),
+    symbols: new Map(),
+    pending: new Map(),
+    equity: null,
+    totalPnl: ZERO,
+    pnlKnown: false,
+    dayIndex: -1,
+    dayStartPnl: null,
+    canTrade: false,
+    killSwitch: { engaged: false, requestedBy: "", reason: "", sinceNs: 0n },
+    halt: { all: false, symbols: new Set(), reason: "" },
+    breaker: createBreaker(),
+    rejectsByReason: {},
+    rejectsToday: 0,
+    approvals: 0,
+    lastTimeNs: 0n,
+  };
+}
+
+/** symbolExposure returns (creating if needed) the exposure record of a symbol. */
+export function symbolExposure(state: RiskState, symbol: string): SymbolExposure {
+  let s = state.symbols.get(symbol);
+  if (s === undefined) {
+    s = {
+      symbol,
+      sector: state.limits.sectors.get(symbol) ?? "UNKNOWN",
+      filledQty: ZERO,
+      pendingQty: ZERO,
+      price: ZERO,
+      returns: null,
+    };
+    state.symbols.set(symbol, s);
+  }
+  return s;
+}
+
+/** exportRiskState is the JSON-safe part of the state a restart needs (the risk_state row). */
+export function exportRiskState(state: RiskState): PersistedRiskState {
+  const b = state.breaker;
+  return {
+    version: 1,
+    killSwitch: { ...state.killSwitch, sinceNs: state.killSwitch.sinceNs.toString() },
+    halt: {
+      all: state.halt.all,
+      symbols: [...state.halt.symbols].sort(),
+      reason: state.halt.reason,
+    },
+    breaker: {
+      status: b.status,
+      openedAtNs: b.openedAtNs.toString(),
+      failuresNs: b.failuresNs.map((t) => t.toString()),
+    },
+    day: {
+      index: state.dayIndex,
+      startPnl: state.dayStartPnl === null ? null : toDecimal(state.dayStartPnl),
+    },
+    rejectsByReason: { ...state.rejectsByReason },
+    rejectsToday: state.rejectsToday,
+  };
+}
+
+/** OpenOrderForRisk: an order still working at the broker, to restore pending exposure. */
+export interface OpenOrderForRisk {
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  filledQty: Fixed;
+}
+
+/**
+ * restoreRiskState rebuilds the state after a restart from the persisted row and the orders
+ * still open. Positions, P&L and price history arrive afterwards as ordinary events.
+ * A half-open breaker restarts as open (its test order's outcome is unknown): the cooldown
+ * runs again from its original opening time.
+ */
+export function restoreRiskState(
+  params: RiskParams,
+  persisted: PersistedRiskState,
+  openOrders: readonly OpenOrderForRisk[] = [],
+): RiskState {
+  if (persisted.version !== 1)
+    throw new RangeError(`risk_state: unknown version ${persisted.version}`);
+  const state = createRiskState(params);
+  state.killSwitch = { ...persisted.killSwitch, sinceNs: BigInt(persisted.killSwitch.sinceNs) };
+  state.halt = {
+    all: persisted.halt.all,
+    symbols: new Set(persisted.halt.symbols),
+    reason: persisted.halt.reason,
+  };
+  state.breaker.status =
+    persisted.breaker.status === "half_open" ? "open" : persisted.breaker.status;
+  state.breaker.openedAtNs = BigInt(persisted.breaker.openedAtNs);
+  state.breaker.failuresNs = persisted.breaker.failuresNs.map((t) => BigInt(t));
+  state.dayIndex = persisted.day.index;
+  state.dayStartPnl = persisted.day.startPnl === null ? null : fromDecimal(persisted.day.startPnl);
+  state.rejectsByReason = { ...persisted.rejectsByReason };
+  state.rejectsToday = persisted.rejectsToday;
+  for (const o of openOrders)
+    addPending(state, o.clientOrderId, o.symbol, o.side, o.qty, o.filledQty);
+  return state;
+}
+
+/** addPending counts an approved order's unfilled remainder as exposure. */
+export function addPending(
+  state: RiskState,
+  clientOrderId: string,
+  symbol: string,
+  side: Side,
+  qty: Fixed,
+  filledQty: Fixed,
+): void {
+  const sign = side === "buy" ? 1n : -1n;
+  state.pending.set(clientOrderId, { symbol, sign, qty, filledQty });
+  symbolExposure(state, symbol).pendingQty += sign * (qty - filledQty);
+}

@@ -1,0 +1,250 @@
+/**
+ * step is the risk-manager core's transition function: stepRisk(state, event) mutates `state`
+ * in place and returns the commands for the shell, in order. It is deterministic: the same
+ * events from the same state give the same commands (no clock, no randomness, no I/O).
+ *
+ * Gates before the six checks, in order: kill switch (refuses every order), halt (all or one
+ * symbol; a drawdown alert halts all; refuses orders that grow a position, reducing orders pass),
+ * reconciliation gate (the tracker's canTrade), circuit breaker. Refusals by the six checks and broker failures
+ * feed the breaker; refusals by gates do not (they would keep it open forever).
+ */
+import { abs, ZERO } from "../../core/money.ts";
+import { clientOrderIdFor } from "../../execution-engine/core/client-order-id.ts";
+import {
+  advanceBreaker,
+  recordBreakerFailure,
+  recordBreakerSuccess,
+  startBreakerTest,
+} from "./breaker.ts";
+import { type Rejection, runChecks } from "./checks.ts";
+import { addPending, exportRiskState, type RiskState, symbolExposure } from "./state.ts";
+import type {
+  ControlReceived,
+  OrderProposed,
+  RejectReason,
+  RiskCommand,
+  RiskDecision,
+  RiskEvent,
+} from "./types.ts";
+import { appendClose, createReturnSeries } from "./var.ts";
+
+const NS_PER_DAY = 86_400_000_000_000n;
+
+/** stepRisk applies one event and returns the commands it causes. */
+export function stepRisk(state: RiskState, event: RiskEvent): RiskCommand[] {
+  const out: RiskCommand[] = [];
+  advanceTime(state, event.timeNs, out);
+  switch (event.type) {
+    case "OrderProposed":
+      out.push({ type: "PublishDecision", decision: decide(state, event, out) });
+      break;
+    case "PositionChanged": {
+      const s = symbolExposure(state, event.symbol);
+      s.filledQty = event.qty;
+      if (event.marketPrice > ZERO) s.price = event.marketPrice;
+      break;
+    }
+    case "PortfolioChanged":
+      state.equity = event.equity;
+      state.totalPnl = event.realizedPnl + event.unrealizedPnl;
+      state.pnlKnown = true;
+      state.canTrade = event.canTrade;
+      if (state.dayStartPnl === null) {
+        state.dayStartPnl = state.totalPnl;
+        persist(state, out, "day_baseline");
+      }
+      break;
+    case "OrderProgressed":
+      progress(state, event.clientOrderId, event.filledQty, event.terminal);
+      break;
+    case "OrderAccepted":
+      if (recordBreakerSuccess(state.breaker, event.clientOrderId))
+        persist(state, out, "breaker_closed");
+      break;
+    case "OrderFailed": {
+      const p = state.pending.get(event.clientOrderId);
+      if (p !== undefined) progress(state, event.clientOrderId, p.filledQty, true);
+      if (recordBreakerFailure(state.breaker, state.limits, event.timeNs, event.clientOrderId)) {
+        persist(state, out, "breaker_opened");
+      }
+      break;
+    }
+    case "DailyClosesRecorded": {
+      const s = symbolExposure(state, event.symbol);
+      s.returns ??= createReturnSeries(state.limits.varWindowDays);
+      for (const c of event.closes) appendClose(s.returns, c);
+      if (event.closes.length > 0 && s.price === ZERO)
+        s.price = event.closes[event.closes.length - 1]!;
+      break;
+    }
+    case "ControlReceived":
+      control(state, event, out);
+      break;
+    case "TimeAdvanced":
+      break;
+  }
+  return out;
+}
+
+function advanceTime(state: RiskState, nowNs: bigint, out: RiskCommand[]): void {
+  if (nowNs > state.lastTimeNs) state.lastTimeNs = nowNs;
+  const day = Number((nowNs - state.limits.dayRollOffsetNs) / NS_PER_DAY);
+  if (day > state.dayIndex) {
+    const first = state.dayIndex === -1;
+    state.dayIndex = day;
+    // On the very first event the baseline is the first P&L seen; on a roll, the current P&L.
+    state.dayStartPnl = state.pnlKnown ? state.totalPnl : null;
+    state.rejectsToday = 0;
+    if (!first) persist(state, out, "day_rolled");
+  }
+  if (advanceBreaker(state.breaker, state.limits, nowNs)) persist(state, out, "breaker_half_open");
+}
+
+function persist(state: RiskState, out: RiskCommand[], cause: string): void {
+  out.push({ type: "PersistRiskState", state: exportRiskState(state), cause });
+}
+
+function progress(
+  state: RiskState,
+  clientOrderId: string,
+  filledQty: bigint,
+  terminal: boolean,
+): void {
+  const p = state.pending.get(clientOrderId);
+  if (p === undefined) return;
+  const s = symbolExposure(state, p.symbol);
+  const filled = filledQty > p.qty ? p.qty : filledQty;
+  if (filled > p.filledQty) {
+    s.pendingQty -= p.sign * (filled - p.filledQty);
+    p.filledQty = filled;
+  }
+  if (terminal) {
+    s.pendingQty -= p.sign * (p.qty - p.filledQty);
+    state.pending.delete(clientOrderId);
+  }
+}
+
+function gate(state: RiskState, e: OrderProposed, grows: boolean): Rejection | null {
+  if (state.killSwitch.engaged) {
+    return {
+      reason: "kill_switch",
+      message: `kill switch engaged by ${state.killSwitch.requestedBy}: ${state.killSwitch.reason}`,
+    };
+  }
+  if (grows && (state.halt.all || state.halt.symbols.has(e.symbol))) {
+    const scope = state.halt.all ? "trading" : e.symbol;
+    return {
+      reason: "halted",
+      message: `${scope} halted until resumed (only reducing orders pass): ${state.halt.reason}`,
+    };
+  }
+  if (state.limits.requireReconciliation && !state.canTrade) {
+    return {
+      reason: "not_reconciled",
+      message: "positions are not reconciled with the broker yet (or a break is open)",
+    };
+  }
+  if (e.qty <= ZERO || e.referencePrice <= ZERO) {
+    return { reason: "invalid_order", message: "quantity and reference price must be positive" };
+  }
+  return null;
+}
+
+function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDecision {
+  const clientOrderId = clientOrderIdFor(state.limits.pipelineName, e.signalId);
+  const sym = symbolExposure(state, e.symbol);
+  const signedQty = e.side === "buy" ? e.qty : -e.qty;
+  const pre = sym.filledQty + sym.pendingQty;
+  const post = pre + signedQty;
+  const grows = abs(post) > abs(pre);
+  let refusal = gate(state, e, grows);
+  let countsForBreaker = false;
+  const b = state.breaker;
+  if (refusal === null && b.status === "open") {
+    refusal = { reason: "circuit_open", message: "circuit breaker open after repeated failures" };
+  } else if (refusal === null && b.status === "half_open" && b.testClientOrderId !== null) {
+    refusal = {
+      reason: "circuit_half_open",
+      message: "circuit breaker half-open: waiting for the test order",
+    };
+  }
+  if (refusal === null) {
+    refusal = runChecks(state, sym, signedQty, e.referencePrice);
+    countsForBreaker = refusal !== null && b.status === "closed";
+  }
+  let breakerTest = false;
+  if (refusal === null) {
+    if (b.status === "half_open") {
+      startBreakerTest(b, clientOrderId, e.timeNs);
+      breakerTest = true;
+    }
+    sym.price = e.referencePrice;
+    addPending(state, clientOrderId, e.symbol, e.side, e.qty, ZERO);
+    state.approvals++;
+  } else {
+    countReject(state, refusal.reason);
+    if (countsForBreaker && recordBreakerFailure(b, state.limits, e.timeNs, null)) {
+      persist(state, out, "breaker_opened");
+    }
+  }
+  return {
+    approved: refusal === null,
+    reason: refusal === null ? "approved" : refusal.reason,
+    message:
+      refusal === null
+        ? breakerTest
+          ? "approved as the breaker's test order"
+          : "approved"
+        : refusal.message,
+    clientOrderId,
+    signalId: e.signalId,
+    correlationId: e.correlationId,
+    symbol: e.symbol,
+    side: e.side,
+    qty: e.qty,
+    referencePrice: e.referencePrice,
+    timeNs: e.timeNs,
+    breakerTest,
+  };
+}
+
+function countReject(state: RiskState, reason: RejectReason): void {
+  state.rejectsByReason[reason] = (state.rejectsByReason[reason] ?? 0) + 1;
+  state.rejectsToday++;
+}
+
+function control(state: RiskState, e: ControlReceived, out: RiskCommand[]): void {
+  const symbol = e.symbol ?? "";
+  switch (e.command) {
+    case "kill_switch_on":
+    case "kill_switch_off": {
+      const engaged = e.command === "kill_switch_on";
+      if (state.killSwitch.engaged === engaged) return;
+      state.killSwitch = {
+        engaged,
+        requestedBy: e.requestedBy,
+        reason: e.reason,
+        sinceNs: e.timeNs,
+      };
+      persist(state, out, e.command);
+      return;
+    }
+    case "halt":
+    case "drawdown_alert":
+      if (symbol === "" || e.command === "drawdown_alert") state.halt.all = true;
+      else state.halt.symbols.add(symbol);
+      state.halt.reason = e.command === "drawdown_alert" ? `drawdown alert: ${e.reason}` : e.reason;
+      persist(state, out, e.command);
+      return;
+    case "resume":
+      if (symbol === "") {
+        state.halt.all = false;
+        state.halt.symbols.clear();
+        state.halt.reason = "";
+      } else {
+        state.halt.symbols.delete(symbol);
+      }
+      persist(state, out, "resume");
+      return;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Types of the risk-manager core: its parameters (the spec's `risk` block), the events it
+ * consumes, the commands it emits and the decisions it makes.
+ *
+ * Time: every event carries `timeNs`, nanoseconds since the Unix epoch as a bigint (the bus
+ * header's event time), and the core never reads a clock.
+ */
+import type { Fixed } from "../../core/money.ts";
+
+export type Side = "buy" | "sell";
+
+/** CircuitBreakerParams mirror spec.risk.circuitBreaker. */
+export interface CircuitBreakerParams {
+  failureThreshold: number;
+  windowSeconds: number;
+  cooldownSeconds: number;
+}
+
+/**
+ * RiskParams are the spec's `risk` fields (money as decimal strings) plus the sector map and a
+ * few knobs the spec leaves to the stage (all optional, defaults in DEFAULT_RISK_EXTRAS).
+ */
+export interface RiskParams {
+  pipelineName: string;
+  maxPositionShares: number;
+  maxNotionalPerSymbol: string;
+  maxOpenPositions: number;
+  maxDailyLoss: string;
+  maxVar99: string;
+  varWindowDays: number;
+  maxSectorConcentration: number;
+  circuitBreaker: CircuitBreakerParams;
+  /** sectors maps symbol → sector (config/sectors.yaml); unknown symbols share "UNKNOWN". */
+  sectors?: Readonly<Record<string, string>>;
+  /** varMinObservations: returns a symbol needs before historical simulation covers it. */
+  varMinObservations?: number;
+  /** varFallbackDailyVolatility: daily σ assumed for symbols with too little history. */
+  varFallbackDailyVolatility?: number;
+  /** tradingDayRollUtcHour: UTC hour at which the trading day (and daily loss) rolls over. */
+  tradingDayRollUtcHour?: number;
+  /** requireReconciliation: refuse orders until the position tracker says it can trade. */
+  requireReconciliation?: boolean;
+}
+
+export const DEFAULT_RISK_EXTRAS = {
+  varMinObservations: 20,
+  varFallbackDailyVolatility: 0.03,
+  tradingDayRollUtcHour: 8,
+  requireReconciliation: true,
+} as const;
+
+/** RejectReason is a stable code for why an order was refused (metric label, API field). */
+export type RejectReason =
+  | "kill_switch"
+  | "halted"
+  | "not_reconciled"
+  | "circuit_open"
+  | "circuit_half_open"
+  | "invalid_order"
+  | "max_position_shares"
+  | "max_notional_per_symbol"
+  | "max_open_positions"
+  | "max_daily_loss"
+  | "max_var99"
+  | "max_sector_concentration";
+
+/** CHECK_REASONS are the six pre-trade checks, in the order they run. */
+export const CHECK_REASONS = [
+  "max_position_shares",
+  "max_notional_per_symbol",
+  "max_open_positions",
+  "max_daily_loss",
+  "max_var99",
+  "max_sector_concentration",
+] as const satisfies readonly RejectReason[];
+
+export type BreakerStatus = "closed" | "open" | "half_open";
+
+// ---- events ---------------------------------------------------------------------------------
+
+/** OrderProposed: a signal turned into an order to check (qty > 0, referencePrice > 0). */
+export interface OrderProposed {
+  type: "OrderProposed";
+  timeNs: bigint;
+  correlationId: string;
+  signalId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  /** referencePrice: the price the signal was computed at (limit price for limit orders). */
+  referencePrice: Fixed;
+}
+
+/** PositionChanged: the position tracker's filled position and mark for one symbol. */
+export interface PositionChanged {
+  type: "PositionChanged";
+  timeNs: bigint;
+  symbol: string;
+  qty: Fixed;
+  marketPrice: Fixed;
+}
+
+/** PortfolioChanged: the tracker's totals and its trading gate (reconciled, not broken). */
+export interface PortfolioChanged {
+  type: "PortfolioChanged";
+  timeNs: bigint;
+  equity: Fixed;
+  realizedPnl: Fixed;
+  unrealizedPnl: Fixed;
+  canTrade: boolean;
+}
+
+/** OrderProgressed: cumulative fill of an approved order; terminal when it can fill no more. */
+export interface OrderProgressed {
+  type: "OrderProgressed";
+  timeNs: bigint;
+  clientOrderId: string;
+  filledQty: Fixed;
+  terminal: boolean;
+}
+
+/** OrderAccepted: the broker acknowledged an order (counts as success for the breaker). */
+export interface OrderAccepted {
+  type: "OrderAccepted";
+  timeNs: bigint;
+  clientOrderId: string;
+}
+
+/** OrderFailed: the broker rejected an order or submission failed for good (breaker failure). */
+export interface OrderFailed {
+  type: "OrderFailed";
+  timeNs: bigint;
+  clientOrderId: string;
+  reason: string;
+}
+
+/** DailyClosesRecorded: daily closing prices of a symbol, oldest first (history or a new day). */
+export interface DailyClosesRecorded {
+  type: "DailyClosesRecorded";
+  timeNs: bigint;
+  symbol: string;
+  closes: readonly Fixed[];
+}
+
+export type ControlCommandName =
+  | "kill_switch_on"
+  | "kill_switch_off"
+  | "halt"
+  | "resume"
+  | "drawdown_alert";
+
+/** ControlReceived: an operator or stage command (proto Control). */
+export interface ControlReceived {
+  type: "ControlReceived";
+  timeNs: bigint;
+  command: ControlCommandName;
+  requestedBy: string;
+  reason: string;
+  /** symbol scopes a halt/resume to one symbol; empty or absent means all. */
+  symbol?: string;
+}
+
+/** TimeAdvanced: a tick from the shell so cooldowns and day rolls happen without traffic. */
+export interface TimeAdvanced {
+  type: "TimeAdvanced";
+  timeNs: bigint;
+}
+
+export type RiskEvent =
+  | OrderProposed
+  | PositionChanged
+  | PortfolioChanged
+  | OrderProgressed
+  | OrderAccepted
+  | OrderFailed
+  | DailyClosesRecorded
+  | ControlReceived
+  | TimeAdvanced;
+
+// ---- decisions and commands -----------------------------------------------------------------
+
+/** RiskDecision: the outcome of one OrderProposed; `reason` is "approved" when approved. */
+export interface RiskDecision {
+  approved: boolean;
+  reason: RejectReason | "approved";
+  message: string;
+  clientOrderId: string;
+  signalId: string;
+  correlationId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  referencePrice: Fixed;
+  timeNs: bigint;
+  /** breakerTest: this approval is the half-open breaker's single test order. */
+  breakerTest: boolean;
+}
+
+/** PersistedRiskState is what must survive a restart (risk_state row), JSON-safe. */
+export interface PersistedRiskState {
+  version: 1;
+  killSwitch: { engaged: boolean; requestedBy: string; reason: string; sinceNs: string };
+  halt: { all: boolean; symbols: string[]; reason: string };
+  breaker: { status: BreakerStatus; openedAtNs: string; failuresNs: string[] };
+  day: { index: number; startPnl: string | null };
+  rejectsByReason: Record<string, number>;
+  rejectsToday: number;
+}
+
+export interface PublishDecision {
+  type: "PublishDecision";
+  decision: RiskDecision;
+}
+
+/** PersistRiskState: write the risk_state row (kill switch, halt, breaker, day) and publish it. */
+export interface PersistRiskState {
+  type: "PersistRiskState";
+  state: PersistedRiskState;
+  cause: string;
+}
+
+export type RiskCommand = PublishDecision | PersistRiskState;
