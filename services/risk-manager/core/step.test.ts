@@ -92,7 +92,7 @@ test("refusals by the six checks count as breaker failures; gate refusals do not
   assert.equal(s.breaker.status, "closed");
   propose(s, proposal("XOM", "buy", 1, 10));
   assert.equal(s.breaker.status, "open");
-  assert.deepEqual(s.rejectsByReason, { max_position_shares: 3 });
+  assert.deepEqual({ ...s.rejectsByReason }, { max_position_shares: 3 });
   for (let i = 0; i < 4; i++) propose(s, proposal("XOM", "sell", 1, 10));
   assert.equal(s.rejectsByReason["circuit_open"], 4);
   assert.equal(s.rejectsToday, 7);
