@@ -1,0 +1,58 @@
+/**
+ * connect: the one way a process gets its database. DATABASE_URL points at an existing server;
+ * without it an embedded Postgres is started in tradepipe's data directory (and stopped by
+ * close()).
+ */
+import pg from "pg";
+import { type EmbeddedLog, startEmbeddedPostgres } from "./embedded.ts";
+import { migrate } from "./migrate.ts";
+
+export interface Database {
+  pool: pg.Pool;
+  /** Connection string in use (contains a password: never log it unredacted). */
+  url: string;
+  /** True when this process started the server (embedded). */
+  embedded: boolean;
+  /** Ends the pool and, when embedded, stops the server. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  log?: EmbeddedLog;
+  /** Apply pending migrations before returning (default false). */
+  migrate?: boolean;
+  /** Embedded data directory (default: see embedded-paths.ts defaultDataDir). */
+  dataDir?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** openDatabase connects to DATABASE_URL, or starts the embedded server when it is unset. */
+export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
+  const env = opts.env ?? process.env;
+  const external = env.DATABASE_URL?.trim();
+  const server = external
+    ? undefined
+    : await startEmbeddedPostgres({
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+  const url = external || (server?.url ?? "");
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  pool.on("error", (err) =>
+    opts.log?.warn({ err: err.message }, "idle database connection failed"),
+  );
+  const close = async (): Promise<void> => {
+    await pool.end().catch(() => {});
+    await server?.stop();
+  };
+  try {
+    await pool.query("SELECT 1");
+    if (opts.migrate) await migrate(pool, opts.log ? { log: opts.log } : {});
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { pool, url, embedded: server !== undefined, close };
+}
