@@ -1,0 +1,207 @@
+/**
+ * AlpacaTradingClient: typed methods for Alpaca's Trading API v2 (account, clock, orders,
+ * positions, assets). Bodies come back in their wire form (decimals as strings, see
+ * wire-types.ts); domain.ts converts them to exact `Fixed` values.
+ */
+import { TradepipeError } from "../core/errors.ts";
+import type { RestClientOptions } from "./config.ts";
+import { DEFAULT_REST_OPTIONS } from "./config.ts";
+import type { Credentials } from "./credentials.ts";
+import { HttpTransport, mayHaveReachedBroker, type TransportDeps } from "./http-transport.ts";
+import { getOrderByClientOrderId, type SubmitResult, submitOrder } from "./order-submit.ts";
+import type {
+  ClosePositionQuery,
+  ListOrdersQuery,
+  OrderRequest,
+  ReplaceOrderRequest,
+  WireAccount,
+  WireAsset,
+  WireCanceledOrder,
+  WireClock,
+  WireClosedPosition,
+  WireOrder,
+  WirePosition,
+} from "./wire-types.ts";
+
+export interface TradingClientConfig {
+  /** tradingUrl is the Trading API origin (paper by default, see config.ts). */
+  tradingUrl: string;
+  credentials: Credentials;
+  options?: Partial<RestClientOptions>;
+  deps?: TransportDeps;
+}
+
+export class AlpacaTradingClient {
+  readonly transport: HttpTransport;
+  readonly options: RestClientOptions;
+  readonly #deps: TransportDeps;
+
+  constructor(config: TradingClientConfig) {
+    this.options = { ...DEFAULT_REST_OPTIONS, ...config.options };
+    this.#deps = config.deps ?? {};
+    this.transport = new HttpTransport(
+      config.tradingUrl,
+      config.credentials.headers(),
+      this.options,
+      this.#deps,
+    );
+  }
+
+  async getAccount(): Promise<WireAccount> {
+    return (await this.transport.request<WireAccount>({ method: "GET", path: "/v2/account" })).data;
+  }
+
+  async getClock(): Promise<WireClock> {
+    return (await this.transport.request<WireClock>({ method: "GET", path: "/v2/clock" })).data;
+  }
+
+  /** submitOrder places the order once and only once (see order-submit.ts). */
+  async submitOrder(request: OrderRequest): Promise<WireOrder> {
+    return (await this.submitOrderWithOutcome(request)).order;
+  }
+
+  /** submitOrderWithOutcome also says whether the order was created, recovered or existing. */
+  submitOrderWithOutcome(request: OrderRequest): Promise<SubmitResult> {
+    const deps = { transport: this.transport, options: this.options, ...this.#deps };
+    return submitOrder(deps, request);
+  }
+
+  async getOrder(orderId: string, opts: { nested?: boolean } = {}): Promise<WireOrder> {
+    const r = await this.transport.request<WireOrder>({
+      method: "GET",
+      path: `/v2/orders/${encodeURIComponent(orderId)}`,
+      query: { nested: opts.nested },
+    });
+    return r.data;
+  }
+
+  /** getOrderByClientOrderId returns null when the broker has no such order. */
+  getOrderByClientOrderId(clientOrderId: string): Promise<WireOrder | null> {
+    return getOrderByClientOrderId(this.transport, clientOrderId);
+  }
+
+  async listOrders(query: ListOrdersQuery = {}): Promise<WireOrder[]> {
+    const r = await this.transport.request<WireOrder[]>({
+      method: "GET",
+      path: "/v2/orders",
+      query: { ...query },
+    });
+    return r.data;
+  }
+
+  /** cancelOrder requests a cancel (204); the `canceled` trade update confirms it. */
+  async cancelOrder(orderId: string): Promise<void> {
+    await this.transport.request<void>({
+      method: "DELETE",
+      path: `/v2/orders/${encodeURIComponent(orderId)}`,
+      timeouts: this.options.orderTimeouts,
+    });
+  }
+
+  /** cancelAllOrders answers 207 with one `{id, status}` per open order. */
+  async cancelAllOrders(): Promise<WireCanceledOrder[]> {
+    const r = await this.transport.request<WireCanceledOrder[]>({
+      method: "DELETE",
+      path: "/v2/orders",
+      timeouts: this.options.orderTimeouts,
+    });
+    return r.data ?? [];
+  }
+
+  /**
+   * replaceOrder PATCHes an open order and returns the new one. It is never re-sent: when its
+   * answer is lost and the request named a new client_order_id, the new order is looked up by
+   * it; otherwise the outcome is reported as unresolved.
+   */
+  async replaceOrder(orderId: string, patch: ReplaceOrderRequest): Promise<WireOrder> {
+    try {
+      const r = await this.transport.request<WireOrder>({
+        method: "PATCH",
+        path: `/v2/orders/${encodeURIComponent(orderId)}`,
+        body: patch,
+        idempotent: false,
+        timeouts: this.options.orderTimeouts,
+      });
+      return r.data;
+    } catch (err) {
+      if (!mayHaveReachedBroker(err)) throw err;
+      if (patch.client_order_id !== undefined) {
+        const found = await getOrderByClientOrderId(this.transport, patch.client_order_id).catch(
+          () => null,
+        );
+        if (found !== null) return found;
+      }
+      throw new TradepipeError(
+        "TP_ERR_BROKER_ORDER_UNRESOLVED",
+        `replace of order ${orderId} may or may not have happened: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  async listPositions(): Promise<WirePosition[]> {
+    return (await this.transport.request<WirePosition[]>({ method: "GET", path: "/v2/positions" }))
+      .data;
+  }
+
+  /** getPosition returns null when there is no open position in the symbol. */
+  async getPosition(symbolOrAssetId: string): Promise<WirePosition | null> {
+    try {
+      const r = await this.transport.request<WirePosition>({
+        method: "GET",
+        path: `/v2/positions/${encodeURIComponent(symbolOrAssetId)}`,
+      });
+      return r.data;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** closePosition liquidates all (or `qty`/`percentage` of) a position with a market order. */
+  async closePosition(symbolOrAssetId: string, query: ClosePositionQuery = {}): Promise<WireOrder> {
+    const r = await this.transport.request<WireOrder>({
+      method: "DELETE",
+      path: `/v2/positions/${encodeURIComponent(symbolOrAssetId)}`,
+      query: { ...query },
+      // IMPORTANT: it places an order, so a lost answer must not lead to a second close.
+      idempotent: false,
+      timeouts: this.options.orderTimeouts,
+    });
+    return r.data;
+  }
+
+  async closeAllPositions(opts: { cancelOrders?: boolean } = {}): Promise<WireClosedPosition[]> {
+    const r = await this.transport.request<WireClosedPosition[]>({
+      method: "DELETE",
+      path: "/v2/positions",
+      query: { cancel_orders: opts.cancelOrders },
+      idempotent: false,
+      timeouts: this.options.orderTimeouts,
+    });
+    return r.data ?? [];
+  }
+
+  async getAsset(symbolOrAssetId: string): Promise<WireAsset> {
+    const r = await this.transport.request<WireAsset>({
+      method: "GET",
+      path: `/v2/assets/${encodeURIComponent(symbolOrAssetId)}`,
+    });
+    return r.data;
+  }
+
+  async listAssets(
+    query: { status?: string; asset_class?: string; exchange?: string } = {},
+  ): Promise<WireAsset[]> {
+    const r = await this.transport.request<WireAsset[]>({
+      method: "GET",
+      path: "/v2/assets",
+      query: { ...query },
+    });
+    return r.data;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
