@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { SpecError } from "./describe-error.ts";
+import { yamlError } from "./validate.ts";
 
 export type SectorMapResult =
   | { ok: true; sectors: ReadonlyMap<string, string> }
@@ -21,10 +22,7 @@ export function parseSectorMap(input: unknown): SectorMapResult {
     if (doc.errors.length > 0) {
       return {
         ok: false,
-        errors: doc.errors.map((e) => ({
-          path: "(yaml)",
-          message: e.message.split("\n")[0] ?? e.code,
-        })),
+        errors: doc.errors.map(yamlError),
       };
     }
     value = doc.toJS();

@@ -6,7 +6,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { FormatRegistry } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { parseDocument } from "yaml";
+import { parseDocument, type YAMLError } from "yaml";
 import { describeError, pointerToPath, type SpecError } from "./describe-error.ts";
 import { CROSS_FIELD_RULES, type CrossFieldRule } from "./rules.ts";
 import {
@@ -58,17 +58,19 @@ export function formatErrors(errors: readonly SpecError[]): string {
 function parseYaml(
   text: string,
 ): { ok: true; value: unknown } | { ok: false; errors: SpecError[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        path: e.linePos ? `(yaml line ${e.linePos[0].line}, column ${e.linePos[0].col})` : "(yaml)",
-        message: e.message.split("\n")[0] ?? e.code,
-      })),
-    };
-  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map(yamlError) };
   return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+/** yamlError turns a YAML syntax error into a SpecError whose path is the line and column. */
+export function yamlError(e: YAMLError): SpecError {
+  const where = e.linePos?.[0];
+  const path = where ? `(yaml line ${where.line}, column ${where.col})` : "(yaml)";
+  if (e.code === "MULTIPLE_DOCS")
+    return { path, message: "one TradingPipeline per file: found a second document" };
+  const first = e.message.split("\n")[0] ?? e.code;
+  return { path, message: first.replace(/ at line \d+, column \d+:?$/, "") };
 }
 
 type Checked = { ok: true; value: unknown } | { ok: false; errors: SpecError[] };
@@ -134,12 +136,23 @@ function ruleErrors(value: unknown, base: string, earlier: SpecError[]): SpecErr
     for (const target of locate(rule, value, base)) {
       // A rule reading a field that already failed its schema would only add noise (or misread it).
       const used = rule.uses.map((u) => join(target.path, u));
-      const broken = earlier.some((e) => used.some((u) => isWithin(e.path, u)));
-      if (broken || rule.holds(target.self)) continue;
+      const broken = earlier.some((e) =>
+        used.some((u) => isWithin(e.path, u) || isWithin(u, e.path)),
+      );
+      if (broken || holds(rule, target.self)) continue;
       out.push({ path: join(target.path, rule.fieldPath ?? ""), message: rule.message });
     }
   }
   return out;
+}
+
+/** holds treats a rule that can't be evaluated as holding: its inputs are reported elsewhere. */
+function holds(rule: CrossFieldRule, self: unknown): boolean {
+  try {
+    return rule.holds(self);
+  } catch {
+    return true;
+  }
 }
 
 function join(path: string, relative: string): string {
