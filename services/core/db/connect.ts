@@ -4,6 +4,8 @@
  * close()).
  */
 import pg from "pg";
+import { TradepipeError } from "../errors.ts";
+import { maskSecretsInString } from "../telemetry/redact.ts";
 import { type EmbeddedLog, startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
 
@@ -48,7 +50,16 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     await server?.stop();
   };
   try {
-    await pool.query("SELECT 1");
+    await pool.query("SELECT 1").catch((cause: unknown) => {
+      const where = external
+        ? `${maskSecretsInString(external)} (DATABASE_URL)`
+        : "embedded Postgres";
+      throw new TradepipeError(
+        "TP_ERR_DB_UNAVAILABLE",
+        `cannot reach ${where}: ${(cause as Error).message || String(cause)}`,
+        { cause },
+      );
+    });
     if (opts.migrate) await migrate(pool, opts.log ? { log: opts.log } : {});
   } catch (err) {
     await close();
