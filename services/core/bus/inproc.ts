@@ -38,6 +38,10 @@ export class InProcBus implements Bus {
     this.#highWaterMark = options.highWaterMark ?? 100_000;
   }
 
+  get publisherId(): number {
+    return this.#core.publisherId;
+  }
+
   publish(topic: string, payload: Uint8Array): number {
     const { frame, sequence } = this.#core.stamp(topic, payload);
     if (this.#queue.length - this.#head >= this.#highWaterMark) {

@@ -80,6 +80,8 @@ export interface BusOptions {
 }
 
 export interface Bus {
+  /** publisherId stamped on every message this bus publishes. */
+  readonly publisherId: number;
   /** publish stamps and sends one message; returns the sequence number it was given. */
   publish(topic: string, payload: Uint8Array): number;
   /** subscribe delivers messages whose topic matches any filter (exact, or prefix ending `*`). */

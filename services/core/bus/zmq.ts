@@ -98,6 +98,10 @@ export class ZmqBus implements Bus {
     return this.#boundEndpoints;
   }
 
+  get publisherId(): number {
+    return this.#core.publisherId;
+  }
+
   publish(topic: string, payload: Uint8Array): number {
     if (!this.#pub) {
       throw new TradepipeError("TP_ERR_CONFIG", "bus: publish needs at least one `bind` endpoint");
@@ -125,6 +129,12 @@ export class ZmqBus implements Bus {
   connect(endpoint: string): void {
     if (!this.#sub) throw new TradepipeError("TP_ERR_CONFIG", "bus: created without `connect`");
     this.#sub.connect(endpoint);
+  }
+
+  /** disconnect drops an upstream endpoint; messages published meanwhile are missed (a gap). */
+  disconnect(endpoint: string): void {
+    if (!this.#sub) throw new TradepipeError("TP_ERR_CONFIG", "bus: created without `connect`");
+    this.#sub.disconnect(endpoint);
   }
 
   stats(): BusStats {
