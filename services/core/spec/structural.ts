@@ -68,7 +68,7 @@ export function convertSchema(schema: TSchema, dialect: Dialect): Json {
   }
   for (const key of COPIED) {
     if (s[key] === undefined) continue;
-    if (key === "format" && !keepFormat(out.type as string, s.format as string)) continue;
+    if (key === "format" && !keepFormat(out.type as string, s.format as string, dialect)) continue;
     out[key] = structuredClone(s[key]);
   }
   for (const bound of ["exclusiveMinimum", "exclusiveMaximum"] as const) {
@@ -97,10 +97,10 @@ function jsonType(v: unknown): string {
   return typeof v;
 }
 
-function keepFormat(type: string, format: string): boolean {
-  return (
-    (type === "integer" && (format === "int32" || format === "int64")) || format === "date-time"
-  );
+/** keepFormat keeps int32/int64 (OpenAPI only) for the CRD and date-time for both dialects. */
+function keepFormat(type: string, format: string, dialect: Dialect): boolean {
+  if (type === "integer") return dialect === "crd" && (format === "int32" || format === "int64");
+  return format === "date-time";
 }
 
 const ORDER = ["type", "description", "enum", "format", "default"];
