@@ -1,0 +1,99 @@
+/**
+ * Prng is a small seedable generator (xoshiro128**) so every random choice of the simulator —
+ * prices, arrivals, partial fills, ids, faults — is reproducible from one seed.
+ *
+ * IMPORTANT: the simulator never uses Math.random; a fixed seed must replay the same market and
+ * the same fills.
+ */
+export interface Prng {
+  /** next returns a float in [0, 1). */
+  next(): number;
+  /** int returns an integer in [lo, hi] inclusive. */
+  int(lo: number, hi: number): number;
+  /** normal returns a standard normal variate. */
+  normal(): number;
+  /** exponential returns an exponential variate with the given mean. */
+  exponential(mean: number): number;
+  /** uuid returns a version-4 shaped UUID built from the stream. */
+  uuid(): string;
+}
+
+/** hashSeed mixes a numeric seed with a label (e.g. a symbol) into a 32-bit state word. */
+export function hashSeed(seed: number, label = ""): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (let i = 0; i < label.length; i++) {
+    h = Math.imul(h ^ label.charCodeAt(i), 0x85ebca6b) >>> 0;
+    h = ((h << 13) | (h >>> 19)) >>> 0;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function splitmix32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** createPrng seeds a xoshiro128** generator from (seed, label). */
+export function createPrng(seed: number, label = ""): Prng {
+  const init = splitmix32(hashSeed(seed, label));
+  let a = init();
+  let b = init();
+  let c = init();
+  let d = init();
+  if ((a | b | c | d) === 0) a = 1;
+  const nextU32 = (): number => {
+    const result = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)) >>> 0, 9) >>> 0;
+    const t = (b << 9) >>> 0;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = ((d << 11) | (d >>> 21)) >>> 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    return result;
+  };
+  const next = (): number => nextU32() / 4294967296;
+  let spare: number | undefined;
+  return {
+    next,
+    int(lo, hi) {
+      return lo + Math.floor(next() * (hi - lo + 1));
+    },
+    normal() {
+      if (spare !== undefined) {
+        const s = spare;
+        spare = undefined;
+        return s;
+      }
+      let u = 0;
+      while (u === 0) u = next();
+      const v = next();
+      const r = Math.sqrt(-2 * Math.log(u));
+      spare = r * Math.sin(2 * Math.PI * v);
+      return r * Math.cos(2 * Math.PI * v);
+    },
+    exponential(mean) {
+      let u = 0;
+      while (u === 0) u = next();
+      return -Math.log(u) * mean;
+    },
+    uuid() {
+      const hex: string[] = [];
+      for (let i = 0; i < 4; i++) hex.push(nextU32().toString(16).padStart(8, "0"));
+      const h = hex.join("");
+      const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    },
+  };
+}

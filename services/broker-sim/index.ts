@@ -1,0 +1,251 @@
+/**
+ * broker-sim: an Alpaca-compatible paper broker and market-data simulator on one port.
+ *
+ *   const sim = await startSimulator({ port: 0, seed: 42 });
+ *   // Trading REST: sim.tradingUrl + "/v2/..."   Market-data REST: sim.dataRestUrl + "/v2/stocks/..."
+ *   // trade_updates: sim.streamUrl                Market-data stream: sim.dataUrl + "/v2/iex" (or sip, test)
+ *   await sim.close();
+ *
+ * See README.md in this folder for options, fault injection and what is (not) modelled.
+ */
+
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { TradepipeError } from "../core/errors.ts";
+import { fromDecimal } from "../core/money.ts";
+import { assetFor, resolveSymbols } from "./assets.ts";
+import type { MarketOptions } from "./core/market.ts";
+import { parseRecording } from "./core/replay.ts";
+import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
+import type { MarketEvent } from "./core/types.ts";
+import { adminState } from "./http/admin.ts";
+import { RateLimiter } from "./http/ratelimit.ts";
+import { createHttpServer } from "./http/server.ts";
+import type { Keys, SimContext } from "./shell/context.ts";
+import { type ClockMode, Engine } from "./shell/engine.ts";
+import { type FaultConfig, Faults } from "./shell/faults.ts";
+import { attachStreams } from "./ws/attach.ts";
+
+/** DEV_KEYS is the key pair the simulator accepts by default. It is not a secret: dev use only. */
+export const DEV_KEYS: Keys = {
+  keyId: "PKTRADEPIPESIM000001",
+  secretKey: "tradepipe-sim-dev-secret-000000000000000",
+};
+
+export interface SimulatorOptions {
+  /** port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** host to bind; default 127.0.0.1. */
+  host?: string;
+  /** seed makes the market, ids and partial fills reproducible (default 1). */
+  seed?: number;
+  keys?: Keys;
+  /** symbols: a list (default prices) or a symbol → starting price map. */
+  symbols?: string[] | Record<string, number>;
+  /** speed multiplies simulated time against wall time in realtime mode (default 1). */
+  speed?: number;
+  /** clock: "realtime" (default) or "manual" (time moves only through admin.advance). */
+  clock?: ClockMode;
+  /** startTime (RFC-3339) of the simulated clock; default: the wall clock at start. */
+  startTime?: string;
+  /** partialFillProbability: chance that an executable order fills only partly (default 0.1, as Alpaca paper). */
+  partialFillProbability?: number;
+  market?: Partial<MarketOptions>;
+  faults?: Partial<FaultConfig>;
+  /** marketAlwaysOpen (default true): the session never closes, so local runs trade at any hour. */
+  marketAlwaysOpen?: boolean;
+  /** startingCash in dollars (default "100000"). */
+  startingCash?: string;
+  shortingEnabled?: boolean;
+  /** rateLimitPerMin per account (default 200, Alpaca's). */
+  rateLimitPerMin?: number;
+  /** replayFile: NDJSON of recorded Alpaca messages to play instead of the synthetic market. */
+  replayFile?: string;
+  /** historyLimit: trades/quotes/bars kept per symbol for the historical REST endpoints. */
+  historyLimit?: number;
+  /** tickMs: how often the realtime clock pushes the market forward (default 20). */
+  tickMs?: number;
+}
+
+export interface SimulatorAdmin {
+  state(): Record<string, unknown>;
+  setFaults(patch: Partial<FaultConfig>): FaultConfig;
+  clearFaults(): void;
+  /** advance moves simulated time forward by ms and returns the new time (RFC-3339). */
+  advance(ms: number): string;
+  setClock(opts: { mode?: ClockMode; speed?: number }): void;
+  now(): string;
+  setQuote(symbol: string, bid: string, ask: string): void;
+  reset(seed?: number, startTime?: string): void;
+  closeSession(): void;
+  disconnectStreams(kind?: "trade" | "data" | "all"): number;
+  stallStreams(kind: "trade" | "data" | "all", ms: number): void;
+}
+
+export interface Simulator {
+  /** tradingUrl is the Trading API base (http://host:port), like https://paper-api.alpaca.markets. */
+  tradingUrl: string;
+  /** dataRestUrl is the historical market-data base, like https://data.alpaca.markets (same server). */
+  dataRestUrl: string;
+  /** dataUrl is the market-data stream base (ws://host:port); append /v2/iex, /v2/sip or /v2/test. */
+  dataUrl: string;
+  /** streamUrl is the trade_updates stream (ws://host:port/stream). */
+  streamUrl: string;
+  port: number;
+  keys: Keys;
+  admin: SimulatorAdmin;
+  close(): Promise<void>;
+}
+
+function invalidOption(message: string): TradepipeError {
+  return new TradepipeError("TP_ERR_CONFIG", `broker-sim: ${message}`);
+}
+
+function loadReplay(path: string): MarketEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw invalidOption(`replayFile ${path}: ${(e as Error).message}`);
+  }
+  const parsed = parseRecording(text);
+  if (parsed.errors.length > 0)
+    throw invalidOption(`replayFile ${path}: ${parsed.errors.slice(0, 5).join("; ")}`);
+  if (parsed.events.length === 0) throw invalidOption(`replayFile ${path}: no events`);
+  return parsed.events;
+}
+
+/** startSimulator starts the HTTP + WebSocket simulator and resolves once it is listening. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed)) throw invalidOption("seed must be an integer");
+  const speed = options.speed ?? 1;
+  if (!(speed > 0)) throw invalidOption("speed must be > 0");
+  const p = options.partialFillProbability ?? 0.1;
+  if (!(p >= 0 && p <= 1)) throw invalidOption("partialFillProbability must be in [0, 1]");
+  let startTime: bigint;
+  if (options.startTime !== undefined) {
+    const t = parseTime(options.startTime);
+    if (t === undefined) throw invalidOption(`startTime is not RFC-3339: ${options.startTime}`);
+    startTime = t;
+  } else {
+    startTime = BigInt(Date.now()) * NS_PER_MS;
+  }
+  const symbols = resolveSymbols(options.symbols);
+  const replay = options.replayFile ? loadReplay(options.replayFile) : undefined;
+  if (replay) {
+    for (const e of replay) {
+      const s =
+        e.kind === "quote"
+          ? e.quote.symbol
+          : e.kind === "trade"
+            ? e.trade.symbol
+            : e.kind === "bar"
+              ? e.bar.symbol
+              : e.book.symbol;
+      if (!(s in symbols)) symbols[s] = 100;
+    }
+  }
+  const keys = options.keys ?? DEV_KEYS;
+  const engine = new Engine({
+    seed,
+    symbols,
+    assets: Object.keys(symbols).map(assetFor),
+    startTime,
+    speed,
+    clockMode: options.clock ?? "realtime",
+    marketAlwaysOpen: options.marketAlwaysOpen ?? true,
+    partialFillProbability: p,
+    startingCash: fromDecimal(options.startingCash ?? "100000"),
+    shortingEnabled: options.shortingEnabled ?? true,
+    market: options.market ?? {},
+    replay,
+    historyLimit: options.historyLimit ?? 100_000,
+  });
+  const rate = options.rateLimitPerMin ?? 200;
+  const ctx: SimContext = {
+    engine,
+    faults: new Faults(seed, options.faults),
+    tradingLimiter: new RateLimiter(rate),
+    dataLimiter: new RateLimiter(rate),
+    keys,
+    shortingEnabled: options.shortingEnabled ?? true,
+    lastday: new Map(),
+    streams: { disconnect: () => 0, counts: () => ({ trade: 0, data: 0 }) },
+  };
+  for (const q of engine.state.quotes.values())
+    ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+  const server = createHttpServer(ctx);
+  const streams = attachStreams(server, ctx);
+  ctx.streams = streams;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const timer = setInterval(() => {
+    try {
+      engine.sync();
+    } catch (e) {
+      process.stderr.write(`broker-sim: clock tick failed: ${String(e)}\n`);
+    }
+  }, options.tickMs ?? 20);
+  timer.unref();
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? "127.0.0.1";
+  const hostInUrl = host.includes(":") ? `[${host}]` : host;
+  const admin: SimulatorAdmin = {
+    state: () => adminState(ctx),
+    setFaults: (patch) => {
+      ctx.faults.set(patch);
+      return ctx.faults.config;
+    },
+    clearFaults: () => ctx.faults.clear(),
+    advance: (ms) => formatRfc3339(engine.advance(ms)),
+    setClock: (o) => engine.setClock(o.mode, o.speed),
+    now: () => formatRfc3339(engine.now()),
+    setQuote: (symbol, bid, ask) => {
+      if (!engine.forceQuote(symbol.toUpperCase(), fromDecimal(bid), fromDecimal(ask))) {
+        throw invalidOption(`setQuote: unknown symbol ${symbol}`);
+      }
+    },
+    reset: (s = seed, start) => {
+      const t = start === undefined ? undefined : parseTime(start);
+      engine.reset(s, t);
+      ctx.faults.reseed(s);
+      ctx.tradingLimiter.reset();
+      ctx.dataLimiter.reset();
+      ctx.lastday.clear();
+      for (const q of engine.state.quotes.values())
+        ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+    },
+    closeSession: () => engine.closeSession(),
+    disconnectStreams: (kind = "all") => streams.disconnect(kind),
+    stallStreams: (kind, ms) => {
+      for (const k of kind === "all" ? (["trade", "data"] as const) : [kind])
+        ctx.faults.stall(k, ms, performance.now());
+    },
+  };
+  return {
+    tradingUrl: `http://${hostInUrl}:${port}`,
+    dataRestUrl: `http://${hostInUrl}:${port}`,
+    dataUrl: `ws://${hostInUrl}:${port}`,
+    streamUrl: `ws://${hostInUrl}:${port}/stream`,
+    port,
+    keys,
+    admin,
+    close: async () => {
+      clearInterval(timer);
+      streams.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export type { MarketOptions } from "./core/market.ts";
+export type { FaultConfig } from "./shell/faults.ts";
