@@ -1,0 +1,56 @@
+/**
+ * tradepipe run [-f pipeline.yaml] [--fused] [--duration SECONDS]: runs a TradingPipeline on
+ * this machine (see services/pipeline/local-run.ts for what it starts).
+ */
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { InvalidSpecError, loadPipelineFile } from "../../services/core/spec/index.ts";
+import { runLocal } from "../../services/pipeline/local-run.ts";
+
+export const DEFAULT_PIPELINE_FILE = fileURLToPath(
+  new URL("../../config/pipeline.yaml", import.meta.url),
+);
+
+const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused] [--duration SECONDS]
+
+  -f, --file       the TradingPipeline to run (default config/pipeline.yaml)
+      --fused      run all five stages in this process over the in-process bus
+      --duration   stop by itself after this many seconds (default: run until Ctrl-C)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      file: { type: "string", short: "f" },
+      fused: { type: "boolean", default: false },
+      duration: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const durationSeconds = values.duration === undefined ? 0 : Number(values.duration);
+  if (!Number.isFinite(durationSeconds) || durationSeconds < 0) {
+    process.stderr.write(`tradepipe run: --duration must be a number of seconds >= 0\n\n${USAGE}`);
+    return 2;
+  }
+  const specFile = values.file ?? DEFAULT_PIPELINE_FILE;
+  let pipeline: Awaited<ReturnType<typeof loadPipelineFile>>;
+  try {
+    pipeline = await loadPipelineFile(specFile);
+  } catch (err) {
+    if (err instanceof InvalidSpecError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const summary = await runLocal({ pipeline, specFile, fused: values.fused, durationSeconds });
+  process.stdout.write(
+    `tradepipe run: ${summary.stoppedBecause}; ${summary.ordersSent} orders sent, ${summary.fills} fills\n`,
+  );
+  return summary.stoppedBecause.startsWith("stopped:") ? 1 : 0;
+}

@@ -1,0 +1,66 @@
+/**
+ * context: what a stage shell is given, and what it gives back. Every stage is started the same
+ * way by the multi-process host (stage-process.ts), the fused mode (fused.ts), systemd units and
+ * pods, so a stage never knows which of them runs it.
+ */
+import type pg from "pg";
+import type { AlpacaEndpoints } from "../alpaca-client/config.ts";
+import type { Credentials } from "../alpaca-client/credentials.ts";
+import type { Bus } from "../core/bus/index.ts";
+import type { Readiness, RouteHandler } from "../core/health/index.ts";
+import type { TradingPipeline } from "../core/spec/index.ts";
+import type { Logger, Metrics } from "../core/telemetry/index.ts";
+import type { StageProcess } from "./stages.ts";
+
+export interface BrokerConnection {
+  kind: "simulator" | "alpaca";
+  endpoints: AlpacaEndpoints;
+  credentials: Credentials;
+}
+
+export interface StageContext {
+  stage: StageProcess;
+  /** The validated pipeline, defaults applied. */
+  pipeline: TradingPipeline;
+  bus: Bus;
+  db: pg.Pool;
+  /** Fencing epoch of this instance's leadership: stamp it on every write. */
+  epoch: number;
+  log: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  broker: BrokerConnection;
+  /** Symbol → sector (config/sectors.yaml). */
+  sectors: ReadonlyMap<string, string>;
+  /** Wall clock in nanoseconds since the epoch: the shell's only clock. */
+  nowNs(): bigint;
+  /** Extra HTTP routes on this process's health server, keyed "METHOD /path"; add freely. */
+  routes: Record<string, RouteHandler>;
+  /** Reports counters for the status screen and the supervisor (cheap; call freely). */
+  report(status: StageReport): void;
+}
+
+/** StageReport is what a stage tells the status screen; every field optional. */
+export interface StageReport {
+  ordersSent?: number;
+  fills?: number;
+  rejects?: number;
+  openOrders?: number;
+  positions?: Array<{ symbol: string; qty: string; avgPrice: string; unrealizedPnl: string }>;
+  realizedPnl?: string;
+  unrealizedPnl?: string;
+  circuitBreaker?: string;
+  killSwitch?: boolean;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+export interface RunningStage {
+  /** stop ends the stage's work (no new orders), flushes its writes, and returns. */
+  stop(): Promise<void>;
+}
+
+export interface StageDefinition {
+  name: StageProcess;
+  start(ctx: StageContext): Promise<RunningStage>;
+}

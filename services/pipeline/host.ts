@@ -1,0 +1,144 @@
+/**
+ * host: starts one stage instance inside a process that already has its bus, database, logger
+ * and metrics. It waits for the stage's leadership (a Postgres advisory lock with a fencing
+ * epoch), builds the StageContext and starts the stage; the multi-process runner and the fused
+ * mode both use it, so a stage runs the same way in either.
+ */
+import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import type pg from "pg";
+import type { Bus } from "../core/bus/index.ts";
+import { type Leadership, waitForLeadership } from "../core/db/leadership.ts";
+import { TradepipeError } from "../core/errors.ts";
+import { createReadiness, type Readiness, type RouteHandler } from "../core/health/index.ts";
+import { wallClockNs } from "../core/messages/time.ts";
+import { loadSectorMap, type TradingPipeline } from "../core/spec/index.ts";
+import type { Logger, Metrics } from "../core/telemetry/index.ts";
+import type { BrokerConnection, RunningStage, StageContext, StageReport } from "./context.ts";
+import { loadStage } from "./registry.ts";
+import type { StageProcess } from "./stages.ts";
+
+export const DEFAULT_SECTORS_FILE = fileURLToPath(
+  new URL("../../config/sectors.yaml", import.meta.url),
+);
+
+export interface HostDeps {
+  pipeline: TradingPipeline;
+  bus: Bus;
+  db: pg.Pool;
+  log: Logger;
+  metrics: Metrics;
+  broker: BrokerConnection;
+  sectors: ReadonlyMap<string, string>;
+  /** Routes of the process's health server; stages add theirs (e.g. POST /kill-switch). */
+  routes: Record<string, RouteHandler>;
+  /** Aborts the wait for leadership (shutdown while standing by). */
+  signal?: AbortSignal;
+  /** Called with every report; the runner forwards them to the supervisor. */
+  onReport?: (stage: StageProcess, report: StageReport, readiness: Readiness) => void;
+  /** Called when leadership is lost without release: the instance must stop acting at once. */
+  onLeadershipLost?: (stage: StageProcess, reason: Error) => void;
+}
+
+export interface StageInstance {
+  stage: StageProcess;
+  readiness: Readiness;
+  lastReport(): StageReport;
+  stop(): Promise<void>;
+}
+
+export async function loadSectors(
+  path = process.env.TRADEPIPE_SECTORS_FILE ?? DEFAULT_SECTORS_FILE,
+) {
+  const result = await loadSectorMap(path);
+  if (!result.ok) {
+    const lines = result.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    throw new TradepipeError("TP_ERR_CONFIG", `sector map ${path}: ${lines}`);
+  }
+  return result.sectors;
+}
+
+/** holderIdentity names this instance in stage_leadership (host, pid). */
+export function holderIdentity(stage: StageProcess): string {
+  return `${process.env.POD_NAME ?? hostname()}/${process.pid}/${stage}`;
+}
+
+/**
+ * startStageInstance waits to lead `stage`, then starts it. Until it leads, its readiness says
+ * "standby"; a standby instance is alive (/health) but not ready (/ready).
+ */
+export async function startStageInstance(
+  stage: StageProcess,
+  deps: HostDeps,
+  readiness: Readiness = createReadiness(),
+): Promise<StageInstance | null> {
+  const log = deps.log.child({ stage });
+  readiness.declare("leader", "started");
+  readiness.set("leader", false, "standby: waiting for the stage lock");
+  let report: StageReport = {};
+  const publish = (r: StageReport) => {
+    report = { ...report, ...r };
+    deps.onReport?.(stage, report, readiness);
+  };
+  publish({ detail: "standby" });
+
+  const definition = await loadStage(stage);
+  const leadership: Leadership | null = await waitForLeadership(
+    deps.db,
+    stage,
+    holderIdentity(stage),
+    { ...(deps.signal ? { signal: deps.signal } : {}) },
+  );
+  if (!leadership) return null;
+  readiness.set("leader", true);
+  log.info({ epoch: leadership.epoch }, "leading the stage");
+
+  const ctx: StageContext = {
+    stage,
+    pipeline: deps.pipeline,
+    bus: deps.bus,
+    db: deps.db,
+    epoch: leadership.epoch,
+    log,
+    metrics: deps.metrics,
+    readiness,
+    broker: deps.broker,
+    sectors: deps.sectors,
+    routes: deps.routes,
+    nowNs: wallClockNs,
+    report: publish,
+  };
+  let running: RunningStage;
+  try {
+    running = await definition.start(ctx);
+  } catch (err) {
+    await leadership.release();
+    throw err;
+  }
+  readiness.set("started", true);
+  publish({ detail: "" });
+
+  let stopped = false;
+  void leadership.lost.then((reason) => {
+    if (stopped) return;
+    log.error({ err: reason.message }, "leadership lost: stopping the stage");
+    readiness.set("leader", false, "leadership lost");
+    deps.onLeadershipLost?.(stage, reason);
+  });
+
+  return {
+    stage,
+    readiness,
+    lastReport: () => report,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      readiness.set("started", false, "stopping");
+      try {
+        await running.stop();
+      } finally {
+        await leadership.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,305 @@
+/**
+ * local-run is `tradepipe run`: one command brings up a whole pipeline on this machine. It
+ * starts Postgres (embedded unless DATABASE_URL is set) and migrates it, starts the built-in
+ * simulator when the broker is the simulator, runs the five stages (as supervised processes
+ * over ZeroMQ ipc://, or fused in this process), shows a live status screen, and stops
+ * everything cleanly on Ctrl-C.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Database, openDatabase } from "../core/db/connect.ts";
+import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
+import type { TradingPipeline } from "../core/spec/index.ts";
+import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
+import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts";
+import { Supervisor } from "../supervisor/supervisor.ts";
+import { resolveBrokerConnection } from "./broker-connection.ts";
+import type { StageReport } from "./context.ts";
+import { type FusedPipeline, startFusedPipeline } from "./fused.ts";
+import type { StageStatusMessage } from "./stage-process.ts";
+import { STAGE_PROCESSES, type StageProcess } from "./stages.ts";
+
+const CLI = fileURLToPath(new URL("../../bin/tradepipe.ts", import.meta.url));
+
+export interface LocalRunOptions {
+  pipeline: TradingPipeline;
+  /** Path of the spec file, handed to the stage processes. */
+  specFile: string;
+  fused: boolean;
+  /** Stop by itself after this many seconds (0: run until Ctrl-C). */
+  durationSeconds: number;
+  /** How often the status is redrawn (terminal) or logged (otherwise), in ms. */
+  statusIntervalMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Port of the runner's health server (fused mode and the run summary); 0 picks one. */
+  healthPort?: number;
+  /** Resolves when the run should stop (tests); Ctrl-C and --duration also stop it. */
+  stopSignal?: AbortSignal;
+}
+
+export interface LocalRunSummary {
+  ordersSent: number;
+  fills: number;
+  stoppedBecause: string;
+}
+
+interface Started {
+  stop(): Promise<void>;
+  stages(): PipelineStatus["stages"];
+  reports(): Partial<Record<StageProcess, StageReport>>;
+  failure: Promise<string>;
+}
+
+export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> {
+  const env = { ...(opts.env ?? process.env) };
+  const { pipeline } = opts;
+  const log = createLogger({
+    name: "tradepipe-run",
+    level: pipeline.spec.observability.logLevel,
+    base: { pipeline: pipeline.metadata.name },
+  });
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  };
+  try {
+    const db = await openDatabase({ migrate: true, log });
+    cleanups.push(() => db.close());
+    say(
+      log,
+      db.embedded
+        ? "Postgres: embedded server started and migrated"
+        : "Postgres: DATABASE_URL migrated",
+    );
+    env.DATABASE_URL = db.url;
+
+    if (pipeline.spec.broker.kind === "simulator") {
+      const { startSimulator } = await import("../broker-sim/index.ts");
+      const s = pipeline.spec.broker.simulator;
+      const sim = await startSimulator({
+        seed: s.seed,
+        speed: s.speed,
+        symbols: pipeline.spec.symbols,
+        startingCash: s.startingCash,
+      });
+      cleanups.push(() => sim.close());
+      env.TRADEPIPE_SIM_URL = sim.tradingUrl;
+      env.APCA_API_KEY_ID = sim.keys.keyId;
+      env.APCA_API_SECRET_KEY = sim.keys.secretKey;
+      say(log, `Simulator: Alpaca-compatible paper broker at ${sim.tradingUrl} (seed ${s.seed})`);
+    } else {
+      say(log, `Broker: Alpaca at ${pipeline.spec.broker.tradingUrl}`);
+    }
+    writeRunFile(db, env, log);
+
+    const started = opts.fused
+      ? await startFused(pipeline, db, env, log, opts.healthPort ?? 0, cleanups)
+      : await startProcesses(opts.specFile, env, log, cleanups);
+    say(
+      log,
+      opts.fused
+        ? "Stages: all five in this process (fused, in-process bus)"
+        : "Stages: five supervised processes over ZeroMQ ipc://",
+    );
+    return await watch(opts, started, log);
+  } finally {
+    await cleanup();
+  }
+}
+
+/** say prints a plain sentence for the person at the terminal, and logs it. */
+function say(log: Logger, text: string): void {
+  if (process.stdout.isTTY) process.stdout.write(`${text}\n`);
+  else log.info(text);
+}
+
+/** writeRunFile lets `tradepipe kill-switch` find this run's database (mode 0600). */
+function writeRunFile(db: Database, env: NodeJS.ProcessEnv, log: Logger): void {
+  if (!db.embedded) return;
+  const dir = runStateDir(env);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      join(dir, "current.json"),
+      JSON.stringify({ pid: process.pid, databaseUrl: db.url }),
+      { mode: 0o600 },
+    );
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, "could not write the run file");
+  }
+}
+
+export function runStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRADEPIPE_DATA_DIR) return join(env.TRADEPIPE_DATA_DIR, "run");
+  const base = env.XDG_RUNTIME_DIR || tmpdir();
+  return join(base, `tradepipe-${process.getuid?.() ?? 0}`);
+}
+
+async function startProcesses(
+  specFile: string,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  cleanups: Array<() => Promise<void>>,
+): Promise<Started> {
+  // Short path: Unix socket paths must stay under 108 bytes.
+  const runDir = mkdtempSync(join("/tmp", "tp-"));
+  cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
+  const supervisor = new Supervisor();
+  cleanups.push(() => supervisor.stop());
+  const reports = new Map<StageProcess, StageStatusMessage>();
+  let failed: (reason: string) => void = () => {};
+  const failure = new Promise<string>((r) => {
+    failed = r;
+  });
+  supervisor.on("status", (name, status) =>
+    reports.set(name as StageProcess, status as StageStatusMessage),
+  );
+  supervisor.on("exited", (name, why) => {
+    reports.delete(name as StageProcess);
+    log.warn({ stage: name, why }, "stage process exited");
+  });
+  supervisor.on("restarting", (name, delayMs) =>
+    log.info({ stage: name, delayMs }, "restarting stage"),
+  );
+  supervisor.on("gave-up", (name, reason) => failed(`${name} ${reason}`));
+  for (const stage of STAGE_PROCESSES) {
+    supervisor.start({
+      name: stage,
+      module: CLI,
+      args: ["stage", stage, "-f", specFile],
+      env: { ...env, TRADEPIPE_RUN_DIR: runDir },
+    });
+  }
+  return {
+    stop: () => supervisor.stop(),
+    failure,
+    reports: () => Object.fromEntries(reports),
+    stages: () =>
+      supervisor.states().map((s) => ({
+        name: s.name,
+        up: s.running,
+        ready: Boolean(reports.get(s.name as StageProcess)?.ready),
+        restarts: s.restarts,
+        detail: s.running
+          ? (reports.get(s.name as StageProcess)?.reasons ?? []).join("; ") || undefined
+          : s.lastExit,
+      })),
+  };
+}
+
+async function startFused(
+  pipeline: TradingPipeline,
+  db: Database,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  healthPort: number,
+  cleanups: Array<() => Promise<void>>,
+): Promise<Started> {
+  const metrics = createMetrics({ defaultLabels: { pipeline: pipeline.metadata.name } });
+  const routes: Record<string, RouteHandler> = {};
+  let fused: FusedPipeline | undefined;
+  const readiness = createReadiness();
+  const health = await startHealthServer({
+    port: healthPort,
+    registry: metrics.registry,
+    routes,
+    readiness: () => {
+      if (!fused) return { ready: false, reasons: ["starting"] };
+      const reasons = STAGE_PROCESSES.flatMap((s) =>
+        fused!.readiness[s].report().reasons.map((r) => `${s}: ${r}`),
+      );
+      return { ready: reasons.length === 0, reasons };
+    },
+  });
+  cleanups.push(() => health.close());
+  void readiness;
+  let failed: (reason: string) => void = () => {};
+  const failure = new Promise<string>((r) => {
+    failed = r;
+  });
+  fused = await startFusedPipeline({
+    pipeline,
+    db: db.pool,
+    log,
+    metrics,
+    broker: resolveBrokerConnection(pipeline, env),
+    routes,
+    onLeadershipLost: (stage) => failed(`${stage} lost its leadership`),
+  });
+  cleanups.push(() => fused!.stop());
+  say(log, `Health: ${health.url}/health, ${health.url}/ready, ${health.url}/metrics`);
+  return {
+    stop: () => fused!.stop(),
+    failure,
+    reports: () => fused!.reports(),
+    stages: () =>
+      STAGE_PROCESSES.map((s) => {
+        const r = fused!.readiness[s].report();
+        return {
+          name: s,
+          up: true,
+          ready: r.ready,
+          restarts: 0,
+          detail: r.reasons.join("; ") || undefined,
+        };
+      }),
+  };
+}
+
+function statusOf(opts: LocalRunOptions, started: Started, startedAt: number): PipelineStatus {
+  const r = started.reports();
+  const exec = r["execution-engine"] ?? {};
+  const pos = r["position-tracker"] ?? {};
+  const risk = r["risk-manager"] ?? {};
+  return {
+    pipeline: opts.pipeline.metadata.name,
+    mode: opts.fused ? "fused" : "processes",
+    broker: opts.pipeline.spec.broker.kind,
+    uptimeSeconds: (Date.now() - startedAt) / 1000,
+    stages: started.stages(),
+    ordersSent: exec.ordersSent ?? 0,
+    fills: exec.fills ?? 0,
+    rejects: risk.rejects ?? 0,
+    positions: pos.positions ?? [],
+    realizedPnl: pos.realizedPnl ?? "0",
+    unrealizedPnl: pos.unrealizedPnl ?? "0",
+    circuitBreaker: risk.circuitBreaker ?? "closed",
+    killSwitch: risk.killSwitch ?? false,
+  };
+}
+
+async function watch(
+  opts: LocalRunOptions,
+  started: Started,
+  log: Logger,
+): Promise<LocalRunSummary> {
+  const view = new StatusView();
+  const startedAt = Date.now();
+  const interval = opts.statusIntervalMs ?? (view.isTerminal ? 500 : 5_000);
+  const timer = setInterval(() => view.show(statusOf(opts, started, startedAt)), interval);
+  const stoppedBecause = await new Promise<string>((resolve) => {
+    const onSignal = (sig: string) => () => resolve(`stopped by ${sig}`);
+    const onInt = onSignal("Ctrl-C (SIGINT)");
+    const onTerm = onSignal("SIGTERM");
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    if (opts.durationSeconds > 0) {
+      setTimeout(
+        () => resolve(`ran for ${opts.durationSeconds} s as asked`),
+        opts.durationSeconds * 1000,
+      ).unref();
+    }
+    opts.stopSignal?.addEventListener("abort", () => resolve("stopped by its caller"), {
+      once: true,
+    });
+    void started.failure.then((reason) => resolve(`stopped: ${reason}`));
+  });
+  clearInterval(timer);
+  const final = statusOf(opts, started, startedAt);
+  view.show(final);
+  log.info({ reason: stoppedBecause }, "stopping the pipeline");
+  await started.stop();
+  return { ordersSent: final.ordersSent, fills: final.fills, stoppedBecause };
+}

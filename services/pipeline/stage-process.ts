@@ -1,0 +1,142 @@
+/**
+ * stage-process runs one stage as its own process: the shape used by the local supervisor,
+ * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
+ * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
+ */
+import pg from "pg";
+import { ZmqBus } from "../core/bus/index.ts";
+import { TradepipeError } from "../core/errors.ts";
+import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
+import { wallClockNs } from "../core/messages/time.ts";
+import type { TradingPipeline } from "../core/spec/index.ts";
+import { createLogger, createMetrics, startTracing } from "../core/telemetry/index.ts";
+import { resolveBrokerConnection } from "./broker-connection.ts";
+import type { StageReport } from "./context.ts";
+import { endpointsFromEnv } from "./endpoints.ts";
+import { loadSectors, startStageInstance } from "./host.ts";
+import { busObserver, sharedMetrics } from "./metrics.ts";
+import { systemdNotifier } from "./sd-notify.ts";
+import { type StageProcess, UPSTREAMS } from "./stages.ts";
+
+export interface StageProcessOptions {
+  stage: StageProcess;
+  pipeline: TradingPipeline;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The message a stage process sends its supervisor over the IPC channel. */
+export interface StageStatusMessage extends StageReport {
+  type: "status";
+  stage: StageProcess;
+  ready: boolean;
+  reasons: string[];
+  healthUrl: string;
+}
+
+export async function runStageProcess(opts: StageProcessOptions): Promise<number> {
+  const env = opts.env ?? process.env;
+  const { stage, pipeline } = opts;
+  const log = createLogger({
+    name: stage,
+    level: pipeline.spec.observability.logLevel,
+    base: { pipeline: pipeline.metadata.name },
+  });
+  const tracing = await startTracing({
+    serviceName: `tradepipe-${stage}`,
+    otlpEndpoint: pipeline.spec.observability.otlpEndpoint,
+  });
+  const metrics = sharedMetrics(
+    createMetrics({ defaultLabels: { stage, pipeline: pipeline.metadata.name } }),
+  );
+  const readiness = createReadiness();
+  const notifier = systemdNotifier(env);
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    throw new TradepipeError("TP_ERR_CONFIG", "DATABASE_URL must be set for a stage process");
+  }
+  const routes: Record<string, RouteHandler> = {};
+  const health = await startHealthServer({
+    routes,
+    port: Number(env.TRADEPIPE_HEALTH_PORT ?? 0),
+    host: env.TRADEPIPE_HEALTH_HOST ?? "127.0.0.1",
+    registry: metrics.registry,
+    readiness,
+  });
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
+  db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
+  const endpoints = endpointsFromEnv(env);
+  const bus = await ZmqBus.open({
+    bind: [endpoints.bind(stage)],
+    connect: UPSTREAMS[stage].map((s) => endpoints.connect(s)),
+    observer: busObserver(metrics, wallClockNs),
+  });
+  log.info({ bind: endpoints.bind(stage), health: health.url }, "stage process up");
+
+  let lastSent = 0;
+  let pending: NodeJS.Timeout | undefined;
+  let latest: StageStatusMessage | undefined;
+  const sendStatus = () => {
+    pending = undefined;
+    lastSent = Date.now();
+    if (latest && process.send && process.connected) process.send(latest);
+  };
+  const shutdown = new AbortController();
+  const stopStopping = notifier.startWatchdog();
+  let exitCode = 0;
+  const done = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "stopping");
+      shutdown.abort();
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+
+  const instance = await startStageInstance(
+    stage,
+    {
+      pipeline,
+      bus,
+      db,
+      log,
+      metrics,
+      broker: resolveBrokerConnection(pipeline, env),
+      sectors: await loadSectors(),
+      routes,
+      signal: shutdown.signal,
+      onReport: (_stage, report, r) => {
+        const { ready, reasons } = r.report();
+        latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
+        // At most four status messages a second reach the supervisor.
+        if (!pending) pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
+      },
+      onLeadershipLost: () => {
+        exitCode = 1;
+        shutdown.abort();
+      },
+    },
+    readiness,
+  ).catch((err: unknown) => {
+    log.error({ err: (err as Error).message }, "stage failed to start");
+    exitCode = 1;
+    return null;
+  });
+  if (instance) {
+    notifier.ready(`leading ${stage}`);
+    await Promise.race([done, new Promise((r) => shutdown.signal.addEventListener("abort", r))]);
+  }
+  notifier.stopping();
+  stopStopping();
+  if (pending) clearTimeout(pending);
+  await instance?.stop().catch((err: unknown) => {
+    log.error({ err: (err as Error).message }, "stage did not stop cleanly");
+    exitCode = 1;
+  });
+  await bus.close();
+  await db.end().catch(() => {});
+  await health.close();
+  await tracing.shutdown();
+  log.info({ exitCode }, "stage process stopped");
+  return exitCode;
+}
