@@ -1,22 +1,32 @@
 /**
- * gen-crd writes the TradingPipeline CRD generated from services/core/spec/ into crds/.
- * `--check` only compares and exits 1 when the committed file is stale.
+ * gen-crd writes what is generated from services/core/spec/: the TradingPipeline CRD in crds/
+ * and the fields table of config/README.md. `--check` only compares, and exits 1 when either
+ * committed file is stale.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { CRD_FILE, crdYaml } from "../services/core/spec/crd.ts";
+import { replaceFieldsTable } from "../services/core/spec/docs.ts";
 
-const target = new URL(`../${CRD_FILE}`, import.meta.url);
-const wanted = crdYaml();
+const CONFIG_README = "config/README.md";
+const root = new URL("../", import.meta.url);
+const check = process.argv.includes("--check");
+let stale = false;
 
-if (process.argv.includes("--check")) {
+async function update(file: string, render: (current: string) => string): Promise<void> {
+  const target = new URL(file, root);
   const current = await readFile(target, "utf8").catch(() => "");
-  if (current !== wanted) {
-    process.stderr.write(`${CRD_FILE} is out of date: run \`npm run gen:crd\`\n`);
-    process.exitCode = 1;
+  const wanted = render(current);
+  if (current === wanted) {
+    process.stdout.write(`${file} is current\n`);
+  } else if (check) {
+    process.stderr.write(`${file} is out of date: run \`npm run gen:crd\`\n`);
+    stale = true;
   } else {
-    process.stdout.write(`${CRD_FILE} is current\n`);
+    await writeFile(target, wanted);
+    process.stdout.write(`wrote ${file}\n`);
   }
-} else {
-  await writeFile(target, wanted);
-  process.stdout.write(`wrote ${CRD_FILE}\n`);
 }
+
+await update(CRD_FILE, () => crdYaml());
+await update(CONFIG_README, replaceFieldsTable);
+if (stale) process.exitCode = 1;

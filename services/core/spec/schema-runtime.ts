@@ -113,22 +113,28 @@ export const BrokerSchema = Type.Object(
   },
 );
 
-export const ResourcesSchema = Type.Object(
-  {
-    cpu: Int("Whole CPU cores, requested and limited alike, so the static CPU manager pins them.", {
-      default: 1,
-      minimum: 1,
-      maximum: 64,
-    }),
-    memory: Quantity("Memory, requested and limited alike (Guaranteed QoS).", "1Gi"),
-  },
-  { ...strict, description: "Compute resources of one stage instance; requests equal limits." },
-);
+/** resourcesSchema describes the CPU and memory of one instance (a stage's or Postgres'). */
+function resourcesSchema(of: string) {
+  return Type.Object(
+    {
+      cpu: Int(
+        "Whole CPU cores, requested and limited alike, so the static CPU manager pins them.",
+        {
+          default: 1,
+          minimum: 1,
+          maximum: 64,
+        },
+      ),
+      memory: Quantity("Memory, requested and limited alike (Guaranteed QoS).", "1Gi"),
+    },
+    { ...strict, description: `Compute resources of one ${of}; requests equal limits.` },
+  );
+}
 
 function stageSchema(name: StageName, role: string) {
   return Type.Object(
     {
-      resources: ResourcesSchema,
+      resources: resourcesSchema("stage instance"),
       replicas: Int(
         "Instances of the stage; one is active (holding the stage lease) and the others stand by.",
         { default: 2, minimum: 1, maximum: 5 },
@@ -194,7 +200,7 @@ export const DatabaseSchema = Type.Object(
         maximum: 3600,
       },
     ),
-    resources: ResourcesSchema,
+    resources: resourcesSchema("Postgres instance"),
   },
   {
     ...strict,
