@@ -1,0 +1,13 @@
+/** The execution-engine's pure core: createExecutionState, stepExecution, client_order_id. */
+export { CLIENT_ORDER_ID_MAX_LENGTH, clientOrderIdFor } from "./client-order-id.ts";
+export { createTokenBucket, nextTokenAtNs, type TokenBucket, tryTake } from "./rate-limit.ts";
+export {
+  compileExecutionConfig,
+  createExecutionState,
+  type ExecutionState,
+  findOrder,
+  restoreExecutionState,
+} from "./state.ts";
+export { stepExecution } from "./step.ts";
+export { canTransition, isTerminal, statusFromBroker } from "./transitions.ts";
+export * from "./types.ts";

@@ -1,0 +1,112 @@
+/**
+ * state holds the execution-engine core's state: live orders, recently finished ones, last
+ * prices, the rate limiter and the kill switch. createExecutionState builds it from params;
+ * restoreExecutionState rebuilds it after a restart from the orders the database holds.
+ */
+import { type Fixed, fromDecimal } from "../../core/money.ts";
+import { createTokenBucket, type TokenBucket } from "./rate-limit.ts";
+import { isTerminal } from "./transitions.ts";
+import { DEFAULT_EXECUTION_EXTRAS, type ExecutionParams, type Order } from "./types.ts";
+
+export interface ExecutionConfig {
+  pipelineName: string;
+  maxSlippageBps: Fixed;
+  maxAttempts: number;
+  backoffNs: readonly bigint[];
+  terminalRetention: number;
+}
+
+export interface ExecutionState {
+  config: ExecutionConfig;
+  /** orders: every order not yet finished, by client_order_id. */
+  orders: Map<string, Order>;
+  /** finished: the most recent finished orders (insertion order = finishing order). */
+  finished: Map<string, Order>;
+  lastPrices: Map<string, Fixed>;
+  bucket: TokenBucket;
+  killSwitch: boolean;
+  auditSeq: number;
+}
+
+export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
+  const { maxAttempts, backoffSeconds } = p.retries;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 0) {
+    throw new RangeError(
+      `execution.retries.maxAttempts: must be a non-negative integer, got ${maxAttempts}`,
+    );
+  }
+  if (backoffSeconds.length !== maxAttempts) {
+    throw new RangeError(
+      `execution.retries.backoffSeconds: needs exactly maxAttempts (${maxAttempts}) entries, got ${backoffSeconds.length}`,
+    );
+  }
+  if (!Number.isInteger(p.maxSlippageBps) || p.maxSlippageBps < 0) {
+    throw new RangeError(
+      `execution.maxSlippageBps: must be a non-negative integer, got ${p.maxSlippageBps}`,
+    );
+  }
+  return {
+    pipelineName: p.pipelineName,
+    maxSlippageBps: fromDecimal(p.maxSlippageBps),
+    maxAttempts,
+    backoffNs: backoffSeconds.map((s) => BigInt(s) * 1_000_000_000n),
+    terminalRetention: p.terminalRetention ?? DEFAULT_EXECUTION_EXTRAS.terminalRetention,
+  };
+}
+
+export function createExecutionState(params: ExecutionParams): ExecutionState {
+  return {
+    config: compileExecutionConfig(params),
+    orders: new Map(),
+    finished: new Map(),
+    lastPrices: new Map(),
+    bucket: createTokenBucket(
+      params.maxOrdersPerMinute,
+      params.rateLimitBurst ?? DEFAULT_EXECUTION_EXTRAS.rateLimitBurst,
+    ),
+    killSwitch: false,
+    auditSeq: 0,
+  };
+}
+
+/**
+ * restoreExecutionState rebuilds the state from persisted orders (the latest row per order, as
+ * rebuilt from order_audit_trail) and the kill switch. In-flight waits are unknown after a
+ * crash, so every unfinished order is marked as waiting for resolution: the Started event then
+ * asks the shell to resolve each one with the broker before anything else happens to it.
+ */
+export function restoreExecutionState(
+  params: ExecutionParams,
+  orders: readonly Order[],
+  killSwitch: boolean,
+  auditSeq = 0,
+): ExecutionState {
+  const state = createExecutionState(params);
+  state.killSwitch = killSwitch;
+  state.auditSeq = auditSeq;
+  for (const o of orders) {
+    const copy = { ...o };
+    if (isTerminal(copy.status)) {
+      rememberFinished(state, copy);
+    } else {
+      copy.awaiting = "resolve";
+      state.orders.set(copy.clientOrderId, copy);
+    }
+  }
+  return state;
+}
+
+/** findOrder looks an order up among live and recently finished ones. */
+export function findOrder(state: ExecutionState, clientOrderId: string): Order | undefined {
+  return state.orders.get(clientOrderId) ?? state.finished.get(clientOrderId);
+}
+
+/** rememberFinished moves an order to the bounded finished set. */
+export function rememberFinished(state: ExecutionState, order: Order): void {
+  state.orders.delete(order.clientOrderId);
+  state.finished.set(order.clientOrderId, order);
+  if (state.finished.size > state.config.terminalRetention) {
+    const oldest = state.finished.keys().next().value;
+    if (oldest !== undefined) state.finished.delete(oldest);
+  }
+}

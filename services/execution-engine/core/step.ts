@@ -1,0 +1,354 @@
+/**
+ * step is the execution-engine core's transition function: stepExecution(state, event) mutates
+ * `state` in place and returns the commands for the shell, which must run them IN ORDER (a
+ * WriteAudit is committed before any later SendOrder runs). Deterministic: no clock, no
+ * randomness, no I/O; the same events from the same state give the same commands.
+ */
+import { bpsDiff, toDecimal } from "../../core/money.ts";
+import { applySnapshot } from "./broker-updates.ts";
+import { clientOrderIdFor } from "./client-order-id.ts";
+import { audit, moveTo, type Out, publish } from "./emit.ts";
+import { nextTokenAtNs, tryTake } from "./rate-limit.ts";
+import { type ExecutionState, findOrder } from "./state.ts";
+
+import type {
+  ExecutionCommand,
+  ExecutionEvent,
+  Order,
+  OrderApproved,
+  SendFailed,
+} from "./types.ts";
+
+/** stepExecution applies one event and returns the commands it causes, in execution order. */
+export function stepExecution(state: ExecutionState, event: ExecutionEvent): ExecutionCommand[] {
+  const out: Out = [];
+  switch (event.type) {
+    case "QuoteReceived": {
+      const { bid, ask } = event;
+      const price = bid > 0n && ask > 0n ? (bid + ask) / 2n : bid > 0n ? bid : ask;
+      if (price > 0n) state.lastPrices.set(event.symbol, price);
+      break;
+    }
+    case "TradeReceived":
+      if (event.price > 0n) state.lastPrices.set(event.symbol, event.price);
+      break;
+    case "OrderApproved":
+      intake(state, out, event);
+      break;
+    case "SendSucceeded": {
+      const o = known(state, out, event.clientOrderId, "send_succeeded");
+      if (o === undefined) break;
+      if (o.awaiting === "send") o.awaiting = "none";
+      applySnapshot(state, out, o, event.order, "accepted", event.timeNs);
+      if (state.killSwitch && state.orders.has(o.clientOrderId)) {
+        // A cancel sent while the POST was in flight may have found nothing: cancel again.
+        o.cancelRequested = false;
+        requestCancel(state, out, o, event.timeNs);
+      }
+      break;
+    }
+    case "SendFailed":
+      sendFailed(state, out, event);
+      break;
+    case "OrderResolved": {
+      const o = known(state, out, event.clientOrderId, "resolved");
+      if (o === undefined) break;
+      const waited = o.awaiting === "resolve";
+      if (waited) o.awaiting = "none";
+      if (event.order !== null) {
+        applySnapshot(state, out, o, event.order, "resolved", event.timeNs);
+        if (state.killSwitch && o.status !== "Submitted")
+          requestCancel(state, out, o, event.timeNs);
+      } else if (waited) {
+        notAtBroker(state, out, o, event.timeNs);
+      }
+      break;
+    }
+    case "RetryDue": {
+      const o = state.orders.get(event.clientOrderId);
+      if (o === undefined || o.awaiting !== "retry") break;
+      if (state.killSwitch) {
+        cancelLocally(state, out, o, event.timeNs);
+      } else if (!tryTake(state.bucket, event.timeNs)) {
+        scheduleAt(
+          state,
+          out,
+          o,
+          nextTokenAtNs(state.bucket, event.timeNs),
+          event.timeNs,
+          "rate_limited",
+        );
+      } else {
+        send(state, out, o, event.timeNs);
+      }
+      break;
+    }
+    case "TradeUpdated": {
+      const o = known(state, out, event.clientOrderId, event.event);
+      if (o === undefined) break;
+      applySnapshot(state, out, o, event.order, event.event, event.timeNs, event);
+      break;
+    }
+    case "CancelFailed": {
+      const o = known(state, out, event.clientOrderId, "cancel_failed");
+      if (o === undefined) break;
+      audit(state, out, o, "cancel_failed", o.status, o.status, event.timeNs, {
+        message: event.message,
+      });
+      out.push({
+        type: "ReportAnomaly",
+        kind: "cancel_failed",
+        clientOrderId: o.clientOrderId,
+        message: event.message,
+      });
+      break;
+    }
+    case "KillSwitchChanged":
+      state.killSwitch = event.engaged;
+      if (event.engaged)
+        for (const o of [...state.orders.values()]) requestCancel(state, out, o, event.timeNs);
+      break;
+    case "Started":
+      for (const o of [...state.orders.values()]) restart(state, out, o, event.timeNs);
+      break;
+  }
+  return out;
+}
+
+/** known finds the order an answer is about; an unknown id is audited and reported. */
+function known(
+  state: ExecutionState,
+  out: Out,
+  clientOrderId: string,
+  event: string,
+): Order | undefined {
+  const o = findOrder(state, clientOrderId);
+  if (o === undefined) {
+    out.push({
+      type: "ReportAnomaly",
+      kind: "unknown_order",
+      clientOrderId,
+      message: `${event} for an order this engine does not know: ${clientOrderId}`,
+    });
+  }
+  return o;
+}
+
+function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
+  const id = clientOrderIdFor(state.config.pipelineName, e.signalId);
+  const existing = findOrder(state, id);
+  if (existing !== undefined) {
+    audit(state, out, existing, "duplicate_intent", existing.status, existing.status, e.timeNs, {
+      correlationId: e.correlationId,
+    });
+    return;
+  }
+  const o: Order = {
+    clientOrderId: id,
+    signalId: e.signalId,
+    correlationId: e.correlationId,
+    symbol: e.symbol,
+    side: e.side,
+    qty: e.qty,
+    orderType: e.orderType,
+    limitPrice: e.limitPrice,
+    timeInForce: e.timeInForce,
+    decisionPrice: e.decisionPrice,
+    status: "Created",
+    brokerOrderId: null,
+    filledQty: 0n,
+    filledNotional: 0n,
+    attempts: 0,
+    awaiting: "none",
+    cancelRequested: false,
+    createdNs: e.timeNs,
+    updatedNs: e.timeNs,
+  };
+  state.orders.set(id, o);
+  audit(state, out, o, "intent", null, "Created", e.timeNs, {
+    signalId: o.signalId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: toDecimal(o.qty),
+    orderType: o.orderType,
+    limitPrice: o.limitPrice === null ? "" : toDecimal(o.limitPrice),
+    timeInForce: o.timeInForce,
+    decisionPrice: toDecimal(o.decisionPrice),
+  });
+  const refusal = refuse(state, o, e.timeNs);
+  if (refusal !== null) {
+    rejectLocally(state, out, o, refusal[0], refusal[1], e.timeNs);
+    return;
+  }
+  send(state, out, o, e.timeNs);
+}
+
+/** refuse runs the local guards in order: kill switch, slippage, rate limit (takes a token). */
+function refuse(state: ExecutionState, o: Order, nowNs: bigint): [string, string] | null {
+  if (state.killSwitch) return ["kill_switch", "kill switch engaged: no new orders"];
+  const last = state.lastPrices.get(o.symbol);
+  if (last === undefined) return ["no_last_price", `no quote or trade seen for ${o.symbol} yet`];
+  const bps = bpsDiff(o.decisionPrice, last);
+  if (bps > state.config.maxSlippageBps) {
+    return [
+      "slippage",
+      `decision price ${toDecimal(o.decisionPrice)} is ${toDecimal(bps)} bps from the last price ${toDecimal(last)} (limit ${toDecimal(state.config.maxSlippageBps)})`,
+    ];
+  }
+  if (!tryTake(state.bucket, nowNs)) return ["rate_limited", "order rate limit reached"];
+  return null;
+}
+
+function rejectLocally(
+  state: ExecutionState,
+  out: Out,
+  o: Order,
+  reason: string,
+  message: string,
+  nowNs: bigint,
+): void {
+  moveTo(state, out, o, "Rejected", "rejected_locally", nowNs, { reason, message });
+  publish(out, o, "rejected", nowNs, 0n, null, reason);
+}
+
+function cancelLocally(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  o.awaiting = "none";
+  moveTo(state, out, o, "Cancelled", "cancelled_locally", nowNs, { reason: "kill_switch" });
+  publish(out, o, "canceled", nowNs, 0n, null, "kill_switch");
+}
+
+/** send audits the attempt, then emits SendOrder (IMPORTANT: the audit comes first). */
+function send(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  o.attempts++;
+  o.awaiting = "send";
+  const detail = { attempt: String(o.attempts) };
+  if (o.status === "Created") moveTo(state, out, o, "Submitted", "send", nowNs, detail);
+  else audit(state, out, o, "resend", o.status, o.status, nowNs, detail);
+  out.push({
+    type: "SendOrder",
+    attempt: o.attempts,
+    request: {
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.qty,
+      orderType: o.orderType,
+      limitPrice: o.limitPrice,
+      timeInForce: o.timeInForce,
+    },
+  });
+}
+
+function scheduleAt(
+  state: ExecutionState,
+  out: Out,
+  o: Order,
+  atNs: bigint,
+  nowNs: bigint,
+  cause: string,
+): void {
+  o.awaiting = "retry";
+  audit(state, out, o, "retry_scheduled", o.status, o.status, nowNs, {
+    cause,
+    atNs: atNs.toString(),
+    nextAttempt: String(o.attempts + 1),
+  });
+  out.push({
+    type: "ScheduleRetry",
+    clientOrderId: o.clientOrderId,
+    atNs,
+    attempt: o.attempts + 1,
+  });
+}
+
+/** retryOrGiveUp: after a failure known not to have reached the broker. */
+function retryOrGiveUp(
+  state: ExecutionState,
+  out: Out,
+  o: Order,
+  nowNs: bigint,
+  cause: string,
+): void {
+  if (state.killSwitch) {
+    cancelLocally(state, out, o, nowNs);
+    return;
+  }
+  const retriesUsed = o.attempts - 1;
+  if (retriesUsed < state.config.maxAttempts) {
+    scheduleAt(state, out, o, nowNs + state.config.backoffNs[retriesUsed]!, nowNs, cause);
+    return;
+  }
+  rejectLocally(
+    state,
+    out,
+    o,
+    "retries_exhausted",
+    `gave up after ${o.attempts} attempts: ${cause}`,
+    nowNs,
+  );
+}
+
+function sendFailed(state: ExecutionState, out: Out, e: SendFailed): void {
+  const o = known(state, out, e.clientOrderId, "send_failed");
+  if (o === undefined) return;
+  const detail = { failure: e.failure, httpStatus: String(e.httpStatus ?? ""), message: e.message };
+  if (o.awaiting !== "send" || o.status !== "Submitted") {
+    // The broker already told us about this order (e.g. the stream beat the HTTP reply).
+    audit(state, out, o, "send_failure_ignored", o.status, o.status, e.timeNs, detail);
+    return;
+  }
+  o.awaiting = "none";
+  switch (e.failure) {
+    case "rejected":
+      moveTo(state, out, o, "Rejected", "broker_rejected", e.timeNs, detail);
+      publish(out, o, "rejected", e.timeNs, 0n, null, e.message);
+      return;
+    case "duplicate":
+    case "ambiguous":
+      o.awaiting = "resolve";
+      audit(state, out, o, `send_${e.failure}`, o.status, o.status, e.timeNs, detail);
+      out.push({ type: "ResolveOrder", clientOrderId: o.clientOrderId });
+      return;
+    case "retryable":
+      audit(state, out, o, "send_failed", o.status, o.status, e.timeNs, detail);
+      retryOrGiveUp(state, out, o, e.timeNs, e.message);
+      return;
+  }
+}
+
+/** notAtBroker: a lookup found no such order, so the last attempt never arrived. */
+function notAtBroker(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  audit(state, out, o, "not_at_broker", o.status, o.status, nowNs);
+  if (o.status === "Created" && o.attempts === 0) {
+    if (state.killSwitch) cancelLocally(state, out, o, nowNs);
+    else send(state, out, o, nowNs);
+  } else if (o.status === "Submitted") {
+    retryOrGiveUp(state, out, o, nowNs, "order not found at the broker");
+  } else {
+    out.push({
+      type: "ReportAnomaly",
+      kind: "unknown_order",
+      clientOrderId: o.clientOrderId,
+      message: `order ${o.clientOrderId} is ${o.status} here but the broker does not know it`,
+    });
+  }
+}
+
+/** requestCancel: kill switch. Never-acknowledged orders end here; live ones are cancelled. */
+function requestCancel(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  if (o.status === "Created" || (o.status === "Submitted" && o.awaiting === "retry")) {
+    cancelLocally(state, out, o, nowNs);
+    return;
+  }
+  if (o.cancelRequested) return;
+  o.cancelRequested = true;
+  audit(state, out, o, "cancel_requested", o.status, o.status, nowNs, { reason: "kill_switch" });
+  out.push({ type: "CancelOrder", clientOrderId: o.clientOrderId, brokerOrderId: o.brokerOrderId });
+}
+
+/** restart: after restoreExecutionState every unfinished order is resolved before it moves on. */
+function restart(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  o.awaiting = "resolve";
+  audit(state, out, o, "resolve_after_restart", o.status, o.status, nowNs);
+  out.push({ type: "ResolveOrder", clientOrderId: o.clientOrderId });
+}

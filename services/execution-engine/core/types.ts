@@ -1,0 +1,304 @@
+/**
+ * Types of the execution-engine core: parameters (the spec's `execution` block), the order
+ * record and its states, the events the core consumes and the commands it emits.
+ *
+ * Time: every event carries `timeNs`, nanoseconds since the Unix epoch as a bigint (the bus
+ * header's event time); ScheduleRetry carries an absolute `atNs` on the same clock.
+ */
+import type { Fixed } from "../../core/money.ts";
+
+export type Side = "buy" | "sell";
+export type OrderType = "market" | "limit";
+export type TimeInForce = "day" | "gtc" | "ioc" | "fok";
+
+/** ExecutionParams mirror spec.execution, plus the pipeline name and two stage knobs. */
+export interface ExecutionParams {
+  pipelineName: string;
+  maxOrdersPerMinute: number;
+  maxSlippageBps: number;
+  retries: { maxAttempts: number; backoffSeconds: readonly number[] };
+  /** rateLimitBurst: token bucket size; 20 + 180/min keeps any 60 s window within Alpaca's 200. */
+  rateLimitBurst?: number;
+  /** terminalRetention: finished orders kept in memory to answer duplicates (oldest dropped). */
+  terminalRetention?: number;
+}
+
+export const DEFAULT_EXECUTION_EXTRAS = { rateLimitBurst: 20, terminalRetention: 10_000 } as const;
+
+/** OrderStatus: Created → Submitted → New → PartiallyFilled → Filled | Cancelled | Rejected | Expired | Replaced. */
+export type OrderStatus =
+  | "Created"
+  | "Submitted"
+  | "New"
+  | "PartiallyFilled"
+  | "Filled"
+  | "Cancelled"
+  | "Rejected"
+  | "Expired"
+  | "Replaced";
+
+/** Awaiting: what the order waits for from the shell, so late or repeated answers are ignored. */
+export type Awaiting = "none" | "send" | "retry" | "resolve";
+
+export interface Order {
+  clientOrderId: string;
+  signalId: string;
+  correlationId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  orderType: OrderType;
+  limitPrice: Fixed | null;
+  timeInForce: TimeInForce;
+  /** decisionPrice: the price the decision was made at; the slippage guard's reference. */
+  decisionPrice: Fixed;
+  status: OrderStatus;
+  brokerOrderId: string | null;
+  filledQty: Fixed;
+  /** filledNotional: Σ fill qty × price, so each fill's price follows from cumulative figures. */
+  filledNotional: Fixed;
+  attempts: number;
+  awaiting: Awaiting;
+  cancelRequested: boolean;
+  createdNs: bigint;
+  updatedNs: bigint;
+}
+
+/** BrokerOrderSnapshot: the broker's view of an order (POST reply, GET, or a trade update). */
+export interface BrokerOrderSnapshot {
+  brokerOrderId: string;
+  /** status: Alpaca's order status string (new, accepted, partially_filled, filled, canceled...). */
+  status: string;
+  /** filledQty: cumulative filled quantity, the idempotency key for fills. */
+  filledQty: Fixed;
+  filledAvgPrice: Fixed | null;
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+export interface OrderApproved {
+  type: "OrderApproved";
+  timeNs: bigint;
+  correlationId: string;
+  signalId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  orderType: OrderType;
+  limitPrice: Fixed | null;
+  timeInForce: TimeInForce;
+  decisionPrice: Fixed;
+}
+
+export interface QuoteReceived {
+  type: "QuoteReceived";
+  timeNs: bigint;
+  symbol: string;
+  bid: Fixed;
+  ask: Fixed;
+}
+
+export interface TradeReceived {
+  type: "TradeReceived";
+  timeNs: bigint;
+  symbol: string;
+  price: Fixed;
+}
+
+/** SendSucceeded: POST /v2/orders answered 200 with the order. */
+export interface SendSucceeded {
+  type: "SendSucceeded";
+  timeNs: bigint;
+  clientOrderId: string;
+  order: BrokerOrderSnapshot;
+}
+
+/**
+ * SendFailure classifies a failed POST:
+ * - rejected: a definite refusal (403, 422 other than a duplicate id, other 4xx);
+ * - duplicate: 422 "client_order_id must be unique": the order exists, resolve it;
+ * - retryable: surely not received (429, connection refused before the request was written);
+ * - ambiguous: may have been received (timeout, reset, 5xx): resolve before any re-send.
+ */
+export type SendFailure = "rejected" | "duplicate" | "retryable" | "ambiguous";
+
+export interface SendFailed {
+  type: "SendFailed";
+  timeNs: bigint;
+  clientOrderId: string;
+  failure: SendFailure;
+  httpStatus: number | null;
+  message: string;
+}
+
+export interface RetryDue {
+  type: "RetryDue";
+  timeNs: bigint;
+  clientOrderId: string;
+}
+
+/** OrderResolved: GET /v2/orders:by_client_order_id answered (null: 404, not at the broker). */
+export interface OrderResolved {
+  type: "OrderResolved";
+  timeNs: bigint;
+  clientOrderId: string;
+  order: BrokerOrderSnapshot | null;
+}
+
+/** TradeUpdated: one trade_updates event (new, partial_fill, fill, canceled, expired, ...). */
+export interface TradeUpdated {
+  type: "TradeUpdated";
+  timeNs: bigint;
+  clientOrderId: string;
+  event: string;
+  order: BrokerOrderSnapshot;
+  /** executionId: the broker's id of this event, kept in the audit trail. */
+  executionId: string;
+  /** fillQty/fillPrice: this execution's own figures on fill events (null otherwise). */
+  fillQty: Fixed | null;
+  fillPrice: Fixed | null;
+}
+
+export interface CancelFailed {
+  type: "CancelFailed";
+  timeNs: bigint;
+  clientOrderId: string;
+  message: string;
+}
+
+export interface KillSwitchChanged {
+  type: "KillSwitchChanged";
+  timeNs: bigint;
+  engaged: boolean;
+}
+
+/** Started: the shell restored state after a (re)start; every unfinished order is resolved. */
+export interface Started {
+  type: "Started";
+  timeNs: bigint;
+}
+
+export type ExecutionEvent =
+  | OrderApproved
+  | QuoteReceived
+  | TradeReceived
+  | SendSucceeded
+  | SendFailed
+  | RetryDue
+  | OrderResolved
+  | TradeUpdated
+  | CancelFailed
+  | KillSwitchChanged
+  | Started;
+
+// ---- commands -------------------------------------------------------------------------------
+
+/** AuditRecord: one row of order_audit_trail. `seq` orders the core's records. */
+export interface AuditRecord {
+  seq: number;
+  clientOrderId: string;
+  correlationId: string;
+  event: string;
+  fromStatus: OrderStatus | null;
+  toStatus: OrderStatus | null;
+  attempt: number;
+  detail: Readonly<Record<string, string>>;
+  timeNs: bigint;
+}
+
+/**
+ * WriteAudit: append a record to the audit trail.
+ * IMPORTANT: the shell runs commands in order and must have the audit row committed before it
+ * runs a later SendOrder: the intent is on disk before the order is on the wire.
+ */
+export interface WriteAudit {
+  type: "WriteAudit";
+  record: AuditRecord;
+}
+
+export interface OrderRequest {
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  qty: Fixed;
+  orderType: OrderType;
+  limitPrice: Fixed | null;
+  timeInForce: TimeInForce;
+}
+
+/** SendOrder: POST /v2/orders, then deliver SendSucceeded or SendFailed. */
+export interface SendOrder {
+  type: "SendOrder";
+  request: OrderRequest;
+  attempt: number;
+}
+
+/** ScheduleRetry: deliver RetryDue for this order at `atNs` (event time). */
+export interface ScheduleRetry {
+  type: "ScheduleRetry";
+  clientOrderId: string;
+  atNs: bigint;
+  attempt: number;
+}
+
+/** ResolveOrder: GET /v2/orders:by_client_order_id, then deliver OrderResolved. */
+export interface ResolveOrder {
+  type: "ResolveOrder";
+  clientOrderId: string;
+}
+
+/** CancelOrder: DELETE the order (by broker id, or found by client id when that is null). */
+export interface CancelOrder {
+  type: "CancelOrder";
+  clientOrderId: string;
+  brokerOrderId: string | null;
+}
+
+/** OrderUpdateOut: what the engine publishes for the tracker and the risk-manager. */
+export interface OrderUpdateOut {
+  clientOrderId: string;
+  signalId: string;
+  correlationId: string;
+  symbol: string;
+  side: Side;
+  status: OrderStatus;
+  /** event: new, partial_fill, fill, canceled, expired, rejected, replaced, accepted. */
+  event: string;
+  fillQty: Fixed;
+  fillPrice: Fixed | null;
+  filledQty: Fixed;
+  filledAvgPrice: Fixed | null;
+  qty: Fixed;
+  terminal: boolean;
+  reason: string;
+  timeNs: bigint;
+}
+
+export interface PublishOrderUpdate {
+  type: "PublishOrderUpdate";
+  update: OrderUpdateOut;
+}
+
+export type AnomalyKind =
+  | "transition_refused"
+  | "unknown_order"
+  | "fill_slippage"
+  | "overfill"
+  | "cancel_failed";
+
+/** ReportAnomaly: something to log and count; the core has already refused or absorbed it. */
+export interface ReportAnomaly {
+  type: "ReportAnomaly";
+  kind: AnomalyKind;
+  clientOrderId: string;
+  message: string;
+}
+
+export type ExecutionCommand =
+  | WriteAudit
+  | SendOrder
+  | ScheduleRetry
+  | ResolveOrder
+  | CancelOrder
+  | PublishOrderUpdate
+  | ReportAnomaly;
