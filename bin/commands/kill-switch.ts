@@ -1,0 +1,75 @@
+/**
+ * tradepipe kill-switch on|off|status [--reason TEXT]: engages or releases the kill switch of
+ * the pipeline whose database is DATABASE_URL, or of the `tradepipe run` running on this
+ * machine. The state is persisted in risk_state (so a restart honours it) and announced to the
+ * running risk-manager at once (Postgres NOTIFY), which halts trading and cancels open orders.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { runStateDir } from "../../services/pipeline/local-run.ts";
+
+const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT]
+
+Uses DATABASE_URL when set, else the database of the \`tradepipe run\` on this machine.
+`;
+
+function databaseUrl(): string | undefined {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const file = join(runStateDir(), "current.json");
+  if (!existsSync(file)) return undefined;
+  const run = JSON.parse(readFileSync(file, "utf8")) as { pid: number; databaseUrl: string };
+  try {
+    process.kill(run.pid, 0);
+  } catch {
+    return undefined;
+  }
+  return run.databaseUrl;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { reason: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const action = positionals[0];
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (action !== "on" && action !== "off" && action !== "status") {
+    process.stderr.write(`tradepipe kill-switch: say on, off or status\n\n${USAGE}`);
+    return 2;
+  }
+  const url = databaseUrl();
+  if (!url) {
+    process.stderr.write(
+      "tradepipe kill-switch: no DATABASE_URL and no `tradepipe run` running on this machine\n",
+    );
+    return 1;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const row =
+      action === "status"
+        ? (await client.query("SELECT * FROM risk_state WHERE id = 1")).rows[0]
+        : (
+            await client.query("SELECT * FROM tp_set_kill_switch($1, $2, $3)", [
+              action === "on",
+              values.reason ?? (action === "on" ? "engaged from the command line" : null),
+              `cli:${userInfo().username}`,
+            ])
+          ).rows[0];
+    const engaged = Boolean(row?.kill_switch_engaged);
+    process.stdout.write(
+      `kill switch ${engaged ? "ENGAGED" : "off"}${row?.kill_switch_reason ? ` (${row.kill_switch_reason})` : ""}\n`,
+    );
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
