@@ -106,3 +106,23 @@ describe("timeFromWire", () => {
     assert.equal(timeFromWire("1969-12-31T23:59:59.5Z", "t"), -500_000_000n);
   });
 });
+
+describe("timeFromWire fast path", () => {
+  it("agrees with the general parser for every fraction length", () => {
+    for (const frac of ["", ".5", ".79", ".796", ".7961322", ".79613221", ".796132210"]) {
+      const utc = `2024-03-12T10:38:50${frac}Z`;
+      const viaOffset = `2024-03-12T10:38:50${frac}+00:00`; // takes the general parser
+      assert.equal(timeFromWire(utc, "t"), timeFromWire(viaOffset, "t"), utc);
+    }
+    assert.equal(
+      timeFromWire("2024-03-13T00:00:00Z", "t"),
+      timeFromWire("2024-03-12T24:00:00Z", "t"),
+    );
+  });
+
+  it("falls back or refuses on malformed times", () => {
+    assert.throws(() => timeFromWire("2024-03-12T10:38:5xZ", "t"), /t is not an RFC-3339/);
+    assert.throws(() => timeFromWire("2024-03-12T10:38:50.Z", "t"), /t is not an RFC-3339/);
+    assert.throws(() => timeFromWire("2024-03-12T10:38:50.1234567891Z", "t"), /RFC-3339/);
+  });
+});

@@ -102,6 +102,8 @@ const RFC3339 =
 export function timeFromWire(value: unknown, path: string): bigint {
   if (typeof value === "bigint") return value;
   if (typeof value === "string") {
+    const fast = fastUtcTime(value);
+    if (fast >= 0n) return fast;
     const m = RFC3339.exec(value);
     if (!m) invalid(path, `is not an RFC-3339 time (${JSON.stringify(value)})`);
     const [, y, mo, d, h, mi, s, frac = "", zone] = m;
@@ -120,6 +122,51 @@ export function timeFromWire(value: unknown, path: string): bigint {
     }
   }
   return invalid(path, "is missing or not a time");
+}
+
+let cachedDate = "";
+let cachedDateNs = 0n;
+
+/**
+ * fastUtcTime parses the form feeds send on every message, "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z",
+ * by character codes, caching the date part; it returns -1n for anything else (then the
+ * general RFC-3339 parser decides).
+ */
+function fastUtcTime(v: string): bigint {
+  const len = v.length;
+  if (len < 20 || v.charCodeAt(len - 1) !== 90 /* Z */ || v.charCodeAt(10) !== 84 /* T */) {
+    return -1n;
+  }
+  const date = v.slice(0, 10);
+  if (date !== cachedDate) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+    if (!m) return -1n;
+    cachedDateNs =
+      BigInt(daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]))) * 86_400_000_000_000n;
+    cachedDate = date;
+  }
+  const h = digits2(v, 11);
+  const mi = digits2(v, 14);
+  const s = digits2(v, 17);
+  if (h < 0 || mi < 0 || s < 0 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return -1n;
+  let nanos = 0;
+  if (len > 20) {
+    if (v.charCodeAt(19) !== 46 /* . */ || len > 30 || len === 21) return -1n;
+    for (let i = 20; i < len - 1; i++) {
+      const d = v.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1n;
+      nanos = nanos * 10 + d;
+    }
+    nanos *= 10 ** (30 - len);
+  }
+  const secondsNs = (h * 3600 + mi * 60 + s) * 1e9 + nanos; // < 86400e9 < 2^53: exact
+  return cachedDateNs + BigInt(secondsNs);
+}
+
+function digits2(v: string, at: number): number {
+  const a = v.charCodeAt(at) - 48;
+  const b = v.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 /** daysFromCivil counts days from 1970-01-01 to a proleptic Gregorian date (era arithmetic). */

@@ -4,8 +4,8 @@
  * inserts and deletes there shift only a few elements; lookup is a binary search. Nothing is
  * allocated per update.
  *
- * Keys are the price for bids and the negated price for asks, so both sides are "ascending key,
- * best last" and share one code path.
+ * Bids are kept in ascending price order and asks in descending order, so on both sides the best
+ * level is last. Prices are stored as given (no negation), so reading the top allocates nothing.
  *
  * IMPORTANT: when the side is full, a new level worse than every kept level is dropped and a new
  * better level evicts the worst. The top levels stay exact; the deepest ones may be missing until
@@ -21,7 +21,7 @@ export type SetResult = "inserted" | "updated" | "deleted" | "ignored";
 export class BookSide {
   readonly side: SideName;
   readonly capacity: number;
-  private readonly keys: bigint[];
+  private readonly prices: Fixed[];
   private readonly sizes: Fixed[];
   private n = 0;
 
@@ -31,7 +31,7 @@ export class BookSide {
     }
     this.side = side;
     this.capacity = capacity;
-    this.keys = new Array<bigint>(capacity).fill(0n);
+    this.prices = new Array<Fixed>(capacity).fill(0n);
     this.sizes = new Array<Fixed>(capacity).fill(0n);
   }
 
@@ -42,8 +42,7 @@ export class BookSide {
 
   /** priceAt returns the price of level `i` counted from the best (0 = best). */
   priceAt(i: number): Fixed {
-    const k = this.keys[this.n - 1 - i]!;
-    return this.side === "bid" ? k : -k;
+    return this.prices[this.n - 1 - i]!;
   }
 
   /** sizeAt returns the size of level `i` counted from the best (0 = best). */
@@ -53,9 +52,7 @@ export class BookSide {
 
   /** bestPrice is the top price, or -1n when the side is empty. */
   bestPrice(): Fixed {
-    if (this.n === 0) return -1n;
-    const k = this.keys[this.n - 1]!;
-    return this.side === "bid" ? k : -k;
+    return this.n === 0 ? -1n : this.prices[this.n - 1]!;
   }
 
   /** bestSize is the size at the top, or 0n when the side is empty. */
@@ -69,23 +66,30 @@ export class BookSide {
 
   /** set applies one level from the feed: size 0 deletes it, otherwise it is inserted or replaced. */
   set(price: Fixed, size: Fixed): SetResult {
-    const key = this.side === "bid" ? price : -price;
-    const keys = this.keys;
+    const prices = this.prices;
     const sizes = this.sizes;
     const n = this.n;
-    // Lower bound: first index whose key >= key.
+    // Lower bound in storage order: the first index whose price is not before `price`.
     let lo = 0;
     let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < key) lo = mid + 1;
-      else hi = mid;
+    if (this.side === "bid") {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (prices[mid]! < price) lo = mid + 1;
+        else hi = mid;
+      }
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (prices[mid]! > price) lo = mid + 1;
+        else hi = mid;
+      }
     }
-    const found = lo < n && keys[lo] === key;
+    const found = lo < n && prices[lo] === price;
     if (size === 0n) {
       if (!found) return "ignored";
       for (let j = lo; j < n - 1; j++) {
-        keys[j] = keys[j + 1]!;
+        prices[j] = prices[j + 1]!;
         sizes[j] = sizes[j + 1]!;
       }
       this.n = n - 1;
@@ -99,18 +103,18 @@ export class BookSide {
       // Full: drop a level worse than all kept ones, else evict the worst (index 0).
       if (lo === 0) return "ignored";
       for (let j = 0; j < lo - 1; j++) {
-        keys[j] = keys[j + 1]!;
+        prices[j] = prices[j + 1]!;
         sizes[j] = sizes[j + 1]!;
       }
-      keys[lo - 1] = key;
+      prices[lo - 1] = price;
       sizes[lo - 1] = size;
       return "inserted";
     }
     for (let j = n; j > lo; j--) {
-      keys[j] = keys[j - 1]!;
+      prices[j] = prices[j - 1]!;
       sizes[j] = sizes[j - 1]!;
     }
-    keys[lo] = key;
+    prices[lo] = price;
     sizes[lo] = size;
     this.n = n + 1;
     return "inserted";
