@@ -92,6 +92,13 @@ describe("SymbolSignal", () => {
     assert.equal(d.reason, "low-confidence");
   });
 
+  it("RSI thresholds are inclusive, as the spec defines them", () => {
+    const sig = new SymbolSignal({ ...DEFAULT_SIGNAL_PARAMS, rsiOversold: 0, rsiOverbought: 100 });
+    for (let i = 0; i < 60; i++) sig.onTopOfBook(top(100 - i * 0.1));
+    assert.equal(sig.rsi.value, 0);
+    assert.ok(sig.decide(0.9).rules & RULES.rsiOversold);
+  });
+
   it("never asks for the model when no rule fired", () => {
     const sig = new SymbolSignal(DEFAULT_SIGNAL_PARAMS);
     let s = 12345;

@@ -205,8 +205,8 @@ export class SymbolSignal {
     const hist = this.macd.histogram;
     const prevHist = this.macd.previousHistogram;
     let rules = 0;
-    if (rsi < p.rsiOversold) rules |= RULES.rsiOversold;
-    if (rsi > p.rsiOverbought) rules |= RULES.rsiOverbought;
+    if (rsi <= p.rsiOversold) rules |= RULES.rsiOversold;
+    if (rsi >= p.rsiOverbought) rules |= RULES.rsiOverbought;
     if (mid < this.bollinger.lower) rules |= RULES.belowLowerBand;
     if (mid > this.bollinger.upper) rules |= RULES.aboveUpperBand;
     if (prevHist <= 0 && hist > 0) rules |= RULES.macdCrossUp;
