@@ -19,11 +19,11 @@ function book(seq: number, reset: boolean, bid?: [string, string], ask?: [string
   return ev;
 }
 
-function quote(bid: string, ask: string): MarketDataEvent {
+function quote(bid: string, ask: string, timeNs = 1n): MarketDataEvent {
   return {
     type: "quote",
     symbol: "AAPL",
-    timeNs: 1n,
+    timeNs,
     bidPrice: d(bid),
     bidSize: 100n,
     askPrice: d(ask),
@@ -101,6 +101,15 @@ describe("MarketDataCore", () => {
     assert.equal(core.quote("AAPL")!.lastPrice, d("187.26"));
     assert.equal(core.quote("AAPL")!.lastTradeId, 77);
     assert.equal(core.counters.quotesRejected, 1);
+  });
+
+  it("lists symbols whose last event is too old", () => {
+    const core = new MarketDataCore();
+    core.apply(book(1, true, ["3000", "1"], ["3001", "1"])); // ETH/USD at t = 1000 ns
+    core.apply(quote("1", "2", 5000n)); // AAPL at t = 5000 ns
+    assert.deepEqual(core.staleSymbols(5500n, 1000n), ["ETH/USD"]);
+    assert.deepEqual(core.staleSymbols(7000n, 1000n), ["ETH/USD", "AAPL"]);
+    assert.deepEqual(core.staleSymbols(1500n, 1000n), []);
   });
 
   it("is deterministic: the same events give the same books", () => {

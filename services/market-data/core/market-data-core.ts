@@ -9,6 +9,7 @@
  * only until the next `apply`; the shell must encode what it publishes before calling again.
  */
 import type { BookEvent, MarketDataEvent, ResyncNeeded } from "./events.ts";
+import { isStale } from "./heartbeat.ts";
 import { L1Quote } from "./l1-quote.ts";
 import { L2Book } from "./l2-book.ts";
 
@@ -73,6 +74,7 @@ class SymbolState {
   readonly tradeOut: TradeReported;
   readonly rejectOut: QuoteRejected;
   readonly resyncOut: ResyncNeeded;
+  lastEventNs = 0n;
 
   constructor(symbol: string, depth: number) {
     this.book = new L2Book(symbol, depth);
@@ -124,11 +126,24 @@ export class MarketDataCore {
     return list;
   }
 
+  /**
+   * staleSymbols lists symbols whose last event (by event time) is older than `maxAgeNs` at
+   * `nowNs`, e.g. to flag a feed that went quiet for some symbols while the socket is alive.
+   */
+  staleSymbols(nowNs: bigint, maxAgeNs: bigint): string[] {
+    const list: string[] = [];
+    for (const [symbol, s] of this.symbols) {
+      if (isStale(s.lastEventNs, nowNs, maxAgeNs)) list.push(symbol);
+    }
+    return list;
+  }
+
   /** apply feeds one event; see the IMPORTANT note above about the returned outputs. */
   apply(ev: MarketDataEvent): readonly MarketDataOutput[] {
     const out = this.out;
     out.length = 0;
     const s = this.state(ev.symbol);
+    if (ev.timeNs > s.lastEventNs) s.lastEventNs = ev.timeNs;
     switch (ev.type) {
       case "book":
         this.applyBook(s, ev, out);
