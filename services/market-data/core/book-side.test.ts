@@ -99,4 +99,33 @@ describe("BookSide", () => {
       assert.deepEqual(levels(side), expected);
     }
   });
+
+  it("matches a naive capped book (drop worse / evict worst) over 20k random updates", () => {
+    const rand = prng(9);
+    for (const sideName of ["bid", "ask"] as const) {
+      const cap = 8;
+      const side = new BookSide(sideName, cap);
+      const better = (a: bigint, b: bigint) => (sideName === "bid" ? a > b : a < b);
+      let model: [bigint, bigint][] = []; // best first
+      for (let i = 0; i < 20_000; i++) {
+        const price = BigInt(100 + Math.floor(rand() * 30));
+        const size = rand() < 0.4 ? 0n : BigInt(1 + Math.floor(rand() * 9));
+        side.set(price, size);
+        const at = model.findIndex(([p]) => p === price);
+        if (size === 0n) {
+          if (at >= 0) model.splice(at, 1);
+        } else if (at >= 0) {
+          model[at]![1] = size;
+        } else if (model.length < cap || better(price, model[model.length - 1]![0])) {
+          model.push([price, size]);
+          model.sort((a, b) => (better(a[0], b[0]) ? -1 : 1));
+          model = model.slice(0, cap);
+        }
+      }
+      assert.deepEqual(
+        levels(side),
+        model.map(([p, sz]) => `${p}x${sz}`),
+      );
+    }
+  });
 });
