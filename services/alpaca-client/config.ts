@@ -35,16 +35,17 @@ export const LIVE_ENDPOINTS: AlpacaEndpoints = {
 export interface TimeoutOptions {
   /** connectMs bounds TCP/TLS connection setup (pool-wide). */
   connectMs: number;
-  /** headersMs bounds the wait for response headers (the broker's think time). */
-  headersMs: number;
-  /** bodyMs bounds the gap between body chunks. */
-  bodyMs: number;
+  /**
+   * requestMs bounds one attempt end to end (send, the broker's think time, the whole body).
+   * It is enforced with an AbortSignal, not undici's parser timers, so it holds to the ms.
+   */
+  requestMs: number;
 }
 
 export interface RestClientOptions {
   timeouts: TimeoutOptions;
   /** orderTimeouts apply to order POST/PATCH, where a slow answer must be resolved fast. */
-  orderTimeouts: Omit<TimeoutOptions, "connectMs">;
+  orderTimeouts: { requestMs: number };
   /** connections is the keep-alive pool size per origin. */
   connections: number;
   keepAliveMs: number;
@@ -59,8 +60,8 @@ export interface RestClientOptions {
 }
 
 export const DEFAULT_REST_OPTIONS: RestClientOptions = {
-  timeouts: { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000 },
-  orderTimeouts: { headersMs: 5_000, bodyMs: 5_000 },
+  timeouts: { connectMs: 5_000, requestMs: 10_000 },
+  orderTimeouts: { requestMs: 5_000 },
   connections: 8,
   keepAliveMs: 60_000,
   maxAttempts: 4,

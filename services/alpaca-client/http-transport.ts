@@ -16,7 +16,7 @@ import {
   networkError,
   parseErrorBody,
 } from "./broker-errors.ts";
-import type { RestClientOptions, TimeoutOptions } from "./config.ts";
+import type { RestClientOptions } from "./config.ts";
 import { LimiterGate } from "./limiter-gate.ts";
 import { parseRateLimitHeaders } from "./rate-limiter.ts";
 
@@ -30,7 +30,7 @@ export interface RequestSpec {
   body?: unknown;
   /** idempotent: safe to repeat after an ambiguous failure (defaults: GET and DELETE). */
   idempotent?: boolean;
-  timeouts?: Omit<TimeoutOptions, "connectMs">;
+  timeouts?: { requestMs: number };
 }
 
 export interface HttpResult<T> {
@@ -93,8 +93,8 @@ export class HttpTransport {
       connections: opts.connections,
       keepAliveTimeout: opts.keepAliveMs,
       connectTimeout: opts.timeouts.connectMs,
-      headersTimeout: opts.timeouts.headersMs,
-      bodyTimeout: opts.timeouts.bodyMs,
+      headersTimeout: opts.timeouts.requestMs,
+      bodyTimeout: opts.timeouts.requestMs,
     });
   }
 
@@ -146,15 +146,17 @@ export class HttpTransport {
     if (wait !== undefined) await wait;
     let released = false;
     try {
-      const timeouts = spec.timeouts ?? this.#opts.timeouts;
+      const { requestMs } = spec.timeouts ?? this.#opts.timeouts;
       const hasBody = spec.body !== undefined;
       const res = await this.#pool.request({
         method: spec.method,
         path: spec.path + encodeQuery(spec.query),
         headers: hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
         body: hasBody ? JSON.stringify(spec.body) : null,
-        headersTimeout: timeouts.headersMs,
-        bodyTimeout: timeouts.bodyMs,
+        headersTimeout: requestMs,
+        bodyTimeout: requestMs,
+        // undici's parser timers can fire late or not at all under a second; this one will not.
+        signal: AbortSignal.timeout(requestMs),
       });
       const header = (name: string) => {
         const v = res.headers[name];
