@@ -1,0 +1,208 @@
+/**
+ * Conformance: Alpaca's official SDK (@alpacahq/alpaca-trade-api v4) drives the simulator's REST
+ * API through its documented fetch override, and every response is validated against Alpaca's
+ * OpenAPI documents. If the SDK or the schema can tell the simulator from Alpaca, a test fails.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Alpaca, trading } from "@alpacahq/alpaca-trade-api";
+import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { OpenApiValidator, validatingFetch } from "./openapi-validator.ts";
+
+describe("official SDK against the simulator (REST)", () => {
+  let sim: Simulator;
+  let alpaca: Alpaca;
+  const validator = new OpenApiValidator();
+
+  before(async () => {
+    sim = await startSimulator({
+      seed: 11,
+      clock: "manual",
+      partialFillProbability: 0,
+      startTime: "2026-03-02T15:00:00Z",
+    });
+    alpaca = new Alpaca({
+      keyId: sim.keys.keyId,
+      secret: sim.keys.secretKey,
+      paper: true,
+      retry: false,
+      rateLimit: false,
+      timeoutMs: 0,
+      fetchApi: validatingFetch(validator, sim.tradingUrl, sim.dataRestUrl),
+    });
+  });
+
+  after(async () => {
+    await sim.close();
+    assert.deepEqual(validator.failures, [], "every response matches Alpaca's OpenAPI schema");
+    assert.ok(validator.validated >= 30, `validated ${validator.validated} responses`);
+  });
+
+  test("account: cash, buying power and status as Alpaca renders them", async () => {
+    const account = await alpaca.trading.account.getAccount();
+    assert.equal(account.status, "ACTIVE");
+    assert.equal(account.cash, "100000");
+    assert.equal(account.buyingPower, "100000");
+    assert.equal(account.currency, "USD");
+  });
+
+  test("clock: the simulated market is open by default", async () => {
+    const clock = await alpaca.trading.clock.legacyClock();
+    assert.equal(clock.isOpen, true);
+  });
+
+  test("market order fills at the ask; GET by id and by client_order_id agree", async () => {
+    sim.admin.setQuote("AAPL", "100.00", "100.02");
+    const placed = await alpaca.trading.orders.market({
+      symbol: "AAPL",
+      qty: 5,
+      side: "buy",
+      clientOrderId: "sdk-market-1",
+    });
+    assert.equal(placed.clientOrderId, "sdk-market-1");
+    const byId = await alpaca.trading.orders.getOrderByOrderID({ orderId: placed.id! });
+    assert.equal(byId.status, "filled");
+    assert.equal(byId.filledQty, "5");
+    assert.equal(byId.filledAvgPrice, "100.02");
+    const byClient = await alpaca.trading.orders.getOrderByClientOrderId({
+      clientOrderId: "sdk-market-1",
+    });
+    assert.equal(byClient.id, placed.id);
+  });
+
+  test("place, list and cancel a resting limit order; cancelling twice is a 422", async () => {
+    sim.admin.setQuote("MSFT", "400.00", "400.05");
+    const order = await alpaca.trading.orders.limit({
+      symbol: "MSFT",
+      qty: 2,
+      side: "buy",
+      limitPrice: 350,
+      timeInForce: "gtc",
+      clientOrderId: "sdk-limit-1",
+    });
+    const open = await alpaca.trading.orders.getAllOrders({ status: "open" });
+    assert.ok(open.some((o) => o.id === order.id));
+    await alpaca.trading.orders.deleteOrderByOrderID({ orderId: order.id! });
+    const canceled = await alpaca.trading.orders.getOrderByOrderID({ orderId: order.id! });
+    assert.equal(canceled.status, "canceled");
+    await assert.rejects(
+      alpaca.trading.orders.deleteOrderByOrderID({ orderId: order.id! }),
+      (e: { status?: number }) => e.status === 422,
+    );
+  });
+
+  test("a duplicate client_order_id is refused with 422, also after the first was canceled", async () => {
+    await assert.rejects(
+      alpaca.trading.orders.market({
+        symbol: "AAPL",
+        qty: 1,
+        side: "buy",
+        clientOrderId: "sdk-market-1",
+      }),
+      (e: { status?: number; message?: string }) =>
+        e.status === 422 && /client_order_id must be unique/.test(e.message ?? ""),
+    );
+    await assert.rejects(
+      alpaca.trading.orders.limit({
+        symbol: "MSFT",
+        qty: 1,
+        side: "buy",
+        limitPrice: 300,
+        clientOrderId: "sdk-limit-1",
+      }),
+      (e: { status?: number }) => e.status === 422,
+    );
+  });
+
+  test("replace: the new order carries replaces, the old one becomes replaced", async () => {
+    sim.admin.setQuote("NVDA", "120.00", "120.02");
+    const first = await alpaca.trading.orders.limit({
+      symbol: "NVDA",
+      qty: 3,
+      side: "buy",
+      limitPrice: 110,
+      timeInForce: "gtc",
+    });
+    const second = await alpaca.trading.orders.patchOrderByOrderId({
+      orderId: first.id!,
+      patchOrderRequest: { limitPrice: "111.5", qty: "4" },
+    });
+    assert.equal(second.replaces, first.id);
+    assert.equal(second.limitPrice, "111.5");
+    assert.equal(second.qty, "4");
+    const old = await alpaca.trading.orders.getOrderByOrderID({ orderId: first.id! });
+    assert.equal(old.status, "replaced");
+    assert.equal(old.replacedBy, second.id);
+    await alpaca.trading.orders.deleteAllOrders();
+  });
+
+  test("insufficient buying power is a 403", async () => {
+    await assert.rejects(
+      alpaca.trading.orders.market({ symbol: "SPY", qty: 100_000, side: "buy" }),
+      (e: { status?: number }) => e.status === 403,
+    );
+  });
+
+  test("positions: list, get, partly close, close all", async () => {
+    sim.admin.setQuote("TSLA", "250.00", "250.10");
+    await alpaca.trading.orders.market({ symbol: "TSLA", qty: 10, side: "buy" });
+    const all = await alpaca.trading.positions.getAllOpenPositions();
+    const tsla = all.find((p) => p.symbol === "TSLA");
+    assert.equal(tsla?.qty, "10");
+    assert.equal(tsla?.avgEntryPrice, "250.1");
+    const one = await alpaca.trading.positions.getOpenPosition({ symbolOrAssetId: "TSLA" });
+    assert.equal(one.side, "long");
+    const partial = await alpaca.trading.positions.deleteOpenPosition({
+      symbolOrAssetId: "TSLA",
+      qty: 4,
+    });
+    assert.equal(partial.side, "sell");
+    const after = await alpaca.trading.positions.getOpenPosition({ symbolOrAssetId: "TSLA" });
+    assert.equal(after.qty, "6");
+    const closed = await alpaca.trading.positions.deleteAllOpenPositions({ cancelOrders: true });
+    assert.ok(closed.length >= 2);
+    assert.ok(closed.every((c) => c.status === 200));
+    assert.deepEqual(await alpaca.trading.positions.getAllOpenPositions(), []);
+    await assert.rejects(
+      alpaca.trading.positions.getOpenPosition({ symbolOrAssetId: "TSLA" }),
+      (e: { status?: number }) => e.status === 404,
+    );
+  });
+
+  test("raw API classes reach the simulator through basePath", async () => {
+    const config = new trading.Configuration({
+      basePath: sim.tradingUrl,
+      keyId: sim.keys.keyId,
+      secret: sim.keys.secretKey,
+      fetchApi: validatingFetch(validator, sim.tradingUrl, sim.dataRestUrl),
+    });
+    const account = await new trading.AccountsApi(config).getAccount();
+    assert.equal(account.status, "ACTIVE");
+  });
+
+  test("historical market data: single, multi-symbol, latest, and pagination to a null token", async () => {
+    sim.admin.advance(5 * 60_000);
+    const stocks = alpaca.marketData.stocks;
+    const bars = await stocks.stockBarSingle({ symbol: "AAPL", timeframe: "1Min", limit: 10 });
+    assert.equal(bars.bars?.length, 10);
+    assert.ok(bars.nextPageToken);
+    const quotes = await stocks.stockQuotes({ symbols: "AAPL,MSFT", limit: 5 });
+    assert.ok(Object.keys(quotes.quotes ?? {}).length >= 1);
+    const latest = await stocks.stockLatestQuoteSingle({ symbol: "AAPL" });
+    assert.equal(latest.symbol, "AAPL");
+    const collected = await alpaca.marketData.collectStockBarsBySymbol({
+      symbols: ["AAPL", "MSFT"],
+      timeframe: "1Hour",
+      limit: 7,
+    });
+    const count = Object.values(collected).reduce((n, list) => n + list.length, 0);
+    const direct = await stocks.stockBars({
+      symbols: "AAPL,MSFT",
+      timeframe: "1Hour",
+      limit: 10000,
+    });
+    const expected = Object.values(direct.bars ?? {}).reduce((n, list) => n + list.length, 0);
+    assert.equal(direct.nextPageToken ?? null, null);
+    assert.equal(count, expected);
+  });
+});
