@@ -16,6 +16,8 @@ before(async () => {
   db = await withMigratedDatabase();
   // A second pool stands for a second instance of the stage (another process or host).
   poolB = new pg.Pool({ connectionString: db.url, max: 4 });
+  // pool.end() does not wait for sockets to close; dropping the database may cut one short.
+  poolB.on("error", () => {});
 });
 after(async () => {
   await poolB.end();

@@ -23,7 +23,11 @@ export interface TestDatabase {
   name: string;
   /** A pool on the database (max 10 connections; lets the process exit when idle). */
   pool: pg.Pool;
-  /** Ends the pool and drops the database (forcing off any other session). */
+  /**
+   * Ends the pool and drops the database, forcing off any other session. Pools a test opens
+   * itself should have an "error" listener: pg's pool.end() does not wait for its sockets to
+   * close, so the forced drop can cut one short.
+   */
   drop(): Promise<void>;
 }
 
