@@ -28,6 +28,7 @@ if [[ "${1:-}" == "--bin-dir" ]]; then
 fi
 
 mkdir -p "$BIN" "$WORK" "$LOGS"
+TOTAL=0
 
 # One build at a time per cache: parallel test files may all find the cache empty.
 exec 9>"$ROOT/.lock"
@@ -61,7 +62,7 @@ watch_build() {
   while kill -0 "$pid" 2>/dev/null; do
     sleep 30
     kill -0 "$pid" 2>/dev/null || break
-    say "  $label: $(grep -vc '^#\|^go: ' "$log" 2>/dev/null || echo 0) packages compiled so far"
+    say "  $label: $(grep -vc '^#\|^go: ' "$log" 2>/dev/null || echo 0) of at most $TOTAL packages compiled"
   done
 }
 
@@ -84,6 +85,24 @@ run_build() {
   fi
 }
 
+# resolve LABEL LOG -- CMD...: runs module resolution quietly (its chatter goes to LOG).
+resolve() {
+  local label="$1" log="$2"
+  shift 3
+  if ! "$@" >>"$log" 2>&1; then
+    echo "[cluster:build] $label: resolving modules failed; last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+}
+
+# count_packages DIR PACKAGES...: how many packages a build compiles when nothing is cached.
+count_packages() {
+  local dir="$1"
+  shift
+  (cd "$dir" && go list -deps "$@" | wc -l)
+}
+
 # record NAME SECONDS: appends a timing line that the README's figures come from.
 record() { echo "$(date -u +%FT%TZ) $1 ${2}s cold" >>"$ROOT/build-times.txt"; }
 
@@ -101,7 +120,8 @@ build_etcd() {
   t0=$(date +%s)
   mkdir -p "$mod/out"
   printf 'module tradepipe.local/build/etcd\n\ngo 1.24\n' >"$mod/go.mod"
-  (cd "$mod" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+  resolve etcd "$LOGS/etcd-modules.log" -- bash -c "cd '$mod' && go get 'go.etcd.io/etcd/server/v3@$ETCD_VERSION'"
+  TOTAL=$(count_packages "$mod" go.etcd.io/etcd/server/v3)
   run_build "etcd" "$LOGS/etcd.log" -- bash -c "cd '$mod' && ${GO_BUILD[*]} -v \
     -ldflags '-s -w' -o out/etcd go.etcd.io/etcd/server/v3"
   install_from "$mod/out" etcd
@@ -144,8 +164,10 @@ build_kubernetes() {
   replaced=$(write_kubernetes_module "$mod")
   say "kubernetes: $replaced staging modules replaced by their published versions; downloading"
   for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  (cd "$mod" && go mod download k8s.io/kubernetes && go list -deps "${pkgs[@]}" >/dev/null)
-  say "kubernetes: modules downloaded; compiling ${cmds[*]} in one go build (slow when cold)"
+  resolve kubernetes "$LOGS/kubernetes-modules.log" -- bash -c \
+    "cd '$mod' && go mod download k8s.io/kubernetes && go list -deps ${pkgs[*]} >/dev/null"
+  TOTAL=$(count_packages "$mod" "${pkgs[@]}")
+  say "kubernetes: modules downloaded; compiling ${cmds[*]} ($TOTAL packages) in one go build"
   major="${K8S_VERSION#v}"; major="${major%%.*}"
   minor="${K8S_VERSION#v*.}"; minor="${minor%%.*}"
   local ld="-s -w" p
@@ -170,7 +192,8 @@ build_plain() {
   t0=$(date +%s)
   mkdir -p "$mod/out"
   printf 'module tradepipe.local/build/%s\n\ngo 1.24\n' "$name" >"$mod/go.mod"
-  (cd "$mod" && go get "$module@$version" && go list -deps "$pkg" >/dev/null)
+  resolve "$name" "$LOGS/$name-modules.log" -- bash -c "cd '$mod' && go get '$module@$version'"
+  TOTAL=$(count_packages "$mod" "$pkg")
   run_build "$name" "$LOGS/$name.log" -- bash -c "cd '$mod' && ${GO_BUILD[*]} -v \
     -ldflags '$ld' -o out/$name $pkg"
   install_from "$mod/out" "$name"
