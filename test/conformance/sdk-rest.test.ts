@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Alpaca, trading } from "@alpacahq/alpaca-trade-api";
+import { Alpaca, TimeFrame, trading } from "@alpacahq/alpaca-trade-api";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
 import { OpenApiValidator, validatingFetch } from "./openapi-validator.ts";
 
@@ -192,7 +192,7 @@ describe("official SDK against the simulator (REST)", () => {
     assert.equal(latest.symbol, "AAPL");
     const collected = await alpaca.marketData.collectStockBarsBySymbol({
       symbols: ["AAPL", "MSFT"],
-      timeframe: "1Hour",
+      timeframe: TimeFrame.Hour,
       limit: 7,
     });
     const count = Object.values(collected).reduce((n, list) => n + list.length, 0);

@@ -1,0 +1,67 @@
+/**
+ * support: small helpers shared by the simulator's integration tests — bounded waiting and a
+ * raw WebSocket client that records frames.
+ */
+import { decode, encode as encodeMsgpack } from "@msgpack/msgpack";
+import WebSocket from "ws";
+
+/** waitFor polls until `cond` holds; it fails the test with `what` after `ms` (a bound, not a timing assertion). */
+export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** RawClient is a plain ws client that decodes every frame (JSON or MessagePack). */
+export class RawClient {
+  readonly ws: WebSocket;
+  readonly frames: unknown[] = [];
+  closed = false;
+  private readonly msgpack: boolean;
+
+  constructor(url: string, opts: { msgpack?: boolean; headers?: Record<string, string> } = {}) {
+    this.msgpack = opts.msgpack ?? false;
+    this.ws = new WebSocket(url, {
+      headers: {
+        ...(this.msgpack ? { "Content-Type": "application/msgpack" } : {}),
+        ...opts.headers,
+      },
+    });
+    this.ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (this.msgpack && isBinary) this.frames.push(decode(data));
+      else this.frames.push(JSON.parse(data.toString("utf8")));
+    });
+    this.ws.on("close", () => {
+      this.closed = true;
+    });
+    this.ws.on("error", () => {});
+  }
+
+  async open(): Promise<void> {
+    if (this.ws.readyState === WebSocket.OPEN) return;
+    await new Promise<void>((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("error", reject);
+    });
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(this.msgpack ? Buffer.from(encodeMsgpack(msg)) : JSON.stringify(msg));
+  }
+
+  /** next waits for the frame after index `from` that satisfies `pred`, returning it. */
+  async next(pred: (f: unknown) => boolean, what: string, from = 0): Promise<unknown> {
+    let found: unknown;
+    await waitFor(() => {
+      found = this.frames.slice(from).find(pred);
+      return found !== undefined;
+    }, what);
+    return found;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
