@@ -104,7 +104,8 @@ export interface PositionChanged {
 export interface PortfolioChanged {
   type: "PortfolioChanged";
   timeNs: bigint;
-  equity: Fixed;
+  /** equity: null while the tracker knows neither cash nor a starting equity. */
+  equity: Fixed | null;
   realizedPnl: Fixed;
   unrealizedPnl: Fixed;
   canTrade: boolean;
