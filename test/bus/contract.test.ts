@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { InProcBus } from "../../services/core/bus/inproc.ts";
+import { UdsBus } from "../../services/core/bus/uds.ts";
 import { ZmqBus } from "../../services/core/bus/zmq.ts";
 import { runBusContract } from "./contract.ts";
 
@@ -47,3 +48,14 @@ for (const transport of ["ipc", "tcp"] as const) {
     },
   });
 }
+
+runBusContract({
+  name: "UdsBus (unix://)",
+  async newBus(options = {}) {
+    const hwm = options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+    const endpoint = `unix://${join(dir, `uds-${n++}.sock`)}`;
+    const publisher = await UdsBus.open({ ...options.publisher, bind: [endpoint], ...hwm });
+    const subscriber = await UdsBus.open({ ...options.subscriber, connect: [endpoint], ...hwm });
+    return { publisher, subscriber };
+  },
+});

@@ -5,9 +5,9 @@
  * sends heartbeats every 5 ms and publishes on request.
  */
 import { writeFileSync } from "node:fs";
+import { openBus } from "../../services/core/bus/open.ts";
 import { Topics } from "../../services/core/bus/topics.ts";
 import type { BusMessage, StreamPosition } from "../../services/core/bus/types.ts";
-import { ZmqBus } from "../../services/core/bus/zmq.ts";
 
 export interface PeerConfig {
   role: "subscriber" | "publisher";
@@ -42,11 +42,11 @@ function busyWait(micros: number): void {
 
 if (config.role === "subscriber") {
   const gaps: Array<[string, number]> = [];
-  const bus = await ZmqBus.open({
+  const bus = await openBus({
     connect: [config.endpoint],
     observer: { gap: (topic, missing) => gaps.push([topic, missing]) },
     ...(config.resumeFrom ? { resumeFrom: config.resumeFrom } : {}),
-    ...(config.highWaterMark ? { receiveHighWaterMark: config.highWaterMark } : {}),
+    ...(config.highWaterMark ? { highWaterMark: config.highWaterMark } : {}),
   });
   const received: Received[] = [];
   let ready = false;
@@ -73,9 +73,9 @@ if (config.role === "subscriber") {
   });
   process.on("disconnect", () => void bus.close().then(() => process.exit(0)));
 } else {
-  const bus = await ZmqBus.open({
+  const bus = await openBus({
     bind: [config.endpoint],
-    ...(config.highWaterMark ? { sendHighWaterMark: config.highWaterMark } : {}),
+    ...(config.highWaterMark ? { highWaterMark: config.highWaterMark } : {}),
   });
   const beat = Buffer.alloc(4);
   const timer = setInterval(() => bus.publish(Topics.heartbeat, beat), 5);

@@ -1,6 +1,13 @@
 /** bus: topics, the Bus contract and its transports. */
 export { BusCore, gapChannel } from "./core.ts";
 export { InProcBus, type InProcBusOptions } from "./inproc.ts";
+export {
+  type NetworkBus,
+  type OpenBusOptions,
+  openBus,
+  type Transport,
+  transportOf,
+} from "./open.ts";
 export { allOf, kindOf, schemaOf, type TopicKind, TopicSchemas, Topics, topic } from "./topics.ts";
 export { decodeMessage, publishMessage, subscribeMessages } from "./typed.ts";
 export type {
@@ -13,4 +20,5 @@ export type {
   StreamPosition,
   Subscription,
 } from "./types.ts";
+export { socketPath, UdsBus, type UdsBusOptions } from "./uds.ts";
 export { ZmqBus, type ZmqBusOptions } from "./zmq.ts";
