@@ -119,6 +119,22 @@ describe(`the CRD in ${CRD_FILE}`, () => {
     assert.deepEqual(defaulted, defaultSpec());
   });
 
+  it("writes object defaults out in full (the apiserver checks them against CEL undefaulted)", () => {
+    const incomplete: string[] = [];
+    const visit = (node: Node, path: string) => {
+      if (node.type === "object" && node.default !== undefined) {
+        const filled = applyDefaults(structuredClone(node.default), node);
+        if (JSON.stringify(filled) !== JSON.stringify(node.default)) incomplete.push(path);
+      }
+      for (const [k, child] of Object.entries((node.properties ?? {}) as Record<string, Node>)) {
+        visit(child, `${path}.${k}`);
+      }
+      if (node.items) visit(node.items as Node, `${path}[]`);
+    };
+    visit(nodeAt("spec"), "spec");
+    assert.deepEqual(incomplete, []);
+  });
+
   it("declares no defaults under status (the operator owns it)", () => {
     const text = JSON.stringify(nodeAt("status"));
     assert.equal(text.includes('"default"'), false);

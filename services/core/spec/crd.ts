@@ -37,7 +37,8 @@ export function buildCrd(): Record<string, unknown> {
         description:
           "Kind is a string value representing the REST resource this object represents. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
       },
-      metadata: { type: "object", description: "Standard object metadata." },
+      // The apiserver refuses anything but type (and name/generateName rules) here, even a description.
+      metadata: { type: "object" },
       spec: convertSchema(TradingPipelineSpecSchema, "crd"),
       status: convertSchema(TradingPipelineStatusSchema, "crd"),
     },

@@ -14,7 +14,7 @@ describe("structuralProblems", () => {
       type: "object",
       description: d,
       properties: {
-        metadata: { type: "object", description: d },
+        metadata: { type: "object" },
         spec: {
           type: "object",
           description: d,
@@ -128,6 +128,9 @@ describe("structuralProblems", () => {
         metadata: { type: "object", description: d, properties: { labels: { type: "object" } } },
       },
     };
-    assert.deepEqual(problemsOf(schema), ["metadata: metadata may not declare labels"]);
+    assert.deepEqual(problemsOf(schema), [
+      "metadata: metadata may only restrict name and generateName, not description",
+      "metadata: metadata may not declare labels",
+    ]);
   });
 });

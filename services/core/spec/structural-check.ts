@@ -145,7 +145,9 @@ function visit(node: Node, path: string, out: StructuralProblem[], isRoot = fals
 }
 
 function checkRootMetadata(node: Node, path: string, out: StructuralProblem[]): void {
-  const allowed = new Set(["type", "description", "properties"]);
+  // The apiserver refuses even a description here: "must not specify anything other than name
+  // and generateName".
+  const allowed = new Set(["type", "properties"]);
   for (const key of Object.keys(node)) {
     if (!allowed.has(key))
       out.push({ path, problem: `metadata may only restrict name and generateName, not ${key}` });
