@@ -28,7 +28,8 @@ function shown(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  return JSON.stringify(value);
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function literalValues(schema: TSchema): unknown[] | undefined {
@@ -89,7 +90,7 @@ export function describeError(error: ValueError): string {
     case ValueErrorType.Number:
       return `must be a number${got}`;
     case ValueErrorType.String:
-      return `must be a string${got}`;
+      return `${(s.typeHint as string | undefined) ?? "must be a string"}${got}`;
     case ValueErrorType.Boolean:
       return `must be true or false${got}`;
     case ValueErrorType.Object:

@@ -18,6 +18,7 @@ export function Decimal(description: string, defaultValue: string) {
     maxLength: 25,
     default: defaultValue,
     patternHint: 'must be a non-negative decimal string such as "5000" or "0.25"',
+    typeHint: 'must be a quoted decimal string such as "5000"; money is never a float',
   });
 }
 

@@ -107,7 +107,7 @@ describe("invalid specs: one error, with its path", () => {
       "money as a number",
       { risk: { maxVar99: 10000 } },
       "spec.risk.maxVar99",
-      "must be a string (got 10000)",
+      'must be a quoted decimal string such as "5000"; money is never a float (got 10000)',
     ],
     [
       "fractional CPUs",
