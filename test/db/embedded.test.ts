@@ -48,7 +48,7 @@ async function waitGone(pid: number): Promise<void> {
 function startOwner(
   dataDir: string,
   flag?: string,
-): Promise<{ child: ChildProcess; pid: number; url: string }> {
+): Promise<{ child: ChildProcess; pid: number; pid2?: number; url: string }> {
   const child = spawn(process.execPath, [OWNER, dataDir, ...(flag ? [flag] : [])], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -58,15 +58,17 @@ function startOwner(
       buf += c;
       const line = buf.split("\n")[0];
       if (buf.includes("\n") && line) {
-        const { pid, url } = JSON.parse(line) as { pid: number; url: string };
-        resolve({ child, pid, url });
+        const { pid, pid2, url } = JSON.parse(line) as { pid: number; pid2?: number; url: string };
+        resolve({ child, pid, url, ...(pid2 ? { pid2 } : {}) });
       }
     });
     child.once("exit", (code) => reject(new Error(`owner exited early (${code})`)));
   });
 }
 
-test("data persists across a stop and a start in the same data directory", async () => {
+test("data persists across a stop and a start in the same data directory", {
+  timeout: 60_000,
+}, async () => {
   const dataDir = await tempDataDir();
   const first = await startEmbeddedPostgres({ dataDir, durable: false });
   await query(first.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
@@ -87,7 +89,9 @@ test("data persists across a stop and a start in the same data directory", async
   await second.stop(); // idempotent
 });
 
-test("a data directory in use by a running server is refused with a clear error", async () => {
+test("a data directory in use by a running server is refused with a clear error", {
+  timeout: 60_000,
+}, async () => {
   const dataDir = await tempDataDir();
   const running = await startEmbeddedPostgres({ dataDir, durable: false });
   try {
@@ -102,7 +106,9 @@ test("a data directory in use by a running server is refused with a clear error"
   }
 });
 
-test("SIGTERM to the owner stops the server cleanly and ends the owner", async () => {
+test("SIGTERM to the owner stops the server cleanly and ends the owner", {
+  timeout: 60_000,
+}, async () => {
   const dataDir = await tempDataDir();
   const { child, pid } = await startOwner(dataDir);
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once("exit", (_c, s) => r(s)));
@@ -112,7 +118,22 @@ test("SIGTERM to the owner stops the server cleanly and ends the owner", async (
   assert.equal(existsSync(join(dataDir, "postmaster.pid")), false, "clean shutdown");
 });
 
-test("an owner with its own SIGTERM handler keeps control of its exit", async () => {
+test("an owner of two servers without its own handler still ends on SIGTERM", {
+  timeout: 60_000,
+}, async () => {
+  const dataDir = await tempDataDir();
+  const { child, pid, pid2 } = await startOwner(dataDir, "--two");
+  assert.ok(pid2);
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.once("exit", (_c, s) => r(s)));
+  child.kill("SIGTERM");
+  assert.equal(await exited, "SIGTERM");
+  await waitGone(pid);
+  await waitGone(pid2);
+});
+
+test("an owner with its own SIGTERM handler keeps control of its exit", {
+  timeout: 60_000,
+}, async () => {
   const dataDir = await tempDataDir();
   const { child, pid } = await startOwner(dataDir, "--own-sigterm");
   let out = "";
@@ -124,7 +145,9 @@ test("an owner with its own SIGTERM handler keeps control of its exit", async ()
   await waitGone(pid);
 });
 
-test("SIGKILL of the owner does not leave an orphan server (Linux)", async () => {
+test("SIGKILL of the owner does not leave an orphan server (Linux)", {
+  timeout: 60_000,
+}, async () => {
   const dataDir = await tempDataDir();
   const { child, pid } = await startOwner(dataDir);
   const exited = new Promise((r) => child.once("exit", r));

@@ -114,8 +114,8 @@ export async function startEmbeddedPostgres(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      detach();
       await stopChild(child);
+      detach();
       opts.log?.info({ dataDir }, "embedded postgres: stopped");
     })();
     return stopping;
@@ -383,10 +383,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await escalate("SIGKILL", 5000);
 }
 
+/** Signal handlers installed by embedded servers, told apart from the owner's own. */
+const serverSignalHandlers = new WeakSet<(...args: unknown[]) => void>();
+
 /**
  * attachOwnerHooks stops the server with its owner. On SIGINT/SIGTERM: if the owner has its own
  * handler for the signal, only the server is stopped (the owner decides when to exit); if not,
- * the signal is re-raised after the stop so the process still ends the default way.
+ * the signal is re-raised once the server has stopped and its handler is gone, so the process
+ * still ends the default way (after the last of several servers has stopped).
  */
 function attachOwnerHooks(
   child: ChildProcess,
@@ -401,11 +405,14 @@ function attachOwnerHooks(
   if (onSignals) {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       const handler = (): void => {
-        const ownerHandles = process.listenerCount(signal) > 1;
+        const ownerHandles = process
+          .listeners(signal)
+          .some((l) => !serverSignalHandlers.has(l as (...args: unknown[]) => void));
         void stop().finally(() => {
           if (!ownerHandles) process.kill(process.pid, signal);
         });
       };
+      serverSignalHandlers.add(handler);
       handlers.set(signal, handler);
       process.on(signal, handler);
     }
