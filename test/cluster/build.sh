@@ -46,7 +46,8 @@ say "go: $(go version); cache: $ROOT"
 
 # Keep the machine's own GOFLAGS (e.g. -buildvcs=false) but always resolve missing go.sum lines.
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
-export GOTOOLCHAIN=local
+# auto: a machine whose Go is older than a module needs fetches that toolchain from the module proxy.
+export GOTOOLCHAIN="${GOTOOLCHAIN_FOR_CLUSTER_BUILD:-auto}"
 export CGO_ENABLED=0
 PARALLELISM="${BUILD_PARALLELISM:-$(nproc)}"
 GO_BUILD=(go build -trimpath -p "$PARALLELISM")

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ApiTarget, apiGet, waitUntil } from "./api.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { type CommandOptions, type CommandResult, runTool } from "./commands.ts";
@@ -77,8 +78,12 @@ export interface ControlPlane {
    * it through the TokenRequest API and returns the path of a kubeconfig using that token.
    */
   createServiceAccountKubeconfig(namespace: string, name: string): Promise<string>;
-  /** restartApiServer stops the apiserver and starts it again on the same port and data. */
-  restartApiServer(): Promise<void>;
+  /**
+   * restartApiServer stops the apiserver (SIGTERM, SIGKILL after 2 s: it otherwise waits on
+   * open watches), keeps it down for downtimeMs (default 0) and starts it again on the same
+   * port and etcd; resolves once /readyz answers 200.
+   */
+  restartApiServer(options?: { downtimeMs?: number }): Promise<void>;
   /** logFile returns the log of a component: etcd, kube-apiserver, kube-controller-manager, ... */
   logFile(component: string): string;
   /** stop ends every component (SIGTERM, then SIGKILL) and removes dir if it was a temp dir. */
@@ -152,7 +157,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     components.push(component);
     return component;
   };
+  // A test process that ends without stop() (a failed before hook, a runner timeout) must not
+  // leave its cluster running; detached clusters are meant to outlive us.
+  const killOnExit = () => {
+    for (const c of components) if (c.child && c.child.exitCode === null) c.child.kill("SIGKILL");
+  };
+  if (!detached) process.once("exit", killOnExit);
   const stopAll = async () => {
+    process.removeListener("exit", killOnExit);
     for (const name of stopOrder) {
       for (const c of components.filter((x) => x.name === name)) await stopComponent(c);
     }
@@ -300,8 +312,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return path;
     };
 
-    const restartApiServer = async () => {
-      await stopComponent(apiserver);
+    const restartApiServer = async (restart: { downtimeMs?: number } = {}) => {
+      await stopComponent(apiserver, 2_000);
+      if (restart.downtimeMs) await sleep(restart.downtimeMs);
       components.splice(components.indexOf(apiserver), 1);
       apiserver = start("kube-apiserver", apiserverArgv);
       await saveState();
