@@ -32,7 +32,9 @@ async function appliedVersions(pool: pg.Pool): Promise<number[]> {
   return r.rows.map((x) => x.version);
 }
 
-test("two migrator processes at once: both succeed, each migration applied exactly once", async () => {
+test("two migrator processes at once: both succeed, each migration applied exactly once", {
+  timeout: 60_000,
+}, async () => {
   const db = await createTestDatabase();
   dbs.push(db);
   const [a, b] = await Promise.all([runMigrateCli(db.url), runMigrateCli(db.url)]);
