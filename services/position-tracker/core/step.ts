@@ -11,28 +11,22 @@ import { findBreaks } from "./reconcile.ts";
 import { equityOf, type PositionState, portfolioView, positionView, snapshotOf } from "./state.ts";
 import type { BrokerPosition, PositionCommand, PositionEvent } from "./types.ts";
 
-const NONE: PositionCommand[] = [];
-
-/** stepPositions applies one event and returns the commands it causes (never mutate the array). */
+/** stepPositions applies one event and returns the commands it causes, in order. */
 export function stepPositions(state: PositionState, event: PositionEvent): PositionCommand[] {
-  let out = NONE;
-  const push = (c: PositionCommand) => {
-    if (out === NONE) out = [];
-    out.push(c);
-  };
+  const out: PositionCommand[] = [];
   switch (event.type) {
     case "QuoteReceived": {
       const p = state.positions.get(event.symbol);
       if (p === undefined) break;
       const { bid, ask } = event;
       const mid = bid > ZERO && ask > ZERO ? (bid + ask) / 2n : bid > ZERO ? bid : ask;
-      if (mid > ZERO) remarkAndWatch(state, p, mid, event.timeNs, push);
+      if (mid > ZERO) remarkAndWatch(state, p, mid, event.timeNs, out);
       break;
     }
     case "TradeReceived": {
       const p = state.positions.get(event.symbol);
       if (p !== undefined && event.price > ZERO)
-        remarkAndWatch(state, p, event.price, event.timeNs, push);
+        remarkAndWatch(state, p, event.price, event.timeNs, out);
       break;
     }
     case "FillReceived": {
@@ -53,62 +47,67 @@ export function stepPositions(state: PositionState, event: PositionEvent): Posit
       if (state.cash !== null) state.cash += effect.cashFlow;
       state.marketValue += p.marketValue - before.mv;
       state.unrealized += p.unrealized - before.unrl;
-      push({ type: "PublishPosition", position: positionView(state, p) });
-      watchEquity(state, event.timeNs, push, true);
+      out.push({ type: "PublishPosition", position: positionView(state, p) });
+      watchEquity(state, event.timeNs, out, true);
       break;
     }
     case "AccountReceived":
       state.cash = event.cash;
-      watchEquity(state, event.timeNs, push, true);
+      watchEquity(state, event.timeNs, out, true);
       break;
     case "BrokerPositionsReceived": {
       const breaks = findBreaks(state.positions, event.positions);
       state.breaks = breaks;
       state.reconciled = breaks.length === 0;
-      push({ type: "PublishReconciliation", ok: state.reconciled, breaks, timeNs: event.timeNs });
-      watchEquity(state, event.timeNs, push, true);
+      out.push({
+        type: "PublishReconciliation",
+        ok: state.reconciled,
+        breaks,
+        timeNs: event.timeNs,
+      });
+      watchEquity(state, event.timeNs, out, true);
       break;
     }
     case "BrokerPositionsAdopted":
       adopt(state, event.positions);
       for (const p of state.positions.values())
-        push({ type: "PublishPosition", position: positionView(state, p) });
+        out.push({ type: "PublishPosition", position: positionView(state, p) });
       state.breaks = [];
       state.reconciled = true;
-      push({ type: "PublishReconciliation", ok: true, breaks: [], timeNs: event.timeNs });
-      watchEquity(state, event.timeNs, push, true);
+      out.push({ type: "PublishReconciliation", ok: true, breaks: [], timeNs: event.timeNs });
+      watchEquity(state, event.timeNs, out, true);
       break;
     case "TimeAdvanced":
       break;
   }
-  snapshotIfDue(state, event.timeNs, push);
+  snapshotIfDue(state, event.timeNs, out);
   return out;
 }
 
-type Push = (c: PositionCommand) => void;
+type Out = PositionCommand[];
 
 function remarkAndWatch(
   state: PositionState,
   p: Position,
   price: Fixed,
   timeNs: bigint,
-  push: Push,
+  out: Out,
 ): void {
   const mv = p.marketValue;
   const unrl = p.unrealized;
   markTo(p, price);
   state.marketValue += p.marketValue - mv;
   state.unrealized += p.unrealized - unrl;
-  watchEquity(state, timeNs, push, false);
+  watchEquity(state, timeNs, out, false);
 }
 
 /** watchEquity checks drawdown on every change; publishes the portfolio now or when due. */
-function watchEquity(state: PositionState, timeNs: bigint, push: Push, force: boolean): void {
+function watchEquity(state: PositionState, timeNs: bigint, out: Out, force: boolean): void {
   const equity = equityOf(state);
   if (equity !== null) {
     const signal = observeEquity(state.drawdown, equity);
     if (signal === "alert") {
-      push({
+      out.push({
         type: "PublishDrawdownAlert",
         drawdown: drawdownOf(state.drawdown, equity),
         peakEquity: state.drawdown.peak!,
@@ -117,7 +116,7 @@ function watchEquity(state: PositionState, timeNs: bigint, push: Push, force: bo
       });
       force = true;
     } else if (signal === "recovered") {
-      push({
+      out.push({
         type: "PublishDrawdownRecovered",
         drawdown: drawdownOf(state.drawdown, equity),
         timeNs,
@@ -127,7 +126,7 @@ function watchEquity(state: PositionState, timeNs: bigint, push: Push, force: bo
   }
   if (force || timeNs >= state.lastPortfolioNs + state.config.publishIntervalNs) {
     state.lastPortfolioNs = timeNs;
-    push({
+    out.push({
       type: "PublishPortfolio",
       portfolio: portfolioView(state, timeNs, drawdownOf(state.drawdown, equity)),
     });
@@ -159,7 +158,7 @@ function setLot(p: Position, qty: Fixed, avg: Fixed): void {
   markTo(p, p.mark > ZERO ? p.mark : avg);
 }
 
-function snapshotIfDue(state: PositionState, timeNs: bigint, push: Push): void {
+function snapshotIfDue(state: PositionState, timeNs: bigint, out: Out): void {
   const interval = state.config.snapshotIntervalNs;
   if (state.nextSnapshotNs === null) {
     state.nextSnapshotNs = (timeNs / interval + 1n) * interval;
@@ -167,5 +166,5 @@ function snapshotIfDue(state: PositionState, timeNs: bigint, push: Push): void {
   }
   if (timeNs < state.nextSnapshotNs) return;
   state.nextSnapshotNs = (timeNs / interval + 1n) * interval;
-  push({ type: "WriteSnapshot", snapshot: snapshotOf(state, timeNs) });
+  out.push({ type: "WriteSnapshot", snapshot: snapshotOf(state, timeNs) });
 }

@@ -20,16 +20,21 @@ import type { SymbolExposure } from "./state.ts";
 
 const Z99 = 2.3263478740408408;
 
-/** ReturnSeries: a ring buffer of the most recent daily returns of one symbol. */
+/**
+ * ReturnSeries: a ring buffer of the most recent daily returns of one symbol. Each value is
+ * written twice (at i and i + capacity) so the latest `count` returns are always one contiguous
+ * run ending at head − 1 + capacity: the VaR loop reads them without a modulo.
+ */
 export interface ReturnSeries {
   values: Float64Array;
+  capacity: number;
   count: number;
   head: number;
   lastClose: Fixed | null;
 }
 
 export function createReturnSeries(capacity: number): ReturnSeries {
-  return { values: new Float64Array(capacity), count: 0, head: 0, lastClose: null };
+  return { values: new Float64Array(capacity * 2), capacity, count: 0, head: 0, lastClose: null };
 }
 
 /** appendClose records a daily close; from the second close on it adds a return. */
@@ -38,16 +43,17 @@ export function appendClose(series: ReturnSeries, close: Fixed): void {
   const prev = series.lastClose;
   series.lastClose = close;
   if (prev === null) return;
-  const cap = series.values.length;
-  series.values[series.head] = Number(close) / Number(prev) - 1;
+  const cap = series.capacity;
+  const r = Number(close) / Number(prev) - 1;
+  series.values[series.head] = r;
+  series.values[series.head + cap] = r;
   series.head = (series.head + 1) % cap;
   if (series.count < cap) series.count++;
 }
 
-/** returnAt is the k-th most recent return (k = 0 the latest). */
+/** returnAt is the k-th most recent return (k = 0 the latest, k < count). */
 export function returnAt(series: ReturnSeries, k: number): number {
-  const cap = series.values.length;
-  return series.values[(series.head - 1 - k + cap * 2) % cap]!;
+  return series.values[series.head - 1 + series.capacity - k]!;
 }
 
 export interface VarLimits {
@@ -61,10 +67,10 @@ export interface VarPair {
   post: number;
 }
 
-// Scratch buffers reused across calls: the hot path allocates nothing per symbol.
-let scratchPre = new Float64Array(16);
-let scratchPost = new Float64Array(16);
+// Scratch buffers reused across calls: the hot path allocates nothing per symbol or scenario.
+let scratchExposure = new Float64Array(16);
 const scratchSeries: ReturnSeries[] = [];
+let scratchPnl = new Float64Array(256);
 const worstPre: number[] = [];
 const worstPost: number[] = [];
 
@@ -95,14 +101,14 @@ export function var99PrePost(
   deltaQty: Fixed,
   limits: VarLimits,
 ): VarPair {
-  if (scratchPre.length < symbols.size + 1) {
-    scratchPre = new Float64Array(symbols.size * 2 + 1);
-    scratchPost = new Float64Array(symbols.size * 2 + 1);
-  }
+  if (scratchExposure.length < symbols.size + 1)
+    scratchExposure = new Float64Array(symbols.size * 2 + 1);
   let n = 0;
   let fallbackPre = 0;
   let fallbackPost = 0;
   let scenarios = limits.varWindowDays;
+  let orderSeries: ReturnSeries | null = null;
+  let orderDelta = 0;
   for (const s of symbols.values()) {
     const qty = s.filledQty + s.pendingQty;
     const isOrder = s === order;
@@ -116,8 +122,11 @@ export function var99PrePost(
       fallbackPost += Math.abs(ePost);
       continue;
     }
-    scratchPre[n] = ePre;
-    scratchPost[n] = ePost;
+    if (isOrder) {
+      orderSeries = series;
+      orderDelta = ePost - ePre;
+    }
+    scratchExposure[n] = ePre;
     scratchSeries[n] = series;
     if (series.count < scenarios) scenarios = series.count;
     n++;
@@ -125,22 +134,33 @@ export function var99PrePost(
   let hsPre = 0;
   let hsPost = 0;
   if (n > 0) {
+    if (scratchPnl.length < scenarios) scratchPnl = new Float64Array(scenarios);
+    const pnl = scratchPnl;
+    pnl.fill(0, 0, scenarios);
+    for (let i = 0; i < n; i++) {
+      const series = scratchSeries[i]!;
+      const v = series.values;
+      const base = series.head - 1 + series.capacity;
+      const e = scratchExposure[i]!;
+      for (let sc = 0; sc < scenarios; sc++) pnl[sc]! += e * v[base - sc]!;
+    }
     const k = Math.floor(scenarios / 100) + 1;
     worstPre.length = 0;
     worstPost.length = 0;
-    for (let sc = 0; sc < scenarios; sc++) {
-      let pPre = 0;
-      let pPost = 0;
-      for (let i = 0; i < n; i++) {
-        const r = returnAt(scratchSeries[i]!, sc);
-        pPre += scratchPre[i]! * r;
-        pPost += scratchPost[i]! * r;
+    if (orderSeries === null) {
+      for (let sc = 0; sc < scenarios; sc++) insertWorst(worstPre, k, pnl[sc]!);
+      hsPre = hsPost = Math.max(0, -worstPre[k - 1]!);
+    } else {
+      const v = orderSeries.values;
+      const base = orderSeries.head - 1 + orderSeries.capacity;
+      for (let sc = 0; sc < scenarios; sc++) {
+        const pre = pnl[sc]!;
+        insertWorst(worstPre, k, pre);
+        insertWorst(worstPost, k, pre + orderDelta * v[base - sc]!);
       }
-      insertWorst(worstPre, k, pPre);
-      insertWorst(worstPost, k, pPost);
+      hsPre = Math.max(0, -worstPre[k - 1]!);
+      hsPost = Math.max(0, -worstPost[k - 1]!);
     }
-    hsPre = Math.max(0, -worstPre[k - 1]!);
-    hsPost = Math.max(0, -worstPost[k - 1]!);
   }
   const sigma = Z99 * limits.varFallbackDailyVolatility;
   return { pre: hsPre + sigma * fallbackPre, post: hsPost + sigma * fallbackPost };
