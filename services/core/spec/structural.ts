@@ -6,7 +6,7 @@
  * Only the keywords listed below are copied, so TypeBox internals and hints never leak out.
  */
 import type { TSchema } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+import { applyDefaults } from "./defaults.ts";
 
 export type Dialect = "crd" | "json-schema";
 type Json = Record<string, unknown>;
@@ -73,7 +73,7 @@ export function convertSchema(schema: TSchema, dialect: Dialect): Json {
       // The apiserver checks a default against the node's CEL rules without first applying the
       // nested defaults, so `default: {}` would fail `self.macdFast < self.macdSlow`: write the
       // object's default out in full.
-      out.default = Value.Default(schema, structuredClone(s.default));
+      out.default = applyDefaults(schema, structuredClone(s.default));
       continue;
     }
     if (key === "format" && !keepFormat(out.type as string, s.format as string, dialect)) continue;

@@ -5,8 +5,10 @@
  */
 import type { TSchema } from "@sinclair/typebox";
 import { FormatRegistry } from "@sinclair/typebox";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument, type YAMLError } from "yaml";
+import { applyDefaults } from "./defaults.ts";
 import { describeError, pointerToPath, type SpecError } from "./describe-error.ts";
 import { CROSS_FIELD_RULES, type CrossFieldRule } from "./rules.ts";
 import {
@@ -47,7 +49,7 @@ export function parseSpec(input: unknown): SpecParseResult {
 
 /** defaultSpec returns the spec of `{}`: every field at its default. */
 export function defaultSpec(): TradingPipelineSpec {
-  return Value.Default(TradingPipelineSpecSchema, {}) as TradingPipelineSpec;
+  return applyDefaults(TradingPipelineSpecSchema, {}) as TradingPipelineSpec;
 }
 
 /** formatErrors renders errors one per line as `path: message`. */
@@ -80,14 +82,27 @@ function check(schema: TSchema, input: unknown, base: string): Checked {
     const what = base === "" ? "a TradingPipeline manifest" : "a mapping";
     return { ok: false, errors: [{ path: base, message: `must be ${what}` }] };
   }
-  const value = Value.Default(schema, structuredClone(input));
+  const value = applyDefaults(schema, structuredClone(input));
   const errors = schemaErrors(schema, value, base);
   errors.push(...listErrors(schema, value, base));
   errors.push(...ruleErrors(value, base, errors));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
 }
 
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+
+/** fastCheck runs the compiled validator: the common, valid case costs microseconds. */
+function fastCheck(schema: TSchema, value: unknown): boolean {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check.Check(value);
+}
+
 function schemaErrors(schema: TSchema, value: unknown, base: string): SpecError[] {
+  if (fastCheck(schema, value)) return [];
   const seen = new Set<string>();
   const out: SpecError[] = [];
   for (const error of Value.Errors(schema, value)) {
