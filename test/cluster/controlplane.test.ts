@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { waitUntil } from "./api.ts";
 import { type ControlPlane, startControlPlane } from "./controlplane.ts";
@@ -30,25 +33,21 @@ describe("test control plane", { timeout: buildAndStartTimeout + 10 * 60 * 1000 
   let cluster: ControlPlane;
   const namespace = "placement";
 
-  async function podsWithLabel(app: string): Promise<PodJson[]> {
-    const { stdout } = await cluster.kubectl([
-      "get",
-      "pods",
-      "-n",
-      namespace,
-      "-l",
-      `app=${app}`,
-      "-o",
-      "json",
-    ]);
+  async function podsMatching(selector: string): Promise<PodJson[]> {
+    const args = ["get", "pods", "-n", namespace, "-l", selector, "-o", "json"];
+    const { stdout } = await cluster.kubectl(args);
     return (JSON.parse(stdout) as { items: PodJson[] }).items;
   }
 
-  async function waitForReadyPods(app: string, count: number): Promise<PodJson[]> {
+  async function waitForReadyPods(
+    app: string,
+    count: number,
+    selector = `app=${app}`,
+  ): Promise<PodJson[]> {
     return waitUntil(
       `${count} ready pods of ${app}`,
       async () => {
-        const pods = await podsWithLabel(app);
+        const pods = await podsMatching(selector);
         return pods.length === count && pods.every(isReady) ? pods : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 500 },
@@ -271,9 +270,44 @@ describe("test control plane", { timeout: buildAndStartTimeout + 10 * 60 * 1000 
     assert.match(allowed.stdout, /pod\/pinned-/);
   });
 
+  test("runs the built helm: lint, install --wait, upgrade, uninstall", async () => {
+    const chartDir = await mkdtemp(join(tmpdir(), "tradepipe-helm-"));
+    try {
+      const chart = join(chartDir, "demo");
+      await cluster.helm(["create", chart]);
+      await cluster.helm(["lint", "--strict", chart]);
+      const rendered = await cluster.helm(["template", "demo", chart, "-n", namespace]);
+      await cluster.kubectl(["apply", "--dry-run=server", "-n", namespace, "-f", "-"], {
+        input: rendered.stdout,
+      });
+      const install = ["install", "demo", chart, "-n", namespace, "--wait", "--timeout", "90s"];
+      await cluster.helm(install);
+      await cluster.helm([
+        "upgrade",
+        "demo",
+        chart,
+        "-n",
+        namespace,
+        "--wait",
+        "--set",
+        "replicaCount=2",
+      ]);
+      const { stdout } = await cluster.helm(["list", "-n", namespace, "-o", "json"]);
+      const releases = JSON.parse(stdout) as { name: string; revision: string; status: string }[];
+      assert.deepEqual(
+        releases.map((r) => [r.name, String(r.revision), r.status]),
+        [["demo", "2", "deployed"]],
+      );
+      await waitForReadyPods("demo", 2, "app.kubernetes.io/instance=demo");
+      await cluster.helm(["uninstall", "demo", "-n", namespace, "--wait"]);
+    } finally {
+      await rm(chartDir, { recursive: true, force: true });
+    }
+  });
+
   test("keeps its objects across an apiserver restart", async () => {
     await cluster.restartApiServer();
-    const pods = await podsWithLabel("pinned");
+    const pods = await podsMatching("app=pinned");
     assert.equal(pods.length, 3);
   });
 });
