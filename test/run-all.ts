@@ -42,14 +42,20 @@ async function main(): Promise<number> {
   const whole = patterns.length === 0;
   let failed = 0;
   if (whole) {
-    failed += (await run("type check (tsc --noEmit)", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"])) ? 1 : 0;
+    failed += (await run("type check (tsc --noEmit)", bin("tsc"), [
+      "--noEmit",
+      "-p",
+      "tsconfig.json",
+    ]))
+      ? 1
+      : 0;
     failed += (await run("lint (biome check)", bin("biome"), ["check", "."])) ? 1 : 0;
   }
 
   const { startEmbeddedPostgres } = await import("../services/core/db/embedded.ts");
   const dataDir = mkdtempSync(join(tmpdir(), "tradepipe-test-pg-"));
   process.stdout.write(`\n▶ starting embedded Postgres for the tests in ${dataDir}\n`);
-  const pg = await startEmbeddedPostgres({ dataDir });
+  const pg = await startEmbeddedPostgres({ dataDir, durable: false });
   const env = { ...process.env, TRADEPIPE_TEST_DATABASE_URL: pg.url };
   try {
     const concurrency = process.env.TRADEPIPE_TEST_CONCURRENCY ?? "2";
