@@ -63,6 +63,8 @@ export interface RiskState {
   totalPnl: Fixed;
   pnlKnown: boolean;
   dayIndex: number;
+  /** nextDayNs: event time at which the trading day next rolls (checked on every event). */
+  nextDayNs: bigint;
   dayStartPnl: Fixed | null;
   canTrade: boolean;
   killSwitch: { engaged: boolean; requestedBy: string; reason: string; sinceNs: bigint };
@@ -138,6 +140,7 @@ export function createRiskState(params: RiskParams): RiskState {
     totalPnl: ZERO,
     pnlKnown: false,
     dayIndex: -1,
+    nextDayNs: -1n,
     dayStartPnl: null,
     canTrade: false,
     killSwitch: { engaged: false, requestedBy: "", reason: "", sinceNs: 0n },

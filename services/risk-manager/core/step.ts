@@ -88,16 +88,22 @@ export function stepRisk(state: RiskState, event: RiskEvent): RiskCommand[] {
 
 function advanceTime(state: RiskState, nowNs: bigint, out: RiskCommand[]): void {
   if (nowNs > state.lastTimeNs) state.lastTimeNs = nowNs;
-  const day = Number((nowNs - state.limits.dayRollOffsetNs) / NS_PER_DAY);
-  if (day > state.dayIndex) {
-    const first = state.dayIndex === -1;
-    state.dayIndex = day;
-    // On the very first event the baseline is the first P&L seen; on a roll, the current P&L.
-    state.dayStartPnl = state.pnlKnown ? state.totalPnl : null;
-    state.rejectsToday = 0;
-    if (!first) persist(state, out, "day_rolled");
+  if (nowNs >= state.nextDayNs) {
+    const offset = state.limits.dayRollOffsetNs;
+    const day = (nowNs - offset) / NS_PER_DAY;
+    state.nextDayNs = (day + 1n) * NS_PER_DAY + offset;
+    if (Number(day) > state.dayIndex) {
+      const first = state.dayIndex === -1;
+      state.dayIndex = Number(day);
+      // On the very first event the baseline is the first P&L seen; on a roll, the current P&L.
+      state.dayStartPnl = state.pnlKnown ? state.totalPnl : null;
+      state.rejectsToday = 0;
+      if (!first) persist(state, out, "day_rolled");
+    }
   }
-  if (advanceBreaker(state.breaker, state.limits, nowNs)) persist(state, out, "breaker_half_open");
+  if (state.breaker.status !== "closed" && advanceBreaker(state.breaker, state.limits, nowNs)) {
+    persist(state, out, "breaker_half_open");
+  }
 }
 
 function persist(state: RiskState, out: RiskCommand[], cause: string): void {
