@@ -65,3 +65,39 @@ export class RawClient {
     this.ws.terminate();
   }
 }
+
+/** Api is a tiny fetch wrapper with the simulator's keys that records status, headers and JSON body. */
+export interface ApiResult {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+export function api(base: string, keys: { keyId: string; secretKey: string }) {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ApiResult> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        "APCA-API-KEY-ID": keys.keyId,
+        "APCA-API-SECRET-KEY": keys.secretKey,
+        ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+        ...extraHeaders,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+}

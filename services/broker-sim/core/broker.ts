@@ -551,6 +551,17 @@ export function cancelAll(
   return { results, updates };
 }
 
+/** rejectOrder fails a live order after acceptance, as an exchange reject would (event "rejected"). */
+export function rejectOrder(state: BrokerState, id: string, now: Nanos): TradeUpdate[] {
+  const o = state.orders.get(id);
+  if (!o || !isOpen(o)) return [];
+  o.status = "rejected";
+  o.failedAt = now;
+  o.updatedAt = now;
+  removeOpen(state, o);
+  return [{ event: "rejected", order: snapshot(o), t: now }];
+}
+
 const NOT_REPLACEABLE = new Set(["accepted", "pending_new", "pending_cancel", "pending_replace"]);
 
 /** replaceOrder implements PATCH /v2/orders/{id}: a new order replaces the live one. */

@@ -79,8 +79,9 @@ export function fillQty(o: Order, price: Fixed, prng: Prng, partialProbability: 
   if (o.timeInForce === "fok" || partialProbability <= 0) return remaining;
   if (prng.next() >= partialProbability) return remaining;
   const wholeShares = remaining / ONE;
-  if (remaining % ONE === ZERO && wholeShares >= 2n) {
-    return BigInt(prng.int(1, Number(wholeShares - 1n))) * ONE;
+  if (remaining % ONE === ZERO) {
+    // Whole-share orders fill in whole shares; a single share cannot fill partly.
+    return wholeShares >= 2n ? BigInt(prng.int(1, Number(wholeShares - 1n))) * ONE : remaining;
   }
   const part = (remaining * BigInt(Math.floor(prng.next() * 1e6))) / 1_000_000n;
   return part > ZERO && part < remaining ? part : remaining;

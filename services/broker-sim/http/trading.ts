@@ -42,10 +42,18 @@ const postOrder: Handler = (ctx, req) => {
   const parsed = parseOrderRequest(req.body);
   if (!parsed.ok) return json(parsed.error.status, parsed.error.body);
   const now = ctx.engine.now();
-  return outcome(
-    ctx,
-    broker.submitOrder(ctx.engine.state, parsed.value, now, ctx.engine.session(now)),
-  );
+  const state = ctx.engine.state;
+  if (ctx.faults.config.rejectNext > 0) {
+    // An exchange reject: POST succeeds, then the stream reports `rejected` instead of `new`.
+    const r = broker.submitOrder(state, parsed.value, now, {
+      ...ctx.engine.session(now),
+      open: false,
+    });
+    if (!r.ok) return json(r.error.status, r.error.body);
+    if (ctx.faults.takeReject()) ctx.engine.emitTrade(broker.rejectOrder(state, r.value.id, now));
+    return json(200, orderJson(r.value));
+  }
+  return outcome(ctx, broker.submitOrder(state, parsed.value, now, ctx.engine.session(now)));
 };
 
 const ORDER_STATUS_FILTERS = new Set(["open", "closed", "all"]);

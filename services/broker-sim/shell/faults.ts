@@ -22,6 +22,8 @@ export interface FaultConfig {
   reorderRate: number;
   /** marketDataDropRate drops market-data messages. */
   marketDataDropRate: number;
+  /** rejectNext: the next N accepted orders are rejected right after POST returns (event "rejected"). */
+  rejectNext: number;
 }
 
 export const NO_FAULTS: FaultConfig = {
@@ -35,6 +37,7 @@ export const NO_FAULTS: FaultConfig = {
   duplicateRate: 0,
   reorderRate: 0,
   marketDataDropRate: 0,
+  rejectNext: 0,
 };
 
 const RATE_KEYS = [
@@ -44,7 +47,13 @@ const RATE_KEYS = [
   "reorderRate",
   "marketDataDropRate",
 ] as const;
-const COUNT_KEYS = ["latencyMs", "latencyJitterMs", "fail5xxNext", "burst429Next"] as const;
+const COUNT_KEYS = [
+  "latencyMs",
+  "latencyJitterMs",
+  "fail5xxNext",
+  "burst429Next",
+  "rejectNext",
+] as const;
 
 /** parseFaults validates a partial fault config; returns the problems by field name. */
 export function parseFaults(
@@ -125,6 +134,13 @@ export class Faults {
     if (c.duplicateRate > 0 && this.prng.next() < c.duplicateRate) return "duplicate";
     if (c.reorderRate > 0 && this.prng.next() < c.reorderRate) return "reorder";
     return "send";
+  }
+
+  /** takeReject tells whether the order just accepted must be rejected (counts rejectNext down). */
+  takeReject(): boolean {
+    if (this.config.rejectNext <= 0) return false;
+    this.config.rejectNext--;
+    return true;
   }
 
   dropMarketData(): boolean {
