@@ -167,7 +167,7 @@ export class HttpTransport {
       const text = await res.body.text();
       return { status: res.statusCode, text, header };
     } finally {
-      if (!released) this.gate.release(undefined);
+      if (!released) this.gate.releaseFailed();
     }
   }
 

@@ -32,6 +32,12 @@ export class LimiterGate {
     if (this.#waiters.length > 0) this.#pump();
   }
 
+  /** releaseFailed returns the slot of a request that got no answer. */
+  releaseFailed(): void {
+    this.limiter.releaseFailed();
+    if (this.#waiters.length > 0) this.#pump();
+  }
+
   /** close lets every waiter through so shutdown never hangs on the limiter. */
   close(): void {
     if (this.#timer) clearTimeout(this.#timer);

@@ -7,6 +7,23 @@ import {
   WAIT_FOR_RESPONSE,
 } from "./rate-limiter.ts";
 
+test("before the broker's first answer only one probe goes out", () => {
+  const lim = new RateLimiter({ perMinute: 1_000_000, burst: 1_000 });
+  assert.equal(lim.tryAcquire(0), 0);
+  assert.equal(lim.tryAcquire(0), WAIT_FOR_RESPONSE);
+  lim.release({ remaining: 150, resetMs: 60_000 });
+  assert.equal(lim.serverBudget, 150);
+  assert.equal(lim.tryAcquire(1), 0);
+});
+
+test("a broker that sends no rate-limit headers leaves only the token bucket", () => {
+  const lim = new RateLimiter({ perMinute: 1_000_000, burst: 1_000 });
+  assert.equal(lim.tryAcquire(0), 0);
+  lim.release(undefined);
+  assert.equal(lim.serverBudget, undefined);
+  for (let i = 0; i < 100; i++) assert.equal(lim.tryAcquire(0), 0);
+});
+
 test("token bucket: a burst goes at once, then one request per 1/rate", () => {
   const lim = new RateLimiter({ perMinute: 60, burst: 5 });
   const t0 = 1_000_000;
@@ -31,8 +48,16 @@ test("a spent server quota waits until X-RateLimit-Reset, then probes once", () 
   assert.equal(lim.tryAcquire(12_001), 0);
 });
 
-test("requests in flight count against the reported Remaining", () => {
+/** known returns a limiter that has seen one answer with a large budget. */
+function known(): RateLimiter {
   const lim = new RateLimiter({ perMinute: 1_000_000, burst: 1_000 });
+  lim.tryAcquire(0);
+  lim.release({ remaining: 1_000, resetMs: 1_000_000 });
+  return lim;
+}
+
+test("requests in flight count against the reported Remaining", () => {
+  const lim = known();
   for (let i = 0; i < 4; i++) assert.equal(lim.tryAcquire(0), 0);
   // The first answer says 3 left, but 3 more requests are still in flight.
   lim.release({ remaining: 3, resetMs: 60_000 });
@@ -41,7 +66,7 @@ test("requests in flight count against the reported Remaining", () => {
 });
 
 test("a late response never raises the budget within the same window", () => {
-  const lim = new RateLimiter({ perMinute: 1_000_000, burst: 1_000 });
+  const lim = known();
   for (let i = 0; i < 3; i++) lim.tryAcquire(0);
   lim.release({ remaining: 5, resetMs: 5_000 });
   assert.equal(lim.serverBudget, 3);
@@ -53,9 +78,10 @@ test("a failed probe does not deadlock the limiter", () => {
   const lim = new RateLimiter({ perMinute: 1_000_000, burst: 1_000 });
   lim.tryAcquire(0);
   lim.release({ remaining: 0, resetMs: 1_000 });
-  assert.equal(lim.tryAcquire(1_000), 0);
-  lim.release(undefined);
-  assert.equal(lim.tryAcquire(1_001), 0);
+  assert.equal(lim.tryAcquire(1_000), 0, "the probe");
+  assert.equal(lim.tryAcquire(1_000), WAIT_FOR_RESPONSE);
+  lim.releaseFailed();
+  assert.equal(lim.tryAcquire(1_001), 0, "another probe after the failed one");
 });
 
 test("parseRateLimitHeaders reads the three headers (Reset in epoch seconds)", () => {
@@ -165,13 +191,13 @@ function drive(server: ServerModel, total: number, concurrency: number) {
 }
 
 test("following the headers, 250 concurrent requests draw no 429 (fixed window)", () => {
-  const r = drive(fixedWindowServer(40, 2_000), 250, 16);
+  const r = drive(fixedWindowServer(40, 2_000), 250, 64);
   assert.equal(r.done, 250);
   assert.equal(r.rejected, 0);
 });
 
 test("following the headers, 250 concurrent requests draw no 429 (sliding window)", () => {
-  const r = drive(slidingWindowServer(40, 2_000), 250, 16);
+  const r = drive(slidingWindowServer(40, 2_000), 250, 64);
   assert.equal(r.done, 250);
   assert.equal(r.rejected, 0);
 });

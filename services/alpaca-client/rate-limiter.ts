@@ -38,8 +38,12 @@ export class RateLimiter {
   #tokens: number;
   #lastRefillMs: number | undefined;
   #inFlight = 0;
-  /** #serverBudget: requests the broker will still take in its current window (our estimate). */
-  #serverBudget: number | undefined;
+  /**
+   * #serverBudget: requests the broker will still take in its current window (our estimate).
+   * It starts at 1: until the first answer tells us the broker's count (another process may have
+   * used part of the window), only one request goes.
+   */
+  #serverBudget: number | undefined = 1;
   #serverResetMs: number | undefined;
 
   constructor(opts: RateLimiterOptions) {
@@ -80,14 +84,15 @@ export class RateLimiter {
     return 0;
   }
 
-  /** release gives back a slot; `headers` are the response's X-RateLimit-* (if any). */
+  /**
+   * release gives back a slot when the broker answered; `headers` are its X-RateLimit-* (an
+   * answer without them means the broker does not send them: only our bucket applies then).
+   */
   release(headers: RateLimitHeaders | undefined): void {
     if (this.#inFlight > 0) this.#inFlight -= 1;
     if (headers === undefined) {
-      // A failed probe must not leave us waiting for a response that will never come.
-      if (this.#serverBudget !== undefined && this.#serverBudget <= 0) {
-        if (this.#serverResetMs === undefined && this.#inFlight === 0) this.#serverBudget = 1;
-      }
+      this.#serverBudget = undefined;
+      this.#serverResetMs = undefined;
       return;
     }
     const budget = headers.remaining - this.#inFlight;
@@ -98,6 +103,16 @@ export class RateLimiter {
     // Within one window the budget only shrinks; a late response must not raise it again.
     this.#serverBudget = sameWindow ? Math.min(this.#serverBudget as number, budget) : budget;
     this.#serverResetMs = headers.resetMs;
+  }
+
+  /** releaseFailed gives back a slot when no answer came (network error, timeout). */
+  releaseFailed(): void {
+    if (this.#inFlight > 0) this.#inFlight -= 1;
+    // A failed probe must not leave us waiting for a response that will never come.
+    const budget = this.#serverBudget;
+    if (budget !== undefined && budget <= 0 && this.#serverResetMs === undefined) {
+      if (this.#inFlight === 0) this.#serverBudget = 1;
+    }
   }
 
   #refill(nowMs: number): void {

@@ -18,6 +18,7 @@ import {
 } from "../../services/alpaca-client/market-data-stream.ts";
 import { TradeUpdatesStream } from "../../services/alpaca-client/trade-updates-stream.ts";
 import type { WireTradeUpdate } from "../../services/alpaca-client/wire-types.ts";
+import { max, min } from "../../services/core/money.ts";
 import { type Harness, startHarness, waitFor } from "./support.ts";
 
 const FAST_RECONNECT = { reconnectBackoff: { initialMs: 20, maxMs: 100 } };
@@ -169,11 +170,8 @@ test("market data: the L2 order-book channel starts with a full book, then updat
   const snapshot = await waitFor("book snapshot", () => got.books[0]);
   assert.equal(snapshot.reset, true);
   assert.ok(snapshot.bids.length > 0 && snapshot.asks.length > 0);
-  const bestBid = snapshot.bids.reduce((m, l) => (l.price > m ? l.price : m), 0n);
-  const bestAsk = snapshot.asks.reduce(
-    (m, l) => (l.price < m ? l.price : m),
-    snapshot.asks[0]?.price ?? 0n,
-  );
+  const bestBid = snapshot.bids.map((l) => l.price).reduce(max);
+  const bestAsk = snapshot.asks.map((l) => l.price).reduce(min);
   assert.ok(bestBid < bestAsk, "the snapshot book is not crossed");
   await waitFor("book update", () => got.books.find((b) => !b.reset));
 });
