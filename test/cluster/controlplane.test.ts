@@ -238,6 +238,32 @@ describe("test control plane", { timeout: buildAndStartTimeout + 10 * 60 * 1000 
     }
   });
 
+  test("recycles a local volume once its claim is deleted", async () => {
+    await cluster.kubectl(["scale", "statefulset", "db", "-n", namespace, "--replicas=1"]);
+    await waitForReadyPods("db", 1);
+    const claim = "data-db-1";
+    const volume = (
+      await cluster.kubectl([
+        "get",
+        "pvc",
+        claim,
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.spec.volumeName}",
+      ])
+    ).stdout;
+    await cluster.kubectl(["delete", "pvc", claim, "-n", namespace, "--wait"]);
+    const phase = () => cluster.kubectl(["get", "pv", volume, "-o", "jsonpath={.status.phase}"]);
+    await waitUntil(
+      `${volume} Released`,
+      async () => ((await phase()).stdout === "Released" ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(await cluster.recycleReleasedVolumes(), 1);
+    assert.equal((await phase()).stdout, "Available");
+  });
+
   test("gives a ServiceAccount kubeconfig exactly the permissions RBAC grants", async () => {
     const kubeconfig = await cluster.createServiceAccountKubeconfig(namespace, "reader");
     const denied = await cluster.kubectl(["get", "pods", "-n", namespace], {

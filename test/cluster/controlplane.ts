@@ -45,7 +45,7 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** nodes to register; default defaultNodes() (3 tainted trading nodes, 2 general nodes). */
   nodes?: SimulatedNode[];
-  /** volumesPerNode local PersistentVolumes per node (StorageClass tradepipe-local); default 4. */
+  /** volumesPerNode local PersistentVolumes per node (StorageClass tradepipe-local); default 8. */
   volumesPerNode?: number;
   /** detached components outlive this process (npm run cluster:up); default false. */
   detached?: boolean;
@@ -84,6 +84,11 @@ export interface ControlPlane {
    * port and etcd; resolves once /readyz answers 200.
    */
   restartApiServer(options?: { downtimeMs?: number }): Promise<void>;
+  /**
+   * recycleReleasedVolumes makes Released local PVs (their claim deleted) Available again by
+   * dropping their claimRef, as a local-volume provisioner would; returns how many it freed.
+   */
+  recycleReleasedVolumes(): Promise<number>;
   /** logFile returns the log of a component: etcd, kube-apiserver, kube-controller-manager, ... */
   logFile(component: string): string;
   /** stop ends every component (SIGTERM, then SIGKILL) and removes dir if it was a temp dir. */
@@ -246,7 +251,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const objects = [
       ...nodes.map((n) => nodeManifest(n, version)),
       storageClassManifest(),
-      ...localVolumeManifests(nodes, options.volumesPerNode ?? 4),
+      ...localVolumeManifests(nodes, options.volumesPerNode ?? 8),
     ];
     await kubectl(["apply", "-f", "-"], {
       input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
@@ -321,6 +326,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       await waitApiReady();
     };
 
+    const recycleReleasedVolumes = async () => {
+      const { stdout } = await kubectl(["get", "pv", "-o", "json"]);
+      const volumes = JSON.parse(stdout) as {
+        items: { metadata: { name: string }; status?: { phase?: string } }[];
+      };
+      const released = volumes.items.filter((v) => v.status?.phase === "Released");
+      for (const volume of released) {
+        const patch = '[{"op":"remove","path":"/spec/claimRef"}]';
+        await kubectl(["patch", "pv", volume.metadata.name, "--type=json", "-p", patch]);
+      }
+      return released.length;
+    };
+
     let stopped = false;
     return {
       dir,
@@ -335,6 +353,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       helm,
       createServiceAccountKubeconfig,
       restartApiServer,
+      recycleReleasedVolumes,
       logFile,
       async stop() {
         if (stopped) return;
