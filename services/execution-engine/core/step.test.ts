@@ -399,3 +399,43 @@ test("trade updates for an unknown order are reported, not applied", () => {
   assert.equal(ofType(cmds, "ReportAnomaly")[0]?.kind, "unknown_order");
   assert.equal(updates(cmds).length, 0);
 });
+
+test("a retry that finds the rate limit empty is rescheduled for the next token, not counted", () => {
+  const s = engine({ rateLimitBurst: 1, maxOrdersPerMinute: 60 });
+  const id = ofType(stepExecution(s, approval("sig-1")), "SendOrder")[0]!.request.clientOrderId;
+  stepExecution(s, {
+    type: "SendFailed",
+    timeNs: T0,
+    clientOrderId: id,
+    failure: "retryable",
+    httpStatus: 429,
+    message: "slow",
+  });
+  const due = stepExecution(s, { type: "RetryDue", timeNs: T0 + SECOND / 2n, clientOrderId: id });
+  const again = ofType(due, "ScheduleRetry")[0];
+  assert.equal(again?.atNs, T0 + SECOND);
+  assert.equal(again?.attempt, 2);
+  assert.equal(ofType(due, "SendOrder").length, 0);
+  const sent = stepExecution(s, { type: "RetryDue", timeNs: T0 + SECOND, clientOrderId: id });
+  assert.equal(ofType(sent, "SendOrder")[0]?.attempt, 2);
+});
+
+test("an order acknowledged after the kill switch engaged is cancelled then", () => {
+  const s = engine();
+  const id = ofType(stepExecution(s, approval("sig-1")), "SendOrder")[0]!.request.clientOrderId;
+  const kill = stepExecution(s, { type: "KillSwitchChanged", timeNs: T0, engaged: true });
+  assert.deepEqual(ofType(kill, "CancelOrder"), [
+    { type: "CancelOrder", clientOrderId: id, brokerOrderId: null },
+  ]);
+  const ack = stepExecution(s, {
+    type: "SendSucceeded",
+    timeNs: T0,
+    clientOrderId: id,
+    order: snapshot("new"),
+  });
+  assert.deepEqual(ofType(ack, "CancelOrder"), [
+    { type: "CancelOrder", clientOrderId: id, brokerOrderId: "b-1" },
+  ]);
+  stepExecution(s, tradeUpdate(id, "canceled", "canceled"));
+  assert.equal(s.finished.get(id)?.status, "Cancelled");
+});
