@@ -146,3 +146,23 @@ export function tradeUpdateFromWire(u: WireTradeUpdate): BrokerTradeUpdate {
     positionQty: fixedOrNull(u.position_qty),
   };
 }
+
+/**
+ * OrderSnapshot is the part of an order that order-state machines fold in: cumulative filled
+ * quantity is the idempotency key for fills (a duplicate or reordered event adds nothing).
+ */
+export interface OrderSnapshot {
+  brokerOrderId: string;
+  status: string;
+  filledQty: Fixed;
+  filledAvgPrice: Fixed | null;
+}
+
+export function orderSnapshotFromWire(o: WireOrder): OrderSnapshot {
+  return {
+    brokerOrderId: o.id,
+    status: o.status,
+    filledQty: fixedOrZero(o.filled_qty),
+    filledAvgPrice: fixedOrNull(o.filled_avg_price),
+  };
+}

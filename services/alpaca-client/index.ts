@@ -22,7 +22,13 @@ export { AlpacaHistoricalClient } from "./historical-client.ts";
 export { mayHaveReachedBroker, requestChannel } from "./http-transport.ts";
 export * from "./market-data.ts";
 export * from "./market-data-stream.ts";
-export { orderResolutionChannel, type SubmitOutcome, type SubmitResult } from "./order-submit.ts";
+export {
+  classifySendFailure,
+  orderResolutionChannel,
+  type SendFailure,
+  type SubmitOutcome,
+  type SubmitResult,
+} from "./order-submit.ts";
 export { RateLimiter } from "./rate-limiter.ts";
 export { nsToRfc3339, rfc3339ToNs } from "./timestamps.ts";
 export * from "./trade-updates-stream.ts";

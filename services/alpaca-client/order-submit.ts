@@ -64,6 +64,49 @@ export async function getOrderByClientOrderId(
   }
 }
 
+/**
+ * postOrder writes one order POST (the transport still repeats it after a 429 or a connection
+ * that was never made, both of which the broker cannot have acted on). It never looks up or
+ * re-sends: for callers with their own resolution state machine (classifySendFailure).
+ */
+export async function postOrder(
+  deps: Pick<SubmitDeps, "transport" | "options">,
+  request: OrderRequest,
+): Promise<WireOrder> {
+  const r = await deps.transport.request<WireOrder>({
+    method: "POST",
+    path: "/v2/orders",
+    body: request,
+    idempotent: false,
+    timeouts: deps.options.orderTimeouts,
+  });
+  return r.data;
+}
+
+/** SendFailure is how a failed POST must be handled (see classifySendFailure). */
+export type SendFailure = "rejected" | "duplicate" | "retryable" | "ambiguous";
+
+/**
+ * classifySendFailure sorts a postOrder error: `duplicate` (422 client_order_id must be unique:
+ * resolve it), `ambiguous` (may have reached the broker: resolve before any re-send),
+ * `retryable` (429 or never sent: safe to send again), `rejected` (a definite refusal).
+ */
+export function classifySendFailure(err: unknown): {
+  failure: SendFailure;
+  httpStatus: number | null;
+  message: string;
+} {
+  const message = err instanceof Error ? err.message : String(err);
+  const httpStatus = err instanceof BrokerHttpError ? err.status : null;
+  let failure: SendFailure;
+  if (isDuplicateClientOrderId(err)) failure = "duplicate";
+  else if (httpStatus === 429) failure = "retryable";
+  else if (mayHaveReachedBroker(err)) failure = "ambiguous";
+  else if (httpStatus === null) failure = "retryable";
+  else failure = "rejected";
+  return { failure, httpStatus, message };
+}
+
 /** submitOrder places `request` exactly once (see IMPORTANT above). */
 export async function submitOrder(deps: SubmitDeps, request: OrderRequest): Promise<SubmitResult> {
   const clientOrderId = request.client_order_id ?? randomUUID();
@@ -75,14 +118,8 @@ export async function submitOrder(deps: SubmitDeps, request: OrderRequest): Prom
   for (;;) {
     try {
       posts++;
-      const r = await deps.transport.request<WireOrder>({
-        method: "POST",
-        path: "/v2/orders",
-        body,
-        idempotent: false,
-        timeouts: deps.options.orderTimeouts,
-      });
-      return { order: r.data, outcome: posts === 1 ? "created" : "recovered", posts };
+      const order = await postOrder(deps, body);
+      return { order, outcome: posts === 1 ? "created" : "recovered", posts };
     } catch (err) {
       if (isDuplicateClientOrderId(err)) {
         publish({ clientOrderId, step: "duplicate" });

@@ -8,7 +8,12 @@ import type { RestClientOptions } from "./config.ts";
 import { DEFAULT_REST_OPTIONS } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
 import { HttpTransport, mayHaveReachedBroker, type TransportDeps } from "./http-transport.ts";
-import { getOrderByClientOrderId, type SubmitResult, submitOrder } from "./order-submit.ts";
+import {
+  getOrderByClientOrderId,
+  postOrder,
+  type SubmitResult,
+  submitOrder,
+} from "./order-submit.ts";
 import type {
   ClosePositionQuery,
   ListOrdersQuery,
@@ -64,6 +69,15 @@ export class AlpacaTradingClient {
   submitOrderWithOutcome(request: OrderRequest): Promise<SubmitResult> {
     const deps = { transport: this.transport, options: this.options, ...this.#deps };
     return submitOrder(deps, request);
+  }
+
+  /**
+   * postOrder is one POST without lookup or re-send, for a caller that resolves ambiguous
+   * outcomes itself (the execution engine's state machine); see classifySendFailure.
+   * IMPORTANT: the request must carry its client_order_id, or it cannot be resolved.
+   */
+  postOrder(request: OrderRequest & { client_order_id: string }): Promise<WireOrder> {
+    return postOrder({ transport: this.transport, options: this.options }, request);
   }
 
   async getOrder(orderId: string, opts: { nested?: boolean } = {}): Promise<WireOrder> {

@@ -6,9 +6,12 @@
 import assert from "node:assert/strict";
 import diagnostics from "node:diagnostics_channel";
 import { after, afterEach, before, test } from "node:test";
-import type { OrderResolutionEvent } from "../../services/alpaca-client/order-submit.ts";
+import {
+  classifySendFailure,
+  type OrderResolutionEvent,
+} from "../../services/alpaca-client/order-submit.ts";
 import { isTradepipeError } from "../../services/core/errors.ts";
-import { type Harness, recordRequests, simOrders, startHarness } from "./support.ts";
+import { type Harness, recordRequests, simOrders, startHarness, waitFor } from "./support.ts";
 
 let h: Harness;
 before(async () => {
@@ -148,5 +151,44 @@ test("idempotent GETs are retried on 5xx", async () => {
   assert.deepEqual(
     requests.events.map((e) => e.status),
     [502, 502, 200],
+  );
+});
+
+test("postOrder sends once and classifySendFailure sorts what can go wrong", async () => {
+  const send = (id: string, qty = "1") => h.trading.postOrder({ ...limitBuy(id, qty) });
+  const failureOf = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      return classifySendFailure(err);
+    }
+    assert.fail("expected the POST to fail");
+  };
+  await send("classify-1");
+  assert.deepEqual(await failureOf(send("classify-1")), {
+    failure: "duplicate",
+    httpStatus: 422,
+    message: "POST /v2/orders → HTTP 422: 40010001 client_order_id must be unique",
+  });
+  const refused = await failureOf(send("classify-2", "1000000"));
+  assert.equal(refused.failure, "rejected");
+  assert.equal(refused.httpStatus, 403);
+
+  h.sim.admin.setFaults({ latencyMs: 600 });
+  const slow = await failureOf(send("classify-3"));
+  assert.equal(slow.failure, "ambiguous");
+  assert.equal(slow.httpStatus, null);
+  h.sim.admin.clearFaults();
+
+  h.sim.admin.setFaults({ fail5xxNext: 1 });
+  assert.equal((await failureOf(send("classify-4"))).failure, "ambiguous");
+  h.sim.admin.setFaults({ burst429Next: 10 });
+  const limited = await failureOf(send("classify-5"));
+  assert.equal(limited.failure, "retryable");
+  assert.equal(limited.httpStatus, 429);
+  h.sim.admin.clearFaults();
+  assert.equal(simOrders(h.sim, "classify-5").length, 0);
+  await waitFor("the slow POST landed", () =>
+    simOrders(h.sim, "classify-3").length === 1 ? true : undefined,
   );
 });
