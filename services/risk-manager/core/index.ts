@@ -1,5 +1,6 @@
 /** The risk-manager's pure core: createRiskState, stepRisk and the persisted-state helpers. */
 export { createBreaker } from "./breaker.ts";
+export { proposalFromSignal, type SignalForRisk } from "./proposal.ts";
 export {
   compileRiskLimits,
   createRiskState,
@@ -8,6 +9,7 @@ export {
   type RiskState,
   restoreRiskState,
 } from "./state.ts";
+export { type RiskStatus, riskStatus } from "./status.ts";
 export { stepRisk } from "./step.ts";
 export * from "./types.ts";
 export { var99PrePost } from "./var.ts";
