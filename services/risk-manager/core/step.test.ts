@@ -227,3 +227,20 @@ test("the same events give the same commands (determinism)", () => {
   };
   assert.equal(run(), run());
 });
+
+test("a half-open test order that fills closes the breaker even without an acknowledgement", () => {
+  const s = tradableState(breakerParams);
+  for (let i = 0; i < 3; i++)
+    stepRisk(s, { type: "OrderFailed", timeNs: T0, clientOrderId: "x", reason: "500" });
+  const t = T0 + 300n * SECOND;
+  const probe = propose(s, proposal("XOM", "buy", 10, 10, t));
+  assert.equal(probe.breakerTest, true);
+  stepRisk(s, {
+    type: "OrderProgressed",
+    timeNs: t,
+    clientOrderId: probe.clientOrderId,
+    filledQty: d(10),
+    terminal: true,
+  });
+  assert.equal(s.breaker.status, "closed");
+});

@@ -56,6 +56,10 @@ export function stepRisk(state: RiskState, event: RiskEvent): RiskCommand[] {
       break;
     case "OrderProgressed":
       progress(state, event.clientOrderId, event.filledQty, event.terminal);
+      // A test order that fills without a separate acknowledgement still proves the path works.
+      if (event.filledQty > ZERO && recordBreakerSuccess(state.breaker, event.clientOrderId)) {
+        persist(state, out, "breaker_closed");
+      }
       break;
     case "OrderAccepted":
       if (recordBreakerSuccess(state.breaker, event.clientOrderId))
