@@ -10,6 +10,7 @@ import { type MarketDataHandlers, MarketDataStream } from "./market-data-stream.
 import { type TradeUpdateHandlers, TradeUpdatesStream } from "./trade-updates-stream.ts";
 import { AlpacaTradingClient } from "./trading-client.ts";
 
+export * from "./broker.ts";
 export {
   ALPACA_CODE_DUPLICATE_CLIENT_ORDER_ID,
   BrokerHttpError,
