@@ -4,6 +4,7 @@
  * The bucket starts full. With capacity B and rate R/min, any 60 s window holds at most B + R
  * sends (20 + 180 = Alpaca's 200/min).
  */
+import { TradepipeError } from "../../core/errors.ts";
 import { min } from "../../core/money.ts";
 
 const UNIT = 60_000_000_000n;
@@ -17,9 +18,15 @@ export interface TokenBucket {
 
 export function createTokenBucket(perMinute: number, burst: number): TokenBucket {
   if (!Number.isInteger(perMinute) || perMinute < 1)
-    throw new RangeError(`maxOrdersPerMinute: must be a positive integer, got ${perMinute}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `maxOrdersPerMinute: must be a positive integer, got ${perMinute}`,
+    );
   if (!Number.isInteger(burst) || burst < 1)
-    throw new RangeError(`rateLimitBurst: must be a positive integer, got ${burst}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `rateLimitBurst: must be a positive integer, got ${burst}`,
+    );
   const capacityUnits = BigInt(burst) * UNIT;
   return { units: capacityUnits, capacityUnits, perNs: BigInt(perMinute), lastNs: -1n };
 }

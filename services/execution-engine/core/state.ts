@@ -3,6 +3,7 @@
  * prices, the rate limiter and the kill switch. createExecutionState builds it from params;
  * restoreExecutionState rebuilds it after a restart from the orders the database holds.
  */
+import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import { createTokenBucket, type TokenBucket } from "./rate-limit.ts";
 import { isTerminal } from "./transitions.ts";
@@ -31,17 +32,20 @@ export interface ExecutionState {
 export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
   const { maxAttempts, backoffSeconds } = p.retries;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 0) {
-    throw new RangeError(
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
       `execution.retries.maxAttempts: must be a non-negative integer, got ${maxAttempts}`,
     );
   }
   if (backoffSeconds.length !== maxAttempts) {
-    throw new RangeError(
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
       `execution.retries.backoffSeconds: needs exactly maxAttempts (${maxAttempts}) entries, got ${backoffSeconds.length}`,
     );
   }
   if (!Number.isInteger(p.maxSlippageBps) || p.maxSlippageBps < 0) {
-    throw new RangeError(
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
       `execution.maxSlippageBps: must be a non-negative integer, got ${p.maxSlippageBps}`,
     );
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isTradepipeError } from "../../core/errors.ts";
 import { restoreExecutionState } from "./state.ts";
 import { stepExecution } from "./step.ts";
 import {
@@ -438,4 +439,21 @@ test("an order acknowledged after the kill switch engaged is cancelled then", ()
   ]);
   stepExecution(s, tradeUpdate(id, "canceled", "canceled"));
   assert.equal(s.finished.get(id)?.status, "Cancelled");
+});
+
+test("an intent without a signal id or with no quantity is dropped and reported, never thrown", () => {
+  const s = engine();
+  for (const bad of [{ ...approval("x"), signalId: "" }, approval("y", 0)]) {
+    const cmds = stepExecution(s, bad);
+    assert.equal(ofType(cmds, "ReportAnomaly")[0]?.kind, "invalid_intent");
+    assert.equal(ofType(cmds, "SendOrder").length, 0);
+  }
+});
+
+test("a retry policy whose delays do not match maxAttempts is refused, naming the field", () => {
+  assert.throws(
+    () => engine({ retries: { maxAttempts: 3, backoffSeconds: [1, 2] } }),
+    (e: unknown) =>
+      isTradepipeError(e, "TP_ERR_CONFIG") && /execution\.retries\.backoffSeconds/.test(e.message),
+  );
 });

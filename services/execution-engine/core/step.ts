@@ -135,6 +135,15 @@ function known(
 }
 
 function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
+  if (e.signalId === "" || e.qty <= 0n) {
+    out.push({
+      type: "ReportAnomaly",
+      kind: "invalid_intent",
+      clientOrderId: "",
+      message: `intent dropped: ${e.signalId === "" ? "empty signal id" : "quantity not positive"} (correlation ${e.correlationId})`,
+    });
+    return;
+  }
   const id = clientOrderIdFor(state.config.pipelineName, e.signalId);
   const existing = findOrder(state, id);
   if (existing !== undefined) {

@@ -284,7 +284,8 @@ export type AnomalyKind =
   | "unknown_order"
   | "fill_slippage"
   | "overfill"
-  | "cancel_failed";
+  | "cancel_failed"
+  | "invalid_intent";
 
 /** ReportAnomaly: something to log and count; the core has already refused or absorbed it. */
 export interface ReportAnomaly {

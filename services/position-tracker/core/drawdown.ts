@@ -4,6 +4,7 @@
  * it has fallen below the re-arm level (hysteresis: by default one point lower, 4%), so equity
  * hovering around the level does not flood the risk-manager with alerts. A new peak re-arms too.
  */
+import { TradepipeError } from "../../core/errors.ts";
 import { div, type Fixed, fromDecimal, mul, ZERO } from "../../core/money.ts";
 
 export interface DrawdownState {
@@ -18,10 +19,14 @@ export interface DrawdownState {
 
 export function createDrawdown(alertPct: number, rearmPct?: number): DrawdownState {
   if (!(alertPct > 0 && alertPct <= 100))
-    throw new RangeError(`positions.drawdownAlertPct: must be in (0, 100], got ${alertPct}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `positions.drawdownAlertPct: must be in (0, 100], got ${alertPct}`,
+    );
   const rearm = rearmPct ?? (alertPct > 1 ? alertPct - 1 : alertPct / 2);
   if (!(rearm >= 0 && rearm < alertPct)) {
-    throw new RangeError(
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
       `positions.drawdownRearmPct: must be in [0, drawdownAlertPct), got ${rearm}`,
     );
   }

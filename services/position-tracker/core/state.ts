@@ -2,6 +2,7 @@
  * state holds the position-tracker core's state: positions, running totals, cash when known,
  * the drawdown tracker, reconciliation status and the snapshot clock.
  */
+import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, fromDecimal, toDecimal, ZERO } from "../../core/money.ts";
 import { createDrawdown, type DrawdownState, setPeak } from "./drawdown.ts";
 import { averageCost, type Position } from "./position.ts";
@@ -42,7 +43,10 @@ export interface PositionState {
 
 function positiveInt(name: string, v: number): bigint {
   if (!Number.isInteger(v) || v < 1)
-    throw new RangeError(`positions.${name}: must be a positive integer, got ${v}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `positions.${name}: must be a positive integer, got ${v}`,
+    );
   return BigInt(v);
 }
 
@@ -51,7 +55,8 @@ export function createPositionState(params: PositionParams): PositionState {
   const publishMs =
     params.portfolioPublishIntervalMs ?? DEFAULT_POSITION_EXTRAS.portfolioPublishIntervalMs;
   if (!Number.isInteger(publishMs) || publishMs < 0) {
-    throw new RangeError(
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
       `positions.portfolioPublishIntervalMs: must be a non-negative integer, got ${publishMs}`,
     );
   }

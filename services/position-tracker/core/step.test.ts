@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isTradepipeError } from "../../core/errors.ts";
 import { toDecimal } from "../../core/money.ts";
 import { canTrade, equityOf, restorePositionState, snapshotOf } from "./state.ts";
 import { stepPositions } from "./step.ts";
@@ -178,4 +179,13 @@ test("restore keeps the peak and the alert flag; fills replay idempotently", () 
     0,
     "already alerted",
   );
+});
+
+test("a drawdown level out of range is refused as TP_ERR_CONFIG naming the field", () => {
+  assert.throws(
+    () => tracker({ drawdownAlertPct: 0 }),
+    (e: unknown) =>
+      isTradepipeError(e, "TP_ERR_CONFIG") && /positions\.drawdownAlertPct/.test(e.message),
+  );
+  assert.throws(() => tracker({ drawdownRearmPct: 7 }), /positions\.drawdownRearmPct/);
 });

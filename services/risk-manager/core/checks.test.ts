@@ -228,3 +228,13 @@ test("a partial fill moves exposure from the working order to the position witho
   assert.equal(propose(s, proposal("XOM", "buy", 400, 10)).reason, "approved");
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10)).reason, "max_position_shares");
 });
+
+test("a proposal without quantity, price or signal id is refused as invalid_order", () => {
+  const s = tradableState();
+  assert.equal(propose(s, proposal("XOM", "buy", 0, 10)).reason, "invalid_order");
+  assert.equal(propose(s, proposal("XOM", "buy", 1, 0)).reason, "invalid_order");
+  assert.equal(
+    propose(s, { ...proposal("XOM", "buy", 1, 10), signalId: "" }).reason,
+    "invalid_order",
+  );
+});

@@ -3,6 +3,7 @@
  * the circuit breaker, kill switch and halts, and counters. createRiskState builds it from
  * params; exportRiskState/restoreRiskState carry the part that must survive a restart.
  */
+import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, fromDecimal, toDecimal, ZERO } from "../../core/money.ts";
 import { type BreakerState, createBreaker } from "./breaker.ts";
 import {
@@ -78,7 +79,7 @@ export interface RiskState {
 
 function requirePositiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1)
-    throw new RangeError(`risk.${name}: must be a positive integer, got ${v}`);
+    throw new TradepipeError("TP_ERR_CONFIG", `risk.${name}: must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -93,15 +94,21 @@ function compileBreaker(cb: CircuitBreakerParams) {
   };
 }
 
-/** compileRiskLimits validates params and turns them into exact limits (throws RangeError). */
+/** compileRiskLimits validates params and turns them into exact limits (throws TP_ERR_CONFIG naming the field). */
 export function compileRiskLimits(params: RiskParams): RiskLimits {
   const extras = { ...DEFAULT_RISK_EXTRAS, ...stripUndefined(params) };
   const conc = params.maxSectorConcentration;
   if (!(conc > 0 && conc <= 1))
-    throw new RangeError(`risk.maxSectorConcentration: must be in (0, 1], got ${conc}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `risk.maxSectorConcentration: must be in (0, 1], got ${conc}`,
+    );
   const rollHour = extras.tradingDayRollUtcHour;
   if (!Number.isInteger(rollHour) || rollHour < 0 || rollHour > 23) {
-    throw new RangeError(`risk.tradingDayRollUtcHour: must be an integer 0..23, got ${rollHour}`);
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `risk.tradingDayRollUtcHour: must be an integer 0..23, got ${rollHour}`,
+    );
   }
   return {
     pipelineName: params.pipelineName,
@@ -216,7 +223,7 @@ export function restoreRiskState(
   openOrders: readonly OpenOrderForRisk[] = [],
 ): RiskState {
   if (persisted.version !== 1)
-    throw new RangeError(`risk_state: unknown version ${persisted.version}`);
+    throw new TradepipeError("TP_ERR_CONFIG", `risk_state: unknown version ${persisted.version}`);
   const state = createRiskState(params);
   state.killSwitch = { ...persisted.killSwitch, sinceNs: BigInt(persisted.killSwitch.sinceNs) };
   state.halt = {

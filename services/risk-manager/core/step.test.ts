@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isTradepipeError } from "../../core/errors.ts";
 import { createRiskState, exportRiskState, restoreRiskState } from "./state.ts";
 import { stepRisk } from "./step.ts";
 import {
@@ -243,4 +244,16 @@ test("a half-open test order that fills closes the breaker even without an ackno
     terminal: true,
   });
   assert.equal(s.breaker.status, "closed");
+});
+
+test("bad limits are refused as TP_ERR_CONFIG naming the field", () => {
+  assert.throws(
+    () => createRiskState({ ...SPEC_RISK, maxSectorConcentration: 1.5 }),
+    (e: unknown) =>
+      isTradepipeError(e, "TP_ERR_CONFIG") && /risk\.maxSectorConcentration/.test(e.message),
+  );
+  assert.throws(
+    () => createRiskState({ ...SPEC_RISK, maxDailyLoss: "lots" }),
+    /not a decimal number/,
+  );
 });

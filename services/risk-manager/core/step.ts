@@ -154,14 +154,18 @@ function gate(state: RiskState, e: OrderProposed, grows: boolean): Rejection | n
       message: "positions are not reconciled with the broker yet (or a break is open)",
     };
   }
-  if (e.qty <= ZERO || e.referencePrice <= ZERO) {
-    return { reason: "invalid_order", message: "quantity and reference price must be positive" };
+  if (e.qty <= ZERO || e.referencePrice <= ZERO || e.signalId === "") {
+    return {
+      reason: "invalid_order",
+      message: "quantity and reference price must be positive, signal id non-empty",
+    };
   }
   return null;
 }
 
 function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDecision {
-  const clientOrderId = clientOrderIdFor(state.limits.pipelineName, e.signalId);
+  const clientOrderId =
+    e.signalId === "" ? "" : clientOrderIdFor(state.limits.pipelineName, e.signalId);
   const sym = symbolExposure(state, e.symbol);
   const signedQty = e.side === "buy" ? e.qty : -e.qty;
   const pre = sym.filledQty + sym.pendingQty;

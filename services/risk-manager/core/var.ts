@@ -37,18 +37,22 @@ export function createReturnSeries(capacity: number): ReturnSeries {
   return { values: new Float64Array(capacity * 2), capacity, count: 0, head: 0, lastClose: null };
 }
 
-/** appendClose records a daily close; from the second close on it adds a return. */
-export function appendClose(series: ReturnSeries, close: Fixed): void {
-  if (close <= 0n) throw new RangeError(`daily close must be positive, got ${close}`);
+/**
+ * appendClose records a daily close; from the second close on it adds a return. A close that is
+ * not positive is corrupt data: it is skipped (returns false) rather than turned into a return.
+ */
+export function appendClose(series: ReturnSeries, close: Fixed): boolean {
+  if (close <= 0n) return false;
   const prev = series.lastClose;
   series.lastClose = close;
-  if (prev === null) return;
+  if (prev === null) return true;
   const cap = series.capacity;
   const r = Number(close) / Number(prev) - 1;
   series.values[series.head] = r;
   series.values[series.head + cap] = r;
   series.head = (series.head + 1) % cap;
   if (series.count < cap) series.count++;
+  return true;
 }
 
 /** returnAt is the k-th most recent return (k = 0 the latest, k < count). */
