@@ -22,6 +22,7 @@ export * from "./domain.ts";
 export { AlpacaHistoricalClient } from "./historical-client.ts";
 export { mayHaveReachedBroker, requestChannel } from "./http-transport.ts";
 export * from "./market-data.ts";
+export * from "./market-data-frames.ts";
 export * from "./market-data-stream.ts";
 export {
   classifySendFailure,

@@ -7,27 +7,17 @@
  * (onTrade, onQuote, ...) convert to exact Fixed values; `onRecord` gets every data record as
  * decoded (for consumers with their own decoder), and converts nothing.
  */
-import { Decoder, encode } from "@msgpack/msgpack";
-import type { RawData } from "ws";
-import type { TradepipeError } from "../core/errors.ts";
+import { encode } from "@msgpack/msgpack";
 import type { StreamOptions } from "./config.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
+import type { WireRecord } from "./market-data.ts";
 import {
-  type Bar,
-  barFromWire,
-  type OrderBook,
-  orderBookFromWire,
-  type Quote,
-  quoteFromWire,
-  statusFromWire,
-  type Trade,
-  type TradingStatus,
-  tradeFromWire,
-  type WireRecord,
-} from "./market-data.ts";
+  createFrameDispatcher,
+  type FrameDispatcher,
+  type MarketDataRecordHandlers,
+} from "./market-data-frames.ts";
 import { ReconnectingSocket, type SocketState, streamError } from "./reconnecting-socket.ts";
-import { nsExtensionCodec } from "./timestamps.ts";
 
 /** Channels are the subscription lists Alpaca accepts ("*" = all symbols). */
 export interface Channels {
@@ -55,20 +45,10 @@ const CHANNEL_NAMES = [
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
-export interface MarketDataHandlers {
-  /** onRecord sees every data record (`t` is a string in JSON mode, bigint ns in msgpack). */
-  onRecord?(record: WireRecord): void;
-  onTrade?(trade: Trade): void;
-  onQuote?(quote: Quote): void;
-  /** onBar: `kind` is "b" (minute), "u" (updated) or "d" (daily). */
-  onBar?(bar: Bar, kind: "b" | "u" | "d"): void;
-  onOrderBook?(book: OrderBook): void;
-  onStatus?(status: TradingStatus): void;
+export interface MarketDataHandlers extends MarketDataRecordHandlers {
   /** onReady fires after each (re)connect once subscriptions are confirmed. */
   onReady?(info: { connection: number; subscription: Channels }): void;
   onDisconnect?(reason: string, retryInMs: number | undefined): void;
-  /** onError reports server errors and undecodable frames; the stream keeps going. */
-  onError?(err: TradepipeError): void;
 }
 
 export interface MarketDataStreamConfig {
@@ -91,7 +71,7 @@ export class MarketDataStream {
   readonly #h: MarketDataHandlers;
   readonly #socket: ReconnectingSocket;
   readonly #msgpack: boolean;
-  readonly #decoder: Decoder;
+  readonly #dispatch: FrameDispatcher;
   readonly #wanted: Record<ChannelName, Set<string>>;
   #phase: "connected" | "auth" | "subscribe" | "live" = "connected";
   #subscription: Channels = {};
@@ -100,7 +80,9 @@ export class MarketDataStream {
     this.#cfg = cfg;
     this.#h = cfg.handlers;
     this.#msgpack = cfg.codec === "msgpack";
-    this.#decoder = new Decoder({ extensionCodec: nsExtensionCodec, useBigInt64: false });
+    this.#dispatch = createFrameDispatcher(this.#msgpack ? "msgpack" : "json", cfg.handlers, (m) =>
+      this.#control(m),
+    );
     this.#wanted = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, new Set<string>()])) as Record<
       ChannelName,
       Set<string>
@@ -117,7 +99,7 @@ export class MarketDataStream {
       onOpen: () => {
         this.#phase = "connected";
       },
-      onFrame: (data, isBinary) => this.#onFrame(data, isBinary),
+      onFrame: (data, isBinary) => this.#dispatch(data as Buffer, isBinary),
       onDisconnect: (reason, retryIn) => this.#h.onDisconnect?.(reason, retryIn),
     });
   }
@@ -163,75 +145,10 @@ export class MarketDataStream {
     return this.#socket.close();
   }
 
-  #onFrame(data: RawData, isBinary: boolean): void {
-    let frame: unknown;
-    try {
-      frame =
-        this.#msgpack && isBinary
-          ? this.#decoder.decode(data as Buffer)
-          : JSON.parse((data as Buffer).toString("utf8"));
-    } catch (err) {
-      this.#h.onError?.(
-        streamError(`undecodable market-data frame: ${(err as Error).message}`, err),
-      );
-      return;
-    }
-    if (!Array.isArray(frame)) {
-      this.#h.onError?.(streamError("market-data frame is not an array"));
-      return;
-    }
-    for (let i = 0; i < frame.length; i++) {
-      const m = frame[i] as WireRecord;
-      try {
-        this.#dispatch(m);
-      } catch (err) {
-        this.#h.onError?.(
-          streamError(
-            `bad market-data record ${JSON.stringify(m.T)}: ${(err as Error).message}`,
-            err,
-          ),
-        );
-      }
-    }
-  }
-
-  #dispatch(m: WireRecord): void {
-    const h = this.#h;
-    switch (m.T) {
-      case "q":
-        h.onRecord?.(m);
-        if (h.onQuote) h.onQuote(quoteFromWire(m));
-        return;
-      case "t":
-        h.onRecord?.(m);
-        if (h.onTrade) h.onTrade(tradeFromWire(m));
-        return;
-      case "o":
-        h.onRecord?.(m);
-        if (h.onOrderBook) h.onOrderBook(orderBookFromWire(m));
-        return;
-      case "b":
-      case "u":
-      case "d":
-        h.onRecord?.(m);
-        if (h.onBar) h.onBar(barFromWire(m), m.T);
-        return;
-      case "s":
-        h.onRecord?.(m);
-        if (h.onStatus) h.onStatus(statusFromWire(m));
-        return;
-      case "success":
-        this.#onSuccess(String(m.msg));
-        return;
-      case "subscription":
-        this.#onSubscription(m);
-        return;
-      case "error":
-        this.#onServerError(m);
-        return;
-      default:
-        h.onRecord?.(m);
-    }
+  #control(m: WireRecord): void {
+    if (m.T === "success") this.#onSuccess(String(m.msg));
+    else if (m.T === "subscription") this.#onSubscription(m);
+    else this.#onServerError(m);
   }
 
   #onSuccess(msg: string): void {
