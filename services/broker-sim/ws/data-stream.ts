@@ -16,6 +16,8 @@ import { type Codec, decodeFrame, encodeFrame, type StreamMessage, wantsMsgpack 
 export const DATA_AUTH_TIMEOUT_MS = 10_000;
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 const SLOW_CLIENT_BYTES = 64 * 1024 * 1024;
+/** MAX_BATCH caps how many messages go in one frame. */
+const MAX_BATCH = 1000;
 
 const CHANNELS = [
   "trades",
@@ -296,7 +298,7 @@ export class DataStreamHub {
         c.ws.terminate();
         continue;
       }
-      this.send(c, batch);
+      for (let i = 0; i < batch.length; i += MAX_BATCH) this.send(c, batch.slice(i, i + MAX_BATCH));
     }
   }
 
