@@ -20,6 +20,7 @@ import {
   type StageInstance,
   startStageInstance,
 } from "../../services/pipeline/host.ts";
+import { sharedMetrics } from "../../services/pipeline/metrics.ts";
 import type { StageProcess } from "../../services/pipeline/stages.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 
@@ -73,7 +74,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       },
     }),
   });
-  const metrics = createMetrics({ defaultMetrics: false });
+  // As in every host process: stages started twice share their metrics.
+  const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));
   const bus = new InProcBus();
   const sectors = await loadSectors();
   const instances: StageInstance[] = [];

@@ -1,0 +1,144 @@
+/**
+ * ModelScorer runs the signal model (config/models/signal.onnx: `features` float32[1,8] →
+ * `score` float32[1,1]) the fast way the model README describes: one session created with one
+ * intra-op thread and sequential execution, one input buffer wrapped once by the input tensor,
+ * one feeds object, one preallocated output tensor.
+ *
+ * onnxruntime-node's public `session.run()` defers the native call to `setImmediate` and wraps
+ * it in a promise, which puts an event-loop turn on every scored tick. The package's native
+ * session runs synchronously, so when it is present (it is in the pinned version) the scorer
+ * calls it directly: `scoreSync` then returns the score with no promise. When it is not, the
+ * scorer falls back to the public API and `scoreSync` is undefined; callers then use `score`.
+ *
+ * IMPORTANT: the input buffer is shared. In the asynchronous fallback the native call reads it
+ * on a later turn, so a caller must not start a second score before the first has resolved.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as ort from "onnxruntime-node";
+import { TradepipeError } from "../core/errors.ts";
+import { FEATURE_COUNT } from "./core/features.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+const SESSION_OPTIONS = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: "sequential",
+  graphOptimizationLevel: "all",
+} as const;
+
+interface NativeSession {
+  loadModel(path: string, options: object): void;
+  run(feeds: object, fetches: object, options: object): Record<string, unknown>;
+  inputMetadata: Array<{ name: string }>;
+  outputMetadata: Array<{ name: string }>;
+}
+
+interface NativeBinding {
+  initOrt(): void;
+  binding: { InferenceSession: new () => NativeSession };
+}
+
+export interface ModelScorer {
+  /** input is the feature buffer the input tensor wraps: write features here, then score. */
+  readonly input: Float32Array;
+  /** path is the resolved model file. */
+  readonly path: string;
+  /** Synchronous score of `input`, when the native session is available. */
+  readonly scoreSync: (() => number) | undefined;
+  /** Score of `input` through whichever path is available. */
+  score(): Promise<number>;
+}
+
+/** resolveModelPath resolves spec.strategy.modelRef: absolute as is, relative to the repo root. */
+export function resolveModelPath(modelRef: string, root = REPO_ROOT): string {
+  const path = isAbsolute(modelRef) ? modelRef : resolve(root, modelRef);
+  if (!existsSync(path)) {
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `spec.strategy.modelRef: model file ${path} does not exist`,
+    );
+  }
+  return path;
+}
+
+/** loadModelScorer opens the model and checks it has the signal model's input and output. */
+export async function loadModelScorer(
+  path: string,
+  opts: { native?: boolean } = {},
+): Promise<ModelScorer> {
+  const input = new Float32Array(FEATURE_COUNT);
+  const inputTensor = new ort.Tensor("float32", input, [1, FEATURE_COUNT]);
+  const output = new Float32Array(1);
+  const feeds = { features: inputTensor };
+  const fetches = { score: new ort.Tensor("float32", output, [1, 1]) };
+  const native = opts.native === false ? undefined : nativeBinding();
+  if (native) {
+    native.initOrt();
+    const session = new native.binding.InferenceSession();
+    try {
+      session.loadModel(path, SESSION_OPTIONS);
+    } catch (err) {
+      throw modelError(path, err);
+    }
+    checkNames(
+      path,
+      session.inputMetadata.map((m) => m.name),
+      session.outputMetadata.map((m) => m.name),
+    );
+    const runOptions = {};
+    const scoreSync = () => {
+      session.run(feeds, fetches, runOptions);
+      return output[0]!;
+    };
+    return { input, path, scoreSync, score: async () => scoreSync() };
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, SESSION_OPTIONS);
+  } catch (err) {
+    throw modelError(path, err);
+  }
+  checkNames(path, session.inputNames, session.outputNames);
+  return {
+    input,
+    path,
+    scoreSync: undefined,
+    async score() {
+      await session.run(feeds, fetches);
+      return output[0]!;
+    },
+  };
+}
+
+function nativeBinding(): NativeBinding | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const b = require("onnxruntime-node/dist/binding.js") as Partial<NativeBinding>;
+    return typeof b.initOrt === "function" && typeof b.binding?.InferenceSession === "function"
+      ? (b as NativeBinding)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkNames(path: string, inputs: readonly string[], outputs: readonly string[]): void {
+  if (!inputs.includes("features") || !outputs.includes("score")) {
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `spec.strategy.modelRef: ${path} must take "features" and give "score" (it takes ${inputs.join(", ")} and gives ${outputs.join(", ")})`,
+    );
+  }
+}
+
+function modelError(path: string, err: unknown): TradepipeError {
+  return new TradepipeError(
+    "TP_ERR_CONFIG",
+    `spec.strategy.modelRef: ${path} is not a loadable ONNX model: ${(err as Error).message}`,
+    { cause: err },
+  );
+}
