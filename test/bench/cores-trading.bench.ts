@@ -4,8 +4,9 @@
  *   - risk: the six pre-trade checks (runChecks) on a 5-symbol book with 252 days of returns,
  *     and a whole decision (stepRisk of OrderProposed), vs six bare bigint comparisons and vs
  *     the bare float dot products historical VaR cannot avoid (symbols × scenarios);
- *   - execution: one order-state-machine step (a trade update applied) and a full order life
- *     (approve → accepted → partial fill → fill), vs a bare Map lookup + field update;
+ *   - execution: intake (approve → audit records → SendOrder: on the tick-to-wire path), one
+ *     order-state-machine step (a trade update applied), a duplicate update absorbed, and a full
+ *     order life (approve → accepted → partial fill → fill), vs a bare Map lookup + field update;
  *   - positions: mark-to-market on a quote and a fill, vs a bare Map lookup + Fixed multiply.
  *
  *   npx node test/bench/cores-trading.bench.ts [--quick]
@@ -276,7 +277,7 @@ function benchExecution(): void {
     rateLimitBurst: 1_000_000_000,
   });
   stepExecution(s2, { type: "TradeReceived", timeNs: T0, symbol: "XOM", price: fromDecimal(100) });
-  for (let i = 0; i < orders; i++) {
+  const intake = timeBatched(orders, (i) => {
     const out = stepExecution(s2, {
       type: "OrderApproved",
       timeNs: T0,
@@ -293,16 +294,19 @@ function benchExecution(): void {
     const send = out[out.length - 1];
     if (send?.type !== "SendOrder") throw new Error("not sent");
     ids.push(send.request.clientOrderId);
+  });
+  report("execution: intake (approve → audit → SendOrder)", intake);
+  for (const id of ids) {
     stepExecution(s2, {
       type: "SendSucceeded",
       timeNs: T0,
-      clientOrderId: send.request.clientOrderId,
+      clientOrderId: id,
       order: snap("accepted", 0),
     });
     partial.push({
       type: "TradeUpdated",
       timeNs: T0,
-      clientOrderId: send.request.clientOrderId,
+      clientOrderId: id,
       event: "partial_fill",
       order: snap("partially_filled", 4),
       executionId: "e1",
