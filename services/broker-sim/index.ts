@@ -18,7 +18,7 @@ import type { MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
 import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
 import type { MarketEvent } from "./core/types.ts";
-import { adminState } from "./http/admin.ts";
+import { adminState, recordLastday, resetSimulation } from "./http/admin.ts";
 import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
 import type { Keys, SimContext } from "./shell/context.ts";
@@ -171,10 +171,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     keys,
     shortingEnabled: options.shortingEnabled ?? true,
     lastday: new Map(),
+    orderRequests: [],
     streams: { disconnect: () => 0, counts: () => ({ trade: 0, data: 0 }) },
   };
-  for (const q of engine.state.quotes.values())
-    ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+  recordLastday(ctx);
   const server = createHttpServer(ctx);
   const streams = attachStreams(server, ctx);
   ctx.streams = streams;
@@ -213,13 +213,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     reset: (s = seed, start) => {
       const t = start === undefined ? undefined : parseTime(start);
-      engine.reset(s, t);
-      ctx.faults.reseed(s);
-      ctx.tradingLimiter.reset();
-      ctx.dataLimiter.reset();
-      ctx.lastday.clear();
-      for (const q of engine.state.quotes.values())
-        ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+      if (start !== undefined && t === undefined)
+        throw invalidOption(`reset: start is not RFC-3339: ${start}`);
+      resetSimulation(ctx, s, t);
     },
     closeSession: () => engine.closeSession(),
     disconnectStreams: (kind = "all") => streams.disconnect(kind),

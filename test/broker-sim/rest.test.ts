@@ -144,6 +144,31 @@ describe("broker-sim REST", () => {
     assert.equal((await call("GET", "/v2/orders:by_client_order_id")).status, 422);
   });
 
+  test("admin state logs every order request, refused duplicates included", async () => {
+    const body = {
+      symbol: "AAPL",
+      qty: "1",
+      side: "buy",
+      type: "market",
+      time_in_force: "day",
+      client_order_id: "once",
+    };
+    assert.equal((await call("POST", "/v2/orders", body)).status, 200);
+    assert.equal((await call("POST", "/v2/orders", body)).status, 422);
+    const state = (await call("GET", "/admin/state")).body as {
+      order_requests: { client_order_id: string; status: number; order_id: string | null }[];
+      client_order_ids: string[];
+    };
+    const mine = state.order_requests.filter((r) => r.client_order_id === "once");
+    assert.deepEqual(
+      mine.map((r) => r.status),
+      [200, 422],
+    );
+    assert.ok(mine[0]!.order_id);
+    assert.equal(mine[1]!.order_id, null);
+    assert.equal(state.client_order_ids.filter((id) => id === "once").length, 1);
+  });
+
   test("closing a position that does not exist is 404; bad qty is 422", async () => {
     const r = await call("DELETE", "/v2/positions/GOOGL");
     assert.deepEqual(

@@ -154,6 +154,23 @@ describe("trade_updates stream", () => {
     }
   });
 
+  test("MessagePack on request: a client sending Content-Type application/msgpack gets msgpack", async () => {
+    const c = new RawClient(sim.streamUrl, { msgpack: true });
+    await c.open();
+    try {
+      c.send({
+        action: "authenticate",
+        data: { key_id: sim.keys.keyId, secret_key: sim.keys.secretKey },
+      });
+      assert.deepEqual(await c.next(() => true, "reply"), {
+        stream: "authorization",
+        data: { status: "authorized", action: "authenticate" },
+      });
+    } finally {
+      c.close();
+    }
+  });
+
   test("frames are binary (as Alpaca paper sends them)", async () => {
     const c = new RawClient(sim.streamUrl);
     await c.open();

@@ -31,6 +31,7 @@ export function adminState(ctx: SimContext): Record<string, unknown> {
     realized_pl: toDecimal(s.ledger.realizedPl),
     orders: s.orderLog.map(orderJson),
     client_order_ids: [...s.byClientId.keys()],
+    order_requests: ctx.orderRequests,
     fills: s.executions.map((e) => ({
       execution_id: e.executionId,
       order_id: e.orderId,
@@ -52,6 +53,23 @@ export function adminState(ctx: SimContext): Record<string, unknown> {
     faults: ctx.faults.config,
     streams: ctx.streams.counts(),
   };
+}
+
+/** resetSimulation restarts market, account, limits and logs from a seed (and optional start time). */
+export function resetSimulation(ctx: SimContext, seed: number, start?: bigint): void {
+  ctx.engine.reset(seed, start);
+  ctx.faults.reseed(seed);
+  ctx.tradingLimiter.reset();
+  ctx.dataLimiter.reset();
+  ctx.orderRequests.length = 0;
+  recordLastday(ctx);
+}
+
+/** recordLastday takes each symbol's current mid as the reference for change_today. */
+export function recordLastday(ctx: SimContext): void {
+  ctx.lastday.clear();
+  for (const q of ctx.engine.state.quotes.values())
+    ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
 }
 
 function obj(body: unknown): Record<string, unknown> | undefined {
@@ -115,13 +133,7 @@ const postReset: Handler = (ctx, req) => {
     if (t === undefined) return ERR.invalidParam("start: expected an RFC-3339 time");
     start = t;
   }
-  ctx.engine.reset(seed, start);
-  ctx.faults.reseed(seed);
-  ctx.tradingLimiter.reset();
-  ctx.dataLimiter.reset();
-  ctx.lastday.clear();
-  for (const q of ctx.engine.state.quotes.values())
-    ctx.lastday.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+  resetSimulation(ctx, seed, start);
   return json(200, adminState(ctx));
 };
 

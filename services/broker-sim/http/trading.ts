@@ -5,7 +5,7 @@
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import * as broker from "../core/broker.ts";
 import { isOpen, type Order, parseOrderRequest, parseReplaceRequest } from "../core/orders.ts";
-import { parseTime } from "../core/time.ts";
+import { formatRfc3339, parseTime } from "../core/time.ts";
 import type { SimContext } from "../shell/context.ts";
 import { type ApiRequest, type ApiResponse, ERR, json } from "./respond.ts";
 import { accountJson, assetJson, clockJson, type Marks, orderJson, positionJson } from "./views.ts";
@@ -221,6 +221,24 @@ const getAsset: Handler = (ctx, req) => {
 const listAssets: Handler = (ctx) =>
   json(200, [...ctx.engine.state.assets.values()].map(assetJson));
 
+/** logged records each order request (refused ones too) so tests can prove nothing was sent twice. */
+function logged(kind: "submit" | "replace", handler: Handler): Handler {
+  return (ctx, req) => {
+    const out = handler(ctx, req);
+    const body = req.body as { client_order_id?: unknown } | undefined;
+    const clientId = typeof body?.client_order_id === "string" ? body.client_order_id : null;
+    const orderId = out.status === 200 ? ((out.body as { id?: string }).id ?? null) : null;
+    ctx.orderRequests.push({
+      kind,
+      client_order_id: clientId,
+      status: out.status,
+      order_id: orderId,
+      at: formatRfc3339(ctx.engine.clockInfo().now),
+    });
+    return out;
+  };
+}
+
 export interface Route {
   method: string;
   pattern: RegExp;
@@ -242,12 +260,12 @@ function route(method: string, path: string, handler: Handler): Route {
 export const TRADING_ROUTES: Route[] = [
   route("GET", "/v2/account", getAccount),
   route("GET", "/v2/clock", getClock),
-  route("POST", "/v2/orders", postOrder),
+  route("POST", "/v2/orders", logged("submit", postOrder)),
   route("GET", "/v2/orders", listOrders),
   route("DELETE", "/v2/orders", cancelAllOrders),
   route("GET", "/v2/orders:by_client_order_id", getOrderByClientId),
   route("GET", "/v2/orders/{id}", getOrder),
-  route("PATCH", "/v2/orders/{id}", patchOrder),
+  route("PATCH", "/v2/orders/{id}", logged("replace", patchOrder)),
   route("DELETE", "/v2/orders/{id}", deleteOrder),
   route("GET", "/v2/positions", listPositions),
   route("DELETE", "/v2/positions", closeAllPositions),

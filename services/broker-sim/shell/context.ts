@@ -27,6 +27,16 @@ export interface SimContext {
   /** lastday holds each symbol's reference price for change_today (the price at start). */
   lastday: Map<string, Fixed>;
   streams: StreamControl;
+  /** orderRequests logs every order POST/PATCH received, refused ones included (admin state). */
+  orderRequests: OrderRequestRecord[];
+}
+
+export interface OrderRequestRecord {
+  kind: "submit" | "replace";
+  client_order_id: string | null;
+  status: number;
+  order_id: string | null;
+  at: string;
 }
 
 /** isAuthorized checks an Alpaca key pair against the one the simulator accepts. */
