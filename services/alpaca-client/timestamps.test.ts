@@ -9,6 +9,11 @@ test("rfc3339ToNs keeps all nine fraction digits", () => {
   assert.equal(rfc3339ToNs("2024-03-01T14:30:00.5Z"), 1709303400500000000n);
   assert.equal(rfc3339ToNs("2024-03-01T09:30:00.000000001-05:00"), 1709303400000000001n);
   assert.throws(() => rfc3339ToNs("yesterday"), /not an RFC 3339/);
+  assert.throws(() => rfc3339ToNs("2024-13-01T14:30:00.5Z"), /not an RFC 3339/);
+  // The same second twice (the cached path), then another second.
+  assert.equal(rfc3339ToNs("2024-03-01T14:30:00.000000002Z"), 1709303400000000002n);
+  assert.equal(rfc3339ToNs("2024-03-01T14:30:01.1Z"), 1709303401100000000n);
+  assert.throws(() => rfc3339ToNs("2024-03-01T14:30:01.1x2Z"), /not an RFC 3339/);
 });
 
 test("nsToRfc3339 is the inverse of rfc3339ToNs", () => {

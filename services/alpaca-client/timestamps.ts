@@ -7,8 +7,39 @@ import { ExtensionCodec } from "@msgpack/msgpack";
 
 const NS_PER_MS = 1_000_000n;
 
+// Feeds send many timestamps within the same second: remember the last second's value.
+let lastSecondText = "";
+let lastSecondNs = 0n;
+
 /** rfc3339ToNs parses "2024-01-02T15:04:05.123456789Z" (or with an offset) to epoch ns. */
 export function rfc3339ToNs(text: string): bigint {
+  const n = text.length;
+  // Fast path: UTC "YYYY-MM-DDTHH:MM:SS[.fraction]Z", the form Alpaca sends.
+  if (n >= 20 && text.charCodeAt(n - 1) === 90 /* Z */ && text.charCodeAt(10) === 84 /* T */) {
+    const sep = text.charCodeAt(19);
+    if (sep === 90 || sep === 46 /* . */) {
+      const second = text.slice(0, 19);
+      if (second !== lastSecondText) {
+        const ms = Date.parse(`${second}Z`);
+        if (Number.isFinite(ms)) {
+          lastSecondText = second;
+          lastSecondNs = BigInt(ms) * NS_PER_MS;
+        }
+      }
+      if (second === lastSecondText) {
+        const fraction = sep === 46 ? text.slice(20, n - 1) : "";
+        if (fraction.length <= 9 && /^\d*$/.test(fraction)) {
+          return fraction.length === 0
+            ? lastSecondNs
+            : lastSecondNs + BigInt(fraction.padEnd(9, "0"));
+        }
+      }
+    }
+  }
+  return rfc3339ToNsGeneral(text);
+}
+
+function rfc3339ToNsGeneral(text: string): bigint {
   const dot = text.indexOf(".", 17);
   let fraction = "";
   let rest = text;
