@@ -1,0 +1,81 @@
+/**
+ * names: every name, label and annotation the operator puts on the objects it owns, in one
+ * place. Child names derive from the pipeline's name (at most MAX_NAME_LENGTH characters), so
+ * `<pipeline>-position-tracker` and its pods' names stay within Kubernetes' limits.
+ */
+import { API_GROUP } from "../../services/core/spec/index.ts";
+import type { StageProcess } from "../../services/pipeline/stages.ts";
+
+/** FIELD_MANAGER is the one server-side-apply field manager of every write the operator makes. */
+export const FIELD_MANAGER = "tradepipe-operator";
+/** FINALIZER holds a deleted TradingPipeline until trading has halted. */
+export const FINALIZER = `${API_GROUP}/finalizer`;
+
+export const LABEL_PIPELINE = `${API_GROUP}/pipeline`;
+export const LABEL_COMPONENT = `${API_GROUP}/component`;
+export const LABEL_STAGE = `${API_GROUP}/stage`;
+/** LABEL_DB_ROLE on a Postgres pod: primary, replica or fenced; the Services select on it. */
+export const LABEL_DB_ROLE = `${API_GROUP}/db-role`;
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const LABEL_NAME = "app.kubernetes.io/name";
+export const LABEL_INSTANCE = "app.kubernetes.io/instance";
+
+/** ANNOTATION_HASH is the digest of the desired object; an equal digest skips the apply. */
+export const ANNOTATION_HASH = `${API_GROUP}/desired-hash`;
+/**
+ * ANNOTATION_FENCING_EPOCH on a stage Lease: the fencing epoch of the current holder, incremented
+ * on every acquisition (see operator/leader/README.md).
+ */
+export const ANNOTATION_FENCING_EPOCH = `${API_GROUP}/fencing-epoch`;
+/** ANNOTATION_KILL_SWITCH on a stage Lease: "engaged" while the operator asks the stage to halt. */
+export const ANNOTATION_KILL_SWITCH = `${API_GROUP}/kill-switch`;
+/** ANNOTATION_HALTED on a stage Lease: the epoch of the holder that has halted trading. */
+export const ANNOTATION_HALTED = `${API_GROUP}/halted`;
+/** ANNOTATION_SWITCHOVER on a TradingPipeline: the name of a standby pod to promote. */
+export const ANNOTATION_SWITCHOVER = `${API_GROUP}/switchover-to`;
+
+export type Component = "stage" | "stages" | "database" | "simulator";
+
+export function stageWorkloadName(pipeline: string, stage: StageProcess): string {
+  return `${pipeline}-${stage}`;
+}
+/** colocatedWorkloadName is the one Deployment that holds all five stages. */
+export function colocatedWorkloadName(pipeline: string): string {
+  return `${pipeline}-stages`;
+}
+export function stageServiceName(pipeline: string, stage: StageProcess): string {
+  return `${pipeline}-${stage}`;
+}
+/** stageLeaseName is the coordination.k8s.io Lease electing a stage's active instance. */
+export function stageLeaseName(pipeline: string, stage: StageProcess): string {
+  return `${pipeline}-${stage}`;
+}
+export function configMapName(pipeline: string): string {
+  return `${pipeline}-config`;
+}
+export function stageServiceAccountName(pipeline: string): string {
+  return `${pipeline}-stage`;
+}
+export function databaseName(pipeline: string): string {
+  return `${pipeline}-db`;
+}
+export function databaseServiceName(pipeline: string, access: "rw" | "ro"): string {
+  return `${pipeline}-db-${access}`;
+}
+export function databaseSecretName(pipeline: string): string {
+  return `${pipeline}-db-credentials`;
+}
+export function simulatorName(pipeline: string): string {
+  return `${pipeline}-sim`;
+}
+
+/** commonLabels are on every child object (and the pods), so one selector finds them all. */
+export function commonLabels(pipeline: string, component: Component): Record<string, string> {
+  return {
+    [LABEL_NAME]: "tradepipe",
+    [LABEL_INSTANCE]: pipeline,
+    [LABEL_MANAGED_BY]: FIELD_MANAGER,
+    [LABEL_PIPELINE]: pipeline,
+    [LABEL_COMPONENT]: component,
+  };
+}
