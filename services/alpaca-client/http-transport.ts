@@ -121,7 +121,7 @@ export class HttpTransport {
       }
       if (status >= 200 && status < 300) {
         this.#publish(spec, attempt, started, { status });
-        return { status, data: (text.length > 0 ? JSON.parse(text) : undefined) as T };
+        return { status, data: parseBody<T>(spec, status, text) };
       }
       const error = new BrokerHttpError(spec.method, spec.path, status, parseErrorBody(text));
       // A 429 was refused before any processing: safe to repeat for every method.
@@ -192,6 +192,19 @@ export class HttpTransport {
     if (extra.error !== undefined) event.error = extra.error;
     if (extra.retryInMs !== undefined) event.retryInMs = extra.retryInMs;
     requestChannel.publish(event);
+  }
+}
+
+function parseBody<T>(spec: RequestSpec, status: number, text: string): T {
+  if (text.length === 0) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new TradepipeError(
+      "TP_ERR_BROKER_HTTP",
+      `${spec.method} ${spec.path} → HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -126,14 +126,19 @@ export class MarketDataStream {
   subscribe(channels: Channels): void {
     for (const name of CHANNEL_NAMES)
       for (const s of channels[name] ?? []) this.#wanted[name].add(s);
-    if (this.#phase === "live") this.#send({ action: "subscribe", ...channels });
+    // Before auth completes, the subscribe sent after auth carries the whole wanted set.
+    if (this.#phase === "live" || this.#phase === "subscribe") {
+      this.#send({ action: "subscribe", ...channels });
+    }
   }
 
   unsubscribe(channels: Channels): void {
     for (const name of CHANNEL_NAMES) {
       for (const s of channels[name] ?? []) this.#wanted[name].delete(s);
     }
-    if (this.#phase === "live") this.#send({ action: "unsubscribe", ...channels });
+    if (this.#phase === "live" || this.#phase === "subscribe") {
+      this.#send({ action: "unsubscribe", ...channels });
+    }
   }
 
   /** reconnect forces a new connection (e.g. a consumer that detected a book gap). */

@@ -5,12 +5,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { BrokerHttpError } from "../../services/alpaca-client/broker-errors.ts";
+import { endpointsFor } from "../../services/alpaca-client/config.ts";
 import { Credentials } from "../../services/alpaca-client/credentials.ts";
 import {
   accountFromWire,
   orderFromWire,
   positionFromWire,
 } from "../../services/alpaca-client/domain.ts";
+import { createAlpacaClient } from "../../services/alpaca-client/index.ts";
 import type { Bar } from "../../services/alpaca-client/market-data.ts";
 import { nsToRfc3339 } from "../../services/alpaca-client/timestamps.ts";
 import { AlpacaTradingClient } from "../../services/alpaca-client/trading-client.ts";
@@ -205,5 +207,28 @@ test("historical bars follow next_page_token to the end", async () => {
     assert.ok(quotes.every((q) => q.askPrice >= q.bidPrice));
   } finally {
     await hist.close();
+  }
+});
+
+test("createAlpacaClient wires paper defaults with the simulator's URLs", async () => {
+  const alpaca = createAlpacaClient({
+    endpoints: endpointsFor("paper", {
+      tradingUrl: h.sim.tradingUrl,
+      dataUrl: h.sim.dataRestUrl,
+      tradeStreamUrl: h.sim.streamUrl,
+      marketDataStreamUrl: `${h.sim.dataUrl}/v2/iex`,
+    }),
+    credentials: h.credentials,
+    rest: { rateLimitPerMinute: 100_000, rateLimitBurst: 1_000 },
+  });
+  try {
+    assert.equal((await alpaca.trading.getClock()).is_open, true);
+    let quotes = 0;
+    const md = alpaca.marketData({ onQuote: () => quotes++ });
+    md.subscribe({ quotes: ["AAPL"] });
+    md.start();
+    await waitFor("a quote over msgpack", () => (quotes > 0 ? true : undefined));
+  } finally {
+    await alpaca.close();
   }
 });
