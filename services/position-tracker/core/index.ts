@@ -1,4 +1,5 @@
 /** The position-tracker's pure core: createPositionState, stepPositions, reconciliation. */
+export { eventForRisk } from "./downstream.ts";
 export { createDrawdown, drawdownOf, observeEquity } from "./drawdown.ts";
 export { applyFill, averageCost, createPosition, markTo, type Position } from "./position.ts";
 export { findBreaks } from "./reconcile.ts";

@@ -1,5 +1,6 @@
 /** The risk-manager's pure core: createRiskState, stepRisk and the persisted-state helpers. */
 export { createBreaker } from "./breaker.ts";
+export { approvalForExecution } from "./downstream.ts";
 export { proposalFromSignal, type SignalForRisk } from "./proposal.ts";
 export {
   compileRiskLimits,

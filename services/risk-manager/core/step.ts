@@ -4,9 +4,10 @@
  * events from the same state give the same commands (no clock, no randomness, no I/O).
  *
  * Gates before the six checks, in order: kill switch (refuses every order), halt (all or one
- * symbol; a drawdown alert halts all; refuses orders that grow a position, reducing orders pass),
- * reconciliation gate (the tracker's canTrade), circuit breaker. Refusals by the six checks and broker failures
- * feed the breaker; refusals by gates do not (they would keep it open forever).
+ * symbol; a drawdown alert halts all; refuses orders that grow a position, reducing orders
+ * pass), reconciliation gate (the tracker's canTrade), circuit breaker. Refusals by the six
+ * checks and broker failures feed the breaker; refusals by gates do not (they would keep it open
+ * forever).
  */
 import { abs, ZERO } from "../../core/money.ts";
 import { clientOrderIdFor } from "../../execution-engine/core/client-order-id.ts";
