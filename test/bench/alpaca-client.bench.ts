@@ -87,7 +87,9 @@ async function benchRest(info: SimInfo, rounds: number, serialN: number, burstN:
   const rate = new Map<string, number[]>();
   for (const [, get] of variants) for (let i = 0; i < 200; i++) await get(); // warm-up
   for (let round = 0; round < rounds; round++) {
-    for (const [name, get] of variants) {
+    // Alternate which variant goes first: the machine's speed drifts within a round.
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    for (const [name, get] of order) {
       const samples = lat.get(name) ?? [];
       for (let i = 0; i < serialN; i++) {
         const t0 = process.hrtime.bigint();
