@@ -8,7 +8,7 @@
  * 3. throughput of a one-way stream for the same variants.
  * Variants alternate round by round because the machine's speed drifts; compare ratios.
  *
- * Usage: npx node test/bench/bus.bench.ts [--rounds 2] [--count 10000] [--stream 100000]
+ * Usage: npx node test/bench/bus.bench.ts [--rounds 3] [--count 10000] [--stream 100000]
  *        [--no-pin] [--json out.json]
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -37,7 +37,15 @@ export interface BusBenchResult {
   pinned: boolean;
   codecs: ReturnType<typeof benchCodecs>;
   busCpu: ReturnType<typeof benchBusCpu>;
-  latency: Record<string, { hop: ReturnType<typeof summarize>; rtt: ReturnType<typeof summarize> }>;
+  latency: Record<
+    string,
+    {
+      hop: ReturnType<typeof summarize>;
+      rtt: ReturnType<typeof summarize>;
+      cpuMicrosPerRoundTrip: number;
+      switchesPerRoundTrip: number;
+    }
+  >;
   throughput: Record<string, { messagesPerSecond: number; received: number; sent: number }>;
 }
 
@@ -116,7 +124,7 @@ async function runPair<T>(
 
 /** runBusBench runs the whole benchmark and prints its tables; returns the figures. */
 export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBenchResult> {
-  const rounds = options.rounds ?? 2;
+  const rounds = options.rounds ?? 3;
   const count = options.count ?? 10_000;
   const stream = options.stream ?? 100_000;
   const pin = (options.pin ?? true) && canPin();
@@ -152,25 +160,46 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
 
   const hops = new Map<Variant, number[]>();
   const rtts = new Map<Variant, number[]>();
+  const usage = new Map<Variant, { cpu: number; switches: number }>();
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
       const r = await runPair<PingResult>(variant, ["ponger", "pinger"], 1000, count, pin);
       hops.set(variant, [...(hops.get(variant) ?? []), ...r.hop1Ns, ...r.hop2Ns]);
       rtts.set(variant, [...(rtts.get(variant) ?? []), ...r.rttNs]);
+      const u = usage.get(variant) ?? { cpu: 0, switches: 0 };
+      usage.set(variant, {
+        cpu: u.cpu + r.cpuMicrosPerRoundTrip / rounds,
+        switches: u.switches + r.switchesPerRoundTrip / rounds,
+      });
     }
   }
   const latency: BusBenchResult["latency"] = {};
-  for (const v of variants)
-    latency[v] = { hop: summarize(hops.get(v)!), rtt: summarize(rtts.get(v)!) };
+  for (const v of variants) {
+    latency[v] = {
+      hop: summarize(hops.get(v)!),
+      rtt: summarize(rtts.get(v)!),
+      cpuMicrosPerRoundTrip: usage.get(v)!.cpu,
+      switchesPerRoundTrip: usage.get(v)!.switches,
+    };
+  }
   const floor = latency["uds-raw"]?.hop.p50;
   print(
-    `\n## One-way latency per hop over ipc:// (64-byte payload + ${BUS_FRAME_OVERHEAD} bytes of frame; ${rounds} alternating rounds × ${count} round trips)\n`,
+    `\n## One-way latency per hop between two processes (64-byte payload + ${BUS_FRAME_OVERHEAD} bytes of frame; ${rounds} alternating rounds × ${count} round trips)\n`,
   );
   print(
     table(
-      ["variant", "hop p50 µs", "hop p99 µs", "hop p99.9 µs", "rtt p50 µs", "× unix-socket p50"],
+      [
+        "variant",
+        "hop p50 µs",
+        "hop p99 µs",
+        "hop p99.9 µs",
+        "rtt p50 µs",
+        "× unix-socket p50",
+        "CPU µs/rtt (pinger)",
+        "ctx switches/rtt (pinger)",
+      ],
       variants.map((v) => {
-        const { hop, rtt } = latency[v]!;
+        const { hop, rtt, cpuMicrosPerRoundTrip, switchesPerRoundTrip } = latency[v]!;
         return [
           v,
           us(hop.p50),
@@ -178,6 +207,8 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
           us(hop.p999),
           us(rtt.p50),
           floor ? (hop.p50 / floor).toFixed(2) : "-",
+          cpuMicrosPerRoundTrip.toFixed(1),
+          switchesPerRoundTrip.toFixed(2),
         ];
       }),
     ),

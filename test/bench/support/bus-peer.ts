@@ -18,6 +18,10 @@ export interface PingResult {
   rttNs: number[];
   hop1Ns: number[];
   hop2Ns: number[];
+  /** The pinger process's CPU time (all threads) per measured round trip, µs. */
+  cpuMicrosPerRoundTrip: number;
+  /** The pinger process's context switches (voluntary + involuntary) per measured round trip. */
+  switchesPerRoundTrip: number;
 }
 
 export interface StreamResult {
@@ -74,7 +78,14 @@ if (task.role === "ponger" || task.role === "receiver") {
 } else if (task.role === "pinger") {
   let up = false;
   const total = task.warmup + task.count;
-  const result: PingResult = { rttNs: [], hop1Ns: [], hop2Ns: [] };
+  const result: PingResult = {
+    rttNs: [],
+    hop1Ns: [],
+    hop2Ns: [],
+    cpuMicrosPerRoundTrip: 0,
+    switchesPerRoundTrip: 0,
+  };
+  let usageAtStart: NodeJS.ResourceUsage | undefined;
   let next = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => {
@@ -88,6 +99,7 @@ if (task.role === "ponger" || task.role === "receiver") {
       return;
     }
     if (id !== next) return;
+    if (id === task.warmup) usageAtStart = process.resourceUsage();
     if (id >= task.warmup) {
       const t0 = payload.readBigUInt64LE(0);
       const t1 = payload.readBigUInt64LE(8);
@@ -102,6 +114,16 @@ if (task.role === "ponger" || task.role === "receiver") {
   await linkUp(() => up);
   link.send(message(0));
   await finished;
+  const end = process.resourceUsage();
+  const start = usageAtStart!;
+  const cpu = end.userCPUTime + end.systemCPUTime - start.userCPUTime - start.systemCPUTime;
+  const switches =
+    end.voluntaryContextSwitches +
+    end.involuntaryContextSwitches -
+    start.voluntaryContextSwitches -
+    start.involuntaryContextSwitches;
+  result.cpuMicrosPerRoundTrip = cpu / task.count;
+  result.switchesPerRoundTrip = switches / task.count;
   await finish(result);
 } else {
   let up = false;

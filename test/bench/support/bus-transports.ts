@@ -6,10 +6,10 @@
 import { once } from "node:events";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { Publisher, Subscriber } from "zeromq";
-import { ZmqBus } from "../../../services/core/bus/zmq.ts";
+import { openBus } from "../../../services/core/bus/open.ts";
 
-export type Variant = "uds-raw" | "zmq-raw" | "zmq-bus";
-export const VARIANTS: readonly Variant[] = ["uds-raw", "zmq-raw", "zmq-bus"];
+export type Variant = "uds-raw" | "zmq-raw" | "zmq-bus" | "uds-bus";
+export const VARIANTS: readonly Variant[] = ["uds-raw", "zmq-raw", "zmq-bus", "uds-bus"];
 
 /** Link is one side of a duplex connection; `listen` sides are started before `dial` sides. */
 export interface Link {
@@ -36,7 +36,9 @@ export async function openLink(plan: LinkPlan, side: "listen" | "dial"): Promise
     case "zmq-raw":
       return openZmqRaw(plan);
     case "zmq-bus":
-      return openZmqBus(plan);
+      return openBusLink(plan, "ipc");
+    case "uds-bus":
+      return openBusLink(plan, "unix");
   }
 }
 
@@ -134,12 +136,11 @@ async function openZmqRaw(plan: LinkPlan): Promise<Link> {
   };
 }
 
-async function openZmqBus(plan: LinkPlan): Promise<Link> {
-  const bus = await ZmqBus.open({
-    bind: [`ipc://${plan.own}`],
-    connect: [`ipc://${plan.peer}`],
-    sendHighWaterMark: 1_000_000,
-    receiveHighWaterMark: 1_000_000,
+async function openBusLink(plan: LinkPlan, scheme: "ipc" | "unix"): Promise<Link> {
+  const bus = await openBus({
+    bind: [`${scheme}://${plan.own}`],
+    connect: [`${scheme}://${plan.peer}`],
+    highWaterMark: 1_000_000,
   });
   return {
     send(payload) {
