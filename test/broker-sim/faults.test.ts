@@ -130,7 +130,7 @@ describe("fault injection", () => {
       c.send({ action: "auth", key: sim.keys.keyId, secret: sim.keys.secretKey });
       c.send({ action: "subscribe", quotes: ["AAPL"] });
       await waitFor(() => c.frames.length === 3, "subscribed");
-      await call("POST", "/admin/streams", { action: "stall", kind: "data", ms: 300 });
+      await call("POST", "/admin/streams", { action: "stall", kind: "data", ms: 1500 });
       sim.admin.advance(5_000);
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(c.frames.length, 3, "no data while stalled");
@@ -140,7 +140,7 @@ describe("fault injection", () => {
       });
       c.ws.ping();
       await waitFor(() => pong, "pong while stalled");
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1500));
       sim.admin.advance(5_000);
       await waitFor(() => c.frames.length > 3, "data after the stall");
     } finally {

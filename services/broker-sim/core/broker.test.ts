@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { fromDecimal, toDecimal } from "../../core/money.ts";
 import * as b from "./broker.ts";
+import * as actions from "./order-actions.ts";
 import type { OrderRequest } from "./orders.ts";
 import type { Quote } from "./types.ts";
 
@@ -261,7 +262,7 @@ describe("refusals use Alpaca's codes", () => {
   test("client_order_id is unique account-wide, also after a cancel", () => {
     const s = broker();
     const first = submit(s, { type: "limit", limitPrice: fromDecimal(90), clientOrderId: "abc" });
-    assert.equal(b.cancelOrder(s, first.value.id, T0).ok, true);
+    assert.equal(actions.cancelOrder(s, first.value.id, T0).ok, true);
     const again = b.submitOrder(s, req({ clientOrderId: "abc" }), T0, OPEN);
     assert.equal(again.ok, false);
     if (again.ok) return;
@@ -276,9 +277,9 @@ describe("refusals use Alpaca's codes", () => {
     const unknown = b.submitOrder(s, req({ symbol: "ZZZZ" }), T0, OPEN);
     assert.equal(!unknown.ok && unknown.error.status, 422);
     const filled = submit(s, {});
-    const cancel = b.cancelOrder(s, filled.value.id, T0);
+    const cancel = actions.cancelOrder(s, filled.value.id, T0);
     assert.equal(!cancel.ok && cancel.error.body.message, 'order is already in "filled" state');
-    const missing = b.cancelOrder(s, "nope", T0);
+    const missing = actions.cancelOrder(s, "nope", T0);
     assert.equal(!missing.ok && missing.error.status, 404);
   });
 });
@@ -287,7 +288,7 @@ describe("replace and close", () => {
   test("replace creates a new order that replaces the old one", () => {
     const s = broker();
     const old = submit(s, { type: "limit", limitPrice: fromDecimal(90), timeInForce: "gtc" });
-    const r = b.replaceOrder(
+    const r = actions.replaceOrder(
       s,
       old.value.id,
       {
@@ -314,9 +315,15 @@ describe("replace and close", () => {
     const s = broker();
     submit(s, { qty: fromDecimal(10) });
     submit(s, { symbol: "MSFT", qty: fromDecimal(2) });
-    const half = b.closePosition(s, "AAPL", { qty: null, percentage: fromDecimal(35) }, T0, OPEN);
+    const half = actions.closePosition(
+      s,
+      "AAPL",
+      { qty: null, percentage: fromDecimal(35) },
+      T0,
+      OPEN,
+    );
     assert.equal(half.ok && toDecimal(half.value.qty!), "3");
-    const all = b.closeAllPositions(s, true, T0, OPEN);
+    const all = actions.closeAllPositions(s, true, T0, OPEN);
     assert.deepEqual(
       all.results.map((x) => [x.symbol, x.status]),
       [

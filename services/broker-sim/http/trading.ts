@@ -4,6 +4,7 @@
  */
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import * as broker from "../core/broker.ts";
+import * as actions from "../core/order-actions.ts";
 import { isOpen, type Order, parseOrderRequest, parseReplaceRequest } from "../core/orders.ts";
 import { formatRfc3339, parseTime } from "../core/time.ts";
 import type { SimContext } from "../shell/context.ts";
@@ -50,7 +51,7 @@ const postOrder: Handler = (ctx, req) => {
       open: false,
     });
     if (!r.ok) return json(r.error.status, r.error.body);
-    if (ctx.faults.takeReject()) ctx.engine.emitTrade(broker.rejectOrder(state, r.value.id, now));
+    if (ctx.faults.takeReject()) ctx.engine.emitTrade(actions.rejectOrder(state, r.value.id, now));
     return json(200, orderJson(r.value));
   }
   return outcome(ctx, broker.submitOrder(state, parsed.value, now, ctx.engine.session(now)));
@@ -99,7 +100,7 @@ const listOrders: Handler = (ctx, req) => {
 
 const cancelAllOrders: Handler = (ctx) => {
   const now = ctx.engine.now();
-  const r = broker.cancelAll(ctx.engine.state, now);
+  const r = actions.cancelAll(ctx.engine.state, now);
   ctx.engine.emitTrade(r.updates);
   return json(207, r.results);
 };
@@ -124,7 +125,7 @@ const patchOrder: Handler = (ctx, req) => {
   const now = ctx.engine.now();
   return outcome(
     ctx,
-    broker.replaceOrder(
+    actions.replaceOrder(
       ctx.engine.state,
       req.params["id"]!,
       parsed.value,
@@ -136,7 +137,7 @@ const patchOrder: Handler = (ctx, req) => {
 
 const deleteOrder: Handler = (ctx, req) => {
   const now = ctx.engine.now();
-  return outcome(ctx, broker.cancelOrder(ctx.engine.state, req.params["id"]!, now), 204);
+  return outcome(ctx, actions.cancelOrder(ctx.engine.state, req.params["id"]!, now), 204);
 };
 
 const listPositions: Handler = (ctx) => {
@@ -181,7 +182,7 @@ const closePosition: Handler = (ctx, req) => {
   const now = ctx.engine.now();
   return outcome(
     ctx,
-    broker.closePosition(
+    actions.closePosition(
       ctx.engine.state,
       req.params["symbol"]!,
       { qty, percentage },
@@ -196,7 +197,7 @@ const closeAllPositions: Handler = (ctx, req) => {
   if (cancel !== null && cancel !== "true" && cancel !== "false")
     return ERR.invalidParam("cancel_orders must be true or false");
   const now = ctx.engine.now();
-  const r = broker.closeAllPositions(
+  const r = actions.closeAllPositions(
     ctx.engine.state,
     cancel === "true",
     now,

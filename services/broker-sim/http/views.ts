@@ -3,13 +3,8 @@
  * field names, decimals as strings, absent values as null, RFC-3339 nanosecond timestamps.
  */
 import { abs, div, type Fixed, toDecimal, ZERO } from "../../core/money.ts";
-import {
-  type Asset,
-  accountFigures,
-  type BrokerState,
-  qtyAvailable,
-  type TradeUpdate,
-} from "../core/broker.ts";
+import { accountFigures, qtyAvailable } from "../core/account.ts";
+import type { Asset, BrokerState, TradeUpdate } from "../core/broker.ts";
 import { avgEntryPrice, type Position } from "../core/ledger.ts";
 import type { Order } from "../core/orders.ts";
 import { etDate, formatEt, formatRfc3339, type Nanos, nextClose, nextOpen } from "../core/time.ts";
