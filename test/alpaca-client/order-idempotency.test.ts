@@ -11,7 +11,14 @@ import {
   type OrderResolutionEvent,
 } from "../../services/alpaca-client/order-submit.ts";
 import { isTradepipeError } from "../../services/core/errors.ts";
-import { type Harness, recordRequests, simOrders, startHarness, waitFor } from "./support.ts";
+import {
+  type Harness,
+  recordRequests,
+  simOrderRequests,
+  simOrders,
+  startHarness,
+  waitFor,
+} from "./support.ts";
 
 let h: Harness;
 before(async () => {
@@ -53,6 +60,11 @@ test("a second submit with the same client_order_id returns the existing order",
   assert.equal(second.outcome, "existing");
   assert.equal(second.order.id, first.order.id);
   assert.equal(simOrders(h.sim, "dup-1").length, 1);
+  assert.deepEqual(
+    simOrderRequests(h.sim, "dup-1").map((r) => r.status),
+    [200, 422],
+    "the repeat met the broker's uniqueness check and was not re-sent",
+  );
 });
 
 test("the same client_order_id for a different order is refused loudly", async () => {
@@ -83,6 +95,11 @@ test("a POST that times out is resolved by client_order_id and never sent twice"
   assert.match(posts[0]?.error ?? "", /timeout/i);
   assert.deepEqual(resolution.steps, ["ambiguous", "found"]);
   assert.equal(simOrders(h.sim, "timeout-1").length, 1, "the broker holds exactly one order");
+  assert.deepEqual(
+    simOrderRequests(h.sim, "timeout-1").map((r) => [r.kind, r.status]),
+    [["submit", 200]],
+    "exactly one POST reached the broker",
+  );
 });
 
 test("a POST that draws a 5xx is re-sent only after the lookup says 404", async () => {
@@ -99,6 +116,11 @@ test("a POST that draws a 5xx is re-sent only after the lookup says 404", async 
   assert.equal(result.posts, 2);
   assert.equal(result.outcome, "recovered");
   assert.equal(simOrders(h.sim, "5xx-1").length, 1);
+  // The 503 was answered before the order handler; only the re-send reached it.
+  assert.deepEqual(
+    simOrderRequests(h.sim, "5xx-1").map((r) => r.status),
+    [200],
+  );
 });
 
 test("a POST whose lookup fails too is reported unresolved, not re-sent", async () => {

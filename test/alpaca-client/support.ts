@@ -62,6 +62,20 @@ export function simOrders(sim: Sim, clientOrderId?: string): Array<Record<string
     : orders.filter((o) => o.client_order_id === clientOrderId);
 }
 
+/** simOrderRequests lists the order POST/PATCH requests that reached the simulator's handlers. */
+export function simOrderRequests(
+  sim: Sim,
+  clientOrderId: string,
+): Array<{ kind: string; status: number; order_id: string | null }> {
+  const all = (sim.admin.state().order_requests ?? []) as Array<{
+    kind: string;
+    client_order_id: string | null;
+    status: number;
+    order_id: string | null;
+  }>;
+  return all.filter((r) => r.client_order_id === clientOrderId);
+}
+
 /** waitFor polls `check` until it returns a value (not undefined) or the timeout passes. */
 export async function waitFor<T>(
   what: string,
