@@ -1,0 +1,188 @@
+/**
+ * informer: a cache of one resource kind kept current by list + watch, the client-go reflector's
+ * contract: list, then watch from the list's resourceVersion (with bookmarks and a server-side
+ * timeout), follow every event's resourceVersion, re-list on 410 Gone, restart after ANY error
+ * with capped backoff, treat a silent stream as failed (inactivity timeout), and replay the cache
+ * to the handler every resync period so level-triggered reconciles catch anything missed.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { KubeObject } from "./apply.ts";
+import type { KubeClient } from "./client.ts";
+import { type ResourceType, resourcePath } from "./resources.ts";
+
+export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED" | "RESYNC";
+
+export interface InformerOptions {
+  /** Watch one namespace; all namespaces when omitted. */
+  namespace?: string;
+  labelSelector?: string;
+  /** Replay the cache to the handler this often (0: never). */
+  resyncMs?: number;
+  onEvent(type: InformerEventType, obj: KubeObject): void;
+  onError?(err: Error): void;
+}
+
+interface ListResult {
+  metadata: { resourceVersion: string; continue?: string };
+  items: KubeObject[];
+}
+
+export function objectKey(obj: { metadata: { namespace?: string; name: string } }): string {
+  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
+}
+
+export class Informer {
+  readonly resource: ResourceType;
+  private readonly client: KubeClient;
+  private readonly options: InformerOptions;
+  private readonly store = new Map<string, KubeObject>();
+  private readonly abort = new AbortController();
+  private resourceVersion: string | undefined;
+  private syncedResolve: () => void = () => {};
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  /** synced resolves after the first complete list. */
+  readonly synced: Promise<void>;
+  /** Counts of lists and watch restarts, for metrics and tests. */
+  readonly stats = { lists: 0, watches: 0, errors: 0, gone: 0 };
+
+  constructor(client: KubeClient, resource: ResourceType, options: InformerOptions) {
+    this.client = client;
+    this.resource = resource;
+    this.options = options;
+    this.synced = new Promise((r) => {
+      this.syncedResolve = r;
+    });
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+    const resync = this.options.resyncMs ?? 0;
+    if (resync > 0) {
+      this.resyncTimer = setInterval(() => {
+        for (const obj of this.store.values()) this.options.onEvent("RESYNC", obj);
+      }, resync);
+      this.resyncTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.loop;
+  }
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.store.get(`${namespace}/${name}`);
+  }
+
+  list(filter?: (o: KubeObject) => boolean): KubeObject[] {
+    const all = [...this.store.values()];
+    return filter ? all.filter(filter) : all;
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  private path(): string {
+    return resourcePath(this.resource, this.options.namespace);
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 200;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (this.resourceVersion === undefined) await this.relist();
+        await this.watchOnce();
+        backoffMs = 200;
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        const status = (err as { status?: number }).status;
+        if (status === 410) {
+          this.stats.gone++;
+          this.resourceVersion = undefined;
+          continue;
+        }
+        this.stats.errors++;
+        this.options.onError?.(err as Error);
+        await sleep(backoffMs * (0.8 + Math.random() * 0.4), undefined, {
+          signal: this.abort.signal,
+        }).catch(() => {});
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const fresh = new Map<string, KubeObject>();
+    let cont: string | undefined;
+    let rv = "";
+    do {
+      const page = await this.client.request<ListResult>("GET", this.path(), {
+        query: { labelSelector: this.options.labelSelector, limit: 500, continue: cont },
+        signal: this.abort.signal,
+      });
+      for (const item of page.items) fresh.set(objectKey(item), withKind(item, this.resource));
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    this.stats.lists++;
+    const previous = new Map(this.store);
+    this.store.clear();
+    for (const [k, obj] of fresh) {
+      this.store.set(k, obj);
+      const old = previous.get(k);
+      if (!old) this.options.onEvent("ADDED", obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+        this.options.onEvent("MODIFIED", obj);
+      }
+    }
+    for (const [k, old] of previous) if (!fresh.has(k)) this.options.onEvent("DELETED", old);
+    this.resourceVersion = rv;
+    this.syncedResolve();
+  }
+
+  private async watchOnce(): Promise<void> {
+    this.stats.watches++;
+    // Like client-go: a random 5-10 min server timeout, so watches of many informers don't align.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const events = this.client.watch(
+      this.path(),
+      {
+        labelSelector: this.options.labelSelector,
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+      },
+      this.abort.signal,
+      (timeoutSeconds + 30) * 1000,
+    );
+    for await (const event of events) {
+      const obj = event.object as unknown as KubeObject;
+      if (event.type === "ERROR") {
+        const status = obj as unknown as { code?: number; message?: string };
+        const err = new Error(`watch ${this.path()}: ${status.message ?? "error"}`);
+        (err as Error & { status?: number }).status = status.code;
+        throw err;
+      }
+      const rv = obj.metadata?.resourceVersion;
+      if (rv) this.resourceVersion = rv;
+      if (event.type === "BOOKMARK") continue;
+      const typed = withKind(obj, this.resource);
+      const key = objectKey(typed);
+      if (event.type === "DELETED") this.store.delete(key);
+      else this.store.set(key, typed);
+      this.options.onEvent(event.type, typed);
+    }
+  }
+}
+
+/** withKind: list items come without apiVersion/kind; fill them in so objects are self-describing. */
+function withKind(obj: KubeObject, rt: ResourceType): KubeObject {
+  if (obj.kind) return obj;
+  obj.apiVersion = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+  obj.kind = rt.kind;
+  return obj;
+}

@@ -1,0 +1,206 @@
+/**
+ * lease-elector: leader election on a coordination.k8s.io Lease, with a fencing epoch.
+ * Used by the operator (one active replica) and meant for the stage host in a cluster (one
+ * active instance per stage, TRADEPIPE_STAGE_LEASE names its Lease). Each acquisition bumps the
+ * Lease annotation tradepipe.io/fencing-epoch; the leader stamps that epoch on its writes.
+ *
+ * Loop (client-go semantics): try to acquire every retryPeriod (+jitter) until the Lease is free
+ * or expired; once leading, renew every retryPeriod; if no renewal has succeeded for
+ * renewDeadline, leadership is lost (`signal` aborts) and the elector goes back to acquiring.
+ * release() gives the Lease up at once so a contender needn't wait for expiry.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { isStatus } from "../kube/apply.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { RESOURCES, resourcePath } from "../kube/resources.ts";
+import {
+  DEFAULT_TIMING,
+  decide,
+  type ElectionTiming,
+  type Lease,
+  type Observation,
+  released,
+  validateTiming,
+} from "./lease-record.ts";
+
+export interface Leadership {
+  epoch: number;
+  /** Aborted when leadership is lost or released: stop the guarded work at once. */
+  signal: AbortSignal;
+}
+
+export interface LeaseElectorOptions extends Partial<ElectionTiming> {
+  client: KubeClient;
+  namespace: string;
+  name: string;
+  identity: string;
+  /** Create the Lease when it is missing (default true; stage Leases are made by the operator). */
+  create?: boolean;
+  /** Labels for a Lease this elector creates. */
+  labels?: Record<string, string>;
+  onStartedLeading?(leadership: Leadership): void;
+  onStoppedLeading?(reason: string): void;
+  /** Every Lease read, e.g. for the operator's kill-switch annotation. */
+  onObserved?(lease: Lease): void;
+  onError?(err: Error): void;
+}
+
+export class LeaseElector {
+  readonly timing: ElectionTiming;
+  private readonly opts: LeaseElectorOptions;
+  private readonly pendingAnnotations = new Map<string, string | null>();
+  private observation: Observation = { resourceVersion: undefined, observedAtMs: 0 };
+  private leading: AbortController | undefined;
+  private currentEpoch = 0;
+  private lastRenewMs = 0;
+  private readonly stopped = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(opts: LeaseElectorOptions) {
+    this.opts = opts;
+    this.timing = {
+      leaseDurationMs: opts.leaseDurationMs ?? DEFAULT_TIMING.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs ?? DEFAULT_TIMING.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs ?? DEFAULT_TIMING.retryPeriodMs,
+    };
+    validateTiming(this.timing);
+  }
+
+  get isLeader(): boolean {
+    return this.leading !== undefined && !this.leading.signal.aborted;
+  }
+
+  get epoch(): number {
+    return this.currentEpoch;
+  }
+
+  /** setAnnotation writes (or, with null, removes) an annotation with the next renewal. */
+  setAnnotation(key: string, value: string | null): void {
+    this.pendingAnnotations.set(key, value);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** release stops electing and, if leading, gives the Lease up. */
+  async release(): Promise<void> {
+    this.stopped.abort();
+    await this.loop;
+    if (!this.leading) return;
+    this.loseLeadership("released");
+    try {
+      const lease = await this.get();
+      if (lease?.spec?.holderIdentity === this.opts.identity) {
+        await this.put(released(lease, Date.now()));
+      }
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+    }
+  }
+
+  private path(name?: string) {
+    return resourcePath(RESOURCES.Lease, this.opts.namespace, name);
+  }
+
+  private async get(): Promise<Lease | undefined> {
+    try {
+      return await this.opts.client.request<Lease>("GET", this.path(this.opts.name), {
+        signal: AbortSignal.timeout(this.timing.renewDeadlineMs),
+      });
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  private put(lease: Lease): Promise<Lease> {
+    return this.opts.client.request<Lease>("PUT", this.path(this.opts.name), {
+      body: lease,
+      signal: AbortSignal.timeout(this.timing.renewDeadlineMs),
+    });
+  }
+
+  /** tryAcquireOrRenew: one attempt; true when this candidate leads afterwards. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const nowMs = Date.now();
+    let lease = await this.get();
+    if (!lease) {
+      if (this.opts.create === false) return false;
+      lease = await this.opts.client.request<Lease>("POST", this.path(), {
+        body: {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: {
+            name: this.opts.name,
+            namespace: this.opts.namespace,
+            ...(this.opts.labels ? { labels: this.opts.labels } : {}),
+          },
+          spec: {},
+        },
+      });
+    }
+    this.opts.onObserved?.(lease);
+    if (lease.metadata.resourceVersion !== this.observation.resourceVersion) {
+      this.observation = { resourceVersion: lease.metadata.resourceVersion, observedAtMs: nowMs };
+    }
+    const decision = decide(
+      lease,
+      this.observation,
+      {
+        identity: this.opts.identity,
+        leading: this.isLeader,
+        nowMs,
+        leaseDurationMs: this.timing.leaseDurationMs,
+      },
+      this.pendingAnnotations,
+    );
+    if (decision.act === "wait") return false;
+    let written: Lease;
+    try {
+      written = await this.put(decision.lease);
+    } catch (err) {
+      if (isStatus(err, 409)) return false; // someone else wrote first: observe again
+      throw err;
+    }
+    for (const [k, v] of decision.lease.metadata.annotations ? this.pendingAnnotations : []) {
+      const now = decision.lease.metadata.annotations?.[k];
+      if ((v === null && now === undefined) || now === v) this.pendingAnnotations.delete(k);
+    }
+    this.observation = { resourceVersion: written.metadata.resourceVersion, observedAtMs: nowMs };
+    this.currentEpoch = decision.epoch;
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs } = this.timing;
+    while (!this.stopped.signal.aborted) {
+      let ok = false;
+      try {
+        ok = await this.tryAcquireOrRenew();
+      } catch (err) {
+        this.opts.onError?.(err as Error);
+      }
+      const now = Date.now();
+      if (ok) {
+        this.lastRenewMs = now;
+        if (!this.isLeader) {
+          this.leading = new AbortController();
+          this.opts.onStartedLeading?.({ epoch: this.currentEpoch, signal: this.leading.signal });
+        }
+      } else if (this.isLeader && now - this.lastRenewMs >= renewDeadlineMs) {
+        this.loseLeadership("renew deadline passed");
+      }
+      const wait = this.isLeader ? retryPeriodMs : retryPeriodMs * (1 + Math.random() * 0.2);
+      await sleep(wait, undefined, { signal: this.stopped.signal }).catch(() => {});
+    }
+  }
+
+  private loseLeadership(reason: string): void {
+    if (!this.leading) return;
+    const was = this.leading;
+    this.leading = undefined;
+    was.abort(new Error(reason));
+    this.opts.onStoppedLeading?.(reason);
+  }
+}
