@@ -80,6 +80,9 @@ test("a refused connection cannot have reached the broker: even a POST is retrie
     {},
     { ...options, maxAttempts: 3 },
   );
+  const attempts: number[] = [];
+  const onEvent = (e: unknown) => attempts.push((e as RequestEvent).attempt);
+  diagnostics.subscribe("tradepipe.alpaca.request", onEvent);
   try {
     await assert.rejects(
       transport.request({ method: "POST", path: "/v2/orders", body: {} }),
