@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Simulator } from "../broker-sim/index.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
@@ -37,6 +38,18 @@ export interface LocalRunOptions {
   healthPort?: number;
   /** Resolves when the run should stop (tests); Ctrl-C and --duration also stop it. */
   stopSignal?: AbortSignal;
+  /** A simulator started by the caller (tests: fixed start time, admin access); else one is started. */
+  simulator?: Simulator;
+  /** Called once everything is up, with handles tests and tools use. */
+  onStarted?: (run: RunHandle) => void;
+}
+
+/** RunHandle is what a caller of runLocal can see of a running pipeline. */
+export interface RunHandle {
+  databaseUrl: string;
+  /** Process id of each stage process (undefined while it is down, or in fused mode). */
+  pid(stage: StageProcess): number | undefined;
+  status(): PipelineStatus;
 }
 
 export interface LocalRunSummary {
@@ -47,6 +60,7 @@ export interface LocalRunSummary {
 
 interface Started {
   stop(): Promise<void>;
+  pid(stage: StageProcess): number | undefined;
   stages(): PipelineStatus["stages"];
   reports(): Partial<Record<StageProcess, StageReport>>;
   failure: Promise<string>;
@@ -76,15 +90,19 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     env.DATABASE_URL = db.url;
 
     if (pipeline.spec.broker.kind === "simulator") {
-      const { startSimulator } = await import("../broker-sim/index.ts");
       const s = pipeline.spec.broker.simulator;
-      const sim = await startSimulator({
-        seed: s.seed,
-        speed: s.speed,
-        symbols: pipeline.spec.symbols,
-        startingCash: s.startingCash,
-      });
-      cleanups.push(() => sim.close());
+      let sim = opts.simulator;
+      if (!sim) {
+        const { startSimulator } = await import("../broker-sim/index.ts");
+        const started = await startSimulator({
+          seed: s.seed,
+          speed: s.speed,
+          symbols: pipeline.spec.symbols,
+          startingCash: s.startingCash,
+        });
+        cleanups.push(() => started.close());
+        sim = started;
+      }
       env.TRADEPIPE_SIM_URL = sim.tradingUrl;
       env.APCA_API_KEY_ID = sim.keys.keyId;
       env.APCA_API_SECRET_KEY = sim.keys.secretKey;
@@ -103,7 +121,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
         ? "Stages: all five in this process (fused, in-process bus)"
         : "Stages: five supervised processes over ZeroMQ ipc://",
     );
-    return await watch(opts, started, log);
+    return await watch(opts, started, log, db.url);
   } finally {
     await cleanup();
   }
@@ -174,6 +192,7 @@ async function startProcesses(
   }
   return {
     stop: () => supervisor.stop(),
+    pid: (stage) => supervisor.pid(stage),
     failure,
     reports: () => Object.fromEntries(reports),
     stages: () =>
@@ -232,6 +251,7 @@ async function startFused(
   say(log, `Health: ${health.url}/health, ${health.url}/ready, ${health.url}/metrics`);
   return {
     stop: () => fused!.stop(),
+    pid: () => undefined,
     failure,
     reports: () => fused!.reports(),
     stages: () =>
@@ -274,9 +294,15 @@ async function watch(
   opts: LocalRunOptions,
   started: Started,
   log: Logger,
+  databaseUrl: string,
 ): Promise<LocalRunSummary> {
   const view = new StatusView();
   const startedAt = Date.now();
+  opts.onStarted?.({
+    databaseUrl,
+    pid: (stage) => started.pid(stage),
+    status: () => statusOf(opts, started, startedAt),
+  });
   const interval = opts.statusIntervalMs ?? (view.isTerminal ? 500 : 5_000);
   const timer = setInterval(() => view.show(statusOf(opts, started, startedAt)), interval);
   const stoppedBecause = await new Promise<string>((resolve) => {
