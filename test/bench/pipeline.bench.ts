@@ -1,0 +1,403 @@
+/**
+ * pipeline.bench: tick → order on the wire. From the moment the market-data stage's WebSocket
+ * delivers a frame to the moment undici writes the execution-engine's order request, for the
+ * fused pipeline (one process, InProcBus) and the multi-process one (five stage processes over
+ * ZeroMQ ipc://), each beside the bare floor of the same transports measured in the same run:
+ *   - fused floor: one process, WebSocket frame in → order POST out through undici, no logic;
+ *   - multi-process floor: the same ends with three raw Unix-socket hops between four processes
+ *     (the pipeline's market-data → signal-bridge → risk-manager → execution-engine).
+ * Plus per-stage figures: the book update (in the live market-data stage), indicators and
+ * inference (in the live signal-bridge) beside a bare onnxruntime-node run() of the same model,
+ * and, fused, the path split at the bus: frame → signal, signal → order intent (risk), order
+ * intent → request written (execution).
+ *
+ * Method (see test/bench/README.md): the simulator runs in its own process on a manual clock;
+ * the benchmark forces one quote per tick along a seeded price path. It knows which ticks can
+ * produce an order (it runs the signal core on the same prices: those where the model is
+ * consulted) and measures those closed-loop: the pipeline is idle before the tick, and the next
+ * tick waits until the order reached the simulator. Stamps are CLOCK_MONOTONIC, shared by all
+ * processes, taken by a probe preloaded into each process (test/bench/support/pipeline-probe.ts).
+ *
+ *   npx node test/bench/pipeline.bench.ts [--ticks 3000] [--floor-ticks 500]
+ *          [--modes fused,processes] [--json out.json]
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import * as ort from "onnxruntime-node";
+import { parsePipeline } from "../../services/core/spec/index.ts";
+import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
+import { SymbolSignal } from "../../services/signal-bridge/core/symbol-signal.ts";
+import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
+import { loadModelScorer, resolveModelPath } from "../../services/signal-bridge/model-scorer.ts";
+import { signalParamsOf } from "../../services/signal-bridge/stage.ts";
+import { Supervisor } from "../../services/supervisor/supervisor.ts";
+import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
+import { table } from "./support/bus-stats.ts";
+import {
+  type Child,
+  type DriveResult,
+  drive,
+  forkChild,
+  probeEnv,
+  readProbes,
+  type Tick,
+} from "./support/pipeline-run.ts";
+import { type Percentiles, pairLatest, percentiles, ratio, us } from "./support/pipeline-stats.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    ticks: { type: "string", default: "3000" },
+    "floor-ticks": { type: "string", default: "500" },
+    modes: { type: "string", default: "fused,processes" },
+    json: { type: "string" },
+  },
+});
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "bin/tradepipe.ts");
+const SYMBOL = "AAPL";
+const WARMUP = 20;
+const modes = new Set(args.modes!.split(","));
+const allStages = ["risk-manager", "execution-engine", "position-tracker"].every((s) =>
+  existsSync(join(ROOT, "services", s, "stage.ts")),
+);
+
+const pipelineDoc = {
+  apiVersion: "tradepipe.io/v1alpha1",
+  kind: "TradingPipeline",
+  metadata: { name: "bench" },
+  spec: {
+    broker: { kind: "simulator", simulator: { seed: 42, startingCash: "100000000" } },
+    symbols: [SYMBOL],
+    risk: {
+      maxPositionShares: 1_000_000,
+      maxNotionalPerSymbol: "1000000000",
+      maxDailyLoss: "1000000000",
+      maxVar99: "1000000000",
+      maxSectorConcentration: 1,
+      circuitBreaker: { failureThreshold: 10_000 },
+    },
+    execution: { maxOrdersPerMinute: 10_000 },
+    observability: { logLevel: "warn" },
+  },
+};
+const parsed = parsePipeline(pipelineDoc);
+if (!parsed.ok) throw new Error(`bench pipeline invalid: ${JSON.stringify(parsed.errors)}`);
+const pipeline = parsed.pipeline;
+const work = mkdtempSync(join(tmpdir(), "tp-bench-"));
+const specFile = join(work, "pipeline.json");
+writeFileSync(specFile, JSON.stringify(pipelineDoc));
+
+/** ticks: the seeded price path, each marked when the signal core will consult the model. */
+function pricePath(n: number): Tick[] {
+  const sig = new SymbolSignal(signalParamsOf(pipeline.spec.strategy));
+  return syntheticMarket({ seed: 5, ticks: n, startPrice: 100 }).map((t) => {
+    const bid = t.bidPrice.toFixed(2);
+    const ask = t.askPrice.toFixed(2);
+    const measured = sig.onTopOfBook({
+      bidPrice: Number(bid),
+      askPrice: Number(ask),
+      bidSize: 1,
+      askSize: 1,
+    });
+    return { bid, ask, measured };
+  });
+}
+
+async function startSim(): Promise<{ sim: Child; url: string; keyId: string; secretKey: string }> {
+  const sim = forkChild(
+    "pipeline-sim.ts",
+    [
+      JSON.stringify({
+        seed: 42,
+        symbols: { [SYMBOL]: 100 },
+        rateLimitPerMin: 1_000_000,
+        startingCash: "100000000",
+      }),
+    ],
+    process.env,
+  );
+  const m = await sim.next("simulator start");
+  return { sim, url: String(m.url), keyId: String(m.keyId), secretKey: String(m.secretKey) };
+}
+
+interface RunResult {
+  e2e: Percentiles;
+  drive: DriveResult;
+  book?: Percentiles;
+  indicators?: Percentiles;
+  inference?: Percentiles;
+  segments?: Record<string, Percentiles>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const trim = (s: number[]) => s.slice(WARMUP);
+
+async function runFloor(kind: "fused" | "processes", ticks: Tick[]): Promise<RunResult> {
+  const { sim, url, keyId, secretKey } = await startSim();
+  const dir = mkdtempSync(join(work, `floor-${kind}-`));
+  const sock = (i: number) => join(dir, `h${i}.sock`);
+  const base = { sim: url, keyId, secretKey, symbol: SYMBOL };
+  const env = probeEnv(dir);
+  const nodes: Child[] = [];
+  try {
+    if (kind === "fused") {
+      nodes.push(forkChild("pipeline-floor-node.ts", ["http-out", JSON.stringify(base)], env));
+    } else {
+      const start = async (role: string, o: object) => {
+        const c = forkChild(
+          "pipeline-floor-node.ts",
+          [role, JSON.stringify({ ...base, ...o })],
+          env,
+        );
+        nodes.push(c);
+        return c;
+      };
+      await (await start("http-out", { listen: sock(3) })).next("floor listening");
+      await (await start("relay", { listen: sock(2), next: sock(3) })).next("floor listening");
+      await (await start("relay", { listen: sock(1), next: sock(2) })).next("floor listening");
+      await start("ws-in", { next: sock(1) });
+    }
+    await nodes.at(-1)!.next("floor ready");
+    const d = await drive(sim, SYMBOL, ticks, { settleMs: 2, timeoutMs: 2_000 });
+    for (const n of nodes) await n.stop();
+    const r = readProbes(dir);
+    return { e2e: percentiles(trim(pairLatest(r.frames, r.written, d.fromNs, d.toNs))), drive: d };
+  } finally {
+    for (const n of nodes) await n.stop();
+    await sim.stop();
+  }
+}
+
+/** bookActivity advances the simulated clock so the live market-data stage applies book updates. */
+async function bookActivity(sim: Child): Promise<void> {
+  for (let i = 0; i < 400; i++) await sim.request({ type: "advance", ms: 100 });
+  await sleep(50);
+}
+
+async function runFused(ticks: Tick[]): Promise<RunResult> {
+  const { sim, url, keyId, secretKey } = await startSim();
+  const db: TestDatabase = await withMigratedDatabase();
+  const dir = mkdtempSync(join(work, "fused-"));
+  const stages = allStages ? "all" : "md+sb";
+  const node = forkChild(
+    "pipeline-fused-node.ts",
+    [JSON.stringify({ specFile, databaseUrl: db.url, simUrl: url, keyId, secretKey, stages })],
+    probeEnv(dir),
+  );
+  try {
+    const ready = await node.next("fused pipeline ready");
+    if (ready.type !== "ready") throw new Error(`fused pipeline: ${String(ready.reason)}`);
+    const d = await drive(sim, SYMBOL, ticks, {
+      settleMs: 3,
+      timeoutMs: allStages ? 50 : 3,
+    });
+    await bookActivity(sim);
+    const stamps = await node.request({ type: "stop" }, "fused stamps");
+    const signals = (stamps.signals as string[]).map(BigInt);
+    const intents = (stamps.intents as string[]).map(BigInt);
+    await node.stop();
+    const r = readProbes(dir);
+    const end = allStages ? r.written : signals;
+    return {
+      e2e: percentiles(trim(pairLatest(r.frames, end, d.fromNs, d.toNs))),
+      drive: d,
+      book: percentiles(r.book),
+      indicators: percentiles(trim(r.indicators)),
+      inference: percentiles(trim(r.inference)),
+      segments: {
+        "frame → signal on the bus (market-data + signal-bridge)": percentiles(
+          trim(pairLatest(r.frames, signals, d.fromNs, d.toNs)),
+        ),
+        ...(allStages
+          ? {
+              "signal → order intent (risk-manager)": percentiles(
+                trim(pairLatest(signals, intents, d.fromNs, d.toNs)),
+              ),
+              "order intent → request written (execution-engine)": percentiles(
+                trim(pairLatest(intents, r.written, d.fromNs, d.toNs)),
+              ),
+            }
+          : {}),
+      },
+    };
+  } finally {
+    await node.stop();
+    await sim.stop();
+    await db.drop();
+  }
+}
+
+async function runProcesses(ticks: Tick[]): Promise<RunResult> {
+  const { sim, url, keyId, secretKey } = await startSim();
+  const db = await withMigratedDatabase();
+  const dir = mkdtempSync(join(work, "proc-"));
+  const runDir = mkdtempSync(join("/tmp", "tpb-"));
+  const supervisor = new Supervisor();
+  const ready = new Set<string>();
+  supervisor.on("status", (name, status) => {
+    if (status.ready) ready.add(name);
+    else ready.delete(name);
+  });
+  supervisor.on("exited", (name, why) => process.stderr.write(`stage ${name} exited: ${why}\n`));
+  try {
+    const env = probeEnv(dir, {
+      DATABASE_URL: db.url,
+      TRADEPIPE_SIM_URL: url,
+      APCA_API_KEY_ID: keyId,
+      APCA_API_SECRET_KEY: secretKey,
+      TRADEPIPE_RUN_DIR: runDir,
+    });
+    for (const stage of STAGE_PROCESSES) {
+      supervisor.start({ name: stage, module: CLI, args: ["stage", stage, "-f", specFile], env });
+    }
+    const deadline = Date.now() + 90_000;
+    while (ready.size < STAGE_PROCESSES.length) {
+      if (Date.now() > deadline) throw new Error(`stages not ready: only ${[...ready]}`);
+      await sleep(50);
+    }
+    await sleep(500); // ZeroMQ subscriptions reach their publishers
+    const d = await drive(sim, SYMBOL, ticks, { settleMs: 3, timeoutMs: 50 });
+    await bookActivity(sim);
+    await supervisor.stop();
+    const r = readProbes(dir);
+    return {
+      e2e: percentiles(trim(pairLatest(r.frames, r.written, d.fromNs, d.toNs))),
+      drive: d,
+      book: percentiles(r.book),
+      indicators: percentiles(trim(r.indicators)),
+      inference: percentiles(trim(r.inference)),
+    };
+  } finally {
+    await supervisor.stop();
+    await sim.stop();
+    await db.drop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * bareInference times onnxruntime-node's public run() and the native call on the same model,
+ * back to back (hot) and paced like the pipeline's scored ticks (a pause before each call, so
+ * caches and branch predictors are as cold as they are for the stage).
+ */
+async function bareInference(
+  n: number,
+  pauseMs: number,
+): Promise<{ run: Percentiles; native: Percentiles }> {
+  const path = resolveModelPath(pipeline.spec.strategy.modelRef);
+  const session = await ort.InferenceSession.create(path, {
+    intraOpNumThreads: 1,
+    executionMode: "sequential",
+  });
+  const feeds = { features: new ort.Tensor("float32", new Float32Array(8).fill(0.1), [1, 8]) };
+  const scorer = await loadModelScorer(path);
+  scorer.input.fill(0.1);
+  const run: number[] = [];
+  const native: number[] = [];
+  for (let i = 0; i < n + 200; i++) {
+    if (pauseMs > 0 && i >= 200) await sleep(pauseMs);
+    let t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    if (i >= 200) run.push(Number(process.hrtime.bigint() - t0));
+    t0 = process.hrtime.bigint();
+    scorer.scoreSync!();
+    if (i >= 200) native.push(Number(process.hrtime.bigint() - t0));
+  }
+  await session.release();
+  return { run: percentiles(run), native: percentiles(native) };
+}
+
+const row = (name: string, p: Percentiles, floor?: Percentiles) => [
+  name,
+  String(p.n),
+  us(p.p50),
+  us(p.p99),
+  us(p.p999),
+  floor ? ratio(p.p50, floor.p50) : "",
+];
+
+async function main(): Promise<void> {
+  const ticks = pricePath(Number(args.ticks));
+  const floorTicks = pricePath(Number(args["floor-ticks"])).map((t) => ({ ...t, measured: true }));
+  const print = (s: string) => process.stdout.write(`${s}\n`);
+  print(
+    `pipeline benchmark: ${ticks.length} ticks (${ticks.filter((t) => t.measured).length} consult the model), ` +
+      `floors ${floorTicks.length} ticks; stages: ${allStages ? "all five" : "market-data + signal-bridge only (path ends at the signal)"}`,
+  );
+  const results: Record<string, RunResult | unknown> = {};
+  const e2eRows: string[][] = [];
+  const stageRows: string[][] = [];
+  if (modes.has("fused")) {
+    const floor = await runFloor("fused", floorTicks);
+    const fused = await runFused(ticks);
+    results.floorFused = floor;
+    results.fused = fused;
+    e2eRows.push(row("floor: WebSocket in → undici POST out, one process", floor.e2e));
+    e2eRows.push(
+      row(
+        allStages
+          ? "fused pipeline: tick → order written"
+          : "fused md + signal-bridge: tick → signal",
+        fused.e2e,
+        floor.e2e,
+      ),
+    );
+    for (const [name, p] of Object.entries(fused.segments ?? {}))
+      stageRows.push(row(`fused ${name}`, p));
+    stageRows.push(row("book update (market-data core, live stage)", fused.book!));
+    stageRows.push(row("indicators + rules (signal-bridge core, live stage)", fused.indicators!));
+    stageRows.push(row("inference in the stage (native session call)", fused.inference!));
+  }
+  if (modes.has("processes") && allStages) {
+    const floor = await runFloor("processes", floorTicks);
+    const proc = await runProcesses(ticks);
+    results.floorProcesses = floor;
+    results.processes = proc;
+    e2eRows.push(
+      row("floor: WS in → 3 raw Unix-socket hops → undici POST, 4 processes", floor.e2e),
+    );
+    e2eRows.push(
+      row("multi-process pipeline (ZeroMQ ipc://): tick → order written", proc.e2e, floor.e2e),
+    );
+    stageRows.push(row("book update, multi-process run", proc.book!));
+    stageRows.push(row("inference, multi-process run", proc.inference!));
+  }
+  const hot = await bareInference(2000, 0);
+  const bare = await bareInference(300, 3);
+  results.bareInference = { hot, paced: bare };
+  const inStage = (results.fused as RunResult | undefined)?.inference;
+  stageRows.push(row("bare session.run() (public API), paced like the ticks", bare.run));
+  stageRows.push(row("bare native session call, paced like the ticks", bare.native));
+  stageRows.push(row("bare session.run() (public API), back to back", hot.run));
+  stageRows.push(row("bare native session call, back to back", hot.native));
+  const header = ["path", "n", "p50 µs", "p99 µs", "p99.9 µs", "× floor p50"];
+  print("\nTick → order on the wire (p50/p99/p99.9 from an HDR histogram)\n");
+  print(table(header, e2eRows));
+  print("\nPer stage\n");
+  print(
+    table(
+      header.slice(0, 5),
+      stageRows.map((r) => r.slice(0, 5)),
+    ),
+  );
+  if (inStage) {
+    print(
+      `\ninference in the stage vs bare run() paced alike: p50 ${ratio(inStage.p50, bare.run.p50)}, ` +
+        `p99 ${ratio(inStage.p99, bare.run.p99)}`,
+    );
+  }
+  for (const [name, r] of Object.entries(results)) {
+    const d = (r as RunResult).drive;
+    if (d) print(`${name}: ${d.measured} measured ticks, ${d.orders} orders reached the simulator`);
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

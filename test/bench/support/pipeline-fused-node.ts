@@ -1,0 +1,96 @@
+/**
+ * pipeline-fused-node: the fused pipeline (all stages, one process, InProcBus) as the benchmark
+ * runs it, with the probe preloaded (NODE_OPTIONS=--import pipeline-probe.ts). Besides the probe's
+ * stamps it stamps the bus deliveries of signals and order intents, to split the path by stage.
+ * When the risk-manager and execution-engine shells are not in the tree it runs market-data and
+ * signal-bridge only, and the path ends at the signal.
+ *   node pipeline-fused-node.ts <json: specFile, databaseUrl, simUrl, keyId, secretKey, stages>
+ *   ← { type: "ready" } once every stage is ready; → { type: "stop" } stops and exits.
+ */
+import pg from "pg";
+import { Credentials } from "../../../services/alpaca-client/credentials.ts";
+import { InProcBus } from "../../../services/core/bus/index.ts";
+import { allOf, Topics } from "../../../services/core/bus/topics.ts";
+import { createReadiness, type Readiness } from "../../../services/core/health/index.ts";
+import { loadPipelineFile } from "../../../services/core/spec/index.ts";
+import { createLogger, createMetrics } from "../../../services/core/telemetry/index.ts";
+import { simulatorEndpoints } from "../../../services/pipeline/broker-connection.ts";
+import { startFusedPipeline } from "../../../services/pipeline/fused.ts";
+import {
+  loadSectors,
+  type StageInstance,
+  startStageInstance,
+} from "../../../services/pipeline/host.ts";
+import { sharedMetrics } from "../../../services/pipeline/metrics.ts";
+import type { StageProcess } from "../../../services/pipeline/stages.ts";
+import { installProbe } from "./pipeline-probe.ts";
+
+const opts = JSON.parse(process.argv[2] ?? "{}") as {
+  specFile: string;
+  databaseUrl: string;
+  simUrl: string;
+  keyId: string;
+  secretKey: string;
+  stages: "all" | "md+sb";
+};
+const probe = installProbe();
+const signals: bigint[] = [];
+const intents: bigint[] = [];
+const pipeline = await loadPipelineFile(opts.specFile);
+const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 8 });
+db.on("error", () => {});
+const log = createLogger({ name: "bench-fused", level: "warn" });
+const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));
+const broker = {
+  kind: "simulator" as const,
+  endpoints: simulatorEndpoints(opts.simUrl, pipeline.spec.broker.dataFeed),
+  credentials: new Credentials(opts.keyId, opts.secretKey, "bench"),
+};
+let bus: InProcBus;
+let readiness: Readiness[];
+let stop: () => Promise<void>;
+if (opts.stages === "all") {
+  const fused = await startFusedPipeline({ pipeline, db, log, metrics, broker, routes: {} });
+  bus = fused.bus;
+  readiness = Object.values(fused.readiness);
+  stop = () => fused.stop();
+} else {
+  bus = new InProcBus();
+  const sectors = await loadSectors();
+  const started: Array<StageInstance | null> = [];
+  readiness = [];
+  for (const stage of ["market-data", "signal-bridge"] as StageProcess[]) {
+    const r = createReadiness();
+    readiness.push(r);
+    const deps = { pipeline, bus, db, log, metrics, broker, sectors, routes: {} };
+    started.push(await startStageInstance(stage, deps, r));
+  }
+  stop = async () => {
+    for (const s of started.reverse()) await s?.stop();
+  };
+}
+bus.subscribe(allOf(Topics.signal), () => signals.push(process.hrtime.bigint()));
+bus.subscribe(allOf(Topics.orderIntent), () => intents.push(process.hrtime.bigint()));
+
+const deadline = Date.now() + 60_000;
+while (!readiness.every((r) => r.report().ready)) {
+  if (Date.now() > deadline) {
+    const reasons = readiness.flatMap((r) => r.report().reasons);
+    process.send?.({ type: "failed", reason: `not ready after 60 s: ${reasons.join("; ")}` });
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
+process.send?.({ type: "ready" });
+
+const finish = async () => {
+  await stop().catch(() => {});
+  await db.end().catch(() => {});
+  void probe;
+  const stamps = { type: "stamps", signals: signals.map(String), intents: intents.map(String) };
+  process.send?.(stamps, () => process.exit(0));
+};
+process.on("message", (m: { type: string }) => {
+  if (m.type === "stop") void finish();
+});
+process.on("disconnect", () => process.exit(0));
