@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradepipe/v1/position.proto.
  */
 export const file_tradepipe_v1_position: GenFile = /*@__PURE__*/
-  fileDesc("Cht0cmFkZXBpcGUvdjEvcG9zaXRpb24ucHJvdG8SDHRyYWRlcGlwZS52MSLPAQoOUG9zaXRpb25VcGRhdGUSJAoGaGVhZGVyGAEgASgLMhQudHJhZGVwaXBlLnYxLkhlYWRlchIOCgZzeW1ib2wYAiABKAkSCwoDcXR5GAMgASgJEhAKCGF2Z19jb3N0GAQgASgJEhQKDG1hcmtldF9wcmljZRgFIAEoCRIUCgxtYXJrZXRfdmFsdWUYBiABKAkSFAoMcmVhbGl6ZWRfcG5sGAcgASgJEhYKDnVucmVhbGl6ZWRfcG5sGAggASgJEg4KBnNlY3RvchgJIAEoCWIGcHJvdG8z", [file_tradepipe_v1_header]);
+  fileDesc("Cht0cmFkZXBpcGUvdjEvcG9zaXRpb24ucHJvdG8SDHRyYWRlcGlwZS52MSLPAQoOUG9zaXRpb25VcGRhdGUSJAoGaGVhZGVyGAEgASgLMhQudHJhZGVwaXBlLnYxLkhlYWRlchIOCgZzeW1ib2wYAiABKAkSCwoDcXR5GAMgASgJEhAKCGF2Z19jb3N0GAQgASgJEhQKDG1hcmtldF9wcmljZRgFIAEoCRIUCgxtYXJrZXRfdmFsdWUYBiABKAkSFAoMcmVhbGl6ZWRfcG5sGAcgASgJEhYKDnVucmVhbGl6ZWRfcG5sGAggASgJEg4KBnNlY3RvchgJIAEoCSKlAgoPUG9ydGZvbGlvVXBkYXRlEiQKBmhlYWRlchgBIAEoCzIULnRyYWRlcGlwZS52MS5IZWFkZXISDgoGZXF1aXR5GAIgASgJEgwKBGNhc2gYAyABKAkSFAoMcmVhbGl6ZWRfcG5sGAQgASgJEhYKDnVucmVhbGl6ZWRfcG5sGAUgASgJEhQKDG1hcmtldF92YWx1ZRgGIAEoCRITCgtwZWFrX2VxdWl0eRgHIAEoCRIQCghkcmF3ZG93bhgIIAEoCRISCgpyZWNvbmNpbGVkGAkgASgIEhEKCWNhbl90cmFkZRgKIAEoCBIdChVyZWNvbmNpbGlhdGlvbl9icmVha3MYCyABKA0SHQoVcmVjb25jaWxpYXRpb25fZGV0YWlsGAwgASgJYgZwcm90bzM", [file_tradepipe_v1_header]);
 
 /**
  * PositionUpdate is the position-tracker's view of one symbol after a fill or a mark.
@@ -77,4 +77,93 @@ export type PositionUpdate = Message<"tradepipe.v1.PositionUpdate"> & {
  */
 export const PositionUpdateSchema: GenMessage<PositionUpdate> = /*@__PURE__*/
   messageDesc(file_tradepipe_v1_position, 0);
+
+/**
+ * PortfolioUpdate is the position-tracker's account-level view: totals, drawdown, and whether its
+ * positions are reconciled with the broker's. Published after every fill, cash update and
+ * reconciliation, on quotes at most about once a second, and repeated periodically so a
+ * (re)started subscriber learns the current state. The risk-manager refuses orders while
+ * `can_trade` is false ("no order is sent until the first reconciliation passes").
+ * Decimal values are exact decimal strings; empty when unknown.
+ *
+ * @generated from message tradepipe.v1.PortfolioUpdate
+ */
+export type PortfolioUpdate = Message<"tradepipe.v1.PortfolioUpdate"> & {
+  /**
+   * @generated from field: tradepipe.v1.Header header = 1;
+   */
+  header?: Header | undefined;
+
+  /**
+   * Cash plus market value when the broker's cash is known, else starting equity plus P&L.
+   *
+   * @generated from field: string equity = 2;
+   */
+  equity: string;
+
+  /**
+   * @generated from field: string cash = 3;
+   */
+  cash: string;
+
+  /**
+   * @generated from field: string realized_pnl = 4;
+   */
+  realizedPnl: string;
+
+  /**
+   * @generated from field: string unrealized_pnl = 5;
+   */
+  unrealizedPnl: string;
+
+  /**
+   * @generated from field: string market_value = 6;
+   */
+  marketValue: string;
+
+  /**
+   * @generated from field: string peak_equity = 7;
+   */
+  peakEquity: string;
+
+  /**
+   * Drawdown from peak equity as a decimal fraction ("0.05" = 5%).
+   *
+   * @generated from field: string drawdown = 8;
+   */
+  drawdown: string;
+
+  /**
+   * The latest reconciliation with the broker found no break.
+   *
+   * @generated from field: bool reconciled = 9;
+   */
+  reconciled: boolean;
+
+  /**
+   * Orders may be sent: reconciled and no break open.
+   *
+   * @generated from field: bool can_trade = 10;
+   */
+  canTrade: boolean;
+
+  /**
+   * Breaks found by the latest reconciliation, and a short description of them.
+   *
+   * @generated from field: uint32 reconciliation_breaks = 11;
+   */
+  reconciliationBreaks: number;
+
+  /**
+   * @generated from field: string reconciliation_detail = 12;
+   */
+  reconciliationDetail: string;
+};
+
+/**
+ * Describes the message tradepipe.v1.PortfolioUpdate.
+ * Use `create(PortfolioUpdateSchema)` to create a new message.
+ */
+export const PortfolioUpdateSchema: GenMessage<PortfolioUpdate> = /*@__PURE__*/
+  messageDesc(file_tradepipe_v1_position, 1);
 
