@@ -65,3 +65,22 @@ export async function waitUntil<T>(
   const last = lastError ? ` (last error: ${lastError})` : "";
   throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${last}${hint}`);
 }
+
+/** readyNodeNames lists the nodes whose Ready condition is True. */
+export async function readyNodeNames(target: ApiTarget): Promise<Set<string>> {
+  const res = await apiGet(target, "/api/v1/nodes");
+  if (res.status !== 200) {
+    throw new Error(`list nodes: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+  }
+  const list = JSON.parse(res.body) as {
+    items: {
+      metadata: { name: string };
+      status?: { conditions?: { type: string; status: string }[] };
+    }[];
+  };
+  return new Set(
+    list.items
+      .filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+      .map((n) => n.metadata.name),
+  );
+}

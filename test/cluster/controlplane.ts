@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ApiTarget, apiGet, waitUntil } from "./api.ts";
+import { type ApiTarget, apiGet, readyNodeNames, waitUntil } from "./api.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { type CommandOptions, type CommandResult, runTool } from "./commands.ts";
 import {
@@ -12,12 +11,12 @@ import {
   etcdArgs,
   kwokArgs,
   kwokConfig,
-  type Layout,
   layoutOf,
   type Ports,
   schedulerArgs,
 } from "./components.ts";
-import { renderKubeconfig, renderTokenFile, type TokenUser } from "./kubeconfig.ts";
+import { writeCredentials } from "./credentials.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
 import {
   defaultNodes,
   localVolumeManifests,
@@ -104,39 +103,6 @@ export interface ControlPlaneState {
 }
 
 const stopOrder = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
-
-function newToken(): string {
-  return randomBytes(24).toString("hex");
-}
-
-async function writeCredentials(layout: Layout, server: string, caPem: string) {
-  const users: TokenUser[] = [
-    { token: newToken(), user: "admin", uid: "uid-admin", groups: ["system:masters"] },
-    { token: newToken(), user: "system:kube-controller-manager", uid: "uid-kcm", groups: [] },
-    { token: newToken(), user: "system:kube-scheduler", uid: "uid-scheduler", groups: [] },
-    // kwok plays every kubelet: it needs node, lease and pod status writes across namespaces.
-    { token: newToken(), user: "kwok", uid: "uid-kwok", groups: ["system:masters"] },
-  ];
-  await writeFile(layout.tokenFile, renderTokenFile(users), { mode: 0o600 });
-  const files: Record<string, string> = {
-    admin: layout.adminKubeconfig,
-    "system:kube-controller-manager": join(
-      layout.kubeconfigs,
-      "kube-controller-manager.kubeconfig",
-    ),
-    "system:kube-scheduler": join(layout.kubeconfigs, "kube-scheduler.kubeconfig"),
-    kwok: join(layout.kubeconfigs, "kwok.kubeconfig"),
-  };
-  for (const u of users) {
-    const kubeconfig = renderKubeconfig({ server, caPem, user: u.user, token: u.token });
-    await writeFile(files[u.user], kubeconfig, { mode: 0o600 });
-  }
-  return users[0].token;
-}
-
-function apiFailure(what: string, response: { status: number; body: string }): Error {
-  return new Error(`${what}: HTTP ${response.status} ${response.body.slice(0, 300)}`);
-}
 
 /**
  * startControlPlane starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
@@ -261,21 +227,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `nodes ${nodes.map((n) => n.name).join(", ")} Ready`,
       async () => {
         for (const c of components) await alive(c);
-        const res = await apiGet(target, "/api/v1/nodes");
-        if (res.status !== 200) throw apiFailure("list nodes", res);
-        const list = JSON.parse(res.body) as {
-          items: {
-            metadata: { name: string };
-            status?: { conditions?: { type: string; status: string }[] };
-          }[];
-        };
-        const ready = new Set(
-          list.items
-            .filter((n) =>
-              n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-            )
-            .map((n) => n.metadata.name),
-        );
+        const ready = await readyNodeNames(target);
         return nodes.every((n) => ready.has(n.name)) ? true : undefined;
       },
       { timeoutMs, hint: hint("kwok") },
