@@ -30,6 +30,7 @@ const EXPECTED_TABLES = [
   "fills",
   "order_audit_trail",
   "orders",
+  "portfolio_snapshots",
   "position_snapshots",
   "positions",
   "risk_state",
