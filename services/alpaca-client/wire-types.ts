@@ -29,14 +29,16 @@ export type OrderStatus =
   | "held"
   | "pending_review";
 
-/** FINAL_ORDER_STATUSES are the states from which an order never moves again. */
+/**
+ * FINAL_ORDER_STATUSES are the states from which an order never moves again. (`done_for_day`
+ * is not one: a gtc order in it trades again the next session.)
+ */
 export const FINAL_ORDER_STATUSES: ReadonlySet<string> = new Set([
   "filled",
   "canceled",
   "expired",
   "replaced",
   "rejected",
-  "done_for_day",
 ]);
 
 export interface WireAccount {
