@@ -2,14 +2,17 @@
  * bus.bench: what a message costs on the bus.
  *
  * 1. protobuf encode + decode per message type (ns/op), and the bus's own JavaScript per message;
- * 2. one-way latency per hop between two processes over ipc:// (ping-pong; each side stamps
- *    CLOCK_MONOTONIC, which both processes share), for the bus and two floors measured in the
- *    same run: raw zeromq sending the same bytes and a raw Unix domain socket;
+ * 2. one-way latency per hop between two processes (ping-pong; each side stamps
+ *    CLOCK_MONOTONIC, which processes on one host share) for ZmqBus over ipc:// and UdsBus over
+ *    unix://, beside two floors measured in the same run: raw zeromq (ipc://, same socket
+ *    options) sending the same bytes, and a raw length-prefixed Unix domain socket (node:net);
+ *    with and without pinning each side to its own CPU;
  * 3. throughput of a one-way stream for the same variants.
- * Variants alternate round by round because the machine's speed drifts; compare ratios.
+ * Cases alternate round by round because the machine's speed drifts; compare ratios.
+ * `npm run bench -- bus` runs it too; `runBusBench(options)` returns the figures.
  *
  * Usage: npx node test/bench/bus.bench.ts [--rounds 3] [--count 10000] [--stream 100000]
- *        [--no-pin] [--json out.json]
+ *        [--pin both|on|off] [--variants uds-raw,zmq-raw,zmq-bus,uds-bus] [--json out.json]
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,13 +31,15 @@ export interface BusBenchOptions {
   rounds?: number;
   count?: number;
   stream?: number;
-  pin?: boolean;
+  /** Pin each side to its own CPU with taskset: "on", "off" or "both" (default, alternated). */
+  pin?: "on" | "off" | "both";
   variants?: readonly Variant[];
   print?: (line: string) => void;
 }
 
 export interface BusBenchResult {
-  pinned: boolean;
+  /** Which pinning modes ran: [true] pinned, [false] not, [true, false] both, alternated. */
+  pinModes: boolean[];
   codecs: ReturnType<typeof benchCodecs>;
   busCpu: ReturnType<typeof benchBusCpu>;
   latency: Record<
@@ -127,12 +132,14 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
   const rounds = options.rounds ?? 3;
   const count = options.count ?? 10_000;
   const stream = options.stream ?? 100_000;
-  const pin = (options.pin ?? true) && canPin();
+  const pinnable = canPin();
+  const pin = options.pin ?? "both";
+  const pinModes = !pinnable || pin === "off" ? [false] : pin === "on" ? [true] : [true, false];
   const variants = options.variants ?? VARIANTS;
   const print = options.print ?? ((line: string) => console.log(line));
 
   print(
-    `# Bus benchmark (Node ${process.versions.node}, ${availableParallelism()} CPUs, ${pin ? "each side pinned to its own CPU" : "not pinned"})\n`,
+    `# Bus benchmark (Node ${process.versions.node}, ${availableParallelism()} CPUs, ${pinModes.length > 1 ? "pinned (each side with taskset -c to its own CPU) and not, alternated" : pinModes[0] ? "each side pinned to its own CPU" : "not pinned"})\n`,
   );
 
   const codecs = benchCodecs(200_000);
@@ -158,31 +165,38 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
     ),
   );
 
-  const hops = new Map<Variant, number[]>();
-  const rtts = new Map<Variant, number[]>();
-  const usage = new Map<Variant, { cpu: number; switches: number }>();
+  // Each case is a variant with or without CPU pinning, all alternated within every round.
+  const cases = pinModes.flatMap((pinned) => variants.map((variant) => ({ variant, pinned })));
+  const label = (c: { variant: Variant; pinned: boolean }) =>
+    pinModes.length > 1 ? `${c.variant}${c.pinned ? " pinned" : ""}` : c.variant;
+  const floorOf = (c: { pinned: boolean }) =>
+    pinModes.length > 1 ? `uds-raw${c.pinned ? " pinned" : ""}` : "uds-raw";
+  const hops = new Map<string, number[]>();
+  const rtts = new Map<string, number[]>();
+  const usage = new Map<string, { cpu: number; switches: number }>();
   for (let round = 0; round < rounds; round++) {
-    for (const variant of variants) {
-      const r = await runPair<PingResult>(variant, ["ponger", "pinger"], 1000, count, pin);
-      hops.set(variant, [...(hops.get(variant) ?? []), ...r.hop1Ns, ...r.hop2Ns]);
-      rtts.set(variant, [...(rtts.get(variant) ?? []), ...r.rttNs]);
-      const u = usage.get(variant) ?? { cpu: 0, switches: 0 };
-      usage.set(variant, {
+    for (const c of cases) {
+      const key = label(c);
+      const r = await runPair<PingResult>(c.variant, ["ponger", "pinger"], 1000, count, c.pinned);
+      hops.set(key, [...(hops.get(key) ?? []), ...r.hop1Ns, ...r.hop2Ns]);
+      rtts.set(key, [...(rtts.get(key) ?? []), ...r.rttNs]);
+      const u = usage.get(key) ?? { cpu: 0, switches: 0 };
+      usage.set(key, {
         cpu: u.cpu + r.cpuMicrosPerRoundTrip / rounds,
         switches: u.switches + r.switchesPerRoundTrip / rounds,
       });
     }
   }
   const latency: BusBenchResult["latency"] = {};
-  for (const v of variants) {
-    latency[v] = {
-      hop: summarize(hops.get(v)!),
-      rtt: summarize(rtts.get(v)!),
-      cpuMicrosPerRoundTrip: usage.get(v)!.cpu,
-      switchesPerRoundTrip: usage.get(v)!.switches,
+  for (const c of cases) {
+    const key = label(c);
+    latency[key] = {
+      hop: summarize(hops.get(key)!),
+      rtt: summarize(rtts.get(key)!),
+      cpuMicrosPerRoundTrip: usage.get(key)!.cpu,
+      switchesPerRoundTrip: usage.get(key)!.switches,
     };
   }
-  const floor = latency["uds-raw"]?.hop.p50;
   print(
     `\n## One-way latency per hop between two processes (64-byte payload + ${BUS_FRAME_OVERHEAD} bytes of frame; ${rounds} alternating rounds × ${count} round trips)\n`,
   );
@@ -198,10 +212,11 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
         "CPU µs/rtt (pinger)",
         "ctx switches/rtt (pinger)",
       ],
-      variants.map((v) => {
-        const { hop, rtt, cpuMicrosPerRoundTrip, switchesPerRoundTrip } = latency[v]!;
+      cases.map((c) => {
+        const { hop, rtt, cpuMicrosPerRoundTrip, switchesPerRoundTrip } = latency[label(c)]!;
+        const floor = latency[floorOf(c)]?.hop.p50;
         return [
-          v,
+          label(c),
           us(hop.p50),
           us(hop.p99),
           us(hop.p999),
@@ -215,23 +230,23 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
   );
 
   const throughput: BusBenchResult["throughput"] = {};
-  for (const variant of variants) {
-    const r = await runPair<StreamResult>(variant, ["receiver", "sender"], 0, stream, pin);
-    throughput[variant] = {
+  for (const c of cases) {
+    const r = await runPair<StreamResult>(c.variant, ["receiver", "sender"], 0, stream, c.pinned);
+    throughput[label(c)] = {
       messagesPerSecond: r.received / (r.elapsedNs / 1e9),
       received: r.received,
       sent: stream,
     };
   }
-  const floorRate = throughput["uds-raw"]?.messagesPerSecond;
   print(`\n## Throughput, one-way stream of ${stream} messages\n`);
   print(
     table(
       ["variant", "messages/s", "received", "× unix-socket"],
-      variants.map((v) => {
-        const t = throughput[v]!;
+      cases.map((c) => {
+        const t = throughput[label(c)]!;
+        const floorRate = throughput[floorOf(c)]?.messagesPerSecond;
         return [
-          v,
+          label(c),
           Math.round(t.messagesPerSecond).toLocaleString("en-US"),
           String(t.received),
           floorRate ? (t.messagesPerSecond / floorRate).toFixed(2) : "-",
@@ -239,7 +254,7 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
       }),
     ),
   );
-  return { pinned: pin, codecs, busCpu, latency, throughput };
+  return { pinModes, codecs, busCpu, latency, throughput };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -248,7 +263,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       rounds: { type: "string" },
       count: { type: "string" },
       stream: { type: "string" },
-      "no-pin": { type: "boolean" },
+      pin: { type: "string" },
       json: { type: "string" },
       variants: { type: "string" },
     },
@@ -258,7 +273,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(values.count ? { count: Number(values.count) } : {}),
     ...(values.stream ? { stream: Number(values.stream) } : {}),
     ...(values.variants ? { variants: values.variants.split(",") as Variant[] } : {}),
-    pin: !values["no-pin"],
+    ...(values.pin ? { pin: values.pin as "on" | "off" | "both" } : {}),
   });
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 }
