@@ -211,3 +211,25 @@ test("bad credentials stop the streams instead of reconnecting forever", async (
   assert.equal(md.connections, 1);
   assert.equal(tu.connections, 1);
 });
+
+test("trade_updates: a quiet stream whose peer answers pings is not treated as stalled", async (t) => {
+  const ready: boolean[] = [];
+  const disconnects: string[] = [];
+  const stream = new TradeUpdatesStream({
+    url: h.sim.streamUrl,
+    credentials: h.credentials,
+    options: { ...FAST_RECONNECT, stallTimeoutMs: 200 },
+    handlers: {
+      onTradeUpdate: () => {},
+      onReady: ({ reconnected }) => ready.push(reconnected),
+      onDisconnect: (reason) => disconnects.push(reason),
+    },
+  });
+  t.after(() => stream.close());
+  stream.start();
+  await waitFor("trade stream ready", () => (ready.length === 1 ? true : undefined));
+  // No orders: no data for 5 stall timeouts. Pongs keep the connection alive.
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.deepEqual(disconnects, []);
+  assert.equal(stream.connections, 1);
+});
