@@ -127,10 +127,9 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
   }
 }
 
-/** say prints a plain sentence for the person at the terminal, and logs it. */
-function say(log: Logger, text: string): void {
-  if (process.stdout.isTTY) process.stdout.write(`${text}\n`);
-  else log.info(text);
+/** say tells the person running tradepipe what it did, in a plain sentence on stdout. */
+function say(_log: Logger, text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
 /** writeRunFile lets `tradepipe kill-switch` find this run's database (mode 0600). */
