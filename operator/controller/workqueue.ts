@@ -65,7 +65,10 @@ export class WorkQueue {
   /** addAfter queues `key` after `ms`; an earlier pending schedule wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
     const at = this.now() + ms;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;

@@ -1,0 +1,146 @@
+/**
+ * tradepipe operator: runs the Kubernetes operator (operator/README.md). In a pod it uses the
+ * service account; elsewhere --kubeconfig, KUBECONFIG or ~/.kube/config. Serves /health,
+ * /ready (informer caches synced) and /metrics.
+ */
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { startOperator } from "../../operator/controller/manager.ts";
+import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
+import { DEFAULT_TIMING } from "../../operator/leader/lease-record.ts";
+import { createReadiness, startHealthServer } from "../../services/core/health/index.ts";
+import { createLogger, createMetrics } from "../../services/core/telemetry/index.ts";
+
+const USAGE = `usage: tradepipe operator [options]
+
+  --kubeconfig PATH       kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --namespace NS          watch only this namespace (default: every namespace)
+  --lease-namespace NS    namespace of the operator's Lease (default: POD_NAMESPACE, the
+                          kubeconfig's namespace, or default)
+  --lease-name NAME       name of the operator's Lease (default tradepipe-operator)
+  --lease-duration S      seconds a crashed leader's Lease blocks others (default ${DEFAULT_TIMING.leaseDurationMs / 1000})
+  --renew-deadline S      seconds a leader keeps trying to renew before it steps down (default ${DEFAULT_TIMING.renewDeadlineMs / 1000})
+  --retry-period S        seconds between attempts to acquire or renew (default ${DEFAULT_TIMING.retryPeriodMs / 1000})
+  --identity ID           this replica's name in the Lease (default POD_NAME or host_pid)
+  --workers N             concurrent reconciles (default 4)
+  --resync S              seconds between full resyncs of the cache (default 60)
+  --halt-timeout S        how long a deleted pipeline waits for trading to halt (default 30)
+  --health-port N         port of /health, /ready, /metrics (default 8080; 0 picks one)
+  --health-host H         address to bind (default 0.0.0.0)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: "string" },
+        namespace: { type: "string" },
+        "lease-namespace": { type: "string" },
+        "lease-name": { type: "string" },
+        "lease-duration": { type: "string" },
+        "renew-deadline": { type: "string" },
+        "retry-period": { type: "string" },
+        identity: { type: "string" },
+        workers: { type: "string" },
+        resync: { type: "string" },
+        "halt-timeout": { type: "string" },
+        "health-port": { type: "string" },
+        "health-host": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`tradepipe operator: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const problems: string[] = [];
+  const seconds = (flag: string, fallbackMs: number): number => {
+    const raw = values[flag];
+    if (raw === undefined) return fallbackMs;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0)
+      problems.push(`--${flag}: "${raw}" is not a positive number of seconds`);
+    return Math.round(n * 1000);
+  };
+  const integer = (flag: string, fallback: number, min: number): number => {
+    const raw = values[flag];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      problems.push(`--${flag}: "${raw}" must be a whole number ≥ ${min}`);
+    return n;
+  };
+  const timing = {
+    leaseDurationMs: seconds("lease-duration", DEFAULT_TIMING.leaseDurationMs),
+    renewDeadlineMs: seconds("renew-deadline", DEFAULT_TIMING.renewDeadlineMs),
+    retryPeriodMs: seconds("retry-period", DEFAULT_TIMING.retryPeriodMs),
+  };
+  const workers = integer("workers", 4, 1);
+  const resyncMs = seconds("resync", 60_000);
+  const haltTimeoutMs = seconds("halt-timeout", 30_000);
+  const healthPort = integer("health-port", 8080, 0);
+  if (problems.length > 0) {
+    process.stderr.write(`tradepipe operator: ${problems.join("; ")}\n`);
+    return 2;
+  }
+
+  const log = createLogger({ name: "operator" });
+  const metrics = createMetrics({ defaultLabels: { component: "operator" } });
+  const kc = loadKubeConfig(values.kubeconfig as string | undefined);
+  const client = await createKubeClient(kc);
+  const identity =
+    (values.identity as string) ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
+  const leaseNamespace =
+    (values["lease-namespace"] as string) ?? process.env.POD_NAMESPACE ?? client.namespace;
+  const readiness = createReadiness();
+  readiness.declare("caches");
+  const health = await startHealthServer({
+    port: healthPort,
+    host: (values["health-host"] as string) ?? "0.0.0.0",
+    registry: metrics.registry,
+    readiness,
+  });
+  let operator: ReturnType<typeof startOperator>;
+  try {
+    operator = startOperator({
+      client,
+      ...(values.namespace ? { namespace: values.namespace as string } : {}),
+      leaseNamespace,
+      ...(values["lease-name"] ? { leaseName: values["lease-name"] as string } : {}),
+      identity,
+      timing,
+      workers,
+      resyncMs,
+      haltTimeoutMs,
+      log,
+      metrics,
+    });
+  } catch (err) {
+    await health.close();
+    throw err;
+  }
+  log.info(
+    { server: client.server, identity, leaseNamespace, health: health.url, ...timing },
+    "operator started",
+  );
+  void operator.synced.then(() => {
+    readiness.set("caches", true);
+    log.info("caches synced");
+  });
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  log.info("stopping: finishing reconciles, releasing the lease");
+  await operator.stop();
+  await health.close();
+  await client.close();
+  log.info("stopped");
+  return 0;
+}

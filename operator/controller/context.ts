@@ -1,0 +1,47 @@
+/**
+ * context: what a reconcile step may use — the API client, the informer caches, an event
+ * recorder, the clock — and what the steps of one reconcile tell each other (Observed).
+ */
+import type { TradingPipeline } from "../../services/core/spec/index.ts";
+import type { Logger } from "../../services/core/telemetry/index.ts";
+import type { KubeObject } from "../kube/apply.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { Informer } from "../kube/informer.ts";
+import type { ResourceKind } from "../kube/resources.ts";
+import type { EventRecorder } from "./events.ts";
+
+export type Caches = Record<Exclude<ResourceKind, "Event" | "Secret">, Informer>;
+
+export interface ReconcileContext {
+  client: KubeClient;
+  caches: Caches;
+  recorder: EventRecorder;
+  log: Logger;
+  now(): number;
+  /** How long a deleted pipeline waits for the execution stage to report halted. */
+  haltTimeoutMs: number;
+  /** Counts applies made and skipped (unchanged digest), for metrics and benchmarks. */
+  stats: { applied: number; skipped: number };
+  /** Objects known to exist that are created once and never read (Secrets). */
+  created: Set<string>;
+}
+
+/** Observed collects what one reconcile learned, for the status step. */
+export interface Observed {
+  tp: TradingPipeline;
+  /** The raw object (resourceVersion, finalizers, deletionTimestamp). */
+  raw: KubeObject;
+  database: {
+    primary?: string;
+    ready: boolean;
+    message: string;
+    failover?: { from: string; to: string; reason: string; time: string };
+  };
+  rollingOut: string[];
+  /** Set by a step that wants another look sooner than the resync. */
+  requeueAfterMs?: number;
+}
+
+export function requeueSoon(observed: Observed, ms: number): void {
+  observed.requeueAfterMs = Math.min(observed.requeueAfterMs ?? Number.POSITIVE_INFINITY, ms);
+}

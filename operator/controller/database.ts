@@ -1,0 +1,111 @@
+/**
+ * database: the Postgres step — apply its objects, create the credentials once, then carry out
+ * evaluateDatabaseRoles' decision: role labels on the pods, deletion of fenced pods, and the
+ * failover record (status and an Event).
+ */
+import { randomBytes } from "node:crypto";
+import { toRfc3339 } from "../api/conditions.ts";
+import { LABEL_COMPONENT, LABEL_DB_ROLE, LABEL_PIPELINE } from "../api/names.ts";
+import { deleteObject, type KubeObject, serverSideApply } from "../kube/apply.ts";
+import {
+  buildDatabaseConfig,
+  buildDatabasePdbs,
+  buildDatabaseSecret,
+  buildDatabaseServices,
+  buildDatabaseStatefulSet,
+  type DbPodView,
+  type DbRole,
+  evaluateDatabaseRoles,
+} from "../postgres/index.ts";
+import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
+import { ensureAll, ensureCreated } from "./ensure.ts";
+
+export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
+  const tp = o.tp;
+  const password = randomBytes(18).toString("base64url");
+  if (await ensureCreated(ctx, buildDatabaseSecret(tp, password))) {
+    ctx.recorder.event(o.raw, "Normal", "CredentialsCreated", "generated the database credentials");
+  }
+  await ensureAll(ctx, [
+    buildDatabaseConfig(tp),
+    ...buildDatabaseServices(tp),
+    buildDatabaseStatefulSet(tp),
+    ...buildDatabasePdbs(tp),
+  ]);
+
+  const ns = tp.metadata.namespace ?? "default";
+  const pods = ctx.caches.Pod.list(
+    (p) =>
+      p.metadata.namespace === ns &&
+      p.metadata.labels?.[LABEL_PIPELINE] === tp.metadata.name &&
+      p.metadata.labels?.[LABEL_COMPONENT] === "database",
+  );
+  const switchoverTo = tp.metadata.annotations?.["tradepipe.io/switchover-to"];
+  const decision = evaluateDatabaseRoles({
+    pods: pods.map(podView),
+    recordedPrimary: tp.status?.primary,
+    failoverDelaySeconds: tp.spec.database.failoverDelaySeconds,
+    switchoverTo,
+    nowMs: ctx.now(),
+  });
+  for (const { pod, role } of decision.labels) await labelPod(ctx, ns, pod, role);
+  for (const pod of decision.deletePods) {
+    const uid = pods.find((p) => p.metadata.name === pod)?.metadata.uid;
+    await deleteObject(ctx.client, "Pod", ns, pod, uid);
+  }
+  if (decision.failover) {
+    const f = decision.failover;
+    const time = toRfc3339(new Date(ctx.now()));
+    o.database.failover = { ...f, time };
+    ctx.recorder.event(
+      o.raw,
+      "Warning",
+      f.reason === "Switchover" ? "Switchover" : "Failover",
+      `database primary moved from ${f.from} to ${f.to} (${f.reason}); ${f.from} fenced`,
+    );
+  }
+  if (decision.requeueAfterMs !== undefined) requeueSoon(o, decision.requeueAfterMs);
+  const primaryPod = pods.find((p) => p.metadata.name === decision.primary);
+  const ready = primaryPod ? isPodReady(primaryPod) && !decision.failover : false;
+  const replicasReady = pods.filter(
+    (p) => p.metadata.name !== decision.primary && isPodReady(p),
+  ).length;
+  if (decision.primary) o.database.primary = decision.primary;
+  o.database.ready = ready;
+  o.database.message = ready
+    ? `primary ${decision.primary} ready, ${replicasReady} of ${tp.spec.database.instances - 1} standby ready`
+    : (decision.waiting ?? "waiting for the primary");
+  if (!ready) requeueSoon(o, 2000);
+}
+
+async function labelPod(ctx: ReconcileContext, ns: string, pod: string, role: DbRole) {
+  await serverSideApply(ctx.client, {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: pod, namespace: ns, labels: { [LABEL_DB_ROLE]: role } },
+  });
+}
+
+export function isPodReady(pod: KubeObject): boolean {
+  const conditions = (pod.status as { conditions?: { type: string; status: string }[] })
+    ?.conditions;
+  return conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
+}
+
+function podView(pod: KubeObject): DbPodView {
+  const conditions =
+    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })
+      ?.conditions ?? [];
+  const readyCondition = conditions.find((c) => c.type === "Ready");
+  const ready = readyCondition?.status === "True";
+  const since = readyCondition?.lastTransitionTime ?? pod.metadata.creationTimestamp;
+  const role = pod.metadata.labels?.[LABEL_DB_ROLE] as DbRole | undefined;
+  return {
+    name: pod.metadata.name,
+    ordinal: Number(pod.metadata.name.split("-").pop()),
+    ready,
+    role,
+    notReadySinceMs: ready || !since ? undefined : Date.parse(since),
+    deleting: Boolean(pod.metadata.deletionTimestamp),
+  };
+}

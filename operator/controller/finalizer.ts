@@ -1,0 +1,75 @@
+/**
+ * finalizer: deleting a TradingPipeline first halts trading. The operator engages the kill
+ * switch on the stage Leases (annotation tradepipe.io/kill-switch=engaged, applied by
+ * reconcileRbac because the pipeline is being deleted) and waits, at most haltTimeoutMs, for the
+ * execution stage to report halted; then it removes its finalizer and the garbage collector
+ * deletes every child (they all carry the pipeline as controller owner).
+ *
+ * "Halted" is read from the execution-engine Lease (see haltState). Why the Lease and not an
+ * HTTP call to the risk manager or a database function: the Lease is the one channel every
+ * active stage instance already reads and writes every renew period (≤ 0.5 s), it needs no
+ * network path from the operator to the pods (NetworkPolicies), no database credentials in
+ * the operator, and it survives an instance hand-over: the new leader sees the request at once.
+ */
+import {
+  ANNOTATION_FENCING_EPOCH,
+  ANNOTATION_HALTED,
+  FINALIZER,
+  stageLeaseName,
+} from "../api/names.ts";
+import { type KubeObject, removeFinalizer } from "../kube/apply.ts";
+import type { Observed, ReconcileContext } from "./context.ts";
+import { requeueSoon } from "./context.ts";
+
+export type HaltState = { halted: true; why: string } | { halted: false; why: string };
+
+/**
+ * haltState: the execution stage has halted when no instance leads it (no Lease, no holder, or a
+ * Lease not renewed for its duration plus a second of grace), or when its leader has written
+ * tradepipe.io/halted equal to its fencing epoch.
+ */
+export function haltState(lease: KubeObject | undefined, nowMs: number): HaltState {
+  if (!lease) return { halted: true, why: "no execution-engine lease: no instance ever led" };
+  const spec = (lease.spec ?? {}) as {
+    holderIdentity?: string;
+    renewTime?: string;
+    leaseDurationSeconds?: number;
+  };
+  if (!spec.holderIdentity)
+    return { halted: true, why: "no execution-engine instance holds the lease" };
+  const renewed = spec.renewTime ? Date.parse(spec.renewTime) : 0;
+  const expiresAt = renewed + (spec.leaseDurationSeconds ?? 0) * 1000 + 1000;
+  if (nowMs > expiresAt) return { halted: true, why: `lease of ${spec.holderIdentity} expired` };
+  const epoch = lease.metadata.annotations?.[ANNOTATION_FENCING_EPOCH];
+  const halted = lease.metadata.annotations?.[ANNOTATION_HALTED];
+  if (epoch !== undefined && halted === epoch) {
+    return { halted: true, why: `${spec.holderIdentity} reported halted at epoch ${epoch}` };
+  }
+  return { halted: false, why: `waiting for ${spec.holderIdentity} to report halted` };
+}
+
+/** finalize runs after the deletion-time reconcile steps; true once the finalizer is gone. */
+export async function finalize(ctx: ReconcileContext, o: Observed): Promise<boolean> {
+  const raw = o.raw;
+  if (!raw.metadata.finalizers?.includes(FINALIZER)) return true;
+  const ns = raw.metadata.namespace ?? "default";
+  const lease = ctx.caches.Lease.get(ns, stageLeaseName(raw.metadata.name, "execution-engine"));
+  const state = haltState(lease, ctx.now());
+  const deletedAt = Date.parse(raw.metadata.deletionTimestamp ?? new Date(ctx.now()).toISOString());
+  const waitedMs = ctx.now() - deletedAt;
+  if (!state.halted && waitedMs < ctx.haltTimeoutMs) {
+    requeueSoon(o, 250);
+    return false;
+  }
+  if (state.halted) ctx.recorder.event(raw, "Normal", "Halted", `trading halted: ${state.why}`);
+  else {
+    ctx.recorder.event(
+      raw,
+      "Warning",
+      "HaltTimeout",
+      `no halt reported within ${Math.round(ctx.haltTimeoutMs / 1000)} s (${state.why}); deleting anyway`,
+    );
+  }
+  await removeFinalizer(ctx.client, raw, FINALIZER);
+  return true;
+}

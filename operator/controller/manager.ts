@@ -1,0 +1,185 @@
+/**
+ * manager: runs the operator — informers for TradingPipelines and every kind it owns (started
+ * at once, so a standby replica has warm caches and takes over fast), leader election on a
+ * Lease, and reconcile workers that run only while this replica leads.
+ */
+import type { Logger, Metrics } from "../../services/core/telemetry/index.ts";
+import { FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_PIPELINE } from "../api/names.ts";
+import type { KubeObject } from "../kube/apply.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { Informer, objectKey } from "../kube/informer.ts";
+import { RESOURCES } from "../kube/resources.ts";
+import { LeaseElector } from "../leader/lease-elector.ts";
+import type { ElectionTiming } from "../leader/lease-record.ts";
+import type { Caches, ReconcileContext } from "./context.ts";
+import { createEventRecorder } from "./events.ts";
+import { reconcile } from "./reconcile.ts";
+import { WorkQueue } from "./workqueue.ts";
+
+export interface OperatorOptions {
+  client: KubeClient;
+  /** Watch one namespace; every namespace when omitted. */
+  namespace?: string;
+  /** Namespace and name of the operator's own Lease. */
+  leaseNamespace: string;
+  leaseName?: string;
+  identity: string;
+  timing?: Partial<ElectionTiming>;
+  workers?: number;
+  resyncMs?: number;
+  haltTimeoutMs?: number;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export interface RunningOperator {
+  isLeader(): boolean;
+  /** Resolves once every informer has listed. */
+  synced: Promise<void>;
+  caches: Caches;
+  stats: ReconcileContext["stats"] & { reconciles: number; failures: number };
+  stop(): Promise<void>;
+}
+
+const OWNED = [
+  "StatefulSet",
+  "Deployment",
+  "Service",
+  "ConfigMap",
+  "ServiceAccount",
+  "Role",
+  "RoleBinding",
+  "Lease",
+  "PodDisruptionBudget",
+  "Pod",
+] as const;
+
+export function startOperator(opts: OperatorOptions): RunningOperator {
+  const log = opts.log;
+  const resyncMs = opts.resyncMs ?? 60_000;
+  let queue: WorkQueue | undefined;
+  const enqueue = (key: string) => queue?.add(key);
+  const onError = (kind: string) => (err: Error) =>
+    log.warn({ kind, err: err.message }, "watch failed; restarting");
+
+  const tpInformer = new Informer(opts.client, RESOURCES.TradingPipeline, {
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
+    resyncMs,
+    onEvent: (_type, obj) => enqueue(objectKey(obj)),
+    onError: onError("TradingPipeline"),
+  });
+  const caches = { TradingPipeline: tpInformer } as Caches;
+  for (const kind of OWNED) {
+    caches[kind] = new Informer(opts.client, RESOURCES[kind], {
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
+      onEvent: (_type, obj: KubeObject) => {
+        const pipeline = obj.metadata.labels?.[LABEL_PIPELINE];
+        if (pipeline) enqueue(`${obj.metadata.namespace}/${pipeline}`);
+      },
+      onError: onError(kind),
+    });
+  }
+  const informers = Object.values(caches);
+  for (const i of informers) i.start();
+  const synced = Promise.all(informers.map((i) => i.synced)).then(() => {});
+
+  const stats = { applied: 0, skipped: 0, reconciles: 0, failures: 0 };
+  const recorder = createEventRecorder(opts.client, FIELD_MANAGER, (err) =>
+    log.warn({ err: err.message }, "could not record an event"),
+  );
+  const ctx: ReconcileContext = {
+    client: opts.client,
+    caches,
+    recorder,
+    log,
+    now: Date.now,
+    haltTimeoutMs: opts.haltTimeoutMs ?? 30_000,
+    stats,
+    created: new Set(),
+  };
+  const m = opts.metrics;
+  const reconcileSeconds = m?.latencyHistogram(
+    "operator_reconcile_seconds",
+    "Reconcile duration.",
+    ["result"],
+  );
+  const leaderGauge = m?.gauge("operator_leader", "1 while this replica leads.");
+  const depthGauge = m?.gauge("operator_queue_depth", "Keys waiting in the work queue.");
+  const pipelinesGauge = m?.gauge("operator_pipelines", "TradingPipelines in the cache.");
+
+  async function worker(q: WorkQueue): Promise<void> {
+    for (;;) {
+      const key = await q.get();
+      if (key === undefined) return;
+      const started = process.hrtime.bigint();
+      try {
+        const result = await reconcile(ctx, key);
+        q.forget(key);
+        stats.reconciles++;
+        if (result.requeueAfterMs !== undefined) q.addAfter(key, result.requeueAfterMs);
+        reconcileSeconds?.observe(
+          { result: "ok" },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      } catch (err) {
+        stats.failures++;
+        const delay = q.backoffFor(key);
+        log.warn({ key, err: (err as Error).message, retryInMs: delay }, "reconcile failed");
+        q.addAfter(key, delay);
+        reconcileSeconds?.observe(
+          { result: "error" },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      } finally {
+        q.done(key);
+        depthGauge?.set(q.length);
+        pipelinesGauge?.set(tpInformer.size);
+      }
+    }
+  }
+
+  let workersDone: Promise<unknown> = Promise.resolve();
+  const elector = new LeaseElector({
+    client: opts.client,
+    namespace: opts.leaseNamespace,
+    name: opts.leaseName ?? "tradepipe-operator",
+    identity: opts.identity,
+    labels: { [LABEL_MANAGED_BY]: FIELD_MANAGER },
+    ...opts.timing,
+    onStartedLeading: ({ epoch }) => {
+      log.info({ identity: opts.identity, epoch }, "leading: reconciling");
+      leaderGauge?.set(1);
+      const q = new WorkQueue();
+      queue = q;
+      void synced.then(() => {
+        if (queue !== q) return;
+        for (const tp of tpInformer.list()) q.add(objectKey(tp));
+        workersDone = Promise.all(Array.from({ length: opts.workers ?? 4 }, () => worker(q)));
+      });
+    },
+    onStoppedLeading: (reason) => {
+      log.warn({ reason }, "leadership lost: reconciling stops");
+      leaderGauge?.set(0);
+      queue?.shutdown();
+      queue = undefined;
+    },
+    onError: (err) => log.debug({ err: err.message }, "lease attempt failed"),
+  });
+  elector.start();
+
+  return {
+    isLeader: () => elector.isLeader,
+    synced,
+    caches,
+    stats,
+    async stop() {
+      // IMPORTANT: finish the guarded work before giving the Lease up (client-go's order).
+      queue?.shutdown();
+      await workersDone;
+      await elector.release();
+      await recorder.flush();
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * status: what the TradingPipeline's status says, computed from what was observed (pure), and
+ * the step that writes it through the status subresource only when it changed, with an Event
+ * for each condition that changed status.
+ */
+import {
+  type ConditionType,
+  STAGE_NAMES,
+  type StageStatus,
+  type TradingPipelineStatus,
+} from "../../services/core/spec/index.ts";
+import { STAGE_PROCESS, type StageProcess } from "../../services/pipeline/stages.ts";
+import { type ConditionInput, findCondition, setConditions } from "../api/conditions.ts";
+import { ANNOTATION_FENCING_EPOCH, stageLeaseName } from "../api/names.ts";
+import { derivePhase } from "../api/phase.ts";
+import { serverSideApply } from "../kube/apply.ts";
+import { buildStageWorkloads } from "../specs/stage-workload.ts";
+import type { Observed, ReconcileContext } from "./context.ts";
+import { leaderPodOf } from "./rollout.ts";
+import { killSwitchWanted } from "./steps.ts";
+
+export interface WorkloadView {
+  name: string;
+  stages: readonly StageProcess[];
+  exists: boolean;
+  replicas: number;
+  readyReplicas: number;
+  current: boolean;
+}
+
+export interface StatusInput {
+  generation: number;
+  previous: TradingPipelineStatus | undefined;
+  deleting: boolean;
+  killSwitch: boolean;
+  workloads: readonly WorkloadView[];
+  leaders: ReadonlyMap<StageProcess, { holder?: string; epoch?: number }>;
+  database: Observed["database"];
+  rollingOut: readonly string[];
+  reconcileError?: string;
+  now: Date;
+}
+
+export function computeStatus(input: StatusInput): TradingPipelineStatus {
+  const stages: StageStatus[] = STAGE_NAMES.map((name) => {
+    const process = STAGE_PROCESS[name];
+    const w = input.workloads.find((x) => x.stages.includes(process));
+    const leader = input.leaders.get(process);
+    return {
+      name,
+      replicas: w?.replicas ?? 0,
+      readyReplicas: w?.readyReplicas ?? 0,
+      ...(leader?.holder ? { leader: leader.holder } : {}),
+      ...(leader?.epoch !== undefined ? { epoch: leader.epoch } : {}),
+    };
+  });
+  const missing = input.workloads.filter((w) => !w.exists || !w.current || w.readyReplicas < 1);
+  const stagesReady: ConditionInput =
+    missing.length === 0
+      ? input.rollingOut.length > 0
+        ? {
+            type: "StagesReady",
+            status: "True",
+            reason: "RollingOut",
+            message: `every stage has an active instance; rolling out ${input.rollingOut.join(", ")}`,
+          }
+        : {
+            type: "StagesReady",
+            status: "True",
+            reason: "AllStagesReady",
+            message: "every stage has an active instance",
+          }
+      : {
+          type: "StagesReady",
+          status: "False",
+          reason: input.workloads.some((w) => w.exists) ? "InstancesUnavailable" : "Provisioning",
+          message: `waiting for ${missing.map((w) => w.name).join(", ")}`,
+        };
+  const dbReady: ConditionInput = input.database.ready
+    ? {
+        type: "DatabaseReady",
+        status: "True",
+        reason: "PrimaryReady",
+        message: input.database.message,
+      }
+    : {
+        type: "DatabaseReady",
+        status: "False",
+        reason: "PrimaryUnavailable",
+        message: input.database.message,
+      };
+  const killSwitch: ConditionInput = input.deleting
+    ? {
+        type: "KillSwitch",
+        status: "True",
+        reason: "PipelineDeleting",
+        message: "the pipeline is being deleted: trading halts first",
+      }
+    : input.killSwitch
+      ? {
+          type: "KillSwitch",
+          status: "True",
+          reason: "EngagedBySpec",
+          message: "spec.killSwitch is true: no new orders, open orders cancelled",
+        }
+      : {
+          type: "KillSwitch",
+          status: "False",
+          reason: "Released",
+          message: "spec.killSwitch is false",
+        };
+  const allReady = stagesReady.status === "True" && dbReady.status === "True";
+  const ready: ConditionInput = input.reconcileError
+    ? { type: "Ready", status: "False", reason: "ReconcileFailed", message: input.reconcileError }
+    : allReady
+      ? {
+          type: "Ready",
+          status: "True",
+          reason: "AllComponentsReady",
+          message: "stages and database are ready",
+        }
+      : {
+          type: "Ready",
+          status: "False",
+          reason: "ComponentsNotReady",
+          message: [stagesReady, dbReady]
+            .filter((c) => c.status !== "True")
+            .map((c) => c.message)
+            .join("; "),
+        };
+  const trading = allReady && killSwitch.status === "False" && !input.reconcileError;
+  const tradingCondition: ConditionInput = trading
+    ? { type: "Trading", status: "True", reason: "TradingEnabled", message: "orders may be sent" }
+    : {
+        type: "Trading",
+        status: "False",
+        reason: killSwitch.status === "True" ? "KillSwitchEngaged" : "NotReady",
+        message: killSwitch.status === "True" ? killSwitch.message : ready.message,
+      };
+  const conditions = setConditions(
+    input.previous?.conditions ?? [],
+    [ready, dbReady, stagesReady, tradingCondition, killSwitch],
+    input.generation,
+    input.now,
+  );
+  const fresh = !input.workloads.some((w) => w.exists);
+  const primary = input.database.primary ?? input.previous?.primary;
+  const lastFailover = input.database.failover ?? input.previous?.lastFailover;
+  return {
+    phase: derivePhase({ conditions, deleting: input.deleting, fresh }),
+    trading,
+    ...(primary ? { primary } : {}),
+    observedGeneration: input.generation,
+    conditions,
+    stages,
+    ...(lastFailover ? { lastFailover } : {}),
+  };
+}
+
+/** observeWorkloads reads the stage StatefulSets and Leases from the caches. */
+export function observeStages(ctx: ReconcileContext, o: Observed) {
+  const ns = o.tp.metadata.namespace ?? "default";
+  const workloads: WorkloadView[] = buildStageWorkloads(o.tp).map((desired) => {
+    const sts = ctx.caches.StatefulSet.get(ns, desired.metadata.name);
+    const status = (sts?.status ?? {}) as {
+      readyReplicas?: number;
+      replicas?: number;
+      observedGeneration?: number;
+    };
+    const stagesOf = (desired.spec?.template.spec?.containers ?? []).map(
+      (c) => c.name as StageProcess,
+    );
+    return {
+      name: desired.metadata.name,
+      stages: stagesOf,
+      exists: Boolean(sts),
+      replicas: status.replicas ?? 0,
+      readyReplicas: status.readyReplicas ?? 0,
+      current: (status.observedGeneration ?? 0) >= (sts?.metadata.generation ?? 1),
+    };
+  });
+  const leaders = new Map<StageProcess, { holder?: string; epoch?: number }>();
+  for (const name of STAGE_NAMES) {
+    const process = STAGE_PROCESS[name];
+    const lease = ctx.caches.Lease.get(ns, stageLeaseName(o.tp.metadata.name, process));
+    const epoch = lease?.metadata.annotations?.[ANNOTATION_FENCING_EPOCH];
+    const holder = leaderPodOf(lease);
+    leaders.set(process, {
+      ...(holder ? { holder } : {}),
+      ...(epoch ? { epoch: Number(epoch) } : {}),
+    });
+  }
+  return { workloads, leaders };
+}
+
+export async function reconcileStatus(
+  ctx: ReconcileContext,
+  o: Observed,
+  reconcileError?: string,
+): Promise<void> {
+  const { workloads, leaders } = observeStages(ctx, o);
+  const previous = o.tp.status;
+  const next = computeStatus({
+    generation: o.raw.metadata.generation ?? 0,
+    previous,
+    deleting: Boolean(o.raw.metadata.deletionTimestamp),
+    killSwitch: killSwitchWanted(o),
+    workloads,
+    leaders,
+    database: o.database,
+    rollingOut: o.rollingOut,
+    ...(reconcileError ? { reconcileError } : {}),
+    now: new Date(ctx.now()),
+  });
+  if (canonical(previous) === canonical(next)) return;
+  await serverSideApply(
+    ctx.client,
+    {
+      apiVersion: o.raw.apiVersion,
+      kind: o.raw.kind,
+      metadata: { name: o.raw.metadata.name, namespace: o.raw.metadata.namespace },
+      status: next,
+    },
+    "status",
+  );
+  for (const c of next.conditions ?? []) {
+    const before = findCondition(previous?.conditions, c.type as ConditionType);
+    if (before?.status === c.status) continue;
+    if (!before && c.status !== "True") continue;
+    const warning =
+      c.type === "Ready" ||
+      c.type === "Trading" ||
+      c.type === "DatabaseReady" ||
+      c.type === "StagesReady"
+        ? c.status !== "True"
+        : c.status === "True";
+    ctx.recorder.event(
+      o.raw,
+      warning ? "Warning" : "Normal",
+      c.reason,
+      `${c.type}=${c.status}: ${c.message}`,
+    );
+  }
+}
+
+/** canonical: JSON with sorted keys and conditions by type, to compare statuses by content. */
+export function canonical(value: unknown): string {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.map(walk);
+      const typed = items.every((x) => typeof (x as { type?: unknown })?.type === "string");
+      return typed
+        ? [...items].sort((a, b) =>
+            String((a as { type: string }).type).localeCompare(
+              String((b as { type: string }).type),
+            ),
+          )
+        : items;
+    }
+    if (v && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined) out[k] = walk(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(walk(value ?? null));
+}
