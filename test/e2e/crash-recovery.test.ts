@@ -1,0 +1,112 @@
+/**
+ * Crash recovery of the multi-process pipeline: each stage process is killed with SIGKILL in
+ * turn while orders flow; the supervisor restarts it. Afterwards no client_order_id reached the
+ * broker twice, every fill the broker reported is in the database, positions equal the
+ * broker's, and every order sent has its audit trail.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import pg from "pg";
+import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
+import { fromDecimal } from "../../services/core/money.ts";
+import { type RunHandle, runLocal } from "../../services/pipeline/local-run.ts";
+import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
+import { withMigratedDatabase } from "../support/pg.ts";
+import {
+  defaultPipeline,
+  duplicateSends,
+  simState,
+  startTestSimulator,
+  waitFor,
+} from "./support.ts";
+
+test("kill -9 of each stage in turn loses and duplicates nothing", {
+  timeout: 600_000,
+}, async () => {
+  const db = await withMigratedDatabase();
+  const pipeline = await defaultPipeline();
+  const sim = await startTestSimulator(pipeline, 5);
+  const stop = new AbortController();
+  let handle: RunHandle | undefined;
+  const run = runLocal({
+    pipeline,
+    specFile: DEFAULT_PIPELINE_FILE,
+    fused: false,
+    durationSeconds: 0,
+    simulator: sim,
+    stopSignal: stop.signal,
+    env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
+    statusIntervalMs: 60_000,
+    onStarted: (h) => {
+      handle = h;
+    },
+  });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on("error", () => {});
+  try {
+    const h = await waitFor("the pipeline to start", 60_000, () => handle);
+    const allReady = () => h.status().stages.every((s) => s.up && s.ready);
+    await waitFor("every stage ready", 90_000, allReady);
+    await waitFor("the first fill", 90_000, () => simState(sim).fills.length > 0);
+    for (const stage of STAGE_PROCESSES) {
+      const pid = h.pid(stage);
+      assert.ok(pid, `${stage} has a process`);
+      const before = simState(sim).order_requests.length;
+      process.kill(pid, "SIGKILL");
+      await waitFor(`${stage} restarted`, 30_000, () => {
+        const p = h.pid(stage);
+        return p !== undefined && p !== pid;
+      });
+      await waitFor(`every stage ready after ${stage} restarted`, 90_000, allReady);
+      // Orders keep flowing after the restart.
+      await waitFor(
+        `an order after ${stage} restarted`,
+        120_000,
+        () => simState(sim).order_requests.length > before,
+      );
+    }
+    stop.abort();
+    await run;
+
+    const state = simState(sim);
+    assert.deepEqual(duplicateSends(state), [], "no client_order_id was sent twice");
+
+    const dbFills = await pool.query<{ client_order_id: string; qty: string }>(
+      "SELECT client_order_id, sum(qty)::text AS qty FROM fills GROUP BY client_order_id",
+    );
+    const filledInDb = new Map(dbFills.rows.map((r) => [r.client_order_id, fromDecimal(r.qty)]));
+    for (const o of state.orders) {
+      const brokerFilled = fromDecimal(o.filled_qty ?? "0");
+      if (brokerFilled === 0n) continue;
+      assert.equal(
+        filledInDb.get(o.client_order_id) ?? 0n,
+        brokerFilled,
+        `fills of ${o.client_order_id}`,
+      );
+    }
+
+    const dbPositions = await pool.query<{ symbol: string; qty: string }>(
+      "SELECT symbol, qty::text FROM positions",
+    );
+    const ours = new Map(dbPositions.rows.map((r) => [r.symbol, fromDecimal(r.qty)]));
+    const theirs = new Map(state.positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+    for (const sym of new Set([...ours.keys(), ...theirs.keys()])) {
+      assert.equal(ours.get(sym) ?? 0n, theirs.get(sym) ?? 0n, `position in ${sym}`);
+    }
+
+    const audited = await pool.query<{ client_order_id: string }>(
+      "SELECT DISTINCT client_order_id FROM order_audit_trail WHERE client_order_id IS NOT NULL",
+    );
+    const auditedIds = new Set(audited.rows.map((r) => r.client_order_id));
+    for (const r of state.order_requests) {
+      if (r.client_order_id)
+        assert.ok(auditedIds.has(r.client_order_id), `audit trail of ${r.client_order_id}`);
+    }
+  } finally {
+    stop.abort();
+    await run.catch(() => {});
+    await pool.end();
+    await sim.close();
+    await db.drop();
+  }
+});

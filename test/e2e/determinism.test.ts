@@ -1,0 +1,49 @@
+/**
+ * Determinism: with the simulator under a fixed seed and start time, two fused runs send the
+ * same orders in the same order.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
+import { runLocal } from "../../services/pipeline/local-run.ts";
+import { withMigratedDatabase } from "../support/pg.ts";
+import { defaultPipeline, simState, startTestSimulator, waitFor } from "./support.ts";
+
+const ORDERS = 6;
+
+async function fusedRun(): Promise<string[]> {
+  const db = await withMigratedDatabase();
+  const pipeline = await defaultPipeline();
+  const sim = await startTestSimulator(pipeline, 5);
+  const stop = new AbortController();
+  const run = runLocal({
+    pipeline,
+    specFile: DEFAULT_PIPELINE_FILE,
+    fused: true,
+    durationSeconds: 0,
+    simulator: sim,
+    stopSignal: stop.signal,
+    env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
+    statusIntervalMs: 60_000,
+  });
+  try {
+    await waitFor(`${ORDERS} orders`, 240_000, () => simState(sim).orders.length >= ORDERS);
+    return simState(sim)
+      .orders.slice(0, ORDERS)
+      .map((o) => `${o.client_order_id} ${o.symbol} ${o.side} ${o.qty}`);
+  } finally {
+    stop.abort();
+    await run.catch(() => {});
+    await sim.close();
+    await db.drop();
+  }
+}
+
+test("two fused runs with the same seed send the same orders in the same order", {
+  timeout: 600_000,
+}, async () => {
+  const first = await fusedRun();
+  const second = await fusedRun();
+  assert.equal(first.length, ORDERS);
+  assert.deepEqual(second, first);
+});

@@ -1,0 +1,67 @@
+/** Helpers for the end-to-end tests: a simulator under test control and its admin state. */
+import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
+import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
+
+export interface SimState {
+  orders: Array<{
+    client_order_id: string;
+    symbol: string;
+    side: string;
+    qty: string;
+    filled_qty: string;
+    status: string;
+  }>;
+  order_requests: Array<{ kind: string; client_order_id: string | null; status: number }>;
+  fills: Array<{ execution_id: string; client_order_id: string; symbol: string; qty: string }>;
+  positions: Array<{ symbol: string; qty: string }>;
+}
+
+export function simState(sim: Simulator): SimState {
+  return sim.admin.state() as unknown as SimState;
+}
+
+export async function defaultPipeline(): Promise<TradingPipeline> {
+  return loadPipelineFile(DEFAULT_PIPELINE_FILE);
+}
+
+/** A simulator as `tradepipe run` would start it, but with a fixed start time (determinism). */
+export async function startTestSimulator(
+  pipeline: TradingPipeline,
+  speed?: number,
+): Promise<Simulator> {
+  const s = pipeline.spec.broker.simulator;
+  return startSimulator({
+    seed: s.seed,
+    speed: speed ?? s.speed,
+    symbols: pipeline.spec.symbols,
+    startingCash: s.startingCash,
+    startTime: "2026-03-02T14:30:00Z",
+  });
+}
+
+/** waitFor polls `check` until it returns a value, or fails after `ms` naming `what`. */
+export async function waitFor<T>(
+  what: string,
+  ms: number,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** duplicates returns the client_order_ids the broker received more than once. */
+export function duplicateSends(state: SimState): string[] {
+  const seen = new Map<string, number>();
+  for (const r of state.order_requests) {
+    if (r.kind !== "submit" || !r.client_order_id) continue;
+    seen.set(r.client_order_id, (seen.get(r.client_order_id) ?? 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+}
