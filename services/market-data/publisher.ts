@@ -5,7 +5,9 @@
  * where a trace starts).
  *
  * Message objects are kept per symbol and refilled, so a tick costs the encoding and the decimal
- * strings but no new message trees. Book versions are the publisher's own per-symbol counter: a
+ * strings but no new message trees; quotes, the message of every tick, go through the
+ * hand-written codec in quote-wire.ts (same bytes, a fraction of the reflective codec's time),
+ * and a price or size equal to the last quote's reuses its decimal string. Book versions are the publisher's own per-symbol counter: a
  * snapshot carries version v and each delta v+1, v+2, … so a consumer can check it missed nothing.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -21,8 +23,6 @@ import {
   type BookSnapshot,
   BookSnapshotSchema,
   HeaderSchema,
-  type Quote,
-  QuoteSchema,
   type Trade,
   TradeSchema,
 } from "../core/messages/index.ts";
@@ -31,6 +31,7 @@ import { toDecimal } from "../core/money.ts";
 import type { BookEvent, PriceLevel } from "./core/events.ts";
 import type { L1Quote } from "./core/l1-quote.ts";
 import type { L2Book } from "./core/l2-book.ts";
+import { emptyQuoteFields, encodeQuote, type QuoteFields } from "./quote-wire.ts";
 
 export const SOURCE = "market-data";
 
@@ -42,11 +43,13 @@ class SymbolTopics {
   readonly tradeTopic: string;
   readonly snapshotTopic: string;
   readonly deltaTopic: string;
-  readonly quote: Quote;
+  readonly quote: QuoteFields;
   readonly trade: Trade;
   readonly snapshot: BookSnapshot;
   readonly delta: BookDelta;
   bookVersion = 0n;
+  /** The last quote's values and their decimal strings: most quotes repeat some of them. */
+  readonly lastFixed: bigint[] = [-1n, -1n, -1n, -1n];
 
   constructor(symbol: string) {
     this.quoteTopic = topic(Topics.quote, symbol);
@@ -54,7 +57,7 @@ class SymbolTopics {
     this.snapshotTopic = topic(Topics.bookSnapshot, symbol);
     this.deltaTopic = topic(Topics.bookDelta, symbol);
     const header = () => create(HeaderSchema, { source: SOURCE });
-    this.quote = create(QuoteSchema, { header: header(), symbol });
+    this.quote = { ...emptyQuoteFields(), source: SOURCE, symbol };
     this.trade = create(TradeSchema, { header: header(), symbol });
     this.snapshot = create(BookSnapshotSchema, { header: header(), symbol });
     this.delta = create(BookDeltaSchema, { header: header(), symbol });
@@ -80,15 +83,29 @@ export class MarketDataPublisher {
     this.#depth = options.snapshotDepth;
   }
 
+  /** quote publishes the L1 quote through the hand-written codec (quote-wire.ts): every tick. */
   quote(q: L1Quote, eventTimeNs: bigint): void {
     const s = this.#state(q.symbol);
     const m = s.quote;
-    this.#stamp(m.header!, eventTimeNs);
-    m.bidPrice = toDecimal(q.bidPrice);
-    m.bidSize = toDecimal(q.bidSize);
-    m.askPrice = toDecimal(q.askPrice);
-    m.askSize = toDecimal(q.askSize);
-    this.#bus.publish(s.quoteTopic, toBinary(QuoteSchema, m));
+    this.#stamp(m, eventTimeNs);
+    const last = s.lastFixed;
+    if (q.bidPrice !== last[0]) {
+      last[0] = q.bidPrice;
+      m.bidPrice = toDecimal(q.bidPrice);
+    }
+    if (q.bidSize !== last[1]) {
+      last[1] = q.bidSize;
+      m.bidSize = toDecimal(q.bidSize);
+    }
+    if (q.askPrice !== last[2]) {
+      last[2] = q.askPrice;
+      m.askPrice = toDecimal(q.askPrice);
+    }
+    if (q.askSize !== last[3]) {
+      last[3] = q.askSize;
+      m.askSize = toDecimal(q.askSize);
+    }
+    this.#bus.publish(s.quoteTopic, encodeQuote(m));
   }
 
   trade(q: L1Quote, eventTimeNs: bigint): void {

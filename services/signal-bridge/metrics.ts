@@ -20,5 +20,6 @@ export function signalBridgeMetrics(m: Metrics) {
       "Time of one ONNX model call (features already written).",
     ),
     modelErrors: m.counter("sb_model_errors_total", "Model calls that failed."),
+    invalid: m.counter("sb_invalid_quotes_total", "Quotes that could not be decoded."),
   };
 }

@@ -8,13 +8,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import {
-  headerFrom,
-  type Quote,
+  childTraceparent,
+  newHeader,
   SignalAction,
   type TradingSignal,
   TradingSignalSchema,
 } from "../core/messages/index.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
+import type { QuoteFields } from "../market-data/quote-wire.ts";
 import type { SignalParams } from "./core/params.ts";
 import type { Decision, SymbolSignal } from "./core/symbol-signal.ts";
 
@@ -45,12 +46,12 @@ export function indicatorNames(p: SignalParams) {
 }
 
 /** midPrice is the exact mid of a quote's decimal bid and ask. */
-export function midPrice(q: Quote): string {
+export function midPrice(q: QuoteFields): string {
   return toDecimal((fromDecimal(q.bidPrice) + fromDecimal(q.askPrice)) / 2n);
 }
 
 export function signalMessage(
-  q: Quote,
+  q: QuoteFields,
   signalId: string,
   sig: SymbolSignal,
   d: Decision,
@@ -58,7 +59,10 @@ export function signalMessage(
   model: string,
 ): TradingSignal {
   return create(TradingSignalSchema, {
-    header: headerFrom(SOURCE, q.header),
+    // The signal continues the quote's event: same event time, a child span of its trace.
+    header: newHeader(SOURCE, q.eventTimeNs, {
+      traceparent: q.traceparent ? childTraceparent(q.traceparent) : "",
+    }),
     signalId,
     symbol: q.symbol,
     action: d.action === "BUY" ? SignalAction.BUY : SignalAction.SELL,

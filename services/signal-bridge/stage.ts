@@ -12,9 +12,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Topics, topic } from "../core/bus/topics.ts";
-import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
-import { type Quote, QuoteSchema, TradingSignalSchema } from "../core/messages/index.ts";
+import { publishMessage } from "../core/bus/typed.ts";
+import { TradingSignalSchema } from "../core/messages/index.ts";
 import type { StrategySpec } from "../core/spec/index.ts";
+import { decodeQuote, emptyQuoteFields, type QuoteFields } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
@@ -59,10 +60,12 @@ export const stage: StageDefinition = {
     const signalTopics = new Map<string, string>();
     let signals = 0;
     let busy = false;
-    const pending: Quote[] = [];
+    const pending: QuoteFields[] = [];
+    const decoded = emptyQuoteFields();
+    let invalidLogged = false;
     let stopped = false;
 
-    const publish = (q: Quote, sig: SymbolSignal, score: number | undefined) => {
+    const publish = (q: QuoteFields, sig: SymbolSignal, score: number | undefined) => {
       const d = sig.decide(score);
       if (d.action === "HOLD") {
         metrics.holds.labels(d.reason).inc();
@@ -73,24 +76,32 @@ export const stage: StageDefinition = {
         t = topic(Topics.signal, q.symbol);
         signalTopics.set(q.symbol, t);
       }
-      const eventTimeNs = q.header?.eventTimeNs ?? 0n;
-      const msg = signalMessage(q, ids.next(q.symbol, eventTimeNs), sig, d, names, model);
+      const msg = signalMessage(q, ids.next(q.symbol, q.eventTimeNs), sig, d, names, model);
       publishMessage(bus, t, TradingSignalSchema, msg);
       (d.action === "BUY" ? metrics.buys : metrics.sells).inc();
       signals++;
       ctx.report({ detail: `${signals} signals`, signals });
     };
 
-    const onQuote = (q: Quote) => {
+    const onQuote = (payload: Uint8Array) => {
       if (stopped) return;
-      if (busy) {
-        pending.push(q);
+      let q: QuoteFields;
+      try {
+        q = decodeQuote(payload, decoded);
+      } catch (err) {
+        metrics.invalid.inc();
+        if (!invalidLogged) {
+          invalidLogged = true;
+          log.warn({ err: (err as Error).message }, "undecodable quote (counted, dropped)");
+        }
         return;
       }
-      handle(q);
+      // The decoded fields are reused by the next quote: a queued one keeps a copy.
+      if (busy) pending.push({ ...q });
+      else handle(q);
     };
 
-    const handle = (q: Quote) => {
+    const handle = (q: QuoteFields) => {
       const sig = core.signal(q.symbol);
       top.bidPrice = Number(q.bidPrice);
       top.bidSize = Number(q.bidSize);
@@ -135,7 +146,7 @@ export const stage: StageDefinition = {
       );
     };
 
-    const finishAsync = (q: Quote, sig: SymbolSignal, score: number | undefined) => {
+    const finishAsync = (q: QuoteFields, sig: SymbolSignal, score: number | undefined) => {
       busy = false;
       if (!stopped) publish(q, sig, score);
       let head = 0;
@@ -144,11 +155,9 @@ export const stage: StageDefinition = {
     };
 
     const symbols = ctx.pipeline.spec.symbols;
-    const subscription = subscribeMessages(
-      bus,
+    const subscription = bus.subscribe(
       symbols.map((s) => topic(Topics.quote, s)),
-      QuoteSchema,
-      onQuote,
+      (m) => onQuote(m.payload),
     );
     log.info(
       { symbols, model, path: modelPath, nativeModelCall: scorer.scoreSync !== undefined },

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { InProcBus } from "../core/bus/index.ts";
+import { HeaderSchema, QuoteSchema } from "../core/messages/index.ts";
+import { newTraceparent } from "../core/messages/trace.ts";
+import { decodeQuote, emptyQuoteFields, encodeQuote, type QuoteFields } from "./quote-wire.ts";
+
+function reference(q: QuoteFields) {
+  return create(QuoteSchema, {
+    header: create(HeaderSchema, {
+      source: q.source,
+      eventTimeNs: q.eventTimeNs,
+      traceparent: q.traceparent,
+    }),
+    symbol: q.symbol,
+    bidPrice: q.bidPrice,
+    bidSize: q.bidSize,
+    askPrice: q.askPrice,
+    askSize: q.askSize,
+  });
+}
+
+function cases(): QuoteFields[] {
+  const out: QuoteFields[] = [];
+  let seed = 7;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let i = 0; i < 500; i++) {
+    const price = (rnd() * 5000).toFixed(Math.floor(rnd() * 10));
+    out.push({
+      source: i % 7 === 0 ? "" : "market-data",
+      eventTimeNs: i % 11 === 0 ? 0n : 1_767_000_000_000_000_000n + BigInt(i) * 999_999n,
+      traceparent: i % 3 === 0 ? newTraceparent() : "",
+      symbol: ["AAPL", "BRK.B", "X", "Ü-TEST", "A".repeat(200)][i % 5]!,
+      bidPrice: price,
+      bidSize: i % 13 === 0 ? "" : String(Math.floor(rnd() * 1e6)),
+      askPrice: (Number(price) + 0.01).toString(),
+      askSize: "1".repeat(1 + (i % 150)),
+    });
+  }
+  return out;
+}
+
+test("encodeQuote writes exactly the bytes of @bufbuild/protobuf's toBinary", () => {
+  for (const q of cases()) {
+    assert.deepEqual(Buffer.from(encodeQuote(q)), Buffer.from(toBinary(QuoteSchema, reference(q))));
+  }
+});
+
+test("decodeQuote reads what toBinary wrote, and the stamps the bus appends", () => {
+  const bus = new InProcBus();
+  const got: QuoteFields[] = [];
+  bus.subscribe(["md.quote/*"], (m) => got.push({ ...decodeQuote(m.payload, emptyQuoteFields()) }));
+  const all = cases();
+  for (const q of all) bus.publish("md.quote/X", toBinary(QuoteSchema, reference(q)));
+  assert.equal(got.length, all.length);
+  for (let i = 0; i < all.length; i++) assert.deepEqual(got[i], all[i]);
+});
+
+test("decodeQuote skips fields it does not read and refuses truncated bytes", () => {
+  const full = create(QuoteSchema, {
+    header: create(HeaderSchema, { source: "sim", sequence: 5n, publisherId: 9n }),
+    symbol: "MSFT",
+    bidPrice: "1",
+    askPrice: "2",
+    bidExchange: "V",
+    conditions: ["R", "Z"],
+    tape: "C",
+  });
+  const bytes = toBinary(QuoteSchema, full);
+  const q = decodeQuote(bytes, emptyQuoteFields());
+  assert.deepEqual([q.source, q.symbol, q.bidPrice, q.askPrice], ["sim", "MSFT", "1", "2"]);
+  assert.deepEqual(fromBinary(QuoteSchema, bytes).conditions, ["R", "Z"]);
+  assert.throws(
+    () => decodeQuote(bytes.subarray(0, bytes.length - 1), emptyQuoteFields()),
+    RangeError,
+  );
+});
