@@ -17,7 +17,11 @@ test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C"
   timeout: 180_000,
 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "tp-quickstart-"));
-  const env = { ...process.env, TRADEPIPE_DATA_DIR: dataDir, TRADEPIPE_LOG_LEVEL: "warn" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TRADEPIPE_DATA_DIR: dataDir,
+    TRADEPIPE_LOG_LEVEL: "warn",
+  };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, [cli, "run"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
