@@ -73,11 +73,36 @@ export async function startStageInstance(
   readiness: Readiness = createReadiness(),
 ): Promise<StageInstance | null> {
   const log = deps.log.child({ stage });
+  const readyGauge = deps.metrics.gauge(
+    "stage_ready",
+    "1 when the stage instance is ready to trade (its /ready answers 200), else 0.",
+    ["stage"],
+  );
+  const leaderGauge = deps.metrics.gauge(
+    "stage_leader",
+    "1 while this instance holds its stage's leadership, else 0 (standby).",
+    ["stage"],
+  );
+  const epochGauge = deps.metrics.gauge(
+    "stage_fencing_epoch",
+    "Fencing epoch of this instance's leadership (0 while standing by).",
+    ["stage"],
+  );
+  readyGauge.set({ stage }, 0);
+  // Checks change from inside the stage without telling the host; sample them each second.
+  const sampler = setInterval(
+    () => readyGauge.set({ stage }, readiness.report().ready ? 1 : 0),
+    1000,
+  );
+  sampler.unref();
+  leaderGauge.set({ stage }, 0);
+  epochGauge.set({ stage }, 0);
   readiness.declare("leader", "started");
   readiness.set("leader", false, "standby: waiting for the stage lock");
   let report: StageReport = {};
   const publish = (r: StageReport) => {
     report = { ...report, ...r };
+    readyGauge.set({ stage }, readiness.report().ready ? 1 : 0);
     deps.onReport?.(stage, report, readiness);
   };
   publish({ detail: "standby" });
@@ -89,8 +114,13 @@ export async function startStageInstance(
     holderIdentity(stage),
     { ...(deps.signal ? { signal: deps.signal } : {}) },
   );
-  if (!leadership) return null;
+  if (!leadership) {
+    clearInterval(sampler);
+    return null;
+  }
   readiness.set("leader", true);
+  leaderGauge.set({ stage }, 1);
+  epochGauge.set({ stage }, leadership.epoch);
   log.info({ epoch: leadership.epoch }, "leading the stage");
 
   const ctx: StageContext = {
@@ -112,6 +142,7 @@ export async function startStageInstance(
   try {
     running = await definition.start(ctx);
   } catch (err) {
+    clearInterval(sampler);
     await leadership.release();
     throw err;
   }
@@ -123,6 +154,7 @@ export async function startStageInstance(
     if (stopped) return;
     log.error({ err: reason.message }, "leadership lost: stopping the stage");
     readiness.set("leader", false, "leadership lost");
+    leaderGauge.set({ stage }, 0);
     deps.onLeadershipLost?.(stage, reason);
   });
 
@@ -133,6 +165,8 @@ export async function startStageInstance(
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(sampler);
+      readyGauge.set({ stage }, 0);
       readiness.set("started", false, "stopping");
       try {
         await running.stop();
