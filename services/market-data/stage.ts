@@ -37,6 +37,8 @@ export const MARKET_DATA_SETTINGS = {
   symbolStaleAfterMs: 30_000,
   /** A resync that produced no snapshot is requested again after this long. */
   resyncRetryMs: 5_000,
+  /** start() returns once the stream is subscribed, or after this long without it. */
+  startWaitMs: 10_000,
 };
 
 const MS = 1_000_000n;
@@ -156,9 +158,14 @@ export const stage: StageDefinition = {
       }
     };
 
+    let live: () => void = () => {};
+    const firstLive = new Promise<void>((resolve) => {
+      live = resolve;
+    });
     const stream = client.marketData({
       onRecord,
       onReady: ({ connection, subscription }) => {
+        live();
         watch.restart(ctx.nowNs());
         ctx.readiness.set("md-feed", true);
         log.info({ connection, subscription }, "market-data stream live");
@@ -211,6 +218,11 @@ export const stage: StageDefinition = {
     }, cfg.heartbeatMs);
     heartbeat.unref();
 
+    // Started means subscribed: the stages after this one see the feed from here on. A feed that
+    // is down does not hold the start; readiness says so until it is live.
+    const startWait = setTimeout(live, cfg.startWaitMs);
+    await firstLive;
+    clearTimeout(startWait);
     log.info({ symbols, books, url: ctx.broker.endpoints.marketDataStreamUrl }, "market-data up");
     return {
       async stop() {
