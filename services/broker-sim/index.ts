@@ -160,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     shortingEnabled: options.shortingEnabled ?? true,
     market: options.market ?? {},
     replay,
-    historyLimit: options.historyLimit ?? 100_000,
+    historyLimit: options.historyLimit ?? 20_000,
   });
   const rate = options.rateLimitPerMin ?? 200;
   const ctx: SimContext = {

@@ -140,13 +140,15 @@ function requote(s: SymbolState, t: Nanos, o: MarketOptions): void {
 
 /** bookDiff returns the levels of `next` that differ from `prev`, and prev's vanished levels at size 0. */
 export function bookDiff(prev: BookLevel[], next: BookLevel[]): BookLevel[] {
-  const before = new Map(prev.map((l) => [l.price, l.size]));
+  // Books are a handful of levels: nested scans beat building maps (this runs on every quote).
   const out: BookLevel[] = [];
   for (const l of next) {
-    if (before.get(l.price) !== l.size) out.push(l);
-    before.delete(l.price);
+    const old = prev.find((p) => p.price === l.price);
+    if (old === undefined || old.size !== l.size) out.push(l);
   }
-  for (const price of before.keys()) out.push({ price, size: 0 });
+  for (const p of prev) {
+    if (!next.some((l) => l.price === p.price)) out.push({ price: p.price, size: 0 });
+  }
   return out;
 }
 
@@ -240,12 +242,42 @@ function advanceSymbol(s: SymbolState, to: Nanos, o: MarketOptions, out: MarketE
   flushBar(s, to, out);
 }
 
+/**
+ * skipMarket moves every symbol to `to` without producing quotes or trades — the market is
+ * closed — and returns the bars that were still open. Prices resume from where they stopped.
+ */
+export function skipMarket(m: MarketState, to: Nanos): MarketEvent[] {
+  const out: MarketEvent[] = [];
+  const o = m.options;
+  for (const s of m.symbols.values()) {
+    flushBar(s, to + NS_PER_MIN, out);
+    if (to <= s.lastEventAt) continue;
+    while (to >= s.regimeUntil) {
+      s.volatile = !s.volatile;
+      s.regimeUntil += secToNs(s.prng.exponential(s.volatile ? o.meanVolatileSec : o.meanCalmSec));
+    }
+    s.lastEventAt = to;
+    s.nextQuoteAt = to + secToNs(s.prng.exponential(1 / o.quoteRatePerSec));
+    s.nextTradeAt = to + secToNs(s.prng.exponential(1 / o.tradeRatePerSec));
+  }
+  return out;
+}
+
 /** advanceMarket returns every event of every symbol up to and including `to`, sorted by time. */
 export function advanceMarket(m: MarketState, to: Nanos): MarketEvent[] {
   const out: MarketEvent[] = [];
   for (const s of m.symbols.values()) advanceSymbol(s, to, m.options, out);
-  if (m.symbols.size > 1) out.sort((a, b) => cmp(eventTime(a), eventTime(b)));
-  return out;
+  if (m.symbols.size <= 1 || out.length <= 1) return out;
+  // Sort on number offsets from the first event (exact below 2^53 ns ≈ 104 days); stable, so
+  // simultaneous events keep symbol order and the result stays deterministic.
+  const base = eventTime(out[0]!);
+  const keys = out.map((e) => eventTime(e) - base);
+  if (keys.some((k) => k > 2n ** 52n || k < -(2n ** 52n))) {
+    return out.sort((a, b) => cmp(eventTime(a), eventTime(b)));
+  }
+  const order = keys.map((k, i) => ({ k: Number(k), i }));
+  order.sort((a, b) => a.k - b.k || a.i - b.i);
+  return order.map((x) => out[x.i]!);
 }
 
 const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);

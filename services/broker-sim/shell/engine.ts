@@ -14,6 +14,7 @@ import {
   type MarketOptions,
   type MarketState,
   setQuote,
+  skipMarket,
 } from "../core/market.ts";
 import { advanceReplay, createReplay, type ReplayState } from "../core/replay.ts";
 import {
@@ -169,7 +170,12 @@ export class Engine {
   }
 
   private processMarket(to: Nanos): void {
-    const events = this.replay ? advanceReplay(this.replay, to) : advanceMarket(this.market, to);
+    const closed = !this.options.marketAlwaysOpen && !this.wasOpen;
+    const events = this.replay
+      ? advanceReplay(this.replay, to)
+      : closed
+        ? skipMarket(this.market, to)
+        : advanceMarket(this.market, to);
     for (const e of events) {
       this.history.add(e);
       if (e.kind === "quote") {
