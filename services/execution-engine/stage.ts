@@ -1,0 +1,371 @@
+/**
+ * execution-engine stage shell: approved `order.intent/<SYM>` → the order core → Alpaca REST,
+ * with the trade_updates stream folded back in and every order event published as
+ * `order.update/<SYM>`. Last prices come from `md.quote/*` and `md.trade/*` (slippage guard),
+ * the kill switch from `control` (and, at start, the spec and risk_state).
+ *
+ * Start-up is a recovery: the core is rebuilt from Postgres (unfinished orders, recent finished
+ * ones, the audit sequence), the trade_updates stream is opened, and every unfinished order is
+ * resolved with the broker. Until that is done the readiness check "recovered" is false and
+ * intents wait in a queue; none is turned into an order before.
+ */
+import { createAlpacaClient, type WireTradeUpdate } from "../alpaca-client/index.ts";
+import { allOf, Topics, topic } from "../core/bus/topics.ts";
+import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
+import {
+  ControlCommand,
+  ControlSchema,
+  type Header,
+  headerFrom,
+  type OrderIntent,
+  OrderIntentSchema,
+  OrderUpdateSchema,
+  QuoteSchema,
+  TradeSchema,
+} from "../core/messages/index.ts";
+import { fromDecimal } from "../core/money.ts";
+import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
+import { createBrokerCalls } from "./broker.ts";
+import {
+  clientOrderIdFor,
+  DEFAULT_EXECUTION_EXTRAS,
+  type ExecutionParams,
+  type OrderApproved,
+  type QuoteReceived,
+  restoreExecutionState,
+  type TradeReceived,
+} from "./core/index.ts";
+import { Executor } from "./executor.ts";
+import { executionMetrics } from "./metrics.ts";
+import { ExecutionStore, STAGE } from "./store.ts";
+import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
+
+/** Tunables of the shell; the defaults are what `tradepipe run` uses. */
+export const EXECUTION_SETTINGS = {
+  /** Intents that arrive before recovery is done wait here (oldest dropped beyond this). */
+  maxQueuedIntents: 1_000,
+  /** A failed lookup is tried again after this long (doubling, capped at 10 s). */
+  lookupRetryMs: 500,
+  /** stop() waits this long for queued writes and broker answers. */
+  stopDrainMs: 3_000,
+};
+
+interface IntentInfo {
+  header: Header | undefined;
+  receivedNs: bigint;
+}
+
+export const stage: StageDefinition = {
+  name: "execution-engine",
+  async start(ctx: StageContext): Promise<RunningStage> {
+    const { bus, log, pipeline } = ctx;
+    const spec = pipeline.spec;
+    const params: ExecutionParams = {
+      pipelineName: pipeline.metadata.name,
+      maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
+      maxSlippageBps: spec.execution.maxSlippageBps,
+      retries: spec.execution.retries,
+    };
+    const metrics = executionMetrics(ctx.metrics);
+    const store = new ExecutionStore(ctx.db, ctx.epoch);
+    ctx.readiness.declare("recovered");
+    ctx.readiness.set("recovered", false, "rebuilding orders from Postgres");
+    metrics.recovered.set(0);
+
+    const { orders, lastSeq } = await store.loadOrders(DEFAULT_EXECUTION_EXTRAS.terminalRetention);
+    const killSwitch = spec.killSwitch || (await store.killSwitchEngaged());
+    const state = restoreExecutionState(params, orders, killSwitch, lastSeq);
+    log.info(
+      { epoch: ctx.epoch, restored: orders.length, unfinished: state.orders.size, killSwitch },
+      "execution state rebuilt from Postgres",
+    );
+
+    const client = createAlpacaClient({
+      endpoints: ctx.broker.endpoints,
+      credentials: ctx.broker.credentials,
+      rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
+    });
+    const intents = new Map<string, IntentInfo>();
+    const updateTopics = new Map<string, string>();
+    const pendingRecovery = new Set<string>();
+    const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
+    let recovered = false;
+    let stopped = false;
+    let missingDecisionLogged = false;
+
+    const report = (detail?: string) => {
+      const halted = state.killSwitch;
+      metrics.halted.set(halted ? 1 : 0);
+      ctx.report({
+        ordersSent: exec.ordersSent,
+        fills: exec.fills,
+        openOrders: state.orders.size,
+        killSwitch: halted,
+        halted,
+        recovered,
+        fenced: exec.fenced,
+        ...(detail !== undefined ? { detail } : {}),
+      });
+    };
+
+    const exec: Executor = new Executor({
+      state,
+      store,
+      log,
+      metrics,
+      nowNs: ctx.nowNs,
+      intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
+      publish(u, order, extra) {
+        const info = intents.get(u.clientOrderId);
+        const header = headerFrom(STAGE, info?.header, u.timeNs);
+        let t = updateTopics.get(u.symbol);
+        if (t === undefined) {
+          t = topic(Topics.orderUpdate, u.symbol);
+          updateTopics.set(u.symbol, t);
+        }
+        const msg = orderUpdateMessage(u, header, {
+          brokerOrderId: order?.brokerOrderId ?? "",
+          positionQty: extra.positionQty,
+          brokerEventId: extra.brokerEventId,
+        });
+        publishMessage(bus, t, OrderUpdateSchema, msg);
+        if (u.terminal) intents.delete(u.clientOrderId);
+      },
+      onFenced(err) {
+        log.error(
+          { err: err.message },
+          "a write was refused for a stale fencing epoch: stepping down",
+        );
+        ctx.readiness.set("recovered", false, "fenced: another instance leads this stage");
+        void shutdown();
+        report("fenced");
+      },
+      onChange: () => report(),
+    });
+
+    let lookupDelay = EXECUTION_SETTINGS.lookupRetryMs;
+    const broker = createBrokerCalls({
+      trading: client.trading,
+      nowNs: ctx.nowNs,
+      deliver(event) {
+        exec.step(event);
+        if (event.type === "OrderResolved" && pendingRecovery.delete(event.clientOrderId)) {
+          lookupDelay = EXECUTION_SETTINGS.lookupRetryMs;
+          if (pendingRecovery.size === 0) finishRecovery();
+        }
+      },
+      onSent(id) {
+        const info = intents.get(id);
+        if (info !== undefined && info.receivedNs > 0n) {
+          metrics.submitLatency.observe(Number(process.hrtime.bigint() - info.receivedNs) / 1e9);
+          info.receivedNs = 0n; // a retry is not an intake latency
+        }
+      },
+      onLookupFailed(id, err) {
+        log.warn({ clientOrderId: id, err: err.message, retryInMs: lookupDelay }, "lookup failed");
+        exec.later(lookupDelay, () => broker.resolve(id));
+        lookupDelay = Math.min(lookupDelay * 2, 10_000);
+      },
+    });
+    exec.broker = broker;
+
+    // ---- bus inputs ------------------------------------------------------------------------
+    const quote: QuoteReceived = {
+      type: "QuoteReceived",
+      timeNs: 0n,
+      symbol: "",
+      bid: 0n,
+      ask: 0n,
+    };
+    const trade: TradeReceived = { type: "TradeReceived", timeNs: 0n, symbol: "", price: 0n };
+    const symbols = spec.symbols;
+    const subscriptions = [
+      subscribeMessages(
+        bus,
+        symbols.map((s) => topic(Topics.quote, s)),
+        QuoteSchema,
+        (q) => {
+          if (q.bidPrice === "" && q.askPrice === "") return;
+          quote.timeNs = ctx.nowNs();
+          quote.symbol = q.symbol;
+          quote.bid = q.bidPrice === "" ? 0n : fromDecimal(q.bidPrice);
+          quote.ask = q.askPrice === "" ? 0n : fromDecimal(q.askPrice);
+          exec.step(quote);
+        },
+      ),
+      subscribeMessages(
+        bus,
+        symbols.map((s) => topic(Topics.trade, s)),
+        TradeSchema,
+        (t) => {
+          if (t.price === "") return;
+          trade.timeNs = ctx.nowNs();
+          trade.symbol = t.symbol;
+          trade.price = fromDecimal(t.price);
+          exec.step(trade);
+        },
+      ),
+      subscribeMessages(bus, allOf(Topics.control), ControlSchema, (c) => {
+        if (
+          c.command === ControlCommand.KILL_SWITCH_ON ||
+          c.command === ControlCommand.KILL_SWITCH_OFF
+        ) {
+          const engaged = c.command === ControlCommand.KILL_SWITCH_ON;
+          if (engaged === state.killSwitch) return;
+          log.warn({ engaged, by: c.requestedBy, reason: c.reason }, "kill switch changed");
+          exec.step({ type: "KillSwitchChanged", timeNs: ctx.nowNs(), engaged });
+          report(engaged ? "halted: kill switch engaged" : "");
+        }
+      }),
+      subscribeMessages(bus, allOf(Topics.orderIntent), OrderIntentSchema, (m) => {
+        const receivedNs = process.hrtime.bigint();
+        if (stopped) return;
+        if (!recovered) {
+          if (queuedIntents.length >= EXECUTION_SETTINGS.maxQueuedIntents) queuedIntents.shift();
+          queuedIntents.push({ m, receivedNs });
+          return;
+        }
+        intake(m, receivedNs);
+      }),
+    ];
+
+    function intake(m: OrderIntent, receivedNs: bigint): void {
+      const approval = approvalFromIntent(m, ctx.nowNs());
+      if (!("type" in approval)) {
+        if (approval.reason === "not_approved") return;
+        metrics.rejects.labels(approval.reason).inc();
+        log.error({ signalId: m.signalId, reason: approval.reason }, approval.message);
+        return;
+      }
+      const id = clientOrderIdFor(params.pipelineName, approval.signalId);
+      if (m.clientOrderId !== "" && m.clientOrderId !== id) {
+        metrics.rejects.labels("client_order_id_mismatch").inc();
+        log.error(
+          { signalId: m.signalId, got: m.clientOrderId, expected: id },
+          "intent dropped: its client_order_id is not this pipeline's id for the signal",
+        );
+        return;
+      }
+      if (approval.decisionPrice === 0n) useLastPrice(approval);
+      if (!intents.has(id)) intents.set(id, { header: m.header, receivedNs });
+      exec.step(approval);
+    }
+
+    function useLastPrice(a: OrderApproved): void {
+      a.decisionPrice = state.lastPrices.get(a.symbol) ?? 0n;
+      if (!missingDecisionLogged) {
+        missingDecisionLogged = true;
+        log.warn(
+          { signalId: a.signalId },
+          "intent without decision_price: the last price stands in, so the slippage guard cannot refuse it",
+        );
+      }
+    }
+
+    // ---- broker stream and recovery ---------------------------------------------------------
+    const stream = client.tradeUpdates({
+      onTradeUpdate(u: WireTradeUpdate) {
+        let event: ReturnType<typeof tradeUpdated>;
+        try {
+          event = tradeUpdated(u, ctx.nowNs());
+        } catch (err) {
+          log.warn({ err: (err as Error).message, event: u.event }, "undecodable trade update");
+          return;
+        }
+        exec.step(event, {
+          positionQty: u.position_qty ?? "",
+          brokerEventId: u.execution_id ?? "",
+        });
+      },
+      onReady({ reconnected }) {
+        if (!reconnected) {
+          void beginRecovery();
+          return;
+        }
+        // Events sent while disconnected are lost: look every live order up again.
+        log.warn({ live: state.orders.size }, "trade_updates reconnected: resolving live orders");
+        for (const o of state.orders.values())
+          if (o.awaiting === "none") broker.resolve(o.clientOrderId);
+      },
+      onDisconnect(reason, retryInMs) {
+        log.warn({ reason, retryInMs }, "trade_updates disconnected");
+      },
+      onError(err) {
+        log.error({ err: err.message }, "trade_updates error");
+      },
+    });
+
+    async function beginRecovery(): Promise<void> {
+      if (recovered || stopped) return;
+      ctx.readiness.set("recovered", false, "resolving unfinished orders with the broker");
+      for (const id of state.orders.keys()) pendingRecovery.add(id);
+      await reportUnknownOpenOrders();
+      exec.step({ type: "Started", timeNs: ctx.nowNs() });
+      if (pendingRecovery.size === 0) finishRecovery();
+    }
+
+    async function reportUnknownOpenOrders(): Promise<void> {
+      const prefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
+      try {
+        const open = await client.trading.listOrders({ status: "open", limit: 500 });
+        for (const o of open) {
+          if (o.client_order_id.startsWith(prefix) && !state.orders.has(o.client_order_id)) {
+            metrics.anomalies.labels("unknown_open_order").inc();
+            log.error(
+              { clientOrderId: o.client_order_id, brokerOrderId: o.id, status: o.status },
+              "the broker holds an open order of this pipeline that Postgres does not know",
+            );
+          }
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "could not list open orders at the broker");
+      }
+    }
+
+    function finishRecovery(): void {
+      if (recovered || stopped) return;
+      recovered = true;
+      metrics.recovered.set(1);
+      ctx.readiness.set("recovered", true);
+      log.info({ queuedIntents: queuedIntents.length, open: state.orders.size }, "recovered");
+      report(state.killSwitch ? "halted: kill switch engaged" : "");
+      for (const q of queuedIntents.splice(0)) intake(q.m, q.receivedNs);
+    }
+
+    stream.start();
+    report(killSwitch ? "halted: kill switch engaged" : "recovering");
+
+    let stopping: Promise<void> | undefined;
+    function shutdown(): Promise<void> {
+      stopping ??= (async () => {
+        stopped = true;
+        for (const s of subscriptions) s.unsubscribe();
+        exec.stop();
+        const deadline = Date.now() + EXECUTION_SETTINGS.stopDrainMs;
+        while (Date.now() < deadline && (broker.inFlight > 0 || !(await settled(exec.idle())))) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await client.close().catch(() => {});
+      })();
+      return stopping;
+    }
+
+    return { stop: shutdown };
+  },
+};
+
+/** settled waits up to 50 ms for `p`; false when it is still pending (or failed). */
+async function settled(p: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 50);
+    }),
+  ]);
+  clearTimeout(timer);
+  return r;
+}

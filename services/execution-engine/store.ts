@@ -1,0 +1,277 @@
+/**
+ * store is the execution engine's Postgres persistence: `order_audit_trail` (append-only),
+ * `orders` and `fills`, every write stamped with the instance's fencing epoch, and the reads a
+ * restart needs. A batch of audit records, the order rows they change and the fills they record
+ * is ONE statement (data-modifying CTEs): a single round trip, committed as a whole, so the
+ * orders table and the fills can never run ahead of the audit trail or each other.
+ */
+import type pg from "pg";
+import { div, fromDecimal, min, mul, toDecimal } from "../core/money.ts";
+import type { AuditRecord, Order, OrderStatus } from "./core/index.ts";
+
+export const STAGE = "execution-engine";
+
+/** AuditWrite: one audit record with its order as it stood after the step that made it. */
+export interface AuditWrite {
+  record: AuditRecord;
+  order: Order;
+}
+
+const DB_STATUS: Readonly<Record<OrderStatus, string>> = {
+  Created: "created",
+  Submitted: "submitted",
+  New: "new",
+  PartiallyFilled: "partially_filled",
+  Filled: "filled",
+  Cancelled: "cancelled",
+  Rejected: "rejected",
+  Expired: "expired",
+  // The schema has no 'replaced'; this engine never replaces orders (README: Shell).
+  Replaced: "cancelled",
+};
+
+const CORE_STATUS: Readonly<Record<string, OrderStatus>> = {
+  created: "Created",
+  submitted: "Submitted",
+  new: "New",
+  partially_filled: "PartiallyFilled",
+  filled: "Filled",
+  cancelled: "Cancelled",
+  rejected: "Rejected",
+  expired: "Expired",
+};
+
+export const OPEN_DB_STATUSES = ["created", "submitted", "new", "partially_filled"] as const;
+
+const WRITE_BATCH = `
+WITH audit AS (
+  INSERT INTO order_audit_trail (stage, event_type, correlation_id, client_order_id,
+    broker_order_id, symbol, from_status, to_status, reason, payload, occurred_at, fencing_epoch)
+  SELECT $4, a.event_type, a.correlation_id, a.client_order_id, a.broker_order_id, a.symbol,
+         a.from_status, a.to_status, a.reason, a.payload,
+         to_timestamp(a.occurred_us / 1e6), $3
+    FROM jsonb_to_recordset($1::jsonb) AS a(event_type text, correlation_id text,
+         client_order_id text, broker_order_id text, symbol text, from_status text,
+         to_status text, reason text, payload jsonb, occurred_us numeric, n bigint)
+   ORDER BY n
+  RETURNING id
+), upserted AS (
+  INSERT INTO orders AS o (client_order_id, broker_order_id, signal_id, correlation_id, symbol,
+    side, order_type, time_in_force, qty, limit_price, status, filled_qty, filled_avg_price,
+    reject_reason, fencing_epoch, submitted_at)
+  SELECT r.client_order_id, r.broker_order_id, r.signal_id, r.correlation_id, r.symbol, r.side,
+         r.order_type, r.time_in_force, r.qty, r.limit_price, r.status, r.filled_qty,
+         r.filled_avg_price, r.reject_reason, $3,
+         CASE WHEN r.status <> 'created' THEN now() END
+    FROM jsonb_to_recordset($2::jsonb) AS r(client_order_id text, broker_order_id text,
+         signal_id text, correlation_id text, symbol text, side text, order_type text,
+         time_in_force text, qty numeric, limit_price numeric, status text, filled_qty numeric,
+         filled_avg_price numeric, reject_reason text)
+  ON CONFLICT (client_order_id) DO UPDATE
+     SET broker_order_id = coalesce(EXCLUDED.broker_order_id, o.broker_order_id),
+         status = EXCLUDED.status,
+         filled_qty = EXCLUDED.filled_qty,
+         filled_avg_price = EXCLUDED.filled_avg_price,
+         reject_reason = coalesce(EXCLUDED.reject_reason, o.reject_reason),
+         submitted_at = coalesce(o.submitted_at, EXCLUDED.submitted_at),
+         fencing_epoch = EXCLUDED.fencing_epoch
+  RETURNING id
+), filled AS (
+  INSERT INTO fills (execution_id, client_order_id, broker_order_id, symbol, side, qty, price,
+    filled_at, fencing_epoch)
+  SELECT f.execution_id, f.client_order_id, f.broker_order_id, f.symbol, f.side, f.qty, f.price,
+         to_timestamp(f.filled_us / 1e6), $3
+    FROM jsonb_to_recordset($5::jsonb) AS f(execution_id text, client_order_id text,
+         broker_order_id text, symbol text, side text, qty numeric, price numeric,
+         filled_us numeric)
+  ON CONFLICT (execution_id) DO NOTHING
+  RETURNING id
+)
+SELECT (SELECT count(*) FROM audit) AS audits, (SELECT count(*) FROM filled) AS fills`;
+
+/** fillExecutionId: the broker's execution id, or one derived from the cumulative quantity. */
+export function fillExecutionId(record: AuditRecord, order: Order): string {
+  const given = record.detail.executionId;
+  if (given !== undefined && given !== "") return given;
+  // A fill learnt from a lookup (a restart, a lost stream event) has no execution id; the
+  // cumulative quantity after it identifies it, so a replayed batch inserts nothing new.
+  return `${order.clientOrderId}@${record.detail.filledQty ?? toDecimal(order.filledQty)}`;
+}
+
+const usOf = (ns: bigint) => (ns / 1000n).toString();
+
+/** ExecutionStore writes and reads the engine's tables under one fencing epoch. */
+export class ExecutionStore {
+  readonly #db: pg.Pool;
+  readonly epoch: number;
+
+  constructor(db: pg.Pool, epoch: number) {
+    this.#db = db;
+    this.epoch = epoch;
+  }
+
+  /**
+   * writeBatch appends the audit records in order, upserts each touched order's latest row and
+   * inserts the fills among them, in one statement. Returns the fills newly inserted.
+   */
+  async writeBatch(writes: readonly AuditWrite[]): Promise<number> {
+    const audits: unknown[] = [];
+    const orders = new Map<string, Order>();
+    const fills: unknown[] = [];
+    for (const { record, order } of writes) {
+      audits.push({
+        event_type: record.event,
+        correlation_id: record.correlationId,
+        client_order_id: record.clientOrderId,
+        broker_order_id: order.brokerOrderId,
+        symbol: order.symbol,
+        from_status: record.fromStatus === null ? null : DB_STATUS[record.fromStatus],
+        to_status: record.toStatus === null ? null : DB_STATUS[record.toStatus],
+        reason: record.detail.reason ?? record.detail.failure ?? record.detail.cause ?? null,
+        payload: { seq: record.seq, attempt: record.attempt, ...record.detail },
+        occurred_us: usOf(record.timeNs),
+        n: audits.length,
+      });
+      orders.set(order.clientOrderId, order);
+      const fillQty = record.detail.fillQty;
+      const fillPrice = record.detail.fillPrice;
+      if (fillQty !== undefined && fillPrice !== undefined && fromDecimal(fillPrice) > 0n) {
+        fills.push({
+          execution_id: fillExecutionId(record, order),
+          client_order_id: order.clientOrderId,
+          broker_order_id: order.brokerOrderId,
+          symbol: order.symbol,
+          side: order.side,
+          qty: fillQty,
+          price: fillPrice,
+          filled_us: usOf(record.timeNs),
+        });
+      }
+    }
+    const rows = [...orders.values()].map(orderRow);
+    const r = await this.#db.query<{ audits: string; fills: string }>(WRITE_BATCH, [
+      JSON.stringify(audits),
+      JSON.stringify(rows),
+      this.epoch,
+      STAGE,
+      JSON.stringify(fills),
+    ]);
+    return Number(r.rows[0]?.fills ?? 0);
+  }
+
+  /** killSwitchEngaged reads the risk manager's persisted kill switch. */
+  async killSwitchEngaged(): Promise<boolean> {
+    const r = await this.#db.query<{ engaged: boolean }>(
+      "SELECT kill_switch_engaged AS engaged FROM risk_state WHERE id = 1",
+    );
+    return r.rows[0]?.engaged === true;
+  }
+
+  /**
+   * loadOrders rebuilds the core's orders: every unfinished one plus the `finishedLimit` most
+   * recently finished (to absorb late duplicates), with the intent's decision price and the
+   * highest attempt from the audit trail; and the last audit sequence the core used.
+   */
+  async loadOrders(finishedLimit: number): Promise<{ orders: Order[]; lastSeq: number }> {
+    const r = await this.#db.query<OrderRow>(LOAD_ORDERS, [OPEN_DB_STATUSES, finishedLimit, STAGE]);
+    const seq = await this.#db.query<{ seq: string | null }>(
+      `SELECT (payload->>'seq') AS seq FROM order_audit_trail
+        WHERE stage = $1 AND payload ? 'seq' ORDER BY id DESC LIMIT 1`,
+      [STAGE],
+    );
+    return { orders: r.rows.map(orderFromRow), lastSeq: Number(seq.rows[0]?.seq ?? 0) };
+  }
+}
+
+const LOAD_ORDERS = `
+SELECT o.*, (extract(epoch FROM o.created_at) * 1e6)::bigint AS created_us,
+       (extract(epoch FROM o.updated_at) * 1e6)::bigint AS updated_us,
+       i.payload->>'decisionPrice' AS decision_price,
+       coalesce(att.attempt, 0) AS attempts
+  FROM (
+    SELECT * FROM orders WHERE status = ANY($1::text[])
+    UNION ALL
+    (SELECT * FROM orders WHERE NOT (status = ANY($1::text[])) ORDER BY updated_at DESC LIMIT $2)
+  ) o
+  LEFT JOIN LATERAL (
+    SELECT payload FROM order_audit_trail a
+     WHERE a.client_order_id = o.client_order_id AND a.stage = $3 AND a.event_type = 'intent'
+     ORDER BY a.id LIMIT 1) i ON true
+  LEFT JOIN LATERAL (
+    SELECT max((payload->>'attempt')::int) AS attempt FROM order_audit_trail a
+     WHERE a.client_order_id = o.client_order_id AND a.stage = $3) att ON true
+ ORDER BY o.updated_at, o.id`;
+
+interface OrderRow {
+  client_order_id: string;
+  broker_order_id: string | null;
+  signal_id: string | null;
+  correlation_id: string;
+  symbol: string;
+  side: "buy" | "sell";
+  order_type: string;
+  time_in_force: string;
+  qty: string;
+  limit_price: string | null;
+  status: string;
+  filled_qty: string;
+  filled_avg_price: string | null;
+  reject_reason: string | null;
+  created_us: string;
+  updated_us: string;
+  decision_price: string | null;
+  attempts: number;
+}
+
+function orderRow(o: Order) {
+  return {
+    client_order_id: o.clientOrderId,
+    broker_order_id: o.brokerOrderId,
+    signal_id: o.signalId,
+    correlation_id: o.correlationId,
+    symbol: o.symbol,
+    side: o.side,
+    order_type: o.orderType,
+    time_in_force: o.timeInForce,
+    qty: toDecimal(o.qty),
+    limit_price: o.limitPrice === null ? null : toDecimal(o.limitPrice),
+    status: DB_STATUS[o.status],
+    // IMPORTANT: the schema caps filled_qty at qty; an overfill is reported by the core and
+    // the fills table keeps every execution.
+    filled_qty: toDecimal(min(o.filledQty, o.qty)),
+    filled_avg_price: o.filledQty > 0n ? toDecimal(div(o.filledNotional, o.filledQty)) : null,
+    reject_reason: o.status === "Replaced" ? "replaced" : null,
+  };
+}
+
+function orderFromRow(r: OrderRow): Order {
+  const filledQty = fromDecimal(r.filled_qty);
+  const avg = r.filled_avg_price === null ? 0n : fromDecimal(r.filled_avg_price);
+  const limitPrice = r.limit_price === null ? null : fromDecimal(r.limit_price);
+  return {
+    clientOrderId: r.client_order_id,
+    signalId: r.signal_id ?? "",
+    correlationId: r.correlation_id,
+    symbol: r.symbol,
+    side: r.side,
+    qty: fromDecimal(r.qty),
+    orderType: r.order_type === "limit" ? "limit" : "market",
+    limitPrice,
+    timeInForce: (["day", "gtc", "ioc", "fok"].includes(r.time_in_force)
+      ? r.time_in_force
+      : "day") as Order["timeInForce"],
+    decisionPrice:
+      r.decision_price !== null && r.decision_price !== ""
+        ? fromDecimal(r.decision_price)
+        : (limitPrice ?? 0n),
+    status: CORE_STATUS[r.status] ?? "Submitted",
+    brokerOrderId: r.broker_order_id,
+    filledQty,
+    filledNotional: mul(filledQty, avg),
+    attempts: Number(r.attempts),
+    awaiting: "none",
+    cancelRequested: false,
+    createdNs: BigInt(r.created_us) * 1000n,
+    updatedNs: BigInt(r.updated_us) * 1000n,
+  };
+}
