@@ -18,7 +18,7 @@ import type { MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
 import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
 import type { MarketEvent } from "./core/types.ts";
-import { adminState, recordLastday, resetSimulation } from "./http/admin.ts";
+import { type AdminState, adminState, recordLastday, resetSimulation } from "./http/admin.ts";
 import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
 import type { Keys, SimContext } from "./shell/context.ts";
@@ -68,7 +68,7 @@ export interface SimulatorOptions {
 }
 
 export interface SimulatorAdmin {
-  state(): Record<string, unknown>;
+  state(): AdminState;
   setFaults(patch: Partial<FaultConfig>): FaultConfig;
   clearFaults(): void;
   /** advance moves simulated time forward by ms and returns the new time (RFC-3339). */
@@ -244,4 +244,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 }
 
 export type { MarketOptions } from "./core/market.ts";
+export type { AdminState, FillRecord } from "./http/admin.ts";
 export type { FaultConfig } from "./shell/faults.ts";

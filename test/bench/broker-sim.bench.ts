@@ -84,7 +84,7 @@ async function benchOrders(): Promise<void> {
   await drive(sim.tradingUrl, headers, body); // warm-up with other ids would collide; reset instead
   sim.admin.reset(1);
   const s = await drive(sim.tradingUrl, headers, body);
-  const state = sim.admin.state() as { fills: unknown[]; orders: { status: string }[] };
+  const state = sim.admin.state();
   const filled = state.orders.filter((o) => o.status === "filled").length;
   await sim.close();
 

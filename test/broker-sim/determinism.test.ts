@@ -30,13 +30,7 @@ async function session(seed: number): Promise<string> {
       });
       sim.admin.advance(1_500);
     }
-    const state = sim.admin.state() as {
-      orders: unknown;
-      fills: unknown;
-      positions: unknown;
-      account: { cash: string };
-      realized_pl: string;
-    };
+    const state = sim.admin.state();
     return JSON.stringify([
       state.orders,
       state.fills,
@@ -62,10 +56,10 @@ test("reset with a seed restarts the same market", async () => {
   const sim = await startSimulator({ seed: 5, clock: "manual", startTime: "2026-03-02T15:00:00Z" });
   try {
     sim.admin.advance(10_000);
-    const first = JSON.stringify((sim.admin.state() as { quotes: unknown }).quotes);
+    const first = JSON.stringify(sim.admin.state().quotes);
     sim.admin.reset(5, "2026-03-02T15:00:00Z");
     sim.admin.advance(10_000);
-    assert.equal(JSON.stringify((sim.admin.state() as { quotes: unknown }).quotes), first);
+    assert.equal(JSON.stringify(sim.admin.state().quotes), first);
   } finally {
     await sim.close();
   }

@@ -100,7 +100,7 @@ describe("fault injection", () => {
       await buy();
       await waitFor(() => events(c).length === 6, "reordered events");
       assert.deepEqual(events(c).slice(4), ["fill", "new"]);
-      const state = sim.admin.state() as { orders: { status: string }[] };
+      const state = sim.admin.state();
       assert.ok(
         state.orders.every((o) => o.status === "filled"),
         "faults touch delivery, never the order book",
@@ -114,10 +114,7 @@ describe("fault injection", () => {
     const trade = await listener();
     const data = new RawClient(`${sim.dataUrl}/v2/iex`);
     await data.open();
-    await waitFor(
-      () => (sim.admin.state() as { streams: { data: number } }).streams.data === 1,
-      "data conn",
-    );
+    await waitFor(() => sim.admin.state().streams.data === 1, "data conn");
     const r = await call("POST", "/admin/streams", { action: "disconnect", kind: "all" });
     assert.equal((r.body as Frame)["disconnected"], 2);
     await waitFor(() => trade.closed && data.closed, "both closed");

@@ -5,8 +5,8 @@
  */
 import { fromDecimal, toDecimal } from "../../core/money.ts";
 import { formatRfc3339, parseTime } from "../core/time.ts";
-import type { SimContext } from "../shell/context.ts";
-import { parseFaults } from "../shell/faults.ts";
+import type { OrderRequestRecord, SimContext } from "../shell/context.ts";
+import { type FaultConfig, parseFaults } from "../shell/faults.ts";
 import { type ApiRequest, type ApiResponse, ERR, json } from "./respond.ts";
 import { type Route, route } from "./trading.ts";
 import { accountJson, orderJson, positionJson } from "./views.ts";
@@ -14,7 +14,37 @@ import { accountJson, orderJson, positionJson } from "./views.ts";
 type Handler = (ctx: SimContext, req: ApiRequest) => ApiResponse;
 
 /** adminState renders everything tests of the pipeline want to assert on. */
-export function adminState(ctx: SimContext): Record<string, unknown> {
+export interface FillRecord {
+  execution_id: string;
+  order_id: string;
+  client_order_id: string;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: string;
+  price: string;
+  position_qty: string;
+  timestamp: string;
+}
+
+/** AdminState is GET /admin/state and `sim.admin.state()`; orders and positions are Alpaca JSON. */
+export interface AdminState {
+  clock: { mode: "realtime" | "manual"; speed: number; now: string; is_open: boolean };
+  seed: number;
+  account: Record<string, unknown>;
+  realized_pl: string;
+  orders: Record<string, unknown>[];
+  /** client_order_ids of every order the broker holds (each appears once). */
+  client_order_ids: string[];
+  /** order_requests: every POST/PATCH received, refused ones (e.g. duplicates) included. */
+  order_requests: OrderRequestRecord[];
+  fills: FillRecord[];
+  positions: Record<string, unknown>[];
+  quotes: Record<string, { bp: string; ap: string; t: string }>;
+  faults: FaultConfig;
+  streams: { trade: number; data: number };
+}
+
+export function adminState(ctx: SimContext): AdminState {
   const now = ctx.engine.now();
   const s = ctx.engine.state;
   const marks = {
@@ -25,13 +55,18 @@ export function adminState(ctx: SimContext): Record<string, unknown> {
     lastday: (sym: string) => ctx.lastday.get(sym),
   };
   return {
-    clock: { ...ctx.engine.clockInfo(), now: formatRfc3339(now), is_open: ctx.engine.isOpen(now) },
+    clock: {
+      mode: ctx.engine.clockInfo().mode,
+      speed: ctx.engine.clockInfo().speed,
+      now: formatRfc3339(now),
+      is_open: ctx.engine.isOpen(now),
+    },
     seed: ctx.engine.options.seed,
     account: accountJson(s, now, ctx.shortingEnabled),
     realized_pl: toDecimal(s.ledger.realizedPl),
     orders: s.orderLog.map(orderJson),
     client_order_ids: [...s.byClientId.keys()],
-    order_requests: ctx.orderRequests,
+    order_requests: [...ctx.orderRequests],
     fills: s.executions.map((e) => ({
       execution_id: e.executionId,
       order_id: e.orderId,
@@ -50,7 +85,7 @@ export function adminState(ctx: SimContext): Record<string, unknown> {
         { bp: toDecimal(q.bidPrice), ap: toDecimal(q.askPrice), t: formatRfc3339(q.t) },
       ]),
     ),
-    faults: ctx.faults.config,
+    faults: { ...ctx.faults.config },
     streams: ctx.streams.counts(),
   };
 }
