@@ -82,6 +82,7 @@ test("derivePhase summarises the conditions", () => {
       conditions: [c("Ready", "False"), c("StagesReady", "False", "InstancesUnavailable")],
       deleting: false,
       fresh: false,
+      previous: "Running",
     }),
     "Degraded",
   );

@@ -10,9 +10,11 @@ export interface PhaseInput {
   deleting: boolean;
   /** True when no child workload has been observed yet. */
   fresh: boolean;
+  /** The phase before this evaluation: a pipeline that ran and lost readiness is Degraded. */
+  previous?: Phase | undefined;
 }
 
-/** derivePhase: Terminating > Halted > Running > Degraded > Provisioning > Pending. */
+/** derivePhase: Terminating > Failed > Halted > Running > Degraded > Provisioning > Pending. */
 export function derivePhase(input: PhaseInput): Phase {
   if (input.deleting) return "Terminating";
   const status = (t: ConditionType) => findCondition(input.conditions, t)?.status;
@@ -21,6 +23,6 @@ export function derivePhase(input: PhaseInput): Phase {
   if (status("KillSwitch") === "True") return "Halted";
   if (status("Ready") === "True") return "Running";
   if (input.fresh) return "Pending";
-  const wasReady = reason("StagesReady") === "InstancesUnavailable";
-  return wasReady ? "Degraded" : "Provisioning";
+  const wasRunning = input.previous === "Running" || input.previous === "Degraded";
+  return wasRunning ? "Degraded" : "Provisioning";
 }

@@ -54,6 +54,23 @@ const OWNED = [
   "Pod",
 ] as const;
 
+/**
+ * specOrMetaChanged filters out the operator's own status writes (controller-runtime's
+ * generation predicate, plus the metadata a reconcile reads): without it every status patch
+ * would trigger another reconcile at once, bypassing the work queue's backoff.
+ */
+export function specOrMetaChanged(old: KubeObject, now: KubeObject): boolean {
+  const a = old.metadata;
+  const b = now.metadata;
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? []) ||
+    JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
+    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {})
+  );
+}
+
 export function startOperator(opts: OperatorOptions): RunningOperator {
   const log = opts.log;
   const resyncMs = opts.resyncMs ?? 60_000;
@@ -65,7 +82,9 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const tpInformer = new Informer(opts.client, RESOURCES.TradingPipeline, {
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     resyncMs,
-    onEvent: (_type, obj) => enqueue(objectKey(obj)),
+    onEvent: (type, obj, old) => {
+      if (type !== "MODIFIED" || !old || specOrMetaChanged(old, obj)) enqueue(objectKey(obj));
+    },
     onError: onError("TradingPipeline"),
   });
   const caches = { TradingPipeline: tpInformer } as Caches;

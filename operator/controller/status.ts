@@ -147,7 +147,12 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
   const primary = input.database.primary ?? input.previous?.primary;
   const lastFailover = input.database.failover ?? input.previous?.lastFailover;
   return {
-    phase: derivePhase({ conditions, deleting: input.deleting, fresh }),
+    phase: derivePhase({
+      conditions,
+      deleting: input.deleting,
+      fresh,
+      previous: input.previous?.phase,
+    }),
     trading,
     ...(primary ? { primary } : {}),
     observedGeneration: input.generation,

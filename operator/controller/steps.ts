@@ -24,7 +24,9 @@ export async function reconcileConfig(ctx: ReconcileContext, o: Observed): Promi
 
 /** reconcileRbac: the stages' ServiceAccount, Role, RoleBinding and their Leases. */
 export async function reconcileRbac(ctx: ReconcileContext, o: Observed): Promise<void> {
-  await ensureAll(ctx, [buildServiceAccount(o.tp), buildRole(o.tp), buildRoleBinding(o.tp)]);
+  // The Role must exist before its binding: the apiserver checks a binding against its role.
+  await ensureAll(ctx, [buildServiceAccount(o.tp), buildRole(o.tp)]);
+  await ensure(ctx, buildRoleBinding(o.tp));
   await ensureAll(ctx, buildStageLeases(o.tp, killSwitchWanted(o)));
 }
 

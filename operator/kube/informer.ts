@@ -18,7 +18,8 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Replay the cache to the handler this often (0: never). */
   resyncMs?: number;
-  onEvent(type: InformerEventType, obj: KubeObject): void;
+  /** `old` is the cached object a MODIFIED event replaces. */
+  onEvent(type: InformerEventType, obj: KubeObject, old?: KubeObject): void;
   onError?(err: Error): void;
 }
 
@@ -136,7 +137,7 @@ export class Informer {
       const old = previous.get(k);
       if (!old) this.options.onEvent("ADDED", obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
-        this.options.onEvent("MODIFIED", obj);
+        this.options.onEvent("MODIFIED", obj, old);
       }
     }
     for (const [k, old] of previous) if (!fresh.has(k)) this.options.onEvent("DELETED", old);
@@ -172,9 +173,10 @@ export class Informer {
       if (event.type === "BOOKMARK") continue;
       const typed = withKind(obj, this.resource);
       const key = objectKey(typed);
+      const old = this.store.get(key);
       if (event.type === "DELETED") this.store.delete(key);
       else this.store.set(key, typed);
-      this.options.onEvent(event.type, typed);
+      this.options.onEvent(event.type === "ADDED" && old ? "MODIFIED" : event.type, typed, old);
     }
   }
 }

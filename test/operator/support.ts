@@ -1,0 +1,167 @@
+/**
+ * support: a real control plane with the CRD and the operator's RBAC installed, the operator
+ * run as its own process with its ServiceAccount's token, and small polling helpers.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  startControlPlane,
+} from "../cluster/controlplane.ts";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const OPERATOR_NAMESPACE = "tradepipe-system";
+
+/** startClusterWithOperatorRbac: control plane + CRD + operator RBAC; returns the SA kubeconfig. */
+export async function startClusterWithOperatorRbac(options: ControlPlaneOptions = {}) {
+  const cluster = await startControlPlane(options);
+  try {
+    await cluster.kubectl(["apply", "--server-side", "-f", `${ROOT}crds/`]);
+    await cluster.kubectl(["apply", "-f", `${ROOT}operator/rbac/operator-rbac.yaml`]);
+    await cluster.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/tradingpipelines.tradepipe.io",
+      "--timeout=30s",
+    ]);
+    const saKubeconfig = await cluster.createServiceAccountKubeconfig(
+      OPERATOR_NAMESPACE,
+      "tradepipe-operator",
+    );
+    return { cluster, saKubeconfig };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  identity: string;
+  logs(): string;
+  /** stop sends SIGTERM (clean: releases the Lease) and waits for the exit code. */
+  stop(): Promise<number | null>;
+  /** kill sends SIGKILL (a crash: the Lease must expire). */
+  kill(): Promise<void>;
+}
+
+export function startOperatorProcess(
+  kubeconfig: string,
+  identity: string,
+  extraArgs: string[] = [],
+): OperatorProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      `${ROOT}bin/tradepipe.ts`,
+      "operator",
+      "--kubeconfig",
+      kubeconfig,
+      "--lease-namespace",
+      OPERATOR_NAMESPACE,
+      "--identity",
+      identity,
+      "--health-port",
+      "0",
+      "--health-host",
+      "127.0.0.1",
+      ...extraArgs,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TRADEPIPE_LOG_LEVEL: "info" },
+    },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+  return {
+    child,
+    identity,
+    logs: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** waitFor polls `check` until it returns a value other than undefined/false, or fails with `what`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(
+    `timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ""}`,
+  );
+}
+
+export async function getJson<T = Record<string, any>>(
+  cluster: ControlPlane,
+  args: string[],
+): Promise<T> {
+  const r = await cluster.kubectl(["get", ...args, "-o", "json"]);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** samplePipeline: a TradingPipeline placed on the trading nodes, as a platform team writes it. */
+export function samplePipeline(
+  name: string,
+  namespace: string,
+  spec: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: "tradepipe.io/v1alpha1",
+    kind: "TradingPipeline",
+    metadata: { name, namespace },
+    spec: {
+      broker: { kind: "simulator" },
+      placement: {
+        topology: "distributed",
+        nodeSelector: { "tradepipe.io/node-role": "trading" },
+        tolerations: [
+          { key: "tradepipe.io/trading", operator: "Equal", value: "true", effect: "NoSchedule" },
+        ],
+      },
+      ...spec,
+    },
+  };
+}
+
+export async function applyYaml(cluster: ControlPlane, doc: unknown, extra: string[] = []) {
+  return cluster.kubectl(["apply", ...extra, "-f", "-"], { input: stringify(doc) });
+}
+
+export async function createNamespace(cluster: ControlPlane, name: string) {
+  await cluster.kubectl(["create", "namespace", name]);
+}
