@@ -132,6 +132,27 @@ describe("matching at the NBBO", () => {
     assert.deepEqual(events(quote(s, "AAPL", "101.00", "101.04")), ["fill"]);
   });
 
+  test("a sell trailing stop follows the bid up and fires when it falls back by the trail", () => {
+    const s = broker();
+    submit(s, {});
+    const r = submit(s, {
+      side: "sell",
+      type: "trailing_stop",
+      trailPrice: fromDecimal("1"),
+      timeInForce: "gtc",
+    });
+    assert.equal(toDecimal(r.value.hwm!), "100");
+    assert.equal(toDecimal(r.value.stopPrice!), "99");
+    assert.deepEqual(events(quote(s, "AAPL", "103.00", "103.02")), []);
+    const o = s.orders.get(r.value.id)!;
+    assert.equal(toDecimal(o.hwm!), "103");
+    assert.equal(toDecimal(o.stopPrice!), "102");
+    assert.deepEqual(events(quote(s, "AAPL", "102.50", "102.52")), []);
+    const fills = quote(s, "AAPL", "101.90", "101.95");
+    assert.deepEqual(events(fills), ["fill"]);
+    assert.equal(toDecimal(fills[0]!.price!), "101.9");
+  });
+
   test("ioc cancels what does not fill at once; fok never fills partly", () => {
     const s = broker(1);
     const ioc = submit(s, { type: "limit", limitPrice: fromDecimal("99"), timeInForce: "ioc" });
