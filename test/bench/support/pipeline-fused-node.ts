@@ -84,10 +84,16 @@ while (!readiness.every((r) => r.report().ready)) {
 process.send?.({ type: "ready" });
 
 const finish = async () => {
+  const text = await metrics.registry.metrics();
   await stop().catch(() => {});
   await db.end().catch(() => {});
   void probe;
-  const stamps = { type: "stamps", signals: signals.map(String), intents: intents.map(String) };
+  const stamps = {
+    type: "stamps",
+    signals: signals.map(String),
+    intents: intents.map(String),
+    metrics: text,
+  };
   process.send?.(stamps, () => process.exit(0));
 };
 process.on("message", (m: { type: string }) => {

@@ -59,3 +59,14 @@ export function pairLatest(
 
 export const us = (ns: number): string => (ns / 1000).toFixed(1);
 export const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : "—");
+
+/** meanOf reads a Prometheus histogram's mean (sum / count, summed over label sets) from text. */
+export function meanOf(metricsText: string, name: string): { mean: number; count: number } {
+  let sum = 0;
+  let count = 0;
+  for (const line of metricsText.split("\n")) {
+    if (line.startsWith(`${name}_sum`)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith(`${name}_count`)) count += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return { mean: count > 0 ? sum / count : Number.NaN, count };
+}
