@@ -1,0 +1,260 @@
+/**
+ * The execution-engine stage, started by the host as in production, against the broker
+ * simulator over HTTP/WebSocket and a real migrated Postgres, fed over an InProcBus:
+ * intent → order at the broker → fill published and stored, with the intent on disk before the
+ * order was on the wire; duplicates, a 5xx on the POST, the kill switch, the slippage guard and
+ * a restart with open orders.
+ */
+import assert from "node:assert/strict";
+import diagnostics from "node:diagnostics_channel";
+import { after, before, describe, test } from "node:test";
+import { OrderEvent } from "../../services/core/messages/index.ts";
+import type { OrderSent } from "../../services/execution-engine/channels.ts";
+import type { StageInstance } from "../../services/pipeline/host.ts";
+import {
+  auditOf,
+  coid,
+  currentEpoch,
+  eventually,
+  fillsOf,
+  orderRow,
+  publishIntent,
+  publishKillSwitch,
+  publishQuote,
+  updatesOf,
+} from "./execution-support.ts";
+import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
+
+const SIM = { symbols: ["AAPL", "MSFT"], clock: "manual" as const, partialFillProbability: 0 };
+
+/** startEngine starts the stage and waits for its recovery to finish. */
+async function startEngine(h: Harness) {
+  const instance = await h.start("execution-engine");
+  await waitFor(() => instance.readiness.report().ready, "execution-engine ready");
+  return instance;
+}
+
+function sentOrders(h: Harness, clientOrderId: string) {
+  const s = h.sim.admin.state();
+  return {
+    orders: s.orders.filter((o) => o.client_order_id === clientOrderId),
+    accepted: s.order_requests.filter(
+      (r) => r.client_order_id === clientOrderId && r.status === 200,
+    ),
+    requests: s.order_requests.filter((r) => r.client_order_id === clientOrderId),
+  };
+}
+
+describe("execution-engine over the simulator and Postgres", () => {
+  let h: Harness;
+  let engine: StageInstance;
+  const sentAt = new Map<string, number>();
+  const onSent = (m: unknown) => {
+    const e = m as OrderSent;
+    if (!sentAt.has(e.clientOrderId)) sentAt.set(e.clientOrderId, Date.now());
+  };
+  before(async () => {
+    h = await startHarness({ sim: SIM });
+    diagnostics.subscribe("tradepipe:execution:order-sent", onSent);
+    h.sim.admin.setQuote("AAPL", "190.00", "190.02");
+    engine = await startEngine(h);
+    publishQuote(h.bus, "AAPL", "190.00", "190.02");
+  });
+  after(async () => {
+    diagnostics.unsubscribe("tradepipe:execution:order-sent", onSent);
+    await h.close();
+  });
+
+  test("an approved intent becomes one order, filled, published and stored after its intent row", async () => {
+    const seen = h.record(["order.update/*"]);
+    const id = publishIntent(h.bus, { signalId: "sig-1", decisionPrice: "190.01" });
+    await waitFor(
+      () => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL),
+      "fill update",
+    );
+    const fill = updatesOf(seen, id).find((u) => u.event === OrderEvent.FILL)!;
+    assert.equal(fill.fillQty, "5");
+    assert.equal(fill.fillPrice, "190.02");
+    assert.equal(fill.filledQty, "5");
+    assert.equal(fill.symbol, "AAPL");
+    assert.notEqual(fill.brokerOrderId, "");
+
+    const { orders, requests } = sentOrders(h, id);
+    assert.equal(orders.length, 1);
+    assert.equal(requests.length, 1);
+    assert.equal(orders[0]!.status, "filled");
+
+    await waitFor(() => sentAt.has(id), "order-sent diagnostic");
+    const epoch = await currentEpoch(h.db.pool);
+    const row = await orderRow(h.db.pool, id);
+    assert.equal(row?.status, "filled");
+    assert.equal(Number(row?.filled_qty), 5);
+    assert.equal(Number(row?.fencing_epoch), epoch);
+    assert.equal(row?.correlation_id, "corr-sig-1");
+    const fills = await fillsOf(h.db.pool, id);
+    assert.equal(fills.length, 1);
+    assert.equal(
+      fills[0]!.execution_id,
+      h.sim.admin.state().fills.find((f) => f.client_order_id === id)!.execution_id,
+    );
+
+    const audit = await auditOf(h.db.pool, id);
+    const events = audit.map((a) => a.event_type);
+    const intentAt = events.indexOf("intent");
+    const sendAt = events.indexOf("send");
+    assert.ok(intentAt >= 0 && sendAt > intentAt, `intent before send: ${events.join(",")}`);
+    assert.ok(events.indexOf("fill") > sendAt, `fill after send: ${events.join(",")}`);
+    assert.ok(audit.every((a) => a.correlation_id === "corr-sig-1"));
+    assert.ok(audit.every((a) => Number(a.fencing_epoch) === epoch));
+    // The send row was committed before the POST was handed to the HTTP client.
+    assert.ok(audit[sendAt]!.created_at.getTime() <= sentAt.get(id)!);
+  });
+
+  test("a duplicate intent (same client_order_id) sends nothing again", async () => {
+    const id = coid("sig-1");
+    const before = (await auditOf(h.db.pool, id)).length;
+    publishIntent(h.bus, { signalId: "sig-1", decisionPrice: "190.01" });
+    await eventually(
+      async () => (await auditOf(h.db.pool, id)).some((a) => a.event_type === "duplicate_intent"),
+      "duplicate_intent audited",
+    );
+    const audit = await auditOf(h.db.pool, id);
+    assert.ok(audit.length > before);
+    assert.ok(audit.some((a) => a.event_type === "duplicate_intent"));
+    assert.equal(sentOrders(h, id).requests.length, 1);
+    assert.equal(
+      audit.filter((a) => a.event_type === "send" || a.event_type === "resend").length,
+      1,
+    );
+  });
+
+  test("a 5xx on the POST is resolved by lookup and retried with the same id, never duplicated", async () => {
+    const seen = h.record(["order.update/*"]);
+    h.sim.admin.setFaults({ fail5xxNext: 1 });
+    const id = publishIntent(h.bus, { signalId: "sig-2", decisionPrice: "190.01" });
+    await waitFor(
+      () => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL),
+      "fill after the retry",
+    );
+    const { orders, accepted } = sentOrders(h, id);
+    assert.equal(orders.length, 1);
+    assert.equal(accepted.length, 1);
+    const events = (await auditOf(h.db.pool, id)).map((a) => a.event_type);
+    for (const e of ["send", "send_ambiguous", "not_at_broker", "retry_scheduled", "resend"]) {
+      assert.ok(events.includes(e), `${e} in ${events.join(",")}`);
+    }
+    assert.ok(events.indexOf("send_ambiguous") < events.indexOf("not_at_broker"));
+    assert.ok(events.indexOf("not_at_broker") < events.indexOf("resend"));
+    const fills = updatesOf(seen, id).filter((u) => u.fillQty !== "");
+    assert.equal(fills.length, 1);
+    assert.equal((await fillsOf(h.db.pool, id)).length, 1);
+  });
+
+  test("the slippage guard refuses a decision price too far from the last price", async () => {
+    const seen = h.record(["order.update/*"]);
+    const id = publishIntent(h.bus, { signalId: "sig-slip", decisionPrice: "200.00" });
+    await waitFor(() => updatesOf(seen, id).length > 0, "rejection");
+    const [u] = updatesOf(seen, id);
+    assert.equal(u!.event, OrderEvent.REJECTED);
+    assert.equal(u!.reason, "slippage");
+    assert.equal(sentOrders(h, id).requests.length, 0);
+    assert.equal((await orderRow(h.db.pool, id))?.status, "rejected");
+  });
+
+  test("the kill switch cancels open orders at the broker and refuses new ones", async () => {
+    const seen = h.record(["order.update/*"]);
+    const open = publishIntent(h.bus, {
+      signalId: "sig-far",
+      limitPrice: "150.00",
+      decisionPrice: "190.01",
+    });
+    await waitFor(
+      () => updatesOf(seen, open).some((u) => u.event === OrderEvent.NEW),
+      "open order",
+    );
+    assert.equal(sentOrders(h, open).orders[0]!.status, "new");
+
+    publishKillSwitch(h.bus, true);
+    await waitFor(
+      () => updatesOf(seen, open).some((u) => u.event === OrderEvent.CANCELED),
+      "cancel update",
+    );
+    assert.equal(sentOrders(h, open).orders[0]!.status, "canceled");
+    await waitFor(() => engine.lastReport().killSwitch === true, "killSwitch reported");
+    const halted = await h.metrics.registry.getSingleMetric("tradepipe_execution_halted")?.get();
+    assert.equal(halted?.values[0]?.value, 1);
+
+    const refused = publishIntent(h.bus, { signalId: "sig-after-kill", decisionPrice: "190.01" });
+    await waitFor(() => updatesOf(seen, refused).length > 0, "refusal");
+    assert.equal(updatesOf(seen, refused)[0]!.reason, "kill_switch");
+    assert.equal(sentOrders(h, refused).requests.length, 0);
+    await eventually(async () => (await orderRow(h.db.pool, open))?.status === "cancelled", "row");
+
+    publishKillSwitch(h.bus, false);
+    await waitFor(() => engine.lastReport().killSwitch === false, "kill switch released");
+  });
+});
+
+describe("execution-engine restart", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ sim: SIM });
+    h.sim.admin.setQuote("MSFT", "410.00", "410.02");
+  });
+  after(() => h.close());
+
+  test("a new instance resolves the orders left open, applies what happened meanwhile and goes on", async () => {
+    const first = await startEngine(h);
+    publishQuote(h.bus, "MSFT", "410.00", "410.02");
+    const seen = h.record(["order.update/*"]);
+    const near = publishIntent(h.bus, {
+      signalId: "r-near",
+      symbol: "MSFT",
+      qty: "3",
+      limitPrice: "400.00",
+      decisionPrice: "410.01",
+    });
+    const far = publishIntent(h.bus, {
+      signalId: "r-far",
+      symbol: "MSFT",
+      qty: "2",
+      limitPrice: "380.00",
+      decisionPrice: "410.01",
+    });
+    await waitFor(
+      () => [near, far].every((id) => updatesOf(seen, id).some((u) => u.event === OrderEvent.NEW)),
+      "both orders open",
+    );
+    const epochBefore = await currentEpoch(h.db.pool);
+    await first.stop();
+
+    // While no engine runs, one order fills at the broker.
+    h.sim.admin.setQuote("MSFT", "398.00", "399.00");
+    assert.equal(sentOrders(h, near).orders[0]!.status, "filled");
+
+    const second = await startEngine(h);
+    assert.ok((await currentEpoch(h.db.pool)) > epochBefore);
+    await waitFor(
+      () => updatesOf(seen, near).some((u) => u.event === OrderEvent.FILL),
+      "fill learnt by lookup",
+    );
+    const fill = updatesOf(seen, near).find((u) => u.event === OrderEvent.FILL)!;
+    assert.equal(fill.fillQty, "3");
+    assert.equal(fill.fillPrice, "399");
+    const nearEvents = (await auditOf(h.db.pool, near)).map((a) => a.event_type);
+    assert.ok(nearEvents.includes("resolve_after_restart"), nearEvents.join(","));
+    assert.equal(sentOrders(h, near).requests.length, 1);
+    assert.equal((await fillsOf(h.db.pool, near)).length, 1);
+
+    // The other order is still open and the new instance follows it on the stream.
+    h.sim.admin.setQuote("MSFT", "378.00", "379.00");
+    await waitFor(
+      () => updatesOf(seen, far).some((u) => u.event === OrderEvent.FILL),
+      "fill on the stream",
+    );
+    assert.equal(sentOrders(h, far).requests.length, 1);
+    await eventually(async () => (await orderRow(h.db.pool, far))?.status === "filled", "row");
+    assert.equal((await fillsOf(h.db.pool, far)).length, 1);
+    assert.equal(second.readiness.report().ready, true);
+  });
+});
