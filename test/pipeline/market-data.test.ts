@@ -13,6 +13,7 @@ import {
   BookDeltaSchema,
   BookSnapshotSchema,
   HeartbeatSchema,
+  parseTraceparent,
   QuoteSchema,
   TradeSchema,
 } from "../../services/core/messages/index.ts";
@@ -148,4 +149,22 @@ test("the stage publishes bus heartbeats", async () => {
   const hb = decodeMessage(heartbeats[0]!, HeartbeatSchema);
   assert.equal(hb.header?.source, "market-data");
   assert.ok((hb.header?.eventTimeNs ?? 0n) > 0n);
+});
+
+test("with tracing on, each market event starts its own trace", async (t) => {
+  const traced = await startHarness({
+    sim: { symbols: ["AAPL"], clock: "manual" },
+    spec: { observability: { otlpEndpoint: "http://127.0.0.1:9/v1/traces" } },
+  });
+  t.after(() => traced.close());
+  const seen = traced.record(["md.quote/*"]);
+  await traced.start("market-data");
+  traced.sim.admin.setQuote("AAPL", "190.00", "190.02");
+  traced.sim.admin.setQuote("AAPL", "190.01", "190.03");
+  await waitFor(() => seen.length >= 2, "two quotes");
+  const traces = seen.map((m) =>
+    parseTraceparent(decodeMessage(m, QuoteSchema).header!.traceparent),
+  );
+  assert.ok(traces[0] && traces[1], "valid traceparents");
+  assert.notEqual(traces[0].traceId, traces[1].traceId);
 });

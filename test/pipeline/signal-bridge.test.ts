@@ -10,6 +10,8 @@ import { create } from "@bufbuild/protobuf";
 import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
 import {
   newHeader,
+  newTraceparent,
+  parseTraceparent,
   QuoteSchema,
   SignalAction,
   type TradingSignal,
@@ -26,6 +28,7 @@ interface SentQuote {
   timeNs: bigint;
   bid: string;
   ask: string;
+  traceparent?: string;
 }
 
 let h: Harness;
@@ -66,7 +69,7 @@ async function runOnce(quotes: readonly SentQuote[]): Promise<TradingSignal[]> {
         `md.quote/${q.symbol}`,
         QuoteSchema,
         create(QuoteSchema, {
-          header: newHeader("market-data", q.timeNs),
+          header: newHeader("market-data", q.timeNs, { traceparent: q.traceparent ?? "" }),
           symbol: q.symbol,
           bidPrice: q.bid,
           bidSize: "300",
@@ -100,6 +103,7 @@ test("trending and reverting quotes produce BUY and SELL signals of the right sh
     assert.equal(s.symbol, q.symbol);
     assert.equal(s.header?.source, "signal-bridge");
     assert.equal(s.header?.eventTimeNs, q.timeNs, "event time carried from the quote");
+    assert.equal(s.header?.traceparent, "", "untraced quote, untraced signal");
     const mid = ((Number(q.bid) * 100 + Number(q.ask) * 100) / 200).toString();
     assert.equal(Number(s.referencePrice), Number(mid), "reference price is the quote's mid");
     assert.match(s.referencePrice, /^\d+(\.\d{1,3})?$/, "exact decimal");
@@ -134,4 +138,18 @@ test("a second run over the same quotes publishes the same signals", async () =>
     price: s.referencePrice,
   });
   assert.deepEqual(secondRun.map(essence), firstRun.map(essence));
+});
+
+test("a traced quote's trace continues into the signal it causes", async () => {
+  const traced = quotes.map((q) => ({ ...q, traceparent: newTraceparent() }));
+  const byId = new Map(traced.map((q) => [`${q.symbol}-${q.timeNs}`, q]));
+  const signals = await runOnce(traced);
+  assert.ok(signals.length > 0);
+  for (const s of signals) {
+    const cause = parseTraceparent(byId.get(s.signalId)!.traceparent);
+    const own = parseTraceparent(s.header?.traceparent ?? "");
+    assert.ok(cause && own, "both are valid traceparents");
+    assert.equal(own.traceId, cause.traceId, "same trace");
+    assert.notEqual(own.spanId, cause.spanId, "a new span");
+  }
 });
