@@ -12,6 +12,7 @@ import {
 } from "../../services/broker-sim/index.ts";
 import { InProcBus } from "../../services/core/bus/index.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
+import type { RouteHandler } from "../../services/core/health/index.ts";
 import { parsePipeline, type TradingPipeline } from "../../services/core/spec/index.ts";
 import { createLogger, createMetrics, type Metrics } from "../../services/core/telemetry/index.ts";
 import { simulatorEndpoints } from "../../services/pipeline/broker-connection.ts";
@@ -32,6 +33,8 @@ export interface Harness {
   pipeline: TradingPipeline;
   /** Log lines the stages wrote (JSON objects). */
   logs: Record<string, unknown>[];
+  /** HTTP routes the stages added (e.g. "POST /kill-switch"), shared by every start. */
+  routes: Record<string, RouteHandler>;
   start(stage: StageProcess): Promise<StageInstance>;
   /** record collects every message matching `filters` (decoded by the caller). */
   record(filters: readonly string[]): BusMessage[];
@@ -80,6 +83,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const sectors = await loadSectors();
   const instances: StageInstance[] = [];
   const subscriptions: Array<{ unsubscribe(): void }> = [];
+  const routes: Record<string, RouteHandler> = {};
   return {
     sim,
     db,
@@ -87,6 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     metrics,
     pipeline,
     logs,
+    routes,
     async start(stage) {
       const instance = await startStageInstance(stage, {
         pipeline,
@@ -100,7 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           credentials: new Credentials(sim.keys.keyId, sim.keys.secretKey, "test"),
         },
         sectors,
-        routes: {},
+        routes,
       });
       if (!instance) throw new Error(`${stage} did not start`);
       instances.push(instance);

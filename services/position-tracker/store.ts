@@ -1,0 +1,197 @@
+/**
+ * store: the position-tracker's Postgres reads and writes. Reads rebuild the core after a
+ * restart (every stored fill, the latest portfolio snapshot); writes (positions upserts,
+ * snapshots) are stamped with the leader's fencing epoch and run one at a time in order, off the
+ * hot path, so a quote or fill never waits for the database.
+ */
+import type pg from "pg";
+import { isStaleEpochError } from "../core/db/errors.ts";
+import { fromDecimal, toDecimal, ZERO } from "../core/money.ts";
+import type { Logger } from "../core/telemetry/index.ts";
+import {
+  averageCost,
+  type FillReceived,
+  type Position,
+  type PositionSnapshot,
+} from "./core/index.ts";
+
+const NS_PER_MICRO = 1000n;
+
+/** nsToTimestamp turns nanoseconds since the epoch into a timestamptz literal (µs precision). */
+export function nsToTimestamp(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString().replace("Z", `${pad3(ns)}Z`);
+}
+
+function pad3(ns: bigint): string {
+  return String((ns / NS_PER_MICRO) % 1000n).padStart(3, "0");
+}
+
+/**
+ * loadStoredFills reads every fill the execution engine recorded, oldest first, as the core's
+ * FillReceived with the cumulative quantity per order (what makes replay idempotent).
+ */
+export async function loadStoredFills(db: pg.Pool): Promise<FillReceived[]> {
+  const { rows } = await db.query<{
+    client_order_id: string;
+    symbol: string;
+    side: "buy" | "sell";
+    qty: string;
+    price: string;
+    at_us: string;
+  }>(
+    `SELECT client_order_id, symbol, side, qty, price,
+            (extract(epoch FROM filled_at) * 1000000)::bigint::text AS at_us
+       FROM fills ORDER BY filled_at, id`,
+  );
+  const cumulative = new Map<string, bigint>();
+  return rows.map((r) => {
+    const qty = fromDecimal(r.qty);
+    const filled = (cumulative.get(r.client_order_id) ?? ZERO) + qty;
+    cumulative.set(r.client_order_id, filled);
+    return {
+      type: "FillReceived",
+      timeNs: BigInt(r.at_us) * NS_PER_MICRO,
+      clientOrderId: r.client_order_id,
+      symbol: r.symbol,
+      side: r.side,
+      fillQty: qty,
+      fillPrice: fromDecimal(r.price),
+      filledQty: filled,
+    };
+  });
+}
+
+/** loadLastPortfolioSnapshot returns the latest snapshot's peak and alert flag (or null). */
+export async function loadLastPortfolioSnapshot(db: pg.Pool): Promise<PositionSnapshot | null> {
+  const { rows } = await db.query<{
+    at_us: string;
+    cash: string | null;
+    equity: string | null;
+    peak_equity: string | null;
+    realized_pnl: string;
+    unrealized_pnl: string;
+    drawdown_alerted: boolean;
+  }>(
+    `SELECT (extract(epoch FROM snapshot_at) * 1000000)::bigint::text AS at_us, cash, equity,
+            peak_equity, realized_pnl, unrealized_pnl, drawdown_alerted
+       FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1`,
+  );
+  const r = rows[0];
+  if (r === undefined) return null;
+  return {
+    timeNs: (BigInt(r.at_us) * NS_PER_MICRO).toString(),
+    positions: [],
+    cash: r.cash,
+    equity: r.equity,
+    realizedPnl: r.realized_pnl,
+    unrealizedPnl: r.unrealized_pnl,
+    peakEquity: r.peak_equity,
+    drawdownAlerted: r.drawdown_alerted,
+  };
+}
+
+export interface PositionStore {
+  /** upsertPositions writes the current row of each position (queued). */
+  upsertPositions(positions: Iterable<Position>, sectorOf: (s: string) => string): void;
+  /** writeSnapshot stores one snapshot: a row per position plus the portfolio row (queued). */
+  writeSnapshot(snapshot: PositionSnapshot, positions: Iterable<Position>): void;
+  /** flush waits for every queued write. */
+  flush(): Promise<void>;
+}
+
+export function positionStore(db: pg.Pool, epoch: number, log: Logger): PositionStore {
+  let chain: Promise<void> = Promise.resolve();
+  const enqueue = (what: string, write: () => Promise<unknown>) => {
+    chain = chain.then(write).then(
+      () => {},
+      (err: unknown) => {
+        const stale = isStaleEpochError(err);
+        log.error({ err: (err as Error).message, staleEpoch: stale }, `${what} failed`);
+      },
+    );
+  };
+  return {
+    upsertPositions(positions, sectorOf) {
+      const rows = [...positions].map((p) => [
+        p.symbol,
+        toDecimal(p.qty),
+        toDecimal(averageCost(p)),
+        p.mark === ZERO ? null : toDecimal(p.mark),
+        toDecimal(p.realized),
+        toDecimal(p.unrealized),
+        sectorOf(p.symbol),
+      ]);
+      if (rows.length === 0) return;
+      enqueue("positions upsert", async () => {
+        for (const r of rows) {
+          await db.query(
+            `INSERT INTO positions AS p (symbol, qty, avg_entry_price, last_price, realized_pnl,
+                                         unrealized_pnl, sector, opened_at, fencing_epoch)
+             VALUES ($1, $2::tp_decimal, $3, $4, $5, $6, $7,
+                     CASE WHEN $2::tp_decimal <> 0 THEN now() END, $8)
+             ON CONFLICT (symbol) DO UPDATE
+                SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price,
+                    last_price = EXCLUDED.last_price, realized_pnl = EXCLUDED.realized_pnl,
+                    unrealized_pnl = EXCLUDED.unrealized_pnl, sector = EXCLUDED.sector,
+                    opened_at = CASE WHEN EXCLUDED.qty = 0 THEN NULL
+                                     ELSE coalesce(p.opened_at, now()) END,
+                    fencing_epoch = EXCLUDED.fencing_epoch`,
+            [...r, epoch],
+          );
+        }
+      });
+    },
+    writeSnapshot(s, positions) {
+      const at = nsToTimestamp(BigInt(s.timeNs));
+      const rows = [...positions]
+        .filter((p) => p.qty !== ZERO || p.realized !== ZERO)
+        .map((p) => [
+          p.symbol,
+          toDecimal(p.qty),
+          toDecimal(averageCost(p)),
+          p.mark === ZERO ? null : toDecimal(p.mark),
+          toDecimal(p.marketValue),
+          toDecimal(p.realized),
+          toDecimal(p.unrealized),
+        ]);
+      enqueue("snapshot", async () => {
+        const client = await db.connect();
+        try {
+          await client.query("BEGIN");
+          for (const r of rows) {
+            await client.query(
+              `INSERT INTO position_snapshots (snapshot_at, symbol, qty, avg_entry_price,
+                  last_price, market_value, realized_pnl, unrealized_pnl, fencing_epoch)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (snapshot_at, symbol) DO NOTHING`,
+              [at, ...r, epoch],
+            );
+          }
+          await client.query(
+            `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
+                unrealized_pnl, drawdown_alerted, fencing_epoch)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (snapshot_at) DO NOTHING`,
+            [
+              at,
+              s.cash,
+              s.equity,
+              s.peakEquity,
+              s.realizedPnl,
+              s.unrealizedPnl,
+              s.drawdownAlerted,
+              epoch,
+            ],
+          );
+          await client.query("COMMIT");
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      });
+    },
+    flush: () => chain,
+  };
+}
