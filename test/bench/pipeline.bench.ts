@@ -36,6 +36,7 @@ import { signalParamsOf } from "../../services/signal-bridge/stage.ts";
 import { Supervisor } from "../../services/supervisor/supervisor.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { table } from "./support/bus-stats.ts";
+import { hotBookUpdate, hotIndicators } from "./support/pipeline-hot.ts";
 import {
   type Child,
   type DriveResult,
@@ -385,6 +386,11 @@ async function main(): Promise<void> {
       stageRows.push(row("inference, multi-process run", proc.inference!));
     }
   }
+  const hotBook = hotBookUpdate();
+  const hotInd = hotIndicators(signalParamsOf(pipeline.spec.strategy));
+  results.hotCores = { book: hotBook, indicators: hotInd };
+  stageRows.push(row("book update, same core back to back (batches of 64)", hotBook));
+  stageRows.push(row("indicators + rules, same core back to back (batches of 64)", hotInd));
   const hot = await bareInference(2000, 0);
   const bare = await bareInference(300, 3);
   results.bareInference = { hot, paced: bare };

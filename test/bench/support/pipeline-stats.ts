@@ -57,7 +57,8 @@ export function pairLatest(
   return out;
 }
 
-export const us = (ns: number): string => (ns / 1000).toFixed(1);
+/** us renders ns as µs: two decimals below 10 µs, one above. */
+export const us = (ns: number): string => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
 export const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : "—");
 
 /** meanOf reads a Prometheus histogram's mean (sum / count, summed over label sets) from text. */
