@@ -21,6 +21,7 @@ import {
   OrderIntentSchema,
   OrderUpdateSchema,
   QuoteSchema,
+  RiskStateSchema,
   TradeSchema,
 } from "../core/messages/index.ts";
 import { fromDecimal } from "../core/money.ts";
@@ -30,6 +31,7 @@ import {
   clientOrderIdFor,
   DEFAULT_EXECUTION_EXTRAS,
   type ExecutionParams,
+  findOrder,
   type OrderApproved,
   type QuoteReceived,
   restoreExecutionState,
@@ -90,6 +92,9 @@ export const stage: StageDefinition = {
     const pendingRecovery = new Set<string>();
     const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
     let recovered = false;
+    let recoveryStarted = false;
+    // Every client_order_id of this pipeline starts with "tp-<8 hex of the pipeline name>-".
+    const ownPrefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
     let stopped = false;
     let missingDecisionLogged = false;
 
@@ -206,16 +211,15 @@ export const stage: StageDefinition = {
         },
       ),
       subscribeMessages(bus, allOf(Topics.control), ControlSchema, (c) => {
-        if (
-          c.command === ControlCommand.KILL_SWITCH_ON ||
-          c.command === ControlCommand.KILL_SWITCH_OFF
-        ) {
-          const engaged = c.command === ControlCommand.KILL_SWITCH_ON;
-          if (engaged === state.killSwitch) return;
-          log.warn({ engaged, by: c.requestedBy, reason: c.reason }, "kill switch changed");
-          exec.step({ type: "KillSwitchChanged", timeNs: ctx.nowNs(), engaged });
-          report(engaged ? "halted: kill switch engaged" : "");
-        }
+        if (c.command === ControlCommand.KILL_SWITCH_ON)
+          setKillSwitch(true, c.requestedBy, c.reason);
+        if (c.command === ControlCommand.KILL_SWITCH_OFF)
+          setKillSwitch(false, c.requestedBy, c.reason);
+      }),
+      // The risk-manager's periodic state repeats the kill switch: a control message missed
+      // (a subscriber that joined late) is made good by the next RiskState.
+      subscribeMessages(bus, allOf(Topics.riskState), RiskStateSchema, (r) => {
+        setKillSwitch(r.killSwitch, "risk-manager", "risk state");
       }),
       subscribeMessages(bus, allOf(Topics.orderIntent), OrderIntentSchema, (m) => {
         const receivedNs = process.hrtime.bigint();
@@ -228,6 +232,13 @@ export const stage: StageDefinition = {
         intake(m, receivedNs);
       }),
     ];
+
+    function setKillSwitch(engaged: boolean, by: string, reason: string): void {
+      if (engaged === state.killSwitch || stopped) return;
+      log.warn({ engaged, by, reason }, "kill switch changed");
+      exec.step({ type: "KillSwitchChanged", timeNs: ctx.nowNs(), engaged });
+      report(engaged ? "halted: kill switch engaged" : "");
+    }
 
     function intake(m: OrderIntent, receivedNs: bigint): void {
       const approval = approvalFromIntent(m, ctx.nowNs());
@@ -247,7 +258,7 @@ export const stage: StageDefinition = {
         return;
       }
       if (approval.decisionPrice === 0n) useLastPrice(approval);
-      if (!intents.has(id)) intents.set(id, { header: m.header, receivedNs });
+      if (findOrder(state, id) === undefined) intents.set(id, { header: m.header, receivedNs });
       exec.step(approval);
     }
 
@@ -265,6 +276,8 @@ export const stage: StageDefinition = {
     // ---- broker stream and recovery ---------------------------------------------------------
     const stream = client.tradeUpdates({
       onTradeUpdate(u: WireTradeUpdate) {
+        // Orders of other pipelines or placed by hand on the same account are not ours.
+        if (!u.order?.client_order_id?.startsWith(ownPrefix)) return;
         let event: ReturnType<typeof tradeUpdated>;
         try {
           event = tradeUpdated(u, ctx.nowNs());
@@ -277,8 +290,9 @@ export const stage: StageDefinition = {
           brokerEventId: u.execution_id ?? "",
         });
       },
-      onReady({ reconnected }) {
-        if (!reconnected) {
+      onReady() {
+        if (!recoveryStarted) {
+          recoveryStarted = true;
           void beginRecovery();
           return;
         }
@@ -305,11 +319,10 @@ export const stage: StageDefinition = {
     }
 
     async function reportUnknownOpenOrders(): Promise<void> {
-      const prefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
       try {
         const open = await client.trading.listOrders({ status: "open", limit: 500 });
         for (const o of open) {
-          if (o.client_order_id.startsWith(prefix) && !state.orders.has(o.client_order_id)) {
+          if (o.client_order_id.startsWith(ownPrefix) && !state.orders.has(o.client_order_id)) {
             metrics.anomalies.labels("unknown_open_order").inc();
             log.error(
               { clientOrderId: o.client_order_id, brokerOrderId: o.id, status: o.status },
