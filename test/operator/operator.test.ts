@@ -13,6 +13,7 @@ import {
   applyYaml,
   createNamespace,
   getJson,
+  type Json,
   type OperatorProcess,
   samplePipeline,
   startClusterWithOperatorRbac,
@@ -23,8 +24,6 @@ import {
 const NS = "trading";
 let cluster: ControlPlane;
 let operator: OperatorProcess;
-
-type Json = Record<string, any>;
 
 async function pipeline(name: string): Promise<Json> {
   return getJson(cluster, ["tp", name, "-n", NS]);

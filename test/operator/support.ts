@@ -126,10 +126,11 @@ export async function waitFor<T>(
   );
 }
 
-export async function getJson<T = Record<string, any>>(
-  cluster: ControlPlane,
-  args: string[],
-): Promise<T> {
+/** Json is kubectl's output: tests read it field by field and assert on what they find. */
+// biome-ignore lint/suspicious/noExplicitAny: untyped API objects, checked by the assertions
+export type Json = Record<string, any>;
+
+export async function getJson<T = Json>(cluster: ControlPlane, args: string[]): Promise<T> {
   const r = await cluster.kubectl(["get", ...args, "-o", "json"]);
   return JSON.parse(r.stdout) as T;
 }
