@@ -5,7 +5,8 @@
  * sending pre-built frames of the same shape). Client and server share this process, as they
  * do for the floors, so compare the ratios.
  *
- * Usage: npx node test/bench/broker-sim.bench.ts [--orders 4000] [--concurrency 32] [--minutes 20]
+ * Usage: npx node test/bench/broker-sim.bench.ts [--orders 2000] [--rounds 3] [--concurrency 32]
+ *        [--minutes 10]
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,12 +18,14 @@ import { startSimulator } from "../../services/broker-sim/index.ts";
 
 const { values } = parseArgs({
   options: {
-    orders: { type: "string", default: "4000" },
+    orders: { type: "string", default: "2000" },
+    rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "32" },
-    minutes: { type: "string", default: "20" },
+    minutes: { type: "string", default: "10" },
   },
 });
 const ORDERS = Number(values.orders);
+const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
 const SIM_MINUTES = Number(values.minutes);
 
@@ -59,6 +62,20 @@ async function drive(base: string, headers: Record<string, string>, bodies: (i: 
   return { rate: ORDERS / secs, p50: pct(lat, 50), p99: pct(lat, 99), errors };
 }
 
+const median = (xs: number[]): number =>
+  xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+type Run = Awaited<ReturnType<typeof drive>>;
+
+function summary(runs: Run[]): { rate: number; p50: number; p99: number; errors: number } {
+  return {
+    rate: median(runs.map((r) => r.rate)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
 async function benchOrders(): Promise<void> {
   const sim = await startSimulator({
     seed: 1,
@@ -81,14 +98,7 @@ async function benchOrders(): Promise<void> {
       time_in_force: "day",
       client_order_id: `bench-${i}`,
     });
-  await drive(sim.tradingUrl, headers, body); // warm-up with other ids would collide; reset instead
-  sim.admin.reset(1);
-  const s = await drive(sim.tradingUrl, headers, body);
-  const state = sim.admin.state();
-  const filled = state.orders.filter((o) => o.status === "filled").length;
-  await sim.close();
-
-  const canned = JSON.stringify((state.orders[0] as unknown) ?? {});
+  let canned = "{}";
   const floor = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -103,15 +113,31 @@ async function benchOrders(): Promise<void> {
   });
   await new Promise<void>((r) => floor.listen(0, "127.0.0.1", r));
   const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}`;
-  await drive(floorUrl, headers, body);
-  const f = await drive(floorUrl, headers, body);
-  await new Promise<void>((r) => floor.close(() => r()));
 
+  // Rounds alternate simulator and floor because this machine's speed drifts; medians reported.
+  const simRuns: Run[] = [];
+  const floorRuns: Run[] = [];
+  let filled = 0;
+  for (let round = 0; round <= ROUNDS; round++) {
+    sim.admin.reset(1); // client_order_ids restart at bench-0
+    const s = await drive(sim.tradingUrl, headers, body);
+    const state = sim.admin.state();
+    canned = JSON.stringify(state.orders[0] ?? {});
+    const f = await drive(floorUrl, headers, body);
+    if (round === 0) continue; // warm-up
+    filled += state.orders.filter((o) => o.status === "filled").length;
+    simRuns.push(s);
+    floorRuns.push(f);
+  }
+  await sim.close();
+  await new Promise<void>((r) => floor.close(() => r()));
+  const s = summary(simRuns);
+  const f = summary(floorRuns);
   console.log(
-    `orders over HTTP (${ORDERS} market orders, ${CONCURRENCY} in flight, each accepted and filled)`,
+    `orders over HTTP (${ROUNDS} rounds × ${ORDERS} market orders, ${CONCURRENCY} in flight, each accepted and filled; medians)`,
   );
   console.log(
-    `  simulator        ${s.rate.toFixed(0).padStart(7)} orders/s   p50 ${s.p50.toFixed(2)} ms   p99 ${s.p99.toFixed(2)} ms   non-200: ${s.errors}   filled: ${filled}/${ORDERS}`,
+    `  simulator        ${s.rate.toFixed(0).padStart(7)} orders/s   p50 ${s.p50.toFixed(2)} ms   p99 ${s.p99.toFixed(2)} ms   non-200: ${s.errors}   filled: ${filled}/${ROUNDS * ORDERS}`,
   );
   console.log(
     `  bare node:http   ${f.rate.toFixed(0).padStart(7)} req/s      p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms`,
@@ -124,12 +150,15 @@ interface Received {
   rate: number;
 }
 
-/** receive counts data messages on one socket from the subscription reply until 300 ms of quiet. */
+/**
+ * receive counts data messages on one socket from the subscription reply until `onSubscribed`'s
+ * expected count has arrived (or, as a guard, 5 s pass without a message).
+ */
 function receive(
   url: string,
   msgpack: boolean,
   onOpen: (ws: WebSocket) => void,
-  onSubscribed: () => Promise<void>,
+  onSubscribed: () => Promise<number>,
 ): Promise<Received> {
   const ws = new WebSocket(url, {
     headers: msgpack ? { "Content-Type": "application/msgpack" } : {},
@@ -137,14 +166,17 @@ function receive(
   let count = 0;
   let started = 0;
   let last = 0;
+  let expected = Number.POSITIVE_INFINITY;
   return new Promise<Received>((resolve, reject) => {
     let quiet: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(quiet);
+      ws.terminate();
+      resolve({ count, rate: count / ((last - started) / 1000) });
+    };
     const arm = () => {
       clearTimeout(quiet);
-      quiet = setTimeout(() => {
-        ws.terminate();
-        resolve({ count, rate: count / ((last - started) / 1000) });
-      }, 300);
+      quiet = setTimeout(finish, 5000);
     };
     ws.on("error", reject);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -153,26 +185,26 @@ function receive(
       }[];
       if (frame[0]?.T === "subscription") {
         started = performance.now();
-        onSubscribed().then(arm, reject);
+        arm();
+        onSubscribed().then((n) => {
+          expected = n;
+          if (count >= expected) finish();
+        }, reject);
         return;
       }
       for (const m of frame) if (m.T === "t" || m.T === "q" || m.T === "o" || m.T === "b") count++;
       last = performance.now();
-      if (started) arm();
+      if (count >= expected) finish();
+      else if (started) arm();
     });
     ws.on("open", () => onOpen(ws));
   });
 }
 
-async function benchMarketData(): Promise<void> {
-  const results: string[] = [];
-  for (const msgpack of [false, true]) {
-    const sim = await startSimulator({
-      seed: 1,
-      clock: "manual",
-      startTime: "2026-03-02T15:00:00Z",
-    });
-    const r = await receive(
+async function simulatorFeed(msgpack: boolean): Promise<Received> {
+  const sim = await startSimulator({ seed: 1, clock: "manual", startTime: "2026-03-02T15:00:00Z" });
+  try {
+    return await receive(
       `${sim.dataUrl}/v2/sip`,
       msgpack,
       (ws) => {
@@ -182,17 +214,31 @@ async function benchMarketData(): Promise<void> {
       },
       async () => {
         // One simulated second per event-loop turn, as the realtime clock would batch it.
+        const before = sim.admin.state().stats.market_events;
         for (let i = 0; i < SIM_MINUTES * 60; i++) {
           sim.admin.advance(1000);
           await new Promise((res) => setImmediate(res));
         }
+        return sim.admin.state().stats.market_events - before;
       },
     );
-    results.push(
-      `  simulator ${msgpack ? "msgpack" : "JSON   "}  ${r.rate.toFixed(0).padStart(8)} msgs/s   (${r.count} messages)`,
-    );
+  } finally {
     await sim.close();
   }
+}
+
+async function benchMarketData(): Promise<void> {
+  const runs: Record<"json" | "msgpack", Received[]> = { json: [], msgpack: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.json.push(await simulatorFeed(false));
+    runs.msgpack.push(await simulatorFeed(true));
+  }
+  const results = (["json", "msgpack"] as const).map(
+    (k) =>
+      `  simulator ${k === "json" ? "JSON   " : "msgpack"}  ${median(runs[k].map((r) => r.rate))
+        .toFixed(0)
+        .padStart(8)} msgs/s   (${runs[k][0]!.count} messages a round)`,
+  );
   // Floor: a bare ws server sending pre-built quote arrays, 250 per frame (the simulator's
   // batch size at these settings is about that).
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
@@ -226,11 +272,12 @@ async function benchMarketData(): Promise<void> {
         ws!.send(JSON.stringify(Array.from({ length: BATCH }, () => quote)));
         if (i % 4 === 3) await new Promise((res) => setImmediate(res));
       }
+      return TOTAL;
     },
   );
   wss.close();
   console.log(
-    `market data to one WebSocket subscriber (all symbols: trades, quotes, bars, L2 book; ${SIM_MINUTES} simulated minutes)`,
+    `market data to one WebSocket subscriber (all symbols: trades, quotes, bars, L2 book; ${SIM_MINUTES} simulated minutes; medians of ${ROUNDS})`,
   );
   for (const line of results) console.log(line);
   console.log(

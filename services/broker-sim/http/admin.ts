@@ -42,6 +42,8 @@ export interface AdminState {
   quotes: Record<string, { bp: string; ap: string; t: string }>;
   faults: FaultConfig;
   streams: { trade: number; data: number };
+  /** stats: market events and trade updates published since start. */
+  stats: { market_events: number; trade_updates: number };
 }
 
 export function adminState(ctx: SimContext): AdminState {
@@ -87,6 +89,10 @@ export function adminState(ctx: SimContext): AdminState {
     ),
     faults: { ...ctx.faults.config },
     streams: ctx.streams.counts(),
+    stats: {
+      market_events: ctx.engine.stats.marketEvents,
+      trade_updates: ctx.engine.stats.tradeUpdates,
+    },
   };
 }
 

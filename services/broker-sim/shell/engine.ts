@@ -62,6 +62,8 @@ export class Engine {
   private speed: number;
   private mode: ClockMode;
   private wasOpen = false;
+  /** stats counts what the engine has published since start (market events, trade updates). */
+  readonly stats = { marketEvents: 0, tradeUpdates: 0 };
   private readonly tradeListeners = new Set<TradeUpdateListener>();
   private readonly marketListeners = new Set<MarketListener>();
 
@@ -207,10 +209,12 @@ export class Engine {
   }
 
   emitTrade(updates: broker.TradeUpdate[]): void {
+    this.stats.tradeUpdates += updates.length;
     for (const u of updates) for (const l of this.tradeListeners) l(u);
   }
 
   private emitMarket(e: MarketEvent): void {
+    this.stats.marketEvents++;
     for (const l of this.marketListeners) l(e);
   }
 
