@@ -150,6 +150,32 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal((await fillsOf(h.db.pool, id)).length, 1);
   });
 
+  test("a POST that times out but reached the broker is found by lookup and never doubled", async () => {
+    const seen = h.record(["order.update/*"]);
+    // Every answer comes 5.3 s late: past the client's 5 s order deadline (the POST is
+    // ambiguous) but within the 10 s of a lookup, which then finds the order.
+    h.sim.admin.setFaults({ latencyMs: 5_300 });
+    const id = publishIntent(h.bus, { signalId: "sig-slow", decisionPrice: "190.01" });
+    try {
+      await eventually(
+        async () => (await auditOf(h.db.pool, id)).some((a) => a.event_type === "resolved"),
+        "the lookup after the timeout",
+        20_000,
+      );
+    } finally {
+      h.sim.admin.clearFaults();
+    }
+    await waitFor(() => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL), "fill");
+    const { orders, accepted } = sentOrders(h, id);
+    assert.equal(orders.length, 1);
+    assert.equal(accepted.length, 1);
+    const events = (await auditOf(h.db.pool, id)).map((a) => a.event_type);
+    assert.ok(events.indexOf("send_ambiguous") > events.indexOf("send"), events.join(","));
+    assert.ok(!events.includes("resend"), events.join(","));
+    assert.equal(updatesOf(seen, id).filter((u) => u.fillQty !== "").length, 1);
+    assert.equal((await fillsOf(h.db.pool, id)).length, 1);
+  });
+
   test("the slippage guard refuses a decision price too far from the last price", async () => {
     const seen = h.record(["order.update/*"]);
     const id = publishIntent(h.bus, { signalId: "sig-slip", decisionPrice: "200.00" });
@@ -256,5 +282,23 @@ describe("execution-engine restart", () => {
     await eventually(async () => (await orderRow(h.db.pool, far))?.status === "filled", "row");
     assert.equal((await fillsOf(h.db.pool, far)).length, 1);
     assert.equal(second.readiness.report().ready, true);
+    await second.stop();
+  });
+
+  test("a kill switch persisted by the risk manager is honoured by an instance that starts", async () => {
+    await h.db.pool.query("SELECT tp_set_kill_switch(true, 'test', 'test')");
+    const third = await startEngine(h);
+    assert.equal(third.lastReport().killSwitch, true);
+    assert.equal(third.lastReport().halted, true);
+    const seen = h.record(["order.update/*"]);
+    publishQuote(h.bus, "MSFT", "378.00", "379.00");
+    const id = publishIntent(h.bus, {
+      signalId: "r-killed",
+      symbol: "MSFT",
+      decisionPrice: "378.50",
+    });
+    await waitFor(() => updatesOf(seen, id).length > 0, "refusal");
+    assert.equal(updatesOf(seen, id)[0]!.reason, "kill_switch");
+    assert.equal(sentOrders(h, id).requests.length, 0);
   });
 });
