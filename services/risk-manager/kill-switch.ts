@@ -1,0 +1,193 @@
+/**
+ * kill-switch: the two ways a kill switch change reaches a running risk-manager besides the
+ * spec. The database row is the one source of truth (tp_set_kill_switch writes it and NOTIFYs
+ * channel tradepipe_kill_switch):
+ * - listenForKillSwitch LISTENs on a dedicated connection and reports every change at once; when
+ *   the connection breaks it reconnects and re-reads the row (a NOTIFY sent meanwhile is lost);
+ * - killSwitchRoutes serves `POST /kill-switch` ({engaged, reason}) by calling tp_set_kill_switch
+ *   too, and `GET /kill-switch`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type pg from "pg";
+import type { RouteHandler } from "../core/health/index.ts";
+import type { Logger } from "../core/telemetry/index.ts";
+import type { KillSwitchRow } from "./store.ts";
+
+export const KILL_SWITCH_CHANNEL = "tradepipe_kill_switch";
+const RECONNECT_MS = [250, 500, 1000, 2000, 5000];
+
+export interface KillSwitchListener {
+  stop(): Promise<void>;
+}
+
+export interface KillSwitchListenerOptions {
+  log: Logger;
+  /** onChange receives each NOTIFY payload. */
+  onChange(row: KillSwitchRow): void;
+  /** onListening runs after every (re)connect: re-read the row, changes may have been missed. */
+  onListening(): Promise<void>;
+  /** onLost runs when the connection broke (trading keeps the last known state meanwhile). */
+  onLost(err: Error): void;
+}
+
+/** parseNotification reads tp_set_kill_switch's payload; null when it is not one. */
+export function parseNotification(payload: string | undefined): KillSwitchRow | null {
+  try {
+    const p = JSON.parse(payload ?? "") as {
+      engaged?: unknown;
+      reason?: unknown;
+      changedBy?: unknown;
+      changedAt?: unknown;
+    };
+    if (typeof p.engaged !== "boolean") return null;
+    const at = typeof p.changedAt === "string" ? Date.parse(p.changedAt) : Number.NaN;
+    return {
+      engaged: p.engaged,
+      reason: typeof p.reason === "string" ? p.reason : "",
+      changedBy: typeof p.changedBy === "string" ? p.changedBy : "",
+      changedAtNs: Number.isNaN(at) ? 0n : BigInt(at) * 1_000_000n,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function listenForKillSwitch(
+  db: pg.Pool,
+  opts: KillSwitchListenerOptions,
+): KillSwitchListener {
+  let client: pg.PoolClient | null = null;
+  let stopped = false;
+  let attempt = 0;
+  let retry: NodeJS.Timeout | undefined;
+  let connecting: Promise<void> = Promise.resolve();
+
+  const onNotification = (msg: pg.Notification) => {
+    if (msg.channel !== KILL_SWITCH_CHANNEL) return;
+    const row = parseNotification(msg.payload);
+    if (row === null) {
+      opts.log.warn({ payload: msg.payload }, "unreadable kill switch notification ignored");
+      return;
+    }
+    opts.onChange(row);
+  };
+
+  const drop = (c: pg.PoolClient, err: Error) => {
+    if (client !== c) return;
+    client = null;
+    c.removeListener("notification", onNotification);
+    c.release(err);
+    if (stopped) return;
+    opts.onLost(err);
+    schedule();
+  };
+
+  const schedule = () => {
+    const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)]!;
+    attempt++;
+    retry = setTimeout(() => {
+      connecting = connect();
+    }, delay);
+  };
+
+  const connect = async () => {
+    let c: pg.PoolClient;
+    try {
+      c = await db.connect();
+    } catch (err) {
+      if (stopped) return;
+      opts.onLost(err as Error);
+      schedule();
+      return;
+    }
+    if (stopped) {
+      c.release();
+      return;
+    }
+    client = c;
+    c.on("notification", onNotification);
+    c.on("error", (err) => drop(c, err));
+    try {
+      await c.query(`LISTEN ${KILL_SWITCH_CHANNEL}`);
+      attempt = 0;
+      await opts.onListening();
+    } catch (err) {
+      drop(c, err as Error);
+    }
+  };
+
+  connecting = connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await connecting;
+      const c = client;
+      client = null;
+      if (c) {
+        c.removeListener("notification", onNotification);
+        await c.query(`UNLISTEN ${KILL_SWITCH_CHANNEL}`).catch(() => {});
+        c.release();
+      }
+    },
+  };
+}
+
+const MAX_BODY = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error(`body over ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+const view = (r: KillSwitchRow) => ({
+  engaged: r.engaged,
+  reason: r.reason,
+  changedBy: r.changedBy,
+  changedAt:
+    r.changedAtNs === 0n ? null : new Date(Number(r.changedAtNs / 1_000_000n)).toISOString(),
+});
+
+export interface KillSwitchRouteDeps {
+  set(engaged: boolean, reason: string, changedBy: string): Promise<KillSwitchRow>;
+  current(): KillSwitchRow;
+}
+
+/** killSwitchRoutes: `POST /kill-switch` {engaged: boolean, reason?: string} and `GET`. */
+export function killSwitchRoutes(deps: KillSwitchRouteDeps): Record<string, RouteHandler> {
+  return {
+    "GET /kill-switch": (_req, res) => send(res, 200, view(deps.current())),
+    "POST /kill-switch": async (req, res) => {
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        return send(res, 400, { error: `body: not valid JSON (${(err as Error).message})` });
+      }
+      const b = (body ?? {}) as { engaged?: unknown; reason?: unknown; requestedBy?: unknown };
+      if (typeof body !== "object" || typeof b.engaged !== "boolean") {
+        return send(res, 400, {
+          error: 'body.engaged: must be true or false, e.g. {"engaged": true, "reason": "…"}',
+        });
+      }
+      if (b.reason !== undefined && typeof b.reason !== "string") {
+        return send(res, 400, { error: "body.reason: must be a string" });
+      }
+      const by = typeof b.requestedBy === "string" && b.requestedBy !== "" ? b.requestedBy : "api";
+      const reason = b.reason ?? (b.engaged ? "engaged over HTTP" : "released over HTTP");
+      const row = await deps.set(b.engaged, reason, `http:${by}`);
+      return send(res, 200, view(row));
+    },
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * The risk-manager stage with real parts (Postgres, InProcBus, the simulator as its broker,
+ * started by the host as in production): no order before the tracker says positions are
+ * reconciled; a signal within the limits is approved with the deterministic client_order_id;
+ * one over each of the six limits is refused with its reason on the bus and counted; the kill
+ * switch engages and releases through SQL (tp_set_kill_switch + NOTIFY), over HTTP and by the
+ * spec, is announced to the execution engine, and survives a restart.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
+import type { BusMessage } from "../../services/core/bus/types.ts";
+import { startHealthServer } from "../../services/core/health/index.ts";
+import {
+  ControlCommand,
+  ControlSchema,
+  IntentDecision,
+  newHeader,
+  type OrderIntent,
+  OrderIntentSchema,
+  PositionUpdateSchema,
+  RiskStateSchema,
+  SignalAction,
+  TradingSignalSchema,
+} from "../../services/core/messages/index.ts";
+import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
+import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
+import { metricValue, nowNs, publishPortfolio } from "./trading-support.ts";
+
+let signalNo = 0;
+
+/** decide publishes a signal and returns the OrderIntent the risk-manager answers with. */
+async function decide(
+  h: Harness,
+  intents: BusMessage[],
+  symbol: string,
+  action: "buy" | "sell",
+  price: string,
+): Promise<OrderIntent> {
+  const signalId = `${symbol}-t${++signalNo}`;
+  publishMessage(
+    h.bus,
+    `signal/${symbol}`,
+    TradingSignalSchema,
+    create(TradingSignalSchema, {
+      header: newHeader("signal-bridge", nowNs()),
+      signalId,
+      symbol,
+      action: action === "buy" ? SignalAction.BUY : SignalAction.SELL,
+      confidence: 0.9,
+      referencePrice: price,
+    }),
+  );
+  let found: OrderIntent | undefined;
+  await waitFor(() => {
+    for (const m of intents) {
+      const i = decodeMessage(m, OrderIntentSchema);
+      if (i.signalId === signalId) found = i;
+    }
+    return found !== undefined;
+  }, `the decision on ${signalId}`);
+  return found!;
+}
+
+const reasonOf = (i: OrderIntent) =>
+  i.decision === IntentDecision.APPROVED ? "approved" : i.rejectReason.split(":")[0];
+
+test("signals within the limits are approved; one over each limit is refused with its reason", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 100, MSFT: 600 }, clock: "manual" },
+    spec: {
+      symbols: ["AAPL", "MSFT", "GOOGL", "AMZN"],
+      strategy: { orderQty: 10 },
+      risk: {
+        maxPositionShares: 25,
+        maxNotionalPerSymbol: "5000",
+        maxOpenPositions: 2,
+        maxDailyLoss: "1000",
+        maxVar99: "300",
+        maxSectorConcentration: 0.5,
+        circuitBreaker: { failureThreshold: 100, windowSeconds: 60, cooldownSeconds: 300 },
+      },
+    },
+  });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    const risk = await h.start("risk-manager");
+
+    // Nothing passes before the tracker's first reconciliation.
+    const early = await decide(h, intents, "AAPL", "buy", "100");
+    assert.equal(reasonOf(early), "not_reconciled");
+    assert.equal(early.rejectCode, "TP_ERR_RISK_DENIED");
+
+    publishPortfolio(h, { canTrade: true, equity: "3000" });
+    await new Promise((r) => setTimeout(r, 20));
+    // Within every limit: AAPL (Information Technology) and GOOGL (Communication Services).
+    const aapl = await decide(h, intents, "AAPL", "buy", "100");
+    assert.equal(reasonOf(aapl), "approved");
+    assert.equal(aapl.clientOrderId, clientOrderIdFor("test", aapl.signalId));
+    assert.deepEqual(
+      { qty: aapl.qty, price: aapl.decisionPrice, symbol: aapl.symbol, code: aapl.rejectCode },
+      { qty: "10", price: "100", symbol: "AAPL", code: "" },
+    );
+    assert.equal(reasonOf(await decide(h, intents, "GOOGL", "buy", "100")), "approved");
+
+    // 10 × 600 = 6000 > 5000 per symbol.
+    assert.equal(
+      reasonOf(await decide(h, intents, "MSFT", "buy", "600")),
+      "max_notional_per_symbol",
+    );
+    // A third symbol with a position (AAPL and GOOGL are working) > 2.
+    assert.equal(reasonOf(await decide(h, intents, "AMZN", "buy", "100")), "max_open_positions");
+    // Information Technology 2000 > 0.5 × max(gross 3000, equity 3000) = 1500.
+    assert.equal(
+      reasonOf(await decide(h, intents, "AAPL", "buy", "100")),
+      "max_sector_concentration",
+    );
+    // VaR (fallback 2.326 × 3% × exposure): GOOGL 20 × 250 → 348.9 + AAPL 69.78 > 300.
+    assert.equal(reasonOf(await decide(h, intents, "GOOGL", "buy", "250")), "max_var99");
+    // Today's loss reaches 1000.
+    publishPortfolio(h, { canTrade: true, equity: "3000", realizedPnl: "-1000" });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "max_daily_loss");
+    // The tracker reports GOOGL 20 filled: with the working 10 and this 10, 40 > 25 shares.
+    publishMessage(
+      h.bus,
+      "position.update/GOOGL",
+      PositionUpdateSchema,
+      create(PositionUpdateSchema, {
+        header: newHeader("position-tracker", nowNs()),
+        symbol: "GOOGL",
+        qty: "20",
+        marketPrice: "100",
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const big = await decide(h, intents, "GOOGL", "buy", "100");
+    assert.equal(reasonOf(big), "max_position_shares");
+    assert.match(big.rejectReason, /^max_position_shares: .+/);
+
+    for (const reason of [
+      "not_reconciled",
+      "max_position_shares",
+      "max_notional_per_symbol",
+      "max_open_positions",
+      "max_daily_loss",
+      "max_var99",
+      "max_sector_concentration",
+    ]) {
+      assert.equal(await metricValue(h, "tradepipe_risk_rejects_total", { reason }), 1, reason);
+    }
+    await waitFor(() => risk.lastReport().rejects === 7, "the status report counts 7 refusals");
+    assert.equal(risk.lastReport().circuitBreaker, "closed");
+    assert.equal(await metricValue(h, "tradepipe_risk_circuit_breaker_state"), 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("the kill switch: SQL, HTTP and spec; announced to the execution engine; kept over a restart", async () => {
+  const h = await startHarness({ sim: { symbols: { AAPL: 100 }, clock: "manual" } });
+  const server = await startHealthServer({ routes: h.routes });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    const controls = h.record(["control"]);
+    const states = h.record(["risk.state"]);
+    const killSwitchControls = () =>
+      controls
+        .map((m) => decodeMessage(m, ControlSchema))
+        .filter((c) => c.header?.source === "risk-manager")
+        .map((c) => c.command);
+    let risk = await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
+
+    // SQL (what `tradepipe kill-switch on` runs): the NOTIFY reaches the stage at once.
+    await h.db.pool.query("SELECT tp_set_kill_switch(true, 'sql test', 'cli:test')");
+    await waitFor(
+      () => killSwitchControls().includes(ControlCommand.KILL_SWITCH_ON),
+      "KILL_SWITCH_ON for the execution engine",
+    );
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "sell", "100")), "kill_switch");
+    assert.equal(risk.lastReport().killSwitch, true);
+    assert.equal(decodeMessage(states.at(-1)!, RiskStateSchema).killSwitch, true);
+
+    // A restart keeps it engaged and announces it again.
+    await risk.stop();
+    const before = killSwitchControls().length;
+    risk = await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true });
+    await waitFor(() => killSwitchControls().length > before, "KILL_SWITCH_ON after the restart");
+    assert.equal(killSwitchControls().at(-1), ControlCommand.KILL_SWITCH_ON);
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+
+    // HTTP: a bad body is refused with the field named; a good one releases it.
+    const post = (body: string) =>
+      fetch(`${server.url}/kill-switch`, { method: "POST", body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, unknown>,
+      }));
+    const bad = await post('{"engaged": "yes"}');
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.body.error), /body\.engaged/);
+    const off = await post('{"engaged": false, "reason": "http test"}');
+    assert.equal(off.status, 200);
+    assert.equal(off.body.engaged, false);
+    assert.equal(killSwitchControls().at(-1), ControlCommand.KILL_SWITCH_OFF);
+    const row = await h.db.pool.query(
+      "SELECT kill_switch_engaged, kill_switch_reason, kill_switch_changed_by FROM risk_state",
+    );
+    assert.deepEqual(row.rows[0], {
+      kill_switch_engaged: false,
+      kill_switch_reason: "http test",
+      kill_switch_changed_by: "http:api",
+    });
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
+    const on = await post('{"engaged": true, "reason": "http on"}');
+    assert.equal(on.status, 200);
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+    const status = await fetch(`${server.url}/kill-switch`).then((r) => r.json());
+    assert.equal((status as { engaged: boolean }).engaged, true);
+  } finally {
+    await server.close();
+    await h.close();
+  }
+});
+
+test("spec.killSwitch engages the kill switch at start, in the database", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 100 }, clock: "manual" },
+    spec: { killSwitch: true },
+  });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    const controls = h.record(["control"]);
+    const risk = await h.start("risk-manager");
+    const row = await h.db.pool.query(
+      "SELECT kill_switch_engaged, kill_switch_changed_by, fencing_epoch::int FROM risk_state",
+    );
+    assert.equal(row.rows[0].kill_switch_engaged, true);
+    assert.equal(row.rows[0].kill_switch_changed_by, "spec");
+    publishPortfolio(h, { canTrade: true });
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+    assert.ok(
+      controls.some(
+        (m) => decodeMessage(m, ControlSchema).command === ControlCommand.KILL_SWITCH_ON,
+      ),
+    );
+    assert.equal(risk.lastReport().killSwitch, true);
+    // The stage's own writes of risk_state carry its epoch.
+    const epoch = await h.db.pool.query(
+      "SELECT epoch::int FROM stage_leadership WHERE stage = 'risk-manager'",
+    );
+    const persisted = async () =>
+      (await h.db.pool.query("SELECT fencing_epoch::int, core_state FROM risk_state")).rows[0];
+    let last = await persisted();
+    for (let i = 0; i < 100 && last.core_state === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      last = await persisted();
+    }
+    assert.equal(last.fencing_epoch, epoch.rows[0].epoch);
+    assert.equal(last.core_state.version, 1);
+    assert.equal(last.core_state.killSwitch.engaged, true);
+  } finally {
+    await h.close();
+  }
+});
