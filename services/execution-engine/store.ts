@@ -149,13 +149,18 @@ export class ExecutionStore {
       }
     }
     const rows = [...orders.values()].map(orderRow);
-    const r = await this.#db.query<{ audits: string; fills: string }>(WRITE_BATCH, [
-      JSON.stringify(audits),
-      JSON.stringify(rows),
-      this.epoch,
-      STAGE,
-      JSON.stringify(fills),
-    ]);
+    // A named statement is parsed and planned once per connection, not on every batch.
+    const r = await this.#db.query<{ audits: string; fills: string }>({
+      name: "tp_execution_write_batch",
+      text: WRITE_BATCH,
+      values: [
+        JSON.stringify(audits),
+        JSON.stringify(rows),
+        this.epoch,
+        STAGE,
+        JSON.stringify(fills),
+      ],
+    });
     return Number(r.rows[0]?.fills ?? 0);
   }
 
