@@ -2,8 +2,10 @@
  * support: small helpers shared by the simulator's integration tests — bounded waiting and a
  * raw WebSocket client that records frames.
  */
+import assert from "node:assert/strict";
 import { decode, encode as encodeMsgpack } from "@msgpack/msgpack";
 import WebSocket from "ws";
+import { OpenApiValidator } from "../conformance/openapi-validator.ts";
 
 /** waitFor polls until `cond` holds; it fails the test with `what` after `ms` (a bound, not a timing assertion). */
 export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -98,6 +100,28 @@ export function api(base: string, keys: { keyId: string; secretKey: string }) {
     } catch {
       parsed = text;
     }
+    checkSchema(method, path, res.status, parsed);
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
+}
+
+let validator: OpenApiValidator | undefined;
+
+/**
+ * checkSchema validates every Alpaca-API answer a test sees against Alpaca's OpenAPI documents
+ * and fails the test on the spot otherwise. Admin endpoints and requests to routes that do not
+ * exist (404 "endpoint not found", 405) are not Alpaca's API and are skipped.
+ */
+function checkSchema(method: string, path: string, status: number, body: unknown): void {
+  const pathname = new URL(path, "http://sim").pathname;
+  const message = (body as { message?: unknown } | undefined)?.message;
+  if (pathname.startsWith("/admin/") || status === 405 || message === "endpoint not found") return;
+  validator ??= new OpenApiValidator();
+  const host = pathname.startsWith("/v2/stocks") ? "md" : "trading";
+  const failure = validator.check(method, pathname, status, body, host);
+  if (failure) {
+    throw new assert.AssertionError({
+      message: `${method} ${path} → ${status} does not match Alpaca's OpenAPI schema: ${failure.errors}`,
+    });
+  }
 }

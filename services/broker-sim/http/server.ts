@@ -4,6 +4,7 @@
  * dispatches to the Trading, Market Data and admin route tables. Every answer carries the
  * X-RateLimit-* headers; no input can make it throw past this file (500 at worst).
  */
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { isAuthorized, type SimContext } from "../shell/context.ts";
 import { ADMIN_ROUTES } from "./admin.ts";
@@ -44,7 +45,7 @@ function safeDecode(s: string): string {
 
 function send(res: http.ServerResponse, r: ApiResponse, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
-  const all = { ...headers, ...r.headers };
+  const all = { ...headers, "X-Request-ID": randomUUID(), ...r.headers };
   if (r.status === 204 || r.body === undefined) {
     res.writeHead(r.status, all);
     res.end();
