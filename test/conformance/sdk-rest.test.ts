@@ -136,6 +136,42 @@ describe("official SDK against the simulator (REST)", () => {
     await alpaca.trading.orders.deleteAllOrders();
   });
 
+  test("stop, stop_limit and trailing_stop orders round-trip through the SDK's builders", async () => {
+    sim.admin.setQuote("AMZN", "180.00", "180.04");
+    const stop = await alpaca.trading.orders.stop({
+      symbol: "AMZN",
+      qty: 1,
+      side: "buy",
+      stopPrice: 185,
+      timeInForce: "gtc",
+    });
+    assert.equal(stop.stopPrice, "185");
+    const stopLimit = await alpaca.trading.orders.stopLimit({
+      symbol: "AMZN",
+      qty: 1,
+      side: "buy",
+      stopPrice: 185,
+      limitPrice: 186,
+      timeInForce: "gtc",
+    });
+    assert.equal(stopLimit.limitPrice, "186");
+    await alpaca.trading.orders.market({ symbol: "AMZN", qty: 2, side: "buy" });
+    const trailing = await alpaca.trading.orders.trailingStop({
+      symbol: "AMZN",
+      qty: 1,
+      side: "sell",
+      trailPercent: 1,
+      timeInForce: "gtc",
+    });
+    assert.equal(trailing.hwm, "180");
+    assert.equal(trailing.stopPrice, "178.2");
+    sim.admin.setQuote("AMZN", "185.00", "185.02");
+    const elected = await alpaca.trading.orders.getOrderByOrderID({ orderId: stop.id! });
+    assert.equal(elected.status, "filled");
+    assert.equal(elected.filledAvgPrice, "185.02");
+    await alpaca.trading.orders.deleteAllOrders();
+  });
+
   test("insufficient buying power is a 403", async () => {
     await assert.rejects(
       alpaca.trading.orders.market({ symbol: "SPY", qty: 100_000, side: "buy" }),
