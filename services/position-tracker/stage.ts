@@ -11,7 +11,7 @@
  */
 import { createAlpacaClient } from "../alpaca-client/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
-import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
+import { publishMessage } from "../core/bus/typed.ts";
 import {
   ControlSchema,
   newHeader,
@@ -43,6 +43,7 @@ import {
   portfolioMessage,
   positionMessage,
   SOURCE,
+  subscribeDecoded,
 } from "./messages.ts";
 import { trackerMetrics } from "./metrics.ts";
 import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./store.ts";
@@ -194,38 +195,54 @@ export const stage: StageDefinition = {
       bid: 0n,
       ask: 0n,
     };
+    const onInvalid = (err: Error) => {
+      metrics.invalid.inc();
+      log.warn({ err: err.message }, "undecodable message refused");
+    };
     const subscriptions = [
-      subscribeMessages(bus, [`${Topics.orderUpdate}/*`], OrderUpdateSchema, (u) => {
-        try {
-          const fill = fillFromOrderUpdate(u);
-          if (fill === null) return;
-          fills++;
-          metrics.fills.inc();
-          feed(fill);
-          report();
-        } catch (err) {
-          metrics.invalid.inc();
-          log.warn({ err: (err as Error).message }, "order update refused");
-        }
-      }),
-      subscribeMessages(bus, [`${Topics.quote}/*`], QuoteSchema, (q) => {
-        if (!state.positions.has(q.symbol)) return; // no position: nothing to mark
-        try {
-          const timeNs = q.header?.eventTimeNs ?? 0n;
-          const bid = q.bidPrice === "" ? ZERO : decimalField(q.bidPrice, "Quote bid_price");
-          const ask = q.askPrice === "" ? ZERO : decimalField(q.askPrice, "Quote ask_price");
-          if (live) {
-            quote.timeNs = timeNs;
-            quote.symbol = q.symbol;
-            quote.bid = bid;
-            quote.ask = ask;
-            apply(quote);
-          } else feed({ type: "QuoteReceived", timeNs, symbol: q.symbol, bid, ask });
-        } catch (err) {
-          metrics.invalid.inc();
-          log.warn({ err: (err as Error).message, symbol: q.symbol }, "quote refused");
-        }
-      }),
+      subscribeDecoded(
+        bus,
+        [`${Topics.orderUpdate}/*`],
+        OrderUpdateSchema,
+        (u) => {
+          try {
+            const fill = fillFromOrderUpdate(u);
+            if (fill === null) return;
+            fills++;
+            metrics.fills.inc();
+            feed(fill);
+            report();
+          } catch (err) {
+            metrics.invalid.inc();
+            log.warn({ err: (err as Error).message }, "order update refused");
+          }
+        },
+        onInvalid,
+      ),
+      subscribeDecoded(
+        bus,
+        [`${Topics.quote}/*`],
+        QuoteSchema,
+        (q) => {
+          if (!state.positions.has(q.symbol)) return; // no position: nothing to mark
+          try {
+            const timeNs = q.header?.eventTimeNs ?? 0n;
+            const bid = q.bidPrice === "" ? ZERO : decimalField(q.bidPrice, "Quote bid_price");
+            const ask = q.askPrice === "" ? ZERO : decimalField(q.askPrice, "Quote ask_price");
+            if (live) {
+              quote.timeNs = timeNs;
+              quote.symbol = q.symbol;
+              quote.bid = bid;
+              quote.ask = ask;
+              apply(quote);
+            } else feed({ type: "QuoteReceived", timeNs, symbol: q.symbol, bid, ask });
+          } catch (err) {
+            metrics.invalid.inc();
+            log.warn({ err: (err as Error).message, symbol: q.symbol }, "quote refused");
+          }
+        },
+        onInvalid,
+      ),
     ];
 
     // Rebuild: every stored fill, oldest first (idempotent per order and cumulative quantity).

@@ -13,7 +13,7 @@
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
 import { Topics, topic } from "../core/bus/topics.ts";
-import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
+import { publishMessage } from "../core/bus/typed.ts";
 import {
   ControlCommand,
   ControlSchema,
@@ -50,6 +50,7 @@ import {
   riskEventsOf,
   riskStateMessage,
   SOURCE,
+  subscribeDecoded,
 } from "./messages.ts";
 import { BREAKER_GAUGE_VALUES, riskMetrics } from "./metrics.ts";
 import {
@@ -66,6 +67,14 @@ export const TICK_MS = 1_000;
 /** STATE_REPEAT_MS: risk.state is republished at least this often even when nothing changed. */
 export const STATE_REPEAT_MS = 5_000;
 const NS_PER_DAY = 86_400_000_000_000n;
+
+function decimalOrNull(v: string): Fixed | null {
+  try {
+    return fromDecimal(v);
+  } catch {
+    return null;
+  }
+}
 
 export function riskParamsOf(ctx: StageContext): RiskParams {
   const r = ctx.pipeline.spec.risk;
@@ -292,48 +301,79 @@ export const stage: StageDefinition = {
       metrics.invalid.inc();
       log.warn({ err: (err as Error).message }, `${what} refused`);
     };
+    const onInvalid = invalid("message");
     const subscriptions = [
-      subscribeMessages(bus, [`${Topics.signal}/*`], TradingSignalSchema, (sig) => {
-        if (stopped) return;
-        const proposal = proposalOf(sig, orderQty);
-        if (proposal !== null) execute(stepRisk(state, proposal), sig.header);
-      }),
-      subscribeMessages(bus, [`${Topics.orderUpdate}/*`], OrderUpdateSchema, (u) => {
-        if (stopped) return;
-        for (const e of riskEventsOf(u)) step(e);
-      }),
-      subscribeMessages(bus, [`${Topics.positionUpdate}/*`], PositionUpdateSchema, (p) => {
-        if (!stopped) step(positionChangedOf(p));
-      }),
-      subscribeMessages(bus, [Topics.portfolio], PortfolioUpdateSchema, (p) => {
-        if (stopped) return;
-        if (p.peakEquity !== "") equityPeak = fromDecimal(p.peakEquity);
-        step(portfolioChangedOf(p));
-      }),
-      subscribeMessages(bus, [Topics.control], ControlSchema, (c) => {
-        if (stopped || c.header?.source === SOURCE) return; // our own kill-switch announcements
-        if (
-          c.command === ControlCommand.KILL_SWITCH_ON ||
-          c.command === ControlCommand.KILL_SWITCH_OFF
-        ) {
-          // Through the database, which stays the one source of truth (its NOTIFY applies it).
-          const on = c.command === ControlCommand.KILL_SWITCH_ON;
-          setKillSwitch(ctx.db, on, c.reason, c.requestedBy || "bus").then(
-            applyKillSwitch,
-            invalid("kill switch control"),
-          );
-          return;
-        }
-        const e = controlOf(c, ctx.nowNs());
-        if (e === null) return invalid("control")(new Error(`unknown command ${c.command}`));
-        if (e.command === "drawdown_alert") {
-          log.warn(
-            { reason: e.reason },
-            "drawdown alert from the position tracker: halting new risk",
-          );
-        }
-        step(e);
-      }),
+      subscribeDecoded(
+        bus,
+        [`${Topics.signal}/*`],
+        TradingSignalSchema,
+        (sig) => {
+          if (stopped) return;
+          const proposal = proposalOf(sig, orderQty);
+          if (proposal !== null) execute(stepRisk(state, proposal), sig.header);
+        },
+        onInvalid,
+      ),
+      subscribeDecoded(
+        bus,
+        [`${Topics.orderUpdate}/*`],
+        OrderUpdateSchema,
+        (u) => {
+          if (stopped) return;
+          for (const e of riskEventsOf(u)) step(e);
+        },
+        onInvalid,
+      ),
+      subscribeDecoded(
+        bus,
+        [`${Topics.positionUpdate}/*`],
+        PositionUpdateSchema,
+        (p) => {
+          if (!stopped) step(positionChangedOf(p));
+        },
+        onInvalid,
+      ),
+      subscribeDecoded(
+        bus,
+        [Topics.portfolio],
+        PortfolioUpdateSchema,
+        (p) => {
+          if (stopped) return;
+          if (p.peakEquity !== "") equityPeak = decimalOrNull(p.peakEquity);
+          step(portfolioChangedOf(p));
+        },
+        onInvalid,
+      ),
+      subscribeDecoded(
+        bus,
+        [Topics.control],
+        ControlSchema,
+        (c) => {
+          if (stopped || c.header?.source === SOURCE) return; // our own kill-switch announcements
+          if (
+            c.command === ControlCommand.KILL_SWITCH_ON ||
+            c.command === ControlCommand.KILL_SWITCH_OFF
+          ) {
+            // Through the database, which stays the one source of truth (its NOTIFY applies it).
+            const on = c.command === ControlCommand.KILL_SWITCH_ON;
+            setKillSwitch(ctx.db, on, c.reason, c.requestedBy || "bus").then(
+              applyKillSwitch,
+              invalid("kill switch control"),
+            );
+            return;
+          }
+          const e = controlOf(c, ctx.nowNs());
+          if (e === null) return invalid("control")(new Error(`unknown command ${c.command}`));
+          if (e.command === "drawdown_alert") {
+            log.warn(
+              { reason: e.reason },
+              "drawdown alert from the position tracker: halting new risk",
+            );
+          }
+          step(e);
+        },
+        onInvalid,
+      ),
     ];
 
     // VaR history in the background: until it arrives the core uses its conservative stand-in.
