@@ -49,11 +49,23 @@ export function metricName(name: string, requiredSuffix?: string): string {
   return full;
 }
 
+/** MISNAMED_DEFAULT_METRICS are prom-client default gauges whose names end in `_total`. */
+const MISNAMED_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 /** createMetrics makes the process registry and typed helpers bound to it. */
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names three gauges `*_total`, which Prometheus reserves for counters
+    // (`promtool check metrics` flags them); each is the sum of its per-type gauge, kept.
+    for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   return {
     registry,
     counter: (name, help, labelNames = []) =>
