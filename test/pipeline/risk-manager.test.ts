@@ -26,7 +26,13 @@ import {
 } from "../../services/core/messages/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
-import { metricValue, nowNs, publishPortfolio } from "./trading-support.ts";
+import {
+  metricValue,
+  nowNs,
+  placeSimOrder,
+  publishFill,
+  publishPortfolio,
+} from "./trading-support.ts";
 
 let signalNo = 0;
 
@@ -153,6 +159,27 @@ test("signals within the limits are approved; one over each limit is refused wit
     await waitFor(() => risk.lastReport().rejects === 7, "the status report counts 7 refusals");
     assert.equal(risk.lastReport().circuitBreaker, "closed");
     assert.equal(await metricValue(h, "tradepipe_risk_circuit_breaker_state"), 0);
+
+    // The tracker's drawdown alert halts new risk; reducing orders still pass.
+    publishPortfolio(h, { canTrade: true, equity: "3000" });
+    publishMessage(
+      h.bus,
+      "control",
+      ControlSchema,
+      create(ControlSchema, {
+        header: newHeader("position-tracker", nowNs()),
+        command: ControlCommand.DRAWDOWN_ALERT,
+        requestedBy: "position-tracker",
+        reason: "drawdown 0.06",
+        drawdown: "0.06",
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "halted");
+    assert.equal(reasonOf(await decide(h, intents, "GOOGL", "sell", "100")), "approved");
+    const states = h.record(["risk.state"]);
+    await waitFor(() => states.length > 0, "risk.state");
+    assert.equal(decodeMessage(states.at(-1)!, RiskStateSchema).halted, true);
   } finally {
     await h.close();
   }
@@ -263,6 +290,44 @@ test("spec.killSwitch engages the kill switch at start, in the database", async 
     assert.equal(last.fencing_epoch, epoch.rows[0].epoch);
     assert.equal(last.core_state.version, 1);
     assert.equal(last.core_state.killSwitch.engaged, true);
+  } finally {
+    await h.close();
+  }
+});
+
+test("no order passes until the position tracker's first reconciliation passes", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 100, MSFT: 400 }, clock: "manual", partialFillProbability: 0 },
+    spec: { positions: { reconcileIntervalSeconds: 1 } },
+  });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    // The broker holds 3 MSFT the tracker has not seen a fill for: the first reconciliation breaks.
+    await placeSimOrder(h, "MSFT", "buy", "3");
+    const simFills = () =>
+      (h.sim.admin.state() as { fills: Array<{ symbol: string; price: string }> }).fills;
+    await waitFor(() => simFills().length > 0, "the simulator's fill");
+    const tracker = await h.start("position-tracker");
+    await h.start("risk-manager");
+    await waitFor(
+      () => tracker.readiness.report().checks.reconciled?.reason?.includes("MSFT") === true,
+      "the break",
+    );
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "not_reconciled");
+    // The fill arrives; the tracker's re-check passes and its PortfolioUpdate opens the gate.
+    publishFill(h, {
+      clientOrderId: "late-1",
+      symbol: "MSFT",
+      side: "buy",
+      qty: "3",
+      fillQty: "3",
+      fillPrice: simFills()[0]!.price,
+      filledQty: "3",
+      executionId: "late-1-1",
+    });
+    await waitFor(() => tracker.readiness.report().ready, "reconciled", 15_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
   } finally {
     await h.close();
   }
