@@ -4,7 +4,7 @@
  * (its subscriptions have reached the publisher) and records every other message; a publisher
  * sends heartbeats every 5 ms and publishes on request.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { openBus } from "../../services/core/bus/open.ts";
 import { Topics } from "../../services/core/bus/topics.ts";
 import type { BusMessage, StreamPosition } from "../../services/core/bus/types.ts";
@@ -58,7 +58,11 @@ if (config.role === "subscriber") {
     }
     received.push([m.topic, m.sequence, Buffer.from(m.payload).readUInt32BE(0)]);
     if (config.slowMicros) busyWait(config.slowMicros);
-    if (config.persistTo) writeFileSync(config.persistTo, JSON.stringify(bus.positions()));
+    if (config.persistTo) {
+      // Atomically, as a stage would: a kill mid-write must not leave a torn file behind.
+      writeFileSync(`${config.persistTo}.tmp`, JSON.stringify(bus.positions()));
+      renameSync(`${config.persistTo}.tmp`, config.persistTo);
+    }
   });
   process.on("message", (command: PeerCommand) => {
     if (command.type === "report") {
