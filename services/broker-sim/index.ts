@@ -131,8 +131,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   } else {
     startTime = BigInt(Date.now()) * NS_PER_MS;
   }
-  const symbols = resolveSymbols(options.symbols);
   const replay = options.replayFile ? loadReplay(options.replayFile) : undefined;
+  // A replay trades the recorded symbols (plus any listed); the synthetic defaults stay out.
+  const symbols = replay && options.symbols === undefined ? {} : resolveSymbols(options.symbols);
   if (replay) {
     for (const e of replay) {
       const s =

@@ -99,6 +99,31 @@ test("a recording is streamed, served as history and matched against", async () 
   }
 });
 
+test("before its first recorded quote a replayed symbol cannot be traded", async () => {
+  const sim = await startSimulator({ replayFile: file, clock: "manual" });
+  try {
+    const call = api(sim.tradingUrl, sim.keys);
+    const r = await call("POST", "/v2/orders", {
+      symbol: "IBM",
+      qty: "1",
+      side: "buy",
+      type: "market",
+      time_in_force: "day",
+    });
+    assert.deepEqual(
+      [r.status, (r.body as { message: string }).message],
+      [422, 'no quote for "IBM" yet'],
+    );
+    const assets = (await call("GET", "/v2/assets")).body as { symbol: string }[];
+    assert.deepEqual(
+      assets.map((a) => a.symbol),
+      ["IBM"],
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
 test("a malformed recording is refused at start with the line and the problem", async () => {
   const bad = join(dir, "bad.ndjson");
   writeFileSync(bad, '{"T":"q","S":"IBM","t":"2025-06-24T14:00:00Z","bp":"x"}\n');

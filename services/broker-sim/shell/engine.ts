@@ -25,7 +25,7 @@ import {
   nextClose,
   nextOpen,
 } from "../core/time.ts";
-import type { MarketEvent } from "../core/types.ts";
+import type { BookLevel, MarketEvent } from "../core/types.ts";
 import { History } from "./history.ts";
 
 export type ClockMode = "realtime" | "manual";
@@ -95,10 +95,13 @@ export class Engine {
       t0,
     );
     this.history = new History(o.historyLimit);
-    this.history.seedBars(this.market, seed, t0);
-    for (const s of this.market.symbols.values()) {
-      broker.onQuote(this.state, s.quote, t0, false);
-      this.history.add({ kind: "quote", quote: s.quote });
+    // A replay's prices come from the recording alone: no synthetic past, no synthetic quotes.
+    if (!this.replay) {
+      this.history.seedBars(this.market, seed, t0);
+      for (const s of this.market.symbols.values()) {
+        broker.onQuote(this.state, s.quote, t0, false);
+        this.history.add({ kind: "quote", quote: s.quote });
+      }
     }
     this.wasOpen = this.isOpen(t0);
   }
@@ -188,6 +191,12 @@ export class Engine {
         this.emitMarket(e);
       }
     }
+  }
+
+  /** book returns a symbol's current L2 book (the recording's in replay mode). */
+  book(symbol: string): { bids: BookLevel[]; asks: BookLevel[] } | undefined {
+    if (this.replay) return this.replay.books.get(symbol);
+    return this.market.symbols.get(symbol);
   }
 
   /** forceQuote sets a symbol's NBBO now (tests use it to make prices known), matching at once. */

@@ -256,13 +256,13 @@ export class DataStreamHub {
 
   private sendBookSnapshots(conn: DataConn, symbols: string[]): void {
     const now = this.ctx.engine.now();
-    const market = this.ctx.engine.market;
-    const wanted = symbols.includes("*") ? [...market.symbols.keys()] : symbols;
+    const engine = this.ctx.engine;
+    const wanted = symbols.includes("*") ? [...engine.market.symbols.keys()] : symbols;
     const out: StreamMessage[] = [];
     for (const s of wanted) {
-      const state = market.symbols.get(s);
-      if (!state) continue;
-      out.push({ T: "o", S: s, t: now, b: levels(state.bids), a: levels(state.asks), r: true });
+      const book = engine.book(s);
+      if (!book) continue;
+      out.push({ T: "o", S: s, t: now, b: levels(book.bids), a: levels(book.asks), r: true });
     }
     if (out.length > 0) this.send(conn, out);
   }
