@@ -11,10 +11,12 @@ export const DEFAULT_PIPELINE_FILE = fileURLToPath(
   new URL("../../config/pipeline.yaml", import.meta.url),
 );
 
-const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused] [--duration SECONDS]
+const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused | --bus zmq|uds] [--duration SECONDS]
 
   -f, --file       the TradingPipeline to run (default config/pipeline.yaml)
       --fused      run all five stages in this process over the in-process bus
+      --bus        transport between stage processes: zmq (ZeroMQ ipc://, default) or uds
+                   (tradepipe's Unix-socket transport, the lowest-latency multi-process option)
       --duration   stop by itself after this many seconds (default: run until Ctrl-C)
 `;
 
@@ -25,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       file: { type: "string", short: "f" },
       fused: { type: "boolean", default: false },
       duration: { type: "string" },
+      bus: { type: "string", default: "zmq" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -37,6 +40,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tradepipe run: --duration must be a number of seconds >= 0\n\n${USAGE}`);
     return 2;
   }
+  if (values.bus !== "zmq" && values.bus !== "uds") {
+    process.stderr.write(
+      `tradepipe run: --bus must be zmq or uds, not "${values.bus}"\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const transport = values.bus;
   const specFile = values.file ?? DEFAULT_PIPELINE_FILE;
   let pipeline: Awaited<ReturnType<typeof loadPipelineFile>>;
   try {
@@ -48,7 +58,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const summary = await runLocal({ pipeline, specFile, fused: values.fused, durationSeconds });
+  const summary = await runLocal({
+    pipeline,
+    specFile,
+    fused: values.fused,
+    transport,
+    durationSeconds,
+  });
   process.stdout.write(
     `tradepipe run: ${summary.stoppedBecause}; ${summary.ordersSent} orders sent, ${summary.fills} fills\n`,
   );

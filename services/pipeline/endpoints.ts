@@ -15,11 +15,20 @@ export interface Endpoints {
 }
 
 /**
- * ipcEndpoints keeps sockets in `runDir`. IMPORTANT: a Unix socket path must stay under 108
- * bytes, so run directories are short (see defaultRunDir).
+ * LocalTransport picks how stages on one host talk: `zmq` is ZeroMQ over `ipc://` (the
+ * default); `uds` is the bus's own length-prefixed Unix-socket transport (`unix://`), which
+ * measures about 1.1× a raw Unix socket per hop where ZeroMQ measures about 3× (see
+ * test/bench/README.md).
  */
-export function ipcEndpoints(runDir: string): Endpoints {
-  const at = (stage: StageProcess) => `ipc://${join(runDir, `${stage}.sock`)}`;
+export type LocalTransport = "zmq" | "uds";
+
+/**
+ * ipcEndpoints keeps sockets in `runDir`. IMPORTANT: a Unix socket path must stay under 108
+ * bytes, so run directories are short (local-run.ts makes them under /tmp).
+ */
+export function ipcEndpoints(runDir: string, transport: LocalTransport = "zmq"): Endpoints {
+  const scheme = transport === "uds" ? "unix" : "ipc";
+  const at = (stage: StageProcess) => `${scheme}://${join(runDir, `${stage}.sock`)}`;
   return { bind: at, connect: at };
 }
 
@@ -31,7 +40,10 @@ export function tcpEndpoints(host: (stage: StageProcess) => string, port = BUS_P
   };
 }
 
-/** parseEndpointsFlag reads `ipc:<dir>` or `tcp:<suffix>` as used on the stage command line. */
+/**
+ * endpointsFromEnv reads a stage process's wiring: TRADEPIPE_BUS_TCP_HOSTS (a host pattern with
+ * `{stage}`, between pods) or TRADEPIPE_RUN_DIR (+ TRADEPIPE_BUS_TRANSPORT) on one host.
+ */
 export function endpointsFromEnv(env: NodeJS.ProcessEnv): Endpoints {
   const tcpHostPattern = env.TRADEPIPE_BUS_TCP_HOSTS; // e.g. "{stage}.trading.svc"
   if (tcpHostPattern) {
@@ -41,5 +53,9 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv): Endpoints {
   if (!runDir) {
     throw new Error("TRADEPIPE_RUN_DIR (ipc sockets) or TRADEPIPE_BUS_TCP_HOSTS must be set");
   }
-  return ipcEndpoints(runDir);
+  const transport = env.TRADEPIPE_BUS_TRANSPORT ?? "zmq";
+  if (transport !== "zmq" && transport !== "uds") {
+    throw new Error(`TRADEPIPE_BUS_TRANSPORT must be zmq or uds, not ${JSON.stringify(transport)}`);
+  }
+  return ipcEndpoints(runDir, transport);
 }

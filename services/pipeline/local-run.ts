@@ -18,6 +18,7 @@ import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts"
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
+import type { LocalTransport } from "./endpoints.ts";
 import { type FusedPipeline, startFusedPipeline } from "./fused.ts";
 import type { StageStatusMessage } from "./stage-process.ts";
 import { STAGE_PROCESSES, type StageProcess } from "./stages.ts";
@@ -29,6 +30,8 @@ export interface LocalRunOptions {
   /** Path of the spec file, handed to the stage processes. */
   specFile: string;
   fused: boolean;
+  /** Transport between stage processes (ignored when fused); default zmq. */
+  transport?: LocalTransport;
   /** Stop by itself after this many seconds (0: run until Ctrl-C). */
   durationSeconds: number;
   /** How often the status is redrawn (terminal) or logged (otherwise), in ms. */
@@ -114,12 +117,19 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
 
     const started = opts.fused
       ? await startFused(pipeline, db, env, log, opts.healthPort ?? 0, cleanups)
-      : await startProcesses(opts.specFile, env, log, cleanups);
+      : await startProcesses(
+          opts.specFile,
+          { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
+          log,
+          cleanups,
+        );
     say(
       log,
       opts.fused
         ? "Stages: all five in this process (fused, in-process bus)"
-        : "Stages: five supervised processes over ZeroMQ ipc://",
+        : opts.transport === "uds"
+          ? "Stages: five supervised processes over Unix sockets (unix://)"
+          : "Stages: five supervised processes over ZeroMQ ipc://",
     );
     return await watch(opts, started, log, db.url);
   } finally {

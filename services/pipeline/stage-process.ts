@@ -4,7 +4,7 @@
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
 import pg from "pg";
-import { ZmqBus } from "../core/bus/index.ts";
+import { openBus } from "../core/bus/open.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
@@ -65,7 +65,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
   const endpoints = endpointsFromEnv(env);
-  const bus = await ZmqBus.open({
+  const bus = await openBus({
     bind: [endpoints.bind(stage)],
     connect: UPSTREAMS[stage].map((s) => endpoints.connect(s)),
     observer: busObserver(metrics, wallClockNs),
