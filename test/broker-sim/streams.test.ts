@@ -332,6 +332,23 @@ describe("market-data stream", () => {
     }
   });
 
+  test("more than 10 000 subscriptions on one connection is 405 symbol limit exceeded", async () => {
+    const c = new RawClient(`${sim.dataUrl}/v2/iex`);
+    await c.open();
+    try {
+      c.send({ action: "auth", key: sim.keys.keyId, secret: sim.keys.secretKey });
+      const many = (prefix: string) => Array.from({ length: 3000 }, (_, i) => `${prefix}${i}`);
+      for (const p of ["A", "B", "C"]) c.send({ action: "subscribe", trades: many(p) });
+      c.send({ action: "subscribe", quotes: many("D") });
+      await waitFor(() => c.frames.length === 6, "replies");
+      assert.deepEqual(c.frames[5], [{ T: "error", code: 405, msg: "symbol limit exceeded" }]);
+      const last = (c.frames[4] as Msg)[0]!;
+      assert.equal((last["trades"] as string[]).length, 9000);
+    } finally {
+      c.close();
+    }
+  });
+
   test("ping gets pong; oversized messages get 400; frames over 1 MiB close the socket; unknown paths 404", async () => {
     const c = new RawClient(`${sim.dataUrl}/v2/iex`);
     await c.open();

@@ -16,6 +16,8 @@ import { type Codec, decodeFrame, encodeFrame, type StreamMessage, wantsMsgpack 
 export const DATA_AUTH_TIMEOUT_MS = 10_000;
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 const SLOW_CLIENT_BYTES = 64 * 1024 * 1024;
+/** MAX_SYMBOLS caps the subscriptions of one connection, summed over channels (error 405). */
+const MAX_SYMBOLS = 10_000;
 /** MAX_BATCH caps how many messages go in one frame. */
 const MAX_BATCH = 1000;
 
@@ -46,6 +48,7 @@ const ERRORS: Record<number, string> = {
   402: "auth failed",
   403: "already authenticated",
   404: "auth timeout",
+  405: "symbol limit exceeded",
   407: "slow client",
 };
 
@@ -233,6 +236,19 @@ export class DataStreamHub {
         !list.every((s) => typeof s === "string" && s.length > 0 && s.length <= 32)
       ) {
         this.sendError(conn, 400);
+        return;
+      }
+    }
+    if (action === "subscribe") {
+      let total = 0;
+      for (const c of CHANNELS) {
+        const more = ((m[c] as string[] | undefined) ?? []).filter(
+          (s) => !conn.subs[c].has(s.toUpperCase()),
+        );
+        total += conn.subs[c].size + new Set(more).size;
+      }
+      if (total > MAX_SYMBOLS) {
+        this.sendError(conn, 405);
         return;
       }
     }
