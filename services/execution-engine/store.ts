@@ -118,6 +118,7 @@ export class ExecutionStore {
     const audits: unknown[] = [];
     const orders = new Map<string, Order>();
     const fills: unknown[] = [];
+    const reasons = new Map<string, string>();
     for (const { record, order } of writes) {
       audits.push({
         event_type: record.event,
@@ -133,6 +134,9 @@ export class ExecutionStore {
         n: audits.length,
       });
       orders.set(order.clientOrderId, order);
+      if (record.toStatus === "Rejected" && record.fromStatus !== "Rejected") {
+        reasons.set(order.clientOrderId, record.detail.reason ?? record.detail.message ?? "");
+      }
       const fillQty = record.detail.fillQty;
       const fillPrice = record.detail.fillPrice;
       if (fillQty !== undefined && fillPrice !== undefined && fromDecimal(fillPrice) > 0n) {
@@ -148,7 +152,7 @@ export class ExecutionStore {
         });
       }
     }
-    const rows = [...orders.values()].map(orderRow);
+    const rows = [...orders.values()].map((o) => orderRow(o, reasons.get(o.clientOrderId)));
     // A named statement is parsed and planned once per connection, not on every batch.
     const r = await this.#db.query<{ audits: string; fills: string }>({
       name: "tp_execution_write_batch",
@@ -228,7 +232,7 @@ interface OrderRow {
   attempts: number;
 }
 
-function orderRow(o: Order) {
+function orderRow(o: Order, rejectReason: string | undefined) {
   return {
     client_order_id: o.clientOrderId,
     broker_order_id: o.brokerOrderId,
@@ -245,7 +249,7 @@ function orderRow(o: Order) {
     // the fills table keeps every execution.
     filled_qty: toDecimal(min(o.filledQty, o.qty)),
     filled_avg_price: o.filledQty > 0n ? toDecimal(div(o.filledNotional, o.filledQty)) : null,
-    reject_reason: o.status === "Replaced" ? "replaced" : null,
+    reject_reason: o.status === "Replaced" ? "replaced" : (rejectReason ?? null),
   };
 }
 

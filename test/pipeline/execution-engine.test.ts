@@ -184,7 +184,9 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal(u!.event, OrderEvent.REJECTED);
     assert.equal(u!.reason, "slippage");
     assert.equal(sentOrders(h, id).requests.length, 0);
-    assert.equal((await orderRow(h.db.pool, id))?.status, "rejected");
+    const row = await orderRow(h.db.pool, id);
+    assert.equal(row?.status, "rejected");
+    assert.equal(row?.reject_reason, "slippage");
   });
 
   test("the kill switch cancels open orders at the broker and refuses new ones", async () => {

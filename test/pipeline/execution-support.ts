@@ -125,6 +125,7 @@ export async function orderRow(db: pg.Pool, clientOrderId: string) {
     broker_order_id: string | null;
     fencing_epoch: string;
     correlation_id: string;
+    reject_reason: string | null;
   }>("SELECT * FROM orders WHERE client_order_id = $1", [clientOrderId]);
   return r.rows[0];
 }
