@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { advanceMarket, bookDiff, createMarket, eventTime } from "./market.ts";
+import { advanceMarket, bookDiff, createMarket, eventTime, skipMarket } from "./market.ts";
 import { NS_PER_MIN, NS_PER_SEC } from "./time.ts";
 import type { MarketEvent } from "./types.ts";
 
@@ -25,6 +25,20 @@ test("the market depends on the seed only, not on how often it is advanced", () 
     run(60n * NS_PER_SEC, 60n * NS_PER_SEC, 4).map(key),
     run(60n * NS_PER_SEC, 60n * NS_PER_SEC, 3).map(key),
   );
+});
+
+test("a closed market pauses the model: skipping in one step or many gives the same market", () => {
+  const run = (steps: number) => {
+    const m = createMarket(9, { AAPL: 190 }, T0);
+    advanceMarket(m, T0 + 10n * NS_PER_SEC);
+    const closedFor = 3600n * NS_PER_SEC;
+    for (let i = 1; i <= steps; i++)
+      skipMarket(m, T0 + 10n * NS_PER_SEC + (closedFor * BigInt(i)) / BigInt(steps));
+    return advanceMarket(m, T0 + closedFor + 70n * NS_PER_SEC).map(key);
+  };
+  const once = run(1);
+  assert.ok(once.length > 100);
+  assert.deepEqual(run(97), once);
 });
 
 test("quotes are never crossed, trades print at the touch, events come in time order", () => {

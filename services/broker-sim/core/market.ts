@@ -244,21 +244,20 @@ function advanceSymbol(s: SymbolState, to: Nanos, o: MarketOptions, out: MarketE
 
 /**
  * skipMarket moves every symbol to `to` without producing quotes or trades — the market is
- * closed — and returns the bars that were still open. Prices resume from where they stopped.
+ * closed — and returns the bars that were still open. The symbol's processes are paused, not
+ * redrawn: pending arrival and regime times shift by the skipped span, so skipping in one step or
+ * in many gives the same market afterwards.
  */
 export function skipMarket(m: MarketState, to: Nanos): MarketEvent[] {
   const out: MarketEvent[] = [];
-  const o = m.options;
   for (const s of m.symbols.values()) {
     flushBar(s, to + NS_PER_MIN, out);
-    if (to <= s.lastEventAt) continue;
-    while (to >= s.regimeUntil) {
-      s.volatile = !s.volatile;
-      s.regimeUntil += secToNs(s.prng.exponential(s.volatile ? o.meanVolatileSec : o.meanCalmSec));
-    }
+    const span = to - s.lastEventAt;
+    if (span <= 0n) continue;
+    s.nextQuoteAt += span;
+    s.nextTradeAt += span;
+    s.regimeUntil += span;
     s.lastEventAt = to;
-    s.nextQuoteAt = to + secToNs(s.prng.exponential(1 / o.quoteRatePerSec));
-    s.nextTradeAt = to + secToNs(s.prng.exponential(1 / o.tradeRatePerSec));
   }
   return out;
 }
