@@ -65,6 +65,8 @@ export class Executor {
   #head = 0;
   #draining: Promise<void> | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Orders whose audit rows the database refused: none of their commands runs. */
+  readonly #poisoned = new Set<string>();
   #stopped = false;
   #fenced = false;
   ordersSent = 0;
@@ -155,6 +157,7 @@ export class Executor {
 
   /** commit writes one batch, retrying until it lands; a stale epoch fences the executor. */
   async #commit(batch: AuditWrite[]): Promise<void> {
+    if (this.#fenced) return;
     let delayMs = 100;
     for (;;) {
       const t0 = process.hrtime.bigint();
@@ -174,6 +177,26 @@ export class Executor {
           this.#d.onFenced(err as Error);
           return;
         }
+        if (isDataError(err)) {
+          const groups = Map.groupBy(batch, (w) => w.record.clientOrderId);
+          if (groups.size > 1) {
+            // Find the order whose rows are refused; the others are written on their own.
+            for (const group of groups.values()) await this.#commit(group);
+            return;
+          }
+          // The rows themselves are refused (a constraint): retrying cannot help. Their orders
+          // are set aside so nothing of theirs reaches the broker without its audit rows.
+          for (const w of batch) this.#poisoned.add(w.record.clientOrderId);
+          this.#d.metrics.anomalies.labels("audit_write_refused").inc();
+          this.#d.log.error(
+            {
+              err: (err as Error).message,
+              orders: [...new Set(batch.map((w) => w.record.clientOrderId))],
+            },
+            "the database refused an audit batch: its orders are set aside",
+          );
+          return;
+        }
         this.#d.log.error(
           { err: (err as Error).message, retryInMs: delayMs, records: batch.length },
           "audit write failed: holding every later command until it succeeds",
@@ -187,6 +210,7 @@ export class Executor {
 
   #run(c: ExecutionCommand, ctx: UpdateContext): void {
     const d = this.#d;
+    if (this.#poisoned.size > 0 && this.#poisoned.has(commandOrderId(c))) return;
     switch (c.type) {
       case "SendOrder": {
         if (c.attempt === 1) {
@@ -244,4 +268,23 @@ export class Executor {
     }, ms);
     this.#timers.add(timer);
   }
+}
+
+function commandOrderId(c: ExecutionCommand): string {
+  switch (c.type) {
+    case "SendOrder":
+      return c.request.clientOrderId;
+    case "PublishOrderUpdate":
+      return c.update.clientOrderId;
+    case "WriteAudit":
+      return c.record.clientOrderId;
+    default:
+      return c.clientOrderId;
+  }
+}
+
+/** isDataError: SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }

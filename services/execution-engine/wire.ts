@@ -62,10 +62,14 @@ export function approvalFromIntent(m: OrderIntent, timeNs: bigint): OrderApprove
   try {
     const qty = fromDecimal(m.qty);
     const limitPrice = m.limitPrice === "" ? null : fromDecimal(m.limitPrice);
-    if (m.orderType === OrderType.LIMIT && limitPrice === null) {
-      return bad("limit_price", `signal ${m.signalId}: a limit order needs limit_price`);
+    if (m.orderType === OrderType.LIMIT && (limitPrice === null || limitPrice <= 0n)) {
+      return bad("limit_price", `signal ${m.signalId}: a limit order needs a positive limit_price`);
     }
+    if (m.symbol === "") return bad("symbol", `signal ${m.signalId}: symbol is empty`);
     const decision = m.decisionPrice !== "" ? fromDecimal(m.decisionPrice) : limitPrice;
+    if (decision !== null && decision < 0n) {
+      return bad("decision_price", `signal ${m.signalId}: decision_price is negative`);
+    }
     return {
       type: "OrderApproved",
       timeNs,

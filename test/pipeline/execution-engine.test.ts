@@ -176,6 +176,28 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal((await fillsOf(h.db.pool, id)).length, 1);
   });
 
+  test("an intent the database cannot store is set aside; nothing is sent and the engine goes on", async () => {
+    const seen = h.record(["order.update/*"]);
+    // 10^30 shares overflows numeric(38, 9): the intent's audit batch is refused.
+    const huge = publishIntent(h.bus, {
+      signalId: "sig-huge",
+      qty: `1${"0".repeat(30)}`,
+      decisionPrice: "190.01",
+    });
+    const next = publishIntent(h.bus, { signalId: "sig-after-huge", decisionPrice: "190.01" });
+    await waitFor(
+      () => updatesOf(seen, next).some((u) => u.event === OrderEvent.FILL),
+      "next fill",
+    );
+    assert.equal(sentOrders(h, huge).requests.length, 0);
+    assert.equal(updatesOf(seen, huge).length, 0);
+    assert.equal((await auditOf(h.db.pool, huge)).length, 0);
+    const refused = await h.metrics.registry
+      .getSingleMetric("tradepipe_order_anomalies_total")
+      ?.get();
+    assert.equal(refused?.values.find((v) => v.labels.kind === "audit_write_refused")?.value, 1);
+  });
+
   test("the slippage guard refuses a decision price too far from the last price", async () => {
     const seen = h.record(["order.update/*"]);
     const id = publishIntent(h.bus, { signalId: "sig-slip", decisionPrice: "200.00" });
