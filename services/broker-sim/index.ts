@@ -14,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
 import { fromDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
-import type { MarketOptions } from "./core/market.ts";
+import { eventSymbol, type MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
 import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
 import type { MarketEvent } from "./core/types.ts";
@@ -23,7 +23,7 @@ import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
 import type { Keys, SimContext } from "./shell/context.ts";
 import { type ClockMode, Engine } from "./shell/engine.ts";
-import { type FaultConfig, Faults } from "./shell/faults.ts";
+import { type FaultConfig, Faults, parseFaults } from "./shell/faults.ts";
 import { attachStreams } from "./ws/attach.ts";
 
 /** DEV_KEYS is the key pair the simulator accepts by default. It is not a secret: dev use only. */
@@ -115,14 +115,49 @@ function loadReplay(path: string): MarketEvent[] {
   return parsed.events;
 }
 
+/** checkOptions names the first option that is out of range (programmatic callers included). */
+function checkOptions(o: SimulatorOptions): void {
+  const positive = (name: string, v: number | undefined, integer = false) => {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v)))) {
+      throw invalidOption(`${name} must be a positive ${integer ? "integer" : "number"}, got ${v}`);
+    }
+  };
+  if (o.seed !== undefined && !Number.isInteger(o.seed))
+    throw invalidOption(`seed must be an integer, got ${o.seed}`);
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port < 65536)) {
+    throw invalidOption(`port must be 0..65535, got ${o.port}`);
+  }
+  positive("speed", o.speed);
+  positive("rateLimitPerMin", o.rateLimitPerMin, true);
+  positive("historyLimit", o.historyLimit, true);
+  positive("tickMs", o.tickMs);
+  const p = o.partialFillProbability;
+  if (p !== undefined && !(p >= 0 && p <= 1))
+    throw invalidOption(`partialFillProbability must be in [0, 1], got ${p}`);
+  for (const [k, v] of Object.entries(o.market ?? {}))
+    positive(`market.${k}`, v as number, k === "depthLevels");
+  for (const [s, price] of Object.entries(resolveSymbols(o.symbols))) {
+    if (!/^[A-Z][A-Z0-9.]{0,15}$/.test(s))
+      throw invalidOption(`symbols: "${s}" is not a stock symbol`);
+    positive(`symbols.${s}`, price);
+  }
+  if (o.faults !== undefined) {
+    const f = parseFaults(o.faults);
+    if (!f.ok) throw invalidOption(`faults.${f.error}`);
+  }
+  if (o.startingCash !== undefined && !/^\d+(\.\d+)?$/.test(o.startingCash)) {
+    throw invalidOption(
+      `startingCash must be a non-negative decimal string, got ${JSON.stringify(o.startingCash)}`,
+    );
+  }
+}
+
 /** startSimulator starts the HTTP + WebSocket simulator and resolves once it is listening. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  checkOptions(options);
   const seed = options.seed ?? 1;
-  if (!Number.isInteger(seed)) throw invalidOption("seed must be an integer");
   const speed = options.speed ?? 1;
-  if (!(speed > 0)) throw invalidOption("speed must be > 0");
   const p = options.partialFillProbability ?? 0.1;
-  if (!(p >= 0 && p <= 1)) throw invalidOption("partialFillProbability must be in [0, 1]");
   let startTime: bigint;
   if (options.startTime !== undefined) {
     const t = parseTime(options.startTime);
@@ -134,18 +169,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const replay = options.replayFile ? loadReplay(options.replayFile) : undefined;
   // A replay trades the recorded symbols (plus any listed); the synthetic defaults stay out.
   const symbols = replay && options.symbols === undefined ? {} : resolveSymbols(options.symbols);
-  if (replay) {
-    for (const e of replay) {
-      const s =
-        e.kind === "quote"
-          ? e.quote.symbol
-          : e.kind === "trade"
-            ? e.trade.symbol
-            : e.kind === "bar"
-              ? e.bar.symbol
-              : e.book.symbol;
-      if (!(s in symbols)) symbols[s] = 100;
-    }
+  for (const e of replay ?? []) {
+    const s = eventSymbol(e);
+    if (!(s in symbols)) symbols[s] = 100;
   }
   const keys = options.keys ?? DEV_KEYS;
   const engine = new Engine({

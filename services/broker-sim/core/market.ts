@@ -281,6 +281,19 @@ export function advanceMarket(m: MarketState, to: Nanos): MarketEvent[] {
 
 const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
+export function eventSymbol(e: MarketEvent): string {
+  switch (e.kind) {
+    case "quote":
+      return e.quote.symbol;
+    case "trade":
+      return e.trade.symbol;
+    case "bar":
+      return e.bar.symbol;
+    case "book":
+      return e.book.symbol;
+  }
+}
+
 export function eventTime(e: MarketEvent): Nanos {
   switch (e.kind) {
     case "quote":
