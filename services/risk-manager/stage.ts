@@ -28,6 +28,7 @@ import {
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal, toDecimal } from "../core/money.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
+import { type RiskDecisionTiming, riskDecisionChannel } from "./channels.ts";
 import {
   createRiskState,
   exportRiskState,
@@ -302,6 +303,7 @@ export const stage: StageDefinition = {
       log.warn({ err: (err as Error).message }, `${what} refused`);
     };
     const onInvalid = invalid("message");
+    const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     const subscriptions = [
       subscribeDecoded(
         bus,
@@ -310,7 +312,20 @@ export const stage: StageDefinition = {
         (sig) => {
           if (stopped) return;
           const proposal = proposalOf(sig, orderQty);
-          if (proposal !== null) execute(stepRisk(state, proposal), sig.header);
+          if (proposal === null) return;
+          if (!riskDecisionChannel.hasSubscribers) {
+            execute(stepRisk(state, proposal), sig.header);
+            return;
+          }
+          const t0 = process.hrtime.bigint();
+          const commands = stepRisk(state, proposal);
+          timing.ns = Number(process.hrtime.bigint() - t0);
+          timing.symbol = proposal.symbol;
+          timing.approved = commands.some(
+            (c) => c.type === "PublishDecision" && c.decision.approved,
+          );
+          riskDecisionChannel.publish(timing);
+          execute(commands, sig.header);
         },
         onInvalid,
       ),
