@@ -68,6 +68,24 @@ const CLI = join(ROOT, "bin/tradepipe.ts");
 const SYMBOL = "AAPL";
 const WARMUP = 20;
 const AUDIT_METRIC = "tradepipe_audit_write_latency_seconds";
+/** Where the time goes, from the stages' own latency histograms (means over the whole run). */
+const MEAN_METRICS = [
+  "tradepipe_bus_hop_latency_seconds",
+  "tradepipe_md_book_update_latency_seconds",
+  "tradepipe_sb_inference_latency_seconds",
+  "tradepipe_order_submit_latency_seconds",
+  AUDIT_METRIC,
+];
+
+function meansOf(text: string): Record<string, { meanUs: number; count: number }> {
+  const out: Record<string, { meanUs: number; count: number }> = {};
+  for (const name of MEAN_METRICS) {
+    const m = meanOf(text, name);
+    if (m.count > 0)
+      out[name.replace(/^tradepipe_|_seconds$/g, "")] = { meanUs: m.mean * 1e6, count: m.count };
+  }
+  return out;
+}
 const modes = new Set(args.modes!.split(","));
 const allStages = ["risk-manager", "execution-engine", "position-tracker"].every((s) =>
   existsSync(join(ROOT, "services", s, "stage.ts")),
@@ -134,6 +152,8 @@ async function startSim(): Promise<{ sim: Child; url: string; keyId: string; sec
 
 interface RunResult {
   e2e: Percentiles;
+  /** Histogram means over the whole run from the stages' metrics: process → metric → µs. */
+  means?: Record<string, Record<string, { meanUs: number; count: number }>>;
   /** Mean time of the execution-engine's audit commit (Postgres) before each send, µs. */
   auditCommitMeanUs?: number;
   drive: DriveResult;
@@ -217,6 +237,7 @@ async function runFused(ticks: Tick[]): Promise<RunResult> {
       e2e: percentiles(trim(pairLatest(r.frames, end, d.fromNs, d.toNs))),
       drive: d,
       ...(audit.count > 0 ? { auditCommitMeanUs: audit.mean * 1e6 } : {}),
+      means: { "fused process": meansOf(String(stamps.metrics)) },
       book: percentiles(r.book),
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
@@ -275,9 +296,11 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
     }
     await sleep(500); // ZeroMQ subscriptions reach their publishers
     const d = await drive(sim, SYMBOL, ticks, { settleMs: 3, timeoutMs: 50 });
-    const execHealth = healthUrls.get("execution-engine");
-    const metricsText = execHealth ? await (await fetch(`${execHealth}/metrics`)).text() : "";
-    const audit = meanOf(metricsText, AUDIT_METRIC);
+    const texts: Record<string, string> = {};
+    for (const [stage, url] of healthUrls)
+      texts[stage] = await (await fetch(`${url}/metrics`)).text();
+    const audit = meanOf(texts["execution-engine"] ?? "", AUDIT_METRIC);
+    const means = Object.fromEntries(Object.entries(texts).map(([k, t]) => [k, meansOf(t)]));
     await bookActivity(sim);
     await supervisor.stop();
     const r = readProbes(dir);
@@ -285,6 +308,7 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
       e2e: percentiles(trim(pairLatest(r.frames, r.written, d.fromNs, d.toNs))),
       drive: d,
       ...(audit.count > 0 ? { auditCommitMeanUs: audit.mean * 1e6 } : {}),
+      means,
       book: percentiles(r.book),
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
@@ -426,7 +450,22 @@ async function main(): Promise<void> {
       `${name}: ${d.measured} measured ticks, ${d.orders} orders reached the simulator${audit}`,
     );
   }
-  if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));
+  const meanRows: string[][] = [];
+  for (const [run, r] of Object.entries(results)) {
+    for (const [proc, ms] of Object.entries((r as RunResult).means ?? {})) {
+      for (const [name, m] of Object.entries(ms)) {
+        meanRows.push([`${run} / ${proc}`, name, String(m.count), m.meanUs.toFixed(1)]);
+      }
+    }
+  }
+  if (meanRows.length > 0) {
+    print("\nWhere the time goes: the stages' own latency histograms, means over the whole run\n");
+    print(table(["run / process", "histogram", "count", "mean µs"], meanRows));
+  }
+  if (args.json) {
+    const text = JSON.stringify(results, (_k, v) => (typeof v === "bigint" ? String(v) : v), 2);
+    writeFileSync(args.json, text);
+  }
 }
 
 try {
