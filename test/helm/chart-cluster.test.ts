@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
+import { PROMTOOL, run } from "../monitoring/support.ts";
 import {
   applyYaml,
   getJson,
@@ -194,6 +195,13 @@ describe("charts/tradepipe-operator on a real apiserver", () => {
       process.stderr.write(`operator log:\n${operator.logs().slice(-4000)}\n`);
       throw err;
     }
+    // What the ServiceMonitor scrapes: the leader says so, and promtool finds no naming problem.
+    const health = /"health":"(http:\/\/[^"]+)"/.exec(operator.logs())?.[1];
+    assert.ok(health, "no health URL in the operator's log");
+    const exposition = await (await fetch(`${health}/metrics`)).text();
+    assert.match(exposition, /^tradepipe_operator_leader(\{[^}]*\})? 1$/m);
+    const check = await run(PROMTOOL, ["check", "metrics"], exposition);
+    assert.equal(check.exitCode, 0, check.stdout + check.stderr);
     // Forbidden requests would mean the chart's RBAC lacks a rule the operator uses.
     assert.doesNotMatch(operator.logs(), /forbidden/i);
     assert.equal(await operator.stop(), 0);
