@@ -9,7 +9,10 @@ import assert from "node:assert/strict";
 import diagnostics from "node:diagnostics_channel";
 import { after, before, describe, test } from "node:test";
 import { OrderEvent } from "../../services/core/messages/index.ts";
+import { fromDecimal } from "../../services/core/money.ts";
 import type { OrderSent } from "../../services/execution-engine/channels.ts";
+import type { AuditRecord, Order } from "../../services/execution-engine/core/index.ts";
+import { type AuditWrite, ExecutionStore } from "../../services/execution-engine/store.ts";
 import type { StageInstance } from "../../services/pipeline/host.ts";
 import {
   auditOf,
@@ -326,3 +329,115 @@ describe("execution-engine restart", () => {
     assert.equal(sentOrders(h, id).requests.length, 0);
   });
 });
+
+describe("execution-engine after a crash between the audit commit and the broker's answer", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ sim: SIM });
+    h.sim.admin.setQuote("AAPL", "190.00", "190.02");
+  });
+  after(() => h.close());
+
+  test("an order whose POST never left is sent once; one whose POST landed is found, not resent", async () => {
+    // A first instance leads once and stops, leaving epoch 1 current and no leader.
+    await (await startEngine(h)).stop();
+    const epoch = await currentEpoch(h.db.pool);
+    const lost = coid("crash-lost");
+    const landed = coid("crash-landed");
+    // What a crash right after committing `intent` + `send` leaves behind.
+    await new ExecutionStore(h.db.pool, epoch).writeBatch([
+      ...committedSend("crash-lost"),
+      ...committedSend("crash-landed"),
+    ]);
+    // The second order's POST reached the broker before the crash.
+    const posted = await fetch(`${h.sim.tradingUrl}/v2/orders`, {
+      method: "POST",
+      headers: {
+        "APCA-API-KEY-ID": h.sim.keys.keyId,
+        "APCA-API-SECRET-KEY": h.sim.keys.secretKey,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        symbol: "AAPL",
+        side: "buy",
+        type: "market",
+        time_in_force: "day",
+        qty: "5",
+        client_order_id: landed,
+      }),
+    });
+    assert.equal(posted.status, 200);
+
+    const seen = h.record(["order.update/*"]);
+    await startEngine(h);
+    await waitFor(
+      () =>
+        [lost, landed].every((id) => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL)),
+      "both orders filled",
+    );
+    assert.equal(sentOrders(h, lost).orders.length, 1);
+    assert.equal(sentOrders(h, landed).orders.length, 1);
+    assert.equal(sentOrders(h, landed).requests.length, 1, "the landed order is not posted again");
+    const lostEvents = (await auditOf(h.db.pool, lost)).map((a) => a.event_type);
+    for (const e of ["resolve_after_restart", "not_at_broker", "resend"]) {
+      assert.ok(lostEvents.includes(e), `${e} in ${lostEvents.join(",")}`);
+    }
+    const landedEvents = (await auditOf(h.db.pool, landed)).map((a) => a.event_type);
+    assert.ok(landedEvents.includes("resolve_after_restart"), landedEvents.join(","));
+    assert.ok(!landedEvents.includes("resend"), landedEvents.join(","));
+    for (const id of [lost, landed]) {
+      await eventually(async () => (await orderRow(h.db.pool, id))?.status === "filled", id);
+      assert.equal((await fillsOf(h.db.pool, id)).length, 1);
+    }
+  });
+});
+
+const INTENT_DETAIL: Readonly<Record<string, string>> = { decisionPrice: "190.01" };
+const SEND_DETAIL: Readonly<Record<string, string>> = { attempt: "1" };
+
+/** committedSend: the audit rows and order row of an order whose send was committed. */
+function committedSend(signalId: string): AuditWrite[] {
+  const clientOrderId = coid(signalId);
+  const timeNs = BigInt(Date.now()) * 1_000_000n;
+  const order: Order = {
+    clientOrderId,
+    signalId,
+    correlationId: `corr-${signalId}`,
+    symbol: "AAPL",
+    side: "buy",
+    qty: fromDecimal("5"),
+    orderType: "market",
+    limitPrice: null,
+    timeInForce: "day",
+    decisionPrice: fromDecimal("190.01"),
+    status: "Submitted",
+    brokerOrderId: null,
+    filledQty: 0n,
+    filledNotional: 0n,
+    attempts: 1,
+    awaiting: "send",
+    cancelRequested: false,
+    createdNs: timeNs,
+    updatedNs: timeNs,
+  };
+  const record = (
+    seq: number,
+    event: string,
+    from: Order["status"] | null,
+    to: Order["status"],
+  ): AuditRecord => ({
+    seq,
+    clientOrderId,
+    correlationId: order.correlationId,
+    event,
+    fromStatus: from,
+    toStatus: to,
+    attempt: event === "send" ? 1 : 0,
+    detail: event === "intent" ? INTENT_DETAIL : SEND_DETAIL,
+    timeNs,
+  });
+  return [
+    { record: record(1, "intent", null, "Created"), order },
+    { record: record(2, "send", "Created", "Submitted"), order },
+  ];
+}
