@@ -97,6 +97,13 @@ export function planOrder(
   const pos = state.ledger.positions.get(req.symbol);
   const posQty = pos?.qty ?? ZERO;
   const qty = req.qty;
+  if (req.side === "sell" && qty === null) {
+    return invalid(
+      posQty > ZERO
+        ? "notional sell orders are not supported by the simulator; sell a qty"
+        : "fractional orders cannot be sold short",
+    );
+  }
   if (req.side === "sell" && posQty > ZERO) {
     const available =
       qtyAvailable(state, req.symbol) +

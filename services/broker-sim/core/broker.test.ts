@@ -293,6 +293,21 @@ describe("refusals use Alpaca's codes", () => {
     });
   });
 
+  test("notional sells are refused with a message saying why", () => {
+    const s = broker();
+    submit(s, {});
+    const r = b.submitOrder(
+      s,
+      req({ side: "sell", qty: null, notional: fromDecimal(50) }),
+      T0,
+      OPEN,
+    );
+    assert.equal(
+      !r.ok && r.error.body.message,
+      "notional sell orders are not supported by the simulator; sell a qty",
+    );
+  });
+
   test("unknown symbols and finished orders", () => {
     const s = broker();
     const unknown = b.submitOrder(s, req({ symbol: "ZZZZ" }), T0, OPEN);
