@@ -7,7 +7,9 @@
  * - values.schema.json: chartValuesSchema(), with the TradingPipeline spec's schema inside;
  * - files/: the alert rules and Grafana dashboards of monitoring/.
  */
+import { spawnSync } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments, stringify } from "yaml";
 import { chartValuesSchema } from "./chart-values-schema.ts";
 
@@ -19,6 +21,17 @@ export const CRD_SOURCE = "crds/tradepipe.io_tradingpipelines.yaml";
 
 const root = new URL("../", import.meta.url);
 const read = (file: string) => readFile(new URL(file, root), "utf8");
+
+/** formatJson writes JSON as the repository's formatter (biome) would, so lint stays clean. */
+function formatJson(value: unknown, fileName: string): string {
+  const biome = fileURLToPath(new URL("node_modules/.bin/biome", root));
+  const r = spawnSync(biome, ["format", `--stdin-file-path=${fileName}`], {
+    input: JSON.stringify(value, null, 2),
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`biome format ${fileName}: ${r.stderr || r.error}`);
+  return r.stdout;
+}
 
 /** operatorClusterRoleRules: the rules of the ClusterRole in operator/rbac/operator-rbac.yaml. */
 export async function operatorClusterRoleRules(): Promise<unknown[]> {
@@ -54,7 +67,10 @@ export async function chartFiles(): Promise<Map<string, string>> {
     `${CHART_DIR}/templates/clusterrole.yaml`,
     clusterRoleTemplate(await operatorClusterRoleRules()),
   );
-  files.set(`${CHART_DIR}/values.schema.json`, `${JSON.stringify(chartValuesSchema(), null, 2)}\n`);
+  files.set(
+    `${CHART_DIR}/values.schema.json`,
+    formatJson(chartValuesSchema(), `${CHART_DIR}/values.schema.json`),
+  );
   files.set(`${CHART_DIR}/files/tradepipe-alerts.yml`, await read(ALERTS_FILE));
   const dashboards = (await readdir(new URL(DASHBOARDS_DIR, root)))
     .filter((f) => f.endsWith(".json"))
