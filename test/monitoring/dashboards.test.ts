@@ -44,7 +44,7 @@ async function dashboards(): Promise<[string, Dashboard][]> {
 
 /** Grafana variables become plain PromQL the way Grafana expands them for "All". */
 function expand(expr: string): string {
-  return expr.replaceAll("$pipeline", ".*").replaceAll("${datasource}", "prometheus");
+  return expr.replaceAll("$pipeline", ".*").replaceAll("$" + "{datasource}", "prometheus");
 }
 
 it("the four dashboards exist with unique uids, unique panel ids and a pipeline variable", async () => {
