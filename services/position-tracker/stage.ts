@@ -22,7 +22,6 @@ import {
 } from "../core/messages/index.ts";
 import { toDecimal, toNumber, ZERO } from "../core/money.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
-import { readBrokerHoldings } from "./broker-sync.ts";
 import {
   averageCost,
   drawdownOf,
@@ -34,7 +33,7 @@ import {
   restorePositionState,
   stepPositions,
 } from "./core/index.ts";
-import { portfolioView } from "./core/state.ts";
+import { portfolioView, positionView } from "./core/state.ts";
 import {
   breaksDetail,
   decimalField,
@@ -46,6 +45,7 @@ import {
   subscribeDecoded,
 } from "./messages.ts";
 import { trackerMetrics } from "./metrics.ts";
+import { startReconciler } from "./reconciler.ts";
 import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./store.ts";
 
 /** RECHECK_AFTER_BREAK_MS: how soon a reconciliation that found a break (or failed) is retried. */
@@ -255,19 +255,7 @@ export const stage: StageDefinition = {
         bus,
         positionTopic(p.symbol),
         PositionUpdateSchema,
-        positionMessage(
-          {
-            symbol: p.symbol,
-            qty: p.qty,
-            avgCost: averageCost(p),
-            marketPrice: p.mark,
-            marketValue: p.marketValue,
-            realizedPnl: p.realized,
-            unrealizedPnl: p.unrealized,
-            sector: sectorOf(p.symbol),
-          },
-          newHeader(SOURCE, now),
-        ),
+        positionMessage(positionView(state, p), newHeader(SOURCE, now)),
       );
     }
     store.upsertPositions(state.positions.values(), sectorOf);
@@ -282,34 +270,25 @@ export const stage: StageDefinition = {
       "positions rebuilt from the database; reconciling with the broker",
     );
 
-    let reconcileTimer: NodeJS.Timeout | undefined;
-    let reconciling: Promise<void> = Promise.resolve();
-    const reconcile = async () => {
-      reconcileTimer = undefined;
-      let passed = false;
-      try {
-        const holdings = await readBrokerHoldings(broker.trading);
-        if (stopped) return;
+    const reconciler = startReconciler({
+      trading: broker.trading,
+      intervalMs: spec.reconcileIntervalSeconds * 1000,
+      recheckMs: RECHECK_AFTER_BREAK_MS,
+      onHoldings: (holdings) => {
         const t = ctx.nowNs();
         apply({ type: "AccountReceived", timeNs: t, cash: holdings.cash });
         apply({ type: "BrokerPositionsReceived", timeNs: t, positions: holdings.positions });
-        passed = state.reconciled;
-      } catch (err) {
+        return state.reconciled;
+      },
+      onError: (err) => {
         metrics.reconcileError.inc();
-        log.warn({ err: (err as Error).message }, "reconciliation failed: broker unreachable");
+        log.warn({ err: err.message }, "reconciliation failed: broker unreachable");
         if (!state.reconciled) {
-          ctx.readiness.set("reconciled", false, `broker unreachable: ${(err as Error).message}`);
+          ctx.readiness.set("reconciled", false, `broker unreachable: ${err.message}`);
         }
-      }
-      if (stopped) return;
-      report();
-      const intervalMs = spec.reconcileIntervalSeconds * 1000;
-      const delay = passed ? intervalMs : Math.min(RECHECK_AFTER_BREAK_MS, intervalMs);
-      reconcileTimer = setTimeout(() => {
-        reconciling = reconcile();
-      }, delay);
-    };
-    reconciling = reconcile();
+      },
+      after: () => report(),
+    });
 
     const tick = setInterval(() => {
       const t = ctx.nowNs();
@@ -327,10 +306,8 @@ export const stage: StageDefinition = {
       async stop() {
         stopped = true;
         clearInterval(tick);
-        if (reconcileTimer) clearTimeout(reconcileTimer);
         for (const s of subscriptions) s.unsubscribe();
-        await reconciling.catch(() => {});
-        if (reconcileTimer) clearTimeout(reconcileTimer);
+        await reconciler.stop();
         await store.flush();
         await broker.close();
       },
