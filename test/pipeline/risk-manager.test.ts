@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { main as killSwitchCommand } from "../../bin/commands/kill-switch.ts";
 import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
 import { startHealthServer } from "../../services/core/health/index.ts";
@@ -185,7 +186,7 @@ test("signals within the limits are approved; one over each limit is refused wit
   }
 });
 
-test("the kill switch: SQL, HTTP and spec; announced to the execution engine; kept over a restart", async () => {
+test("the kill switch: SQL, HTTP and the command line; announced to the execution engine; kept over a restart", async () => {
   const h = await startHarness({ sim: { symbols: { AAPL: 100 }, clock: "manual" } });
   const server = await startHealthServer({ routes: h.routes });
   try {
@@ -248,6 +249,21 @@ test("the kill switch: SQL, HTTP and spec; announced to the execution engine; ke
     assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
     const status = await fetch(`${server.url}/kill-switch`).then((r) => r.json());
     assert.equal((status as { engaged: boolean }).engaged, true);
+
+    // The command line: `tradepipe kill-switch off` against this database.
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = h.db.url;
+    try {
+      assert.equal(await killSwitchCommand(["off", "--reason", "cli test"]), 0);
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
+    }
+    await waitFor(
+      () => killSwitchControls().at(-1) === ControlCommand.KILL_SWITCH_OFF,
+      "KILL_SWITCH_OFF after the command",
+    );
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
   } finally {
     await server.close();
     await h.close();
