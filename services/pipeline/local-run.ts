@@ -7,8 +7,9 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
@@ -72,11 +73,19 @@ interface Started {
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> {
   const env = { ...(opts.env ?? process.env) };
   const { pipeline } = opts;
+  // On a terminal the status screen owns the screen, so every log line goes to files instead.
+  const logDir = process.stdout.isTTY ? join(runStateDir(env), "logs") : undefined;
+  if (logDir) makePrivateDir(logDir);
   const log = createLogger({
     name: "tradepipe-run",
-    level: pipeline.spec.observability.logLevel,
+    // TRADEPIPE_LOG_LEVEL, when set, overrides the spec (createLogger reads it).
+    level: env.TRADEPIPE_LOG_LEVEL ? undefined : pipeline.spec.observability.logLevel,
     base: { pipeline: pipeline.metadata.name },
+    ...(logDir
+      ? { destination: pino.destination({ dest: join(logDir, "run.log"), mkdir: true }) }
+      : {}),
   });
+  if (logDir) say(log, `Logs: ${logDir}/`);
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
@@ -118,6 +127,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     const started = opts.fused
       ? await startFused(pipeline, db, env, log, opts.healthPort ?? 0, cleanups)
       : await startProcesses(
+          logDir,
           opts.specFile,
           { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
           log,
@@ -147,7 +157,7 @@ function writeRunFile(db: Database, env: NodeJS.ProcessEnv, log: Logger): void {
   if (!db.embedded) return;
   const dir = runStateDir(env);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makePrivateDir(dir);
     writeFileSync(
       join(dir, "current.json"),
       JSON.stringify({ pid: process.pid, databaseUrl: db.url }),
@@ -158,6 +168,15 @@ function writeRunFile(db: Database, env: NodeJS.ProcessEnv, log: Logger): void {
   }
 }
 
+/**
+ * makePrivateDir creates `dir` (mode 0700) and any missing parents with ordinary permissions:
+ * the embedded Postgres runs as another user and must still reach the data directory above.
+ */
+function makePrivateDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
 export function runStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TRADEPIPE_DATA_DIR) return join(env.TRADEPIPE_DATA_DIR, "run");
   const base = env.XDG_RUNTIME_DIR || tmpdir();
@@ -165,6 +184,7 @@ export function runStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 async function startProcesses(
+  logDir: string | undefined,
   specFile: string,
   env: NodeJS.ProcessEnv,
   log: Logger,
@@ -174,7 +194,11 @@ async function startProcesses(
   const runDir = mkdtempSync(join("/tmp", "tp-"));
   cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
   const supervisor = new Supervisor();
-  cleanups.push(() => supervisor.stop());
+  const stopAll = () => {
+    stopping = true;
+    return supervisor.stop();
+  };
+  cleanups.push(stopAll);
   const reports = new Map<StageProcess, StageStatusMessage>();
   let failed: (reason: string) => void = () => {};
   const failure = new Promise<string>((r) => {
@@ -183,9 +207,11 @@ async function startProcesses(
   supervisor.on("status", (name, status) =>
     reports.set(name as StageProcess, status as StageStatusMessage),
   );
+  let stopping = false;
   supervisor.on("exited", (name, why) => {
     reports.delete(name as StageProcess);
-    log.warn({ stage: name, why }, "stage process exited");
+    if (stopping) log.info({ stage: name, why }, "stage process stopped");
+    else log.warn({ stage: name, why }, "stage process exited");
   });
   supervisor.on("restarting", (name, delayMs) =>
     log.info({ stage: name, delayMs }, "restarting stage"),
@@ -197,10 +223,11 @@ async function startProcesses(
       module: CLI,
       args: ["stage", stage, "-f", specFile],
       env: { ...env, TRADEPIPE_RUN_DIR: runDir },
+      ...(logDir ? { logFile: join(logDir, `${stage}.log`) } : {}),
     });
   }
   return {
-    stop: () => supervisor.stop(),
+    stop: stopAll,
     pid: (stage) => supervisor.pid(stage),
     failure,
     reports: () => Object.fromEntries(reports),

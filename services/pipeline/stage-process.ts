@@ -38,7 +38,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   const { stage, pipeline } = opts;
   const log = createLogger({
     name: stage,
-    level: pipeline.spec.observability.logLevel,
+    // TRADEPIPE_LOG_LEVEL, when set, overrides the spec (createLogger reads it).
+    level: env.TRADEPIPE_LOG_LEVEL ? undefined : pipeline.spec.observability.logLevel,
     base: { pipeline: pipeline.metadata.name },
   });
   const tracing = await startTracing({

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { closeSync, openSync } from "node:fs";
 import {
   type ChildHistory,
   DEFAULT_RESTART_POLICY,
@@ -19,6 +20,8 @@ export interface ChildSpec {
   module: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /** Append the child's stdout and stderr to this file instead of sharing the parent's. */
+  logFile?: string;
 }
 
 export interface ChildState {
@@ -87,11 +90,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #spawn(entry: Entry): void {
     const { spec } = entry;
+    const logFd = spec.logFile ? openSync(spec.logFile, "a", 0o600) : undefined;
+    const out = logFd ?? "inherit";
     const child = fork(spec.module, spec.args, {
       env: spec.env ?? process.env,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: ["ignore", out, out, "ipc"],
       execPath: process.execPath,
     });
+    // The child holds its own copy of the descriptor.
+    if (logFd !== undefined) closeSync(logFd);
     entry.child = child;
     entry.state.pid = child.pid;
     entry.state.running = true;
