@@ -70,8 +70,16 @@ export function formatRfc3339(ns: Nanos): string {
   const sec = ns >= 0n ? ns / NS_PER_SEC : (ns - NS_PER_SEC + 1n) / NS_PER_SEC;
   const frac = ns - sec * NS_PER_SEC;
   const fracText = frac === 0n ? "" : `.${frac.toString().padStart(9, "0").replace(/0+$/, "")}`;
-  return `${civilParts(Number(sec))}${fracText}Z`;
+  // Consecutive events mostly share their second: reuse its calendar text (a pure cache).
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastSecondText = civilParts(Number(sec));
+  }
+  return `${lastSecondText}${fracText}Z`;
 }
+
+let lastSecond = -1n << 62n;
+let lastSecondText = "";
 
 /** formatEt renders whole seconds in New York time with its offset, as GET /v2/clock does. */
 export function formatEt(ns: Nanos): string {
