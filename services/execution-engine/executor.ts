@@ -69,6 +69,7 @@ export class Executor {
   readonly #poisoned = new Set<string>();
   #stopped = false;
   #fenced = false;
+  #abandoned = false;
   ordersSent = 0;
   fills = 0;
 
@@ -86,7 +87,7 @@ export class Executor {
 
   /** step applies one event now and queues its commands; `ctx` travels with its publishes. */
   step(event: ExecutionEvent, ctx: UpdateContext = NO_CONTEXT): void {
-    if (this.#fenced) return;
+    if (this.#fenced || this.#abandoned) return;
     const commands = stepExecution(this.#d.state, event);
     if (commands.length === 0) return;
     let snapshots: Map<string, Order> | undefined;
@@ -132,7 +133,7 @@ export class Executor {
 
   async #drain(): Promise<void> {
     const q = this.#queue;
-    while (this.#head < q.length && !this.#fenced) {
+    while (this.#head < q.length && !this.#fenced && !this.#abandoned) {
       const first = q[this.#head]!;
       if (first.kind === "audit") {
         const batch: AuditWrite[] = [];
@@ -149,7 +150,7 @@ export class Executor {
         this.#head = 0;
       }
     }
-    if (this.#fenced) {
+    if (this.#fenced || this.#abandoned) {
       q.length = 0;
       this.#head = 0;
     }
@@ -201,7 +202,16 @@ export class Executor {
           { err: (err as Error).message, retryInMs: delayMs, records: batch.length },
           "audit write failed: holding every later command until it succeeds",
         );
-        if (this.#stopped && delayMs >= 1600) throw err;
+        if (this.#stopped && delayMs >= 1600) {
+          // Stopping with the database down: give the batch up, and with it every command
+          // queued behind it (IMPORTANT: never run a send whose audit rows were not written).
+          this.#abandoned = true;
+          this.#d.log.error(
+            { err: (err as Error).message, records: batch.length },
+            "audit writes abandoned at stop; nothing queued after them runs",
+          );
+          return;
+        }
         await new Promise((r) => setTimeout(r, delayMs));
         delayMs = Math.min(delayMs * 2, 5_000);
       }
