@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -17,6 +17,8 @@ test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C"
   timeout: 180_000,
 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "tp-quickstart-"));
+  // As root, Postgres runs as another user, who must be able to enter the data directory.
+  await chmod(dataDir, 0o755);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TRADEPIPE_DATA_DIR: dataDir,
