@@ -1,23 +1,18 @@
 /**
- * signalMessage builds the TradingSignal the signal-bridge publishes for a BUY or SELL decision.
+ * The TradingSignal the signal-bridge publishes for a BUY or SELL decision, as the fields
+ * signal-wire.ts encodes.
  *
  * The signal id is `<symbol>-<event time ns of the quote>`: the same feed gives the same ids in
  * every run and after a restart, and the client_order_id derived from it downstream cannot
  * repeat. (A second signal for a symbol at the same event time, which needs two price changes in
  * one nanosecond, gets `-2`, `-3`, ...)
  */
-import { create } from "@bufbuild/protobuf";
-import {
-  childTraceparent,
-  newHeader,
-  SignalAction,
-  type TradingSignal,
-  TradingSignalSchema,
-} from "../core/messages/index.ts";
+import { childTraceparent, SignalAction } from "../core/messages/index.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { QuoteFields } from "../market-data/quote-wire.ts";
 import type { SignalParams } from "./core/params.ts";
 import type { Decision, SymbolSignal } from "./core/symbol-signal.ts";
+import type { SignalFields } from "./signal-wire.ts";
 
 export const SOURCE = "signal-bridge";
 
@@ -35,14 +30,17 @@ export class SignalIds {
   }
 }
 
-/** indicatorNames are the keys of TradingSignal.indicators for the strategy's periods. */
-export function indicatorNames(p: SignalParams) {
-  return {
-    rsi: `rsi_${p.rsiPeriod}`,
-    macd: `macd_hist_${p.macdFast}_${p.macdSlow}_${p.macdSignal}`,
-    percentB: `bollinger_pct_b_${p.bollingerPeriod}`,
-    bandwidth: `bollinger_bandwidth_${p.bollingerPeriod}`,
-  };
+/** indicatorNames are the keys of TradingSignal.indicators, in the order they are written. */
+export function indicatorNames(p: SignalParams): readonly string[] {
+  return [
+    `rsi_${p.rsiPeriod}`,
+    `macd_hist_${p.macdFast}_${p.macdSlow}_${p.macdSignal}`,
+    `bollinger_pct_b_${p.bollingerPeriod}`,
+    `bollinger_bandwidth_${p.bollingerPeriod}`,
+    "model_score",
+    "rule_votes",
+    "rules",
+  ];
 }
 
 /** midPrice is the exact mid of a quote's decimal bid and ask. */
@@ -50,33 +48,48 @@ export function midPrice(q: QuoteFields): string {
   return toDecimal((fromDecimal(q.bidPrice) + fromDecimal(q.askPrice)) / 2n);
 }
 
-export function signalMessage(
+/** newSignalFields makes the reused fields of one stage's signals. */
+export function newSignalFields(names: readonly string[], model: string): SignalFields {
+  return {
+    source: SOURCE,
+    eventTimeNs: 0n,
+    traceparent: "",
+    signalId: "",
+    symbol: "",
+    action: SignalAction.UNSPECIFIED,
+    confidence: 0,
+    indicatorNames: names,
+    indicatorValues: new Float64Array(names.length),
+    referencePrice: "",
+    model,
+  };
+}
+
+/**
+ * fillSignal writes a BUY or SELL decision into `out`. The signal continues the quote's event:
+ * the same event time, and a child span of its trace when it has one.
+ */
+export function fillSignal(
+  out: SignalFields,
   q: QuoteFields,
   signalId: string,
   sig: SymbolSignal,
   d: Decision,
-  names: ReturnType<typeof indicatorNames>,
-  model: string,
-): TradingSignal {
-  return create(TradingSignalSchema, {
-    // The signal continues the quote's event: same event time, a child span of its trace.
-    header: newHeader(SOURCE, q.eventTimeNs, {
-      traceparent: q.traceparent ? childTraceparent(q.traceparent) : "",
-    }),
-    signalId,
-    symbol: q.symbol,
-    action: d.action === "BUY" ? SignalAction.BUY : SignalAction.SELL,
-    confidence: d.confidence,
-    indicators: {
-      [names.rsi]: sig.rsi.value,
-      [names.macd]: sig.macd.histogram,
-      [names.percentB]: sig.bollinger.percentB,
-      [names.bandwidth]: sig.bollinger.bandwidth,
-      model_score: d.modelScore,
-      rule_votes: d.votes,
-      rules: d.rules,
-    },
-    referencePrice: midPrice(q),
-    model,
-  });
+): SignalFields {
+  out.eventTimeNs = q.eventTimeNs;
+  out.traceparent = q.traceparent ? childTraceparent(q.traceparent) : "";
+  out.signalId = signalId;
+  out.symbol = q.symbol;
+  out.action = d.action === "BUY" ? SignalAction.BUY : SignalAction.SELL;
+  out.confidence = d.confidence;
+  const v = out.indicatorValues;
+  v[0] = sig.rsi.value;
+  v[1] = sig.macd.histogram;
+  v[2] = sig.bollinger.percentB;
+  v[3] = sig.bollinger.bandwidth;
+  v[4] = d.modelScore;
+  v[5] = d.votes;
+  v[6] = d.rules;
+  out.referencePrice = midPrice(q);
+  return out;
 }

@@ -12,8 +12,6 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Topics, topic } from "../core/bus/topics.ts";
-import { publishMessage } from "../core/bus/typed.ts";
-import { TradingSignalSchema } from "../core/messages/index.ts";
 import type { StrategySpec } from "../core/spec/index.ts";
 import { decodeQuote, emptyQuoteFields, type QuoteFields } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
@@ -23,7 +21,8 @@ import { SignalBridgeCore } from "./core/signal-bridge-core.ts";
 import type { SymbolSignal, TopOfBook } from "./core/symbol-signal.ts";
 import { signalBridgeMetrics } from "./metrics.ts";
 import { loadModelScorer, resolveModelPath } from "./model-scorer.ts";
-import { indicatorNames, SignalIds, signalMessage } from "./signal-message.ts";
+import { fillSignal, indicatorNames, newSignalFields, SignalIds } from "./signal-message.ts";
+import { encodeSignal } from "./signal-wire.ts";
 
 /** signalParamsOf maps the spec's strategy section onto the core's parameters. */
 export function signalParamsOf(s: StrategySpec): SignalParams {
@@ -55,6 +54,7 @@ export const stage: StageDefinition = {
       .slice(0, 12)}`;
     const metrics = signalBridgeMetrics(ctx.metrics);
     const ids = new SignalIds();
+    const signalOut = newSignalFields(names, model);
     const top: TopOfBook = { bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0 };
     const timing: SignalTiming = { symbol: "", indicatorsNs: 0, inferenceNs: -1 };
     const signalTopics = new Map<string, string>();
@@ -76,8 +76,8 @@ export const stage: StageDefinition = {
         t = topic(Topics.signal, q.symbol);
         signalTopics.set(q.symbol, t);
       }
-      const msg = signalMessage(q, ids.next(q.symbol, q.eventTimeNs), sig, d, names, model);
-      publishMessage(bus, t, TradingSignalSchema, msg);
+      fillSignal(signalOut, q, ids.next(q.symbol, q.eventTimeNs), sig, d);
+      bus.publish(t, encodeSignal(signalOut));
       (d.action === "BUY" ? metrics.buys : metrics.sells).inc();
       signals++;
       ctx.report({ detail: `${signals} signals`, signals });
