@@ -91,10 +91,13 @@ export function chartValuesSchema(): Schema {
         logLevel: { enum: ["trace", "debug", "info", "warn", "error", "fatal"] },
         port: int("Port of /health, /ready and /metrics.", 1024, { maximum: 65535 }),
       }),
-      resources: obj("Operator container resources; equal requests and limits give Guaranteed QoS.", {
-        requests: resourceList("Requests."),
-        limits: resourceList("Limits."),
-      }),
+      resources: obj(
+        "Operator container resources; equal requests and limits give Guaranteed QoS.",
+        {
+          requests: resourceList("Requests."),
+          limits: resourceList("Limits."),
+        },
+      ),
       serviceAccount: obj("The operator's ServiceAccount.", {
         create: bool("Create it."),
         name: str("Its name; the release's full name when empty."),
