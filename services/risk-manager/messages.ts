@@ -1,7 +1,7 @@
 /**
- * messages maps between the bus and the risk-manager core: TradingSignal, OrderUpdate,
- * PositionUpdate, PortfolioUpdate and Control in; OrderIntent, RiskState and the kill-switch
- * Control out. Translation only; an unreadable number in a message makes that message invalid
+ * messages maps between the bus and the risk-manager core: signals (read by wire.ts),
+ * OrderUpdate, PositionUpdate, PortfolioUpdate and Control in; OrderIntent fields (written by
+ * wire.ts), RiskState and the kill-switch Control out. Translation only; an unreadable number in a message makes that message invalid
  * (the caller counts and logs it), never a crash.
  */
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
@@ -12,12 +12,9 @@ import {
   type Control,
   ControlCommand,
   ControlSchema,
-  type Header,
   IntentDecision,
   newHeader,
   OrderEvent,
-  type OrderIntent,
-  OrderIntentSchema,
   OrderType,
   type OrderUpdate,
   type PortfolioUpdate,
@@ -27,7 +24,6 @@ import {
   Side,
   SignalAction,
   TimeInForce,
-  type TradingSignal,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal, toDecimal, ZERO } from "../core/money.ts";
 import {
@@ -41,6 +37,7 @@ import {
   type RiskEvent,
   type RiskStatus,
 } from "./core/index.ts";
+import type { IntentFields, SignalFields } from "./wire.ts";
 
 export const SOURCE = "risk-manager";
 
@@ -52,26 +49,6 @@ function decimalOr(value: string, fallback: Fixed): Fixed {
   } catch {
     return fallback;
   }
-}
-
-/**
- * proposalOf is the order a BUY or SELL signal proposes (null for HOLD). An unreadable
- * reference price becomes 0, which the core refuses as `invalid_order` (and says so on the bus).
- */
-export function proposalOf(s: TradingSignal, orderQty: Fixed): OrderProposed | null {
-  const action =
-    s.action === SignalAction.BUY ? "buy" : s.action === SignalAction.SELL ? "sell" : "hold";
-  return proposalFromSignal(
-    {
-      signalId: s.signalId,
-      symbol: s.symbol,
-      action,
-      referencePrice: decimalOr(s.referencePrice, ZERO),
-    },
-    orderQty,
-    s.header?.eventTimeNs ?? 0n,
-    s.signalId,
-  );
 }
 
 const TERMINAL_EVENTS: ReadonlySet<OrderEvent> = new Set([
@@ -166,25 +143,54 @@ export function controlOf(c: Control, timeNs: bigint): ControlReceived | null {
 }
 
 /**
- * intentMessage is the OrderIntent of a decision. A refusal carries TP_ERR_RISK_DENIED and a
- * reason that starts with the stable reason code: "max_position_shares: …".
+ * intentFieldsOf fills `out` with the OrderIntent of a decision (for wire.ts's encodeIntent).
+ * A refusal carries TP_ERR_RISK_DENIED and a reason that starts with the stable reason code:
+ * "max_position_shares: …".
  */
-export function intentMessage(d: RiskDecision, header: Header): OrderIntent {
-  return create(OrderIntentSchema, {
-    header,
-    clientOrderId: d.clientOrderId,
-    signalId: d.signalId,
-    symbol: d.symbol,
-    side: d.side === "buy" ? Side.BUY : Side.SELL,
-    qty: toDecimal(d.qty),
-    orderType: OrderType.MARKET,
-    timeInForce: TimeInForce.DAY,
-    decision: d.approved ? IntentDecision.APPROVED : IntentDecision.REJECTED,
-    rejectCode: d.approved ? "" : "TP_ERR_RISK_DENIED",
-    rejectReason: d.approved ? "" : `${d.reason}: ${d.message}`,
-    decisionPrice: toDecimal(d.referencePrice),
-    correlationId: d.correlationId,
-  });
+export function intentFieldsOf(
+  d: RiskDecision,
+  traceparent: string,
+  out: IntentFields,
+): IntentFields {
+  out.source = SOURCE;
+  out.eventTimeNs = d.timeNs;
+  out.traceparent = traceparent;
+  out.clientOrderId = d.clientOrderId;
+  out.signalId = d.signalId;
+  out.symbol = d.symbol;
+  out.side = d.side === "buy" ? Side.BUY : Side.SELL;
+  out.qty = toDecimal(d.qty);
+  out.orderType = OrderType.MARKET;
+  out.limitPrice = "";
+  out.stopPrice = "";
+  out.timeInForce = TimeInForce.DAY;
+  out.decision = d.approved ? IntentDecision.APPROVED : IntentDecision.REJECTED;
+  out.rejectCode = d.approved ? "" : "TP_ERR_RISK_DENIED";
+  out.rejectReason = d.approved ? "" : `${d.reason}: ${d.message}`;
+  out.decisionPrice = toDecimal(d.referencePrice);
+  out.correlationId = d.correlationId;
+  return out;
+}
+
+/**
+ * proposalOfFields is the order a BUY or SELL signal proposes (null for HOLD), from the fields
+ * wire.ts's decodeSignal read. An unreadable reference price becomes 0, which the core refuses
+ * as `invalid_order` (and says so on the bus).
+ */
+export function proposalOfFields(s: SignalFields, orderQty: Fixed): OrderProposed | null {
+  const action =
+    s.action === SignalAction.BUY ? "buy" : s.action === SignalAction.SELL ? "sell" : "hold";
+  return proposalFromSignal(
+    {
+      signalId: s.signalId,
+      symbol: s.symbol,
+      action,
+      referencePrice: decimalOr(s.referencePrice, ZERO),
+    },
+    orderQty,
+    s.eventTimeNs,
+    s.signalId,
+  );
 }
 
 const BREAKER_STATES = {

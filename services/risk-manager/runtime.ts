@@ -6,13 +6,7 @@
  */
 import { Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage } from "../core/bus/typed.ts";
-import {
-  ControlSchema,
-  type Header,
-  headerFrom,
-  OrderIntentSchema,
-  RiskStateSchema,
-} from "../core/messages/index.ts";
+import { ControlSchema, childTraceparent, RiskStateSchema } from "../core/messages/index.ts";
 import { type Fixed, toDecimal } from "../core/money.ts";
 import type { StageContext } from "../pipeline/context.ts";
 import {
@@ -23,9 +17,10 @@ import {
   riskStatus,
   stepRisk,
 } from "./core/index.ts";
-import { intentMessage, killSwitchControl, riskStateMessage, SOURCE } from "./messages.ts";
+import { intentFieldsOf, killSwitchControl, riskStateMessage } from "./messages.ts";
 import { BREAKER_GAUGE_VALUES, type riskMetrics } from "./metrics.ts";
 import type { KillSwitchRow, RiskStore } from "./store.ts";
+import { emptyIntentFields, encodeIntent } from "./wire.ts";
 
 /** STATE_REPEAT_MS: risk.state is republished at least this often even when nothing changed. */
 export const STATE_REPEAT_MS = 5_000;
@@ -33,8 +28,8 @@ const NS_PER_DAY = 86_400_000_000_000n;
 
 export interface RiskRuntime {
   state: RiskState;
-  /** execute carries out commands; `cause` is the header of the message that caused them. */
-  execute(commands: RiskCommand[], cause?: Header): void;
+  /** execute carries out commands; `causeTrace` is the traceparent of what caused them. */
+  execute(commands: RiskCommand[], causeTrace?: string): void;
   step(event: RiskEvent): void;
   applyKillSwitch(row: KillSwitchRow): void;
   /** announceKillSwitch publishes the current kill switch as a Control (e.g. after a restart). */
@@ -128,16 +123,14 @@ export function createRiskRuntime(
     );
   };
 
-  const execute = (commands: RiskCommand[], cause?: Header) => {
+  const intent = emptyIntentFields();
+  const execute = (commands: RiskCommand[], causeTrace = "") => {
     for (const c of commands) {
       if (c.type === "PublishDecision") {
         const d = c.decision;
-        publishMessage(
-          bus,
-          intentTopic(d.symbol),
-          OrderIntentSchema,
-          intentMessage(d, headerFrom(SOURCE, cause, d.timeNs)),
-        );
+        // The intent continues the signal's trace (a new span) and keeps its event time.
+        const trace = causeTrace === "" ? "" : childTraceparent(causeTrace);
+        bus.publish(intentTopic(d.symbol), encodeIntent(intentFieldsOf(d, trace, intent)));
         if (d.approved) metrics.approved.inc();
         else {
           metrics.rejected.inc();

@@ -13,6 +13,7 @@
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
 import { Topics } from "../core/bus/topics.ts";
+import type { BusMessage } from "../core/bus/types.ts";
 import {
   type Control,
   ControlCommand,
@@ -20,8 +21,6 @@ import {
   OrderUpdateSchema,
   PortfolioUpdateSchema,
   PositionUpdateSchema,
-  type TradingSignal,
-  TradingSignalSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal } from "../core/money.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
@@ -39,7 +38,7 @@ import {
   controlOf,
   portfolioChangedOf,
   positionChangedOf,
-  proposalOf,
+  proposalOfFields,
   riskEventsOf,
   SOURCE,
   subscribeDecoded,
@@ -54,6 +53,7 @@ import {
   riskStore,
   setKillSwitch,
 } from "./store.ts";
+import { decodeSignal, emptySignalFields } from "./wire.ts";
 
 /** TICK_MS: breaker cooldowns and day rolls without traffic; risk.state and risk_state refresh. */
 export const TICK_MS = 1_000;
@@ -171,12 +171,21 @@ export const stage: StageDefinition = {
     const onInvalid = invalid("message");
     const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     let stopped = false;
-    const onSignal = (sig: TradingSignal) => {
+    // Hot path: the signal is read by the hand-written decoder into one reused object.
+    const sig = emptySignalFields();
+    const onSignal = (m: BusMessage) => {
       if (stopped) return;
-      const proposal = proposalOf(sig, orderQty);
+      try {
+        decodeSignal(m.payload, sig);
+      } catch (err) {
+        return onInvalid(
+          new Error(`${m.topic}: not a valid TradingSignal (${(err as Error).message})`),
+        );
+      }
+      const proposal = proposalOfFields(sig, orderQty);
       if (proposal === null) return;
       if (!riskDecisionChannel.hasSubscribers) {
-        rt.execute(stepRisk(state, proposal), sig.header);
+        rt.execute(stepRisk(state, proposal), sig.traceparent);
         return;
       }
       const t0 = process.hrtime.bigint();
@@ -185,7 +194,7 @@ export const stage: StageDefinition = {
       timing.symbol = proposal.symbol;
       timing.approved = commands.some((c) => c.type === "PublishDecision" && c.decision.approved);
       riskDecisionChannel.publish(timing);
-      rt.execute(commands, sig.header);
+      rt.execute(commands, sig.traceparent);
     };
     const onControl = (c: Control) => {
       if (c.header?.source === SOURCE) return; // our own kill-switch announcements
@@ -212,7 +221,7 @@ export const stage: StageDefinition = {
       rt.step(e);
     };
     const subscriptions = [
-      subscribeDecoded(bus, [`${Topics.signal}/*`], TradingSignalSchema, onSignal, onInvalid),
+      bus.subscribe([`${Topics.signal}/*`], onSignal),
       subscribeDecoded(
         bus,
         [`${Topics.orderUpdate}/*`],

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  HeaderSchema,
+  type IntentDecision,
+  OrderIntentSchema,
+  type OrderType,
+  type Side,
+  type SignalAction,
+  type TimeInForce,
+  TradingSignalSchema,
+} from "../core/messages/index.ts";
+import {
+  decodeSignal,
+  emptyIntentFields,
+  emptySignalFields,
+  encodeIntent,
+  type IntentFields,
+} from "./wire.ts";
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = ["a", "Z", "0", "9", ".", "-", ":", " ", "é", "€", "😀"];
+
+function text(r: () => number, maxLen: number): string {
+  const n = r() < 0.2 ? 0 : Math.floor(r() * maxLen);
+  let s = "";
+  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(r() * ALPHABET.length)]!;
+  return s;
+}
+
+function randomIntent(r: () => number): IntentFields {
+  return {
+    source: text(r, 20),
+    eventTimeNs: r() < 0.2 ? 0n : BigInt(Math.floor(r() * 2 ** 52)) * 1000n,
+    traceparent: r() < 0.5 ? "" : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    clientOrderId: text(r, 48),
+    signalId: text(r, 40),
+    symbol: text(r, 6),
+    side: Math.floor(r() * 3),
+    qty: text(r, 12),
+    orderType: Math.floor(r() * 5),
+    limitPrice: text(r, 10),
+    stopPrice: text(r, 10),
+    timeInForce: Math.floor(r() * 5),
+    decision: Math.floor(r() * 3),
+    rejectCode: text(r, 20),
+    // Long enough, sometimes, to need a two-byte length.
+    rejectReason: text(r, 200),
+    decisionPrice: text(r, 12),
+    correlationId: text(r, 40),
+  };
+}
+
+test("encodeIntent writes the same bytes as toBinary", () => {
+  const r = rng(11);
+  for (let i = 0; i < 2000; i++) {
+    const f = randomIntent(r);
+    const { source, eventTimeNs, traceparent, ...rest } = f;
+    const want = toBinary(
+      OrderIntentSchema,
+      create(OrderIntentSchema, {
+        header: create(HeaderSchema, { source, eventTimeNs, traceparent }),
+        ...rest,
+        side: rest.side as Side,
+        orderType: rest.orderType as OrderType,
+        timeInForce: rest.timeInForce as TimeInForce,
+        decision: rest.decision as IntentDecision,
+      }),
+    );
+    assert.deepEqual(Buffer.from(encodeIntent(f)), Buffer.from(want), `case ${i}`);
+  }
+});
+
+test("encodeIntent handles a header longer than 127 bytes", () => {
+  const f = { ...emptyIntentFields(), source: "s".repeat(300), symbol: "AAPL", qty: "10" };
+  const want = toBinary(
+    OrderIntentSchema,
+    create(OrderIntentSchema, {
+      header: create(HeaderSchema, { source: f.source }),
+      symbol: "AAPL",
+      qty: "10",
+    }),
+  );
+  assert.deepEqual(Buffer.from(encodeIntent(f)), Buffer.from(want));
+});
+
+test("decodeSignal reads what fromBinary reads, with the bus's appended header merged", () => {
+  const r = rng(5);
+  const out = emptySignalFields();
+  for (let i = 0; i < 2000; i++) {
+    const msg = create(TradingSignalSchema, {
+      header: create(HeaderSchema, {
+        source: text(r, 20),
+        eventTimeNs: BigInt(Math.floor(r() * 2 ** 52)),
+        traceparent: r() < 0.5 ? "" : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      }),
+      signalId: text(r, 40),
+      symbol: text(r, 6),
+      action: Math.floor(r() * 4) as SignalAction,
+      confidence: r(),
+      indicators: { rsi_14: r() * 100, macd: -r(), rules: 3 },
+      referencePrice: text(r, 12),
+      model: text(r, 30),
+    });
+    // The bus stamps sequence, publish time and publisher id in a second header occurrence.
+    const stamp = toBinary(
+      TradingSignalSchema,
+      create(TradingSignalSchema, {
+        header: create(HeaderSchema, { sequence: 7n, publishTimeNs: 99n, publisherId: 3n }),
+      }),
+    );
+    const bytes = Buffer.concat([toBinary(TradingSignalSchema, msg), stamp]);
+    const want = fromBinary(TradingSignalSchema, bytes);
+    decodeSignal(bytes, out);
+    assert.deepEqual(
+      out,
+      {
+        source: want.header?.source,
+        eventTimeNs: want.header?.eventTimeNs,
+        traceparent: want.header?.traceparent,
+        signalId: want.signalId,
+        symbol: want.symbol,
+        action: want.action,
+        referencePrice: want.referencePrice,
+      },
+      `case ${i}`,
+    );
+  }
+});
+
+test("decodeSignal refuses truncated bytes", () => {
+  const bytes = toBinary(
+    TradingSignalSchema,
+    create(TradingSignalSchema, { signalId: "AAPL-1", symbol: "AAPL", referencePrice: "1.5" }),
+  );
+  assert.throws(
+    () => decodeSignal(bytes.subarray(0, bytes.length - 2), emptySignalFields()),
+    RangeError,
+  );
+});
