@@ -22,7 +22,7 @@ const USAGE = `usage: tradepipe operator [options]
   --renew-deadline S      seconds a leader keeps trying to renew before it steps down (default ${DEFAULT_TIMING.renewDeadlineMs / 1000})
   --retry-period S        seconds between attempts to acquire or renew (default ${DEFAULT_TIMING.retryPeriodMs / 1000})
   --identity ID           this replica's name in the Lease (default POD_NAME or host_pid)
-  --workers N             concurrent reconciles (default 4)
+  --workers N             concurrent reconciles (default 8)
   --resync S              seconds between full resyncs of the cache (default 60)
   --halt-timeout S        how long a deleted pipeline waits for trading to halt (default 30)
   --health-port N         port of /health, /ready, /metrics (default 8080; 0 picks one)
@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     renewDeadlineMs: seconds("renew-deadline", DEFAULT_TIMING.renewDeadlineMs),
     retryPeriodMs: seconds("retry-period", DEFAULT_TIMING.retryPeriodMs),
   };
-  const workers = integer("workers", 4, 1);
+  const workers = integer("workers", 8, 1);
   const resyncMs = seconds("resync", 60_000);
   const haltTimeoutMs = seconds("halt-timeout", 30_000);
   const healthPort = integer("health-port", 8080, 0);

@@ -1,38 +1,16 @@
 /**
- * database: the Postgres step — apply its objects, create the credentials once, then carry out
- * evaluateDatabaseRoles' decision: role labels on the pods, deletion of fenced pods, and the
+ * database: the Postgres step — carry out evaluateDatabaseRoles' decision: role labels on the pods, deletion of fenced pods, and the
  * failover record (status and an Event).
  */
-import { randomBytes } from "node:crypto";
 import { toRfc3339 } from "../api/conditions.ts";
 import { LABEL_COMPONENT, LABEL_DB_ROLE, LABEL_PIPELINE } from "../api/names.ts";
 import { deleteObject, type KubeObject, serverSideApply } from "../kube/apply.ts";
-import {
-  buildDatabaseConfig,
-  buildDatabasePdbs,
-  buildDatabaseSecret,
-  buildDatabaseServices,
-  buildDatabaseStatefulSet,
-  type DbPodView,
-  type DbRole,
-  evaluateDatabaseRoles,
-} from "../postgres/index.ts";
+import { type DbPodView, type DbRole, evaluateDatabaseRoles } from "../postgres/index.ts";
 import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
-import { ensureAll, ensureCreated } from "./ensure.ts";
 
+/** reconcileDatabase: the database's objects are applied by reconcileObjects; this decides roles. */
 export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
   const tp = o.tp;
-  const password = randomBytes(18).toString("base64url");
-  if (await ensureCreated(ctx, buildDatabaseSecret(tp, password))) {
-    ctx.recorder.event(o.raw, "Normal", "CredentialsCreated", "generated the database credentials");
-  }
-  await ensureAll(ctx, [
-    buildDatabaseConfig(tp),
-    ...buildDatabaseServices(tp),
-    buildDatabaseStatefulSet(tp),
-    ...buildDatabasePdbs(tp),
-  ]);
-
   const ns = tp.metadata.namespace ?? "default";
   const pods = ctx.caches.Pod.list(
     (p) =>

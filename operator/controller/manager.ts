@@ -41,7 +41,7 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-const OWNED = [
+export const OWNED_KINDS = [
   "StatefulSet",
   "Deployment",
   "Service",
@@ -88,7 +88,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     onError: onError("TradingPipeline"),
   });
   const caches = { TradingPipeline: tpInformer } as Caches;
-  for (const kind of OWNED) {
+  for (const kind of OWNED_KINDS) {
     caches[kind] = new Informer(opts.client, RESOURCES[kind], {
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
       labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
@@ -174,7 +174,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       void synced.then(() => {
         if (queue !== q) return;
         for (const tp of tpInformer.list()) q.add(objectKey(tp));
-        workersDone = Promise.all(Array.from({ length: opts.workers ?? 4 }, () => worker(q)));
+        workersDone = Promise.all(Array.from({ length: opts.workers ?? 8 }, () => worker(q)));
       });
     },
     onStoppedLeading: (reason) => {

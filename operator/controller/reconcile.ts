@@ -13,7 +13,7 @@ import { ensureAll } from "./ensure.ts";
 import { finalize } from "./finalizer.ts";
 import { reconcileRollout } from "./rollout.ts";
 import { reconcileStatus } from "./status.ts";
-import { reconcileConfig, reconcileRbac, reconcileSimulator, reconcileStages } from "./steps.ts";
+import { reconcileObjects } from "./steps.ts";
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -23,11 +23,8 @@ type Step = (ctx: ReconcileContext, o: Observed) => Promise<void>;
 
 /** STEPS run in order; each returns early by itself when it has nothing to do. */
 const STEPS: readonly [string, Step][] = [
-  ["config", reconcileConfig],
-  ["rbac", reconcileRbac],
-  ["simulator", reconcileSimulator],
+  ["objects", reconcileObjects],
   ["database", reconcileDatabase],
-  ["stages", reconcileStages],
   ["rollout", reconcileRollout],
 ];
 
@@ -49,12 +46,17 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     await reconcileStatus(ctx, observed, `invalid spec: ${message}`);
     return {};
   }
-  if (!raw.metadata.finalizers?.includes(FINALIZER)) await addFinalizer(ctx, raw);
+  const finalizer = raw.metadata.finalizers?.includes(FINALIZER)
+    ? Promise.resolve()
+    : addFinalizer(ctx, raw);
   let step = "";
   try {
+    // The finalizer goes on alongside the first step: until children exist there is nothing
+    // to halt, so it needn't be there before them.
     for (const [stepName, run] of STEPS) {
       step = stepName;
       await run(ctx, observed);
+      if (stepName === "objects") await finalizer;
     }
     step = "status";
     await reconcileStatus(ctx, observed);

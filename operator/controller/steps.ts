@@ -1,7 +1,20 @@
 /**
- * steps: the reconcile steps that only apply desired objects — configuration, the stages'
- * identity, the simulator and the stage workloads. Each is `(ctx, observed) → Promise<void>`.
+ * steps: the reconcile step that applies every desired object of a pipeline. Objects go in two
+ * waves, each wave applied concurrently: first everything that others refer to (ConfigMaps,
+ * the ServiceAccount and Role, Leases, Services, PodDisruptionBudgets, the database
+ * credentials), then what refers to them (RoleBinding → Role, workloads → ServiceAccount,
+ * ConfigMaps, Secret), so pods are never created before their ServiceAccount exists (the
+ * admission plugin would refuse them and the StatefulSet controller would back off).
  */
+import { randomBytes } from "node:crypto";
+import {
+  buildDatabaseConfig,
+  buildDatabasePdbs,
+  buildDatabaseSecret,
+  buildDatabaseServices,
+  buildDatabaseStatefulSet,
+} from "../postgres/resources.ts";
+import type { Manifest } from "../specs/common.ts";
 import { buildConfigMap } from "../specs/config-map.ts";
 import {
   buildRole,
@@ -16,33 +29,47 @@ import {
   buildStageWorkloads,
 } from "../specs/stage-workload.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
-import { ensure, ensureAll } from "./ensure.ts";
-
-export async function reconcileConfig(ctx: ReconcileContext, o: Observed): Promise<void> {
-  await ensure(ctx, buildConfigMap(o.tp));
-}
-
-/** reconcileRbac: the stages' ServiceAccount, Role, RoleBinding and their Leases. */
-export async function reconcileRbac(ctx: ReconcileContext, o: Observed): Promise<void> {
-  // The Role must exist before its binding: the apiserver checks a binding against its role.
-  await ensureAll(ctx, [buildServiceAccount(o.tp), buildRole(o.tp)]);
-  await ensure(ctx, buildRoleBinding(o.tp));
-  await ensureAll(ctx, buildStageLeases(o.tp, killSwitchWanted(o)));
-}
+import { ensureAll, ensureCreated } from "./ensure.ts";
 
 export function killSwitchWanted(o: Observed): boolean {
   return o.tp.spec.killSwitch || Boolean(o.raw.metadata.deletionTimestamp);
 }
 
-export async function reconcileSimulator(ctx: ReconcileContext, o: Observed): Promise<void> {
-  if (o.tp.spec.broker.kind !== "simulator") return;
-  await ensureAll(ctx, [buildSimulatorDeployment(o.tp), buildSimulatorService(o.tp)]);
+/** desiredObjects: the two waves for a pipeline (pure). */
+export function desiredObjects(o: Observed): { first: Manifest[]; second: Manifest[] } {
+  const tp = o.tp;
+  const simulator = tp.spec.broker.kind === "simulator";
+  return {
+    first: [
+      buildConfigMap(tp),
+      buildServiceAccount(tp),
+      buildRole(tp),
+      ...buildStageLeases(tp, killSwitchWanted(o)),
+      buildDatabaseConfig(tp),
+      ...buildDatabaseServices(tp),
+      ...buildDatabasePdbs(tp),
+      ...buildStageServices(tp),
+      ...buildStagePdbs(tp),
+      ...(simulator ? [buildSimulatorService(tp)] : []),
+    ],
+    second: [
+      buildRoleBinding(tp),
+      buildDatabaseStatefulSet(tp),
+      ...buildStageWorkloads(tp),
+      ...(simulator ? [buildSimulatorDeployment(tp)] : []),
+    ],
+  };
 }
 
-export async function reconcileStages(ctx: ReconcileContext, o: Observed): Promise<void> {
-  await ensureAll(ctx, [
-    ...buildStageServices(o.tp),
-    ...buildStageWorkloads(o.tp),
-    ...buildStagePdbs(o.tp),
+export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Promise<void> {
+  const { first, second } = desiredObjects(o);
+  const password = randomBytes(18).toString("base64url");
+  const [created] = await Promise.all([
+    ensureCreated(ctx, buildDatabaseSecret(o.tp, password)),
+    ensureAll(ctx, first),
   ]);
+  if (created) {
+    ctx.recorder.event(o.raw, "Normal", "CredentialsCreated", "generated the database credentials");
+  }
+  await ensureAll(ctx, second);
 }
