@@ -160,6 +160,8 @@ interface RunResult {
   book?: Percentiles;
   indicators?: Percentiles;
   inference?: Percentiles;
+  /** The same model called again right after each of the stage's calls, in the same process. */
+  inferenceWarm?: Percentiles;
   segments?: Record<string, Percentiles>;
 }
 
@@ -238,11 +240,18 @@ async function runFused(ticks: Tick[]): Promise<RunResult> {
       drive: d,
       ...(audit.count > 0 ? { auditCommitMeanUs: audit.mean * 1e6 } : {}),
       means: { "fused process": meansOf(String(stamps.metrics)) },
+      inferenceWarm: percentiles(trim(stamps.warmCalls as number[])),
       book: percentiles(r.book),
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
       segments: {
-        "frame → signal on the bus (market-data + signal-bridge)": percentiles(
+        "frame → quote record (the Alpaca client's decode)": percentiles(
+          trim(pairLatest(r.frames, r.records, d.fromNs, d.toNs)),
+        ),
+        "quote record → signal on the bus (md core, bus, every md.quote handler)": percentiles(
+          trim(pairLatest(r.records, signals, d.fromNs, d.toNs)),
+        ),
+        "frame → signal on the bus": percentiles(
           trim(pairLatest(r.frames, signals, d.fromNs, d.toNs)),
         ),
         ...(allStages
@@ -393,6 +402,9 @@ async function main(): Promise<void> {
     stageRows.push(row("book update (market-data core, live stage)", fused.book!));
     stageRows.push(row("indicators + rules (signal-bridge core, live stage)", fused.indicators!));
     stageRows.push(row("inference in the stage (native session call)", fused.inference!));
+    stageRows.push(
+      row("the same call again just after the tick (same process)", fused.inferenceWarm!),
+    );
   }
   if (modes.has("processes")) {
     const floor = await runFloor("processes", floorTicks);
