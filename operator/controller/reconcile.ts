@@ -53,13 +53,23 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   try {
     // The finalizer goes on alongside the first step: until children exist there is nothing
     // to halt, so it needn't be there before them.
+    const timings: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      timings[name] = Math.round((now - t) * 10) / 10;
+      t = now;
+    };
     for (const [stepName, run] of STEPS) {
       step = stepName;
       await run(ctx, observed);
       if (stepName === "objects") await finalizer;
+      lap(stepName);
     }
     step = "status";
     await reconcileStatus(ctx, observed);
+    lap("status");
+    ctx.log.debug({ key, ms: timings }, "reconciled");
   } catch (err) {
     const message = `${step}: ${(err as Error).message}`;
     await reconcileStatus(ctx, observed, message).catch(() => {});
