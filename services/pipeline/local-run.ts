@@ -91,7 +91,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
   try {
-    const db = await openDatabase({ migrate: true, log });
+    const db = await openDatabase({ migrate: true, log, env });
     cleanups.push(() => db.close());
     say(
       log,
