@@ -181,6 +181,14 @@ test("signals within the limits are approved; one over each limit is refused wit
     const states = h.record(["risk.state"]);
     await waitFor(() => states.length > 0, "risk.state");
     assert.equal(decodeMessage(states.at(-1)!, RiskStateSchema).halted, true);
+
+    // The halt is in risk_state: a restarted risk-manager still refuses new risk.
+    await risk.stop();
+    const again = await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true, equity: "3000" });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "MSFT", "buy", "100")), "halted");
+    await waitFor(() => again.lastReport().rejects === 9, "refusal counters kept over the restart");
   } finally {
     await h.close();
   }
