@@ -17,10 +17,13 @@ export async function loadDailyCloses(
   const calendarDays = Math.ceil(windowDays * 1.5) + 10;
   const start = new Date(Date.now() - calendarDays * 86_400_000).toISOString();
   const closes = new Map<string, Fixed[]>();
+  // Free Alpaca accounts may read IEX only; the "test" stream has no history of its own.
+  const feed = ctx.pipeline.spec.broker.dataFeed === "sip" ? "sip" : "iex";
   try {
     for await (const bar of client.historical.multiBars([...ctx.pipeline.spec.symbols], {
       timeframe: "1Day",
       start,
+      feed,
       limit: 10_000,
     })) {
       let list = closes.get(bar.symbol);
