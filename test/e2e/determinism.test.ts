@@ -1,11 +1,13 @@
 /**
  * Determinism: with the simulator under a fixed seed and start time, two fused runs send the
- * same orders in the same order.
+ * same orders in the same order. The simulated market stands still until every stage is ready,
+ * so both runs see the stream from its first tick (a live feed joined at a random moment would
+ * not be the same input).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
-import { runLocal } from "../../services/pipeline/local-run.ts";
+import { type RunHandle, runLocal } from "../../services/pipeline/local-run.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
 import { defaultPipeline, simState, startTestSimulator, waitFor } from "./support.ts";
 
@@ -14,8 +16,9 @@ const ORDERS = 6;
 async function fusedRun(): Promise<string[]> {
   const db = await withMigratedDatabase();
   const pipeline = await defaultPipeline();
-  const sim = await startTestSimulator(pipeline, 5);
+  const sim = await startTestSimulator(pipeline, 5, "manual");
   const stop = new AbortController();
+  let handle: RunHandle | undefined;
   const run = runLocal({
     pipeline,
     specFile: DEFAULT_PIPELINE_FILE,
@@ -25,8 +28,14 @@ async function fusedRun(): Promise<string[]> {
     stopSignal: stop.signal,
     env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
     statusIntervalMs: 60_000,
+    onStarted: (h) => {
+      handle = h;
+    },
   });
   try {
+    const h = await waitFor("the pipeline to start", 60_000, () => handle);
+    await waitFor("every stage ready", 90_000, () => h.status().stages.every((s) => s.ready));
+    sim.admin.setClock({ mode: "realtime" });
     await waitFor(`${ORDERS} orders`, 240_000, () => simState(sim).orders.length >= ORDERS);
     return simState(sim)
       .orders.slice(0, ORDERS)

@@ -26,15 +26,20 @@ export async function defaultPipeline(): Promise<TradingPipeline> {
   return loadPipelineFile(DEFAULT_PIPELINE_FILE);
 }
 
-/** A simulator as `tradepipe run` would start it, but with a fixed start time (determinism). */
+/**
+ * A simulator as `tradepipe run` would start it, but with a fixed start time; with
+ * `clock: "manual"` its market stands still until the test sets the clock running.
+ */
 export async function startTestSimulator(
   pipeline: TradingPipeline,
   speed?: number,
+  clock: "realtime" | "manual" = "realtime",
 ): Promise<Simulator> {
   const s = pipeline.spec.broker.simulator;
   return startSimulator({
     seed: s.seed,
     speed: speed ?? s.speed,
+    clock,
     symbols: pipeline.spec.symbols,
     startingCash: s.startingCash,
     startTime: "2026-03-02T14:30:00Z",
