@@ -19,7 +19,7 @@
  * processes, taken by a probe preloaded into each process (test/bench/support/pipeline-probe.ts).
  *
  *   npx node test/bench/pipeline.bench.ts [--ticks 3000] [--floor-ticks 500]
- *          [--modes fused,processes] [--json out.json]
+ *          [--modes fused,processes] [--stages all|md+sb] [--json out.json]
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,6 +60,8 @@ const { values: args } = parseArgs({
     ticks: { type: "string", default: "3000" },
     "floor-ticks": { type: "string", default: "500" },
     modes: { type: "string", default: "fused,processes" },
+    /** md+sb: only market-data and signal-bridge (fused), the path ending at the signal. */
+    stages: { type: "string", default: "all" },
     json: { type: "string" },
   },
 });
@@ -87,9 +89,11 @@ function meansOf(text: string): Record<string, { meanUs: number; count: number }
   return out;
 }
 const modes = new Set(args.modes!.split(","));
-const allStages = ["risk-manager", "execution-engine", "position-tracker"].every((s) =>
-  existsSync(join(ROOT, "services", s, "stage.ts")),
-);
+const allStages =
+  args.stages !== "md+sb" &&
+  ["risk-manager", "execution-engine", "position-tracker"].every((s) =>
+    existsSync(join(ROOT, "services", s, "stage.ts")),
+  );
 
 const pipelineDoc = {
   apiVersion: "tradepipe.io/v1alpha1",
