@@ -18,6 +18,8 @@ const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused | --bus zmq|uds]
       --bus        transport between stage processes: zmq (ZeroMQ ipc://, default) or uds
                    (tradepipe's Unix-socket transport, the lowest-latency multi-process option)
       --duration   stop by itself after this many seconds (default: run until Ctrl-C)
+      --metrics-port  first /health, /ready, /metrics port (default spec.observability.metricsPort;
+                   stage processes take the next ones in pipeline order; 0 picks free ports)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       fused: { type: "boolean", default: false },
       duration: { type: "string" },
       bus: { type: "string", default: "zmq" },
+      "metrics-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -47,6 +50,17 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const transport = values.bus;
+  const metricsPort =
+    values["metrics-port"] === undefined ? undefined : Number(values["metrics-port"]);
+  if (
+    metricsPort !== undefined &&
+    !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)
+  ) {
+    process.stderr.write(
+      `tradepipe run: --metrics-port must be a port number (0 for free ports)\n\n${USAGE}`,
+    );
+    return 2;
+  }
   const specFile = values.file ?? DEFAULT_PIPELINE_FILE;
   let pipeline: Awaited<ReturnType<typeof loadPipelineFile>>;
   try {
@@ -64,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     fused: values.fused,
     transport,
     durationSeconds,
+    ...(metricsPort === undefined ? {} : { healthPort: metricsPort }),
   });
   process.stdout.write(
     `tradepipe run: ${summary.stoppedBecause}; ${summary.ordersSent} orders sent, ${summary.fills} fills\n`,

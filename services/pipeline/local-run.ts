@@ -38,7 +38,11 @@ export interface LocalRunOptions {
   /** How often the status is redrawn (terminal) or logged (otherwise), in ms. */
   statusIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** Port of the runner's health server (fused mode and the run summary); 0 picks one. */
+  /**
+   * First port of the /health, /ready and /metrics servers: the fused process takes it, stage
+   * processes take it plus their index in pipeline order (as systemd units do). Default: the
+   * spec's observability.metricsPort; 0 lets each pick a free port (tests).
+   */
   healthPort?: number;
   /** Resolves when the run should stop (tests); Ctrl-C and --duration also stop it. */
   stopSignal?: AbortSignal;
@@ -124,12 +128,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     }
     writeRunFile(db, env, log);
 
+    const basePort = opts.healthPort ?? pipeline.spec.observability.metricsPort;
     const started = opts.fused
-      ? await startFused(pipeline, db, env, log, opts.healthPort ?? 0, cleanups)
+      ? await startFused(pipeline, db, env, log, basePort, cleanups)
       : await startProcesses(
           logDir,
           opts.specFile,
           { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
+          basePort,
           log,
           cleanups,
         );
@@ -187,9 +193,17 @@ async function startProcesses(
   logDir: string | undefined,
   specFile: string,
   env: NodeJS.ProcessEnv,
+  basePort: number,
   log: Logger,
   cleanups: Array<() => Promise<void>>,
 ): Promise<Started> {
+  if (basePort > 0) {
+    const last = basePort + STAGE_PROCESSES.length - 1;
+    say(
+      log,
+      `Metrics: http://127.0.0.1:${basePort}/metrics … :${last}/metrics (one port per stage, in pipeline order)`,
+    );
+  }
   // Short path: Unix socket paths must stay under 108 bytes.
   const runDir = mkdtempSync(join("/tmp", "tp-"));
   cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
@@ -217,12 +231,16 @@ async function startProcesses(
     log.info({ stage: name, delayMs }, "restarting stage"),
   );
   supervisor.on("gave-up", (name, reason) => failed(`${name} ${reason}`));
-  for (const stage of STAGE_PROCESSES) {
+  for (const [index, stage] of STAGE_PROCESSES.entries()) {
     supervisor.start({
       name: stage,
       module: CLI,
       args: ["stage", stage, "-f", specFile],
-      env: { ...env, TRADEPIPE_RUN_DIR: runDir },
+      env: {
+        ...env,
+        TRADEPIPE_RUN_DIR: runDir,
+        TRADEPIPE_HEALTH_PORT: String(basePort > 0 ? basePort + index : 0),
+      },
       ...(logDir ? { logFile: join(logDir, `${stage}.log`) } : {}),
     });
   }

@@ -37,6 +37,7 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
     stopSignal: stop.signal,
     env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
     statusIntervalMs: 60_000,
+    healthPort: 0,
     onStarted: (h) => {
       handle = h;
     },

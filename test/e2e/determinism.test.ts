@@ -28,6 +28,7 @@ async function fusedRun(): Promise<string[]> {
     stopSignal: stop.signal,
     env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
     statusIntervalMs: 60_000,
+    healthPort: 0,
     onStarted: (h) => {
       handle = h;
     },

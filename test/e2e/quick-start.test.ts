@@ -25,7 +25,11 @@ test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C"
     TRADEPIPE_LOG_LEVEL: "warn",
   };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [cli, "run"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Free ports rather than the spec's fixed ones: other tests may run beside this one.
+  const child = spawn(process.execPath, [cli, "run", "--metrics-port", "0"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => {
