@@ -46,7 +46,7 @@ const MS = 1_000_000n;
 export const stage: StageDefinition = {
   name: "market-data",
   async start(ctx: StageContext): Promise<RunningStage> {
-    const cfg = MARKET_DATA_SETTINGS;
+    const cfg = { ...MARKET_DATA_SETTINGS };
     const { log, bus } = ctx;
     const symbols = [...ctx.pipeline.spec.symbols];
     const metrics = marketDataMetrics(ctx.metrics);

@@ -17,6 +17,7 @@ import {
   QuoteSchema,
   TradeSchema,
 } from "../../services/core/messages/index.ts";
+import { MARKET_DATA_SETTINGS } from "../../services/market-data/stage.ts";
 import type { StageInstance } from "../../services/pipeline/host.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 
@@ -167,4 +168,32 @@ test("with tracing on, each market event starts its own trace", async (t) => {
   );
   assert.ok(traces[0] && traces[1], "valid traceparents");
   assert.notEqual(traces[0].traceId, traces[1].traceId);
+});
+
+test("a silent feed makes the stage not ready, then reconnects; data makes it ready again", async (t) => {
+  const saved = { ...MARKET_DATA_SETTINGS };
+  Object.assign(MARKET_DATA_SETTINGS, {
+    heartbeatMs: 50,
+    feedStaleAfterMs: 300,
+    reconnectAfterMs: 1_000,
+  });
+  const quiet = await startHarness({ sim: { symbols: ["AAPL"], clock: "manual" } });
+  t.after(() => quiet.close());
+  let stage: StageInstance;
+  try {
+    stage = await quiet.start("market-data");
+  } finally {
+    Object.assign(MARKET_DATA_SETTINGS, saved); // read at start: the stage keeps its copy
+  }
+  const reasons = () => stage.readiness.report().reasons.join("; ");
+  // The simulator's clock stands still: after the book snapshot nothing arrives.
+  await waitFor(() => reasons().includes("feed stale"), "readiness to report a stale feed");
+  await waitFor(
+    () => quiet.logs.some((l) => l.msg === "feed silent: reconnecting"),
+    "a reconnect after the silence",
+  );
+  await waitFor(() => stage.readiness.report().ready, "ready once reconnected", 10_000);
+  await waitFor(() => reasons().includes("feed stale"), "stale again: still no data");
+  quiet.sim.admin.setQuote("AAPL", "190.00", "190.02");
+  await waitFor(() => stage.readiness.report().ready, "ready with data");
 });
