@@ -298,6 +298,7 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
       APCA_API_KEY_ID: keyId,
       APCA_API_SECRET_KEY: secretKey,
       TRADEPIPE_RUN_DIR: runDir,
+      TRADEPIPE_HEALTH_PORT: "0",
     });
     for (const stage of STAGE_PROCESSES) {
       supervisor.start({ name: stage, module: CLI, args: ["stage", stage, "-f", specFile], env });
