@@ -21,5 +21,9 @@ export function signalBridgeMetrics(m: Metrics) {
     ),
     modelErrors: m.counter("sb_model_errors_total", "Model calls that failed."),
     invalid: m.counter("sb_invalid_quotes_total", "Quotes that could not be decoded."),
+    oneSided: m.counter(
+      "sb_one_sided_quotes_total",
+      "Quotes without a bid or an ask (no mid price), not counted as ticks.",
+    ),
   };
 }

@@ -116,11 +116,16 @@ export const stage: StageDefinition = {
     };
 
     const handle = (q: QuoteFields) => {
-      const sig = core.signal(q.symbol);
       top.bidPrice = Number(q.bidPrice);
-      top.bidSize = Number(q.bidSize);
       top.askPrice = Number(q.askPrice);
+      // A one-sided quote (no bid or no ask) has no mid: it is not a tick.
+      if (!(top.bidPrice > 0 && top.askPrice > 0)) {
+        metrics.oneSided.inc();
+        return;
+      }
+      top.bidSize = Number(q.bidSize);
       top.askSize = Number(q.askSize);
+      const sig = core.signal(q.symbol);
       const timed = sbTimingChannel.hasSubscribers;
       const t0 = timed ? process.hrtime.bigint() : 0n;
       const needsModel = sig.onTopOfBook(top);

@@ -153,3 +153,32 @@ test("a traced quote's trace continues into the signal it causes", async () => {
     assert.notEqual(own.spanId, cause.spanId, "a new span");
   }
 });
+
+test("a one-sided quote is not a tick: counted, and no signal comes of it", async () => {
+  const count = async () =>
+    (await h.metrics.registry.getSingleMetric("tradepipe_sb_one_sided_quotes_total")?.get())
+      ?.values[0]?.value ?? 0;
+  const before = await count();
+  const oneSided = quotes.slice(0, 200).map((q, i) => ({ ...q, bid: i % 2 === 0 ? "0" : q.bid }));
+  const seen = h.record(["signal/*"]);
+  const instance = await h.start("signal-bridge");
+  try {
+    for (const q of oneSided.filter((_, i) => i % 2 === 0)) {
+      publishMessage(
+        h.bus,
+        `md.quote/${q.symbol}`,
+        QuoteSchema,
+        create(QuoteSchema, {
+          header: newHeader("market-data", q.timeNs),
+          symbol: q.symbol,
+          bidPrice: q.bid,
+          askPrice: q.ask,
+        }),
+      );
+    }
+  } finally {
+    await instance.stop();
+  }
+  assert.equal((await count()) - before, 100);
+  assert.equal(seen.length, 0);
+});
