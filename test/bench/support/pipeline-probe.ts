@@ -9,6 +9,8 @@
  *   wraps WebSocket.prototype.emit, so the stamp is taken before the client decodes anything);
  * - written: undici about to write an order request (`undici:client:sendHeaders` for
  *   POST …/v2/orders; undici writes the headers and body right after publishing it);
+ * - records: a quote record reaching the market-data stage (`tradepipe:md.record`), i.e. after
+ *   the Alpaca client decoded the frame;
  * - book: the market-data core's time per book update (`tradepipe:md.book-applied`);
  * - indicators / inference: the signal-bridge's per-tick times (`tradepipe:sb.timing`).
  */
@@ -21,6 +23,8 @@ import type { SignalTiming } from "../../../services/signal-bridge/channels.ts";
 
 export interface ProbeRecord {
   frames: bigint[];
+  /** Quote records reaching the market-data stage (after the client decoded the frame). */
+  records: bigint[];
   written: bigint[];
   book: number[];
   indicators: number[];
@@ -37,12 +41,15 @@ export function installProbe(): Probe {
   if (installed) return installed;
   const p: Probe = {
     frames: [],
+    records: [],
     written: [],
     book: [],
     indicators: [],
     inference: [],
     clear() {
-      for (const a of [p.frames, p.written, p.book, p.indicators, p.inference]) a.length = 0;
+      for (const a of [p.frames, p.records, p.written, p.book, p.indicators, p.inference]) {
+        a.length = 0;
+      }
     },
   };
   const emit = WebSocket.prototype.emit;
@@ -55,6 +62,9 @@ export function installProbe(): Probe {
     const now = process.hrtime.bigint();
     const r = (m as { request: { method: string; path: string } }).request;
     if (r.method === "POST" && r.path.endsWith("/v2/orders")) p.written.push(now);
+  });
+  subscribe("tradepipe:md.record", (m) => {
+    if ((m as { T?: unknown }).T === "q") p.records.push(process.hrtime.bigint());
   });
   subscribe("tradepipe:md.book-applied", (m) => p.book.push((m as BookApplied).ns));
   subscribe("tradepipe:sb.timing", (m) => {
@@ -75,6 +85,7 @@ export function deserialize(text: string): ProbeRecord {
   const raw = JSON.parse(text);
   return {
     frames: raw.frames.map(BigInt),
+    records: raw.records.map(BigInt),
     written: raw.written.map(BigInt),
     book: raw.book,
     indicators: raw.indicators,

@@ -81,11 +81,19 @@ export function forkChild(module: string, args: string[], env: NodeJS.ProcessEnv
 
 /** readProbes merges the records every probed process of a run wrote into `dir`. */
 export function readProbes(dir: string): ProbeRecord {
-  const all: ProbeRecord = { frames: [], written: [], book: [], indicators: [], inference: [] };
+  const all: ProbeRecord = {
+    frames: [],
+    records: [],
+    written: [],
+    book: [],
+    indicators: [],
+    inference: [],
+  };
   for (const f of readdirSync(dir)) {
     if (!f.endsWith(".json")) continue;
     const r = deserialize(readFileSync(join(dir, f), "utf8"));
     all.frames.push(...r.frames);
+    all.records.push(...r.records);
     all.written.push(...r.written);
     all.book.push(...r.book);
     all.indicators.push(...r.indicators);
