@@ -5,8 +5,10 @@
  *
  * Gates before the six checks, in order: kill switch (refuses every order), halt (all or one
  * symbol; a drawdown alert halts all; refuses orders that grow a position, reducing orders
- * pass), reconciliation gate (the tracker's canTrade), circuit breaker. Refusals by the six
- * checks and broker failures feed the breaker; refusals by gates do not (they would keep it open
+ * pass), reconciliation gate (the tracker's canTrade), circuit breaker. Only failures and
+ * rejections at the broker feed the breaker. Refusals by the six checks do not: a strategy that
+ * keeps signalling into a limit is refused each time, and opening the breaker on that would also
+ * block the orders that reduce risk. Refusals by gates do not either (they would keep it open
  * forever).
  */
 import { abs, ZERO } from "../../core/money.ts";
@@ -37,7 +39,7 @@ export function stepRisk(state: RiskState, event: RiskEvent): RiskCommand[] {
   advanceTime(state, event.timeNs, out);
   switch (event.type) {
     case "OrderProposed":
-      out.push({ type: "PublishDecision", decision: decide(state, event, out) });
+      out.push({ type: "PublishDecision", decision: decide(state, event) });
       break;
     case "PositionChanged": {
       const s = symbolExposure(state, event.symbol);
@@ -164,7 +166,7 @@ function gate(state: RiskState, e: OrderProposed, grows: boolean): Rejection | n
   return null;
 }
 
-function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDecision {
+function decide(state: RiskState, e: OrderProposed): RiskDecision {
   const clientOrderId =
     e.signalId === "" ? "" : clientOrderIdFor(state.limits.pipelineName, e.signalId);
   const sym = symbolExposure(state, e.symbol);
@@ -173,7 +175,6 @@ function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDec
   const post = pre + signedQty;
   const grows = abs(post) > abs(pre);
   let refusal = gate(state, e, grows);
-  let countsForBreaker = false;
   const b = state.breaker;
   if (refusal === null && b.status === "open") {
     refusal = { reason: "circuit_open", message: "circuit breaker open after repeated failures" };
@@ -185,7 +186,6 @@ function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDec
   }
   if (refusal === null) {
     refusal = runChecks(state, sym, signedQty, e.referencePrice);
-    countsForBreaker = refusal !== null && b.status === "closed";
   }
   let breakerTest = false;
   if (refusal === null) {
@@ -198,9 +198,6 @@ function decide(state: RiskState, e: OrderProposed, out: RiskCommand[]): RiskDec
     state.approvals++;
   } else {
     countReject(state, refusal.reason);
-    if (countsForBreaker && recordBreakerFailure(b, state.limits, e.timeNs, null)) {
-      persist(state, out, "breaker_opened");
-    }
   }
   return {
     approved: refusal === null,
