@@ -4,36 +4,43 @@
  * machine. The state is persisted in risk_state (so a restart honours it) and announced to the
  * running risk-manager at once (Postgres NOTIFY), which halts trading and cancels open orders.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { runStateDir } from "../../services/pipeline/local-run.ts";
+import { liveRuns } from "../../services/pipeline/local-run.ts";
 
-const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT]
+const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT] [--pid PID]
 
-Uses DATABASE_URL when set, else the database of the \`tradepipe run\` on this machine.
+Uses DATABASE_URL when set, else the database of the \`tradepipe run\` on this machine
+(--pid picks one when several are running).
 `;
 
-function databaseUrl(): string | undefined {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const file = join(runStateDir(), "current.json");
-  if (!existsSync(file)) return undefined;
-  const run = JSON.parse(readFileSync(file, "utf8")) as { pid: number; databaseUrl: string };
-  try {
-    process.kill(run.pid, 0);
-  } catch {
-    return undefined;
+/** databaseUrl picks DATABASE_URL, or the one live `tradepipe run` (or the one named by --pid). */
+function databaseUrl(pid: number | undefined): { url?: string; problem?: string } {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
+  const runs = liveRuns().filter((r) => pid === undefined || r.pid === pid);
+  if (runs.length === 1) return { url: runs[0]!.databaseUrl };
+  if (runs.length === 0) {
+    return {
+      problem:
+        pid === undefined
+          ? "no DATABASE_URL and no `tradepipe run` running on this machine"
+          : `no \`tradepipe run\` with pid ${pid} on this machine`,
+    };
   }
-  return run.databaseUrl;
+  const list = runs.map((r) => `  --pid ${r.pid}  (pipeline ${r.pipeline})`).join("\n");
+  return { problem: `several \`tradepipe run\` are running; say which:\n${list}` };
 }
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { reason: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      reason: { type: "string" },
+      pid: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const action = positionals[0];
   if (values.help) {
@@ -44,11 +51,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tradepipe kill-switch: say on, off or status\n\n${USAGE}`);
     return 2;
   }
-  const url = databaseUrl();
+  const pid = values.pid === undefined ? undefined : Number(values.pid);
+  const { url, problem } = databaseUrl(pid);
   if (!url) {
-    process.stderr.write(
-      "tradepipe kill-switch: no DATABASE_URL and no `tradepipe run` running on this machine\n",
-    );
+    process.stderr.write(`tradepipe kill-switch: ${problem}\n`);
     return 1;
   }
   const client = new pg.Client({ connectionString: url });

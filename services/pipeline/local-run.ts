@@ -5,7 +5,15 @@
  * over ZeroMQ ipc://, or fused in this process), shows a live status screen, and stops
  * everything cleanly on Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,7 +134,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     } else {
       say(log, `Broker: Alpaca at ${pipeline.spec.broker.tradingUrl}`);
     }
-    writeRunFile(db, env, log);
+    writeRunFile(db, pipeline, env, log, cleanups);
 
     const basePort = opts.healthPort ?? pipeline.spec.observability.metricsPort;
     const started = opts.fused
@@ -158,20 +166,55 @@ function say(_log: Logger, text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-/** writeRunFile lets `tradepipe kill-switch` find this run's database (mode 0600). */
-function writeRunFile(db: Database, env: NodeJS.ProcessEnv, log: Logger): void {
-  if (!db.embedded) return;
-  const dir = runStateDir(env);
+/**
+ * writeRunFile lets `tradepipe kill-switch` find this run's database: one file per running
+ * `tradepipe run` (runs/<pid>.json, mode 0600), removed when the run stops.
+ */
+function writeRunFile(
+  db: Database,
+  pipeline: TradingPipeline,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  cleanups: Array<() => Promise<void>>,
+): void {
+  const dir = join(runStateDir(env), "runs");
+  const file = join(dir, `${process.pid}.json`);
   try {
     makePrivateDir(dir);
-    writeFileSync(
-      join(dir, "current.json"),
-      JSON.stringify({ pid: process.pid, databaseUrl: db.url }),
-      { mode: 0o600 },
-    );
+    const run: RunFile = {
+      pid: process.pid,
+      pipeline: pipeline.metadata.name,
+      databaseUrl: db.url,
+    };
+    writeFileSync(file, JSON.stringify(run), { mode: 0o600 });
+    cleanups.push(async () => rmSync(file, { force: true }));
   } catch (err) {
     log.warn({ err: (err as Error).message }, "could not write the run file");
   }
+}
+
+/** RunFile describes one running `tradepipe run` for other commands on this machine. */
+export interface RunFile {
+  pid: number;
+  pipeline: string;
+  databaseUrl: string;
+}
+
+/** liveRuns lists the `tradepipe run` processes on this machine that are still alive. */
+export function liveRuns(env: NodeJS.ProcessEnv = process.env): RunFile[] {
+  const dir = join(runStateDir(env), "runs");
+  if (!existsSync(dir)) return [];
+  const runs: RunFile[] = [];
+  for (const name of readdirSync(dir)) {
+    try {
+      const run = JSON.parse(readFileSync(join(dir, name), "utf8")) as RunFile;
+      process.kill(run.pid, 0);
+      runs.push(run);
+    } catch {
+      // A run that died without cleaning up (or a torn file): not a live run.
+    }
+  }
+  return runs;
 }
 
 /**
