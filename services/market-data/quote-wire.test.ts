@@ -4,7 +4,13 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { InProcBus } from "../core/bus/index.ts";
 import { HeaderSchema, QuoteSchema } from "../core/messages/index.ts";
 import { newTraceparent } from "../core/messages/trace.ts";
-import { decodeQuote, emptyQuoteFields, encodeQuote, type QuoteFields } from "./quote-wire.ts";
+import {
+  decodeQuote,
+  emptyQuoteFields,
+  encodeQuote,
+  type QuoteFields,
+  subscribeQuotes,
+} from "./quote-wire.ts";
 
 function reference(q: QuoteFields) {
   return create(QuoteSchema, {
@@ -78,4 +84,24 @@ test("decodeQuote skips fields it does not read and refuses truncated bytes", ()
     () => decodeQuote(bytes.subarray(0, bytes.length - 1), emptyQuoteFields()),
     RangeError,
   );
+});
+
+test("subscribeQuotes hands decoded quotes to the handler and bad frames to onInvalid", () => {
+  const bus = new InProcBus();
+  const got: string[] = [];
+  const bad: string[] = [];
+  subscribeQuotes(
+    bus,
+    ["md.quote/*"],
+    (q, m) => got.push(`${m.topic} ${q.symbol} ${q.bidPrice}`),
+    (err, m) => bad.push(`${m.topic} ${err.message}`),
+  );
+  bus.publish(
+    "md.quote/AAPL",
+    encodeQuote({ ...emptyQuoteFields(), symbol: "AAPL", bidPrice: "1.5" }),
+  );
+  bus.publish("md.quote/AAPL", Uint8Array.of(0x12, 0x09, 0x41));
+  assert.deepEqual(got, ["md.quote/AAPL AAPL 1.5"]);
+  assert.equal(bad.length, 1);
+  assert.match(bad[0]!, /^md\.quote\/AAPL quote: /);
 });

@@ -13,6 +13,7 @@
  * IMPORTANT: `encodeQuote` returns a view of a buffer reused by the next call; the bus copies it
  * when publishing, so publish it at once. `decodeQuote` fills and returns `out`.
  */
+import type { Bus, BusMessage, Subscription } from "../core/bus/types.ts";
 
 export interface QuoteFields {
   source: string;
@@ -232,4 +233,29 @@ function skipTo(b: Buffer, p: number, wire: number): number {
     default:
       throw new RangeError(`quote: unsupported wire type ${wire}`);
   }
+}
+
+/**
+ * subscribeQuotes delivers the quotes on topics matching `filters`, decoded by decodeQuote into
+ * one reused QuoteFields (valid until the handler returns: copy what you keep). For every
+ * md.quote consumer: in the fused pipeline each of them decodes every quote before the signal it
+ * causes is delivered, so a cheap decode shortens the tick → order path. Undecodable frames go
+ * to `onInvalid` and never throw into the bus.
+ */
+export function subscribeQuotes(
+  bus: Bus,
+  filters: readonly string[],
+  handler: (quote: QuoteFields, message: BusMessage) => void,
+  onInvalid: (err: Error, message: BusMessage) => void,
+): Subscription {
+  const fields = emptyQuoteFields();
+  return bus.subscribe(filters, (m) => {
+    try {
+      decodeQuote(m.payload, fields);
+    } catch (err) {
+      onInvalid(err as Error, m);
+      return;
+    }
+    handler(fields, m);
+  });
 }

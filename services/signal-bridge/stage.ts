@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Topics, topic } from "../core/bus/topics.ts";
 import type { StrategySpec } from "../core/spec/index.ts";
-import { decodeQuote, emptyQuoteFields, type QuoteFields } from "../market-data/quote-wire.ts";
+import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
@@ -73,7 +73,6 @@ export const stage: StageDefinition = {
     let signals = 0;
     let busy = false;
     const pending: QuoteFields[] = [];
-    const decoded = emptyQuoteFields();
     let invalidLogged = false;
     let stopped = false;
     /** A real model call since the keep-warm timer last fired: no need to warm this time. */
@@ -97,22 +96,19 @@ export const stage: StageDefinition = {
       ctx.report({ detail: `${signals} signals`, signals });
     };
 
-    const onQuote = (payload: Uint8Array) => {
+    const onQuote = (q: QuoteFields) => {
       if (stopped) return;
-      let q: QuoteFields;
-      try {
-        q = decodeQuote(payload, decoded);
-      } catch (err) {
-        metrics.invalid.inc();
-        if (!invalidLogged) {
-          invalidLogged = true;
-          log.warn({ err: (err as Error).message }, "undecodable quote (counted, dropped)");
-        }
-        return;
-      }
       // The decoded fields are reused by the next quote: a queued one keeps a copy.
       if (busy) pending.push({ ...q });
       else handle(q);
+    };
+
+    const onInvalid = (err: Error) => {
+      metrics.invalid.inc();
+      if (!invalidLogged) {
+        invalidLogged = true;
+        log.warn({ err: err.message }, "undecodable quote (counted, dropped)");
+      }
     };
 
     const handle = (q: QuoteFields) => {
@@ -175,9 +171,11 @@ export const stage: StageDefinition = {
     };
 
     const symbols = ctx.pipeline.spec.symbols;
-    const subscription = bus.subscribe(
+    const subscription = subscribeQuotes(
+      bus,
       symbols.map((s) => topic(Topics.quote, s)),
-      (m) => onQuote(m.payload),
+      onQuote,
+      onInvalid,
     );
     const warmMs = SIGNAL_BRIDGE_SETTINGS.modelKeepWarmMs;
     const scoreSync = scorer.scoreSync;
