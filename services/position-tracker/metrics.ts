@@ -19,6 +19,10 @@ export function trackerMetrics(m: Metrics) {
     reconcileBreak: reconciliations.labels("break"),
     reconcileError: reconciliations.labels("error"),
     drawdown: m.gauge("drawdown_ratio", "Drawdown from the equity peak as a fraction (0.05 = 5%)."),
+    drawdownAlertLevel: m.gauge(
+      "drawdown_alert_ratio",
+      "Drawdown at which an alert is raised, as a fraction (spec.positions.drawdownAlertPct / 100).",
+    ),
     drawdownAlerts: m.counter("drawdown_alerts_total", "Drawdown alerts raised."),
     fills: m.counter("position_fills_total", "Fills booked into positions."),
     invalid: m.counter(

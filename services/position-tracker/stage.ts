@@ -60,6 +60,7 @@ export const stage: StageDefinition = {
     const spec = ctx.pipeline.spec.positions;
     const sectors = Object.fromEntries(ctx.sectors);
     const metrics = trackerMetrics(ctx.metrics);
+    metrics.drawdownAlertLevel.set(ctx.pipeline.spec.positions.drawdownAlertPct / 100);
     ctx.readiness.declare("reconciled");
     ctx.readiness.set("reconciled", false, "first reconciliation with the broker pending");
     const store = positionStore(ctx.db, ctx.epoch, log);

@@ -32,6 +32,14 @@ export function riskMetrics(m: Metrics) {
       "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
     ),
     killSwitch: m.gauge("risk_kill_switch_engaged", "1 while the kill switch is engaged."),
+    dailyLoss: m.gauge(
+      "risk_daily_loss_usd",
+      "Today's loss in USD (realized + unrealized; 0 when the day is up).",
+    ),
+    dailyLossLimit: m.gauge(
+      "risk_daily_loss_limit_usd",
+      "The daily loss at which the risk-manager refuses new risk (spec.risk.maxDailyLoss).",
+    ),
     invalid: m.counter(
       "risk_invalid_messages_total",
       "Bus messages the risk-manager could not read.",

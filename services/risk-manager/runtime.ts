@@ -7,7 +7,7 @@
 import { Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage } from "../core/bus/typed.ts";
 import { ControlSchema, childTraceparent, RiskStateSchema } from "../core/messages/index.ts";
-import { type Fixed, toDecimal } from "../core/money.ts";
+import { type Fixed, toDecimal, toNumber } from "../core/money.ts";
 import type { StageContext } from "../pipeline/context.ts";
 import {
   exportRiskState,
@@ -69,6 +69,8 @@ export function createRiskRuntime(
     const s = riskStatus(state);
     metrics.breaker.set(BREAKER_GAUGE_VALUES[s.breaker]);
     metrics.killSwitch.set(s.killSwitch ? 1 : 0);
+    metrics.dailyLoss.set(s.dailyPnl < 0n ? toNumber(-s.dailyPnl) : 0);
+    metrics.dailyLossLimit.set(toNumber(state.limits.maxDailyLoss));
     const key = `${s.breaker}|${s.killSwitch}|${s.halted}|${s.haltedSymbols}|${s.dailyPnl}|${s.valueAtRisk}|${s.openPositions}|${s.rejectsToday}`;
     const now = Date.now();
     if (force || key !== lastStateKey || now - lastStateAt >= STATE_REPEAT_MS) {

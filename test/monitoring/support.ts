@@ -89,9 +89,6 @@ export function metricNamesIn(expr: string): string[] {
  * appears in the code, so this list only shrinks.
  */
 export const PENDING_METRICS = new Set([
-  "tradepipe_drawdown_alert_ratio",
-  "tradepipe_risk_daily_loss_usd",
-  "tradepipe_risk_daily_loss_limit_usd",
   "tradepipe_db_replication_lag_seconds",
   "tradepipe_tick_to_order_latency_seconds_bucket",
 ]);
