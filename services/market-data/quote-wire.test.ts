@@ -100,8 +100,8 @@ test("subscribeQuotes hands decoded quotes to the handler and bad frames to onIn
     "md.quote/AAPL",
     encodeQuote({ ...emptyQuoteFields(), symbol: "AAPL", bidPrice: "1.5" }),
   );
-  bus.publish("md.quote/AAPL", Uint8Array.of(0x12, 0x09, 0x41));
+  bus.publish("md.quote/AAPL", Uint8Array.of(0x12, 0x7f, 0x41));
   assert.deepEqual(got, ["md.quote/AAPL AAPL 1.5"]);
   assert.equal(bad.length, 1);
-  assert.match(bad[0]!, /^md\.quote\/AAPL quote: /);
+  assert.match(bad[0]!, /^md\.quote\/AAPL quote: field runs past the end/);
 });
