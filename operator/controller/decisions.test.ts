@@ -19,7 +19,6 @@ const workloads = (ready: number, exists = true): WorkloadView[] =>
     exists,
     replicas: 2,
     readyReplicas: ready,
-    current: true,
   }));
 const base: StatusInput = {
   generation: 4,

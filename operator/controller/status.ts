@@ -16,6 +16,7 @@ import { derivePhase } from "../api/phase.ts";
 import { serverSideApply } from "../kube/apply.ts";
 import { buildStageWorkloads } from "../specs/stage-workload.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
+import { isPodReady } from "./database.ts";
 import { leaderPodOf } from "./rollout.ts";
 import { killSwitchWanted } from "./steps.ts";
 
@@ -25,7 +26,6 @@ export interface WorkloadView {
   exists: boolean;
   replicas: number;
   readyReplicas: number;
-  current: boolean;
 }
 
 export interface StatusInput {
@@ -54,7 +54,7 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
       ...(leader?.epoch !== undefined ? { epoch: leader.epoch } : {}),
     };
   });
-  const missing = input.workloads.filter((w) => !w.exists || !w.current || w.readyReplicas < 1);
+  const missing = input.workloads.filter((w) => !w.exists || w.readyReplicas < 1);
   const stagesReady: ConditionInput =
     missing.length === 0
       ? input.rollingOut.length > 0
@@ -165,13 +165,17 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
 /** observeWorkloads reads the stage StatefulSets and Leases from the caches. */
 export function observeStages(ctx: ReconcileContext, o: Observed) {
   const ns = o.tp.metadata.namespace ?? "default";
+  // Readiness is counted from the pods themselves, not the StatefulSet's status: one hop less,
+  // and it does not lag behind a busy StatefulSet controller.
   const workloads: WorkloadView[] = buildStageWorkloads(o.tp).map((desired) => {
     const sts = ctx.caches.StatefulSet.get(ns, desired.metadata.name);
-    const status = (sts?.status ?? {}) as {
-      readyReplicas?: number;
-      replicas?: number;
-      observedGeneration?: number;
-    };
+    const selector = desired.spec?.selector.matchLabels ?? {};
+    const pods = ctx.caches.Pod.list(
+      (p) =>
+        p.metadata.namespace === ns &&
+        !p.metadata.deletionTimestamp &&
+        Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v),
+    );
     const stagesOf = (desired.spec?.template.spec?.containers ?? []).map(
       (c) => c.name as StageProcess,
     );
@@ -179,9 +183,8 @@ export function observeStages(ctx: ReconcileContext, o: Observed) {
       name: desired.metadata.name,
       stages: stagesOf,
       exists: Boolean(sts),
-      replicas: status.replicas ?? 0,
-      readyReplicas: status.readyReplicas ?? 0,
-      current: (status.observedGeneration ?? 0) >= (sts?.metadata.generation ?? 1),
+      replicas: pods.length,
+      readyReplicas: pods.filter(isPodReady).length,
     };
   });
   const leaders = new Map<StageProcess, { holder?: string; epoch?: number }>();

@@ -110,13 +110,20 @@ async function main() {
   );
   const { cluster, saKubeconfig } = await startClusterWithOperatorRbac({
     nodes,
-    // Database volumes live on the 3 trading nodes: 2 per apply run, 1 per pipeline (twice).
-    volumesPerNode: Math.ceil((2 * RUNS + 2 * PIPELINES) / 3) + 4,
+    // Database volumes live on the 3 trading nodes: 2 per apply run and per direct run, 1 per
+    // pipeline (operator and floor).
+    volumesPerNode: Math.ceil((4 * RUNS + 2 * PIPELINES) / 3) + 4,
     startTimeoutMs: 180_000,
   });
   const client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
   const operators: OperatorProcess[] = [];
   const firstSeen = new Map<string, number>();
+  const interrupted = () => {
+    process.stderr.write("interrupted: stopping the control plane\n");
+    void cluster.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   const informers: Informer[] = [];
   try {
     await cluster.kubectl(["create", "namespace", "bench"]);
@@ -164,6 +171,19 @@ async function main() {
     const floor: number[] = [];
     const apply: number[] = [];
     const firstChild: number[] = [];
+    const direct: number[] = [];
+    const strip = (m: KubeObject) =>
+      ({ ...m, metadata: { ...m.metadata, ownerReferences: undefined } }) as KubeObject;
+    /** childrenOf renders a pipeline's objects without an owner (for direct application). */
+    const childrenOf = (doc: KubeObject) => {
+      const parsed = parsePipeline({ ...doc, metadata: { ...doc.metadata, uid: "none" } });
+      if (!parsed.ok) throw new Error("bad sample");
+      const { first, second } = desiredObjects({ tp: parsed.pipeline, raw: doc } as never);
+      return {
+        first: [...first, buildDatabaseSecret(parsed.pipeline, "pw")].map((m) => strip(m as never)),
+        second: second.map((m) => strip(m as never)),
+      };
+    };
     const sample = (name: string) =>
       samplePipeline(name, "bench", { database: { instances: 2 } }) as unknown as KubeObject;
     for (let i = 0; i < RUNS; i++) {
@@ -190,8 +210,24 @@ async function main() {
       const seen = expected.map((k) => firstSeen.get(k) as number);
       apply.push(Math.max(...seen) - t1);
       firstChild.push(Math.min(...seen) - t1);
+
+      // Floor: the same objects applied straight from here, in the operator's two waves.
+      const directDoc = sample(`direct-${i}`);
+      const directExpected = expectedChildren(directDoc as never);
+      const objects = childrenOf(directDoc);
+      const t2 = performance.now();
+      await Promise.all(objects.first.map((m) => serverSideApply(client, m)));
+      await Promise.all(objects.second.map((m) => serverSideApply(client, m)));
+      await waitFor(
+        "every direct child",
+        async () => directExpected.every((k) => firstSeen.has(k)),
+        30_000,
+        1,
+      );
+      direct.push(Math.max(...directExpected.map((k) => firstSeen.get(k) as number)) - t2);
     }
     console.log(summary("floor: create → watch event (1 object)", floor));
+    console.log(summary("floor: the same children applied directly", direct));
     console.log(summary("CR apply → first child created", firstChild));
     const count = expectedChildren(sample("x") as never).length;
     console.log(summary(`CR apply → all ${count} children (target p50 ≤ 300 ms)`, apply));
@@ -232,16 +268,7 @@ async function main() {
     const floorDocs = Array.from({ length: PIPELINES }, (_, i) => {
       const doc = small(`f${i}`);
       doc.metadata.namespace = "bench-floor";
-      const parsed = parsePipeline({ ...doc, metadata: { ...doc.metadata, uid: "none" } });
-      if (!parsed.ok) throw new Error("bad sample");
-      const o = { tp: parsed.pipeline, raw: doc } as never;
-      const { first, second } = desiredObjects(o);
-      const strip = (m: KubeObject) =>
-        ({ ...m, metadata: { ...m.metadata, ownerReferences: undefined } }) as KubeObject;
-      return {
-        first: [...first, buildDatabaseSecret(parsed.pipeline, "pw")].map((m) => strip(m as never)),
-        second: second.map((m) => strip(m as never)),
-      };
+      return childrenOf(doc);
     });
     const expectedPods = PIPELINES * 7;
     const tf = performance.now();

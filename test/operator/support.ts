@@ -77,6 +77,10 @@ export function startOperatorProcess(
       env: { ...process.env, TRADEPIPE_LOG_LEVEL: "info" },
     },
   );
+  // A test process that dies without stopping its operators must not leave them running.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  child.once("exit", () => process.off("exit", reap));
   let output = "";
   child.stdout?.on("data", (d: Buffer) => {
     output += d.toString();

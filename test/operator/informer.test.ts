@@ -1,0 +1,116 @@
+/**
+ * The informer and the Lease elector against a real apiserver: the cache follows creates,
+ * updates and deletes, survives an apiserver restart (re-watching or re-listing), and the
+ * elector's fencing epoch moves on every acquisition.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { KubeObject } from "../../operator/kube/apply.ts";
+import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
+import { Informer } from "../../operator/kube/informer.ts";
+import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
+import { LeaseElector } from "../../operator/leader/lease-elector.ts";
+import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
+import { waitFor } from "./support.ts";
+
+let cluster: ControlPlane;
+let client: KubeClient;
+const NS = "default";
+
+async function createConfigMap(name: string, value: string) {
+  await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
+    body: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, labels: { t: "x" } },
+      data: { v: value },
+    },
+  });
+}
+
+describe("informer and elector on a real apiserver", { timeout: 180_000 }, () => {
+  before(async () => {
+    cluster = await startControlPlane();
+    client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
+  });
+  after(async () => {
+    await client?.close();
+    await cluster?.stop();
+  });
+
+  test("the cache follows the apiserver, also across an apiserver restart", async () => {
+    const events: string[] = [];
+    const informer = new Informer(client, RESOURCES.ConfigMap, {
+      namespace: NS,
+      labelSelector: "t=x",
+      onEvent: (type, obj: KubeObject) => events.push(`${type} ${obj.metadata.name}`),
+    });
+    await createConfigMap("before", "1");
+    informer.start();
+    try {
+      await informer.synced;
+      assert.deepEqual(events, ["ADDED before"]);
+      await createConfigMap("a", "1");
+      await client.request("PATCH", resourcePath(RESOURCES.ConfigMap, NS, "a"), {
+        body: { data: { v: "2" } },
+        contentType: "application/merge-patch+json",
+      });
+      await client.request("DELETE", resourcePath(RESOURCES.ConfigMap, NS, "before"));
+      await waitFor("events", async () => events.length >= 4);
+      assert.deepEqual(events.slice(1), ["ADDED a", "MODIFIED a", "DELETED before"]);
+      assert.equal((informer.get(NS, "a")?.data as { v?: string } | undefined)?.v, "2");
+
+      const watchesBefore = informer.stats.watches + informer.stats.lists;
+      await cluster.restartApiServer({ downtimeMs: 1000 });
+      await createConfigMap("after-restart", "1");
+      await waitFor("the informer sees objects made after the restart", async () =>
+        informer.get(NS, "after-restart"),
+      );
+      assert.ok(
+        informer.stats.watches + informer.stats.lists > watchesBefore,
+        "re-watched or re-listed",
+      );
+      assert.ok(informer.stats.errors >= 1, "the broken watch was noticed");
+      assert.deepEqual(
+        informer
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+        ["a", "after-restart"],
+      );
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test("the elector takes a free Lease, renews it, bumps the epoch on each new holder", async () => {
+    const started: number[] = [];
+    const make = (identity: string) =>
+      new LeaseElector({
+        client,
+        namespace: NS,
+        name: "elector-test",
+        identity,
+        onStartedLeading: ({ epoch }) => started.push(epoch),
+      });
+    const a = make("a");
+    a.start();
+    await waitFor("a leads", async () => a.isLeader);
+    assert.equal(a.epoch, 1);
+    const b = make("b");
+    b.start();
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(b.isLeader, false, "b waits while a renews");
+    await a.release();
+    await waitFor("b leads after a's release", async () => b.isLeader, 5000, 50);
+    assert.equal(b.epoch, 2);
+    assert.deepEqual(started, [1, 2]);
+    const lease = await client.request<KubeObject>(
+      "GET",
+      resourcePath(RESOURCES.Lease, NS, "elector-test"),
+    );
+    assert.equal((lease.spec as { holderIdentity: string }).holderIdentity, "b");
+    assert.match((lease.spec as { renewTime: string }).renewTime, /\.\d{6}Z$/);
+    await b.release();
+  });
+});
