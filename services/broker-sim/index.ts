@@ -12,8 +12,10 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
-import { fromDecimal } from "../core/money.ts";
+import { fromDecimal, toDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
+import { type AccountSnapshot, snapshotAccount } from "./core/account-file.ts";
+import { restoreAccount, startSession } from "./core/account-restore.ts";
 import { eventSymbol, type MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
 import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
@@ -21,9 +23,11 @@ import type { MarketEvent } from "./core/types.ts";
 import { type AdminState, adminState, recordLastday, resetSimulation } from "./http/admin.ts";
 import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
+import { AccountStore, readAccountFile } from "./shell/account-store.ts";
 import type { Keys, SimContext } from "./shell/context.ts";
 import { type ClockMode, Engine } from "./shell/engine.ts";
 import { type FaultConfig, Faults, parseFaults } from "./shell/faults.ts";
+import { restoredStart, withHeldSymbols } from "./shell/restore-plan.ts";
 import { attachStreams } from "./ws/attach.ts";
 
 /** DEV_KEYS is the key pair the simulator accepts by default. It is not a secret: dev use only. */
@@ -65,6 +69,28 @@ export interface SimulatorOptions {
   historyLimit?: number;
   /** tickMs: how often the realtime clock pushes the market forward (default 20). */
   tickMs?: number;
+  /**
+   * stateFile keeps the paper account (cash, positions, orders, fills) in this JSON file across
+   * runs: loaded at start when it exists, saved after changes and on close. The market is not
+   * kept: it restarts from the seed. See README.md, "Keeping the account between runs".
+   */
+  stateFile?: string;
+  /** stateSaveIntervalMs: the least time between two saves of stateFile (default 200). */
+  stateSaveIntervalMs?: number;
+}
+
+/** AccountPersistence tells where the account lives and what was restored at start. */
+export interface AccountPersistence {
+  stateFile: string;
+  /** restored is false for a new account (the file did not exist yet). */
+  restored: boolean;
+  positions: number;
+  /** openOrders still live after the start of the session. */
+  openOrders: number;
+  orders: number;
+  /** expiredAtStart: day orders of an earlier session (and GTC orders past 90 days) expired at start. */
+  expiredAtStart: number;
+  cash: string;
 }
 
 export interface SimulatorAdmin {
@@ -80,6 +106,8 @@ export interface SimulatorAdmin {
   closeSession(): void;
   disconnectStreams(kind?: "trade" | "data" | "all"): number;
   stallStreams(kind: "trade" | "data" | "all", ms: number): void;
+  /** saveAccount writes the state file now (no-op without stateFile). */
+  saveAccount(): Promise<void>;
 }
 
 export interface Simulator {
@@ -93,6 +121,8 @@ export interface Simulator {
   streamUrl: string;
   port: number;
   keys: Keys;
+  /** account: where the account is kept between runs; undefined without stateFile. */
+  account: AccountPersistence | undefined;
   admin: SimulatorAdmin;
   close(): Promise<void>;
 }
@@ -173,6 +203,37 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const s = eventSymbol(e);
     if (!(s in symbols)) symbols[s] = 100;
   }
+  // The lock comes first: a file another simulator is writing must not even be read.
+  const store = options.stateFile
+    ? new AccountStore(options.stateFile, { minIntervalMs: options.stateSaveIntervalMs })
+    : undefined;
+  try {
+    const saved = store ? readAccountFile(store.path) : undefined;
+    return await start(options, { seed, speed, p, startTime, replay, symbols, store, saved });
+  } catch (e) {
+    store?.release();
+    throw e;
+  }
+}
+
+interface Prepared {
+  seed: number;
+  speed: number;
+  p: number;
+  startTime: bigint;
+  replay: MarketEvent[] | undefined;
+  symbols: Record<string, number>;
+  store: AccountStore | undefined;
+  saved: AccountSnapshot | undefined;
+}
+
+async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulator> {
+  const { seed, speed, p, replay, store, saved } = prep;
+  let { startTime, symbols } = prep;
+  if (saved && store) {
+    symbols = withHeldSymbols(symbols, saved);
+    startTime = restoredStart(store.path, saved, startTime, options.startTime);
+  }
   const keys = options.keys ?? DEV_KEYS;
   const engine = new Engine({
     seed,
@@ -201,6 +262,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     orderRequests: [],
     streams: { disconnect: () => 0, counts: () => ({ trade: 0, data: 0 }) },
   };
+  const account = store
+    ? attachStore(ctx, store, saved, options.marketAlwaysOpen ?? true)
+    : undefined;
   recordLastday(ctx);
   const server = createHttpServer(ctx);
   const streams = attachStreams(server, ctx);
@@ -243,12 +307,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (start !== undefined && t === undefined)
         throw invalidOption(`reset: start is not RFC-3339: ${start}`);
       resetSimulation(ctx, s, t);
+      ctx.onChange?.();
     },
     closeSession: () => engine.closeSession(),
     disconnectStreams: (kind = "all") => streams.disconnect(kind),
     stallStreams: (kind, ms) => {
       for (const k of kind === "all" ? (["trade", "data"] as const) : [kind])
         ctx.faults.stall(k, ms, performance.now());
+    },
+    saveAccount: async () => {
+      await store?.flush();
     },
   };
   return {
@@ -258,6 +326,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     streamUrl: `ws://${hostInUrl}:${port}/stream`,
     port,
     keys,
+    account,
     admin,
     close: async () => {
       clearInterval(timer);
@@ -266,7 +335,51 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await store?.close();
     },
+  };
+}
+
+/**
+ * attachStore puts the saved account (if any) into the new engine, expires what the new session
+ * ends, and saves the account after every change from now on.
+ */
+function attachStore(
+  ctx: SimContext,
+  store: AccountStore,
+  saved: AccountSnapshot | undefined,
+  marketAlwaysOpen: boolean,
+): AccountPersistence {
+  const engine = ctx.engine;
+  const t0 = engine.clockInfo().now;
+  let expired = 0;
+  if (saved) {
+    if (t0 < saved.savedAt) {
+      throw new TradepipeError(
+        "TP_ERR_SIM_STATE",
+        `broker-sim: the recording starts at ${formatRfc3339(t0)}, before the last save of the account in ${store.path} (${formatRfc3339(saved.savedAt)}); the account's clock cannot run backwards — delete ${store.path} for a fresh account`,
+      );
+    }
+    restoreAccount(engine.state, saved);
+    ctx.orderRequests.push(...saved.orderRequests);
+    expired = startSession(engine.state, t0, { everyRunIsASession: marketAlwaysOpen }).length;
+  }
+  store.track(() => snapshotAccount(engine.state, ctx.orderRequests, engine.clockInfo().now));
+  ctx.onChange = () => store.markDirty();
+  engine.onTradeUpdate(() => store.markDirty());
+  // A new account gets its file at once; a restored one records what the session start expired.
+  store.markDirty();
+  const s = engine.state;
+  let openOrders = 0;
+  for (const set of s.openBySymbol.values()) openOrders += set.size;
+  return {
+    stateFile: store.path,
+    restored: saved !== undefined,
+    positions: s.ledger.positions.size,
+    openOrders,
+    orders: s.orderLog.length,
+    expiredAtStart: expired,
+    cash: toDecimal(s.ledger.cash),
   };
 }
 

@@ -25,6 +25,8 @@ export const ErrorCodes = {
   TP_ERR_CREDENTIALS_MISSING: "Broker API credentials were not found.",
   TP_ERR_DB_UNAVAILABLE: "The database could not be started or reached.",
   TP_ERR_APPEND_ONLY: "The audit trail is append-only: rows cannot be changed or removed.",
+  TP_ERR_SIM_STATE:
+    "The simulator's saved account file is unreadable, corrupt, in use or of another version.",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -16,6 +16,14 @@ export interface Prng {
   exponential(mean: number): number;
   /** uuid returns a version-4 shaped UUID built from the stream. */
   uuid(): string;
+  /** save returns the generator's position, so a later process can continue the same stream. */
+  save(): PrngState;
+}
+
+/** PrngState is a generator's position: the four xoshiro words and the cached normal variate. */
+export interface PrngState {
+  words: [number, number, number, number];
+  spare: number | null;
 }
 
 /** hashSeed mixes a numeric seed with a label (e.g. a symbol) into a 32-bit state word. */
@@ -44,10 +52,12 @@ function splitmix32(state: number): () => number {
 /** createPrng seeds a xoshiro128** generator from (seed, label). */
 export function createPrng(seed: number, label = ""): Prng {
   const init = splitmix32(hashSeed(seed, label));
-  let a = init();
-  let b = init();
-  let c = init();
-  let d = init();
+  return restorePrng({ words: [init(), init(), init(), init()], spare: null });
+}
+
+/** restorePrng continues a stream from a position `save()` returned. */
+export function restorePrng(state: PrngState): Prng {
+  let [a, b, c, d] = state.words.map((w) => w >>> 0) as [number, number, number, number];
   if ((a | b | c | d) === 0) a = 1;
   const nextU32 = (): number => {
     const result = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)) >>> 0, 9) >>> 0;
@@ -64,7 +74,7 @@ export function createPrng(seed: number, label = ""): Prng {
     return result;
   };
   const next = (): number => nextU32() / 4294967296;
-  let spare: number | undefined;
+  let spare: number | undefined = state.spare ?? undefined;
   return {
     next,
     int(lo, hi) {
@@ -94,6 +104,9 @@ export function createPrng(seed: number, label = ""): Prng {
       const h = hex.join("");
       const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    },
+    save() {
+      return { words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare: spare ?? null };
     },
   };
 }

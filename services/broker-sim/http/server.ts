@@ -143,6 +143,7 @@ export async function handle(
     );
     out = ERR.internal();
   }
+  if (apiReq.method !== "GET") ctx.onChange?.();
   send(res, out, headers());
 }
 

@@ -29,6 +29,8 @@ export interface SimContext {
   streams: StreamControl;
   /** orderRequests logs every order POST/PATCH received, refused ones included (admin state). */
   orderRequests: OrderRequestRecord[];
+  /** onChange hears that a request may have changed the account (the state file saves then). */
+  onChange?: () => void;
 }
 
 export interface OrderRequestRecord {
