@@ -3,11 +3,11 @@
  * Prints the URLs and the key pair to point any Alpaca client at it.
  */
 import { parseArgs } from "node:util";
-import { startSimulator } from "../../services/broker-sim/index.ts";
+import { describeAccount, startSimulator } from "../../services/broker-sim/index.ts";
 
 const USAGE = `usage: tradepipe sim [--port N] [--host H] [--seed S] [--speed X] [--clock realtime|manual]
                      [--symbols A,B,...] [--partial-fill-probability P] [--market-hours]
-                     [--replay FILE.ndjson] [--rate-limit N]
+                     [--replay FILE.ndjson] [--rate-limit N] [--state FILE.json]
 
   --port N          port to listen on (default 8730; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1)
@@ -19,6 +19,8 @@ const USAGE = `usage: tradepipe sim [--port N] [--host H] [--seed S] [--speed X]
   --market-hours    follow NYSE regular hours (default: the market is always open)
   --replay FILE     play recorded NDJSON market data instead of the synthetic model
   --rate-limit N    requests per minute per account (default 200)
+  --state FILE      keep the paper account (cash, positions, orders, fills) in FILE across runs,
+                    like Alpaca's paper account; the market still restarts from the seed
 `;
 
 function fail(message: string): number {
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         }
       : {}),
     ...(v.replay ? { replayFile: v.replay } : {}),
+    ...(v.state ? { stateFile: v.state } : {}),
   });
   process.stdout.write(
     [
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       `  APCA-API-KEY-ID      ${sim.keys.keyId}`,
       `  APCA-API-SECRET-KEY  ${sim.keys.secretKey}`,
       `  seed ${seed}, speed ${speed}x, clock ${v.clock ?? "realtime"}, market ${v["market-hours"] ? "regular hours" : "always open"}`,
+      `  account          ${sim.account ? describeAccount(sim.account) : "new on every start (--state FILE keeps it)"}`,
       "Ctrl-C to stop.",
       "",
     ].join("\n"),
@@ -116,6 +120,7 @@ function parse(argv: string[]) {
       "market-hours": { type: "boolean" },
       replay: { type: "string" },
       "rate-limit": { type: "string" },
+      state: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

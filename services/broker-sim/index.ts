@@ -93,6 +93,13 @@ export interface AccountPersistence {
   cash: string;
 }
 
+/** describeAccount says in one line where the account lives and what came back from it. */
+export function describeAccount(a: AccountPersistence): string {
+  if (!a.restored) return `new account, kept in ${a.stateFile}`;
+  const expired = a.expiredAtStart > 0 ? `; ${a.expiredAtStart} expired at the session start` : "";
+  return `account restored from ${a.stateFile}: cash ${a.cash}, ${a.positions} positions, ${a.openOrders} open of ${a.orders} orders${expired}`;
+}
+
 export interface SimulatorAdmin {
   state(): AdminState;
   setFaults(patch: Partial<FaultConfig>): FaultConfig;

@@ -14,12 +14,13 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
+import { defaultDataDir } from "../core/db/embedded-paths.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
@@ -123,6 +124,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           speed: s.speed,
           symbols: pipeline.spec.symbols,
           startingCash: s.startingCash,
+          stateFile: simulatorStateFile(env, pipeline.metadata.name),
         });
         cleanups.push(() => started.close());
         sim = started;
@@ -130,7 +132,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
       env.TRADEPIPE_SIM_URL = sim.tradingUrl;
       env.APCA_API_KEY_ID = sim.keys.keyId;
       env.APCA_API_SECRET_KEY = sim.keys.secretKey;
-      say(log, `Simulator: Alpaca-compatible paper broker at ${sim.tradingUrl} (seed ${s.seed})`);
+      const { describeAccount } = await import("../broker-sim/index.ts");
+      const account = sim.account ? `; ${describeAccount(sim.account)}` : "";
+      say(
+        log,
+        `Simulator: Alpaca-compatible paper broker at ${sim.tradingUrl} (seed ${s.seed})${account}`,
+      );
     } else {
       say(log, `Broker: Alpaca at ${pipeline.spec.broker.tradingUrl}`);
     }
@@ -159,6 +166,16 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * simulatorStateFile is where `tradepipe run` keeps the simulator's paper account between runs:
+ * `<data dir>/simulator/<pipeline>.json`, beside the embedded Postgres cluster (the same
+ * directory also when DATABASE_URL points at another database).
+ */
+export function simulatorStateFile(env: NodeJS.ProcessEnv, pipelineName: string): string {
+  const postgresDir = defaultDataDir(env, homedir(), process.getuid?.() ?? -1);
+  return join(dirname(postgresDir), "simulator", `${pipelineName}.json`);
 }
 
 /** say tells the person running tradepipe what it did, in a plain sentence on stdout. */
