@@ -19,15 +19,17 @@ test("traceparent: new, parse and child keep the W3C format and the trace id", (
 });
 
 test("headers: new events and caused events", () => {
-  const h = newHeader("market-data", 42n, { traceparent: newTraceparent() });
+  const h = newHeader("market-data", 42n, { traceparent: newTraceparent(), originTimeNs: 9n });
   assert.equal(h.source, "market-data");
   assert.equal(h.eventTimeNs, 42n);
   assert.equal(h.sequence, 0n, "the bus stamps the sequence");
   const caused = headerFrom("signal-bridge", h);
   assert.equal(caused.eventTimeNs, 42n);
+  assert.equal(caused.originTimeNs, 9n, "the origin (frame read time) is carried over");
   assert.equal(
     parseTraceparent(caused.traceparent)?.traceId,
     parseTraceparent(h.traceparent)?.traceId,
   );
   assert.equal(headerFrom("x", undefined, 7n).traceparent, "");
+  assert.equal(headerFrom("x", undefined, 7n).originTimeNs, 0n);
 });

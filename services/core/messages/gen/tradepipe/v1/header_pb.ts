@@ -10,7 +10,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file tradepipe/v1/header.proto.
  */
 export const file_tradepipe_v1_header: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkZXBpcGUvdjEvaGVhZGVyLnByb3RvEgx0cmFkZXBpcGUudjEihQEKBkhlYWRlchIOCgZzb3VyY2UYASABKAkSEAoIc2VxdWVuY2UYAiABKAYSFQoNZXZlbnRfdGltZV9ucxgDIAEoBhIXCg9wdWJsaXNoX3RpbWVfbnMYBCABKAYSEwoLdHJhY2VwYXJlbnQYBSABKAkSFAoMcHVibGlzaGVyX2lkGAYgASgGKjkKBFNpZGUSFAoQU0lERV9VTlNQRUNJRklFRBAAEgwKCFNJREVfQlVZEAESDQoJU0lERV9TRUxMEAJiBnByb3RvMw");
+  fileDesc("Chl0cmFkZXBpcGUvdjEvaGVhZGVyLnByb3RvEgx0cmFkZXBpcGUudjEinQEKBkhlYWRlchIOCgZzb3VyY2UYASABKAkSEAoIc2VxdWVuY2UYAiABKAYSFQoNZXZlbnRfdGltZV9ucxgDIAEoBhIXCg9wdWJsaXNoX3RpbWVfbnMYBCABKAYSEwoLdHJhY2VwYXJlbnQYBSABKAkSFAoMcHVibGlzaGVyX2lkGAYgASgGEhYKDm9yaWdpbl90aW1lX25zGAcgASgGKjkKBFNpZGUSFAoQU0lERV9VTlNQRUNJRklFRBAAEgwKCFNJREVfQlVZEAESDQoJU0lERV9TRUxMEAJiBnByb3RvMw");
 
 /**
  * Header is field 1 of every message published on the bus.
@@ -65,6 +65,16 @@ export type Header = Message<"tradepipe.v1.Header"> & {
    * @generated from field: fixed64 publisher_id = 6;
    */
   publisherId: bigint;
+
+  /**
+   * Wall-clock time, nanoseconds since the Unix epoch, when the market-data stage read the feed
+   * frame this message derives from (a quote, the signal it caused, the intent of that signal);
+   * 0 if none. Unlike event_time_ns (the exchange's or simulator's clock) it is this host's
+   * clock, so now - origin_time_ns is the pipeline's own latency (tick to order).
+   *
+   * @generated from field: fixed64 origin_time_ns = 7;
+   */
+  originTimeNs: bigint;
 };
 
 /**
