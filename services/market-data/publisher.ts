@@ -1,8 +1,9 @@
 /**
  * MarketDataPublisher turns the market-data core's outputs into bus messages: `md.quote/<SYM>`,
  * `md.trade/<SYM>`, `md.book_snapshot/<SYM>` and `md.book_delta/<SYM>`. Each message carries the
- * feed's event time in its header and, when tracing is on, a new traceparent (a market event is
- * where a trace starts).
+ * feed's event time in its header, the wall-clock time the stage read the feed frame
+ * (`origin_time_ns`: downstream stages carry it to the order, which measures tick → order from
+ * it) and, when tracing is on, a new traceparent (a market event is where a trace starts).
  *
  * Message objects are kept per symbol and refilled, so a tick costs the encoding and the decimal
  * strings but no new message trees; quotes, the message of every tick, go through the
@@ -84,10 +85,10 @@ export class MarketDataPublisher {
   }
 
   /** quote publishes the L1 quote through the hand-written codec (quote-wire.ts): every tick. */
-  quote(q: L1Quote, eventTimeNs: bigint): void {
+  quote(q: L1Quote, eventTimeNs: bigint, originTimeNs: bigint): void {
     const s = this.#state(q.symbol);
     const m = s.quote;
-    this.#stamp(m, eventTimeNs);
+    this.#stamp(m, eventTimeNs, originTimeNs);
     const last = s.lastFixed;
     if (q.bidPrice !== last[0]) {
       last[0] = q.bidPrice;
@@ -108,10 +109,10 @@ export class MarketDataPublisher {
     this.#bus.publish(s.quoteTopic, encodeQuote(m));
   }
 
-  trade(q: L1Quote, eventTimeNs: bigint): void {
+  trade(q: L1Quote, eventTimeNs: bigint, originTimeNs: bigint): void {
     const s = this.#state(q.symbol);
     const m = s.trade;
-    this.#stamp(m.header!, eventTimeNs);
+    this.#stamp(m.header!, eventTimeNs, originTimeNs);
     m.price = toDecimal(q.lastPrice);
     m.size = toDecimal(q.lastSize);
     m.tradeId = BigInt(q.lastTradeId);
@@ -119,10 +120,10 @@ export class MarketDataPublisher {
   }
 
   /** bookSnapshot publishes the book's best levels and starts a new version sequence. */
-  bookSnapshot(book: L2Book, eventTimeNs: bigint): void {
+  bookSnapshot(book: L2Book, eventTimeNs: bigint, originTimeNs: bigint): void {
     const s = this.#state(book.symbol);
     const m = s.snapshot;
-    this.#stamp(m.header!, eventTimeNs);
+    this.#stamp(m.header!, eventTimeNs, originTimeNs);
     s.bookVersion += 1n;
     m.bookVersion = s.bookVersion;
     m.depth = this.#depth;
@@ -142,10 +143,10 @@ export class MarketDataPublisher {
   }
 
   /** bookDelta forwards the levels of a delta the core applied, as the next book version. */
-  bookDelta(ev: BookEvent): void {
+  bookDelta(ev: BookEvent, originTimeNs: bigint): void {
     const s = this.#state(ev.symbol);
     const m = s.delta;
-    this.#stamp(m.header!, ev.timeNs);
+    this.#stamp(m.header!, ev.timeNs, originTimeNs);
     s.bookVersion += 1n;
     m.bookVersion = s.bookVersion;
     const changes: BookLevelChange[] = [];
@@ -155,8 +156,13 @@ export class MarketDataPublisher {
     this.#bus.publish(s.deltaTopic, toBinary(BookDeltaSchema, m));
   }
 
-  #stamp(header: { eventTimeNs: bigint; traceparent: string }, eventTimeNs: bigint): void {
+  #stamp(
+    header: { eventTimeNs: bigint; traceparent: string; originTimeNs: bigint },
+    eventTimeNs: bigint,
+    originTimeNs: bigint,
+  ): void {
     header.eventTimeNs = eventTimeNs;
+    header.originTimeNs = originTimeNs;
     if (this.#tracing) header.traceparent = newTraceparent();
   }
 

@@ -5,8 +5,8 @@
  * bytes (a test compares them with `toBinary` over many values) into a reused buffer and reads
  * the fields a tick consumer needs into a reused object.
  *
- * Scope: the encoder writes what the market-data stage fills (header source, event time and
- * traceparent; symbol; bid/ask price and size). The decoder reads those, skips every other field,
+ * Scope: the encoder writes what the market-data stage fills (header source, event time,
+ * traceparent and origin time; symbol; bid/ask price and size). The decoder reads those, skips every other field,
  * and merges repeated header occurrences as protobuf does (the bus appends a second header with
  * its stamps).
  *
@@ -19,6 +19,8 @@ export interface QuoteFields {
   source: string;
   eventTimeNs: bigint;
   traceparent: string;
+  /** Wall-clock ns when market-data read the feed frame (header origin_time_ns); 0 if none. */
+  originTimeNs: bigint;
   symbol: string;
   bidPrice: string;
   bidSize: string;
@@ -31,6 +33,7 @@ export function emptyQuoteFields(): QuoteFields {
     source: "",
     eventTimeNs: 0n,
     traceparent: "",
+    originTimeNs: 0n,
     symbol: "",
     bidPrice: "",
     bidSize: "",
@@ -67,6 +70,11 @@ export function encodeQuote(q: QuoteFields): Uint8Array {
     p += 8;
   }
   p = writeString(buf, p, 0x2a, q.traceparent);
+  if (q.originTimeNs !== 0n) {
+    buf[p++] = 0x39; // field 7 (origin_time_ns), fixed64
+    buf.writeBigUInt64LE(BigInt.asUintN(64, q.originTimeNs), p);
+    p += 8;
+  }
   const headerLen = p - start;
   if (headerLen < 128) {
     buf[lenAt] = headerLen;
@@ -129,6 +137,7 @@ export function decodeQuote(bytes: Uint8Array, out: QuoteFields): QuoteFields {
   out.source = "";
   out.eventTimeNs = 0n;
   out.traceparent = "";
+  out.originTimeNs = 0n;
   out.symbol = "";
   out.bidPrice = "";
   out.bidSize = "";
@@ -182,6 +191,10 @@ function decodeHeader(b: Buffer, p: number, end: number, out: QuoteFields): void
     if (field === 3 && wire === 1) {
       if (p + 8 > end) throw new RangeError("quote header: truncated event time");
       out.eventTimeNs = b.readBigUInt64LE(p);
+      p += 8;
+    } else if (field === 7 && wire === 1) {
+      if (p + 8 > end) throw new RangeError("quote header: truncated origin time");
+      out.originTimeNs = b.readBigUInt64LE(p);
       p += 8;
     } else if ((field === 1 || field === 5) && wire === 2) {
       const len = readVarint(b, p);

@@ -6,7 +6,16 @@
  * fresh snapshot), publishes `bus.heartbeat` every second and watches the feed for silence.
  *
  * The hot path (one feed record) is: decode → core.apply → encode + publish, with no promise
- * and no clock read except around the book update for its latency histogram.
+ * and no clock read except one per feed frame (the origin time below) and around the book update
+ * for its latency histogram.
+ *
+ * Origin time: every message published carries, as `origin_time_ns`, the wall-clock time the
+ * stage read the WebSocket frame its record came in. The stream hands over a frame's records one
+ * by one, synchronously (and the frames of one socket read back to back), so the clock is read at
+ * the first record and kept until the microtask queue runs, after the last: a later record is
+ * stamped with the time its data was read, not the time its turn came, so what it waited behind
+ * the records before it (in the fused pipeline, their whole tick → order path) counts in its
+ * latency.
  */
 import { create } from "@bufbuild/protobuf";
 import { createAlpacaClient, type WireRecord } from "../alpaca-client/index.ts";
@@ -68,6 +77,11 @@ export const stage: StageDefinition = {
     const resyncRequested = new Map<string, number>();
     let newestEventNs = 0n;
     let invalidLogged = false;
+    /** The wall-clock time the current feed frame was read; 0 between frames. */
+    let frameReadNs = 0n;
+    const frameDone = () => {
+      frameReadNs = 0n;
+    };
     const applied: BookApplied = { symbol: "", ns: 0 };
 
     ctx.readiness.declare("md-feed");
@@ -86,6 +100,10 @@ export const stage: StageDefinition = {
     };
 
     const onRecord = (record: WireRecord) => {
+      if (frameReadNs === 0n) {
+        frameReadNs = ctx.nowNs();
+        queueMicrotask(frameDone);
+      }
       watch.frames++;
       if (mdRecordChannel.hasSubscribers) mdRecordChannel.publish(record);
       let ev: ReturnType<typeof decodeAlpacaMarketData>;
@@ -131,20 +149,20 @@ export const stage: StageDefinition = {
         const out = outputs[i]!;
         switch (out.type) {
           case "quote":
-            publisher.quote(out.quote, ev.timeNs);
+            publisher.quote(out.quote, ev.timeNs, frameReadNs);
             metrics.outQuote.inc();
             break;
           case "trade":
-            publisher.trade(out.quote, ev.timeNs);
+            publisher.trade(out.quote, ev.timeNs, frameReadNs);
             metrics.outTrade.inc();
             break;
           case "book":
             if (out.snapshot) {
               resyncRequested.delete(out.symbol);
-              publisher.bookSnapshot(out.book, ev.timeNs);
+              publisher.bookSnapshot(out.book, ev.timeNs, frameReadNs);
               metrics.outSnapshot.inc();
             } else if (ev.type === "book") {
-              publisher.bookDelta(ev);
+              publisher.bookDelta(ev, frameReadNs);
               metrics.outDelta.inc();
             }
             break;

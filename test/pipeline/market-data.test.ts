@@ -16,6 +16,7 @@ import {
   parseTraceparent,
   QuoteSchema,
   TradeSchema,
+  wallClockNs,
 } from "../../services/core/messages/index.ts";
 import { MARKET_DATA_SETTINGS } from "../../services/market-data/stage.ts";
 import type { StageInstance } from "../../services/pipeline/host.ts";
@@ -69,11 +70,13 @@ test("a snapshot of each symbol's book arrives after subscribing, best level fir
   }
 });
 
-test("a quote reaches md.quote/<SYM> with exact prices and the feed's event time", async () => {
+test("a quote reaches md.quote/<SYM> with exact prices, the feed's event time and the read time", async () => {
   const from = quotes.length;
+  const sentNs = wallClockNs();
   h.sim.admin.setQuote("AAPL", "187.25", "187.27");
   const at = rfc3339ToNs(h.sim.admin.now());
   await waitFor(() => quotes.length > from, "the forced quote");
+  const seenNs = wallClockNs();
   const msg = quotes[from]!;
   assert.equal(msg.topic, "md.quote/AAPL");
   const q = decodeMessage(msg, QuoteSchema);
@@ -82,6 +85,9 @@ test("a quote reaches md.quote/<SYM> with exact prices and the feed's event time
   assert.equal(q.askPrice, "187.27");
   assert.equal(q.header?.eventTimeNs, at);
   assert.equal(q.header?.traceparent, "", "tracing is off in this pipeline");
+  // The origin is this host's clock when the stage read the frame, not the simulator's.
+  const origin = q.header?.originTimeNs ?? 0n;
+  assert.ok(origin >= sentNs && origin <= seenNs, `origin ${origin} in [${sentNs}, ${seenNs}]`);
 });
 
 test("simulated market activity flows as quotes, trades and consecutive book deltas", async () => {
@@ -95,6 +101,15 @@ test("simulated market activity flows as quotes, trades and consecutive book del
   }
   const t = decodeMessage(trades[t0]!, TradeSchema);
   assert.match(t.price, /^\d+(\.\d{1,2})?$/, "trade prices are exact cents");
+  const origins = [
+    ...quotes.slice(q0).map((m) => decodeMessage(m, QuoteSchema).header?.originTimeNs),
+    ...trades.slice(t0).map((m) => decodeMessage(m, TradeSchema).header?.originTimeNs),
+    ...deltas.slice(d0).map((m) => decodeMessage(m, BookDeltaSchema).header?.originTimeNs),
+  ];
+  assert.ok(
+    origins.every((o) => o !== undefined && o > 0n && o <= wallClockNs()),
+    "every market-data message carries the time its frame was read",
+  );
   assert.ok(t.tradeId >= 0n);
   for (const symbol of ["AAPL", "MSFT"]) {
     const versions = [...snapshotsOf(symbol), ...deltas.filter((m) => m.topic.endsWith(symbol))]
