@@ -1,0 +1,160 @@
+/**
+ * line-chart: lineChartSvg draws one or more series of (t, value) points over time (or any
+ * numeric x), with axes, ticks, a legend, and optionally the area down to zero filled (for a
+ * drawdown).
+ */
+import { axes, type PlotArea } from "./axes.ts";
+import { formatValue, linearScale, tickLabels, timeTicks } from "./scale.ts";
+import { colorAt, el, frame, legend, num } from "./svg.ts";
+
+export type Point = readonly [t: number, value: number];
+
+export interface Series {
+  name: string;
+  points: readonly Point[];
+  color?: string;
+  /** Fill between the line and zero (a drawdown below the axis). */
+  fillToZero?: boolean;
+}
+
+export interface LineChartOptions {
+  title: string;
+  subtitle?: string;
+  series: readonly Series[];
+  yLabel: string;
+  xLabel?: string;
+  /** "time" (default): t is milliseconds since the epoch, labelled in UTC. */
+  xAxis?: "time" | "number";
+  /** Keep zero inside the y range (default false). */
+  includeZero?: boolean;
+  /** Tick label of a y value (default compact: 1.2k, 3.5M). */
+  formatY?: (value: number) => string;
+  width?: number;
+  height?: number;
+}
+
+/** Series with at most this many points also get a dot per point. */
+const DOTS_UP_TO = 60;
+
+/** lineChartSvg renders the chart as a standalone SVG document (same input, same bytes). */
+export function lineChartSvg(opts: LineChartOptions): string {
+  const width = opts.width ?? 760;
+  const height = opts.height ?? 340;
+  const timeAxis = (opts.xAxis ?? "time") === "time";
+  const series = opts.series.map((s, i) => ({
+    ...s,
+    color: s.color ?? colorAt(i),
+    points: [...s.points]
+      .filter(([t, v]) => Number.isFinite(t) && Number.isFinite(v))
+      .sort((a, b) => a[0] - b[0]),
+  }));
+  const all = series.flatMap((s) => s.points);
+  const area: PlotArea = { left: 78, top: 70, right: width - 24, bottom: height - 48 };
+  const parts: string[] = [
+    legend(
+      series.map((s) => ({ label: s.name, color: s.color, mark: s.fillToZero ? "box" : "line" })),
+      area.left,
+      58,
+      area.right,
+    ),
+  ];
+  if (all.length === 0) {
+    parts.push(
+      el(
+        "text",
+        {
+          x: (area.left + area.right) / 2,
+          y: (area.top + area.bottom) / 2,
+          "text-anchor": "middle",
+          "font-size": 13,
+          fill: "#888888",
+          class: "empty",
+        },
+        "no data",
+      ),
+    );
+    return frame({ width, height, title: opts.title, subtitle: opts.subtitle ?? "" }, parts);
+  }
+  const ts = all.map((p) => p[0]);
+  const vs = all.map((p) => p[1]);
+  let tMin = Math.min(...ts);
+  let tMax = Math.max(...ts);
+  if (tMin === tMax) {
+    tMin -= timeAxis ? 1000 : 1;
+    tMax += timeAxis ? 1000 : 1;
+  }
+  const x = (t: number) => area.left + ((t - tMin) / (tMax - tMin)) * (area.right - area.left);
+  const vMin = opts.includeZero ? Math.min(0, ...vs) : Math.min(...vs);
+  const vMax = opts.includeZero ? Math.max(0, ...vs) : Math.max(...vs);
+  const ys = linearScale(vMin, vMax, area.bottom, area.top, 5);
+  const yLabels = opts.formatY ? ys.ticks.map(opts.formatY) : tickLabels(ys.ticks);
+  const xTicks = timeAxis
+    ? (() => {
+        const tt = timeTicks(tMin, tMax, 6);
+        return tt.ticks.map((t) => ({ at: x(t), label: tt.label(t) }));
+      })()
+    : linearScale(tMin, tMax, 0, 1, 6)
+        .ticks.filter((t) => t >= tMin && t <= tMax)
+        .map((t) => ({ at: x(t), label: formatValue(t) }));
+  parts.unshift(
+    axes({
+      area,
+      xTicks,
+      yTicks: ys.ticks.map((t, i) => ({ at: ys.at(t), label: yLabels[i]! })),
+      ...(opts.xLabel || timeAxis ? { xLabel: opts.xLabel ?? "time (UTC)" } : {}),
+      yLabel: opts.yLabel,
+    }),
+  );
+  const zeroY = Math.min(area.bottom, Math.max(area.top, ys.at(0)));
+  for (const s of series) {
+    const coords = s.points.map(([t, v]) => `${num(x(t))},${num(ys.at(v))}`);
+    const children: string[] = [];
+    if (s.fillToZero && s.points.length > 1) {
+      const first = s.points[0]!;
+      const last = s.points.at(-1)!;
+      children.push(
+        el("polygon", {
+          class: "area",
+          points: [
+            `${num(x(first[0]))},${num(zeroY)}`,
+            ...coords,
+            `${num(x(last[0]))},${num(zeroY)}`,
+          ].join(" "),
+          fill: s.color,
+          "fill-opacity": 0.25,
+          stroke: "none",
+        }),
+      );
+    }
+    children.push(
+      el("polyline", {
+        class: "line",
+        points: coords.join(" "),
+        fill: "none",
+        stroke: s.color,
+        "stroke-width": 1.75,
+        "stroke-linejoin": "round",
+      }),
+    );
+    if (s.points.length <= DOTS_UP_TO) {
+      for (const [t, v] of s.points) {
+        children.push(
+          el("circle", { class: "dot", cx: x(t), cy: ys.at(v), r: 2.5, fill: s.color }),
+        );
+      }
+    }
+    parts.push(
+      el("g", { class: "series", "data-series": s.name, "data-points": s.points.length }, children),
+    );
+  }
+  return frame(
+    {
+      width,
+      height,
+      title: opts.title,
+      subtitle: opts.subtitle ?? "",
+      description: `${opts.title}: ${series.map((s) => `${s.name} (${s.points.length} points)`).join(", ")}`,
+    },
+    parts,
+  );
+}
