@@ -54,6 +54,7 @@ export function newSignalFields(names: readonly string[], model: string): Signal
     source: SOURCE,
     eventTimeNs: 0n,
     traceparent: "",
+    originTimeNs: 0n,
     signalId: "",
     symbol: "",
     action: SignalAction.UNSPECIFIED,
@@ -67,7 +68,7 @@ export function newSignalFields(names: readonly string[], model: string): Signal
 
 /**
  * fillSignal writes a BUY or SELL decision into `out`. The signal continues the quote's event:
- * the same event time, and a child span of its trace when it has one.
+ * the same event time and origin time, and a child span of its trace when it has one.
  */
 export function fillSignal(
   out: SignalFields,
@@ -77,6 +78,7 @@ export function fillSignal(
   d: Decision,
 ): SignalFields {
   out.eventTimeNs = q.eventTimeNs;
+  out.originTimeNs = q.originTimeNs;
   out.traceparent = q.traceparent ? childTraceparent(q.traceparent) : "";
   out.signalId = signalId;
   out.symbol = q.symbol;

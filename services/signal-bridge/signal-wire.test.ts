@@ -15,6 +15,7 @@ function reference(s: SignalFields) {
       source: s.source,
       eventTimeNs: s.eventTimeNs,
       traceparent: s.traceparent,
+      originTimeNs: s.originTimeNs,
     }),
     signalId: s.signalId,
     symbol: s.symbol,
@@ -44,6 +45,7 @@ function cases(): SignalFields[] {
       source: i % 9 === 0 ? "" : "signal-bridge",
       eventTimeNs: i % 5 === 0 ? 0n : 1_767_000_000_000_000_000n + BigInt(i),
       traceparent: i % 2 === 0 ? newTraceparent() : "",
+      originTimeNs: i % 3 === 1 ? 0n : 1_767_000_000_500_000_000n + BigInt(i) * 3_333n,
       signalId: `AAPL-${1_767_000_000_000_000_000n + BigInt(i)}${i % 4 === 0 ? "-2" : ""}`,
       symbol: i % 7 === 0 ? "X".repeat(150) : "AAPL",
       action: i % 4,
@@ -75,4 +77,8 @@ test("what encodeSignal writes decodes to the same signal", () => {
   assert.equal(m.signalId, s.signalId);
   assert.equal(m.header?.eventTimeNs, s.eventTimeNs);
   assert.deepEqual(Object.keys(m.indicators), s.indicatorNames);
+  const withOrigin = cases()[14]!;
+  assert.ok(withOrigin.originTimeNs > 0n);
+  const decoded = fromBinary(TradingSignalSchema, encodeSignal(withOrigin));
+  assert.equal(decoded.header?.originTimeNs, withOrigin.originTimeNs);
 });

@@ -12,6 +12,8 @@ export interface SignalFields {
   source: string;
   eventTimeNs: bigint;
   traceparent: string;
+  /** Header origin_time_ns: when market-data read the frame of the quote behind the signal. */
+  originTimeNs: bigint;
   signalId: string;
   symbol: string;
   /** SignalAction value (1 BUY, 2 SELL, 3 HOLD). */
@@ -34,7 +36,8 @@ export function encodeSignal(s: SignalFields): Uint8Array {
   if (buf.length < max) buf = Buffer.allocUnsafe(max * 2);
   const b = buf;
   let p = 0;
-  // Field 1, header: source (1), event_time_ns (3, fixed64), traceparent (5).
+  // Field 1, header: source (1), event_time_ns (3, fixed64), traceparent (5),
+  // origin_time_ns (7, fixed64).
   b[p++] = 0x0a;
   const lenAt = p++;
   const start = p;
@@ -45,6 +48,11 @@ export function encodeSignal(s: SignalFields): Uint8Array {
     p += 8;
   }
   p = writeString(b, p, 0x2a, s.traceparent);
+  if (s.originTimeNs !== 0n) {
+    b[p++] = 0x39;
+    b.writeBigUInt64LE(BigInt.asUintN(64, s.originTimeNs), p);
+    p += 8;
+  }
   p = closeLength(b, lenAt, start, p);
   p = writeString(b, p, 0x12, s.signalId);
   p = writeString(b, p, 0x1a, s.symbol);

@@ -26,6 +26,8 @@ const TICKS = 1_500;
 interface SentQuote {
   symbol: string;
   timeNs: bigint;
+  /** The wall-clock read time market-data would stamp (header origin_time_ns). */
+  originNs: bigint;
   bid: string;
   ask: string;
   traceparent?: string;
@@ -50,6 +52,7 @@ function quotePath(): SentQuote[] {
       out.push({
         symbol,
         timeNs: START_NS + BigInt(out.length) * 1_000_000n,
+        originNs: START_NS + 777_000_000n + BigInt(out.length) * 1_234n,
         bid: t.bidPrice.toFixed(2),
         ask: t.askPrice.toFixed(2),
       });
@@ -69,7 +72,10 @@ async function runOnce(quotes: readonly SentQuote[]): Promise<TradingSignal[]> {
         `md.quote/${q.symbol}`,
         QuoteSchema,
         create(QuoteSchema, {
-          header: newHeader("market-data", q.timeNs, { traceparent: q.traceparent ?? "" }),
+          header: newHeader("market-data", q.timeNs, {
+            traceparent: q.traceparent ?? "",
+            originTimeNs: q.originNs,
+          }),
           symbol: q.symbol,
           bidPrice: q.bid,
           bidSize: "300",
@@ -103,6 +109,7 @@ test("trending and reverting quotes produce BUY and SELL signals of the right sh
     assert.equal(s.symbol, q.symbol);
     assert.equal(s.header?.source, "signal-bridge");
     assert.equal(s.header?.eventTimeNs, q.timeNs, "event time carried from the quote");
+    assert.equal(s.header?.originTimeNs, q.originNs, "origin (frame read time) carried too");
     assert.equal(s.header?.traceparent, "", "untraced quote, untraced signal");
     const mid = ((Number(q.bid) * 100 + Number(q.ask) * 100) / 200).toString();
     assert.equal(Number(s.referencePrice), Number(mid), "reference price is the quote's mid");
