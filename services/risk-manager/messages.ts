@@ -145,16 +145,18 @@ export function controlOf(c: Control, timeNs: bigint): ControlReceived | null {
 /**
  * intentFieldsOf fills `out` with the OrderIntent of a decision (for wire.ts's encodeIntent).
  * A refusal carries TP_ERR_RISK_DENIED and a reason that starts with the stable reason code:
- * "max_position_shares: …".
+ * "max_position_shares: …". `originTimeNs` is the causing signal's header origin_time_ns.
  */
 export function intentFieldsOf(
   d: RiskDecision,
   traceparent: string,
+  originTimeNs: bigint,
   out: IntentFields,
 ): IntentFields {
   out.source = SOURCE;
   out.eventTimeNs = d.timeNs;
   out.traceparent = traceparent;
+  out.originTimeNs = originTimeNs;
   out.clientOrderId = d.clientOrderId;
   out.signalId = d.signalId;
   out.symbol = d.symbol;

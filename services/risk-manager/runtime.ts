@@ -28,8 +28,11 @@ const NS_PER_DAY = 86_400_000_000_000n;
 
 export interface RiskRuntime {
   state: RiskState;
-  /** execute carries out commands; `causeTrace` is the traceparent of what caused them. */
-  execute(commands: RiskCommand[], causeTrace?: string): void;
+  /**
+   * execute carries out commands; `causeTrace` and `causeOriginNs` are the traceparent and the
+   * header origin_time_ns of the signal that caused them (an intent carries both on).
+   */
+  execute(commands: RiskCommand[], causeTrace?: string, causeOriginNs?: bigint): void;
   step(event: RiskEvent): void;
   applyKillSwitch(row: KillSwitchRow): void;
   /** announceKillSwitch publishes the current kill switch as a Control (e.g. after a restart). */
@@ -126,13 +129,16 @@ export function createRiskRuntime(
   };
 
   const intent = emptyIntentFields();
-  const execute = (commands: RiskCommand[], causeTrace = "") => {
+  const execute = (commands: RiskCommand[], causeTrace = "", causeOriginNs = 0n) => {
     for (const c of commands) {
       if (c.type === "PublishDecision") {
         const d = c.decision;
-        // The intent continues the signal's trace (a new span) and keeps its event time.
+        // The intent continues the signal's trace (a new span) and keeps its event and origin times.
         const trace = causeTrace === "" ? "" : childTraceparent(causeTrace);
-        bus.publish(intentTopic(d.symbol), encodeIntent(intentFieldsOf(d, trace, intent)));
+        bus.publish(
+          intentTopic(d.symbol),
+          encodeIntent(intentFieldsOf(d, trace, causeOriginNs, intent)),
+        );
         if (d.approved) metrics.approved.inc();
         else {
           metrics.rejected.inc();

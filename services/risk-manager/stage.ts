@@ -185,7 +185,7 @@ export const stage: StageDefinition = {
       const proposal = proposalOfFields(sig, orderQty);
       if (proposal === null) return;
       if (!riskDecisionChannel.hasSubscribers) {
-        rt.execute(stepRisk(state, proposal), sig.traceparent);
+        rt.execute(stepRisk(state, proposal), sig.traceparent, sig.originTimeNs);
         return;
       }
       const t0 = process.hrtime.bigint();
@@ -194,7 +194,7 @@ export const stage: StageDefinition = {
       timing.symbol = proposal.symbol;
       timing.approved = commands.some((c) => c.type === "PublishDecision" && c.decision.approved);
       riskDecisionChannel.publish(timing);
-      rt.execute(commands, sig.traceparent);
+      rt.execute(commands, sig.traceparent, sig.originTimeNs);
     };
     const onControl = (c: Control) => {
       if (c.header?.source === SOURCE) return; // our own kill-switch announcements

@@ -43,6 +43,7 @@ function randomIntent(r: () => number): IntentFields {
     source: text(r, 20),
     eventTimeNs: r() < 0.2 ? 0n : BigInt(Math.floor(r() * 2 ** 52)) * 1000n,
     traceparent: r() < 0.5 ? "" : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    originTimeNs: r() < 0.3 ? 0n : BigInt(Math.floor(r() * 2 ** 52)) * 1000n + 7n,
     clientOrderId: text(r, 48),
     signalId: text(r, 40),
     symbol: text(r, 6),
@@ -65,11 +66,11 @@ test("encodeIntent writes the same bytes as toBinary", () => {
   const r = rng(11);
   for (let i = 0; i < 2000; i++) {
     const f = randomIntent(r);
-    const { source, eventTimeNs, traceparent, ...rest } = f;
+    const { source, eventTimeNs, traceparent, originTimeNs, ...rest } = f;
     const want = toBinary(
       OrderIntentSchema,
       create(OrderIntentSchema, {
-        header: create(HeaderSchema, { source, eventTimeNs, traceparent }),
+        header: create(HeaderSchema, { source, eventTimeNs, traceparent, originTimeNs }),
         ...rest,
         side: rest.side as Side,
         orderType: rest.orderType as OrderType,
@@ -103,6 +104,7 @@ test("decodeSignal reads what fromBinary reads, with the bus's appended header m
         source: text(r, 20),
         eventTimeNs: BigInt(Math.floor(r() * 2 ** 52)),
         traceparent: r() < 0.5 ? "" : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        originTimeNs: r() < 0.3 ? 0n : BigInt(Math.floor(r() * 2 ** 52)) * 1000n + 3n,
       }),
       signalId: text(r, 40),
       symbol: text(r, 6),
@@ -128,6 +130,7 @@ test("decodeSignal reads what fromBinary reads, with the bus's appended header m
         source: want.header?.source,
         eventTimeNs: want.header?.eventTimeNs,
         traceparent: want.header?.traceparent,
+        originTimeNs: want.header?.originTimeNs,
         signalId: want.signalId,
         symbol: want.symbol,
         action: want.action,

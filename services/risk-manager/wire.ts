@@ -5,9 +5,9 @@
  * message — most of this stage's time per signal — while these read and write only what the
  * stage needs. Tests compare them with `fromBinary`/`toBinary` over many values.
  *
- * - decodeSignal reads the header's source, event time and traceparent (merging repeated header
- *   occurrences as protobuf does: the bus appends one with its stamps), signal_id, symbol,
- *   action and reference_price; it skips confidence, indicators and model.
+ * - decodeSignal reads the header's source, event time, traceparent and origin time (merging
+ *   repeated header occurrences as protobuf does: the bus appends one with its stamps),
+ *   signal_id, symbol, action and reference_price; it skips confidence, indicators and model.
  * - encodeIntent writes every OrderIntent field the stage sets, in field order, leaving out
  *   default values as proto3 does, so the bytes equal `toBinary`'s.
  *
@@ -19,6 +19,8 @@ export interface SignalFields {
   source: string;
   eventTimeNs: bigint;
   traceparent: string;
+  /** Header origin_time_ns: when market-data read the frame of the tick behind the signal. */
+  originTimeNs: bigint;
   signalId: string;
   symbol: string;
   /** action: the SignalAction number (1 BUY, 2 SELL, 3 HOLD). */
@@ -31,6 +33,7 @@ export function emptySignalFields(): SignalFields {
     source: "",
     eventTimeNs: 0n,
     traceparent: "",
+    originTimeNs: 0n,
     signalId: "",
     symbol: "",
     action: 0,
@@ -42,6 +45,8 @@ export interface IntentFields {
   source: string;
   eventTimeNs: bigint;
   traceparent: string;
+  /** Header origin_time_ns, carried from the signal (the execution engine's tick → order start). */
+  originTimeNs: bigint;
   clientOrderId: string;
   signalId: string;
   symbol: string;
@@ -64,6 +69,7 @@ export function emptyIntentFields(): IntentFields {
     source: "",
     eventTimeNs: 0n,
     traceparent: "",
+    originTimeNs: 0n,
     clientOrderId: "",
     signalId: "",
     symbol: "",
@@ -111,6 +117,11 @@ export function encodeIntent(f: IntentFields): Uint8Array {
     p += 8;
   }
   p = writeString(buf, p, 0x2a, f.traceparent);
+  if (f.originTimeNs !== 0n) {
+    buf[p++] = 0x39; // header field 7 (origin_time_ns), fixed64
+    buf.writeBigUInt64LE(BigInt.asUintN(64, f.originTimeNs), p);
+    p += 8;
+  }
   const headerLen = p - start;
   if (headerLen < 128) buf[lenAt] = headerLen;
   else {
@@ -187,6 +198,7 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
   out.source = "";
   out.eventTimeNs = 0n;
   out.traceparent = "";
+  out.originTimeNs = 0n;
   out.signalId = "";
   out.symbol = "";
   out.action = 0;
@@ -239,6 +251,10 @@ function decodeHeader(b: Buffer, p: number, end: number, out: SignalFields): voi
     if (field === 3 && wire === 1) {
       if (p + 8 > end) throw new RangeError("signal header: truncated event time");
       out.eventTimeNs = b.readBigUInt64LE(p);
+      p += 8;
+    } else if (field === 7 && wire === 1) {
+      if (p + 8 > end) throw new RangeError("signal header: truncated origin time");
+      out.originTimeNs = b.readBigUInt64LE(p);
       p += 8;
     } else if ((field === 1 || field === 5) && wire === 2) {
       const len = readVarint(b, p);

@@ -39,6 +39,7 @@ const signal = Buffer.concat([
       header: create(HeaderSchema, {
         source: "signal-bridge",
         eventTimeNs: 1_772_461_800n * 10n ** 9n,
+        originTimeNs: 1_772_461_800_000_123_456n,
       }),
       signalId: "AAPL-1772461800123456789",
       symbol: "AAPL",
@@ -68,6 +69,7 @@ const fields: IntentFields = {
   source: "risk-manager",
   eventTimeNs: 1_772_461_800n * 10n ** 9n,
   traceparent: "",
+  originTimeNs: 1_772_461_800_000_123_456n,
   clientOrderId: "tp-local-6b1f0c2d9e8a7b6c5d4e3f2a1b0c9d8e",
   signalId: "AAPL-1772461800123456789",
   symbol: "AAPL",
@@ -109,11 +111,11 @@ const wireDecode = measure("TradingSignal read: decodeSignal", () => {
   sink += decodeSignal(signal, out).symbol.length;
 });
 const reflectEncode = measure("OrderIntent write: create + toBinary (baseline)", () => {
-  const { source, eventTimeNs, traceparent, ...rest } = fields;
+  const { source, eventTimeNs, traceparent, originTimeNs, ...rest } = fields;
   sink += toBinary(
     OrderIntentSchema,
     create(OrderIntentSchema, {
-      header: create(HeaderSchema, { source, eventTimeNs, traceparent }),
+      header: create(HeaderSchema, { source, eventTimeNs, traceparent, originTimeNs }),
       ...rest,
       side: Side.BUY,
       orderType: OrderType.MARKET,

@@ -37,7 +37,10 @@ import {
 
 let signalNo = 0;
 
-/** decide publishes a signal and returns the OrderIntent the risk-manager answers with. */
+/**
+ * decide publishes a signal and returns the OrderIntent the risk-manager answers with, which
+ * must carry the signal's origin time (when market-data read the tick's frame).
+ */
 async function decide(
   h: Harness,
   intents: BusMessage[],
@@ -46,12 +49,13 @@ async function decide(
   price: string,
 ): Promise<OrderIntent> {
   const signalId = `${symbol}-t${++signalNo}`;
+  const originTimeNs = 1_767_000_000_000_000_000n + BigInt(signalNo) * 1_001n;
   publishMessage(
     h.bus,
     `signal/${symbol}`,
     TradingSignalSchema,
     create(TradingSignalSchema, {
-      header: newHeader("signal-bridge", nowNs()),
+      header: newHeader("signal-bridge", nowNs(), { originTimeNs }),
       signalId,
       symbol,
       action: action === "buy" ? SignalAction.BUY : SignalAction.SELL,
@@ -67,6 +71,7 @@ async function decide(
     }
     return found !== undefined;
   }, `the decision on ${signalId}`);
+  assert.equal(found!.header?.originTimeNs, originTimeNs, `${signalId}: origin time carried`);
   return found!;
 }
 
