@@ -34,6 +34,8 @@ export interface Observed {
   database: {
     primary?: string;
     ready: boolean;
+    /** DatabaseReady's reason: PrimaryReady, PrimaryNotReady, PrimaryStarting or FailingOver. */
+    reason?: string;
     message: string;
     failover?: { from: string; to: string; reason: string; time: string };
   };

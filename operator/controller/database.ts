@@ -19,9 +19,14 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
       p.metadata.labels?.[LABEL_COMPONENT] === "database",
   );
   const switchoverTo = tp.metadata.annotations?.["tradepipe.io/switchover-to"];
+  // Whether the recorded primary has served since it was chosen, read back from the status
+  // this step wrote (reason PrimaryReady, or PrimaryNotReady once it stopped being Ready).
+  const previous = tp.status?.conditions?.find((c) => c.type === "DatabaseReady");
+  const primaryHasServed = previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
   const decision = evaluateDatabaseRoles({
     pods: pods.map(podView),
     recordedPrimary: tp.status?.primary,
+    primaryHasServed,
     failoverDelaySeconds: tp.spec.database.failoverDelaySeconds,
     switchoverTo,
     nowMs: ctx.now(),
@@ -50,6 +55,13 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   ).length;
   if (decision.primary) o.database.primary = decision.primary;
   o.database.ready = ready;
+  o.database.reason = ready
+    ? "PrimaryReady"
+    : decision.failover
+      ? "FailingOver"
+      : primaryHasServed && decision.primary === tp.status?.primary
+        ? "PrimaryNotReady"
+        : "PrimaryStarting";
   o.database.message = ready
     ? `primary ${decision.primary} ready, ${replicasReady} of ${tp.spec.database.instances - 1} standby ready`
     : (decision.waiting ?? "waiting for the primary");

@@ -86,7 +86,7 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
     : {
         type: "DatabaseReady",
         status: "False",
-        reason: "PrimaryUnavailable",
+        reason: input.database.reason ?? "PrimaryStarting",
         message: input.database.message,
       };
   const killSwitch: ConditionInput = input.deleting

@@ -181,8 +181,13 @@ export class Informer {
   }
 }
 
-/** withKind: list items come without apiVersion/kind; fill them in so objects are self-describing. */
+/**
+ * withKind: list items come without apiVersion/kind; fill them in so objects are
+ * self-describing. managedFields are dropped: nothing reads them from the cache and they are
+ * often the larger part of an object (controller-runtime strips them the same way).
+ */
 function withKind(obj: KubeObject, rt: ResourceType): KubeObject {
+  delete (obj.metadata as { managedFields?: unknown }).managedFields;
   if (obj.kind) return obj;
   obj.apiVersion = rt.group ? `${rt.group}/${rt.version}` : rt.version;
   obj.kind = rt.kind;

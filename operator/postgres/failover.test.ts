@@ -13,6 +13,7 @@ const pod = (name: string, o: Partial<DbPodView> = {}): DbPodView => ({
 });
 const base = {
   recordedPrimary: undefined,
+  primaryHasServed: true,
   failoverDelaySeconds: 10,
   switchoverTo: undefined,
   nowMs: 100_000,
@@ -57,6 +58,20 @@ test("a primary not ready for less than the delay waits, then fails over to a re
     { pod: "db-0", role: "fenced" },
     { pod: "db-1", role: "primary" },
   ]);
+});
+
+test("a primary that never served is not failed over, however long it takes to start", () => {
+  const d = evaluateDatabaseRoles({
+    ...base,
+    primaryHasServed: false,
+    recordedPrimary: "db-0",
+    pods: [
+      pod("db-0", { role: "primary", ready: false, notReadySinceMs: 0 }),
+      pod("db-1", { role: "replica" }),
+    ],
+  });
+  assert.equal(d.failover, undefined);
+  assert.equal(d.primary, "db-0");
 });
 
 test("no failover without a ready replica", () => {

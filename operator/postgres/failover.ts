@@ -4,8 +4,8 @@
  *
  * Rules:
  * 1. No primary yet: the lowest ordinal becomes primary, the others replicas.
- * 2. The primary is unavailable (gone, or not Ready) for failoverDelaySeconds or longer, and a
- *    replica is Ready: the old primary is fenced (its agent stops Postgres; the rw Service no
+ * 2. The primary, once it has served, is unavailable (gone, or not Ready) for
+ *    failoverDelaySeconds or longer, and a replica is Ready: the old primary is fenced (its agent stops Postgres; the rw Service no
  *    longer selects it), the Ready replica with the lowest ordinal is promoted, and the
  *    failover is recorded. Before the delay has passed: check again when it will have.
  * 3. A switchover request names a Ready replica: the same steps, reason Switchover.
@@ -29,6 +29,11 @@ export interface DbRoleInput {
   pods: readonly DbPodView[];
   /** status.primary as last recorded. */
   recordedPrimary: string | undefined;
+  /**
+   * Whether the recorded primary has been Ready since it was chosen. A primary that never
+   * served has nothing a standby could have copied, so it is not failed over.
+   */
+  primaryHasServed: boolean;
   failoverDelaySeconds: number;
   switchoverTo: string | undefined;
   nowMs: number;
@@ -74,9 +79,10 @@ export function evaluateDatabaseRoles(input: DbRoleInput): DbRoleDecision {
         ? 0
         : input.nowMs - (current.notReadySinceMs ?? input.nowMs);
   const delayMs = input.failoverDelaySeconds * 1000;
-  // A primary that was never labelled (just chosen) cannot fail over: nothing was cloned from it.
+  // A primary that never served cannot fail over: nothing was cloned from it.
   const primaryDown =
     unavailableForMs > 0 &&
+    input.primaryHasServed &&
     (current === undefined ? input.recordedPrimary !== undefined : current.role === "primary");
 
   if (switchTarget && current?.ready) {

@@ -433,6 +433,46 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     assert.match(events.stdout, /Failover.*delta-db-0 to delta-db-1/);
   });
 
+  test("a switchover by annotation moves the primary back to a ready replica", async () => {
+    await waitFor("the fenced pod comes back as a ready replica", async () => {
+      const p = (await pods("tradepipe.io/pipeline=delta,tradepipe.io/component=database")).find(
+        (x) => x.metadata.name === "delta-db-0",
+      );
+      return (
+        p?.metadata.labels["tradepipe.io/db-role"] === "replica" &&
+        p.status.conditions?.some((c: Json) => c.type === "Ready" && c.status === "True")
+      );
+    });
+    await cluster.kubectl([
+      "annotate",
+      "tp",
+      "delta",
+      "-n",
+      NS,
+      "tradepipe.io/switchover-to=delta-db-0",
+    ]);
+    const tp = await waitFor("switchover recorded", async () => {
+      const t = await pipeline("delta");
+      return (
+        t.status?.primary === "delta-db-0" && t.status.lastFailover?.reason === "Switchover" && t
+      );
+    });
+    assert.equal(tp.status.lastFailover.from, "delta-db-1");
+    await waitFor("rw Service points at delta-db-0", async () => {
+      const rw = await getJson(cluster, [
+        "endpointslices",
+        "-n",
+        NS,
+        "-l",
+        "kubernetes.io/service-name=delta-db-rw",
+      ]);
+      const names = rw.items
+        .flatMap((s: Json) => s.endpoints ?? [])
+        .map((e: Json) => e.targetRef?.name);
+      return names.length === 1 && names[0] === "delta-db-0";
+    });
+  });
+
   test("the operator rides out an apiserver restart", async () => {
     await cluster.restartApiServer({ downtimeMs: 3000 });
     await applyYaml(
