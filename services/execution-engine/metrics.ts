@@ -23,6 +23,10 @@ export function executionMetrics(m: Metrics) {
       "order_submit_latency_seconds",
       "Time from an intent's arrival to its order POST being handed to the HTTP client.",
     ),
+    tickToOrder: m.latencyHistogram(
+      "tick_to_order_latency_seconds",
+      "Wall-clock time from the market-data stage reading the feed frame of the tick behind an order to the order's first POST being handed to the HTTP client.",
+    ),
     openOrders: m.gauge("open_orders", "Orders not yet finished (created to partially filled)."),
     retries: m.counter("order_retries_total", "Order sends retried with the same client_order_id."),
     anomalies: m.counter("order_anomalies_total", "Anomalies the order core reported, by kind.", [

@@ -163,7 +163,15 @@ export const stage: StageDefinition = {
         const info = intents.get(id);
         if (info !== undefined && info.receivedNs > 0n) {
           metrics.submitLatency.observe(Number(process.hrtime.bigint() - info.receivedNs) / 1e9);
-          info.receivedNs = 0n; // a retry is not an intake latency
+          info.receivedNs = 0n; // a retry is neither an intake nor a tick → order latency
+          // Tick → order: from the wall-clock time market-data read the tick's frame (carried in
+          // the headers of the quote, the signal and the intent). Another process's clock on
+          // this host may differ by a few µs: never below 0.
+          const origin = info.header?.originTimeNs ?? 0n;
+          if (origin > 0n) {
+            const ns = ctx.nowNs() - origin;
+            metrics.tickToOrder.observe(ns > 0n ? Number(ns) / 1e9 : 0);
+          }
         }
       },
       onLookupFailed(id, err) {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import diagnostics from "node:diagnostics_channel";
 import { after, before, describe, test } from "node:test";
-import { OrderEvent } from "../../services/core/messages/index.ts";
+import { OrderEvent, wallClockNs } from "../../services/core/messages/index.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import type { OrderSent } from "../../services/execution-engine/channels.ts";
 import type { AuditRecord, Order } from "../../services/execution-engine/core/index.ts";
@@ -48,6 +48,18 @@ function sentOrders(h: Harness, clientOrderId: string) {
   };
 }
 
+const TICK_TO_ORDER = "tradepipe_tick_to_order_latency_seconds";
+
+/** tickToOrder reads the tick → order histogram's sample count and sum (seconds). */
+async function tickToOrder(h: Harness): Promise<{ count: number; sum: number }> {
+  const m = (await h.metrics.registry.getMetricsAsJSON()).find((x) => x.name === TICK_TO_ORDER);
+  const total = (series: string) =>
+    (m?.values ?? [])
+      .filter((v) => v.metricName === series)
+      .reduce((sum, v) => sum + Number(v.value), 0);
+  return { count: total(`${TICK_TO_ORDER}_count`), sum: total(`${TICK_TO_ORDER}_sum`) };
+}
+
 describe("execution-engine over the simulator and Postgres", () => {
   let h: Harness;
   let engine: StageInstance;
@@ -70,10 +82,23 @@ describe("execution-engine over the simulator and Postgres", () => {
 
   test("an approved intent becomes one order, filled, published and stored after its intent row", async () => {
     const seen = h.record(["order.update/*"]);
-    const id = publishIntent(h.bus, { signalId: "sig-1", decisionPrice: "190.01" });
+    const latency0 = await tickToOrder(h);
+    // As if market-data had read the tick's frame just now (the stages carry it to the intent).
+    const originTimeNs = wallClockNs();
+    const id = publishIntent(h.bus, { signalId: "sig-1", decisionPrice: "190.01", originTimeNs });
     await waitFor(
       () => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL),
       "fill update",
+    );
+    const bound = Number(wallClockNs() - originTimeNs) / 1e9;
+    const latency = await tickToOrder(h);
+    assert.equal(latency.count - latency0.count, 1, "one tick → order sample for the order");
+    const sample = latency.sum - latency0.sum;
+    assert.ok(sample > 0 && sample <= bound, `tick → order ${sample} s within (0, ${bound}]`);
+    assert.deepEqual(
+      updatesOf(seen, id).map((u) => u.header?.originTimeNs),
+      updatesOf(seen, id).map(() => originTimeNs),
+      "order updates carry the intent's origin time",
     );
     const fill = updatesOf(seen, id).find((u) => u.event === OrderEvent.FILL)!;
     assert.equal(fill.fillQty, "5");
@@ -134,11 +159,18 @@ describe("execution-engine over the simulator and Postgres", () => {
   test("a 5xx on the POST is resolved by lookup and retried with the same id, never duplicated", async () => {
     const seen = h.record(["order.update/*"]);
     h.sim.admin.setFaults({ fail5xxNext: 1 });
-    const id = publishIntent(h.bus, { signalId: "sig-2", decisionPrice: "190.01" });
+    const latency0 = await tickToOrder(h);
+    const id = publishIntent(h.bus, {
+      signalId: "sig-2",
+      decisionPrice: "190.01",
+      originTimeNs: wallClockNs(),
+    });
     await waitFor(
       () => updatesOf(seen, id).some((u) => u.event === OrderEvent.FILL),
       "fill after the retry",
     );
+    const latency = await tickToOrder(h);
+    assert.equal(latency.count - latency0.count, 1, "the first send is measured, the resend not");
     const { orders, accepted } = sentOrders(h, id);
     assert.equal(orders.length, 1);
     assert.equal(accepted.length, 1);

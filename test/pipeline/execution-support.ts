@@ -32,6 +32,8 @@ export interface IntentOptions {
   qty?: string;
   limitPrice?: string;
   decisionPrice: string;
+  /** Header origin_time_ns: when market-data read the tick's frame (default 0: none). */
+  originTimeNs?: bigint;
 }
 
 export const coid = (signalId: string) => clientOrderIdFor(PIPELINE, signalId);
@@ -44,7 +46,7 @@ export function publishIntent(bus: Bus, o: IntentOptions): string {
     `order.intent/${symbol}`,
     OrderIntentSchema,
     create(OrderIntentSchema, {
-      header: newHeader("risk-manager", wallClockNs()),
+      header: newHeader("risk-manager", wallClockNs(), { originTimeNs: o.originTimeNs ?? 0n }),
       clientOrderId: coid(o.signalId),
       signalId: o.signalId,
       symbol,
