@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { barChartSvg } from "./bar-chart.ts";
 import { binSamples, histogramSvg, percentileOf, percentileOfBuckets } from "./histogram.ts";
 import { lineChartSvg } from "./line-chart.ts";
 import { svgToPng } from "./png.ts";
@@ -253,4 +254,37 @@ test("svgToPng renders a PNG of the chart's size", () => {
     { width: 800 },
   );
   assert.equal(wide.readUInt32BE(16), 800);
+});
+
+test("barChartSvg: a bar per category and series, negatives below zero, escaped categories", () => {
+  const svg = barChartSvg({
+    title: "P&L by symbol",
+    categories: ["AAPL", "A<B"],
+    series: [
+      { name: "realized", values: [120.5, -30] },
+      { name: "unrealized", values: [-10, 5] },
+    ],
+    yLabel: "USD",
+  });
+  const root = parseXml(svg);
+  const bars = byClass(root, "bar");
+  assert.equal(bars.length, 4);
+  assert.deepEqual(
+    bars.map((b) => [b.attrs["data-category"], b.attrs["data-value"]]),
+    [
+      ["AAPL", "120.5"],
+      ["A<B", "-30"],
+      ["AAPL", "-10"],
+      ["A<B", "5"],
+    ],
+  );
+  const rect = (b: XmlElement) => b.children.find((c) => c.name === "rect")!;
+  // The negative bar starts where the positive one ends: at the zero line.
+  const zeroY = Number(rect(bars[0]!).attrs.y) + Number(rect(bars[0]!).attrs.height);
+  assert.ok(Math.abs(Number(rect(bars[1]!).attrs.y) - zeroY) < 0.02);
+  assert.equal(
+    byClass(parseXml(barChartSvg({ title: "x", categories: [], series: [], yLabel: "y" })), "empty")
+      .length,
+    1,
+  );
 });

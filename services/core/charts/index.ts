@@ -1,5 +1,6 @@
 /** charts: dependency-free SVG charts (pure functions) and their PNG rendering. */
 
+export { type BarChartOptions, type BarSeries, barChartSvg } from "./bar-chart.ts";
 export {
   type Bucket,
   binSamples,
