@@ -55,7 +55,7 @@ async function tickToOrder(h: Harness): Promise<{ count: number; sum: number }> 
   const m = (await h.metrics.registry.getMetricsAsJSON()).find((x) => x.name === TICK_TO_ORDER);
   const total = (series: string) =>
     (m?.values ?? [])
-      .filter((v) => v.metricName === series)
+      .filter((v) => (v as { metricName?: string }).metricName === series)
       .reduce((sum, v) => sum + Number(v.value), 0);
   return { count: total(`${TICK_TO_ORDER}_count`), sum: total(`${TICK_TO_ORDER}_sum`) };
 }
