@@ -117,7 +117,11 @@ export function analyzeReport(data: ReportData): Report {
         .sort((a, b) => (a.symbol < b.symbol ? -1 : 1));
 
   const windowFills = data.fills.filter((f) => since === undefined || f.at >= since);
-  const times = [...curve.map((p) => p.at), ...windowFills.map((f) => f.at)];
+  const times = [
+    ...curve.map((p) => p.at),
+    ...fromSnapshots.map((p) => p.at),
+    ...windowFills.map((f) => f.at),
+  ];
   const lastSnapshotWithEquity = [...data.snapshots].reverse().find((s) => s.equity !== null);
   const orderTotal = Object.values(data.ordersByStatus).reduce((s, n) => s + n, 0);
   return {

@@ -18,7 +18,7 @@ export function usd(v: Fixed): string {
 }
 
 const iso = (ms: number | null) =>
-  ms === null ? "—" : new Date(ms).toISOString().replace(".000Z", "Z");
+  ms === null ? "—" : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** equitySvg: the equity (or P&L) curve above its drawdown. */
 export function equitySvg(report: Report): string {
@@ -32,7 +32,7 @@ export function equitySvg(report: Report): string {
     ...(curves.fromFills.length > 0 && curves.primary === "fills"
       ? [
           {
-            name: `${what} from fills (marked at fill prices, then the positions' last marks)`,
+            name: `${what} replayed from fills`,
             points: points(curves.fromFills),
           },
         ]
@@ -42,7 +42,7 @@ export function equitySvg(report: Report): string {
     title: curves.kind === "equity" ? "Equity" : "P&L (equity less starting equity)",
     subtitle:
       curves.primary === "fills"
-        ? `${report.figures.snapshots} portfolio snapshot(s) in the window: curve replayed from ${report.figures.fills.total} fill(s)`
+        ? `${report.figures.snapshots} portfolio snapshot(s) in the window: replayed from ${report.figures.fills.total} fill(s), each symbol marked at its latest fill`
         : `${report.figures.snapshots} portfolio snapshots`,
     series,
     yLabel: "USD",

@@ -4,7 +4,17 @@
  */
 import { axes, type PlotArea } from "./axes.ts";
 import { linearScale, tickLabels } from "./scale.ts";
-import { colorAt, el, frame, legend, num, text } from "./svg.ts";
+import {
+  colorAt,
+  el,
+  frame,
+  LEGEND_ROW,
+  type LegendItem,
+  legend,
+  legendLayout,
+  num,
+  text,
+} from "./svg.ts";
 
 export interface BarSeries {
   name: string;
@@ -33,15 +43,19 @@ export function barChartSvg(opts: BarChartOptions): string {
   const height = opts.height ?? 360;
   const fmt = opts.formatValue ?? ((v: number) => v.toFixed(2));
   const series = opts.series.map((s, i) => ({ ...s, color: s.color ?? colorAt(i) }));
-  const area: PlotArea = { left: 78, top: 70, right: width - 24, bottom: height - 48 };
-  const parts: string[] = [
-    legend(
-      series.map((s) => ({ label: s.name, color: s.color, mark: "box" as const })),
-      area.left,
-      58,
-      area.right,
-    ),
-  ];
+  const legendItems: LegendItem[] = series.map((s) => ({
+    label: s.name,
+    color: s.color,
+    mark: "box" as const,
+  }));
+  const rows = legendLayout(legendItems, 78, 58, width - 24).rows;
+  const area: PlotArea = {
+    left: 78,
+    top: 70 + Math.max(0, rows - 1) * LEGEND_ROW,
+    right: width - 24,
+    bottom: height - 48,
+  };
+  const parts: string[] = [legend(legendItems, area.left, 58, area.right)];
   const values = series.flatMap((s) => s.values.slice(0, n));
   if (n === 0 || values.length === 0) {
     parts.push(

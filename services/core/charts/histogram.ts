@@ -5,7 +5,7 @@
  */
 import { axes, type PlotArea } from "./axes.ts";
 import { formatValue, linearScale, logScale, type Scale } from "./scale.ts";
-import { colorAt, el, frame, legend, num, text } from "./svg.ts";
+import { colorAt, el, frame, LEGEND_ROW, legend, legendLayout, num, text } from "./svg.ts";
 
 export interface Bucket {
   /** Lower and upper bound of the bucket, in the chart's unit. */
@@ -133,7 +133,13 @@ export function histogramSvg(opts: HistogramOptions): string {
     color: colorAt(i + 1),
     mark: "dash" as const,
   }));
-  const area: PlotArea = { left: 70, top: 78, right: width - 24, bottom: height - 48 };
+  const rows = legendLayout(legendItems, 70, 62, width - 24).rows;
+  const area: PlotArea = {
+    left: 70,
+    top: 78 + Math.max(0, rows - 1) * LEGEND_ROW,
+    right: width - 24,
+    bottom: height - 48,
+  };
   const parts: string[] = [legend(legendItems, area.left, 62, area.right)];
 
   if (buckets.length === 0) {

@@ -5,7 +5,16 @@
  */
 import { axes, type PlotArea } from "./axes.ts";
 import { formatValue, linearScale, tickLabels, timeTicks } from "./scale.ts";
-import { colorAt, el, frame, legend, num } from "./svg.ts";
+import {
+  colorAt,
+  el,
+  frame,
+  LEGEND_ROW,
+  type LegendItem,
+  legend,
+  legendLayout,
+  num,
+} from "./svg.ts";
 
 export type Point = readonly [t: number, value: number];
 
@@ -49,15 +58,19 @@ export function lineChartSvg(opts: LineChartOptions): string {
       .sort((a, b) => a[0] - b[0]),
   }));
   const all = series.flatMap((s) => s.points);
-  const area: PlotArea = { left: 78, top: 70, right: width - 24, bottom: height - 48 };
-  const parts: string[] = [
-    legend(
-      series.map((s) => ({ label: s.name, color: s.color, mark: s.fillToZero ? "box" : "line" })),
-      area.left,
-      58,
-      area.right,
-    ),
-  ];
+  const legendItems: LegendItem[] = series.map((s) => ({
+    label: s.name,
+    color: s.color,
+    mark: s.fillToZero ? "box" : "line",
+  }));
+  const rows = legendLayout(legendItems, 78, 58, width - 24).rows;
+  const area: PlotArea = {
+    left: 78,
+    top: 70 + Math.max(0, rows - 1) * LEGEND_ROW,
+    right: width - 24,
+    bottom: height - 48,
+  };
+  const parts: string[] = [legend(legendItems, area.left, 58, area.right)];
   if (all.length === 0) {
     parts.push(
       el(

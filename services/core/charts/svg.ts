@@ -63,17 +63,37 @@ export interface LegendItem {
   mark: "line" | "dash" | "box";
 }
 
-/** legend lays items out left to right starting at (x, y); wraps at maxX. */
-export function legend(items: readonly LegendItem[], x: number, y: number, maxX: number): string {
-  const out: string[] = [];
+/** legendLayout places items left to right from (x, y), wrapping at maxX; rows is the count. */
+export function legendLayout(
+  items: readonly LegendItem[],
+  x: number,
+  y: number,
+  maxX: number,
+): { positions: Array<{ x: number; y: number }>; rows: number } {
+  const positions: Array<{ x: number; y: number }> = [];
   let cx = x;
   let cy = y;
+  let rows = items.length > 0 ? 1 : 0;
   for (const item of items) {
     const width = 22 + approxTextWidth(item.label, 11) + 16;
     if (cx + width > maxX && cx > x) {
       cx = x;
-      cy += 16;
+      cy += LEGEND_ROW;
+      rows += 1;
     }
+    positions.push({ x: cx, y: cy });
+    cx += width;
+  }
+  return { positions, rows };
+}
+
+export const LEGEND_ROW = 16;
+
+/** legend draws the items where legendLayout placed them. */
+export function legend(items: readonly LegendItem[], x: number, y: number, maxX: number): string {
+  const { positions } = legendLayout(items, x, y, maxX);
+  const out = items.map((item, i) => {
+    const { x: cx, y: cy } = positions[i]!;
     const swatch =
       item.mark === "box"
         ? el("rect", { x: cx, y: cy - 8, width: 14, height: 10, fill: item.color })
@@ -86,14 +106,11 @@ export function legend(items: readonly LegendItem[], x: number, y: number, maxX:
             "stroke-width": 2,
             "stroke-dasharray": item.mark === "dash" ? "4 3" : undefined,
           });
-    out.push(
-      el("g", { class: "legend-item" }, [
-        swatch,
-        text(cx + 22, cy, item.label, { "font-size": 11 }),
-      ]),
-    );
-    cx += width;
-  }
+    return el("g", { class: "legend-item" }, [
+      swatch,
+      text(cx + 22, cy, item.label, { "font-size": 11 }),
+    ]);
+  });
   return el("g", { class: "legend" }, out);
 }
 
