@@ -484,7 +484,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     await cluster.kubectl([
       "patch",
       "tp",
-      "gamma",
+      "epsilon",
       "-n",
       NS,
       "--type=merge",
@@ -492,8 +492,8 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       '{"spec":{"killSwitch":true}}',
     ]);
     await waitFor(
-      "gamma halted after the restart",
-      async () => (await pipeline("gamma")).status?.phase === "Halted",
+      "epsilon halted after the restart",
+      async () => (await pipeline("epsilon")).status?.phase === "Halted",
     );
   });
 });

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
@@ -82,8 +83,11 @@ export function startOperatorProcess(
   process.once("exit", reap);
   child.once("exit", () => process.off("exit", reap));
   let output = "";
+  // TRADEPIPE_TEST_OPERATOR_LOG=<file> keeps every operator's log lines, for debugging.
+  const keep = process.env.TRADEPIPE_TEST_OPERATOR_LOG;
   child.stdout?.on("data", (d: Buffer) => {
     output += d.toString();
+    if (keep) appendFileSync(keep, d);
   });
   child.stderr?.on("data", (d: Buffer) => {
     output += d.toString();
