@@ -68,7 +68,14 @@ export function barChartSvg(opts: BarChartOptions): string {
     );
     return frame({ width, height, title: opts.title, subtitle: opts.subtitle ?? "" }, parts);
   }
-  const ys = linearScale(Math.min(0, ...values), Math.max(0, ...values), area.bottom, area.top, 5);
+  // Headroom beyond the longest bars for their value labels.
+  const ys = linearScale(
+    Math.min(0, ...values) * 1.12,
+    Math.max(0, ...values) * 1.12,
+    area.bottom,
+    area.top,
+    5,
+  );
   const slot = (area.right - area.left) / n;
   const barWidth = Math.min(48, (slot * 0.8) / series.length);
   const labels = tickLabels(ys.ticks);
