@@ -13,6 +13,12 @@ export interface ReconcilerOptions {
   /** onHoldings applies what the broker holds; returns whether the reconciliation passed. */
   onHoldings(holdings: BrokerHoldings): boolean;
   onError(err: Error): void;
+  /**
+   * resync runs before the re-check that follows a break: it catches up with fills the tracker
+   * may have missed (published while it restarted, or lost between the execution-engine's
+   * commit and its publish) from the database, the execution-engine's record.
+   */
+  resync?(): Promise<void>;
   /** after runs after every attempt (e.g. to refresh the status report). */
   after?(): void;
 }
@@ -25,13 +31,16 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let lastBroke = false;
   const run = async () => {
     timer = undefined;
     let passed = false;
     try {
+      if (lastBroke) await opts.resync?.();
       const holdings = await readBrokerHoldings(opts.trading);
       if (stopped) return;
       passed = opts.onHoldings(holdings);
+      lastBroke = !passed;
     } catch (err) {
       if (stopped) return;
       opts.onError(err as Error);

@@ -6,8 +6,9 @@
  *
  * Start: restore the equity peak from the latest portfolio snapshot, replay every stored fill,
  * then go live and reconcile with the broker (GET /v2/account + /v2/positions) — at start, every
- * reconcileIntervalSeconds, and again soon after a break (fills in flight can cause a false
- * one). Until a reconciliation passes, /ready is false ("reconciled") and can_trade is false.
+ * reconcileIntervalSeconds, and again soon after a break (fills in flight can cause a false one),
+ * first catching up with any stored fill it missed. Until a reconciliation passes, /ready is
+ * false ("reconciled") and can_trade is false.
  */
 import { createAlpacaClient } from "../alpaca-client/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
@@ -47,6 +48,9 @@ import {
 import { trackerMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
 import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./store.ts";
+
+/** FILL_CATCH_UP_MS: how often fills stored in the database are checked for ones the bus missed. */
+const FILL_CATCH_UP_MS = 1000;
 
 /** RECHECK_AFTER_BREAK_MS: how soon a reconciliation that found a break (or failed) is retried. */
 export const RECHECK_AFTER_BREAK_MS = 2_000;
@@ -249,7 +253,8 @@ export const stage: StageDefinition = {
 
     // Rebuild: every stored fill, oldest first (idempotent per order and cumulative quantity).
     // Commands of the replay are history, not news: nothing is published or written for them.
-    const stored = await loadStoredFills(ctx.db);
+    const { fills: stored, lastId: replayedUpTo } = await loadStoredFills(ctx.db);
+    let lastFillId = replayedUpTo;
     for (const f of stored) stepPositions(state, f);
     const now = ctx.nowNs();
     for (const p of state.positions.values()) {
@@ -289,8 +294,34 @@ export const stage: StageDefinition = {
           ctx.readiness.set("reconciled", false, `broker unreachable: ${err.message}`);
         }
       },
+      resync: async () => {
+        // Replaying is idempotent per order and cumulative quantity: only missed fills count.
+        const { fills } = await loadStoredFills(ctx.db);
+        if (stopped) return;
+        for (const f of fills) apply(f);
+        log.info({ storedFills: fills.length }, "replayed every stored fill after a break");
+      },
       after: () => report(),
     });
+
+    // The bus is the fast path for fills; the database is the record. Each second, fills stored
+    // since the last look are applied too (idempotently), so a fill published while this stage
+    // restarted, or lost between the execution-engine's commit and its publish, still counts.
+    let catchingUp = false;
+    const catchUp = setInterval(() => {
+      if (catchingUp || stopped) return;
+      catchingUp = true;
+      loadStoredFills(ctx.db, lastFillId)
+        .then(({ fills: newer, lastId }) => {
+          if (stopped) return;
+          lastFillId = lastId;
+          for (const f of newer) apply(f);
+        })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, "fill catch-up failed"))
+        .finally(() => {
+          catchingUp = false;
+        });
+    }, FILL_CATCH_UP_MS);
 
     const tick = setInterval(() => {
       const t = ctx.nowNs();
@@ -308,6 +339,7 @@ export const stage: StageDefinition = {
       async stop() {
         stopped = true;
         clearInterval(tick);
+        clearInterval(catchUp);
         for (const s of subscriptions) s.unsubscribe();
         await reconciler.stop();
         await store.flush();

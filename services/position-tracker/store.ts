@@ -27,38 +27,49 @@ function pad3(ns: bigint): string {
 }
 
 /**
- * loadStoredFills reads every fill the execution engine recorded, oldest first, as the core's
- * FillReceived with the cumulative quantity per order (what makes replay idempotent).
+ * loadStoredFills reads the fills the execution engine recorded after row `afterId` (all when 0),
+ * oldest first, as the core's FillReceived with the cumulative quantity per order (what makes
+ * replaying them idempotent), and the last row id read.
  */
-export async function loadStoredFills(db: pg.Pool): Promise<FillReceived[]> {
+export async function loadStoredFills(
+  db: pg.Pool,
+  afterId = 0n,
+): Promise<{ fills: FillReceived[]; lastId: bigint }> {
   const { rows } = await db.query<{
+    id: string;
     client_order_id: string;
     symbol: string;
     side: "buy" | "sell";
     qty: string;
     price: string;
+    filled: string;
     at_us: string;
   }>(
-    `SELECT client_order_id, symbol, side, qty, price,
-            (extract(epoch FROM filled_at) * 1000000)::bigint::text AS at_us
-       FROM fills ORDER BY filled_at, id`,
+    `SELECT id::text, client_order_id, symbol, side, qty, price, filled, at_us
+       FROM (SELECT id, client_order_id, symbol, side, qty, price, filled_at,
+                    sum(qty) OVER (PARTITION BY client_order_id ORDER BY filled_at, id) AS filled,
+                    (extract(epoch FROM filled_at) * 1000000)::bigint::text AS at_us
+               FROM fills) f
+      WHERE id > $1
+      ORDER BY filled_at, id`,
+    [afterId.toString()],
   );
-  const cumulative = new Map<string, bigint>();
-  return rows.map((r) => {
-    const qty = fromDecimal(r.qty);
-    const filled = (cumulative.get(r.client_order_id) ?? ZERO) + qty;
-    cumulative.set(r.client_order_id, filled);
+  let lastId = afterId;
+  const fills = rows.map((r): FillReceived => {
+    const id = BigInt(r.id);
+    if (id > lastId) lastId = id;
     return {
       type: "FillReceived",
       timeNs: BigInt(r.at_us) * NS_PER_MICRO,
       clientOrderId: r.client_order_id,
       symbol: r.symbol,
       side: r.side,
-      fillQty: qty,
+      fillQty: fromDecimal(r.qty),
       fillPrice: fromDecimal(r.price),
-      filledQty: filled,
+      filledQty: fromDecimal(r.filled),
     };
   });
+  return { fills, lastId };
 }
 
 /** loadLastPortfolioSnapshot returns the latest snapshot's peak and alert flag (or null). */

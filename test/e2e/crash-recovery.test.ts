@@ -66,6 +66,26 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
         () => simState(sim).order_requests.length > before,
       );
     }
+    // Quiesce before comparing: the kill switch stops new orders and cancels open ones; then the
+    // database must catch up with everything the broker did.
+    await pool.query("SELECT tp_set_kill_switch(true, 'crash test: quiesce', 'test')");
+    const openStatuses = new Set(["new", "accepted", "pending_new", "partially_filled"]);
+    await waitFor("no open order at the broker", 30_000, () =>
+      simState(sim).orders.every((o) => !openStatuses.has(o.status)),
+    );
+    const positionsOf = async () => {
+      const rows = await pool.query<{ symbol: string; qty: string }>(
+        "SELECT symbol, qty::text FROM positions",
+      );
+      return new Map(rows.rows.map((r) => [r.symbol, fromDecimal(r.qty)]));
+    };
+    const theirsNow = () =>
+      new Map(simState(sim).positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+    const same = (a: Map<string, bigint>, b: Map<string, bigint>) =>
+      [...new Set([...a.keys(), ...b.keys()])].every((k) => (a.get(k) ?? 0n) === (b.get(k) ?? 0n));
+    await waitFor("the database's positions to catch up with the broker's", 30_000, async () =>
+      same(await positionsOf(), theirsNow()),
+    ).catch(() => {});
     stop.abort();
     await run;
 
