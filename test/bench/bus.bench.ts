@@ -13,6 +13,7 @@
  *
  * Usage: npx node test/bench/bus.bench.ts [--rounds 3] [--count 10000] [--stream 100000]
  *        [--pin both|on|off] [--variants uds-raw,zmq-raw,zmq-bus,uds-bus] [--json out.json]
+ *        [--pictures DIR|off]   (hop latency histograms, SVG + PNG; default test/bench/results)
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { benchBusCpu, benchCodecs } from "./support/bus-codec-bench.ts";
 import type { PeerTask, PingResult, StreamResult } from "./support/bus-peer.ts";
 import { summarize, table, us } from "./support/bus-stats.ts";
 import { BUS_FRAME_OVERHEAD, VARIANTS, type Variant } from "./support/bus-transports.ts";
+import { slug, writeLatencyPictures } from "./support/latency-pictures.ts";
 
 const PEER = fileURLToPath(new URL("./support/bus-peer.ts", import.meta.url));
 
@@ -35,6 +37,8 @@ export interface BusBenchOptions {
   pin?: "on" | "off" | "both";
   variants?: readonly Variant[];
   print?: (line: string) => void;
+  /** Where the hop latency histograms go (default test/bench/results; "off": nowhere). */
+  pictures?: string;
 }
 
 export interface BusBenchResult {
@@ -265,6 +269,17 @@ export async function runBusBench(options: BusBenchOptions = {}): Promise<BusBen
       }),
     ),
   );
+  writeLatencyPictures(
+    cases.map((c) => ({
+      file: `bus-hop-${slug(label(c))}`,
+      title: `Bus: one-way hop latency, ${label(c)}`,
+      subtitle: `64-byte payload, ${rounds} rounds × ${count} round trips`,
+      samplesNs: hops.get(label(c))!,
+      ...latency[label(c)]!.hop,
+    })),
+    options.pictures,
+    print,
+  );
   return { pinModes, codecs, busCpu, latency, throughput };
 }
 
@@ -277,6 +292,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       pin: { type: "string" },
       json: { type: "string" },
       variants: { type: "string" },
+      pictures: { type: "string" },
     },
   });
   const result = await runBusBench({
@@ -285,6 +301,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(values.stream ? { stream: Number(values.stream) } : {}),
     ...(values.variants ? { variants: values.variants.split(",") as Variant[] } : {}),
     ...(values.pin ? { pin: values.pin as "on" | "off" | "both" } : {}),
+    ...(values.pictures ? { pictures: values.pictures } : {}),
   });
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 }

@@ -20,6 +20,7 @@
  *
  *   npx node test/bench/pipeline.bench.ts [--ticks 3000] [--floor-ticks 500]
  *          [--modes fused,processes] [--stages all|md+sb] [--json out.json]
+ *          [--pictures DIR|off]   (latency histograms, SVG + PNG; default test/bench/results)
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +37,7 @@ import { signalParamsOf } from "../../services/signal-bridge/stage.ts";
 import { Supervisor } from "../../services/supervisor/supervisor.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { table } from "./support/bus-stats.ts";
+import { pipelinePictures, writeLatencyPictures } from "./support/latency-pictures.ts";
 import { hotBookUpdate, hotIndicators } from "./support/pipeline-hot.ts";
 import {
   type Child,
@@ -63,6 +65,7 @@ const { values: args } = parseArgs({
     /** md+sb: only market-data and signal-bridge (fused), the path ending at the signal. */
     stages: { type: "string", default: "all" },
     json: { type: "string" },
+    pictures: { type: "string" },
   },
 });
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -479,6 +482,7 @@ async function main(): Promise<void> {
     print("\nWhere the time goes: the stages' own latency histograms, means over the whole run\n");
     print(table(["run / process", "histogram", "count", "mean µs"], meanRows));
   }
+  writeLatencyPictures(pipelinePictures(results), args.pictures, print);
   if (args.json) {
     const text = JSON.stringify(results, (_k, v) => (typeof v === "bigint" ? String(v) : v), 2);
     writeFileSync(args.json, text);

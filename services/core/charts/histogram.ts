@@ -33,7 +33,7 @@ export interface HistogramOptions {
   percentiles?: readonly Marker[];
   xScale?: "auto" | "log" | "linear";
   yScale?: "auto" | "log" | "linear";
-  /** Number of bins when samples are given (default 48). */
+  /** Number of bins when samples are given (default 2√n, between 10 and 48). */
   bins?: number;
   width?: number;
   height?: number;
@@ -119,7 +119,10 @@ export function histogramSvg(opts: HistogramOptions): string {
           (samples ? samples[0]! > 0 : opts.buckets![0]!.lo > 0)
         ? "log"
         : "linear";
-  const buckets = opts.buckets ?? binSamples(samples ?? [], opts.bins ?? 48, xKind);
+  // Default: about 2√n bins, 10 to 48, so a few hundred samples still make a shape.
+  const bins =
+    opts.bins ?? Math.max(10, Math.min(48, Math.round(2 * Math.sqrt(samples?.length ?? 0))));
+  const buckets = opts.buckets ?? binSamples(samples ?? [], bins, xKind);
   const n = samples?.length ?? buckets.reduce((s, b) => s + b.count, 0);
   const markers =
     opts.percentiles ??

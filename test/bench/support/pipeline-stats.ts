@@ -11,6 +11,9 @@ export interface Percentiles {
   p999: number;
 }
 
+/** samplesOf: the samples behind a Percentiles result, for the latency pictures. */
+export const samplesOf = new WeakMap<Percentiles, readonly number[]>();
+
 /** percentiles records ns samples in an HDR histogram (3 significant digits) and reads it. */
 export function percentiles(samplesNs: readonly number[]): Percentiles {
   const h = hdr.build({
@@ -28,6 +31,7 @@ export function percentiles(samplesNs: readonly number[]): Percentiles {
     p999: h.getValueAtPercentile(99.9),
   };
   h.destroy();
+  samplesOf.set(out, samplesNs);
   return out;
 }
 
