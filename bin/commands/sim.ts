@@ -82,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
     ...(v.replay ? { replayFile: v.replay } : {}),
     ...(v.state ? { stateFile: v.state } : {}),
   });
+  // Listen before the banner: whoever reads "Ctrl-C to stop." may send it at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
   process.stdout.write(
     [
       "tradepipe broker simulator (Alpaca-compatible, paper)",
@@ -98,10 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopped;
   await sim.close();
   return 0;
 }
