@@ -1,6 +1,6 @@
 /**
- * End to end: a short `tradepipe run --fused` on a fresh embedded data directory, then
- * `tradepipe report` on it once the run has ended (no DATABASE_URL: the report starts the
+ * End to end: a short `tradepipe run --fused` on a fresh embedded data directory,
+ * `tradepipe report` while it runs (the run's database), then once the run has ended (no DATABASE_URL: the report starts the
  * embedded Postgres on the data directory itself). Plus the command's refusals.
  */
 import assert from "node:assert/strict";
@@ -9,8 +9,10 @@ import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { findAll, parseXml } from "../../services/core/charts/xml-check.ts";
+import { liveRuns } from "../../services/pipeline/local-run.ts";
 
 const CLI = fileURLToPath(new URL("../../bin/tradepipe.ts", import.meta.url));
 
@@ -75,13 +77,24 @@ test("report rejects a bad --since with the accepted form", async () => {
   assert.match(r.stderr, /--since: "yesterday" is not an ISO 8601 instant/);
 });
 
-test("tradepipe run --fused, then tradepipe report on its data directory", async () => {
-  const run = await tradepipe(
+test("tradepipe report during a tradepipe run (its database), then on its data directory", async () => {
+  const running = tradepipe(
     ["run", "--fused", "--duration", "20", "--metrics-port", "0"],
     env,
     120_000,
   );
+  // While it runs: the report reads the live run's database (found through its run file).
+  const deadline = Date.now() + 60_000;
+  while (liveRuns(env).length === 0 && Date.now() < deadline) await sleep(200);
+  assert.equal(liveRuns(env).length, 1, "the run announced itself");
+  const live = await tradepipe(["report", "--out", join(dir, "live")], env, 60_000);
+  assert.equal(live.code, 0, live.stderr);
+  assert.match(live.stdout, /database: the live tradepipe run \(pid \d+, pipeline /);
+  assert.ok(existsSync(join(dir, "live", "equity.png")));
+
+  const run = await running;
   assert.equal(run.code, 0, run.stderr.slice(-2000));
+  assert.equal(liveRuns(env).length, 0);
   const fillsRun = Number(
     /orders sent, (\d+) fills/.exec(run.stdout + run.stderr)?.[1] ?? Number.NaN,
   );
