@@ -1,7 +1,7 @@
 /**
- * End to end: a short `tradepipe run --fused` on a fresh embedded data directory,
- * `tradepipe report` while it runs (the run's database), then once the run has ended (no DATABASE_URL: the report starts the
- * embedded Postgres on the data directory itself). Plus the command's refusals.
+ * End to end: a short `tradepipe run --fused` on a fresh embedded data directory; `tradepipe
+ * report` while it runs (the run's database), then once it has ended (no DATABASE_URL: the
+ * report starts the embedded Postgres on the data directory itself). Plus the refusals.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
