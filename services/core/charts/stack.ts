@@ -2,7 +2,7 @@
  * stack: stackSvgs puts standalone chart documents one under the other in a single SVG (an
  * equity curve above its drawdown), each keeping its own coordinate system.
  */
-import { el } from "./svg.ts";
+import { el, escapeXml } from "./svg.ts";
 
 const ROOT = /<svg\b([^>]*)>/;
 
@@ -26,10 +26,7 @@ export function stackSvgs(documents: readonly string[], title?: string): string 
   const root = el(
     "svg",
     { xmlns: "http://www.w3.org/2000/svg", width, height: y, viewBox: `0 0 ${width} ${y}` },
-    [
-      ...(title ? [el("title", {}, title.replaceAll("&", "&amp;").replaceAll("<", "&lt;"))] : []),
-      ...parts,
-    ],
+    [...(title ? [el("title", {}, escapeXml(title))] : []), ...parts],
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root}\n`;
 }
