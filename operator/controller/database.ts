@@ -22,7 +22,8 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   // Whether the recorded primary has served since it was chosen, read back from the status
   // this step wrote (reason PrimaryReady, or PrimaryNotReady once it stopped being Ready).
   const previous = tp.status?.conditions?.find((c) => c.type === "DatabaseReady");
-  const primaryHasServed = previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
+  const primaryHasServed =
+    previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
   const decision = evaluateDatabaseRoles({
     pods: pods.map(podView),
     recordedPrimary: tp.status?.primary,

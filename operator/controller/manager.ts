@@ -132,6 +132,11 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       const key = await q.get();
       if (key === undefined) return;
       const started = process.hrtime.bigint();
+      const slow = setTimeout(
+        () => log.warn({ key }, "reconcile still running after 10 s"),
+        10_000,
+      );
+      slow.unref();
       try {
         const result = await reconcile(ctx, key);
         q.forget(key);
@@ -151,6 +156,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           Number(process.hrtime.bigint() - started) / 1e9,
         );
       } finally {
+        clearTimeout(slow);
         q.done(key);
         depthGauge?.set(q.length);
         pipelinesGauge?.set(tpInformer.size);

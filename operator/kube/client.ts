@@ -59,6 +59,8 @@ export interface KubeClient {
 }
 
 export const APPLY_PATCH = "application/apply-patch+yaml";
+/** REQUEST_TIMEOUT_MS bounds every non-watch request, start to end. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 export const MERGE_PATCH = "application/merge-patch+json";
 export const JSON_PATCH = "application/json-patch+json";
 
@@ -103,6 +105,9 @@ export async function createKubeClient(kc: KubeConfig): Promise<KubeClient> {
       ...(tls.servername ? { servername: tls.servername } : {}),
     },
     keepAliveTimeout: 30_000,
+    // HTTP/1.1: each watch gets its own connection, so one stalled stream or a GOAWAY cannot
+    // hold up every request multiplexed beside it (undici 8 would negotiate HTTP/2).
+    allowH2: false,
   });
   // Tokens (in-cluster ones rotate) are re-read at most every 30 s.
   let headers = tls.headers ?? {};
@@ -130,7 +135,10 @@ export async function createKubeClient(kc: KubeConfig): Promise<KubeClient> {
         ...(hasBody ? { "content-type": options.contentType ?? "application/json" } : {}),
       },
       ...(hasBody ? { body: JSON.stringify(options.body) } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      // IMPORTANT: every request ends within REQUEST_TIMEOUT_MS, so no reconcile can hang.
+      signal: options.signal
+        ? AbortSignal.any([options.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+        : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
