@@ -16,9 +16,9 @@ Writes equity.svg/.png (equity or P&L curve and its drawdown), pnl-by-symbol.svg
 report.md (total P&L, max drawdown, orders, fills, win rate) into DIR (default ./report).
 
 Reads DATABASE_URL when set; else the database of the \`tradepipe run\` running on this machine
-(--pid picks one of several); else the embedded Postgres the last run left in the data
-directory (default ${defaultDataDir(process.env, homedir(), process.getuid?.() ?? -1)}), started
-for the report and stopped after.
+(--pid picks one of several); else the embedded Postgres the last run left in its data
+directory, started for the report and stopped after. Data directory:
+${defaultDataDir(process.env, homedir(), process.getuid?.() ?? -1)} (TRADEPIPE_DATA_DIR, --data-dir).
 
   --out DIR        output directory (created when missing; files in it are replaced)
   --since ISO      only orders, fills and snapshots from this instant (e.g. 2026-01-05T14:30Z)
