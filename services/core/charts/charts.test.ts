@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { barChartSvg } from "./bar-chart.ts";
 import { binSamples, histogramSvg, percentileOf, percentileOfBuckets } from "./histogram.ts";
-import { lineChartSvg } from "./line-chart.ts";
+import { lineChartSvg, thinPoints } from "./line-chart.ts";
 import { svgToPng } from "./png.ts";
 import { linearScale, logScale, tickLabels, timeTicks } from "./scale.ts";
 import { stackSvgs } from "./stack.ts";
@@ -287,4 +287,29 @@ test("barChartSvg: a bar per category and series, negatives below zero, escaped 
       .length,
     1,
   );
+});
+
+test("long series are thinned to a min and a max per slice of time, extremes kept", () => {
+  const points = Array.from(
+    { length: 50_000 },
+    (_, i) => [i, Math.sin(i / 500) * 100 + (i === 31_337 ? -500 : 0)] as const,
+  );
+  const thin = thinPoints(points, 1000);
+  assert.ok(thin.length <= 1000 && thin.length > 900, String(thin.length));
+  assert.ok(
+    thin.some(([t, v]) => t === 31_337 && v < -400),
+    "the deepest point survives",
+  );
+  for (let i = 1; i < thin.length; i++) assert.ok(thin[i]![0] > thin[i - 1]![0]);
+  assert.equal(thinPoints(points.slice(0, 10), 1000).length, 10);
+  const svg = parseXml(
+    lineChartSvg({ title: "long", series: [{ name: "s", points }], yLabel: "y" }),
+  );
+  const series = byClass(svg, "series")[0]!;
+  assert.equal(series.attrs["data-points"], "50000");
+  assert.equal(
+    byClass(series, "line")[0]!.attrs.points!.split(" ").length,
+    Number(series.attrs["data-drawn"]),
+  );
+  assert.ok(Number(series.attrs["data-drawn"]) <= 2000);
 });

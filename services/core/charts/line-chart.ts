@@ -44,6 +44,46 @@ export interface LineChartOptions {
 
 /** Series with at most this many points also get a dot per point. */
 const DOTS_UP_TO = 60;
+/** Longer series are thinned to about this many points (a min and a max per slice of time). */
+export const MAX_DRAWN_POINTS = 2000;
+
+/**
+ * thinPoints keeps, for each of maxPoints/2 equal slices of time, the slice's lowest and highest
+ * point in time order: the drawn line keeps every peak and trough (a drawdown's bottom) while the
+ * SVG stays small. Series that are short enough come back unchanged.
+ */
+export function thinPoints(
+  points: readonly Point[],
+  maxPoints = MAX_DRAWN_POINTS,
+): readonly Point[] {
+  if (points.length <= maxPoints) return points;
+  const slices = Math.max(1, Math.floor(maxPoints / 2));
+  const t0 = points[0]![0];
+  const span = points.at(-1)![0] - t0 || 1;
+  const out: Point[] = [];
+  let slice = -1;
+  let lo: Point | undefined;
+  let hi: Point | undefined;
+  const flush = () => {
+    if (!lo || !hi) return;
+    if (lo === hi) out.push(lo);
+    else out.push(...(lo[0] <= hi[0] ? [lo, hi] : [hi, lo]));
+  };
+  for (const p of points) {
+    const k = Math.min(slices - 1, Math.floor(((p[0] - t0) / span) * slices));
+    if (k !== slice) {
+      flush();
+      slice = k;
+      lo = p;
+      hi = p;
+    } else {
+      if (p[1] < lo![1]) lo = p;
+      if (p[1] >= hi![1]) hi = p;
+    }
+  }
+  flush();
+  return out;
+}
 
 /** lineChartSvg renders the chart as a standalone SVG document (same input, same bytes). */
 export function lineChartSvg(opts: LineChartOptions): string {
@@ -120,11 +160,12 @@ export function lineChartSvg(opts: LineChartOptions): string {
   );
   const zeroY = Math.min(area.bottom, Math.max(area.top, ys.at(0)));
   for (const s of series) {
-    const coords = s.points.map(([t, v]) => `${num(x(t))},${num(ys.at(v))}`);
+    const drawn = thinPoints(s.points);
+    const coords = drawn.map(([t, v]) => `${num(x(t))},${num(ys.at(v))}`);
     const children: string[] = [];
     if (s.fillToZero && s.points.length > 1) {
-      const first = s.points[0]!;
-      const last = s.points.at(-1)!;
+      const first = drawn[0]!;
+      const last = drawn.at(-1)!;
       children.push(
         el("polygon", {
           class: "area",
@@ -157,7 +198,16 @@ export function lineChartSvg(opts: LineChartOptions): string {
       }
     }
     parts.push(
-      el("g", { class: "series", "data-series": s.name, "data-points": s.points.length }, children),
+      el(
+        "g",
+        {
+          class: "series",
+          "data-series": s.name,
+          "data-points": s.points.length,
+          "data-drawn": drawn.length,
+        },
+        children,
+      ),
     );
   }
   return frame(
