@@ -23,7 +23,11 @@ interface RunOutput {
 
 /** runUntilFilled starts `tradepipe run`, waits for a status line with fills > 0, then Ctrl-C. */
 async function runUntilFilled(env: NodeJS.ProcessEnv): Promise<RunOutput> {
-  const child = spawn(process.execPath, [cli, "run"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Free ports for the stages' /metrics, so other tests can run beside this one.
+  const child = spawn(process.execPath, [cli, "run", "--metrics-port", "0"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => {
