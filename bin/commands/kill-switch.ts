@@ -7,7 +7,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { liveRuns } from "../../services/pipeline/local-run.ts";
+import { liveRuns } from "../../services/pipeline/run-files.ts";
 
 const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT] [--pid PID]
 

@@ -5,16 +5,8 @@
  * over ZeroMQ ipc://, or fused in this process), shows a live status screen, and stops
  * everything cleanly on Ctrl-C.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
@@ -30,6 +22,7 @@ import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
 import type { LocalTransport } from "./endpoints.ts";
 import { type FusedPipeline, startFusedPipeline } from "./fused.ts";
+import { makePrivateDir, runStateDir, writeRunFile } from "./run-files.ts";
 import type { StageStatusMessage } from "./stage-process.ts";
 import { STAGE_PROCESSES, type StageProcess } from "./stages.ts";
 
@@ -181,72 +174,6 @@ export function simulatorStateFile(env: NodeJS.ProcessEnv, pipelineName: string)
 /** say tells the person running tradepipe what it did, in a plain sentence on stdout. */
 function say(_log: Logger, text: string): void {
   process.stdout.write(`${text}\n`);
-}
-
-/**
- * writeRunFile lets `tradepipe kill-switch` find this run's database: one file per running
- * `tradepipe run` (runs/<pid>.json, mode 0600), removed when the run stops.
- */
-function writeRunFile(
-  db: Database,
-  pipeline: TradingPipeline,
-  env: NodeJS.ProcessEnv,
-  log: Logger,
-  cleanups: Array<() => Promise<void>>,
-): void {
-  const dir = join(runStateDir(env), "runs");
-  const file = join(dir, `${process.pid}.json`);
-  try {
-    makePrivateDir(dir);
-    const run: RunFile = {
-      pid: process.pid,
-      pipeline: pipeline.metadata.name,
-      databaseUrl: db.url,
-    };
-    writeFileSync(file, JSON.stringify(run), { mode: 0o600 });
-    cleanups.push(async () => rmSync(file, { force: true }));
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, "could not write the run file");
-  }
-}
-
-/** RunFile describes one running `tradepipe run` for other commands on this machine. */
-export interface RunFile {
-  pid: number;
-  pipeline: string;
-  databaseUrl: string;
-}
-
-/** liveRuns lists the `tradepipe run` processes on this machine that are still alive. */
-export function liveRuns(env: NodeJS.ProcessEnv = process.env): RunFile[] {
-  const dir = join(runStateDir(env), "runs");
-  if (!existsSync(dir)) return [];
-  const runs: RunFile[] = [];
-  for (const name of readdirSync(dir)) {
-    try {
-      const run = JSON.parse(readFileSync(join(dir, name), "utf8")) as RunFile;
-      process.kill(run.pid, 0);
-      runs.push(run);
-    } catch {
-      // A run that died without cleaning up (or a torn file): not a live run.
-    }
-  }
-  return runs;
-}
-
-/**
- * makePrivateDir creates `dir` (mode 0700) and any missing parents with ordinary permissions:
- * the embedded Postgres runs as another user and must still reach the data directory above.
- */
-function makePrivateDir(dir: string): void {
-  mkdirSync(dirname(dir), { recursive: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-}
-
-export function runStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TRADEPIPE_DATA_DIR) return join(env.TRADEPIPE_DATA_DIR, "run");
-  const base = env.XDG_RUNTIME_DIR || tmpdir();
-  return join(base, `tradepipe-${process.getuid?.() ?? 0}`);
 }
 
 async function startProcesses(

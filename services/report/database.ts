@@ -12,7 +12,7 @@ import { openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { maskSecretsInString } from "../core/telemetry/redact.ts";
-import { liveRuns } from "../pipeline/local-run.ts";
+import { liveRuns } from "../pipeline/run-files.ts";
 
 export interface ReportDatabase {
   pool: pg.Pool;

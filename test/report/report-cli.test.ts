@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { findAll, parseXml } from "../../services/core/charts/xml-check.ts";
-import { liveRuns } from "../../services/pipeline/local-run.ts";
+import { liveRuns } from "../../services/pipeline/run-files.ts";
 
 const CLI = fileURLToPath(new URL("../../bin/tradepipe.ts", import.meta.url));
 
