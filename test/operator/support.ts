@@ -8,6 +8,9 @@ import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../operator/kube/client.ts";
+import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
+import { toMicroTime } from "../../operator/leader/lease-record.ts";
 import {
   type ControlPlane,
   type ControlPlaneOptions,
@@ -17,9 +20,60 @@ import {
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const OPERATOR_NAMESPACE = "tradepipe-system";
 
+/**
+ * keepNodeLeasesFresh renews each node's Lease in kube-node-lease every 10 s, as a kubelet does.
+ * Workaround: kwok runs without --node-lease-duration-seconds, so it keeps no node Leases and
+ * heartbeats node status only every 10-20 minutes; the node lifecycle controller then finds
+ * every node NotReady after its 50 s grace period, marks every pod Ready=False, and kwok never
+ * marks them Ready again. Remove once test/cluster starts kwok with node leases.
+ */
+export async function keepNodeLeasesFresh(cluster: ControlPlane): Promise<() => Promise<void>> {
+  const client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
+  const path = (name?: string) => resourcePath(RESOURCES.Lease, "kube-node-lease", name);
+  const renew = async () => {
+    const now = toMicroTime(Date.now());
+    await Promise.all(
+      cluster.nodes.map(async (node) => {
+        const spec = { holderIdentity: node.name, leaseDurationSeconds: 40, renewTime: now };
+        try {
+          await client.request("PATCH", path(node.name), {
+            body: { spec },
+            contentType: MERGE_PATCH,
+          });
+        } catch (err) {
+          if ((err as { status?: number }).status !== 404) throw err;
+          await client.request("POST", path(), {
+            body: {
+              apiVersion: "coordination.k8s.io/v1",
+              kind: "Lease",
+              metadata: { name: node.name },
+              spec,
+            },
+          });
+        }
+      }),
+    );
+  };
+  await renew();
+  const timer = setInterval(() => void renew().catch(() => {}), 10_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await client.close();
+  };
+}
+
 /** startClusterWithOperatorRbac: control plane + CRD + operator RBAC; returns the SA kubeconfig. */
 export async function startClusterWithOperatorRbac(options: ControlPlaneOptions = {}) {
-  const cluster = await startControlPlane(options);
+  const started = await startControlPlane(options);
+  const stopLeases = await keepNodeLeasesFresh(started);
+  const cluster: ControlPlane = {
+    ...started,
+    stop: async () => {
+      await stopLeases();
+      await started.stop();
+    },
+  };
   try {
     await cluster.kubectl(["apply", "--server-side", "-f", `${ROOT}crds/`]);
     await cluster.kubectl(["apply", "-f", `${ROOT}operator/rbac/operator-rbac.yaml`]);
