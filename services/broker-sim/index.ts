@@ -14,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
-import { type AccountSnapshot, snapshotAccount } from "./core/account-file.ts";
+import { AccountRenderer, type AccountSnapshot } from "./core/account-file.ts";
 import { restoreAccount, startSession } from "./core/account-restore.ts";
 import { eventSymbol, type MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
@@ -371,7 +371,8 @@ function attachStore(
     ctx.orderRequests.push(...saved.orderRequests);
     expired = startSession(engine.state, t0, { everyRunIsASession: marketAlwaysOpen }).length;
   }
-  store.track(() => snapshotAccount(engine.state, ctx.orderRequests, engine.clockInfo().now));
+  const renderer = new AccountRenderer();
+  store.track(() => renderer.render(engine.state, ctx.orderRequests, engine.clockInfo().now));
   ctx.onChange = () => store.markDirty();
   engine.onTradeUpdate(() => store.markDirty());
   // A new account gets its file at once; a restored one records what the session start expired.

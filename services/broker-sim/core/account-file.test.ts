@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromDecimal } from "../../core/money.ts";
-import { decodeAccount, encodeAccount, snapshotAccount } from "./account-file.ts";
+import { AccountRenderer, decodeAccount, encodeAccount, snapshotAccount } from "./account-file.ts";
 import { restoreAccount, startSession } from "./account-restore.ts";
 import * as b from "./broker.ts";
 import { InvalidDocumentError } from "./field-reader.ts";
@@ -131,6 +131,37 @@ test("an account survives encode → JSON → decode exactly", () => {
   const text = JSON.stringify(encodeAccount(snap));
   assert.deepEqual(decodeAccount(JSON.parse(text)), snap);
   assert.ok(snap.orders.length === 5 && snap.executions.length >= 3 && snap.positions.length === 2);
+});
+
+test("the renderer writes the same document, and notices a finished order changing", () => {
+  const s = busyBroker();
+  const requests = [
+    {
+      kind: "submit" as const,
+      client_order_id: "frac",
+      status: 200,
+      order_id: "x",
+      at: "2026-03-02T15:00:00Z",
+    },
+  ];
+  // Chunks of two, so cached chunks, open orders inside them and a partial tail all occur.
+  const renderer = new AccountRenderer(2);
+  const same = () =>
+    assert.deepEqual(
+      JSON.parse(renderer.render(s, requests, T0 + 7n)),
+      JSON.parse(JSON.stringify(encodeAccount(snapshotAccount(s, requests, T0 + 7n)))),
+    );
+  same();
+  const open = s.orderLog.find((o) => o.type === "trailing_stop")!;
+  assert.ok(actions.cancelOrder(s, open.id, T0 + 8n).ok);
+  assert.ok(b.submitOrder(s, req({ qty: fromDecimal("1") }), T0 + 9n, OPEN).ok);
+  same();
+  const text = renderer.render(s, requests, T0 + 9n);
+  assert.equal(
+    text.split("\n").filter((l) => l.startsWith('{"id":')).length,
+    s.orderLog.length,
+    "one order a line",
+  );
 });
 
 test("a restored broker has one object per order in every index, and trades on", () => {

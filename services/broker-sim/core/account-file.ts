@@ -14,7 +14,7 @@ import type { OrderRequestRecord } from "../shell/context.ts";
 import type { BrokerState, Execution } from "./broker.ts";
 import { FieldReader, InvalidDocumentError } from "./field-reader.ts";
 import type { Position } from "./ledger.ts";
-import type { Order } from "./orders.ts";
+import { isOpen, type Order } from "./orders.ts";
 import type { PrngState } from "./prng.ts";
 import { formatRfc3339, type Nanos } from "./time.ts";
 
@@ -95,20 +95,114 @@ export function encodeAccount(s: AccountSnapshot): Record<string, unknown> {
       costBasis: dec(p.costBasis),
     })),
     orders: s.orders.map(encodeOrder),
-    executions: s.executions.map((e) => ({
-      executionId: e.executionId,
-      orderId: e.orderId,
-      clientOrderId: e.clientOrderId,
-      symbol: e.symbol,
-      side: e.side,
-      qty: dec(e.qty),
-      price: dec(e.price),
-      t: ts(e.t),
-      positionQty: dec(e.positionQty),
-    })),
+    executions: s.executions.map(encodeExecution),
     orderRequests: s.orderRequests,
     prng: { words: s.prng.words, spare: s.prng.spare },
   };
+}
+
+function encodeExecution(e: Execution): Record<string, unknown> {
+  return {
+    executionId: e.executionId,
+    orderId: e.orderId,
+    clientOrderId: e.clientOrderId,
+    symbol: e.symbol,
+    side: e.side,
+    qty: dec(e.qty),
+    price: dec(e.price),
+    t: ts(e.t),
+    positionQty: dec(e.positionQty),
+  };
+}
+
+/**
+ * AccountRenderer writes the document as text, one position, order, fill or request a line.
+ * It keeps the text of every full chunk of items that can no longer change (finished orders,
+ * fills, requests: the broker only ever appends to these lists), so a save of a long history
+ * costs about a join of strings, not an encoding of everything. `render` gives the same JSON
+ * as `encodeAccount(snapshotAccount(...))`.
+ */
+export class AccountRenderer {
+  private readonly chunkSize: number;
+  private readonly chunks = new Map<string, { first: object; last: object; text: string }[]>();
+
+  constructor(chunkSize = 256) {
+    this.chunkSize = chunkSize;
+  }
+
+  render(state: BrokerState, orderRequests: OrderRequestRecord[], now: Nanos): string {
+    const top = JSON.stringify({
+      format: ACCOUNT_FILE_FORMAT,
+      version: ACCOUNT_FILE_VERSION,
+      savedAt: ts(now),
+      seed: state.options.seed,
+      account: {
+        id: state.accountId,
+        number: state.accountNumber,
+        createdAt: ts(state.createdAt),
+        startingCash: dec(state.options.startingCash),
+        cash: dec(state.ledger.cash),
+        realizedPl: dec(state.ledger.realizedPl),
+        lastEquity: dec(state.lastEquity),
+      },
+    });
+    const positions = [...state.ledger.positions.values()].map((p) =>
+      JSON.stringify({
+        symbol: p.symbol,
+        assetId: p.assetId,
+        qty: dec(p.qty),
+        costBasis: dec(p.costBasis),
+      }),
+    );
+    const positionsText = positions.length === 0 ? "[]" : `[\n${positions.join(",\n")}\n]`;
+    const json = (v: unknown) => JSON.stringify(v);
+    const orders = this.list(
+      "orders",
+      state.orderLog,
+      (o) => !isOpen(o),
+      (o) => json(encodeOrder(o)),
+    );
+    const executions = this.list(
+      "executions",
+      state.executions,
+      () => true,
+      (e) => json(encodeExecution(e)),
+    );
+    const requests = this.list("requests", orderRequests, () => true, json);
+    const prng = JSON.stringify(state.prng.save());
+    return `${top.slice(0, -1)},\n"positions":${positionsText},\n"orders":${orders},\n"executions":${executions},\n"orderRequests":${requests},\n"prng":${prng}}\n`;
+  }
+
+  /** list renders an append-only list, reusing the text of full chunks of settled items. */
+  private list<T extends object>(
+    name: string,
+    items: T[],
+    settled: (item: T) => boolean,
+    encode: (item: T) => string,
+  ): string {
+    let cache = this.chunks.get(name);
+    if (!cache) {
+      cache = [];
+      this.chunks.set(name, cache);
+    }
+    const parts: string[] = [];
+    for (let c = 0, start = 0; start < items.length; c++, start += this.chunkSize) {
+      const end = Math.min(items.length, start + this.chunkSize);
+      const first = items[start]!;
+      const last = items[end - 1]!;
+      const hit = cache[c];
+      // The same first and last objects: the same chunk (a reset makes new lists of new objects).
+      if (hit && hit.first === first && hit.last === last) {
+        parts.push(hit.text);
+        continue;
+      }
+      const chunk = items.slice(start, end);
+      const text = chunk.map(encode).join(",\n");
+      if (chunk.length === this.chunkSize && chunk.every(settled)) cache[c] = { first, last, text };
+      parts.push(text);
+    }
+    return parts.length === 0 ? "[]" : `[\n${parts.join(",\n")}\n]`;
+  }
 }
 
 function encodeOrder(o: Order): Record<string, unknown> {

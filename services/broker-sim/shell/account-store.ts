@@ -19,7 +19,7 @@ import {
 import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TradepipeError } from "../../core/errors.ts";
-import { type AccountSnapshot, decodeAccount, encodeAccount } from "../core/account-file.ts";
+import { type AccountSnapshot, decodeAccount } from "../core/account-file.ts";
 import { InvalidDocumentError } from "../core/field-reader.ts";
 
 /** Paths this process holds the lock of (a lock naming our own pid is otherwise stale). */
@@ -109,7 +109,7 @@ export interface AccountStoreOptions {
  */
 export class AccountStore {
   readonly path: string;
-  private snapshot: (() => AccountSnapshot) | undefined;
+  private render: (() => string) | undefined;
   private readonly minIntervalMs: number;
   private readonly onError: (err: Error) => void;
   private readonly lock: string;
@@ -131,9 +131,9 @@ export class AccountStore {
     this.lock = lockAccountFile(path);
   }
 
-  /** track sets where the account to save comes from. */
-  track(snapshot: () => AccountSnapshot): void {
-    this.snapshot = snapshot;
+  /** track sets how to render the account document (see AccountRenderer). */
+  track(render: () => string): void {
+    this.render = render;
   }
 
   /** release gives the lock back without saving (a start that failed). */
@@ -146,7 +146,7 @@ export class AccountStore {
 
   /** markDirty schedules a save; many changes in a burst make one save. */
   markDirty(): void {
-    if (this.closing || this.snapshot === undefined) return;
+    if (this.closing || this.render === undefined) return;
     this.dirty = true;
     if (this.timer !== undefined || this.writing !== undefined) return;
     const wait = Math.max(0, this.nextAllowedAt - performance.now());
@@ -164,7 +164,7 @@ export class AccountStore {
       this.timer = undefined;
     }
     if (this.writing) await this.writing;
-    if (this.dirty && this.snapshot !== undefined) await this.save(this.closing);
+    if (this.dirty && this.render !== undefined) await this.save(this.closing);
   }
 
   /** close writes the last state and releases the lock; a failed last save rejects. */
@@ -183,8 +183,8 @@ export class AccountStore {
     const started = performance.now();
     this.dirty = false;
     const run = (async () => {
-      // The snapshot is taken synchronously, so the file is one consistent moment of the account.
-      const text = `${JSON.stringify(encodeAccount(this.snapshot!()), null, 2)}\n`;
+      // The text is rendered synchronously, so the file is one consistent moment of the account.
+      const text = this.render!();
       await writeAtomically(this.path, text);
       this.saves++;
     })()
