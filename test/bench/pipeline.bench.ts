@@ -2,14 +2,18 @@
  * pipeline.bench: tick → order on the wire. From the moment the market-data stage's WebSocket
  * delivers a frame to the moment undici writes the execution-engine's order request, for the
  * fused pipeline (one process, InProcBus) and the multi-process one (five stage processes over
- * ZeroMQ ipc://), each beside the bare floor of the same transports measured in the same run:
+ * ZeroMQ ipc:// and over the bus's own Unix-socket transport), each beside the bare floor of the
+ * same transports measured in the same run:
  *   - fused floor: one process, WebSocket frame in → order POST out through undici, no logic;
  *   - multi-process floor: the same ends with three raw Unix-socket hops between four processes
  *     (the pipeline's market-data → signal-bridge → risk-manager → execution-engine).
  * Plus per-stage figures: the book update (in the live market-data stage), indicators and
  * inference (in the live signal-bridge) beside a bare onnxruntime-node run() of the same model,
- * and, fused, the path split at the bus: frame → signal, signal → order intent (risk), order
- * intent → request written (execution).
+ * and, per mode, the path split where it crosses the bus and the audit commit (frame → signal
+ * published, signal → intent published, intent → audit committed, commit → POST written, and
+ * each bus hop). Each pipeline run is made against a durable Postgres (fsync on, as
+ * `tradepipe run` runs it) and, for comparison, against one without fsync (not a production
+ * setting), to show how much of the commit is the disk flush.
  *
  * Method (see test/bench/README.md): the simulator runs in its own process on a manual clock;
  * the benchmark forces one quote per tick along a seeded price path. It knows which ticks can
@@ -19,7 +23,8 @@
  * processes, taken by a probe preloaded into each process (test/bench/support/pipeline-probe.ts).
  *
  *   npx node test/bench/pipeline.bench.ts [--ticks 3000] [--floor-ticks 500]
- *          [--modes fused,processes] [--stages all|md+sb] [--json out.json]
+ *          [--modes fused,processes] [--transports zmq,uds] [--commits durable,nofsync]
+ *          [--stages all|md+sb] [--json out.json]
  *          [--pictures DIR|off]   (latency histograms, SVG + PNG; default test/bench/results)
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -35,9 +40,10 @@ import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-ma
 import { loadModelScorer, resolveModelPath } from "../../services/signal-bridge/model-scorer.ts";
 import { signalParamsOf } from "../../services/signal-bridge/stage.ts";
 import { Supervisor } from "../../services/supervisor/supervisor.ts";
-import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { table } from "./support/bus-stats.ts";
 import { pipelinePictures, writeLatencyPictures } from "./support/latency-pictures.ts";
+import { breakdown, SEGMENTS, type StageRoles } from "./support/pipeline-breakdown.ts";
+import { type BenchPostgres, startBenchPostgres } from "./support/pipeline-db.ts";
 import { hotBookUpdate, hotIndicators } from "./support/pipeline-hot.ts";
 import {
   type Child,
@@ -62,6 +68,10 @@ const { values: args } = parseArgs({
     ticks: { type: "string", default: "3000" },
     "floor-ticks": { type: "string", default: "500" },
     modes: { type: "string", default: "fused,processes" },
+    /** Bus transports of the multi-process runs: zmq (ipc://), uds (unix://). */
+    transports: { type: "string", default: "zmq,uds" },
+    /** durable: fsync on (production); nofsync: the same runs with fsync off, for comparison. */
+    commits: { type: "string", default: "durable,nofsync" },
     /** md+sb: only market-data and signal-bridge (fused), the path ending at the signal. */
     stages: { type: "string", default: "all" },
     json: { type: "string" },
@@ -75,6 +85,7 @@ const WARMUP = 20;
 const AUDIT_METRIC = "tradepipe_audit_write_latency_seconds";
 /** Where the time goes, from the stages' own latency histograms (means over the whole run). */
 const MEAN_METRICS = [
+  "tradepipe_tick_to_order_latency_seconds",
   "tradepipe_bus_hop_latency_seconds",
   "tradepipe_md_book_update_latency_seconds",
   "tradepipe_sb_inference_latency_seconds",
@@ -92,6 +103,20 @@ function meansOf(text: string): Record<string, { meanUs: number; count: number }
   return out;
 }
 const modes = new Set(args.modes!.split(","));
+const transports = args.transports!.split(",") as Transport[];
+const commits = args.commits!.split(",") as Commit[];
+type Transport = "zmq" | "uds";
+type Commit = "durable" | "nofsync";
+for (const t of transports) if (t !== "zmq" && t !== "uds") throw new Error(`--transports: ${t}?`);
+for (const c of commits)
+  if (c !== "durable" && c !== "nofsync") throw new Error(`--commits: ${c}?`);
+const FUSED_ROLES: StageRoles = { md: "fused", sb: "fused", risk: "fused", ee: "fused" };
+const STAGE_ROLES: StageRoles = {
+  md: "market-data",
+  sb: "signal-bridge",
+  risk: "risk-manager",
+  ee: "execution-engine",
+};
 const allStages =
   args.stages !== "md+sb" &&
   ["risk-manager", "execution-engine", "position-tracker"].every((s) =>
@@ -170,6 +195,9 @@ interface RunResult {
   /** The same model called again right after each of the stage's calls, in the same process. */
   inferenceWarm?: Percentiles;
   segments?: Record<string, Percentiles>;
+  /** The path split by stage, bus hop and audit commit (support/pipeline-breakdown.ts). */
+  parts?: Record<string, Percentiles>;
+  risk?: Percentiles;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -217,9 +245,9 @@ async function bookActivity(sim: Child): Promise<void> {
   await sleep(50);
 }
 
-async function runFused(ticks: Tick[]): Promise<RunResult> {
+async function runFused(ticks: Tick[], server: BenchPostgres): Promise<RunResult> {
   const { sim, url, keyId, secretKey } = await startSim();
-  const db: TestDatabase = await withMigratedDatabase();
+  const db = await server.newDatabase();
   const dir = mkdtempSync(join(work, "fused-"));
   const stages = allStages ? "all" : "md+sb";
   const node = forkChild(
@@ -236,11 +264,10 @@ async function runFused(ticks: Tick[]): Promise<RunResult> {
     });
     await bookActivity(sim);
     const stamps = await node.request({ type: "stop" }, "fused stamps");
-    const signals = (stamps.signals as string[]).map(BigInt);
-    const intents = (stamps.intents as string[]).map(BigInt);
     const audit = meanOf(String(stamps.metrics), AUDIT_METRIC);
     await node.stop();
     const r = readProbes(dir);
+    const signals = [...(r.marks["pub:signal"] ?? [])];
     const end = allStages ? r.written : signals;
     return {
       e2e: percentiles(trim(pairLatest(r.frames, end, d.fromNs, d.toNs))),
@@ -251,26 +278,19 @@ async function runFused(ticks: Tick[]): Promise<RunResult> {
       book: percentiles(r.book),
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
+      risk: percentiles(trim(r.risk)),
+      parts: breakdown(r, FUSED_ROLES, d.fromNs, d.toNs, WARMUP),
       segments: {
         "frame → quote record (the Alpaca client's decode)": percentiles(
           trim(pairLatest(r.frames, r.records, d.fromNs, d.toNs)),
         ),
-        "quote record → signal on the bus (md core, bus, every md.quote handler)": percentiles(
-          trim(pairLatest(r.records, signals, d.fromNs, d.toNs)),
-        ),
-        "frame → signal on the bus": percentiles(
-          trim(pairLatest(r.frames, signals, d.fromNs, d.toNs)),
-        ),
         ...(allStages
-          ? {
-              "signal → order intent (risk-manager)": percentiles(
-                trim(pairLatest(signals, intents, d.fromNs, d.toNs)),
+          ? {}
+          : {
+              "frame → signal on the bus": percentiles(
+                trim(pairLatest(r.frames, signals, d.fromNs, d.toNs)),
               ),
-              "order intent → request written (execution-engine)": percentiles(
-                trim(pairLatest(intents, r.written, d.fromNs, d.toNs)),
-              ),
-            }
-          : {}),
+            }),
       },
     };
   } finally {
@@ -280,9 +300,13 @@ async function runFused(ticks: Tick[]): Promise<RunResult> {
   }
 }
 
-async function runProcesses(ticks: Tick[]): Promise<RunResult> {
+async function runProcesses(
+  ticks: Tick[],
+  transport: Transport,
+  server: BenchPostgres,
+): Promise<RunResult> {
   const { sim, url, keyId, secretKey } = await startSim();
-  const db = await withMigratedDatabase();
+  const db = await server.newDatabase();
   const dir = mkdtempSync(join(work, "proc-"));
   const runDir = mkdtempSync(join("/tmp", "tpb-"));
   const supervisor = new Supervisor();
@@ -301,6 +325,7 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
       APCA_API_KEY_ID: keyId,
       APCA_API_SECRET_KEY: secretKey,
       TRADEPIPE_RUN_DIR: runDir,
+      TRADEPIPE_BUS_TRANSPORT: transport,
       TRADEPIPE_HEALTH_PORT: "0",
     });
     for (const stage of STAGE_PROCESSES) {
@@ -311,7 +336,7 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
       if (Date.now() > deadline) throw new Error(`stages not ready: only ${[...ready]}`);
       await sleep(50);
     }
-    await sleep(500); // ZeroMQ subscriptions reach their publishers
+    await sleep(500); // subscriptions reach their publishers
     const d = await drive(sim, SYMBOL, ticks, { settleMs: 3, timeoutMs: 50 });
     const texts: Record<string, string> = {};
     for (const [stage, url] of healthUrls)
@@ -329,6 +354,8 @@ async function runProcesses(ticks: Tick[]): Promise<RunResult> {
       book: percentiles(r.book),
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
+      risk: percentiles(trim(r.risk)),
+      parts: breakdown(r, STAGE_ROLES, d.fromNs, d.toNs, WARMUP),
     };
   } finally {
     await supervisor.stop();
@@ -379,6 +406,18 @@ const row = (name: string, p: Percentiles, floor?: Percentiles) => [
   floor ? ratio(p.p50, floor.p50) : "",
 ];
 
+/** RUN_NAMES: the result key and printed name of each pipeline run. */
+const COMMIT_LABEL: Record<Commit, string> = {
+  durable: "",
+  nofsync: ", commit without fsync (not a production setting)",
+};
+const runKey = (mode: "fused" | Transport, c: Commit) =>
+  `${mode === "fused" ? "fused" : `processes${mode === "zmq" ? "Zmq" : "Uds"}`}${c === "nofsync" ? "Nofsync" : ""}`;
+const runName = (mode: "fused" | Transport, c: Commit) =>
+  `${mode === "fused" ? "fused" : mode === "zmq" ? "multi-process, ZeroMQ ipc://" : "multi-process, Unix-socket bus"}${COMMIT_LABEL[c]}`;
+const shortName = (mode: "fused" | Transport, c: Commit) =>
+  `${mode === "fused" ? "fused" : mode}${c === "nofsync" ? " no-fsync" : ""}`;
+
 async function main(): Promise<void> {
   const ticks = pricePath(Number(args.ticks));
   const floorTicks = pricePath(Number(args["floor-ticks"])).map((t) => ({ ...t, measured: true }));
@@ -387,48 +426,77 @@ async function main(): Promise<void> {
     `pipeline benchmark: ${ticks.length} ticks (${ticks.filter((t) => t.measured).length} consult the model), ` +
       `floors ${floorTicks.length} ticks; stages: ${allStages ? "all five" : "market-data + signal-bridge only (path ends at the signal)"}`,
   );
+  const servers = new Map<Commit, BenchPostgres>();
+  for (const c of commits) servers.set(c, await startBenchPostgres(c === "durable"));
   const results: Record<string, RunResult | unknown> = {};
   const e2eRows: string[][] = [];
+  const beforeCommitRows: string[][] = [];
   const stageRows: string[][] = [];
-  if (modes.has("fused")) {
-    const floor = await runFloor("fused", floorTicks);
-    const fused = await runFused(ticks);
-    results.floorFused = floor;
-    results.fused = fused;
-    e2eRows.push(row("floor: WebSocket in → undici POST out, one process", floor.e2e));
-    e2eRows.push(
-      row(
-        allStages
-          ? "fused pipeline: tick → order written"
-          : "fused md + signal-bridge: tick → signal",
-        fused.e2e,
-        floor.e2e,
-      ),
-    );
-    for (const [name, p] of Object.entries(fused.segments ?? {}))
-      stageRows.push(row(`fused ${name}`, p));
-    stageRows.push(row("book update (market-data core, live stage)", fused.book!));
-    stageRows.push(row("indicators + rules (signal-bridge core, live stage)", fused.indicators!));
-    stageRows.push(row("inference in the stage (native session call)", fused.inference!));
-    stageRows.push(
-      row("the same call again just after the tick (same process)", fused.inferenceWarm!),
-    );
-  }
-  if (modes.has("processes")) {
-    const floor = await runFloor("processes", floorTicks);
-    results.floorProcesses = floor;
-    e2eRows.push(
-      row("floor: WS in → 3 raw Unix-socket hops → undici POST, 4 processes", floor.e2e),
-    );
-    if (allStages) {
-      const proc = await runProcesses(ticks);
-      results.processes = proc;
-      e2eRows.push(
-        row("multi-process pipeline (ZeroMQ ipc://): tick → order written", proc.e2e, floor.e2e),
-      );
-      stageRows.push(row("book update, multi-process run", proc.book!));
-      stageRows.push(row("inference, multi-process run", proc.inference!));
+  /** partsOf: printed name → the run's path split, for the breakdown table. */
+  const partsOf: [string, Record<string, Percentiles>][] = [];
+  const before = SEGMENTS[0]![0];
+  try {
+    if (modes.has("fused")) {
+      const floor = await runFloor("fused", floorTicks);
+      results.floorFused = floor;
+      e2eRows.push(row("floor: WebSocket in → undici POST out, one process", floor.e2e));
+      for (const c of commits) {
+        const fused = await runFused(ticks, servers.get(c)!);
+        results[runKey("fused", c)] = fused;
+        e2eRows.push(
+          row(
+            allStages
+              ? `${runName("fused", c)}: tick → order written`
+              : "fused md + signal-bridge: tick → signal",
+            fused.e2e,
+            floor.e2e,
+          ),
+        );
+        if (fused.parts?.[before] && c === "durable")
+          beforeCommitRows.push(row(`fused: ${before}`, fused.parts[before], floor.e2e));
+        partsOf.push([shortName("fused", c), fused.parts ?? {}]);
+        if (c !== commits[0]) continue;
+        for (const [name, p] of Object.entries(fused.segments ?? {}))
+          stageRows.push(row(`fused ${name}`, p));
+        stageRows.push(row("book update (market-data core, live stage)", fused.book!));
+        stageRows.push(
+          row("indicators + rules (signal-bridge core, live stage)", fused.indicators!),
+        );
+        stageRows.push(row("inference in the stage (native session call)", fused.inference!));
+        stageRows.push(
+          row("the same call again just after the tick (same process)", fused.inferenceWarm!),
+        );
+        if (fused.risk?.n)
+          stageRows.push(row("risk decision (risk-manager core, live)", fused.risk));
+      }
     }
+    if (modes.has("processes")) {
+      const floor = await runFloor("processes", floorTicks);
+      results.floorProcesses = floor;
+      e2eRows.push(
+        row("floor: WS in → 3 raw Unix-socket hops → undici POST, 4 processes", floor.e2e),
+      );
+      if (allStages) {
+        for (const t of transports) {
+          for (const c of commits) {
+            const proc = await runProcesses(ticks, t, servers.get(c)!);
+            results[runKey(t, c)] = proc;
+            e2eRows.push(row(`${runName(t, c)}: tick → order written`, proc.e2e, floor.e2e));
+            if (proc.parts?.[before] && c === "durable")
+              beforeCommitRows.push(
+                row(`${runName(t, c)}: ${before}`, proc.parts[before], floor.e2e),
+              );
+            partsOf.push([shortName(t, c), proc.parts ?? {}]);
+            if (t === transports[0] && c === commits[0]) {
+              stageRows.push(row("book update, multi-process run", proc.book!));
+              stageRows.push(row("inference, multi-process run", proc.inference!));
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    for (const s of servers.values()) await s.stop().catch(() => {});
   }
   const hotBook = hotBookUpdate();
   const hotInd = hotIndicators(signalParamsOf(pipeline.spec.strategy));
@@ -446,6 +514,24 @@ async function main(): Promise<void> {
   const header = ["path", "n", "p50 µs", "p99 µs", "p99.9 µs", "× floor p50"];
   print("\nTick → order on the wire (p50/p99/p99.9 from an HDR histogram)\n");
   print(table(header, e2eRows));
+  if (beforeCommitRows.length > 0) {
+    print("\nTick → intent at the execution-engine: everything before the durability write\n");
+    print(table(header, beforeCommitRows));
+  }
+  if (partsOf.length > 0) {
+    print(
+      "\nWhere the time goes, per measured tick: p50 / p99 µs (support/pipeline-breakdown.ts)\n",
+    );
+    const cols = partsOf.map(([name]) => name);
+    const rows = SEGMENTS.map(([label]) => [
+      label,
+      ...partsOf.map(([, parts]) => {
+        const p = parts[label];
+        return p ? `${us(p.p50)} / ${us(p.p99)}` : "—";
+      }),
+    ]);
+    print(table(["segment", ...cols], rows));
+  }
   print("\nPer stage\n");
   print(
     table(
@@ -479,7 +565,7 @@ async function main(): Promise<void> {
     }
   }
   if (meanRows.length > 0) {
-    print("\nWhere the time goes: the stages' own latency histograms, means over the whole run\n");
+    print("\nThe stages' own latency histograms (/metrics), means over the whole run\n");
     print(table(["run / process", "histogram", "count", "mean µs"], meanRows));
   }
   writeLatencyPictures(pipelinePictures(results), args.pictures, print);

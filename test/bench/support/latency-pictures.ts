@@ -72,11 +72,16 @@ export function writeLatencyPictures(
   return written;
 }
 
+const NOFSYNC = " (commit without fsync, not a production setting)";
 const PIPELINE_PATHS: Record<string, string> = {
   floorFused: "Floor: WebSocket in → undici POST out, one process",
   fused: "Fused pipeline: tick → order written",
+  fusedNofsync: `Fused pipeline${NOFSYNC}`,
   floorProcesses: "Floor: WS in → 3 raw Unix-socket hops → undici POST, 4 processes",
-  processes: "Multi-process pipeline (ZeroMQ ipc://): tick → order written",
+  processesZmq: "Multi-process pipeline (ZeroMQ ipc://): tick → order written",
+  processesZmqNofsync: `Multi-process pipeline (ZeroMQ ipc://)${NOFSYNC}`,
+  processesUds: "Multi-process pipeline (Unix-socket bus): tick → order written",
+  processesUdsNofsync: `Multi-process pipeline (Unix-socket bus)${NOFSYNC}`,
 };
 
 /** pipelinePictures: one histogram per measured tick → order path of pipeline.bench.ts. */

@@ -1,7 +1,8 @@
 /**
  * pipeline-fused-node: the fused pipeline (all stages, one process, InProcBus) as the benchmark
- * runs it, with the probe preloaded (NODE_OPTIONS=--import pipeline-probe.ts). Besides the probe's
- * stamps it stamps the bus deliveries of signals and order intents, to split the path by stage.
+ * runs it, with the probe preloaded (NODE_OPTIONS=--import pipeline-probe.ts), which stamps the
+ * path's bus hops and the audit commit; this process adds a second, warm model call per scored
+ * tick and hands the metrics text back at stop.
  * When the risk-manager and execution-engine shells are not in the tree it runs market-data and
  * signal-bridge only, and the path ends at the signal.
  *   node pipeline-fused-node.ts <json: specFile, databaseUrl, simUrl, keyId, secretKey, stages>
@@ -12,7 +13,6 @@ import { subscribe } from "node:diagnostics_channel";
 import pg from "pg";
 import { Credentials } from "../../../services/alpaca-client/credentials.ts";
 import { InProcBus } from "../../../services/core/bus/index.ts";
-import { allOf, Topics } from "../../../services/core/bus/topics.ts";
 import { createReadiness, type Readiness } from "../../../services/core/health/index.ts";
 import { loadPipelineFile } from "../../../services/core/spec/index.ts";
 import { createLogger, createMetrics } from "../../../services/core/telemetry/index.ts";
@@ -37,8 +37,6 @@ const opts = JSON.parse(process.argv[2] ?? "{}") as {
   stages: "all" | "md+sb";
 };
 const probe = installProbe();
-const signals: bigint[] = [];
-const intents: bigint[] = [];
 const pipeline = await loadPipelineFile(opts.specFile);
 // A second session of the same model, called again once each scored tick's synchronous work is
 // done (a microtask, so it never delays the measured path): the same call with the process's
@@ -86,8 +84,7 @@ if (opts.stages === "all") {
     for (const s of started.reverse()) await s?.stop();
   };
 }
-bus.subscribe(allOf(Topics.signal), () => signals.push(process.hrtime.bigint()));
-bus.subscribe(allOf(Topics.orderIntent), () => intents.push(process.hrtime.bigint()));
+void bus;
 
 const deadline = Date.now() + 60_000;
 while (!readiness.every((r) => r.report().ready)) {
@@ -107,8 +104,6 @@ const finish = async () => {
   void probe;
   const stamps = {
     type: "stamps",
-    signals: signals.map(String),
-    intents: intents.map(String),
     warmCalls,
     metrics: text,
   };

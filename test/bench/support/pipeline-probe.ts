@@ -1,34 +1,51 @@
 /**
  * pipeline-probe: timestamps (CLOCK_MONOTONIC, shared by every process on the host) at the two
  * ends of the tick → order path and inside it, for the pipeline benchmark. Installed in the
- * benchmark process for the fused pipeline, and preloaded into every stage process for the
- * multi-process one (`NODE_OPTIONS=--import <this file>` with TRADEPIPE_BENCH_PROBE_DIR set: it
- * then writes what it saw to `<dir>/<pid>.json` when the process exits).
+ * fused pipeline's process, and preloaded into every stage process for the multi-process runs
+ * (`NODE_OPTIONS=--import <this file>` with TRADEPIPE_BENCH_PROBE_DIR set: it then writes what
+ * it saw to `<dir>/<pid>.json` when the process exits, with the process's role: the stage name
+ * from `tradepipe stage <name>`, "fused" or "floor").
  *
- * - frame: a WebSocket message arriving on a market-data socket (ws emits "message"; the probe
+ * Ends of the path:
+ * - frames: a WebSocket message arriving on a market-data socket (ws emits "message"; the probe
  *   wraps WebSocket.prototype.emit, so the stamp is taken before the client decodes anything);
  * - written: undici about to write an order request (`undici:client:sendHeaders` for
- *   POST …/v2/orders; undici writes the headers and body right after publishing it);
- * - records: a quote record reaching the market-data stage (`tradepipe:md.record`), i.e. after
- *   the Alpaca client decoded the frame;
- * - book: the market-data core's time per book update (`tradepipe:md.book-applied`);
- * - indicators / inference: the signal-bridge's per-tick times (`tradepipe:sb.timing`).
+ *   POST …/v2/orders; undici writes the headers and body right after publishing it).
+ * Inside it (`marks`, by name), without touching the stages' code:
+ * - `pub:<topic>` / `recv:<topic>`: the bus core stamping a frame for publication / receiving
+ *   one (BusCore.prototype.stamp and .receive wrapped; every transport goes through them), for
+ *   md.quote, signal and order.intent;
+ * - `audit:start` / `audit:end`: the execution-engine's audit batch statement sent / committed
+ *   (ExecutionStore.prototype.writeBatch wrapped; the two arrays are index-aligned);
+ * - `sent`: `tradepipe:execution:order-sent` (postOrder returned);
+ * - records: a quote record reaching the market-data stage (`tradepipe:md.record`);
+ * Per-event durations: book (`tradepipe:md.book-applied`), indicators / inference
+ * (`tradepipe:sb.timing`), risk (`tradepipe:risk.decision`).
  */
 import { subscribe } from "node:diagnostics_channel";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
+import { BusCore } from "../../../services/core/bus/core.ts";
+import { ExecutionStore } from "../../../services/execution-engine/store.ts";
 import type { BookApplied } from "../../../services/market-data/channels.ts";
+import type { RiskDecisionTiming } from "../../../services/risk-manager/channels.ts";
 import type { SignalTiming } from "../../../services/signal-bridge/channels.ts";
 
+/** PATH_TOPICS are the bus topics on the tick → order path whose hops the probe stamps. */
+export const PATH_TOPICS = ["md.quote", "signal", "order.intent"] as const;
+
 export interface ProbeRecord {
+  role: string;
   frames: bigint[];
   /** Quote records reaching the market-data stage (after the client decoded the frame). */
   records: bigint[];
   written: bigint[];
+  marks: Record<string, bigint[]>;
   book: number[];
   indicators: number[];
   inference: number[];
+  risk: number[];
 }
 
 export interface Probe extends ProbeRecord {
@@ -37,19 +54,38 @@ export interface Probe extends ProbeRecord {
 
 let installed: Probe | undefined;
 
+function roleOfProcess(): string {
+  const i = process.argv.indexOf("stage");
+  if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1]!;
+  return process.argv.some((a) => a.includes("pipeline-fused-node")) ? "fused" : "floor";
+}
+
+function pathTopicOf(topic: string): string | undefined {
+  return PATH_TOPICS.find((t) => topic === t || topic.startsWith(`${t}/`));
+}
+
 export function installProbe(): Probe {
   if (installed) return installed;
+  const marks: Record<string, bigint[]> = {};
+  const mark = (name: string, at: bigint) => {
+    const list = marks[name];
+    if (list) list.push(at);
+    else marks[name] = [at];
+  };
   const p: Probe = {
+    role: roleOfProcess(),
     frames: [],
     records: [],
     written: [],
+    marks,
     book: [],
     indicators: [],
     inference: [],
+    risk: [],
     clear() {
-      for (const a of [p.frames, p.records, p.written, p.book, p.indicators, p.inference]) {
+      for (const a of [p.frames, p.records, p.written, p.book, p.indicators, p.inference, p.risk])
         a.length = 0;
-      }
+      for (const k of Object.keys(marks)) delete marks[k];
     },
   };
   const emit = WebSocket.prototype.emit;
@@ -58,11 +94,43 @@ export function installProbe(): Probe {
     // biome-ignore lint/complexity/noArguments: forwards whatever ws emits, unchanged
     return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
   } as typeof emit;
+
+  const stamp = BusCore.prototype.stamp;
+  BusCore.prototype.stamp = function (this: BusCore, topic, payload, prefix) {
+    const at = process.hrtime.bigint();
+    const kind = pathTopicOf(topic);
+    if (kind) mark(`pub:${kind}`, at);
+    return stamp.call(this, topic, payload, prefix);
+  };
+  const receive = BusCore.prototype.receive;
+  BusCore.prototype.receive = function (this: BusCore, frame: Buffer) {
+    const at = process.hrtime.bigint();
+    receive.call(this, frame);
+    // The topic is read after the handlers ran, so reading it delays nothing downstream.
+    const end = frame.indexOf(0);
+    const kind = end > 0 ? pathTopicOf(frame.toString("latin1", 0, end)) : undefined;
+    if (kind) mark(`recv:${kind}`, at);
+  };
+  const writeBatch = ExecutionStore.prototype.writeBatch;
+  ExecutionStore.prototype.writeBatch = function (this: ExecutionStore, writes) {
+    const start = process.hrtime.bigint();
+    const done = writeBatch.call(this, writes);
+    void done.then(
+      () => {
+        mark("audit:start", start);
+        mark("audit:end", process.hrtime.bigint());
+      },
+      () => {},
+    );
+    return done;
+  };
+
   subscribe("undici:client:sendHeaders", (m) => {
     const now = process.hrtime.bigint();
     const r = (m as { request: { method: string; path: string } }).request;
     if (r.method === "POST" && r.path.endsWith("/v2/orders")) p.written.push(now);
   });
+  subscribe("tradepipe:execution:order-sent", () => mark("sent", process.hrtime.bigint()));
   subscribe("tradepipe:md.record", (m) => {
     if ((m as { T?: unknown }).T === "q") p.records.push(process.hrtime.bigint());
   });
@@ -72,6 +140,7 @@ export function installProbe(): Probe {
     p.indicators.push(t.indicatorsNs);
     if (t.inferenceNs >= 0) p.inference.push(t.inferenceNs);
   });
+  subscribe("tradepipe:risk.decision", (m) => p.risk.push((m as RiskDecisionTiming).ns));
   installed = p;
   return p;
 }
@@ -81,15 +150,22 @@ export function serialize(r: ProbeRecord): string {
   return JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
+const big = (a: string[]) => a.map(BigInt);
+
 export function deserialize(text: string): ProbeRecord {
   const raw = JSON.parse(text);
   return {
-    frames: raw.frames.map(BigInt),
-    records: raw.records.map(BigInt),
-    written: raw.written.map(BigInt),
+    role: raw.role,
+    frames: big(raw.frames),
+    records: big(raw.records),
+    written: big(raw.written),
+    marks: Object.fromEntries(
+      Object.entries(raw.marks as Record<string, string[]>).map(([k, v]) => [k, big(v)]),
+    ),
     book: raw.book,
     indicators: raw.indicators,
     inference: raw.inference,
+    risk: raw.risk,
   };
 }
 

@@ -79,15 +79,25 @@ export function forkChild(module: string, args: string[], env: NodeJS.ProcessEnv
   );
 }
 
+/** Probes is every probed process's record of a run, merged, and the marks by process role. */
+export interface Probes extends ProbeRecord {
+  /** role (stage name, "fused", "floor") → mark name → stamps. */
+  byRole: Record<string, Record<string, bigint[]>>;
+}
+
 /** readProbes merges the records every probed process of a run wrote into `dir`. */
-export function readProbes(dir: string): ProbeRecord {
-  const all: ProbeRecord = {
+export function readProbes(dir: string): Probes {
+  const all: Probes = {
+    role: "all",
     frames: [],
     records: [],
     written: [],
+    marks: {},
     book: [],
     indicators: [],
     inference: [],
+    risk: [],
+    byRole: {},
   };
   for (const f of readdirSync(dir)) {
     if (!f.endsWith(".json")) continue;
@@ -98,6 +108,13 @@ export function readProbes(dir: string): ProbeRecord {
     all.book.push(...r.book);
     all.indicators.push(...r.indicators);
     all.inference.push(...r.inference);
+    all.risk.push(...r.risk);
+    const own = all.byRole[r.role] ?? {};
+    all.byRole[r.role] = own;
+    for (const [name, stamps] of Object.entries(r.marks)) {
+      all.marks[name] = [...(all.marks[name] ?? []), ...stamps];
+      own[name] = [...(own[name] ?? []), ...stamps];
+    }
   }
   return all;
 }

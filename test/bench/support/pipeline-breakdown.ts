@@ -1,0 +1,124 @@
+/**
+ * pipeline-breakdown: splits each measured tick → order path into its parts, from the probe's
+ * stamps (test/bench/support/pipeline-probe.ts). For each order-written stamp W, the tick is the
+ * latest market-data frame F before it (the benchmark drives closed-loop, so F caused W); every
+ * other point is the first stamp of its kind in [F, W] taken in the process that plays the
+ * role (in the fused run every role is the one process), and the audit batch is the one
+ * committed last before W.
+ */
+import type { Probes } from "./pipeline-run.ts";
+import { type Percentiles, percentiles } from "./pipeline-stats.ts";
+
+/** StageRoles names the probe role of each stage's process ("fused" for all, fused). */
+export interface StageRoles {
+  md: string;
+  sb: string;
+  risk: string;
+  ee: string;
+}
+
+type Point =
+  | "frame"
+  | "quotePub"
+  | "quoteRecv"
+  | "signalPub"
+  | "signalRecv"
+  | "intentPub"
+  | "intentRecv"
+  | "auditStart"
+  | "auditEnd"
+  | "written";
+
+/** SEGMENTS: label → [from, to]; labels starting with two spaces are parts of the line above. */
+export const SEGMENTS: ReadonlyArray<readonly [string, Point, Point]> = [
+  [
+    "tick → intent at the execution-engine (all before the durability write)",
+    "frame",
+    "auditStart",
+  ],
+  ["frame → signal published", "frame", "signalPub"],
+  ["  frame → quote published (decode, book, market-data core)", "frame", "quotePub"],
+  ["  hop md.quote (market-data → signal-bridge)", "quotePub", "quoteRecv"],
+  ["  quote in → signal published (signal-bridge)", "quoteRecv", "signalPub"],
+  ["signal → intent published", "signalPub", "intentPub"],
+  ["  hop signal (signal-bridge → risk-manager)", "signalPub", "signalRecv"],
+  ["  signal in → intent published (risk-manager)", "signalRecv", "intentPub"],
+  ["intent → audit committed", "intentPub", "auditEnd"],
+  ["  hop order.intent (risk-manager → execution-engine)", "intentPub", "intentRecv"],
+  ["  intent in → audit statement sent (execution-engine)", "intentRecv", "auditStart"],
+  ["  audit statement → committed (Postgres)", "auditStart", "auditEnd"],
+  ["commit → POST written (execution-engine, undici)", "auditEnd", "written"],
+  ["tick → POST written (whole path)", "frame", "written"],
+];
+
+const sorted = (a: readonly bigint[] | undefined) =>
+  [...(a ?? [])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+
+/** firstAtOrAfter: index of the first element ≥ t in an ascending array. */
+function firstAtOrAfter(a: readonly bigint[], t: bigint): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * breakdown returns, per segment, the percentiles over the measured ticks in [fromNs, toNs]
+ * (the first `warmup` dropped); segments whose stamps are missing are left out.
+ */
+export function breakdown(
+  p: Probes,
+  roles: StageRoles,
+  fromNs: bigint,
+  toNs: bigint,
+  warmup: number,
+): Record<string, Percentiles> {
+  const of = (role: string, name: string) => sorted(p.byRole[role]?.[name]);
+  const frames = sorted(p.frames);
+  const series: Partial<Record<Point, bigint[]>> = {
+    quotePub: of(roles.md, "pub:md.quote"),
+    quoteRecv: of(roles.sb, "recv:md.quote"),
+    signalPub: of(roles.sb, "pub:signal"),
+    signalRecv: of(roles.risk, "recv:signal"),
+    intentPub: of(roles.risk, "pub:order.intent"),
+    intentRecv: of(roles.ee, "recv:order.intent"),
+  };
+  const auditStarts = p.byRole[roles.ee]?.["audit:start"] ?? [];
+  const auditEnds = p.byRole[roles.ee]?.["audit:end"] ?? [];
+  const samples = SEGMENTS.map(() => [] as number[]);
+  for (const w of sorted(p.written)) {
+    if (w < fromNs || w > toNs) continue;
+    const fi = firstAtOrAfter(frames, w + 1n) - 1;
+    if (fi < 0 || frames[fi]! < fromNs) continue;
+    const f = frames[fi]!;
+    const at: Partial<Record<Point, bigint>> = { frame: f, written: w };
+    for (const [point, list] of Object.entries(series) as [Point, bigint[]][]) {
+      const i = firstAtOrAfter(list, f);
+      if (i < list.length && list[i]! <= w) at[point] = list[i]!;
+    }
+    let best = -1;
+    for (let i = 0; i < auditEnds.length; i++) {
+      const e = auditEnds[i]!;
+      if (e <= w && auditStarts[i]! >= f && (best < 0 || e > auditEnds[best]!)) best = i;
+    }
+    if (best >= 0) {
+      at.auditStart = auditStarts[best]!;
+      at.auditEnd = auditEnds[best]!;
+    }
+    SEGMENTS.forEach(([, from, to], k) => {
+      const a = at[from];
+      const b = at[to];
+      if (a !== undefined && b !== undefined) samples[k]!.push(Number(b - a));
+    });
+  }
+  const out: Record<string, Percentiles> = {};
+  SEGMENTS.forEach(([label], k) => {
+    const s = samples[k]!.slice(warmup);
+    if (s.length > 0) out[label] = percentiles(s);
+  });
+  return out;
+}
