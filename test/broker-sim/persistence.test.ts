@@ -313,7 +313,7 @@ test("a bad state file is refused with its path and the problem, and left as it 
   });
 });
 
-test("one account file serves one simulator at a time, and its clock never runs backwards", async (t) => {
+test("one account file serves one simulator at a time, a dead one's lock is taken over, and the clock never runs backwards", async (t) => {
   const stateFile = join(await tempDir(t), "account.json");
   await withSim({ ...base, startTime: T0, stateFile }, async (sim) => {
     sim.admin.advance(60_000);
@@ -330,6 +330,13 @@ test("one account file serves one simulator at a time, and its clock never runs 
       /startTime 2026-03-02T15:00:00Z is before the last save .*2026-03-02T15:01:00Z/,
     );
     return true;
+  });
+  // A lock left by a process that died (SIGKILL, power cut) is taken over.
+  const dead = spawn(process.execPath, ["-e", ""]);
+  await new Promise((resolve) => dead.on("exit", resolve));
+  await writeFile(`${stateFile}.lock`, `${dead.pid}\n`);
+  await withSim({ ...base, stateFile }, async (sim) => {
+    assert.equal(sim.account?.restored, true);
   });
 });
 
