@@ -12,10 +12,9 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
-import { fromDecimal, toDecimal } from "../core/money.ts";
+import { fromDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
-import { AccountRenderer, type AccountSnapshot } from "./core/account-file.ts";
-import { restoreAccount, startSession } from "./core/account-restore.ts";
+import type { AccountSnapshot } from "./core/account-file.ts";
 import { eventSymbol, type MarketOptions } from "./core/market.ts";
 import { parseRecording } from "./core/replay.ts";
 import { formatRfc3339, NS_PER_MS, parseTime } from "./core/time.ts";
@@ -23,6 +22,7 @@ import type { MarketEvent } from "./core/types.ts";
 import { type AdminState, adminState, recordLastday, resetSimulation } from "./http/admin.ts";
 import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
+import { type AccountPersistence, attachStore } from "./shell/account-persistence.ts";
 import { AccountStore, readAccountFile } from "./shell/account-store.ts";
 import type { Keys, SimContext } from "./shell/context.ts";
 import { type ClockMode, Engine } from "./shell/engine.ts";
@@ -77,27 +77,6 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** stateSaveIntervalMs: the least time between two saves of stateFile (default 200). */
   stateSaveIntervalMs?: number;
-}
-
-/** AccountPersistence tells where the account lives and what was restored at start. */
-export interface AccountPersistence {
-  stateFile: string;
-  /** restored is false for a new account (the file did not exist yet). */
-  restored: boolean;
-  positions: number;
-  /** openOrders still live after the start of the session. */
-  openOrders: number;
-  orders: number;
-  /** expiredAtStart: day orders of an earlier session (and GTC orders past 90 days) expired at start. */
-  expiredAtStart: number;
-  cash: string;
-}
-
-/** describeAccount says in one line where the account lives and what came back from it. */
-export function describeAccount(a: AccountPersistence): string {
-  if (!a.restored) return `new account, kept in ${a.stateFile}`;
-  const expired = a.expiredAtStart > 0 ? `; ${a.expiredAtStart} expired at the session start` : "";
-  return `account restored from ${a.stateFile}: cash ${a.cash}, ${a.positions} positions, ${a.openOrders} open of ${a.orders} orders${expired}`;
 }
 
 export interface SimulatorAdmin {
@@ -168,6 +147,10 @@ function checkOptions(o: SimulatorOptions): void {
   positive("rateLimitPerMin", o.rateLimitPerMin, true);
   positive("historyLimit", o.historyLimit, true);
   positive("tickMs", o.tickMs);
+  positive("stateSaveIntervalMs", o.stateSaveIntervalMs);
+  if (o.stateFile !== undefined && (typeof o.stateFile !== "string" || o.stateFile === "")) {
+    throw invalidOption(`stateFile must be a file path, got ${JSON.stringify(o.stateFile)}`);
+  }
   const p = o.partialFillProbability;
   if (p !== undefined && !(p >= 0 && p <= 1))
     throw invalidOption(`partialFillProbability must be in [0, 1], got ${p}`);
@@ -211,9 +194,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (!(s in symbols)) symbols[s] = 100;
   }
   // The lock comes first: a file another simulator is writing must not even be read.
-  const store = options.stateFile
-    ? new AccountStore(options.stateFile, { minIntervalMs: options.stateSaveIntervalMs })
-    : undefined;
+  const store =
+    options.stateFile !== undefined
+      ? new AccountStore(options.stateFile, { minIntervalMs: options.stateSaveIntervalMs })
+      : undefined;
   try {
     const saved = store ? readAccountFile(store.path) : undefined;
     return await start(options, { seed, speed, p, startTime, replay, symbols, store, saved });
@@ -347,50 +331,7 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
   };
 }
 
-/**
- * attachStore puts the saved account (if any) into the new engine, expires what the new session
- * ends, and saves the account after every change from now on.
- */
-function attachStore(
-  ctx: SimContext,
-  store: AccountStore,
-  saved: AccountSnapshot | undefined,
-  marketAlwaysOpen: boolean,
-): AccountPersistence {
-  const engine = ctx.engine;
-  const t0 = engine.clockInfo().now;
-  let expired = 0;
-  if (saved) {
-    if (t0 < saved.savedAt) {
-      throw new TradepipeError(
-        "TP_ERR_SIM_STATE",
-        `broker-sim: the recording starts at ${formatRfc3339(t0)}, before the last save of the account in ${store.path} (${formatRfc3339(saved.savedAt)}); the account's clock cannot run backwards — delete ${store.path} for a fresh account`,
-      );
-    }
-    restoreAccount(engine.state, saved);
-    ctx.orderRequests.push(...saved.orderRequests);
-    expired = startSession(engine.state, t0, { everyRunIsASession: marketAlwaysOpen }).length;
-  }
-  const renderer = new AccountRenderer();
-  store.track(() => renderer.render(engine.state, ctx.orderRequests, engine.clockInfo().now));
-  ctx.onChange = () => store.markDirty();
-  engine.onTradeUpdate(() => store.markDirty());
-  // A new account gets its file at once; a restored one records what the session start expired.
-  store.markDirty();
-  const s = engine.state;
-  let openOrders = 0;
-  for (const set of s.openBySymbol.values()) openOrders += set.size;
-  return {
-    stateFile: store.path,
-    restored: saved !== undefined,
-    positions: s.ledger.positions.size,
-    openOrders,
-    orders: s.orderLog.length,
-    expiredAtStart: expired,
-    cash: toDecimal(s.ledger.cash),
-  };
-}
-
 export type { MarketOptions } from "./core/market.ts";
 export type { AdminState, FillRecord } from "./http/admin.ts";
+export { type AccountPersistence, describeAccount } from "./shell/account-persistence.ts";
 export type { FaultConfig } from "./shell/faults.ts";
