@@ -3,10 +3,13 @@
  * without it an embedded Postgres is started in tradepipe's data directory (and stopped by
  * close()).
  */
+
+import { homedir } from "node:os";
 import pg from "pg";
 import { TradepipeError } from "../errors.ts";
 import { maskSecretsInString } from "../telemetry/redact.ts";
 import { type EmbeddedLog, startEmbeddedPostgres } from "./embedded.ts";
+import { defaultDataDir } from "./embedded-paths.ts";
 import { migrate } from "./migrate.ts";
 
 export interface Database {
@@ -37,7 +40,8 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
   const server = external
     ? undefined
     : await startEmbeddedPostgres({
-        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        // The caller's environment decides the data directory (TRADEPIPE_DATA_DIR), not ours.
+        dataDir: opts.dataDir ?? defaultDataDir(env, homedir(), process.getuid?.() ?? -1),
         ...(opts.log ? { log: opts.log } : {}),
       });
   const url = external || (server?.url ?? "");
