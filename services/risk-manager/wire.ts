@@ -14,13 +14,25 @@
  * IMPORTANT: `encodeIntent` returns a view of a buffer reused by the next call; the bus copies
  * it when publishing, so publish it at once. `decodeSignal` fills and returns `out`.
  */
+import {
+  asBuffer,
+  beginMessage,
+  clearHeader,
+  cursor,
+  endMessage,
+  ensureRoom,
+  type HeaderFields,
+  readHeaderInto,
+  readLength,
+  readVarint,
+  skipField,
+  writeHeaderBody,
+  writeStringField,
+  writeVarintField,
+} from "../core/messages/proto-wire.ts";
 
-export interface SignalFields {
-  source: string;
-  eventTimeNs: bigint;
-  traceparent: string;
-  /** Header origin_time_ns: when market-data read the frame of the tick behind the signal. */
-  originTimeNs: bigint;
+/** SignalFields: the header (originTimeNs: when market-data read the tick's frame) and signal. */
+export interface SignalFields extends HeaderFields {
   signalId: string;
   symbol: string;
   /** action: the SignalAction number (1 BUY, 2 SELL, 3 HOLD). */
@@ -41,12 +53,8 @@ export function emptySignalFields(): SignalFields {
   };
 }
 
-export interface IntentFields {
-  source: string;
-  eventTimeNs: bigint;
-  traceparent: string;
-  /** Header origin_time_ns, carried from the signal (the execution engine's tick → order start). */
-  originTimeNs: bigint;
+/** IntentFields: the header (originTimeNs carried from the signal: tick → order) and intent. */
+export interface IntentFields extends HeaderFields {
   clientOrderId: string;
   signalId: string;
   symbol: string;
@@ -105,100 +113,31 @@ export function encodeIntent(f: IntentFields): Uint8Array {
     f.decisionPrice.length +
     f.correlationId.length;
   const max = 128 + 3 * chars;
-  if (buf.length < max) buf = Buffer.allocUnsafe(max * 2);
-  let p = 0;
-  buf[p++] = 0x0a; // field 1 (header), length-delimited
-  const lenAt = p++;
-  const start = p;
-  p = writeString(buf, p, 0x0a, f.source);
-  if (f.eventTimeNs !== 0n) {
-    buf[p++] = 0x19; // header field 3 (event_time_ns), fixed64
-    buf.writeBigUInt64LE(BigInt.asUintN(64, f.eventTimeNs), p);
-    p += 8;
-  }
-  p = writeString(buf, p, 0x2a, f.traceparent);
-  if (f.originTimeNs !== 0n) {
-    buf[p++] = 0x39; // header field 7 (origin_time_ns), fixed64
-    buf.writeBigUInt64LE(BigInt.asUintN(64, f.originTimeNs), p);
-    p += 8;
-  }
-  const headerLen = p - start;
-  if (headerLen < 128) buf[lenAt] = headerLen;
-  else {
-    const n = varintLength(headerLen);
-    buf.copy(buf, start + n - 1, start, p);
-    writeVarint(buf, lenAt, headerLen);
-    p += n - 1;
-  }
-  p = writeString(buf, p, 0x12, f.clientOrderId); // 2
-  p = writeString(buf, p, 0x1a, f.signalId); // 3
-  p = writeString(buf, p, 0x22, f.symbol); // 4
-  p = writeEnum(buf, p, 0x28, f.side); // 5
-  p = writeString(buf, p, 0x32, f.qty); // 6
-  p = writeEnum(buf, p, 0x38, f.orderType); // 7
-  p = writeString(buf, p, 0x42, f.limitPrice); // 8
-  p = writeString(buf, p, 0x4a, f.stopPrice); // 9
-  p = writeEnum(buf, p, 0x50, f.timeInForce); // 10
-  p = writeEnum(buf, p, 0x58, f.decision); // 11
-  p = writeString(buf, p, 0x62, f.rejectCode); // 12
-  p = writeString(buf, p, 0x6a, f.rejectReason); // 13
-  p = writeString(buf, p, 0x72, f.decisionPrice); // 14
-  p = writeString(buf, p, 0x7a, f.correlationId); // 15
-  return buf.subarray(0, p);
+  buf = ensureRoom(buf, max);
+  const b = buf;
+  const header = beginMessage(b, 0, 0x0a); // field 1
+  let p = endMessage(b, header, writeHeaderBody(b, header, f));
+  p = writeStringField(b, p, 0x12, f.clientOrderId); // 2
+  p = writeStringField(b, p, 0x1a, f.signalId); // 3
+  p = writeStringField(b, p, 0x22, f.symbol); // 4
+  p = writeVarintField(b, p, 0x28, f.side); // 5
+  p = writeStringField(b, p, 0x32, f.qty); // 6
+  p = writeVarintField(b, p, 0x38, f.orderType); // 7
+  p = writeStringField(b, p, 0x42, f.limitPrice); // 8
+  p = writeStringField(b, p, 0x4a, f.stopPrice); // 9
+  p = writeVarintField(b, p, 0x50, f.timeInForce); // 10
+  p = writeVarintField(b, p, 0x58, f.decision); // 11
+  p = writeStringField(b, p, 0x62, f.rejectCode); // 12
+  p = writeStringField(b, p, 0x6a, f.rejectReason); // 13
+  p = writeStringField(b, p, 0x72, f.decisionPrice); // 14
+  p = writeStringField(b, p, 0x7a, f.correlationId); // 15
+  return b.subarray(0, p);
 }
-
-function writeEnum(b: Buffer, p: number, tag: number, v: number): number {
-  if (v === 0) return p;
-  b[p++] = tag;
-  return writeVarint(b, p, v);
-}
-
-function writeString(b: Buffer, p: number, tag: number, s: string): number {
-  if (s.length === 0) return p;
-  b[p++] = tag;
-  const lenAt = p;
-  // One length byte for the common short string; longer ones are moved to make room.
-  const written = b.write(s, lenAt + 1, "utf8");
-  if (written < 128) {
-    b[lenAt] = written;
-    return lenAt + 1 + written;
-  }
-  const n = varintLength(written);
-  b.copy(b, lenAt + n, lenAt + 1, lenAt + 1 + written);
-  writeVarint(b, lenAt, written);
-  return lenAt + n + written;
-}
-
-function varintLength(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(b: Buffer, p: number, v: number): number {
-  while (v >= 0x80) {
-    b[p++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  b[p++] = v;
-  return p;
-}
-
-/** After readVarint: the position just past the varint it read. */
-let next = 0;
 
 /** decodeSignal reads a tradepipe.v1.TradingSignal into `out`; throws RangeError on bad bytes. */
 export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields {
-  const b = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  out.source = "";
-  out.eventTimeNs = 0n;
-  out.traceparent = "";
-  out.originTimeNs = 0n;
+  const b = asBuffer(bytes);
+  clearHeader(out);
   out.signalId = "";
   out.symbol = "";
   out.action = 0;
@@ -206,26 +145,24 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
   const end = b.length;
   let p = 0;
   while (p < end) {
-    const tag = readVarint(b, p);
-    p = next;
+    const tag = readVarint(b, p, "signal");
+    p = cursor.pos;
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 4 && wire === 0) {
-      out.action = readVarint(b, p);
-      p = next;
+      out.action = readVarint(b, p, "signal");
+      p = cursor.pos;
       continue;
     }
     if (wire !== 2) {
-      p = skip(b, p, wire);
+      p = skipField(b, p, wire, "signal");
       continue;
     }
-    const len = readVarint(b, p);
-    const s = next;
-    const e = s + len;
-    if (e > end) throw new RangeError("signal: field runs past the end");
+    const e = readLength(b, p, end, "signal");
+    const s = cursor.pos;
     switch (field) {
       case 1:
-        decodeHeader(b, s, e, out);
+        readHeaderInto(b, s, e, out, "signal");
         break;
       case 2:
         out.signalId = b.toString("utf8", s, e);
@@ -240,71 +177,4 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
     p = e;
   }
   return out;
-}
-
-function decodeHeader(b: Buffer, p: number, end: number, out: SignalFields): void {
-  while (p < end) {
-    const tag = readVarint(b, p);
-    p = next;
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 3 && wire === 1) {
-      if (p + 8 > end) throw new RangeError("signal header: truncated event time");
-      out.eventTimeNs = b.readBigUInt64LE(p);
-      p += 8;
-    } else if (field === 7 && wire === 1) {
-      if (p + 8 > end) throw new RangeError("signal header: truncated origin time");
-      out.originTimeNs = b.readBigUInt64LE(p);
-      p += 8;
-    } else if ((field === 1 || field === 5) && wire === 2) {
-      const len = readVarint(b, p);
-      const s = next;
-      if (s + len > end) throw new RangeError("signal header: field runs past the end");
-      const text = b.toString("utf8", s, s + len);
-      if (field === 1) out.source = text;
-      else out.traceparent = text;
-      p = s + len;
-    } else {
-      p = skip(b, p, wire);
-    }
-  }
-}
-
-function readVarint(b: Buffer, p: number): number {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    if (p >= b.length) throw new RangeError("signal: truncated varint");
-    const byte = b[p++]!;
-    v += (byte & 0x7f) * mul;
-    if (byte < 0x80) break;
-    mul *= 128;
-  }
-  next = p;
-  return v;
-}
-
-function skip(b: Buffer, p: number, wire: number): number {
-  let to: number;
-  switch (wire) {
-    case 0:
-      readVarint(b, p);
-      to = next;
-      break;
-    case 1:
-      to = p + 8;
-      break;
-    case 2: {
-      const len = readVarint(b, p);
-      to = next + len;
-      break;
-    }
-    case 5:
-      to = p + 4;
-      break;
-    default:
-      throw new RangeError(`signal: unsupported wire type ${wire}`);
-  }
-  if (to > b.length) throw new RangeError("signal: field runs past the end");
-  return to;
 }
