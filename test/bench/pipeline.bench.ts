@@ -110,6 +110,7 @@ type Commit = "durable" | "nofsync";
 for (const t of transports) if (t !== "zmq" && t !== "uds") throw new Error(`--transports: ${t}?`);
 for (const c of commits)
   if (c !== "durable" && c !== "nofsync") throw new Error(`--commits: ${c}?`);
+const WHOLE_PATH = SEGMENTS.at(-1)![0];
 const FUSED_ROLES: StageRoles = { md: "fused", sb: "fused", risk: "fused", ee: "fused" };
 const STAGE_ROLES: StageRoles = {
   md: "market-data",
@@ -268,9 +269,11 @@ async function runFused(ticks: Tick[], server: BenchPostgres): Promise<RunResult
     await node.stop();
     const r = readProbes(dir);
     const signals = [...(r.marks["pub:signal"] ?? [])];
-    const end = allStages ? r.written : signals;
+    const parts = breakdown(r, FUSED_ROLES, d.fromNs, d.toNs, WARMUP);
     return {
-      e2e: percentiles(trim(pairLatest(r.frames, end, d.fromNs, d.toNs))),
+      e2e: allStages
+        ? parts[WHOLE_PATH]!
+        : percentiles(trim(pairLatest(r.frames, signals, d.fromNs, d.toNs))),
       drive: d,
       ...(audit.count > 0 ? { auditCommitMeanUs: audit.mean * 1e6 } : {}),
       means: { "fused process": meansOf(String(stamps.metrics)) },
@@ -279,7 +282,7 @@ async function runFused(ticks: Tick[], server: BenchPostgres): Promise<RunResult
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
       risk: percentiles(trim(r.risk)),
-      parts: breakdown(r, FUSED_ROLES, d.fromNs, d.toNs, WARMUP),
+      parts,
       segments: {
         "frame → quote record (the Alpaca client's decode)": percentiles(
           trim(pairLatest(r.frames, r.records, d.fromNs, d.toNs)),
@@ -346,8 +349,9 @@ async function runProcesses(
     await bookActivity(sim);
     await supervisor.stop();
     const r = readProbes(dir);
+    const parts = breakdown(r, STAGE_ROLES, d.fromNs, d.toNs, WARMUP);
     return {
-      e2e: percentiles(trim(pairLatest(r.frames, r.written, d.fromNs, d.toNs))),
+      e2e: parts[WHOLE_PATH]!,
       drive: d,
       ...(audit.count > 0 ? { auditCommitMeanUs: audit.mean * 1e6 } : {}),
       means,
@@ -355,7 +359,7 @@ async function runProcesses(
       indicators: percentiles(trim(r.indicators)),
       inference: percentiles(trim(r.inference)),
       risk: percentiles(trim(r.risk)),
-      parts: breakdown(r, STAGE_ROLES, d.fromNs, d.toNs, WARMUP),
+      parts,
     };
   } finally {
     await supervisor.stop();
@@ -432,6 +436,7 @@ async function main(): Promise<void> {
   const e2eRows: string[][] = [];
   const beforeCommitRows: string[][] = [];
   const stageRows: string[][] = [];
+  const pgRows: string[][] = [];
   /** partsOf: printed name → the run's path split, for the breakdown table. */
   const partsOf: [string, Record<string, Percentiles>][] = [];
   const before = SEGMENTS[0]![0];
@@ -495,6 +500,17 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (allStages) {
+      for (const c of commits) {
+        const f = await servers.get(c)!.commitFloor(300, 3);
+        const roundTrip = percentiles(f.roundTrip);
+        const commit = percentiles(f.commit);
+        results[`postgres${c === "durable" ? "Durable" : "Nofsync"}`] = { roundTrip, commit };
+        const label = c === "durable" ? "durable" : "without fsync (not a production setting)";
+        pgRows.push(row(`Postgres ${label}: SELECT 1 round trip, paced`, roundTrip));
+        pgRows.push(row(`Postgres ${label}: one-row INSERT committed, paced`, commit));
+      }
+    }
   } finally {
     for (const s of servers.values()) await s.stop().catch(() => {});
   }
@@ -531,6 +547,15 @@ async function main(): Promise<void> {
       }),
     ]);
     print(table(["segment", ...cols], rows));
+  }
+  if (pgRows.length > 0) {
+    print("\nThe commit's own floor: the same Postgres servers, no pipeline (paced 3 ms)\n");
+    print(
+      table(
+        header.slice(0, 5),
+        pgRows.map((r) => r.slice(0, 5)),
+      ),
+    );
   }
   print("\nPer stage\n");
   print(

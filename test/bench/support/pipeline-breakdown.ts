@@ -1,10 +1,14 @@
 /**
  * pipeline-breakdown: splits each measured tick → order path into its parts, from the probe's
- * stamps (test/bench/support/pipeline-probe.ts). For each order-written stamp W, the tick is the
- * latest market-data frame F before it (the benchmark drives closed-loop, so F caused W); every
- * other point is the first stamp of its kind in [F, W] taken in the process that plays the
- * role (in the fused run every role is the one process), and the audit batch is the one
- * committed last before W.
+ * stamps (test/bench/support/pipeline-probe.ts). For each order-written stamp W: the audit
+ * batch is the one committed last before W (the execution-engine commits, then sends, one batch
+ * at a time); the order intent is the last one the execution-engine received before that batch
+ * started; the tick is the frame the intent descends from, named by the intent's
+ * `origin_time_ns` (the market-data stage's wall clock, turned into CLOCK_MONOTONIC with that
+ * process's offset), so a slow order is never paired with a later tick. Every other point is
+ * the first stamp of its kind in [F, W] taken in the process that plays the role (in the fused
+ * run every role is the one process); each stage handles its input in order, so that is the
+ * tick's own.
  */
 import type { Probes } from "./pipeline-run.ts";
 import { type Percentiles, percentiles } from "./pipeline-stats.ts";
@@ -31,11 +35,7 @@ type Point =
 
 /** SEGMENTS: label → [from, to]; labels starting with two spaces are parts of the line above. */
 export const SEGMENTS: ReadonlyArray<readonly [string, Point, Point]> = [
-  [
-    "tick → intent at the execution-engine (all before the durability write)",
-    "frame",
-    "auditStart",
-  ],
+  ["tick → intent in at the execution-engine (before the durability write)", "frame", "intentRecv"],
   ["frame → signal published", "frame", "signalPub"],
   ["  frame → quote published (decode, book, market-data core)", "frame", "quotePub"],
   ["  hop md.quote (market-data → signal-bridge)", "quotePub", "quoteRecv"],
@@ -85,29 +85,42 @@ export function breakdown(
     signalPub: of(roles.sb, "pub:signal"),
     signalRecv: of(roles.risk, "recv:signal"),
     intentPub: of(roles.risk, "pub:order.intent"),
-    intentRecv: of(roles.ee, "recv:order.intent"),
   };
-  const auditStarts = p.byRole[roles.ee]?.["audit:start"] ?? [];
-  const auditEnds = p.byRole[roles.ee]?.["audit:end"] ?? [];
+  const ee = p.byRole[roles.ee] ?? {};
+  const origins = ee["origin:order.intent"] ?? [];
+  const intents = (ee["recv:order.intent"] ?? [])
+    .map((at, i) => ({ at, origin: origins[i] ?? 0n }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const intentTimes = intents.map((x) => x.at);
+  const mdOffset = p.wallOffsets[roles.md] ?? 0n;
+  const auditStarts = ee["audit:start"] ?? [];
+  const auditEnds = ee["audit:end"] ?? [];
   const samples = SEGMENTS.map(() => [] as number[]);
   for (const w of sorted(p.written)) {
     if (w < fromNs || w > toNs) continue;
-    const fi = firstAtOrAfter(frames, w + 1n) - 1;
-    if (fi < 0 || frames[fi]! < fromNs) continue;
-    const f = frames[fi]!;
-    const at: Partial<Record<Point, bigint>> = { frame: f, written: w };
-    for (const [point, list] of Object.entries(series) as [Point, bigint[]][]) {
-      const i = firstAtOrAfter(list, f);
-      if (i < list.length && list[i]! <= w) at[point] = list[i]!;
-    }
     let best = -1;
     for (let i = 0; i < auditEnds.length; i++) {
       const e = auditEnds[i]!;
-      if (e <= w && auditStarts[i]! >= f && (best < 0 || e > auditEnds[best]!)) best = i;
+      if (e <= w && (best < 0 || e > auditEnds[best]!)) best = i;
     }
-    if (best >= 0) {
-      at.auditStart = auditStarts[best]!;
-      at.auditEnd = auditEnds[best]!;
+    if (best < 0) continue;
+    const ii = firstAtOrAfter(intentTimes, auditStarts[best]! + 1n) - 1;
+    if (ii < 0 || intents[ii]!.origin === 0n) continue;
+    // The origin stamp follows the frame stamp by the client's decode; 1 µs covers clock reads.
+    const originMono = intents[ii]!.origin - mdOffset;
+    const fi = firstAtOrAfter(frames, originMono + 1_000n) - 1;
+    if (fi < 0 || frames[fi]! < fromNs) continue;
+    const f = frames[fi]!;
+    const at: Partial<Record<Point, bigint>> = {
+      frame: f,
+      written: w,
+      intentRecv: intents[ii]!.at,
+      auditStart: auditStarts[best]!,
+      auditEnd: auditEnds[best]!,
+    };
+    for (const [point, list] of Object.entries(series) as [Point, bigint[]][]) {
+      const i = firstAtOrAfter(list, f);
+      if (i < list.length && list[i]! <= w) at[point] = list[i]!;
     }
     SEGMENTS.forEach(([, from, to], k) => {
       const a = at[from];

@@ -17,16 +17,24 @@
  *   md.quote, signal and order.intent;
  * - `audit:start` / `audit:end`: the execution-engine's audit batch statement sent / committed
  *   (ExecutionStore.prototype.writeBatch wrapped; the two arrays are index-aligned);
+ * - `origin:order.intent`: each received order intent's header `origin_time_ns` (when the
+ *   market-data stage read the tick's frame, on its wall clock), index-aligned with
+ *   `recv:order.intent`; with the market-data process's `wallOffsetNs` it names the frame an
+ *   order descends from exactly;
  * - `sent`: `tradepipe:execution:order-sent` (postOrder returned);
  * - records: a quote record reaching the market-data stage (`tradepipe:md.record`);
  * Per-event durations: book (`tradepipe:md.book-applied`), indicators / inference
  * (`tradepipe:sb.timing`), risk (`tradepipe:risk.decision`).
  */
+
 import { subscribe } from "node:diagnostics_channel";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
 import { BusCore } from "../../../services/core/bus/core.ts";
+import { OrderIntentSchema } from "../../../services/core/messages/index.ts";
+import { wallClockNs } from "../../../services/core/messages/time.ts";
 import { ExecutionStore } from "../../../services/execution-engine/store.ts";
 import type { BookApplied } from "../../../services/market-data/channels.ts";
 import type { RiskDecisionTiming } from "../../../services/risk-manager/channels.ts";
@@ -37,6 +45,8 @@ export const PATH_TOPICS = ["md.quote", "signal", "order.intent"] as const;
 
 export interface ProbeRecord {
   role: string;
+  /** This process's wall clock (header times) minus CLOCK_MONOTONIC, ns. */
+  wallOffsetNs: bigint;
   frames: bigint[];
   /** Quote records reaching the market-data stage (after the client decoded the frame). */
   records: bigint[];
@@ -74,6 +84,7 @@ export function installProbe(): Probe {
   };
   const p: Probe = {
     role: roleOfProcess(),
+    wallOffsetNs: wallClockNs() - process.hrtime.bigint(),
     frames: [],
     records: [],
     written: [],
@@ -110,6 +121,10 @@ export function installProbe(): Probe {
     const end = frame.indexOf(0);
     const kind = end > 0 ? pathTopicOf(frame.toString("latin1", 0, end)) : undefined;
     if (kind) mark(`recv:${kind}`, at);
+    if (kind === "order.intent") {
+      const origin = fromBinary(OrderIntentSchema, frame.subarray(end + 1)).header?.originTimeNs;
+      mark("origin:order.intent", origin ?? 0n);
+    }
   };
   const writeBatch = ExecutionStore.prototype.writeBatch;
   ExecutionStore.prototype.writeBatch = function (this: ExecutionStore, writes) {
@@ -156,6 +171,7 @@ export function deserialize(text: string): ProbeRecord {
   const raw = JSON.parse(text);
   return {
     role: raw.role,
+    wallOffsetNs: BigInt(raw.wallOffsetNs),
     frames: big(raw.frames),
     records: big(raw.records),
     written: big(raw.written),

@@ -81,14 +81,18 @@ export function forkChild(module: string, args: string[], env: NodeJS.ProcessEnv
 
 /** Probes is every probed process's record of a run, merged, and the marks by process role. */
 export interface Probes extends ProbeRecord {
-  /** role (stage name, "fused", "floor") → mark name → stamps. */
+  /** role (stage name, "fused", "floor") → mark name → stamps (each process's own order). */
   byRole: Record<string, Record<string, bigint[]>>;
+  /** role → its process's wall clock minus CLOCK_MONOTONIC. */
+  wallOffsets: Record<string, bigint>;
 }
 
 /** readProbes merges the records every probed process of a run wrote into `dir`. */
 export function readProbes(dir: string): Probes {
   const all: Probes = {
     role: "all",
+    wallOffsetNs: 0n,
+    wallOffsets: {},
     frames: [],
     records: [],
     written: [],
@@ -109,6 +113,7 @@ export function readProbes(dir: string): Probes {
     all.indicators.push(...r.indicators);
     all.inference.push(...r.inference);
     all.risk.push(...r.risk);
+    all.wallOffsets[r.role] = r.wallOffsetNs;
     const own = all.byRole[r.role] ?? {};
     all.byRole[r.role] = own;
     for (const [name, stamps] of Object.entries(r.marks)) {
