@@ -3,9 +3,7 @@
  * PositionUpdate, PortfolioUpdate and the drawdown-alert Control out. No logic beyond the
  * translation; a malformed number in a message becomes a TradepipeError naming the field.
  */
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import type { Bus, Subscription } from "../core/bus/index.ts";
-import { decodeMessage } from "../core/bus/typed.ts";
+import { create } from "@bufbuild/protobuf";
 import { TradepipeError } from "../core/errors.ts";
 import {
   type Control,
@@ -126,26 +124,3 @@ export function drawdownControl(a: PublishDrawdownAlert): Control {
 }
 
 export { headerFrom, newHeader };
-
-/**
- * subscribeDecoded is subscribeMessages for inputs from other processes: a frame that does not
- * decode goes to `onInvalid` (count and log it) instead of failing the delivery.
- */
-export function subscribeDecoded<Desc extends DescMessage>(
-  bus: Bus,
-  filters: readonly string[],
-  schema: Desc,
-  handler: (message: MessageShape<Desc>) => void,
-  onInvalid: (err: Error) => void,
-): Subscription {
-  return bus.subscribe(filters, (meta) => {
-    let message: MessageShape<Desc>;
-    try {
-      message = decodeMessage(meta, schema);
-    } catch (err) {
-      onInvalid(err as Error);
-      return;
-    }
-    handler(message);
-  });
-}

@@ -12,7 +12,7 @@
  */
 import { createAlpacaClient } from "../alpaca-client/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
-import { publishMessage } from "../core/bus/typed.ts";
+import { publishMessage, subscribeDecoded } from "../core/bus/typed.ts";
 import {
   ControlSchema,
   newHeader,
@@ -43,7 +43,6 @@ import {
   portfolioMessage,
   positionMessage,
   SOURCE,
-  subscribeDecoded,
 } from "./messages.ts";
 import { trackerMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";

@@ -4,9 +4,7 @@
  * wire.ts), RiskState and the kill-switch Control out. Translation only; an unreadable number in a message makes that message invalid
  * (the caller counts and logs it), never a crash.
  */
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import type { Bus, Subscription } from "../core/bus/index.ts";
-import { decodeMessage } from "../core/bus/typed.ts";
+import { create } from "@bufbuild/protobuf";
 import {
   CircuitBreakerState,
   type Control,
@@ -232,28 +230,5 @@ export function killSwitchControl(
     command: engaged ? ControlCommand.KILL_SWITCH_ON : ControlCommand.KILL_SWITCH_OFF,
     requestedBy,
     reason,
-  });
-}
-
-/**
- * subscribeDecoded is subscribeMessages for inputs from other processes: a frame that does not
- * decode goes to `onInvalid` (count and log it) instead of failing the delivery.
- */
-export function subscribeDecoded<Desc extends DescMessage>(
-  bus: Bus,
-  filters: readonly string[],
-  schema: Desc,
-  handler: (message: MessageShape<Desc>) => void,
-  onInvalid: (err: Error) => void,
-): Subscription {
-  return bus.subscribe(filters, (meta) => {
-    let message: MessageShape<Desc>;
-    try {
-      message = decodeMessage(meta, schema);
-    } catch (err) {
-      onInvalid(err as Error);
-      return;
-    }
-    handler(message);
   });
 }

@@ -13,6 +13,7 @@
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
 import { Topics } from "../core/bus/topics.ts";
+import { subscribeDecoded } from "../core/bus/typed.ts";
 import type { BusMessage } from "../core/bus/types.ts";
 import {
   type Control,
@@ -41,7 +42,6 @@ import {
   proposalOfFields,
   riskEventsOf,
   SOURCE,
-  subscribeDecoded,
 } from "./messages.ts";
 import { riskMetrics } from "./metrics.ts";
 import { createRiskRuntime } from "./runtime.ts";

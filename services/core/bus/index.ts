@@ -9,7 +9,12 @@ export {
   transportOf,
 } from "./open.ts";
 export { allOf, kindOf, schemaOf, type TopicKind, TopicSchemas, Topics, topic } from "./topics.ts";
-export { decodeMessage, publishMessage, subscribeMessages } from "./typed.ts";
+export {
+  decodeMessage,
+  publishMessage,
+  subscribeDecoded,
+  subscribeMessages,
+} from "./typed.ts";
 export type {
   Bus,
   BusHandler,

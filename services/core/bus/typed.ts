@@ -49,3 +49,26 @@ export function subscribeMessages<Desc extends DescMessage>(
 ): Subscription {
   return bus.subscribe(filters, (meta) => handler(decodeMessage(meta, schema), meta));
 }
+
+/**
+ * subscribeDecoded is subscribeMessages for inputs from other processes: a frame that does not
+ * decode goes to `onInvalid` (count and log it) instead of failing the delivery.
+ */
+export function subscribeDecoded<Desc extends DescMessage>(
+  bus: Bus,
+  filters: readonly string[],
+  schema: Desc,
+  handler: (message: MessageShape<Desc>) => void,
+  onInvalid: (err: Error) => void,
+): Subscription {
+  return bus.subscribe(filters, (meta) => {
+    let message: MessageShape<Desc>;
+    try {
+      message = decodeMessage(meta, schema);
+    } catch (err) {
+      onInvalid(err as Error);
+      return;
+    }
+    handler(message);
+  });
+}
