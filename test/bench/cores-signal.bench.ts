@@ -23,50 +23,13 @@ import { DEFAULT_SIGNAL_PARAMS } from "../../services/signal-bridge/core/params.
 import { SymbolSignal, type TopOfBook } from "../../services/signal-bridge/core/symbol-signal.ts";
 import { SeededRandom } from "../../services/signal-bridge/model/random.ts";
 import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
+import { BenchRows, timeBatched } from "./support/batched.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const SCALE = args.quick ? 0.2 : 1;
 const BATCH = 64;
 
-interface Stats {
-  p50: number;
-  p99: number;
-  p999: number;
-  mean: number;
-}
-
-function stats(samplesNs: Float64Array): Stats {
-  const s = Float64Array.from(samplesNs).sort();
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  let sum = 0;
-  for (const v of s) sum += v;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), mean: sum / s.length };
-}
-
-/** timeBatched runs op(i) for i in [0, count) in batches and returns per-op ns per batch. */
-function timeBatched(count: number, op: (i: number) => void): Float64Array {
-  const batches = Math.floor(count / BATCH);
-  const out = new Float64Array(batches);
-  for (let b = 0; b < batches; b++) {
-    const base = b * BATCH;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < BATCH; i++) op(base + i);
-    out[b] = Number(process.hrtime.bigint() - t0) / BATCH;
-  }
-  return out;
-}
-
-const rows: { name: string; s: Stats; unit: string }[] = [];
-function report(name: string, samples: Float64Array, unit: "ns" | "µs" = "ns"): Stats {
-  const s = stats(samples);
-  const k = unit === "µs" ? 1e-3 : 1;
-  rows.push({
-    name,
-    unit,
-    s: { p50: s.p50 * k, p99: s.p99 * k, p999: s.p999 * k, mean: s.mean * k },
-  });
-  return s;
-}
+const bench = new BenchRows();
 
 // ---------- L2 book updates ----------
 const PRICE_UNIT = 10_000_000n; // 0.01 in Fixed
@@ -109,19 +72,19 @@ function benchBook(): void {
   const core = new MarketDataCore({ depth: DEPTH });
   core.apply(snapshot);
   let published = 0;
-  const samples = timeBatched(N_BOOK, (i) => {
+  const samples = timeBatched(N_BOOK, BATCH, (i) => {
     published += core.apply(deltas[i]!).length;
   });
   if (published < N_BOOK * 0.99) throw new Error(`book resynced unexpectedly (${published})`);
-  report("book update (MarketDataCore.apply, 1-level delta)", samples);
+  bench.report("book update (MarketDataCore.apply, 1-level delta)", samples);
 
   const map = new Map<bigint, bigint>();
-  const bare = timeBatched(N_BOOK, (i) => {
+  const bare = timeBatched(N_BOOK, BATCH, (i) => {
     const ev = deltas[i]!;
     const l = ev.bids.length > 0 ? ev.bids[0]! : ev.asks[0]!;
     map.set(l.price, l.size);
   });
-  report("  baseline: Map.set of the same level", bare);
+  bench.report("  baseline: Map.set of the same level", bare);
 }
 
 function benchDecode(): void {
@@ -134,12 +97,12 @@ function benchDecode(): void {
     a: [],
   }));
   let sink = 0;
-  const samples = timeBatched(n, (i) => {
+  const samples = timeBatched(n, BATCH, (i) => {
     const ev = decodeAlpacaMarketData(msgs[i]!);
     if (ev !== undefined) sink++;
   });
   if (sink !== samples.length * BATCH) throw new Error("decode failed");
-  report("alpaca `o` decode (1 level, RFC-3339 time)", samples);
+  bench.report("alpaca `o` decode (1 level, RFC-3339 time)", samples);
 }
 
 // ---------- signal core ----------
@@ -149,19 +112,19 @@ const path: TopOfBook[] = syntheticMarket({ seed: 3, ticks: N_TICKS });
 function benchSignal(): { modelTicks: number } {
   const sig = new SymbolSignal(DEFAULT_SIGNAL_PARAMS);
   let modelTicks = 0;
-  const samples = timeBatched(N_TICKS, (i) => {
+  const samples = timeBatched(N_TICKS, BATCH, (i) => {
     if (sig.onTopOfBook(path[i]!)) modelTicks++;
   });
-  report("indicators + rules per tick (onTopOfBook)", samples);
+  bench.report("indicators + rules per tick (onTopOfBook)", samples);
 
   const sig2 = new SymbolSignal(DEFAULT_SIGNAL_PARAMS);
   for (let i = 0; i < 100; i++) sig2.onTopOfBook(path[i]!);
   const buf = new Float32Array(FEATURE_COUNT);
-  const fd = timeBatched(N_TICKS, () => {
+  const fd = timeBatched(N_TICKS, BATCH, () => {
     sig2.writeFeatures(buf);
     sig2.decide(0.7);
   });
-  report("features + decide", fd);
+  bench.report("features + decide", fd);
   return { modelTicks };
 }
 
@@ -209,8 +172,8 @@ async function benchInference(): Promise<void> {
     }
   }
   await session.release();
-  const s = report("inference: features + run + decide (stage path)", stage, "µs");
-  const b = report("  baseline: bare session.run(), preallocated tensor", bare, "µs");
+  const s = bench.report("inference: features + run + decide (stage path)", stage, "µs");
+  const b = bench.report("  baseline: bare session.run(), preallocated tensor", bare, "µs");
   ratios.push(
     `inference stage/bare p50 ${(s.p50 / b.p50).toFixed(2)}×, p99 ${(s.p99 / b.p99).toFixed(2)}×`,
   );
@@ -222,8 +185,8 @@ benchDecode();
 const { modelTicks } = benchSignal();
 await benchInference();
 
-const book = rows[0]!.s;
-const map = rows[1]!.s;
+const book = bench.rows[0]!.s;
+const map = bench.rows[1]!.s;
 ratios.unshift(
   `book update p50 ${book.p50.toFixed(0)} ns (target ≤ 500 ns), ${(book.p50 / map.p50).toFixed(2)}× Map.set`,
 );
@@ -231,13 +194,5 @@ ratios.push(
   `model needed on ${modelTicks} of ${N_TICKS} ticks (${((modelTicks / N_TICKS) * 100).toFixed(1)}%)`,
 );
 
-const pad = (s: string, n: number) => s.padEnd(n);
-console.log(`cores-signal bench (node ${process.version}, batch ${BATCH})`);
-console.log(
-  `${pad("operation", 56)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"p99.9".padStart(9)} ${"mean".padStart(9)}`,
-);
-for (const r of rows) {
-  const f = (v: number) => `${v.toFixed(r.unit === "µs" ? 2 : 0)} ${r.unit}`.padStart(9);
-  console.log(`${pad(r.name, 56)} ${f(r.s.p50)} ${f(r.s.p99)} ${f(r.s.p999)} ${f(r.s.mean)}`);
-}
+bench.print(`cores-signal bench (node ${process.version}, batch ${BATCH})`, 56);
 for (const r of ratios) console.log(r);

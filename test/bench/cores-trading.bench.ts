@@ -16,7 +16,10 @@
  */
 import { parseArgs } from "node:util";
 import { type Fixed, fromDecimal, mul } from "../../services/core/money.ts";
-import { createExecutionState } from "../../services/execution-engine/core/state.ts";
+import {
+  createExecutionState,
+  type ExecutionState,
+} from "../../services/execution-engine/core/state.ts";
 import { stepExecution } from "../../services/execution-engine/core/step.ts";
 import type { TradeUpdated } from "../../services/execution-engine/core/types.ts";
 import { createPositionState } from "../../services/position-tracker/core/state.ts";
@@ -30,46 +33,14 @@ import {
 } from "../../services/risk-manager/core/state.ts";
 import { stepRisk } from "../../services/risk-manager/core/step.ts";
 import type { OrderProposed } from "../../services/risk-manager/core/types.ts";
+import { BenchRows, timeBatched } from "./support/batched.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const SCALE = args.quick ? 0.2 : 1;
 const BATCH = 64;
 const T0 = 1_772_461_800_000_000_000n;
 
-interface Stats {
-  p50: number;
-  p99: number;
-  p999: number;
-  mean: number;
-}
-
-function stats(samples: Float64Array): Stats {
-  const s = Float64Array.from(samples).sort();
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  let sum = 0;
-  for (const v of s) sum += v;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), mean: sum / s.length };
-}
-
-/** timeBatched runs op(i) for i in [0, count) in batches and returns per-op ns per batch. */
-function timeBatched(count: number, op: (i: number) => void): Float64Array {
-  const batches = Math.floor(count / BATCH);
-  const out = new Float64Array(batches);
-  for (let b = 0; b < batches; b++) {
-    const base = b * BATCH;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < BATCH; i++) op(base + i);
-    out[b] = Number(process.hrtime.bigint() - t0) / BATCH;
-  }
-  return out;
-}
-
-const rows: { name: string; s: Stats }[] = [];
-function report(name: string, samples: Float64Array): Stats {
-  const s = stats(samples);
-  rows.push({ name, s });
-  return s;
-}
+const bench = new BenchRows();
 
 /** seeded is a small deterministic PRNG (mulberry32) for synthetic histories. */
 function seeded(seed: number): () => number {
@@ -134,18 +105,18 @@ function benchRisk(): void {
   const qty = fromDecimal(10);
   const price = fromDecimal(100);
   let passed = 0;
-  const checks = timeBatched(n, (i) => {
+  const checks = timeBatched(n, BATCH, (i) => {
     if (runChecks(s, sym, i & 1 ? qty : -qty, price) === null) passed++;
   });
   if (passed !== checks.length * BATCH)
     throw new Error(`risk checks refused ${checks.length * BATCH - passed} orders`);
-  report("risk: six pre-trade checks (runChecks)", checks);
+  bench.report("risk: six pre-trade checks (runChecks)", checks);
 
   // Baseline 1: the six limits as bare bigint comparisons on a Map lookup.
   const limits = [1000n, 50000n, 5n, 5000n, 10000n, 30000n].map((v) => v * 1_000_000_000n);
   const book = new Map(SYMBOLS.map((x) => [x, { qty: fromDecimal(40), price }]));
   let ok = 0;
-  const bare = timeBatched(n, () => {
+  const bare = timeBatched(n, BATCH, () => {
     const p = book.get("XOM")!;
     const v = p.qty + qty;
     if (
@@ -159,7 +130,7 @@ function benchRisk(): void {
       ok++;
   });
   if (ok === 0) throw new Error("baseline never passed");
-  report("  baseline: six bigint comparisons on a Map lookup", bare);
+  bench.report("  baseline: six bigint comparisons on a Map lookup", bare);
 
   // Baseline 2: the arithmetic historical VaR cannot avoid: Σ exposure × return per scenario.
   const returns = SYMBOLS.map(() =>
@@ -167,7 +138,7 @@ function benchRisk(): void {
   );
   const exposure = new Float64Array(SYMBOLS.length).fill(4000);
   let sink = 0;
-  const dots = timeBatched(n, () => {
+  const dots = timeBatched(n, BATCH, () => {
     let worst = 0;
     for (let sc = 0; sc < 252; sc++) {
       let pnl = 0;
@@ -177,7 +148,7 @@ function benchRisk(): void {
     sink += worst;
   });
   if (sink === 1) throw new Error("unreachable");
-  report("  baseline: bare VaR dot products (5 symbols × 252 days)", dots);
+  bench.report("  baseline: bare VaR dot products (5 symbols × 252 days)", dots);
 
   const proposals: OrderProposed[] = Array.from({ length: n }, (_, i) => ({
     type: "OrderProposed",
@@ -191,18 +162,18 @@ function benchRisk(): void {
   }));
   const s2 = riskBook();
   let approved = 0;
-  const decisions = timeBatched(n, (i) => {
+  const decisions = timeBatched(n, BATCH, (i) => {
     const d = stepRisk(s2, proposals[i]!)[0];
     if (d?.type === "PublishDecision" && d.decision.approved) approved++;
   });
   if (approved !== decisions.length * BATCH)
     throw new Error(`decisions refused ${decisions.length * BATCH - approved}`);
-  report("risk: whole decision (stepRisk OrderProposed)", decisions);
+  bench.report("risk: whole decision (stepRisk OrderProposed)", decisions);
 }
 
 // ---------- execution ----------
-function benchExecution(): void {
-  const orders = Math.floor(50_000 * SCALE);
+/** xomExecution: an execution state that has seen XOM trade at 100 (market orders need a price). */
+function xomExecution(): ExecutionState {
   const s = createExecutionState({
     pipelineName: "bench",
     maxOrdersPerMinute: 10_000,
@@ -211,6 +182,32 @@ function benchExecution(): void {
     rateLimitBurst: 1_000_000_000,
   });
   stepExecution(s, { type: "TradeReceived", timeNs: T0, symbol: "XOM", price: fromDecimal(100) });
+  return s;
+}
+
+/** approveXom steps the approval of signal `i` (buy 10 XOM) and returns its client order id. */
+function approveXom(s: ExecutionState, i: number): string {
+  const out = stepExecution(s, {
+    type: "OrderApproved",
+    timeNs: T0,
+    correlationId: `c${i}`,
+    signalId: `XOM-${i}`,
+    symbol: "XOM",
+    side: "buy",
+    qty: fromDecimal(10),
+    orderType: "market",
+    limitPrice: null,
+    timeInForce: "day",
+    decisionPrice: fromDecimal(100),
+  });
+  const send = out[out.length - 1];
+  if (send?.type !== "SendOrder") throw new Error("not sent");
+  return send.request.clientOrderId;
+}
+
+function benchExecution(): void {
+  const orders = Math.floor(50_000 * SCALE);
+  const s = xomExecution();
   const snap = (status: string, filled: number) => ({
     brokerOrderId: "b",
     status,
@@ -219,23 +216,8 @@ function benchExecution(): void {
   });
   const partial: TradeUpdated[] = [];
   const ids: string[] = [];
-  const lifeSamples = timeBatched(orders, (i) => {
-    const out = stepExecution(s, {
-      type: "OrderApproved",
-      timeNs: T0,
-      correlationId: `c${i}`,
-      signalId: `XOM-${i}`,
-      symbol: "XOM",
-      side: "buy",
-      qty: fromDecimal(10),
-      orderType: "market",
-      limitPrice: null,
-      timeInForce: "day",
-      decisionPrice: fromDecimal(100),
-    });
-    const send = out[out.length - 1];
-    if (send?.type !== "SendOrder") throw new Error("not sent");
-    const id = send.request.clientOrderId;
+  const lifeSamples = timeBatched(orders, BATCH, (i) => {
+    const id = approveXom(s, i);
     stepExecution(s, {
       type: "SendSucceeded",
       timeNs: T0,
@@ -263,39 +245,17 @@ function benchExecution(): void {
       fillPrice: null,
     });
   });
-  const life = report(
+  const life = bench.report(
     "execution: order life, 4 steps (approve→accepted→partial→fill)",
     lifeSamples,
   );
 
   // One step: a partial fill applied to a live (New) order.
-  const s2 = createExecutionState({
-    pipelineName: "bench",
-    maxOrdersPerMinute: 10_000,
-    maxSlippageBps: 50,
-    retries: { maxAttempts: 3, backoffSeconds: [1, 2, 4] },
-    rateLimitBurst: 1_000_000_000,
+  const s2 = xomExecution();
+  const intake = timeBatched(orders, BATCH, (i) => {
+    ids.push(approveXom(s2, i));
   });
-  stepExecution(s2, { type: "TradeReceived", timeNs: T0, symbol: "XOM", price: fromDecimal(100) });
-  const intake = timeBatched(orders, (i) => {
-    const out = stepExecution(s2, {
-      type: "OrderApproved",
-      timeNs: T0,
-      correlationId: `c${i}`,
-      signalId: `XOM-${i}`,
-      symbol: "XOM",
-      side: "buy",
-      qty: fromDecimal(10),
-      orderType: "market",
-      limitPrice: null,
-      timeInForce: "day",
-      decisionPrice: fromDecimal(100),
-    });
-    const send = out[out.length - 1];
-    if (send?.type !== "SendOrder") throw new Error("not sent");
-    ids.push(send.request.clientOrderId);
-  });
-  report("execution: intake (approve → audit → SendOrder)", intake);
+  bench.report("execution: intake (approve → audit → SendOrder)", intake);
   for (const id of ids) {
     stepExecution(s2, {
       type: "SendSucceeded",
@@ -314,22 +274,22 @@ function benchExecution(): void {
       fillPrice: null,
     });
   }
-  const step = timeBatched(orders, (i) => {
+  const step = timeBatched(orders, BATCH, (i) => {
     stepExecution(s2, partial[i]!);
   });
-  report("execution: one step (partial_fill on a New order)", step);
-  const dup = timeBatched(orders, (i) => {
+  bench.report("execution: one step (partial_fill on a New order)", step);
+  const dup = timeBatched(orders, BATCH, (i) => {
     stepExecution(s2, partial[i]!);
   });
-  report("execution: one step (duplicate partial_fill, absorbed)", dup);
+  bench.report("execution: one step (duplicate partial_fill, absorbed)", dup);
 
   const bareOrders = new Map(ids.map((id) => [id, { status: "New", filled: 0n }]));
-  const bare = timeBatched(orders, (i) => {
+  const bare = timeBatched(orders, BATCH, (i) => {
     const o = bareOrders.get(ids[i]!)!;
     if (o.status === "New") o.status = "PartiallyFilled";
     o.filled = 4_000_000_000n;
   });
-  report("  baseline: Map.get + status/field update", bare);
+  bench.report("  baseline: Map.get + status/field update", bare);
   ratios.push(
     `execution: ${(life.p50 / 4).toFixed(0)} ns per step on average over a whole order life`,
   );
@@ -367,13 +327,13 @@ function benchPositions(): void {
       ask: BigInt(mid + 1) * 10_000_000n,
     };
   });
-  const q = timeBatched(n, (i) => {
+  const q = timeBatched(n, BATCH, (i) => {
     stepPositions(s, quotes[i]!);
   });
-  report("positions: mark-to-market on a quote (+ drawdown check)", q);
+  bench.report("positions: mark-to-market on a quote (+ drawdown check)", q);
 
   const fills = Math.floor(100_000 * SCALE);
-  const f = timeBatched(fills, (i) => {
+  const f = timeBatched(fills, BATCH, (i) => {
     stepPositions(s, {
       type: "FillReceived",
       timeNs: T0 + BigInt(n + i) * 1_000_000n,
@@ -385,15 +345,15 @@ function benchPositions(): void {
       filledQty: 7_000_000_000n,
     });
   });
-  report("positions: a fill (avg cost, realized P&L, publish)", f);
+  bench.report("positions: a fill (avg cost, realized P&L, publish)", f);
 
   const bareBook = new Map(SYMBOLS.map((x) => [x, { qty: fromDecimal(100), mv: 0n }]));
-  const bare = timeBatched(n, (i) => {
+  const bare = timeBatched(n, BATCH, (i) => {
     const e = quotes[i]!;
     const p = bareBook.get(e.symbol)!;
     p.mv = mul(p.qty, (e.bid + e.ask) / 2n);
   });
-  report("  baseline: Map.get + one Fixed multiply", bare);
+  bench.report("  baseline: Map.get + one Fixed multiply", bare);
 }
 
 const ratios: string[] = [];
@@ -401,15 +361,8 @@ benchRisk();
 benchExecution();
 benchPositions();
 
-const pad = (s: string, k: number) => s.padEnd(k);
-console.log(
+bench.print(
   `cores-trading bench (node ${process.version}, batch ${BATCH}${args.quick ? ", quick" : ""})`,
+  64,
 );
-console.log(
-  `${pad("operation", 64)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"p99.9".padStart(9)} ${"mean".padStart(9)}`,
-);
-for (const r of rows) {
-  const f = (v: number) => `${v.toFixed(0)} ns`.padStart(9);
-  console.log(`${pad(r.name, 64)} ${f(r.s.p50)} ${f(r.s.p99)} ${f(r.s.p999)} ${f(r.s.mean)}`);
-}
 for (const r of ratios) console.log(r);

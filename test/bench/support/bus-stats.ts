@@ -1,4 +1,4 @@
-/** Percentiles and formatting for the bus benchmark. */
+/** Percentiles and formatting for the benchmarks (bus, pipeline, the stage cores). */
 
 export interface Summary {
   n: number;
@@ -9,7 +9,7 @@ export interface Summary {
 }
 
 /** summarize sorts a copy of `samples` (ns) and reads exact percentiles (nearest rank). */
-export function summarize(samples: readonly number[]): Summary {
+export function summarize(samples: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(samples).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   let sum = 0;
