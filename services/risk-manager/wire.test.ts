@@ -11,6 +11,7 @@ import {
   type TimeInForce,
   TradingSignalSchema,
 } from "../core/messages/index.ts";
+import { mulberry32 } from "../core/random.ts";
 import {
   decodeSignal,
   emptyIntentFields,
@@ -18,16 +19,6 @@ import {
   encodeIntent,
   type IntentFields,
 } from "./wire.ts";
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ["a", "Z", "0", "9", ".", "-", ":", " ", "é", "€", "😀"];
 
@@ -63,7 +54,7 @@ function randomIntent(r: () => number): IntentFields {
 }
 
 test("encodeIntent writes the same bytes as toBinary", () => {
-  const r = rng(11);
+  const r = mulberry32(11);
   for (let i = 0; i < 2000; i++) {
     const f = randomIntent(r);
     const { source, eventTimeNs, traceparent, originTimeNs, ...rest } = f;
@@ -96,7 +87,7 @@ test("encodeIntent handles a header longer than 127 bytes", () => {
 });
 
 test("decodeSignal reads what fromBinary reads, with the bus's appended header merged", () => {
-  const r = rng(5);
+  const r = mulberry32(5);
   const out = emptySignalFields();
   for (let i = 0; i < 2000; i++) {
     const msg = create(TradingSignalSchema, {

@@ -16,6 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Fixed, fromDecimal, mul } from "../../services/core/money.ts";
+import { mulberry32 } from "../../services/core/random.ts";
 import {
   createExecutionState,
   type ExecutionState,
@@ -42,18 +43,6 @@ const T0 = 1_772_461_800_000_000_000n;
 
 const bench = new BenchRows();
 
-/** seeded is a small deterministic PRNG (mulberry32) for synthetic histories. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ---------- risk ----------
 const SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "NVDA"];
 
@@ -78,7 +67,7 @@ function riskBook(): RiskState {
     unrealizedPnl: 0n,
     canTrade: true,
   });
-  const rnd = seeded(7);
+  const rnd = mulberry32(7);
   for (const symbol of SYMBOLS) {
     let close = 100;
     const closes: Fixed[] = [];
@@ -316,7 +305,7 @@ function benchPositions(): void {
       filledQty: fromDecimal(100),
     });
   }
-  const rnd = seeded(11);
+  const rnd = mulberry32(11);
   const quotes: QuoteReceived[] = Array.from({ length: n }, (_, i) => {
     const mid = 10_000 + Math.floor(rnd() * 200) - 100;
     return {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Fixed, fromDecimal, mul } from "../../core/money.ts";
+import { mulberry32 } from "../../core/random.ts";
 import { eventForRisk } from "../../position-tracker/core/downstream.ts";
 import { canTrade, createPositionState } from "../../position-tracker/core/state.ts";
 import { stepPositions } from "../../position-tracker/core/step.ts";
@@ -22,17 +23,6 @@ import type { ExecutionCommand, ExecutionEvent, Side } from "./types.ts";
 const SECOND = 1_000_000_000n;
 const T0 = 1_772_461_800n * SECOND;
 const SYMBOLS = ["AAPL", "MSFT", "XOM"];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface BrokerOrder {
   symbol: string;

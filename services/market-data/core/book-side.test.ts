@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fromDecimal } from "../../core/money.ts";
+import { mulberry32 } from "../../core/random.ts";
 import { BookSide } from "./book-side.ts";
 
 const px = (s: string) => fromDecimal(s);
@@ -9,18 +10,6 @@ function levels(side: BookSide): string[] {
   const list: string[] = [];
   for (let i = 0; i < side.count; i++) list.push(`${side.priceAt(i)}x${side.sizeAt(i)}`);
   return list;
-}
-
-/** A tiny deterministic PRNG (mulberry32) so the model check is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("BookSide", () => {
@@ -82,7 +71,7 @@ describe("BookSide", () => {
   });
 
   it("matches a naive sorted-map model over 20k random updates", () => {
-    const rand = prng(42);
+    const rand = mulberry32(42);
     for (const sideName of ["bid", "ask"] as const) {
       const side = new BookSide(sideName, 1000);
       const model = new Map<bigint, bigint>();
@@ -101,7 +90,7 @@ describe("BookSide", () => {
   });
 
   it("matches a naive capped book (drop worse / evict worst) over 20k random updates", () => {
-    const rand = prng(9);
+    const rand = mulberry32(9);
     for (const sideName of ["bid", "ask"] as const) {
       const cap = 8;
       const side = new BookSide(sideName, cap);

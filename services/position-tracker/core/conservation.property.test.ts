@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Fixed, fromDecimal, mul } from "../../core/money.ts";
+import { mulberry32 } from "../../core/random.ts";
 import { stepPositions } from "./step.ts";
 import { tracker } from "./test-support.ts";
-
-/** mulberry32 is a small seeded PRNG so the property runs are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("random fills: position = Σ signed fills, and P&L = cash flows + marked value, exactly", () => {
   const symbols = ["XOM", "AAPL", "MSFT"];

@@ -2,21 +2,19 @@
  * SeededRandom is a small deterministic PRNG (mulberry32) with a normal sampler (Box–Muller),
  * so synthetic training data, and therefore the trained weights, depend only on the seed.
  */
+import { mulberry32 } from "../../core/random.ts";
+
 export class SeededRandom {
-  private state: number;
+  private readonly uniform: () => number;
   private spare = Number.NaN;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.uniform = mulberry32(seed);
   }
 
   /** next returns a uniform number in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.uniform();
   }
 
   /** normal returns a standard normal sample. */
