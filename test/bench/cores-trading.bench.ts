@@ -22,7 +22,7 @@ import {
   type ExecutionState,
 } from "../../services/execution-engine/core/state.ts";
 import { stepExecution } from "../../services/execution-engine/core/step.ts";
-import type { TradeUpdated } from "../../services/execution-engine/core/types.ts";
+import type { ExecutionEvent, TradeUpdated } from "../../services/execution-engine/core/types.ts";
 import { createPositionState } from "../../services/position-tracker/core/state.ts";
 import { stepPositions } from "../../services/position-tracker/core/step.ts";
 import type { QuoteReceived } from "../../services/position-tracker/core/types.ts";
@@ -33,6 +33,7 @@ import {
   symbolExposure,
 } from "../../services/risk-manager/core/state.ts";
 import { stepRisk } from "../../services/risk-manager/core/step.ts";
+import { SPEC_RISK } from "../../services/risk-manager/core/test-support.ts";
 import type { OrderProposed } from "../../services/risk-manager/core/types.ts";
 import { BenchRows, timeBatched } from "./support/batched.ts";
 
@@ -47,18 +48,7 @@ const bench = new BenchRows();
 const SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "NVDA"];
 
 function riskBook(): RiskState {
-  const s = createRiskState({
-    pipelineName: "bench",
-    maxPositionShares: 1000,
-    maxNotionalPerSymbol: "50000",
-    maxOpenPositions: 5,
-    maxDailyLoss: "5000",
-    maxVar99: "10000",
-    varWindowDays: 252,
-    maxSectorConcentration: 0.3,
-    circuitBreaker: { failureThreshold: 5, windowSeconds: 60, cooldownSeconds: 300 },
-    sectors: { AAPL: "tech", MSFT: "tech", NVDA: "tech", XOM: "energy", JPM: "financials" },
-  });
+  const s = createRiskState({ ...SPEC_RISK, pipelineName: "bench" });
   stepRisk(s, {
     type: "PortfolioChanged",
     timeNs: T0,
@@ -174,6 +164,41 @@ function xomExecution(): ExecutionState {
   return s;
 }
 
+/** tradeUpdate: the broker's `event` on order `id`, leaving it `status` with `filled` of 10. */
+function tradeUpdate(
+  id: string,
+  event: string,
+  status: string,
+  filled: number,
+  executionId: string,
+): TradeUpdated {
+  return {
+    type: "TradeUpdated",
+    timeNs: T0,
+    clientOrderId: id,
+    event,
+    order: {
+      brokerOrderId: "b",
+      status,
+      filledQty: fromDecimal(filled),
+      filledAvgPrice: filled > 0 ? fromDecimal(100) : null,
+    },
+    executionId,
+    fillQty: null,
+    fillPrice: null,
+  };
+}
+
+/** accepted: the broker's answer to the order `id`'s POST. */
+function accepted(id: string): ExecutionEvent {
+  return {
+    type: "SendSucceeded",
+    timeNs: T0,
+    clientOrderId: id,
+    order: { brokerOrderId: "b", status: "accepted", filledQty: 0n, filledAvgPrice: null },
+  };
+}
+
 /** approveXom steps the approval of signal `i` (buy 10 XOM) and returns its client order id. */
 function approveXom(s: ExecutionState, i: number): string {
   const out = stepExecution(s, {
@@ -197,42 +222,13 @@ function approveXom(s: ExecutionState, i: number): string {
 function benchExecution(): void {
   const orders = Math.floor(50_000 * SCALE);
   const s = xomExecution();
-  const snap = (status: string, filled: number) => ({
-    brokerOrderId: "b",
-    status,
-    filledQty: fromDecimal(filled),
-    filledAvgPrice: filled > 0 ? fromDecimal(100) : null,
-  });
   const partial: TradeUpdated[] = [];
   const ids: string[] = [];
   const lifeSamples = timeBatched(orders, BATCH, (i) => {
     const id = approveXom(s, i);
-    stepExecution(s, {
-      type: "SendSucceeded",
-      timeNs: T0,
-      clientOrderId: id,
-      order: snap("accepted", 0),
-    });
-    stepExecution(s, {
-      type: "TradeUpdated",
-      timeNs: T0,
-      clientOrderId: id,
-      event: "partial_fill",
-      order: snap("partially_filled", 4),
-      executionId: "e1",
-      fillQty: null,
-      fillPrice: null,
-    });
-    stepExecution(s, {
-      type: "TradeUpdated",
-      timeNs: T0,
-      clientOrderId: id,
-      event: "fill",
-      order: snap("filled", 10),
-      executionId: "e2",
-      fillQty: null,
-      fillPrice: null,
-    });
+    stepExecution(s, accepted(id));
+    stepExecution(s, tradeUpdate(id, "partial_fill", "partially_filled", 4, "e1"));
+    stepExecution(s, tradeUpdate(id, "fill", "filled", 10, "e2"));
   });
   const life = bench.report(
     "execution: order life, 4 steps (approve→accepted→partial→fill)",
@@ -246,22 +242,8 @@ function benchExecution(): void {
   });
   bench.report("execution: intake (approve → audit → SendOrder)", intake);
   for (const id of ids) {
-    stepExecution(s2, {
-      type: "SendSucceeded",
-      timeNs: T0,
-      clientOrderId: id,
-      order: snap("accepted", 0),
-    });
-    partial.push({
-      type: "TradeUpdated",
-      timeNs: T0,
-      clientOrderId: id,
-      event: "partial_fill",
-      order: snap("partially_filled", 4),
-      executionId: "e1",
-      fillQty: null,
-      fillPrice: null,
-    });
+    stepExecution(s2, accepted(id));
+    partial.push(tradeUpdate(id, "partial_fill", "partially_filled", 4, "e1"));
   }
   const step = timeBatched(orders, BATCH, (i) => {
     stepExecution(s2, partial[i]!);
