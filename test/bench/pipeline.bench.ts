@@ -459,7 +459,7 @@ async function main(): Promise<void> {
         );
         if (fused.parts?.[before] && c === "durable")
           beforeCommitRows.push(row(`fused: ${before}`, fused.parts[before], floor.e2e));
-        partsOf.push([shortName("fused", c), fused.parts ?? {}]);
+        if (allStages) partsOf.push([shortName("fused", c), fused.parts ?? {}]);
         if (c !== commits[0]) continue;
         for (const [name, p] of Object.entries(fused.segments ?? {}))
           stageRows.push(row(`fused ${name}`, p));
