@@ -32,6 +32,10 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
     switchoverTo,
     nowMs: ctx.now(),
   });
+  ctx.log.debug(
+    { pipeline: tp.metadata.name, pods: pods.map(podView), primaryHasServed, decision },
+    "database roles",
+  );
   for (const { pod, role } of decision.labels) await labelPod(ctx, ns, pod, role);
   for (const pod of decision.deletePods) {
     const uid = pods.find((p) => p.metadata.name === pod)?.metadata.uid;

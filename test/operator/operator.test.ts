@@ -384,20 +384,44 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       samplePipeline("delta", NS, { database: { failoverDelaySeconds: 1 } }),
     );
     await waitReady("delta");
-    // kwok plays the kubelet: mark the primary's container not ready, as a failed probe would.
-    await cluster.kubectl([
-      "patch",
-      "pod",
-      "delta-db-0",
-      "-n",
-      NS,
-      "--subresource=status",
-      "--type=strategic",
-      "-p",
-      JSON.stringify({
-        status: { conditions: [{ type: "Ready", status: "False", reason: "ProbeFailed" }] },
-      }),
-    ]);
+    // Play the primary's failing readiness probe: kwok, which plays the kubelet, marks the pod
+    // Ready again within about a second, so keep reporting it not ready (since one fixed time)
+    // until the operator has acted, as a kubelet whose probe keeps failing would.
+    const since = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    // The uid in the patch makes it a precondition: the pod that replaces delta-db-0 is spared.
+    const uid = (await getJson(cluster, ["pod", "delta-db-0", "-n", NS])).metadata.uid;
+    let failing = true;
+    const probe = (async () => {
+      while (failing) {
+        await cluster.kubectl(
+          [
+            "patch",
+            "pod",
+            "delta-db-0",
+            "-n",
+            NS,
+            "--subresource=status",
+            "--type=strategic",
+            "-p",
+            JSON.stringify({
+              metadata: { uid },
+              status: {
+                conditions: [
+                  {
+                    type: "Ready",
+                    status: "False",
+                    reason: "ProbeFailed",
+                    lastTransitionTime: since,
+                  },
+                ],
+              },
+            }),
+          ],
+          { check: false },
+        );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     const tp = await waitFor(
       "failover recorded",
       async () => {
@@ -405,7 +429,10 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
         return t.status?.primary === "delta-db-1" && t.status.lastFailover && t;
       },
       60_000,
-    );
+    ).finally(async () => {
+      failing = false;
+      await probe;
+    });
     assert.equal(tp.status.lastFailover.from, "delta-db-0");
     assert.equal(tp.status.lastFailover.to, "delta-db-1");
     assert.equal(tp.status.lastFailover.reason, "PrimaryUnavailable");

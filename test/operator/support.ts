@@ -129,7 +129,10 @@ export function startOperatorProcess(
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TRADEPIPE_LOG_LEVEL: "info" },
+      env: {
+        ...process.env,
+        TRADEPIPE_LOG_LEVEL: process.env.TRADEPIPE_TEST_OPERATOR_LOG_LEVEL ?? "info",
+      },
     },
   );
   // A test process that dies without stopping its operators must not leave them running.
