@@ -6,63 +6,11 @@
  * because the simulator started with an empty account beside a database full of positions.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const cli = fileURLToPath(new URL("../../bin/tradepipe.ts", import.meta.url));
-
-interface RunOutput {
-  out: string;
-  err: string;
-  code: number | null;
-}
-
-/** runUntilFilled starts `tradepipe run`, waits for a status line with fills > 0, then Ctrl-C. */
-async function runUntilFilled(env: NodeJS.ProcessEnv): Promise<RunOutput> {
-  // Free ports for the stages' /metrics, so other tests can run beside this one.
-  const child = spawn(process.execPath, [cli, "run", "--metrics-port", "0"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => {
-    out += d;
-  });
-  child.stderr.on("data", (d) => {
-    err += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      // The status line comes every 5 s when stdout is not a terminal.
-      const timer = setInterval(() => {
-        const fills = [...out.matchAll(/^status .* fills=(\d+)/gm)].map((m) => Number(m[1]));
-        if (fills.some((n) => n > 0)) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 250);
-      void exited.then((code) => {
-        clearInterval(timer);
-        reject(
-          new Error(
-            `tradepipe run exited (${code}) before any fill:\n${out.slice(-3000)}\n${err.slice(-3000)}`,
-          ),
-        );
-      });
-    });
-    child.kill("SIGINT");
-    const code = await exited;
-    return { out, err, code };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-}
+import { runUntilFilled } from "./support.ts";
 
 test("a second tradepipe run on the same data directory reconciles and keeps trading", {
   timeout: 300_000,

@@ -1,5 +1,10 @@
-/** Helpers for the end-to-end tests: a simulator under test control and its admin state. */
+/**
+ * Helpers for the end-to-end tests: a simulator under test control and its admin state, and
+ * `tradepipe run` as a child process.
+ */
+import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
 import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
@@ -69,4 +74,62 @@ export function duplicateSends(state: SimState): string[] {
     seen.set(r.client_order_id, (seen.get(r.client_order_id) ?? 0) + 1);
   }
   return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+}
+
+const cli = fileURLToPath(new URL("../../bin/tradepipe.ts", import.meta.url));
+
+/** RunOutput: what a `tradepipe run` child printed, its exit code and when it first filled. */
+export interface RunOutput {
+  out: string;
+  err: string;
+  code: number | null;
+  /** Milliseconds from the start to the first status line reporting fills. */
+  firstFillMs: number;
+}
+
+/**
+ * runUntilFilled starts `tradepipe run` with `env`, waits for a status line with fills > 0,
+ * then stops it with Ctrl-C (SIGINT) and waits for it to exit. The stages' /metrics listen on
+ * free ports, so other tests can run beside it. Rejects, with the output, if it exits first.
+ */
+export async function runUntilFilled(env: NodeJS.ProcessEnv): Promise<RunOutput> {
+  const child = spawn(process.execPath, [cli, "run", "--metrics-port", "0"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    const firstFillMs = await new Promise<number>((resolve, reject) => {
+      // The status line comes every 5 s when stdout is not a terminal.
+      const timer = setInterval(() => {
+        const fills = [...out.matchAll(/^status .* fills=(\d+)/gm)].map((m) => Number(m[1]));
+        if (fills.some((n) => n > 0)) {
+          clearInterval(timer);
+          resolve(Date.now() - started);
+        }
+      }, 250);
+      void exited.then((code) => {
+        clearInterval(timer);
+        reject(
+          new Error(
+            `tradepipe run exited (${code}) before any fill:\n${out.slice(-3000)}\n${err.slice(-3000)}`,
+          ),
+        );
+      });
+    });
+    child.kill("SIGINT");
+    const code = await exited;
+    return { out, err, code, firstFillMs };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
 }
