@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
-import { api, RawClient, waitFor } from "./support.ts";
+import { api, listenTradeUpdates, RawClient, waitFor } from "./support.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -69,17 +69,7 @@ describe("fault injection", () => {
     );
   });
 
-  async function listener(): Promise<RawClient> {
-    const c = new RawClient(sim.streamUrl);
-    await c.open();
-    c.send({
-      action: "authenticate",
-      data: { key_id: sim.keys.keyId, secret_key: sim.keys.secretKey },
-    });
-    c.send({ action: "listen", data: { streams: ["trade_updates"] } });
-    await c.next((f) => (f as Frame)["stream"] === "listening", "listening");
-    return c;
-  }
+  const listener = () => listenTradeUpdates(sim.streamUrl, sim.keys);
 
   const events = (c: RawClient) =>
     c.frames

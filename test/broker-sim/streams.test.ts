@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
-import { api, RawClient, waitFor } from "./support.ts";
+import { api, listenTradeUpdates, RawClient, waitFor } from "./support.ts";
 
 type Frame = Record<string, unknown>;
 type Msg = Frame[];
@@ -54,17 +54,7 @@ describe("trade_updates stream", () => {
     }
   });
 
-  async function listener(): Promise<RawClient> {
-    const c = new RawClient(sim.streamUrl);
-    await c.open();
-    c.send({
-      action: "authenticate",
-      data: { key_id: sim.keys.keyId, secret_key: sim.keys.secretKey },
-    });
-    c.send({ action: "listen", data: { streams: ["trade_updates"] } });
-    await c.next((f) => (f as Frame)["stream"] === "listening", "listening");
-    return c;
-  }
+  const listener = () => listenTradeUpdates(sim.streamUrl, sim.keys);
 
   const updates = (c: RawClient) =>
     c.frames

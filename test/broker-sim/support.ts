@@ -125,3 +125,19 @@ function checkSchema(method: string, path: string, status: number, body: unknown
     });
   }
 }
+
+/**
+ * listenTradeUpdates opens the simulator's trading stream at `streamUrl`, authenticates with
+ * `keys` and listens to trade_updates; resolves once the stream says it is listening.
+ */
+export async function listenTradeUpdates(
+  streamUrl: string,
+  keys: { keyId: string; secretKey: string },
+): Promise<RawClient> {
+  const c = new RawClient(streamUrl);
+  await c.open();
+  c.send({ action: "authenticate", data: { key_id: keys.keyId, secret_key: keys.secretKey } });
+  c.send({ action: "listen", data: { streams: ["trade_updates"] } });
+  await c.next((f) => (f as Record<string, unknown>)["stream"] === "listening", "listening");
+  return c;
+}
