@@ -7,73 +7,14 @@ import * as b from "./broker.ts";
 import { InvalidDocumentError } from "./field-reader.ts";
 import * as actions from "./order-actions.ts";
 import type { OrderRequest } from "./orders.ts";
+import { orderRequest, twoSymbolBroker } from "./test-support.ts";
 
 const T0 = 1_772_463_600_123_456_789n; // 2026-03-02T15:00:00.123456789Z
 const OPEN: b.SessionInfo = { open: true, close: T0 + 86_400_000_000_000n };
 
-const asset = (symbol: string): b.Asset => ({
-  id: `id-${symbol}`,
-  symbol,
-  name: symbol,
-  exchange: "NASDAQ",
-  tradable: true,
-  shortable: true,
-  marginable: true,
-  fractionable: true,
-  easyToBorrow: true,
-});
+const broker = (): b.BrokerState => twoSymbolBroker(T0, { seed: 3 });
 
-function broker(): b.BrokerState {
-  const s = b.createBroker(
-    {
-      seed: 3,
-      startingCash: fromDecimal("100000"),
-      partialFillProbability: 0,
-      shortingEnabled: true,
-    },
-    [asset("AAPL"), asset("MSFT")],
-    T0,
-  );
-  for (const [symbol, bid, ask] of [
-    ["AAPL", "100.00", "100.02"],
-    ["MSFT", "400.00", "400.10"],
-  ] as const) {
-    b.onQuote(
-      s,
-      {
-        symbol,
-        t: T0,
-        bidPrice: fromDecimal(bid),
-        bidSize: 1,
-        bidExchange: "V",
-        askPrice: fromDecimal(ask),
-        askSize: 1,
-        askExchange: "V",
-        conditions: [],
-        tape: "C",
-      },
-      T0,
-      true,
-    );
-  }
-  return s;
-}
-
-const req = (over: Partial<OrderRequest>): OrderRequest => ({
-  symbol: "AAPL",
-  side: "buy",
-  type: "market",
-  timeInForce: "day",
-  qty: fromDecimal("1"),
-  notional: null,
-  limitPrice: null,
-  stopPrice: null,
-  trailPrice: null,
-  trailPercent: null,
-  extendedHours: false,
-  clientOrderId: null,
-  ...over,
-});
+const req = (over: Partial<OrderRequest>): OrderRequest => orderRequest("1", over);
 
 /** busyBroker holds every kind of field: fills, a short, fractions, trailing stops, nulls. */
 function busyBroker(): b.BrokerState {

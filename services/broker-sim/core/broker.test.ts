@@ -4,75 +4,19 @@ import { fromDecimal, toDecimal } from "../../core/money.ts";
 import * as b from "./broker.ts";
 import * as actions from "./order-actions.ts";
 import type { OrderRequest } from "./orders.ts";
-import type { Quote } from "./types.ts";
+import { orderRequest, quote as quoteAt, twoSymbolBroker } from "./test-support.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const OPEN: b.SessionInfo = { open: true, close: T0 + 86_400_000_000_000n };
 const CLOSED: b.SessionInfo = { open: false, close: T0 + 86_400_000_000_000n };
 
-const asset = (symbol: string): b.Asset => ({
-  id: `id-${symbol}`,
-  symbol,
-  name: symbol,
-  exchange: "NASDAQ",
-  tradable: true,
-  shortable: true,
-  marginable: true,
-  fractionable: true,
-  easyToBorrow: true,
-});
+const broker = (partialFillProbability = 0, cash = "100000"): b.BrokerState =>
+  twoSymbolBroker(T0, { seed: 1, cash, partialFillProbability });
 
-function broker(partialFillProbability = 0, cash = "100000"): b.BrokerState {
-  const s = b.createBroker(
-    { seed: 1, startingCash: fromDecimal(cash), partialFillProbability, shortingEnabled: true },
-    [asset("AAPL"), asset("MSFT")],
-    T0,
-  );
-  quote(s, "AAPL", "100.00", "100.02");
-  quote(s, "MSFT", "400.00", "400.10");
-  return s;
-}
+const quote = (s: b.BrokerState, symbol: string, bid: string, ask: string, t = T0, open = true) =>
+  quoteAt(s, symbol, bid, ask, t, open);
 
-function quote(
-  s: b.BrokerState,
-  symbol: string,
-  bid: string,
-  ask: string,
-  t = T0,
-  open = true,
-): b.TradeUpdate[] {
-  const q: Quote = {
-    symbol,
-    t,
-    bidPrice: fromDecimal(bid),
-    bidSize: 1,
-    bidExchange: "V",
-    askPrice: fromDecimal(ask),
-    askSize: 1,
-    askExchange: "V",
-    conditions: [],
-    tape: "C",
-  };
-  return b.onQuote(s, q, t, open);
-}
-
-function req(over: Partial<OrderRequest> & { qty?: OrderRequest["qty"] }): OrderRequest {
-  return {
-    symbol: "AAPL",
-    side: "buy",
-    type: "market",
-    timeInForce: "day",
-    qty: fromDecimal(10),
-    notional: null,
-    limitPrice: null,
-    stopPrice: null,
-    trailPrice: null,
-    trailPercent: null,
-    extendedHours: false,
-    clientOrderId: null,
-    ...over,
-  };
-}
+const req = (over: Partial<OrderRequest>): OrderRequest => orderRequest("10", over);
 
 function submit(s: b.BrokerState, over: Partial<OrderRequest>, session = OPEN) {
   const r = b.submitOrder(s, req(over), T0, session);
