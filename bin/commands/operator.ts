@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { startOperator } from "../../operator/controller/manager.ts";
 import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
-import { DEFAULT_TIMING } from "../../operator/leader/lease-record.ts";
+import { DEFAULT_TIMING, validateTiming } from "../../operator/leader/lease-record.ts";
 import { createReadiness, startHealthServer } from "../../services/core/health/index.ts";
 import { createLogger, createMetrics } from "../../services/core/telemetry/index.ts";
 
@@ -85,6 +85,13 @@ export async function main(argv: string[]): Promise<number> {
   const resyncMs = seconds("resync", 60_000);
   const haltTimeoutMs = seconds("halt-timeout", 30_000);
   const healthPort = integer("health-port", 8080, 0);
+  if (problems.length === 0) {
+    try {
+      validateTiming(timing);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
   if (problems.length > 0) {
     process.stderr.write(`tradepipe operator: ${problems.join("; ")}\n`);
     return 2;
