@@ -14,6 +14,7 @@ import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
+import { startKubeStageLease } from "./kube-lease.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
 import { systemdNotifier } from "./sd-notify.ts";
 import { type StageProcess, UPSTREAMS } from "./stages.ts";
@@ -123,6 +124,13 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     exitCode = 1;
     return null;
   });
+  // In a pod: the operator's Lease handshake (leader shown in status, kill switch on delete).
+  const kubeLease = instance
+    ? await startKubeStageLease({ db, log, env }).catch((err: unknown) => {
+        log.error({ err: (err as Error).message }, "stage Lease not started");
+        return null;
+      })
+    : null;
   if (instance) {
     notifier.ready(`leading ${stage}`);
     await Promise.race([done, new Promise((r) => shutdown.signal.addEventListener("abort", r))]);
@@ -130,6 +138,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   notifier.stopping();
   stopStopping();
   if (pending) clearTimeout(pending);
+  await kubeLease?.stop().catch(() => {});
   await instance?.stop().catch((err: unknown) => {
     log.error({ err: (err as Error).message }, "stage did not stop cleanly");
     exitCode = 1;
