@@ -130,10 +130,11 @@ export interface FrameOptions {
 
 /** frame wraps chart content in the root <svg> with a white background, title and subtitle. */
 export function frame(opts: FrameOptions, content: readonly string[]): string {
+  // The title comes first: screen readers and linters take the first <title> child as the name.
   const head = [
-    el("rect", { width: opts.width, height: opts.height, fill: "#ffffff" }),
     el("title", {}, escapeXml(opts.title)),
     opts.description ? el("desc", {}, escapeXml(opts.description)) : "",
+    el("rect", { width: opts.width, height: opts.height, fill: "#ffffff" }),
     text(16, 24, opts.title, { "font-size": 16, "font-weight": "bold", class: "title" }),
     opts.subtitle
       ? text(16, 42, opts.subtitle, { "font-size": 11, fill: "#444444", class: "subtitle" })
