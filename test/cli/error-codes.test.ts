@@ -6,6 +6,6 @@ import { ErrorCodes } from "../../services/core/errors.ts";
 
 test("the error-code table in services/core/README.md matches ErrorCodes", async () => {
   const readme = await readFile(new URL("../../services/core/README.md", import.meta.url), "utf8");
-  const documented = [...readme.matchAll(/^\| `(TP_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+  const documented = [...readme.matchAll(/^\| `(TP_ERR_[A-Z_]+)` +\|/gm)].map((m) => m[1]);
   assert.deepEqual(documented.sort(), Object.keys(ErrorCodes).sort());
 });
