@@ -50,6 +50,8 @@ import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./sto
 
 /** FILL_CATCH_UP_MS: how often fills stored in the database are checked for ones the bus missed. */
 const FILL_CATCH_UP_MS = 1000;
+/** FILL_CATCH_UP_OVERLAP: how many rows before the last one seen each look reads again. */
+const FILL_CATCH_UP_OVERLAP = 200n;
 
 /** RECHECK_AFTER_BREAK_MS: how soon a reconciliation that found a break (or failed) is retried. */
 export const RECHECK_AFTER_BREAK_MS = 2_000;
@@ -310,10 +312,13 @@ export const stage: StageDefinition = {
     const catchUp = setInterval(() => {
       if (catchingUp || stopped) return;
       catchingUp = true;
-      loadStoredFills(ctx.db, lastFillId)
+      // Row ids are handed out at insert and become visible at commit, which need not be in id
+      // order, so each look goes back FILL_CATCH_UP_OVERLAP rows (re-applying is harmless).
+      const from = lastFillId > FILL_CATCH_UP_OVERLAP ? lastFillId - FILL_CATCH_UP_OVERLAP : 0n;
+      loadStoredFills(ctx.db, from)
         .then(({ fills: newer, lastId }) => {
           if (stopped) return;
-          lastFillId = lastId;
+          if (lastId > lastFillId) lastFillId = lastId;
           for (const f of newer) apply(f);
         })
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, "fill catch-up failed"))
