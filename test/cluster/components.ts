@@ -129,9 +129,6 @@ export function kwokArgs(layout: Layout): string[] {
     "--manage-all-nodes=true",
     `--cidr=${podCidr}`,
     "--node-ip=10.250.0.1",
-    // kwok renews the nodes' Leases only when given a duration; without them the node lifecycle
-    // controller marks every node NotReady after ~40 s, and every pod with it.
-    "--node-lease-duration-seconds=40",
   ];
 }
 
