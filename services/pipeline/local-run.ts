@@ -20,6 +20,7 @@ import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts"
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
+import { startReplicationLagSampler } from "./db-metrics.ts";
 import type { LocalTransport } from "./endpoints.ts";
 import { type FusedPipeline, startFusedPipeline } from "./fused.ts";
 import { makePrivateDir, runStateDir, writeRunFile } from "./run-files.ts";
@@ -274,6 +275,8 @@ async function startFused(
     },
   });
   cleanups.push(() => health.close());
+  const replicationLag = startReplicationLagSampler(db.pool, metrics, log);
+  cleanups.push(async () => replicationLag.stop());
   void readiness;
   let failed: (reason: string) => void = () => {};
   const failure = new Promise<string>((r) => {

@@ -12,6 +12,7 @@ import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, startTracing } from "../core/telemetry/index.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
+import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
@@ -66,6 +67,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   });
   const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
+  const replicationLag = startReplicationLagSampler(db, metrics, log);
   const endpoints = endpointsFromEnv(env);
   const bus = await openBus({
     bind: [endpoints.bind(stage)],
@@ -143,6 +145,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     log.error({ err: (err as Error).message }, "stage did not stop cleanly");
     exitCode = 1;
   });
+  replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});
   await health.close();

@@ -88,4 +88,4 @@ export function metricNamesIn(expr: string): string[] {
  * (monitoring/README.md, "Metrics the stages still owe"). The test fails once one of them
  * appears in the code, so this list only shrinks.
  */
-export const PENDING_METRICS = new Set(["tradepipe_db_replication_lag_seconds"]);
+export const PENDING_METRICS = new Set<string>([]);
