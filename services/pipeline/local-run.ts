@@ -13,7 +13,7 @@ import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
-import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
+import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
 import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts";
@@ -261,7 +261,6 @@ async function startFused(
   const metrics = createMetrics({ defaultLabels: { pipeline: pipeline.metadata.name } });
   const routes: Record<string, RouteHandler> = {};
   let fused: FusedPipeline | undefined;
-  const readiness = createReadiness();
   const health = await startHealthServer({
     port: healthPort,
     registry: metrics.registry,
@@ -277,7 +276,6 @@ async function startFused(
   cleanups.push(() => health.close());
   const replicationLag = startReplicationLagSampler(db.pool, metrics, log);
   cleanups.push(async () => replicationLag.stop());
-  void readiness;
   let failed: (reason: string) => void = () => {};
   const failure = new Promise<string>((r) => {
     failed = r;
