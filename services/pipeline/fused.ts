@@ -40,9 +40,15 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
     STAGE_PROCESSES.map((s) => [s, createReadiness()]),
   ) as Record<StageProcess, Readiness>;
   const instances: StageInstance[] = [];
-  const stopAll = async () => {
-    for (const instance of instances.reverse()) await instance.stop();
-    await bus.close();
+  // Stops downstream stages first; safe to call more than once (the runner's stop and its
+  // cleanup both do).
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const instance of [...instances].reverse()) await instance.stop();
+      await bus.close();
+    })();
+    return stopping;
   };
   try {
     for (const stage of STAGE_PROCESSES) {

@@ -147,7 +147,7 @@ describe("invalid specs: one error, with its path", () => {
     ],
     [
       "inline secret",
-      { broker: { apiKey: "AKXXXX" } },
+      { broker: { apiKey: "not-a-real-key" } },
       "spec.broker.apiKey",
       "unknown field (allowed: kind, tradingUrl, dataUrl, historicalDataUrl, dataFeed, credentialsSecretRef, simulator)",
     ],
