@@ -202,13 +202,16 @@ async function startProcesses(
   };
   cleanups.push(stopAll);
   const reports = new Map<StageProcess, StageStatusMessage>();
+  // The counters of a stage that has stopped stay here, so the run's summary counts its last work.
+  const lastReports = new Map<StageProcess, StageStatusMessage>();
   let failed: (reason: string) => void = () => {};
   const failure = new Promise<string>((r) => {
     failed = r;
   });
-  supervisor.on("status", (name, status) =>
-    reports.set(name as StageProcess, status as StageStatusMessage),
-  );
+  supervisor.on("status", (name, status) => {
+    reports.set(name as StageProcess, status as StageStatusMessage);
+    lastReports.set(name as StageProcess, status as StageStatusMessage);
+  });
   let stopping = false;
   supervisor.on("exited", (name, why) => {
     reports.delete(name as StageProcess);
@@ -236,7 +239,7 @@ async function startProcesses(
     stop: stopAll,
     pid: (stage) => supervisor.pid(stage),
     failure,
-    reports: () => Object.fromEntries(reports),
+    reports: () => Object.fromEntries(lastReports),
     stages: () =>
       supervisor.states().map((s) => ({
         name: s.name,
@@ -369,5 +372,7 @@ async function watch(
   view.show(final);
   log.info({ reason: stoppedBecause }, "stopping the pipeline");
   await started.stop();
-  return { ordersSent: final.ordersSent, fills: final.fills, stoppedBecause };
+  // Orders and fills still land while the stages drain: count them after the stop.
+  const drained = statusOf(opts, started, startedAt);
+  return { ordersSent: drained.ordersSent, fills: drained.fills, stoppedBecause };
 }

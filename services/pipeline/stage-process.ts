@@ -145,6 +145,12 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     log.error({ err: (err as Error).message }, "stage did not stop cleanly");
     exitCode = 1;
   });
+  // The last counters (fills that landed while stopping) reach the supervisor before the exit.
+  if (pending) clearTimeout(pending);
+  const last = latest;
+  if (last && process.send && process.connected) {
+    await new Promise<void>((resolve) => process.send?.(last, undefined, {}, () => resolve()));
+  }
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});

@@ -4,11 +4,11 @@
  * and filled, and Ctrl-C stops everything cleanly.
  */
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runUntilFilled } from "./support.ts";
+import { runUntilFilled, tradepipe } from "./support.ts";
 
 test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C", {
   timeout: 180_000,
@@ -38,6 +38,17 @@ test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C"
     assert.match(out, /tradepipe run: stopped by Ctrl-C \(SIGINT\); \d+ orders sent, \d+ fills/);
     const [, orders] = /; (\d+) orders sent/.exec(out) ?? [];
     assert.ok(Number(orders) > 0, "orders were sent");
+    // The summary counts every fill, including those that landed while the stages drained: the
+    // report, read from the run's database afterwards, finds the same number.
+    const [, fills] = /orders sent, (\d+) fills/.exec(out) ?? [];
+    const report = await tradepipe(["report", "--out", join(dataDir, "report")], env, 120_000);
+    assert.equal(report.code, 0, report.stderr);
+    const md = await readFile(join(dataDir, "report", "report.md"), "utf8");
+    assert.equal(
+      /\| Fills \| (\d+) /.exec(md)?.[1],
+      fills,
+      "fills in the summary and the database",
+    );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
