@@ -152,6 +152,7 @@ test("distributed: one StatefulSet and Service per stage, tcp:// through the Ser
   assert.deepEqual(c.args, ["stage", "execution-engine", "-f", `/etc/tradepipe/${CONFIG_FILE}`]);
   assert.equal(env(c, "TRADEPIPE_BUS_TCP_HOSTS")?.value, "alpha-{stage}.trading.svc");
   assert.equal(env(c, "TRADEPIPE_RUN_DIR"), undefined);
+  assert.equal(env(c, "TRADEPIPE_LEADERSHIP_GROUP"), undefined);
   assert.equal(env(c, "TRADEPIPE_HEALTH_HOST")?.value, "0.0.0.0");
   assert.equal(env(c, "TRADEPIPE_HEALTH_PORT")?.value, "9464");
   assert.equal(env(c, "TRADEPIPE_STAGE_LEASE")?.value, "alpha-execution-engine");
@@ -221,6 +222,11 @@ test("colocated: one StatefulSet, five stage containers sharing an emptyDir for 
   for (const c of pod.containers) {
     assert.ok(c.ports?.[0]?.name?.startsWith("metrics"));
     assert.equal(env(c, "TRADEPIPE_RUN_DIR")?.value, "/run/tradepipe");
+    // The pod's stages lead together: the group is the pod.
+    assert.equal(
+      env(c, "TRADEPIPE_LEADERSHIP_GROUP")?.valueFrom?.fieldRef?.fieldPath,
+      "metadata.name",
+    );
     assert.ok(c.volumeMounts?.some((m) => m.name === "run" && m.mountPath === "/run/tradepipe"));
   }
 });

@@ -68,8 +68,16 @@ function sharedEnv(tp: TradingPipeline, colocated: boolean): V1EnvVar[] {
     { name: "TRADEPIPE_SPEC_FILE", value: `${CONFIG_DIR}/${CONFIG_FILE}` },
     databaseUrlEnv(tp),
   ];
-  if (colocated) env.push({ name: "TRADEPIPE_RUN_DIR", value: RUN_DIR });
-  else {
+  if (colocated) {
+    env.push(
+      { name: "TRADEPIPE_RUN_DIR", value: RUN_DIR },
+      // The pod's stages share ipc:// sockets, so they lead together (leadership-group.ts).
+      {
+        name: "TRADEPIPE_LEADERSHIP_GROUP",
+        valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
+      },
+    );
+  } else {
     // endpoints.ts replaces {stage} with the stage's process name.
     const pattern = `${stageServiceName(name, "{stage}" as StageProcess)}.${ns}.svc`;
     env.push({ name: "TRADEPIPE_BUS_TCP_HOSTS", value: pattern });

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import type { Bus } from "../core/bus/index.ts";
 import { type Leadership, waitForLeadership } from "../core/db/leadership.ts";
+import type { LeadershipGroup } from "../core/db/leadership-group.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type Readiness, type RouteHandler } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
@@ -38,6 +39,12 @@ export interface HostDeps {
   onReport?: (stage: StageProcess, report: StageReport, readiness: Readiness) => void;
   /** Called when leadership is lost without release: the instance must stop acting at once. */
   onLeadershipLost?: (stage: StageProcess, reason: Error) => void;
+  /**
+   * The colocated pod this instance belongs to: it leads only while its pod leads the pipeline
+   * (leadership-group.ts). Absent where each stage stands alone (a local run, systemd, one pod
+   * per stage).
+   */
+  group?: LeadershipGroup;
 }
 
 export interface StageInstance {
@@ -108,11 +115,16 @@ export async function startStageInstance(
   publish({ detail: "standby" });
 
   const definition = await loadStage(stage);
+  const group = deps.group;
+  if (group) readiness.set("leader", false, `standby: waiting for pod ${group.name} to lead`);
   const leadership: Leadership | null = await waitForLeadership(
     deps.db,
     stage,
     holderIdentity(stage),
-    { ...(deps.signal ? { signal: deps.signal } : {}) },
+    {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(group ? { mayLead: () => groupBars(group) } : {}),
+    },
   );
   if (!leadership) {
     clearInterval(sampler);
@@ -175,4 +187,11 @@ export async function startStageInstance(
       }
     },
   };
+}
+
+/** groupBars: why this pod's stages may not lead now, or null when its pod leads. */
+async function groupBars(group: LeadershipGroup): Promise<string | null> {
+  if (await group.leading()) return null;
+  const leader = await group.leader();
+  return leader === null ? "no pod leads the pipeline yet" : `pod ${leader} leads the pipeline`;
 }

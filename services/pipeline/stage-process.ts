@@ -5,6 +5,7 @@
  */
 import pg from "pg";
 import { openBus } from "../core/bus/open.ts";
+import { joinLeadershipGroup } from "../core/db/leadership-group.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
@@ -97,6 +98,9 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     process.once("SIGINT", () => stop("SIGINT"));
   });
 
+  // A colocated pod's stages lead together (the operator names the pod's group).
+  const groupName = env.TRADEPIPE_LEADERSHIP_GROUP;
+  const group = groupName ? joinLeadershipGroup(db, groupName) : undefined;
   const instance = await startStageInstance(
     stage,
     {
@@ -119,6 +123,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
         exitCode = 1;
         shutdown.abort();
       },
+      ...(group ? { group } : {}),
     },
     readiness,
   ).catch((err: unknown) => {
@@ -151,6 +156,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   if (last && process.send && process.connected) {
     await new Promise<void>((resolve) => process.send?.(last, undefined, {}, () => resolve()));
   }
+  await group?.release();
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});

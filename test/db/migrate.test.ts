@@ -28,6 +28,7 @@ async function copyOfSqlDir(): Promise<string> {
 
 const EXPECTED_TABLES = [
   "fills",
+  "leadership_group",
   "order_audit_trail",
   "orders",
   "portfolio_snapshots",

@@ -30,6 +30,12 @@ export interface Leadership {
 export interface AcquireOptions {
   /** Renew every this many ms (default 2000; 0 disables, then call renew() yourself). */
   renewIntervalMs?: number;
+  /**
+   * Asked before each attempt and on every renewal: null while this instance may lead, else the
+   * reason it may not (a colocated pod whose group does not lead; see leadership-group.ts). A
+   * leader told a reason gives leadership up: `lost` settles with TP_ERR_LEADERSHIP_MOVED.
+   */
+  mayLead?: () => Promise<string | null>;
 }
 
 /** leadershipLockKey is the advisory-lock name of a stage (hashed to a bigint by Postgres). */
@@ -95,6 +101,15 @@ export async function acquireLeadership(
         lostResolve(err);
         throw err;
       }
+      const barred = await opts.mayLead?.();
+      if (barred) {
+        const err = new TradepipeError(
+          "TP_ERR_LEADERSHIP_MOVED",
+          `leadership of ${stage} given up: ${barred}`,
+        );
+        lostResolve(err);
+        throw err;
+      }
     };
     const renewEvery = opts.renewIntervalMs ?? 2000;
     if (renewEvery > 0) {
@@ -145,8 +160,12 @@ export async function waitForLeadership(
 ): Promise<Leadership | null> {
   const pollMs = opts.pollMs ?? 500;
   while (!opts.signal?.aborted) {
-    const lead = await acquireLeadership(pool, stage, holder, opts);
-    if (lead) return lead;
+    if (!(await opts.mayLead?.())) {
+      const lead = await acquireLeadership(pool, stage, holder, opts);
+      // The group may have moved between the check and the lock: ask once more before acting.
+      if (lead && (await opts.mayLead?.())) await lead.release();
+      else if (lead) return lead;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, pollMs);
       opts.signal?.addEventListener("abort", done, { once: true });
