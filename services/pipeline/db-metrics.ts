@@ -1,6 +1,7 @@
 /**
  * db-metrics: how far the pipeline's Postgres standbys are behind, seen from the primary the
- * stage writes to (`pg_stat_replication.replay_lag`), as tradepipe_db_replication_lag_seconds —
+ * stage writes to (`pg_stat_replication.replay_lag`; 0 for a standby that has replayed everything
+ * the primary wrote), as tradepipe_db_replication_lag_seconds —
  * the series the TradepipeDatabaseReplicationLag alert and the database dashboard read. With no
  * standby (a local run) the lag is 0: nothing is behind. Reading replay_lag needs the pg_monitor
  * role (or superuser); without it the gauge reads NaN ("unknown", which no alert threshold
@@ -9,11 +10,21 @@
 import type pg from "pg";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
 
+// Postgres shows replay_lag as NULL not only without the privilege to see it but also once a
+// standby has caught up and WAL has stopped coming (an idle primary, outside market hours): a
+// standby that has replayed everything the primary wrote is 0 s behind, not "unknown". A row
+// whose lag is neither measured nor provably zero counts as unknown.
 export const REPLICATION_LAG_QUERY = `
+WITH standby AS (
+  SELECT CASE
+           WHEN replay_lag IS NOT NULL THEN extract(epoch FROM replay_lag)::float8
+           WHEN state = 'streaming' AND replay_lsn >= pg_current_wal_lsn() THEN 0::float8
+         END AS lag_seconds
+    FROM pg_stat_replication)
 SELECT count(*)::int AS standbys,
-       count(replay_lag)::int AS measured,
-       coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 AS lag_seconds
-  FROM pg_stat_replication`;
+       count(lag_seconds)::int AS measured,
+       coalesce(max(lag_seconds), 0)::float8 AS lag_seconds
+  FROM standby`;
 
 export interface ReplicationLagSampler {
   sample(): Promise<number | null>;
@@ -39,15 +50,15 @@ export function startReplicationLagSampler(
         REPLICATION_LAG_QUERY,
       );
       const r = rows[0];
-      if (r && r.standbys > 0 && r.measured === 0) {
-        // Rows without replay_lag: a standby that has not replayed anything yet, or no
-        // pg_monitor role. Either way the lag is unknown, not zero.
+      if (r && r.measured < r.standbys) {
+        // A standby whose lag can be neither read nor shown to be zero: one still catching up
+        // before its first report, or no pg_monitor role. Its lag is unknown, not zero.
         gauge.set(Number.NaN);
         if (!warned) {
           warned = true;
           log.warn(
             { standbys: r.standbys },
-            "replication lag unknown (no replay_lag; pg_monitor?)",
+            "replication lag unknown (no replay_lag or replay_lsn: pg_monitor?)",
           );
         }
         return null;
