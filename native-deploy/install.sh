@@ -39,7 +39,9 @@ node="$src/node_modules/node/bin/node"
   echo "install.sh: nothing installed" >&2
   exit 1
 }
-name="$("$node" -e 'import("yaml").then(y=>{const d=y.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(d.metadata.name)})' "$spec")"
+spec="$(realpath "$spec")"
+# Run from $src so that `yaml` resolves from tradepipe's own packages, wherever this is run from.
+name="$(cd "$src" && "$node" -e 'import("yaml").then(y=>{const d=y.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(d.metadata.name)})' "$spec")"
 config="/etc/tradepipe/$name"
 
 step() { printf '==> %s\n' "$*"; }
@@ -52,7 +54,7 @@ fi
 step "copying tradepipe to $dest$prefix"
 mkdir -p "$dest$prefix"
 # What the stages run: the CLI, the services, config, migrations and the installed packages.
-tar -C "$src" -cf - bin services config sql native-deploy package.json package-lock.json node_modules \
+tar -C "$src" -cf - bin services operator config sql native-deploy package.json package-lock.json node_modules \
   | tar -C "$dest$prefix" -xf -
 
 step "writing $dest$config"

@@ -1,0 +1,293 @@
+/**
+ * The generated units under a real systemd, installed by native-deploy/install.sh as an SRE
+ * would: systemd 252 as PID 1 of a systemd-nspawn container on a copy-on-write view of this
+ * machine (systemd-container.ts), Postgres and the Alpaca-compatible simulator on the host.
+ * Started means ready (Type=notify once a stage leads), the hardened stages trade with keys
+ * from systemd credentials, CPUAffinity and Nice reach the processes, the watchdog restarts a
+ * hung stage, Restart=always a killed one, and stopping the target stops them all.
+ *
+ * This machine has 2 CPUs, fewer than the 1 + 5 the default plan pins (CPU 0 for the OS, one per
+ * stage): a stage whose planned CPU exists here keeps it; the others get a drop-in with the
+ * last CPU, as an SRE would write one. Memory limits are read back from systemd but not
+ * enforced here (the container gets no memory cgroup controller on this cgroup-v1 host).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseDocument } from "yaml";
+import { planCpus } from "../../native-deploy/cpu-plan.ts";
+import { DEV_KEYS, type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { parsePipeline } from "../../services/core/spec/index.ts";
+import { STAGE_PROCESSES, type StageProcess } from "../../services/pipeline/stages.ts";
+import { simState } from "../e2e/support.ts";
+import { createTestDatabase, type TestDatabase } from "../support/pg.ts";
+import { bootSystemdContainer, type SystemdContainer } from "./systemd-container.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const NAME = "bare";
+const unit = (s: StageProcess) => `tradepipe-${NAME}-${s}.service`;
+const TARGET = `tradepipe-${NAME}.target`;
+
+let staging: string;
+let db: TestDatabase;
+let sim: Simulator;
+let box: SystemdContainer;
+let expectedCpus: Map<StageProcess, string>;
+
+/** A base port with the five health ports above it free. */
+async function freePortRun(n: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await free(base + i);
+    if (ok) return base;
+  }
+}
+
+async function show(u: string, ...props: string[]): Promise<Record<string, string>> {
+  const r = await box.exec(["systemctl", "show", u, ...props.map((p) => `--property=${p}`)]);
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+/** mainPid: a unit's main process, refusing anything but a real PID (kill 0 would signal us). */
+async function mainPid(u: string): Promise<string> {
+  const { MainPID } = await show(u, "MainPID");
+  assert.match(MainPID ?? "", /^[1-9]\d*$/, `${u} has a main process`);
+  return MainPID as string;
+}
+
+async function until<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) {
+      const status = await box.exec([
+        "systemctl",
+        "status",
+        "--no-pager",
+        "-n",
+        "20",
+        "tradepipe-*",
+      ]);
+      throw new Error(`timed out after ${ms} ms waiting for ${what}\n${status.stdout}`);
+    }
+    await sleep(250);
+  }
+}
+
+const allActive = async () => {
+  for (const s of STAGE_PROCESSES) {
+    const p = await show(unit(s), "ActiveState", "SubState");
+    if (p.ActiveState !== "active" || p.SubState !== "running") return undefined;
+  }
+  return true;
+};
+
+before(async () => {
+  staging = await mkdtemp("/tmp/tp-systemd-run-");
+  await chmod(staging, 0o755);
+  db = await createTestDatabase();
+  sim = await startSimulator({ seed: 11, symbols: ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA"] });
+
+  const doc = parseDocument(await readFile(join(root, "config", "pipeline.yaml"), "utf8"));
+  const spec = doc.toJS() as {
+    metadata: { name: string };
+    spec: Record<string, Record<string, unknown>>;
+  };
+  spec.metadata.name = NAME;
+  spec.spec.broker = {
+    kind: "alpaca",
+    tradingUrl: sim.tradingUrl,
+    dataUrl: sim.dataUrl,
+    historicalDataUrl: sim.dataRestUrl,
+    credentialsSecretRef: { name: "alpaca-paper" },
+  };
+  spec.spec.observability = { ...spec.spec.observability, metricsPort: await freePortRun(5) };
+  const specFile = join(staging, "pipeline.yaml");
+  await writeFile(specFile, JSON.stringify(spec));
+  const parsed = parsePipeline(spec);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+
+  // CPUs this machine does not have are replaced by its last one (a drop-in, before install).
+  const last = cpus().length - 1;
+  const plan = planCpus(parsed.pipeline);
+  expectedCpus = new Map();
+  const dropIns: StageProcess[] = [];
+  for (const s of STAGE_PROCESSES) {
+    const planned = plan.get(s) ?? [];
+    if (planned.every((c) => c <= last)) {
+      expectedCpus.set(s, planned.join(","));
+    } else {
+      expectedCpus.set(s, String(last));
+      dropIns.push(s);
+    }
+  }
+  await mkdir(join(staging, "secrets"), { mode: 0o700 });
+  await writeFile(join(staging, "secrets", "APCA_API_KEY_ID"), DEV_KEYS.keyId);
+  await writeFile(join(staging, "secrets", "APCA_API_SECRET_KEY"), DEV_KEYS.secretKey);
+  await writeFile(join(staging, "secrets", "database.env"), `DATABASE_URL=${db.url}\n`);
+  const config = `/etc/tradepipe/${NAME}`;
+  await writeFile(
+    join(staging, "prepare.sh"),
+    [
+      "set -euo pipefail",
+      `install -d -m 0750 ${config}`,
+      `install -d -m 0700 ${config}/credentials`,
+      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY ${config}/credentials/`,
+      `install -m 0600 /srv/tp/secrets/database.env ${config}/database.env`,
+      ...dropIns.flatMap((s) => [
+        `mkdir -p /etc/systemd/system/${unit(s)}.d`,
+        `printf '[Service]\\nCPUAffinity=\\nCPUAffinity=${last}\\n' > /etc/systemd/system/${unit(s)}.d/cpus.conf`,
+      ]),
+    ].join("\n"),
+  );
+
+  box = await bootSystemdContainer({
+    name: `tp-${randomBytes(3).toString("hex")}`,
+    workDir: join(staging, "container"),
+    bindReadOnly: [[staging, "/srv/tp"]],
+  });
+});
+
+after(async () => {
+  await box?.stop();
+  await sim?.close();
+  await db?.drop();
+  await rm(staging, { recursive: true, force: true });
+});
+
+test("install.sh installs the pipeline and every stage starts: started means leading", async () => {
+  const prepared = await box.exec(["bash", "/srv/tp/prepare.sh"]);
+  assert.equal(prepared.code, 0, prepared.stderr);
+  // The planned CPUs are checked against the host by the drop-ins above, not by --host-cpus.
+  const install = await box.exec(
+    [join(root, "native-deploy", "install.sh"), "-f", "/srv/tp/pipeline.yaml", "--host-cpus", "64"],
+    300_000,
+  );
+  if (install.code !== 0) {
+    const journal = await box.exec(["journalctl", "--no-pager", "-n", "80", "-u", "tradepipe-*"]);
+    assert.fail(
+      `install.sh failed (${install.code}):\n${install.stdout}\n${install.stderr}\n${journal.stdout}`,
+    );
+  }
+  assert.match(install.stdout, /==> creating system user tradepipe/);
+  assert.match(install.stdout, /==> migrating the database/);
+  assert.match(install.stdout, new RegExp(`==> enabling and starting ${TARGET}`));
+  // `enable --now` returned: Type=notify units are active only once they sent READY=1.
+  await until("every stage active", 120_000, allActive);
+  for (const s of STAGE_PROCESSES) {
+    const p = await show(unit(s), "StatusText", "NRestarts", "Result");
+    assert.equal(p.StatusText, `leading ${s}`, `${s}: READY came with its status`);
+    assert.equal(p.NRestarts, "0", `${s} started first time`);
+  }
+  assert.equal((await box.exec(["systemctl", "is-enabled", TARGET])).stdout.trim(), "enabled");
+});
+
+test("the hardened stages trade, with the broker keys from systemd credentials only", async () => {
+  await until("an order at the broker", 120_000, async () =>
+    simState(sim).order_requests.length > 0 ? true : undefined,
+  );
+  for (const s of STAGE_PROCESSES) {
+    const MainPID = await mainPid(unit(s));
+    const environ = await box.exec(["cat", `/proc/${MainPID}/environ`]);
+    const cmdline = await box.exec(["cat", `/proc/${MainPID}/cmdline`]);
+    assert.equal(environ.code, 0);
+    assert.ok(!environ.stdout.includes(DEV_KEYS.secretKey), `${s}: no key in the environment`);
+    assert.ok(!cmdline.stdout.includes(DEV_KEYS.secretKey), `${s}: no key on the command line`);
+    assert.match(environ.stdout, /TRADEPIPE_BROKER_SECRET_DIR=\/run\/credentials\//);
+  }
+  const unitFile = await box.exec(["cat", `/etc/systemd/system/${unit("execution-engine")}`]);
+  assert.ok(!unitFile.stdout.includes(DEV_KEYS.secretKey));
+});
+
+test("CPUAffinity, Nice and the service user reach the running processes", async () => {
+  for (const s of STAGE_PROCESSES) {
+    const p = await show(unit(s), "MemoryMax");
+    const pid = await mainPid(unit(s));
+    const status = await box.exec(["cat", `/proc/${pid}/status`]);
+    const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(status.stdout)?.[1];
+    assert.equal(allowed, expectedCpus.get(s), `${s}: pinned`);
+    const ps = await box.exec(["ps", "-o", "ni=,user=", "-p", pid]);
+    assert.deepEqual(ps.stdout.trim().split(/\s+/), ["-5", "tradepipe"], `${s}: nice and user`);
+    assert.ok(Number(p.MemoryMax) > 0 && Number(p.MemoryMax) < 2 ** 62, `${s}: MemoryMax set`);
+  }
+});
+
+test("a hung stage is killed by the watchdog and restarted; it leads again", async () => {
+  const s: StageProcess = "market-data";
+  const before = await show(unit(s), "MainPID", "NRestarts");
+  // SIGSTOP: alive but silent, as a hung event loop would be. WatchdogSec=10.
+  await box.exec(["kill", "-STOP", await mainPid(unit(s))]);
+  const t0 = Date.now();
+  await until("the watchdog to restart the stage", 60_000, async () => {
+    const p = await show(unit(s), "MainPID", "NRestarts", "ActiveState", "SubState", "StatusText");
+    return p.NRestarts === String(Number(before.NRestarts) + 1) &&
+      p.MainPID !== before.MainPID &&
+      p.ActiveState === "active" &&
+      p.StatusText === `leading ${s}`
+      ? true
+      : undefined;
+  });
+  const log = await box.exec(["journalctl", "-u", unit(s), "--no-pager", "-o", "cat"]);
+  assert.match(log.stdout, /Watchdog timeout/);
+  process.stdout.write(`# watchdog restart of a hung ${s}: ${Date.now() - t0} ms\n`);
+});
+
+test("a killed stage is restarted by systemd and the pipeline trades on", async () => {
+  const s: StageProcess = "execution-engine";
+  const before = await show(unit(s), "MainPID", "NRestarts");
+  await until("every stage active", 60_000, allActive);
+  const orders = simState(sim).order_requests.length;
+  await box.exec(["kill", "-KILL", await mainPid(unit(s))]);
+  await until("the stage to be restarted and lead", 60_000, async () => {
+    const p = await show(unit(s), "MainPID", "NRestarts", "StatusText");
+    return p.MainPID !== before.MainPID &&
+      p.MainPID !== "0" &&
+      Number(p.NRestarts) > Number(before.NRestarts) &&
+      p.StatusText === `leading ${s}`
+      ? true
+      : undefined;
+  });
+  await until("an order after the restart", 120_000, async () =>
+    simState(sim).order_requests.length > orders ? true : undefined,
+  );
+});
+
+test("stopping the target stops every stage", async () => {
+  const r = await box.exec(["systemctl", "stop", TARGET], 120_000);
+  assert.equal(r.code, 0, r.stderr);
+  // systemctl returns once the target's own job is done; the stages' stops (PartOf=) follow.
+  await until("every stage to stop with the target", 60_000, async () => {
+    for (const s of STAGE_PROCESSES) {
+      if ((await show(unit(s), "ActiveState")).ActiveState !== "inactive") return undefined;
+    }
+    return true;
+  });
+  // A stop is not a crash: Restart=always (RestartSec=2) brings none of them back.
+  await sleep(3_000);
+  for (const s of STAGE_PROCESSES) {
+    assert.equal(
+      (await show(unit(s), "ActiveState")).ActiveState,
+      "inactive",
+      `${s} stays stopped`,
+    );
+  }
+});
