@@ -30,6 +30,7 @@ import { createTestDatabase, type TestDatabase } from "../support/pg.ts";
 import { bootSystemdContainer, type SystemdContainer } from "./systemd-container.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+const repo = root.replace(/\/+$/, "");
 const NAME = "bare";
 const unit = (s: StageProcess) => `tradepipe-${NAME}-${s}.service`;
 const TARGET = `tradepipe-${NAME}.target`;
@@ -163,7 +164,11 @@ before(async () => {
   box = await bootSystemdContainer({
     name: `tp-${randomBytes(3).toString("hex")}`,
     workDir: join(staging, "container"),
-    bindReadOnly: [[staging, "/srv/tp"]],
+    // The checkout too: the container mounts its own /tmp, where a CI clone may sit.
+    bindReadOnly: [
+      [staging, "/srv/tp"],
+      [repo, repo],
+    ],
   });
 });
 
