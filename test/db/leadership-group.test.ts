@@ -23,7 +23,8 @@ before(async () => {
   db = await withMigratedDatabase();
 });
 after(async () => {
-  await Promise.all(pools.map((p) => p.end()));
+  // A pool's end() waits for its checked-out clients; the database drop below ends them anyway.
+  await Promise.race([Promise.all(pools.map((p) => p.end())), sleep(5_000)]);
   await db.drop();
 });
 
@@ -35,24 +36,55 @@ interface Member {
   group: LeadershipGroup;
   stop: AbortController;
   leadership: Promise<Leadership | null>;
+  /** The member's process is gone: it asks nothing more (see podDies). */
+  dead: boolean;
 }
 
 const RENEW_MS = 200;
 
 function member(pod: string, stage: string): Member {
-  const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+  // application_name marks the member's sessions, so a test can end them as a crash would.
+  const pool = new pg.Pool({
+    connectionString: db.url,
+    max: 3,
+    application_name: `${pod}/${stage}`,
+  });
   pool.on("error", () => {});
   pools.push(pool);
   const group = joinLeadershipGroup(pool, pod);
   const stop = new AbortController();
-  const mayLead = async () => ((await group.leading()) ? null : "another pod leads");
-  const leadership = waitForLeadership(pool, stage, `${pod}/${stage}`, {
+  const m: Member = {
+    pod,
+    stage,
+    pool,
+    group,
+    stop,
+    leadership: Promise.resolve(null),
+    dead: false,
+  };
+  const mayLead = async () => {
+    if (m.dead) return "this process is gone";
+    return (await group.leading()) ? null : "another pod leads";
+  };
+  m.leadership = waitForLeadership(pool, stage, `${pod}/${stage}`, {
     pollMs: 50,
     renewIntervalMs: RENEW_MS,
     mayLead,
     signal: stop.signal,
   });
-  return { pod, stage, pool, group, stop, leadership };
+  return m;
+}
+
+/** crash ends every session of `members` at once and keeps them from acting again. */
+async function crash(members: Member[]): Promise<void> {
+  for (const m of members) {
+    m.dead = true;
+    m.stop.abort();
+  }
+  await db.pool.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ANY($1)",
+    [members.map((m) => `${m.pod}/${m.stage}`)],
+  );
 }
 
 function pod(name: string): Member[] {
@@ -97,97 +129,135 @@ test("two colocated pods starting together: every stage leads from the same pod"
       }
     }
     const all = [...a, ...b];
-    const deadline = Date.now() + 15_000;
-    while ((await leadingMembers(all)).length < 5 && Date.now() < deadline) await sleep(50);
-    const winners = await leadingMembers(all);
-    assert.equal(winners.length, 5, "one leader per stage");
-    assert.equal(new Set(winners.map((m) => m.pod)).size, 1, "all from one pod");
-    // The other pod keeps standing by.
-    await sleep(RENEW_MS * 3);
-    assert.equal((await leadingMembers(all)).length, 5);
-    const group = await a[0]?.group.leader();
-    assert.equal(group, winners[0]?.pod);
-    await stopAll(all);
+    try {
+      const winners = await fiveLeaders(all);
+      assert.equal(new Set(winners.map((m) => m.pod)).size, 1, "all from one pod");
+      // The other pod keeps standing by.
+      await sleep(RENEW_MS * 3);
+      assert.equal((await leadingMembers(all)).length, 5);
+      assert.equal(await a[0]?.group.leader(), winners[0]?.pod);
+    } finally {
+      await stopAll(all);
+    }
   }
 });
 
 test("a stage that falls over in the leading pod leads again from that pod", async () => {
   await resetTables();
   const a = pod("pod-a");
-  await Promise.all(a.map((m) => m.leadership));
-  const b = pod("pod-b");
-  await sleep(RENEW_MS * 2);
-  // The signal-bridge of pod A goes (not the anchor: the anchor is whoever took the group lock).
-  const victim = a.find((m) => !m.group.anchor);
-  assert.ok(victim);
-  const lead = await victim.leadership;
-  await lead?.release();
-  await victim.group.release();
-  const again = member("pod-a", victim.stage);
-  const relead = await withTimeout(again.leadership, 10_000, "the restarted stage to lead");
-  assert.ok(relead);
-  assert.equal((await holders())[victim.stage], "pod-a");
-  const others = a.filter((m) => m !== victim);
-  assert.equal(
-    (await leadingMembers(b)).length,
-    0,
-    "pod B's stages stand by while pod A still leads",
-  );
-  await stopAll([...others, again, ...b]);
+  const b: Member[] = [];
+  const all = [...a];
+  try {
+    await Promise.all(a.map((m) => m.leadership));
+    b.push(...pod("pod-b"));
+    all.push(...b);
+    await sleep(RENEW_MS * 2);
+    // A stage of pod A that is not the anchor (the anchor is whoever took the group lock) goes.
+    const victim = a.find((m) => !m.group.anchor);
+    assert.ok(victim);
+    await (await victim.leadership)?.release();
+    await victim.group.release();
+    const again = member("pod-a", victim.stage);
+    all.push(again);
+    assert.ok(await withTimeout(again.leadership, 10_000, "the restarted stage to lead"));
+    assert.equal((await holders())[victim.stage], "pod-a");
+    assert.equal((await leadingMembers(b)).length, 0, "pod B stands by while pod A leads");
+  } finally {
+    await stopAll(all);
+  }
 });
 
-test("the end of the anchor's session hands the whole pipeline to the other pod", async () => {
+test("when the leading pod dies, the other pod's stages all take over", async () => {
   await resetTables();
   const a = pod("pod-a");
-  const leadsA = await Promise.all(a.map((m) => m.leadership));
-  const b = pod("pod-b");
-  await sleep(RENEW_MS * 2);
-  assert.equal((await leadingMembers(b)).length, 0);
-  const anchor = a.find((m) => m.group.anchor);
-  assert.ok(anchor, "one stage of pod A holds the group lock");
-  assert.equal(a.filter((m) => m.group.anchor).length, 1);
-  const row = await db.pool.query<{ holder: string; anchor_pid: number }>(
-    "SELECT holder, anchor_pid FROM leadership_group",
-  );
-  assert.equal(row.rows[0]?.holder, "pod-a");
+  const b: Member[] = [];
+  try {
+    const leadsA = await Promise.all(a.map((m) => m.leadership));
+    b.push(...pod("pod-b"));
+    await sleep(RENEW_MS * 2);
+    assert.equal((await leadingMembers(b)).length, 0);
+    assert.equal(a.filter((m) => m.group.anchor).length, 1, "one stage of pod A is the anchor");
+    const row = await db.pool.query<{ holder: string }>("SELECT holder FROM leadership_group");
+    assert.equal(row.rows[0]?.holder, "pod-a");
 
-  // The anchor's session dies as a crashed process's would: the server ends it.
-  const t0 = Date.now();
-  await db.pool.query("SELECT pg_terminate_backend($1)", [row.rows[0]?.anchor_pid]);
-  // Every pod-A leader learns it must step down: the anchor from its own dead connection (or
-  // renewal), the others from the group check on renewal.
-  const reasons = await withTimeout(
-    Promise.all(leadsA.map((l) => l?.lost)),
-    10_000,
-    "pod A's stages to give their leadership up",
-  );
-  for (const [i, reason] of reasons.entries()) {
-    if (a[i] === anchor) continue;
-    assert.ok(
-      isTradepipeError(reason, "TP_ERR_LEADERSHIP_MOVED"),
-      `${a[i]?.stage}: ${reason?.message}`,
+    // Every session of pod A ends at once, as when its node or the pod itself goes.
+    const t0 = Date.now();
+    await crash(a);
+    await withTimeout(
+      Promise.all(leadsA.map((l) => l?.lost)),
+      10_000,
+      "pod A's leaderships to be lost",
     );
+    const leadsB = await withTimeout(
+      Promise.all(b.map((m) => m.leadership)),
+      10_000,
+      "pod B's stages to lead",
+    );
+    const handover = Date.now() - t0;
+    assert.ok(leadsB.every((l) => l !== null));
+    assert.deepEqual(
+      Object.values(await holders()).filter((p) => p !== "pod-b"),
+      [],
+      "every stage now led from pod B",
+    );
+    for (const [i, l] of leadsB.entries()) {
+      assert.ok((l?.epoch ?? 0) > (leadsA[i]?.epoch ?? 0), "a new fencing epoch");
+    }
+    process.stdout.write(`# pipeline handed from pod A to pod B in ${handover} ms\n`);
+  } finally {
+    await stopAll([...a, ...b]);
   }
-  // They step down as a stage process does when `lost` settles: release and stop.
-  await Promise.all(leadsA.map((l) => l?.release()));
-  await Promise.all(a.map((m) => m.group.release()));
-  const leadsB = await withTimeout(
-    Promise.all(b.map((m) => m.leadership)),
-    10_000,
-    "pod B's stages to lead",
-  );
-  const handover = Date.now() - t0;
-  assert.ok(leadsB.every((l) => l !== null));
-  assert.deepEqual(
-    Object.values(await holders()).filter((p) => p !== "pod-b"),
-    [],
-    "every stage now led from pod B",
-  );
-  for (const [i, l] of leadsB.entries()) {
-    assert.ok((l?.epoch ?? 0) > (leadsA[i]?.epoch ?? 0), "a new fencing epoch");
+});
+
+test("when only the anchor's process ends, one pod leads all five stages again", async () => {
+  await resetTables();
+  const a = pod("pod-a");
+  const b: Member[] = [];
+  const all = [...a];
+  try {
+    await Promise.all(a.map((m) => m.leadership));
+    b.push(...pod("pod-b"));
+    all.push(...b);
+    await sleep(RENEW_MS * 2);
+    const anchor = a.find((m) => m.group.anchor);
+    assert.ok(anchor);
+    // The anchor's process crashes (its stage lock and the group lock go with its sessions);
+    // pod A's other stages live on, and the crashed stage is restarted in pod A.
+    await crash([anchor]);
+    await (await anchor.leadership)?.release();
+    const survivors = all.filter((m) => m !== anchor);
+    const restarted = member("pod-a", anchor.stage);
+    survivors.push(restarted);
+    all.push(restarted);
+    // The stages that lost their leadership stand by again, as a restarted process would.
+    const settle = Date.now() + 20_000;
+    for (;;) {
+      for (const [i, m] of survivors.entries()) {
+        const lead = (await isSettled(m.leadership)) ? await m.leadership : undefined;
+        if (lead && (await isSettled(lead.lost))) {
+          // Another pod took the group: this stage stepped down, as its process would.
+          assert.ok(isTradepipeError(await lead.lost, "TP_ERR_LEADERSHIP_MOVED"));
+          await lead.release();
+          await m.group.release();
+          const again = member(m.pod, m.stage);
+          survivors[i] = again;
+          all.push(again);
+        }
+      }
+      const leaders = await leadingMembers(survivors);
+      const pods = new Set(Object.values(await holders()));
+      if (leaders.length === 5 && pods.size === 1) break;
+      if (Date.now() > settle) {
+        assert.fail(`no single pod leads: ${JSON.stringify(await holders())}`);
+      }
+      await sleep(100);
+    }
+    const pods = new Set((await leadingMembers(survivors)).map((m) => m.pod));
+    assert.equal(pods.size, 1);
+    assert.equal(await survivors[0]?.group.leader(), [...pods][0]);
+  } finally {
+    await stopAll(all);
   }
-  process.stdout.write(`# pipeline handed from pod A to pod B in ${handover} ms\n`);
-  await stopAll(b);
 });
 
 test("a record whose anchor no longer holds the lock is not trusted", async () => {
@@ -197,14 +267,25 @@ test("a record whose anchor no longer holds the lock is not trusted", async () =
     "INSERT INTO leadership_group (id, holder, anchor_pid, epoch) VALUES (1, 'pod-gone', 2147483000, 7)",
   );
   const x = member("pod-x", "risk-manager");
-  assert.equal(await x.group.leader(), null);
-  const lead = await withTimeout(x.leadership, 10_000, "pod X to lead");
-  assert.ok(lead);
-  assert.equal(await x.group.leader(), "pod-x");
-  const r = await db.pool.query<{ epoch: string }>("SELECT epoch FROM leadership_group");
-  assert.equal(r.rows[0]?.epoch, "8");
-  await stopAll([x]);
+  try {
+    assert.equal(await x.group.leader(), null);
+    assert.ok(await withTimeout(x.leadership, 10_000, "pod X to lead"));
+    assert.equal(await x.group.leader(), "pod-x");
+    const r = await db.pool.query<{ epoch: string }>("SELECT epoch FROM leadership_group");
+    assert.equal(r.rows[0]?.epoch, "8");
+  } finally {
+    await stopAll([x]);
+  }
 });
+
+/** fiveLeaders waits (15 s at most) until one member leads each stage, and returns them. */
+async function fiveLeaders(members: Member[]): Promise<Member[]> {
+  const deadline = Date.now() + 15_000;
+  while ((await leadingMembers(members)).length < 5 && Date.now() < deadline) await sleep(50);
+  const winners = await leadingMembers(members);
+  assert.equal(winners.length, 5, "one leader per stage");
+  return winners;
+}
 
 async function isSettled(p: Promise<unknown>): Promise<boolean> {
   const marker = Symbol("pending");
