@@ -8,6 +8,24 @@ import { deleteObject, type KubeObject, serverSideApply } from "../kube/apply.ts
 import { type DbPodView, type DbRole, evaluateDatabaseRoles } from "../postgres/index.ts";
 import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
 
+/**
+ * The primary this operator last decided, per pipeline (uid), with the one it replaced. The
+ * operator is the only writer of status.primary, but its informer cache can lag its own write:
+ * a reconcile that still sees the replaced primary there would put it back. While the cache
+ * shows the replaced primary, the decided one stands; once it shows anything else, the cache
+ * is current again and the memo goes.
+ */
+const decidedPrimary = new Map<string, { primary: string; replaced: string | undefined }>();
+
+function recordedPrimaryOf(o: Observed): string | undefined {
+  const cached = o.tp.status?.primary;
+  const uid = o.raw.metadata.uid ?? "";
+  const memo = decidedPrimary.get(uid);
+  if (memo && cached === memo.replaced && cached !== memo.primary) return memo.primary;
+  decidedPrimary.delete(uid);
+  return cached;
+}
+
 /** reconcileDatabase: the database's objects are applied by reconcileObjects; this decides roles. */
 export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
   const tp = o.tp;
@@ -24,9 +42,10 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   const previous = tp.status?.conditions?.find((c) => c.type === "DatabaseReady");
   const primaryHasServed =
     previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
+  const recordedPrimary = recordedPrimaryOf(o);
   const decision = evaluateDatabaseRoles({
     pods: pods.map(podView),
-    recordedPrimary: tp.status?.primary,
+    recordedPrimary,
     primaryHasServed,
     failoverDelaySeconds: tp.spec.database.failoverDelaySeconds,
     switchoverTo,
@@ -43,6 +62,7 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   }
   if (decision.failover) {
     const f = decision.failover;
+    decidedPrimary.set(o.raw.metadata.uid ?? "", { primary: f.to, replaced: f.from });
     const time = toRfc3339(new Date(ctx.now()));
     o.database.failover = { ...f, time };
     ctx.recorder.event(
@@ -64,7 +84,7 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
     ? "PrimaryReady"
     : decision.failover
       ? "FailingOver"
-      : primaryHasServed && decision.primary === tp.status?.primary
+      : primaryHasServed && decision.primary === recordedPrimary
         ? "PrimaryNotReady"
         : "PrimaryStarting";
   o.database.message = ready

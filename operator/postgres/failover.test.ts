@@ -119,3 +119,18 @@ test("switchover to a named ready replica; the fenced pod is deleted once the ne
   });
   assert.deepEqual(recreated.labels, [{ pod: "db-0", role: "replica" }]);
 });
+
+test("a stale primary label does not undo a recorded failover: that pod is fenced", () => {
+  // Just after db-0 failed over to db-1, the cache can still show db-0 labelled primary.
+  const d = evaluateDatabaseRoles({
+    ...base,
+    recordedPrimary: "db-1",
+    pods: [pod("db-0", { role: "primary" }), pod("db-1", { role: "replica" })],
+  });
+  assert.equal(d.primary, "db-1");
+  assert.equal(d.failover, undefined);
+  assert.deepEqual(d.labels, [
+    { pod: "db-0", role: "fenced" },
+    { pod: "db-1", role: "primary" },
+  ]);
+});

@@ -56,7 +56,9 @@ export function evaluateDatabaseRoles(input: DbRoleInput): DbRoleDecision {
   const pods = [...input.pods].sort((a, b) => a.ordinal - b.ordinal);
   const byName = new Map(pods.map((p) => [p.name, p]));
   const labelled = pods.find((p) => p.role === "primary");
-  let primary = labelled?.name ?? input.recordedPrimary;
+  // The recorded primary wins over a pod's label: right after a failover the cache may still
+  // show the old primary's label, and trusting it would undo the failover.
+  let primary = input.recordedPrimary ?? labelled?.name;
   const roles = new Map<string, DbRole>();
   let failover: DbRoleDecision["failover"];
   let requeueAfterMs: number | undefined;
@@ -104,7 +106,9 @@ export function evaluateDatabaseRoles(input: DbRoleInput): DbRoleDecision {
   const deletePods: string[] = [];
   for (const p of pods) {
     if (roles.has(p.name)) continue;
-    if (p.role === "fenced") {
+    // A pod still labelled primary that is not the primary (a stale view right after a
+    // failover) may still accept writes: it is fenced, never made a replica.
+    if (p.role === "fenced" || p.role === "primary") {
       roles.set(p.name, "fenced");
       if (primaryReady && !p.deleting) deletePods.push(p.name);
     } else {

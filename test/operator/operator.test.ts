@@ -378,6 +378,27 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     assert.equal(svc.items.length, 0, "no bus Services: the stages talk over ipc://");
   });
 
+  /** dbState: what the operator saw, for a failed failover or switchover wait. */
+  const dbState = async (name: string) => {
+    const list = await pods(`tradepipe.io/pipeline=${name},tradepipe.io/component=database`);
+    const t = await pipeline(name);
+    return JSON.stringify({
+      pods: list.map((p: Json) => ({
+        name: p.metadata.name,
+        role: p.metadata.labels?.["tradepipe.io/db-role"],
+        node: p.spec.nodeName,
+        ready: p.status.conditions?.find((c: Json) => c.type === "Ready"),
+        deleting: Boolean(p.metadata.deletionTimestamp),
+      })),
+      primary: t.status?.primary,
+      lastFailover: t.status?.lastFailover,
+      database: t.status?.conditions?.find((c: Json) => c.type === "DatabaseReady"),
+    });
+  };
+  const explain = (name: string) => async (err: Error) => {
+    throw new Error(`${err.message}\n${await dbState(name).catch((e) => String(e))}`);
+  };
+
   test("a primary that stays not ready fails over: standby promoted, rw Service switched", async () => {
     await applyYaml(
       cluster,
@@ -424,11 +445,13 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
         return t.status?.primary === "delta-db-1" && t.status.lastFailover && t;
       },
       120_000,
-    ).finally(async () => {
-      failing = false;
-      await probe;
-      await client.close();
-    });
+    )
+      .catch(explain("delta"))
+      .finally(async () => {
+        failing = false;
+        await probe;
+        await client.close();
+      });
     assert.equal(tp.status.lastFailover.from, "delta-db-0");
     assert.equal(tp.status.lastFailover.to, "delta-db-1");
     assert.equal(tp.status.lastFailover.reason, "PrimaryUnavailable");
@@ -479,7 +502,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       return (
         t.status?.primary === "delta-db-0" && t.status.lastFailover?.reason === "Switchover" && t
       );
-    });
+    }).catch(explain("delta"));
     assert.equal(tp.status.lastFailover.from, "delta-db-1");
     await waitFor("rw Service points at delta-db-0", async () => {
       const rw = await getJson(cluster, [
