@@ -103,6 +103,11 @@ const allActive = async () => {
 };
 
 before(async () => {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      "this test boots systemd in a container (unshare, mount, systemd-nspawn) and needs root: run npm test as root, as .ci/run does",
+    );
+  }
   staging = await mkdtemp("/tmp/tp-systemd-run-");
   await chmod(staging, 0o755);
   db = await createTestDatabase();
