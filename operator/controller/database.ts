@@ -9,21 +9,23 @@ import { type DbPodView, type DbRole, evaluateDatabaseRoles } from "../postgres/
 import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
 
 /**
- * The primary this operator last decided, per pipeline (uid), with the one it replaced. The
- * operator is the only writer of status.primary, but its informer cache can lag its own write:
- * a reconcile that still sees the replaced primary there would put it back. While the cache
- * shows the replaced primary, the decided one stands; once it shows anything else, the cache
- * is current again and the memo goes.
+ * The failover this operator last decided, per pipeline (uid). The operator is the only writer
+ * of status.primary and status.lastFailover, but its informer cache can lag its own write: a
+ * reconcile that still saw the replaced primary there would put it back, and one that wrote the
+ * status from the stale copy would drop lastFailover. While the cache shows the replaced
+ * primary, the decided failover stands; once it shows anything else, the cache has caught up
+ * and the memo goes.
  */
-const decidedPrimary = new Map<string, { primary: string; replaced: string | undefined }>();
+type Failover = NonNullable<Observed["database"]["failover"]>;
+const decidedFailover = new Map<string, Failover>();
 
-function recordedPrimaryOf(o: Observed): string | undefined {
+function pendingFailover(o: Observed): Failover | undefined {
   const cached = o.tp.status?.primary;
   const uid = o.raw.metadata.uid ?? "";
-  const memo = decidedPrimary.get(uid);
-  if (memo && cached === memo.replaced && cached !== memo.primary) return memo.primary;
-  decidedPrimary.delete(uid);
-  return cached;
+  const memo = decidedFailover.get(uid);
+  if (memo && cached === memo.from && cached !== memo.to) return memo;
+  decidedFailover.delete(uid);
+  return undefined;
 }
 
 /** reconcileDatabase: the database's objects are applied by reconcileObjects; this decides roles. */
@@ -42,7 +44,8 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   const previous = tp.status?.conditions?.find((c) => c.type === "DatabaseReady");
   const primaryHasServed =
     previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
-  const recordedPrimary = recordedPrimaryOf(o);
+  const pending = pendingFailover(o);
+  const recordedPrimary = pending?.to ?? tp.status?.primary;
   const decision = evaluateDatabaseRoles({
     pods: pods.map(podView),
     recordedPrimary,
@@ -60,11 +63,12 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
     const uid = pods.find((p) => p.metadata.name === pod)?.metadata.uid;
     await deleteObject(ctx.client, "Pod", ns, pod, uid);
   }
+  if (pending && !decision.failover) o.database.failover = pending;
   if (decision.failover) {
     const f = decision.failover;
-    decidedPrimary.set(o.raw.metadata.uid ?? "", { primary: f.to, replaced: f.from });
     const time = toRfc3339(new Date(ctx.now()));
     o.database.failover = { ...f, time };
+    decidedFailover.set(o.raw.metadata.uid ?? "", o.database.failover);
     ctx.recorder.event(
       o.raw,
       "Warning",

@@ -49,7 +49,7 @@ export interface LeadershipGroup {
   leader(): Promise<string | null>;
   /** Whether this member is its group's anchor (holds the group lock). */
   readonly anchor: boolean;
-  /** Gives the group lock up if this member holds it. Idempotent. */
+  /** Gives the group lock up if this member holds it, for good: it never anchors again. Idempotent. */
   release(): Promise<void>;
 }
 
@@ -57,6 +57,8 @@ export interface LeadershipGroup {
 export function joinLeadershipGroup(pool: pg.Pool, name: string): LeadershipGroup {
   let anchorClient: pg.PoolClient | null = null;
   let anchorBroken = false;
+  // After release() this member never anchors again, even from a check already under way.
+  let closed = false;
   const onAnchorError = () => {
     anchorBroken = true;
   };
@@ -87,7 +89,14 @@ export function joinLeadershipGroup(pool: pg.Pool, name: string): LeadershipGrou
         client.release();
         return false;
       }
-      await client.query(CLAIM, [name]);
+      if (!closed) await client.query(CLAIM, [name]);
+      if (closed) {
+        // release() ran while this member was taking the lock: give it straight back.
+        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [GROUP_LOCK_KEY]);
+        client.off("error", onAnchorError);
+        client.release();
+        return false;
+      }
       anchorBroken = false;
       anchorClient = client;
       return true;
@@ -106,6 +115,7 @@ export function joinLeadershipGroup(pool: pg.Pool, name: string): LeadershipGrou
     },
     leader,
     async leading() {
+      if (closed) return false;
       if (anchorClient) {
         if (!anchorBroken) {
           // The anchor's own connection answers only while it is alive, and with it the lock.
@@ -122,6 +132,7 @@ export function joinLeadershipGroup(pool: pg.Pool, name: string): LeadershipGrou
       return tryAnchor();
     },
     async release() {
+      closed = true;
       if (!anchorClient) return;
       const c = anchorClient;
       const ok =
