@@ -92,7 +92,11 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
         .map((f: Json) => f.manager);
       assert.deepEqual(appliers, ["tradepipe-operator"], "one field manager applies");
     }
-    const all = await pods("tradepipe.io/pipeline=alpha");
+    // Ready needs the primary and each stage's leader, not every standby: wait until all are placed.
+    const all = await waitFor("every pod scheduled", async () => {
+      const list = await pods("tradepipe.io/pipeline=alpha");
+      return list.length === 5 * 2 + 2 + 1 && list.every((p: Json) => p.spec.nodeName) && list;
+    });
     assert.equal(all.length, 5 * 2 + 2 + 1, "10 stage pods, 2 database pods, 1 simulator");
     const nodes = await getJson(cluster, ["nodes"]);
     const trading = new Set(
