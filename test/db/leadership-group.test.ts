@@ -5,7 +5,7 @@
  * there; the end of the anchor's session hands the whole pipeline to the other pod.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { type Leadership, waitForLeadership } from "../../services/core/db/leadership.ts";
@@ -42,6 +42,12 @@ interface Member {
 
 const RENEW_MS = 200;
 
+/** Every member a test started; each test's members are stopped after it, however it ended. */
+const live: Member[] = [];
+afterEach(async () => {
+  await stopAll(live.splice(0));
+});
+
 function member(pod: string, stage: string): Member {
   // application_name marks the member's sessions, so a test can end them as a crash would.
   const pool = new pg.Pool({
@@ -66,6 +72,7 @@ function member(pod: string, stage: string): Member {
     if (m.dead) return "this process is gone";
     return (await group.leading()) ? null : "another pod leads";
   };
+  live.push(m);
   m.leadership = waitForLeadership(pool, stage, `${pod}/${stage}`, {
     pollMs: 50,
     renewIntervalMs: RENEW_MS,
@@ -113,6 +120,16 @@ async function resetTables(): Promise<void> {
   await db.pool.query("DELETE FROM leadership_group");
 }
 
+/** podALeads: pod A's five stages lead, then pod B's five start and stand by. */
+async function podALeads() {
+  await resetTables();
+  const a = pod("pod-a");
+  const leadsA = await Promise.all(a.map((m) => m.leadership));
+  const b = pod("pod-b");
+  await sleep(RENEW_MS * 2);
+  return { a, b, leadsA };
+}
+
 test("two colocated pods starting together: every stage leads from the same pod", async () => {
   for (let round = 0; round < 3; round++) {
     await resetTables();
@@ -129,135 +146,96 @@ test("two colocated pods starting together: every stage leads from the same pod"
       }
     }
     const all = [...a, ...b];
-    try {
-      const winners = await fiveLeaders(all);
-      assert.equal(new Set(winners.map((m) => m.pod)).size, 1, "all from one pod");
-      // The other pod keeps standing by.
-      await sleep(RENEW_MS * 3);
-      assert.equal((await leadingMembers(all)).length, 5);
-      assert.equal(await a[0]?.group.leader(), winners[0]?.pod);
-    } finally {
-      await stopAll(all);
-    }
+    const winners = await fiveLeaders(all);
+    assert.equal(new Set(winners.map((m) => m.pod)).size, 1, "all from one pod");
+    // The other pod keeps standing by.
+    await sleep(RENEW_MS * 3);
+    assert.equal((await leadingMembers(all)).length, 5);
+    assert.equal(await a[0]?.group.leader(), winners[0]?.pod);
+    await stopAll(live.splice(0));
   }
 });
 
 test("a stage that falls over in the leading pod leads again from that pod", async () => {
-  await resetTables();
-  const a = pod("pod-a");
-  const b: Member[] = [];
-  const all = [...a];
-  try {
-    await Promise.all(a.map((m) => m.leadership));
-    b.push(...pod("pod-b"));
-    all.push(...b);
-    await sleep(RENEW_MS * 2);
-    // A stage of pod A that is not the anchor (the anchor is whoever took the group lock) goes.
-    const victim = a.find((m) => !m.group.anchor);
-    assert.ok(victim);
-    await (await victim.leadership)?.release();
-    await victim.group.release();
-    const again = member("pod-a", victim.stage);
-    all.push(again);
-    assert.ok(await withTimeout(again.leadership, 10_000, "the restarted stage to lead"));
-    assert.equal((await holders())[victim.stage], "pod-a");
-    assert.equal((await leadingMembers(b)).length, 0, "pod B stands by while pod A leads");
-  } finally {
-    await stopAll(all);
-  }
+  const { a, b } = await podALeads();
+  // A stage of pod A that is not the anchor (the anchor is whoever took the group lock) goes.
+  const victim = a.find((m) => !m.group.anchor);
+  assert.ok(victim);
+  await (await victim.leadership)?.release();
+  await victim.group.release();
+  const again = member("pod-a", victim.stage);
+  assert.ok(await withTimeout(again.leadership, 10_000, "the restarted stage to lead"));
+  assert.equal((await holders())[victim.stage], "pod-a");
+  assert.equal((await leadingMembers(b)).length, 0, "pod B stands by while pod A leads");
 });
 
 test("when the leading pod dies, the other pod's stages all take over", async () => {
-  await resetTables();
-  const a = pod("pod-a");
-  const b: Member[] = [];
-  try {
-    const leadsA = await Promise.all(a.map((m) => m.leadership));
-    b.push(...pod("pod-b"));
-    await sleep(RENEW_MS * 2);
-    assert.equal((await leadingMembers(b)).length, 0);
-    assert.equal(a.filter((m) => m.group.anchor).length, 1, "one stage of pod A is the anchor");
-    const row = await db.pool.query<{ holder: string }>("SELECT holder FROM leadership_group");
-    assert.equal(row.rows[0]?.holder, "pod-a");
+  const { a, b, leadsA } = await podALeads();
+  assert.equal((await leadingMembers(b)).length, 0);
+  assert.equal(a.filter((m) => m.group.anchor).length, 1, "one stage of pod A is the anchor");
+  const row = await db.pool.query<{ holder: string }>("SELECT holder FROM leadership_group");
+  assert.equal(row.rows[0]?.holder, "pod-a");
 
-    // Every session of pod A ends at once, as when its node or the pod itself goes.
-    const t0 = Date.now();
-    await crash(a);
-    await withTimeout(
-      Promise.all(leadsA.map((l) => l?.lost)),
-      10_000,
-      "pod A's leaderships to be lost",
-    );
-    const leadsB = await withTimeout(
-      Promise.all(b.map((m) => m.leadership)),
-      10_000,
-      "pod B's stages to lead",
-    );
-    const handover = Date.now() - t0;
-    assert.ok(leadsB.every((l) => l !== null));
-    assert.deepEqual(
-      Object.values(await holders()).filter((p) => p !== "pod-b"),
-      [],
-      "every stage now led from pod B",
-    );
-    for (const [i, l] of leadsB.entries()) {
-      assert.ok((l?.epoch ?? 0) > (leadsA[i]?.epoch ?? 0), "a new fencing epoch");
-    }
-    process.stdout.write(`# pipeline handed from pod A to pod B in ${handover} ms\n`);
-  } finally {
-    await stopAll([...a, ...b]);
+  // Every session of pod A ends at once, as when its node or the pod itself goes.
+  const t0 = Date.now();
+  await crash(a);
+  await withTimeout(
+    Promise.all(leadsA.map((l) => l?.lost)),
+    10_000,
+    "pod A's leaderships to be lost",
+  );
+  const leadsB = await withTimeout(
+    Promise.all(b.map((m) => m.leadership)),
+    10_000,
+    "pod B's stages to lead",
+  );
+  const handover = Date.now() - t0;
+  assert.ok(leadsB.every((l) => l !== null));
+  assert.deepEqual(
+    Object.values(await holders()).filter((p) => p !== "pod-b"),
+    [],
+    "every stage now led from pod B",
+  );
+  for (const [i, l] of leadsB.entries()) {
+    assert.ok((l?.epoch ?? 0) > (leadsA[i]?.epoch ?? 0), "a new fencing epoch");
   }
+  process.stdout.write(`# pipeline handed from pod A to pod B in ${handover} ms\n`);
 });
 
 test("when only the anchor's process ends, one pod leads all five stages again", async () => {
-  await resetTables();
-  const a = pod("pod-a");
-  const b: Member[] = [];
-  const all = [...a];
-  try {
-    await Promise.all(a.map((m) => m.leadership));
-    b.push(...pod("pod-b"));
-    all.push(...b);
-    await sleep(RENEW_MS * 2);
-    const anchor = a.find((m) => m.group.anchor);
-    assert.ok(anchor);
-    // The anchor's process crashes (its stage lock and the group lock go with its sessions);
-    // pod A's other stages live on, and the crashed stage is restarted in pod A.
-    await crash([anchor]);
-    await (await anchor.leadership)?.release();
-    const survivors = all.filter((m) => m !== anchor);
-    const restarted = member("pod-a", anchor.stage);
-    survivors.push(restarted);
-    all.push(restarted);
-    // The stages that lost their leadership stand by again, as a restarted process would.
-    const settle = Date.now() + 20_000;
-    for (;;) {
-      for (const [i, m] of survivors.entries()) {
-        const lead = (await isSettled(m.leadership)) ? await m.leadership : undefined;
-        if (lead && (await isSettled(lead.lost))) {
-          // Another pod took the group: this stage stepped down, as its process would.
-          assert.ok(isTradepipeError(await lead.lost, "TP_ERR_LEADERSHIP_MOVED"));
-          await lead.release();
-          await m.group.release();
-          const again = member(m.pod, m.stage);
-          survivors[i] = again;
-          all.push(again);
-        }
+  const { a, b } = await podALeads();
+  const anchor = a.find((m) => m.group.anchor);
+  assert.ok(anchor);
+  // The anchor's process crashes (its stage lock and the group lock go with its sessions);
+  // pod A's other stages live on, and the crashed stage is restarted in pod A.
+  await crash([anchor]);
+  await (await anchor.leadership)?.release();
+  const survivors = [...a, ...b].filter((m) => m !== anchor);
+  survivors.push(member("pod-a", anchor.stage));
+  // The stages that lost their leadership stand by again, as a restarted process would.
+  const settle = Date.now() + 20_000;
+  for (;;) {
+    for (const [i, m] of survivors.entries()) {
+      const lead = (await isSettled(m.leadership)) ? await m.leadership : undefined;
+      if (lead && (await isSettled(lead.lost))) {
+        // Another pod took the group: this stage stepped down, as its process would.
+        assert.ok(isTradepipeError(await lead.lost, "TP_ERR_LEADERSHIP_MOVED"));
+        await lead.release();
+        await m.group.release();
+        survivors[i] = member(m.pod, m.stage);
       }
-      const leaders = await leadingMembers(survivors);
-      const pods = new Set(Object.values(await holders()));
-      if (leaders.length === 5 && pods.size === 1) break;
-      if (Date.now() > settle) {
-        assert.fail(`no single pod leads: ${JSON.stringify(await holders())}`);
-      }
-      await sleep(100);
     }
-    const pods = new Set((await leadingMembers(survivors)).map((m) => m.pod));
-    assert.equal(pods.size, 1);
-    assert.equal(await survivors[0]?.group.leader(), [...pods][0]);
-  } finally {
-    await stopAll(all);
+    const leaders = await leadingMembers(survivors);
+    const pods = new Set(Object.values(await holders()));
+    if (leaders.length === 5 && pods.size === 1) break;
+    if (Date.now() > settle) {
+      assert.fail(`no single pod leads: ${JSON.stringify(await holders())}`);
+    }
+    await sleep(100);
   }
+  const pods = new Set((await leadingMembers(survivors)).map((m) => m.pod));
+  assert.equal(pods.size, 1);
+  assert.equal(await survivors[0]?.group.leader(), [...pods][0]);
 });
 
 test("a record whose anchor no longer holds the lock is not trusted", async () => {
@@ -268,14 +246,10 @@ test("a record whose anchor no longer holds the lock is not trusted", async () =
   );
   assert.equal(await joinLeadershipGroup(db.pool, "observer").leader(), null);
   const x = member("pod-x", "risk-manager");
-  try {
-    assert.ok(await withTimeout(x.leadership, 10_000, "pod X to lead"));
-    assert.equal(await x.group.leader(), "pod-x");
-    const r = await db.pool.query<{ epoch: string }>("SELECT epoch FROM leadership_group");
-    assert.equal(r.rows[0]?.epoch, "8");
-  } finally {
-    await stopAll([x]);
-  }
+  assert.ok(await withTimeout(x.leadership, 10_000, "pod X to lead"));
+  assert.equal(await x.group.leader(), "pod-x");
+  const r = await db.pool.query<{ epoch: string }>("SELECT epoch FROM leadership_group");
+  assert.equal(r.rows[0]?.epoch, "8");
 });
 
 /** fiveLeaders waits (15 s at most) until one member leads each stage, and returns them. */

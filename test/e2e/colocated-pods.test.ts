@@ -11,14 +11,14 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
-import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
-import { type RunHandle, runLocal } from "../../services/pipeline/local-run.ts";
+import type { RunHandle } from "../../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
 import {
   defaultPipeline,
   duplicateSends,
   simState,
+  startRun,
   startTestSimulator,
   waitFor,
 } from "./support.ts";
@@ -34,32 +34,21 @@ test("colocated pods: all stages lead from one pod, and all move together when i
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", () => {});
 
-  const startPod = (name: string) => {
-    const stop = new AbortController();
-    let handle: RunHandle | undefined;
-    const run = runLocal({
+  // A pod of five stage processes in a run directory of its own, told its pod as the operator does.
+  const startPod = (name: string) => ({
+    name,
+    ...startRun({
       pipeline,
-      specFile: DEFAULT_PIPELINE_FILE,
-      fused: false,
-      durationSeconds: 0,
       simulator: sim,
-      stopSignal: stop.signal,
+      databaseUrl: db.url,
+      fused: false,
       env: {
-        ...process.env,
-        DATABASE_URL: db.url,
         TRADEPIPE_DATA_DIR: join(dir, name),
-        TRADEPIPE_LOG_LEVEL: "warn",
         POD_NAME: name,
         TRADEPIPE_LEADERSHIP_GROUP: name,
       },
-      statusIntervalMs: 60_000,
-      healthPort: 0,
-      onStarted: (h) => {
-        handle = h;
-      },
-    });
-    return { name, stop, run, handle: () => handle };
-  };
+    }),
+  });
   /** The pod each stage's leader is in, from stage_leadership (holder = pod/pid/stage). */
   const leaderPods = async () => {
     const r = await pool.query<{ stage: string; holder: string }>(
@@ -94,7 +83,7 @@ test("colocated pods: all stages lead from one pod, and all move together when i
 
     // The leading pod dies: its supervisor stops restarting, its processes are killed outright.
     const pids = STAGE_PROCESSES.map((s) => hLeading.pid(s));
-    leading.stop.abort();
+    leading.stop();
     for (const pid of pids) if (pid) process.kill(pid, "SIGKILL");
     await leading.run;
     const before = simState(sim).order_requests.length;
@@ -114,8 +103,8 @@ test("colocated pods: all stages lead from one pod, and all move together when i
     process.stdout.write(`# all five stages led from ${standby.name} ${takeover} ms after\n`);
     assert.deepEqual(duplicateSends(simState(sim)), [], "no client_order_id was sent twice");
   } finally {
-    a.stop.abort();
-    b.stop.abort();
+    a.stop();
+    b.stop();
     await Promise.allSettled([a.run, b.run]);
     await pool.end();
     await sim.close();

@@ -7,15 +7,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
-import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
 import { fromDecimal } from "../../services/core/money.ts";
-import { type RunHandle, runLocal } from "../../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
 import {
   defaultPipeline,
   duplicateSends,
   simState,
+  startRun,
   startTestSimulator,
   waitFor,
 } from "./support.ts";
@@ -26,26 +25,16 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
   const db = await withMigratedDatabase();
   const pipeline = await defaultPipeline();
   const sim = await startTestSimulator(pipeline, 5);
-  const stop = new AbortController();
-  let handle: RunHandle | undefined;
-  const run = runLocal({
+  const { run, stop, handle } = startRun({
     pipeline,
-    specFile: DEFAULT_PIPELINE_FILE,
-    fused: false,
-    durationSeconds: 0,
     simulator: sim,
-    stopSignal: stop.signal,
-    env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
-    statusIntervalMs: 60_000,
-    healthPort: 0,
-    onStarted: (h) => {
-      handle = h;
-    },
+    databaseUrl: db.url,
+    fused: false,
   });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", () => {});
   try {
-    const h = await waitFor("the pipeline to start", 60_000, () => handle);
+    const h = await waitFor("the pipeline to start", 60_000, handle);
     const allReady = () => h.status().stages.every((s) => s.up && s.ready);
     await waitFor("every stage ready", 90_000, allReady);
     await waitFor("the first fill", 90_000, () => simState(sim).fills.length > 0);
@@ -100,7 +89,7 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
       same(await positionsOf(), theirsNow()),
     ).catch(() => {});
     const trackerView = h.status().positions;
-    stop.abort();
+    stop();
     await run;
 
     const state = simState(sim);
@@ -149,7 +138,7 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
         assert.ok(auditedIds.has(r.client_order_id), `audit trail of ${r.client_order_id}`);
     }
   } finally {
-    stop.abort();
+    stop();
     await run.catch(() => {});
     await pool.end();
     await sim.close();

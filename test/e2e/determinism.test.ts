@@ -6,10 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
-import { type RunHandle, runLocal } from "../../services/pipeline/local-run.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
-import { defaultPipeline, simState, startTestSimulator, waitFor } from "./support.ts";
+import { defaultPipeline, simState, startRun, startTestSimulator, waitFor } from "./support.ts";
 
 const ORDERS = 6;
 
@@ -20,24 +18,14 @@ async function fusedRun(): Promise<string[]> {
   // up with the market for the runs to match (at 5× a loaded machine fell behind and one run
   // saw a fill before a signal that the other saw after it).
   const sim = await startTestSimulator(pipeline, 1, "manual");
-  const stop = new AbortController();
-  let handle: RunHandle | undefined;
-  const run = runLocal({
+  const { run, stop, handle } = startRun({
     pipeline,
-    specFile: DEFAULT_PIPELINE_FILE,
-    fused: true,
-    durationSeconds: 0,
     simulator: sim,
-    stopSignal: stop.signal,
-    env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
-    statusIntervalMs: 60_000,
-    healthPort: 0,
-    onStarted: (h) => {
-      handle = h;
-    },
+    databaseUrl: db.url,
+    fused: true,
   });
   try {
-    const h = await waitFor("the pipeline to start", 60_000, () => handle);
+    const h = await waitFor("the pipeline to start", 60_000, handle);
     await waitFor("every stage ready", 90_000, () => h.status().stages.every((s) => s.ready));
     sim.admin.setClock({ mode: "realtime" });
     await waitFor(`${ORDERS} orders`, 240_000, () => simState(sim).orders.length >= ORDERS);
@@ -45,7 +33,7 @@ async function fusedRun(): Promise<string[]> {
       .orders.slice(0, ORDERS)
       .map((o) => `${o.client_order_id} ${o.symbol} ${o.side} ${o.qty}`);
   } finally {
-    stop.abort();
+    stop();
     await run.catch(() => {});
     await sim.close();
     await db.drop();

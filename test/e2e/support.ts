@@ -8,6 +8,11 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
 import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
+import {
+  type LocalRunSummary,
+  type RunHandle,
+  runLocal,
+} from "../../services/pipeline/local-run.ts";
 
 export interface SimState {
   orders: Array<{
@@ -170,4 +175,49 @@ export function tradepipe(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A `tradepipe run` started in this process by startRun. */
+export interface TestRun {
+  /** Settles when the run has stopped. */
+  run: Promise<LocalRunSummary>;
+  /** Asks the run to stop (as Ctrl-C would). */
+  stop(): void;
+  /** The run's handle, once it has started. */
+  handle(): RunHandle | undefined;
+}
+
+/**
+ * startRun runs the default pipeline as `tradepipe run` does, on `databaseUrl` and `simulator`,
+ * quietly (warn-level logs, no status lines, free health ports); `env` adds to the environment.
+ */
+export function startRun(o: {
+  pipeline: TradingPipeline;
+  simulator: Simulator;
+  databaseUrl: string;
+  fused: boolean;
+  env?: NodeJS.ProcessEnv;
+}): TestRun {
+  const stop = new AbortController();
+  let handle: RunHandle | undefined;
+  const run = runLocal({
+    pipeline: o.pipeline,
+    specFile: DEFAULT_PIPELINE_FILE,
+    fused: o.fused,
+    durationSeconds: 0,
+    simulator: o.simulator,
+    stopSignal: stop.signal,
+    env: {
+      ...process.env,
+      DATABASE_URL: o.databaseUrl,
+      TRADEPIPE_LOG_LEVEL: "warn",
+      ...o.env,
+    },
+    statusIntervalMs: 60_000,
+    healthPort: 0,
+    onStarted: (h) => {
+      handle = h;
+    },
+  });
+  return { run, stop: () => stop.abort(), handle: () => handle };
 }

@@ -382,6 +382,22 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     assert.equal(svc.items.length, 0, "no bus Services: the stages talk over ipc://");
   });
 
+  /** waitRwServiceOn waits until delta's read-write Service routes to `pod` alone. */
+  const waitRwServiceOn = (pod: string) =>
+    waitFor(`rw Service points at ${pod}`, async () => {
+      const rw = await getJson(cluster, [
+        "endpointslices",
+        "-n",
+        NS,
+        "-l",
+        "kubernetes.io/service-name=delta-db-rw",
+      ]);
+      const names = rw.items
+        .flatMap((s: Json) => s.endpoints ?? [])
+        .map((e: Json) => e.targetRef?.name);
+      return names.length === 1 && names[0] === pod;
+    });
+
   /** dbState: what the operator saw, for a failed failover or switchover wait. */
   const dbState = async (name: string) => {
     const list = await pods(`tradepipe.io/pipeline=${name},tradepipe.io/component=database`);
@@ -459,19 +475,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     assert.equal(tp.status.lastFailover.from, "delta-db-0");
     assert.equal(tp.status.lastFailover.to, "delta-db-1");
     assert.equal(tp.status.lastFailover.reason, "PrimaryUnavailable");
-    await waitFor("rw Service points at the new primary", async () => {
-      const rw = await getJson(cluster, [
-        "endpointslices",
-        "-n",
-        NS,
-        "-l",
-        "kubernetes.io/service-name=delta-db-rw",
-      ]);
-      const names = rw.items
-        .flatMap((s: Json) => s.endpoints ?? [])
-        .map((e: Json) => e.targetRef?.name);
-      return names.length === 1 && names[0] === "delta-db-1";
-    });
+    await waitRwServiceOn("delta-db-1");
     const events = await cluster.kubectl([
       "get",
       "events",
@@ -508,19 +512,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       );
     }).catch(explain("delta"));
     assert.equal(tp.status.lastFailover.from, "delta-db-1");
-    await waitFor("rw Service points at delta-db-0", async () => {
-      const rw = await getJson(cluster, [
-        "endpointslices",
-        "-n",
-        NS,
-        "-l",
-        "kubernetes.io/service-name=delta-db-rw",
-      ]);
-      const names = rw.items
-        .flatMap((s: Json) => s.endpoints ?? [])
-        .map((e: Json) => e.targetRef?.name);
-      return names.length === 1 && names[0] === "delta-db-0";
-    });
+    await waitRwServiceOn("delta-db-0");
   });
 
   test("the operator rides out an apiserver restart", async () => {
