@@ -25,6 +25,23 @@ export interface ExecutionParams {
 
 export const DEFAULT_EXECUTION_EXTRAS = { rateLimitBurst: 20, terminalRetention: 10_000 } as const;
 
+/**
+ * ENGINE_REFUSAL_REASONS: the reasons with which the engine refuses an order itself, before the
+ * broker sees it (published as a Rejected update with that reason). They say nothing about the
+ * broker path, so the risk-manager's circuit breaker does not count them.
+ */
+export const ENGINE_REFUSAL_REASONS: ReadonlySet<string> = new Set([
+  "kill_switch",
+  "no_last_price",
+  "slippage",
+  "rate_limited",
+]);
+
+/** rejectOrigin tells who refused an order from its published reason. */
+export function rejectOrigin(reason: string): "broker" | "engine" {
+  return ENGINE_REFUSAL_REASONS.has(reason) ? "engine" : "broker";
+}
+
 /** OrderStatus: Created → Submitted → New → PartiallyFilled → Filled | Cancelled | Rejected | Expired | Replaced. */
 export type OrderStatus =
   | "Created"
