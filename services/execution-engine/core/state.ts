@@ -1,11 +1,11 @@
 /**
  * state holds the execution-engine core's state: live orders, recently finished ones, last
- * prices, the rate limiter and the kill switch. createExecutionState builds it from params;
+ * prices, the broker-call window and the kill switch. createExecutionState builds it from params;
  * restoreExecutionState rebuilds it after a restart from the orders the database holds.
  */
 import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
-import { createTokenBucket, type TokenBucket } from "./rate-limit.ts";
+import { type CallWindow, createCallWindow } from "./rate-limit.ts";
 import { isTerminal } from "./transitions.ts";
 import { DEFAULT_EXECUTION_EXTRAS, type ExecutionParams, type Order } from "./types.ts";
 
@@ -23,8 +23,14 @@ export interface ExecutionState {
   orders: Map<string, Order>;
   /** finished: the most recent finished orders (insertion order = finishing order). */
   finished: Map<string, Order>;
+  /** lastPrices: the latest trade or quote mid per symbol (stands in for a missing decision price). */
   lastPrices: Map<string, Fixed>;
-  bucket: TokenBucket;
+  /** quotes: the latest bid and ask per symbol (0 when that side is empty). */
+  quotes: Map<string, { bid: Fixed; ask: Fixed }>;
+  /** trades: the latest trade price per symbol. */
+  trades: Map<string, Fixed>;
+  /** calls: every broker call of the last 60 s (orders, lookups, cancels). */
+  calls: CallWindow;
   killSwitch: boolean;
   auditSeq: number;
 }
@@ -64,10 +70,9 @@ export function createExecutionState(params: ExecutionParams): ExecutionState {
     orders: new Map(),
     finished: new Map(),
     lastPrices: new Map(),
-    bucket: createTokenBucket(
-      params.maxOrdersPerMinute,
-      params.rateLimitBurst ?? DEFAULT_EXECUTION_EXTRAS.rateLimitBurst,
-    ),
+    quotes: new Map(),
+    trades: new Map(),
+    calls: createCallWindow(params.maxOrdersPerMinute),
     killSwitch: false,
     auditSeq: 0,
   };

@@ -17,13 +17,11 @@ export interface ExecutionParams {
   maxOrdersPerMinute: number;
   maxSlippageBps: number;
   retries: { maxAttempts: number; backoffSeconds: readonly number[] };
-  /** rateLimitBurst: token bucket size; 20 + 180/min keeps any 60 s window within Alpaca's 200. */
-  rateLimitBurst?: number;
   /** terminalRetention: finished orders kept in memory to answer duplicates (oldest dropped). */
   terminalRetention?: number;
 }
 
-export const DEFAULT_EXECUTION_EXTRAS = { rateLimitBurst: 20, terminalRetention: 10_000 } as const;
+export const DEFAULT_EXECUTION_EXTRAS = { terminalRetention: 10_000 } as const;
 
 /**
  * ENGINE_REFUSAL_REASONS: the reasons with which the engine refuses an order itself, before the
@@ -189,6 +187,17 @@ export interface KillSwitchChanged {
   engaged: boolean;
 }
 
+/**
+ * BrokerCallsMade: calls the shell made on the account outside the core's commands (listing
+ * open orders at start, lookups tried again, lookups after a stream reconnect). They count
+ * against the same per-minute window as the core's own calls.
+ */
+export interface BrokerCallsMade {
+  type: "BrokerCallsMade";
+  timeNs: bigint;
+  count: number;
+}
+
 /** Started: the shell restored state after a (re)start; every unfinished order is resolved. */
 export interface Started {
   type: "Started";
@@ -206,6 +215,7 @@ export type ExecutionEvent =
   | TradeUpdated
   | CancelFailed
   | KillSwitchChanged
+  | BrokerCallsMade
   | Started;
 
 // ---- commands -------------------------------------------------------------------------------
