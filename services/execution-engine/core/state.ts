@@ -15,6 +15,7 @@ export interface ExecutionConfig {
   maxAttempts: number;
   backoffNs: readonly bigint[];
   terminalRetention: number;
+  oppositeWaitNs: bigint;
 }
 
 export interface ExecutionState {
@@ -33,6 +34,8 @@ export interface ExecutionState {
   calls: CallWindow;
   killSwitch: boolean;
   auditSeq: number;
+  /** finishedSeq counts orders finished so far (a held order is re-examined when it moves). */
+  finishedSeq: number;
 }
 
 export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
@@ -61,7 +64,22 @@ export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
     maxAttempts,
     backoffNs: backoffSeconds.map((s) => BigInt(s) * 1_000_000_000n),
     terminalRetention: p.terminalRetention ?? DEFAULT_EXECUTION_EXTRAS.terminalRetention,
+    oppositeWaitNs: BigInt(
+      positiveSeconds(
+        "oppositeOrderWaitSeconds",
+        p.oppositeOrderWaitSeconds ?? DEFAULT_EXECUTION_EXTRAS.oppositeOrderWaitSeconds,
+      ) * 1_000_000_000,
+    ),
   };
+}
+
+function positiveSeconds(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1)
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `execution.${name}: must be a positive integer, got ${v}`,
+    );
+  return v;
 }
 
 export function createExecutionState(params: ExecutionParams): ExecutionState {
@@ -75,6 +93,7 @@ export function createExecutionState(params: ExecutionParams): ExecutionState {
     calls: createCallWindow(params.maxOrdersPerMinute),
     killSwitch: false,
     auditSeq: 0,
+    finishedSeq: 0,
   };
 }
 
@@ -114,6 +133,7 @@ export function findOrder(state: ExecutionState, clientOrderId: string): Order |
 export function rememberFinished(state: ExecutionState, order: Order): void {
   state.orders.delete(order.clientOrderId);
   state.finished.set(order.clientOrderId, order);
+  state.finishedSeq++;
   if (state.finished.size > state.config.terminalRetention) {
     const oldest = state.finished.keys().next().value;
     if (oldest !== undefined) state.finished.delete(oldest);

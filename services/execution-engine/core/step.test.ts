@@ -16,7 +16,7 @@ import {
   tradeUpdate,
   updates,
 } from "./test-support.ts";
-import type { Order } from "./types.ts";
+import { type Order, rejectOrigin } from "./types.ts";
 
 test("an approved order is audited (intent, then send) before the SendOrder command", () => {
   const s = engine();
@@ -266,7 +266,11 @@ test("slippage guard: the same-side price 50 bps worse passes, beyond is refused
   const s = engine(); // last trade 100, no quote yet: the trade stands in
   // bps are measured from the decision price: 100 is 50 bps above 99.50248756...
   assert.equal(ofType(stepExecution(s, approval("a", 1, "99.51")), "SendOrder").length, 1);
-  assert.equal(ofType(stepExecution(s, approval("b", 1, "100.5", "sell")), "SendOrder").length, 1);
+  const sells = engine(); // a sell beside the working buy would be held (see below)
+  assert.equal(
+    ofType(stepExecution(sells, approval("b", 1, "100.5", "sell")), "SendOrder").length,
+    1,
+  );
   const over = updates(stepExecution(s, approval("c", 1, "99.49")))[0];
   assert.equal(over?.reason, "slippage");
   assert.equal(over?.status, "Rejected");
@@ -291,12 +295,55 @@ test("a market order is sent as a marketable limit at the decision price ± the 
   const s = engine();
   const buy = ofType(stepExecution(s, approval("b", 1, 100, "buy")), "SendOrder")[0]!.request;
   assert.deepEqual([buy.orderType, buy.limitPrice], ["limit", d("100.5")]);
-  const sell = ofType(stepExecution(s, approval("s", 1, 100, "sell")), "SendOrder")[0]!.request;
+  const sell = ofType(stepExecution(engine(), approval("s", 1, 100, "sell")), "SendOrder")[0]!
+    .request;
   assert.deepEqual([sell.orderType, sell.limitPrice], ["limit", d("99.5")]);
   // Rounded inward to the tick: a cent at $1 and above, $0.0001 below.
   assert.equal(marketableLimit("buy", d("123.4567"), d(50)), d("124.07"));
   assert.equal(marketableLimit("sell", d("123.4567"), d(50)), d("122.84"));
   assert.equal(marketableLimit("buy", d("0.5"), d(50)), d("0.5025"));
+});
+
+test("an order opposite a working order is held until that order ends, never sent beside it", () => {
+  const s = engine();
+  const sell = ofType(stepExecution(s, approval("sell", 10, 100, "sell")), "SendOrder")[0]!;
+  const id = sell.request.clientOrderId;
+  stepExecution(s, {
+    type: "SendSucceeded",
+    timeNs: T0,
+    clientOrderId: id,
+    order: snapshot("new"),
+  });
+  const held = stepExecution(s, approval("buy", 5, 100, "buy"));
+  assert.equal(ofType(held, "SendOrder").length, 0, "not sent while the sell works");
+  assert.equal(updates(held).length, 0, "not refused either");
+  const audit = ofType(held, "WriteAudit").map((c) => c.record);
+  assert.equal(audit.at(-1)?.event, "held_for_opposite");
+  assert.equal(audit.at(-1)?.detail["blockedBy"], id);
+  // The sell fills: the buy goes out in the same step.
+  const filled = stepExecution(s, tradeUpdate(id, "fill", "filled", 10, 100, T0 + SECOND));
+  const released = ofType(filled, "SendOrder");
+  assert.equal(released.length, 1);
+  assert.equal(released[0]!.request.side, "buy");
+});
+
+test("an order held behind an opposite order that never ends is refused by the engine", () => {
+  const s = engine({ oppositeOrderWaitSeconds: 30 });
+  const sell = ofType(stepExecution(s, approval("sell", 10, 100, "sell")), "SendOrder")[0]!;
+  const held = stepExecution(s, approval("buy", 5, 100, "buy"));
+  const timer = ofType(held, "ScheduleRetry")[0]!;
+  assert.equal(timer.atNs, T0 + 30n * SECOND);
+  const due = stepExecution(s, {
+    type: "RetryDue",
+    timeNs: timer.atNs,
+    clientOrderId: timer.clientOrderId,
+  });
+  const u = updates(due)[0];
+  assert.equal(u?.status, "Rejected");
+  assert.equal(u?.reason, "opposite_working_order");
+  assert.match(u?.reason ?? "", /opposite/);
+  assert.equal(rejectOrigin(u!.reason), "engine", "not a broker failure for the breaker");
+  assert.ok(s.orders.has(sell.request.clientOrderId), "the working sell is untouched");
 });
 
 test("a fill far from the decision price is reported", () => {

@@ -22,6 +22,7 @@ import type {
 /** stepExecution applies one event and returns the commands it causes, in execution order. */
 export function stepExecution(state: ExecutionState, event: ExecutionEvent): ExecutionCommand[] {
   const out: Out = [];
+  const finishedBefore = state.finishedSeq;
   switch (event.type) {
     case "QuoteReceived": {
       const { bid, ask } = event;
@@ -75,7 +76,24 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
     }
     case "RetryDue": {
       const o = state.orders.get(event.clientOrderId);
-      if (o === undefined || o.awaiting !== "retry") break;
+      if (o === undefined) break;
+      if (o.awaiting === "opposite") {
+        const blocker = oppositeLive(state, o);
+        if (blocker !== undefined) {
+          rejectLocally(
+            state,
+            out,
+            o,
+            "opposite_working_order",
+            `order ${blocker.clientOrderId} on the other side of ${o.symbol} is still working`,
+            event.timeNs,
+          );
+          break;
+        }
+        o.awaiting = "none";
+      } else if (o.awaiting !== "retry") {
+        break;
+      }
       if (state.killSwitch) cancelLocally(state, out, o, event.timeNs);
       else dispatch(state, out, o, event.timeNs);
       break;
@@ -109,6 +127,7 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
       for (const o of [...state.orders.values()]) restart(state, out, o, event.timeNs);
       break;
   }
+  if (state.finishedSeq !== finishedBefore) releaseHeld(state, out, event.timeNs);
   return out;
 }
 
@@ -196,7 +215,53 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
       maxSlippageBps: toDecimal(state.config.maxSlippageBps),
     });
   }
-  dispatch(state, out, o, e.timeNs);
+  admit(state, out, o, e.timeNs);
+}
+
+/** oppositeLive: a live order of the other side of `o`'s symbol that is not itself held. */
+function oppositeLive(state: ExecutionState, o: Order): Order | undefined {
+  for (const x of state.orders.values()) {
+    if (x !== o && x.symbol === o.symbol && x.side !== o.side && x.awaiting !== "opposite")
+      return x;
+  }
+  return undefined;
+}
+
+/**
+ * admit sends an order unless an order of the other side of its symbol is live: the broker
+ * would refuse it as a potential wash trade (Alpaca: 422 "potential wash trade detected"), so it
+ * is HELD (never sent alongside) until that order ends, and refused with
+ * `opposite_working_order` if it has not ended within oppositeOrderWaitSeconds.
+ */
+function admit(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  const blocker = oppositeLive(state, o);
+  if (blocker === undefined) {
+    dispatch(state, out, o, nowNs);
+    return;
+  }
+  o.awaiting = "opposite";
+  const atNs = nowNs + state.config.oppositeWaitNs;
+  audit(state, out, o, "held_for_opposite", o.status, o.status, nowNs, {
+    blockedBy: blocker.clientOrderId,
+    untilNs: atNs.toString(),
+  });
+  out.push({
+    type: "ScheduleRetry",
+    clientOrderId: o.clientOrderId,
+    atNs,
+    attempt: o.attempts + 1,
+  });
+}
+
+/** releaseHeld sends the held orders whose opposite orders have all ended. */
+function releaseHeld(state: ExecutionState, out: Out, nowNs: bigint): void {
+  for (const o of [...state.orders.values()]) {
+    if (o.awaiting !== "opposite" || oppositeLive(state, o) !== undefined) continue;
+    o.awaiting = "none";
+    audit(state, out, o, "released", o.status, o.status, nowNs);
+    if (state.killSwitch) cancelLocally(state, out, o, nowNs);
+    else dispatch(state, out, o, nowNs);
+  }
 }
 
 /**
@@ -379,7 +444,7 @@ function notAtBroker(state: ExecutionState, out: Out, o: Order, nowNs: bigint): 
   audit(state, out, o, "not_at_broker", o.status, o.status, nowNs);
   if (o.status === "Created" && o.attempts === 0) {
     if (state.killSwitch) cancelLocally(state, out, o, nowNs);
-    else dispatch(state, out, o, nowNs);
+    else admit(state, out, o, nowNs);
   } else if (o.status === "Submitted") {
     retryOrGiveUp(state, out, o, nowNs, "order not found at the broker");
   } else {

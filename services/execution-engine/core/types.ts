@@ -19,9 +19,17 @@ export interface ExecutionParams {
   retries: { maxAttempts: number; backoffSeconds: readonly number[] };
   /** terminalRetention: finished orders kept in memory to answer duplicates (oldest dropped). */
   terminalRetention?: number;
+  /**
+   * oppositeOrderWaitSeconds: how long an order waits for a working order of the other side of
+   * its symbol to end before it is refused (`opposite_working_order`).
+   */
+  oppositeOrderWaitSeconds?: number;
 }
 
-export const DEFAULT_EXECUTION_EXTRAS = { terminalRetention: 10_000 } as const;
+export const DEFAULT_EXECUTION_EXTRAS = {
+  terminalRetention: 10_000,
+  oppositeOrderWaitSeconds: 60,
+} as const;
 
 /**
  * ENGINE_REFUSAL_REASONS: the reasons with which the engine refuses an order itself, before the
@@ -33,6 +41,7 @@ export const ENGINE_REFUSAL_REASONS: ReadonlySet<string> = new Set([
   "no_last_price",
   "slippage",
   "rate_limited",
+  "opposite_working_order",
 ]);
 
 /** rejectOrigin tells who refused an order from its published reason. */
@@ -52,8 +61,11 @@ export type OrderStatus =
   | "Expired"
   | "Replaced";
 
-/** Awaiting: what the order waits for from the shell, so late or repeated answers are ignored. */
-export type Awaiting = "none" | "send" | "retry" | "resolve";
+/**
+ * Awaiting: what the order waits for, so late or repeated answers are ignored; "opposite": held
+ * (never sent) until the working order of the other side of its symbol ends.
+ */
+export type Awaiting = "none" | "send" | "retry" | "resolve" | "opposite";
 
 export interface Order {
   clientOrderId: string;

@@ -54,22 +54,16 @@ export function shapeOf(sym: SymbolExposure, signedQty: Fixed): OrderShape {
 }
 
 /**
- * brokerRefusal: orders Alpaca refuses whatever the limits, so sending them would only earn a
- * broker reject (and a breaker failure):
- * - an order opposite a working order of the same symbol (422 "potential wash trade detected");
- * - an order that would take a position through zero in one go, i.e. sell more than is held and
- *   not already committed to working sells (403 "insufficient qty available for order"), and the
- *   same for buys against a short. Such an order is refused, not split: send the closing order,
- *   then the opening one once the close has filled.
+ * brokerRefusal: an order Alpaca refuses whatever the limits, so sending it would only earn a
+ * broker reject (and a breaker failure): one that would take a position through zero in one go,
+ * i.e. sell more than is held and not already committed to working sells (403 "insufficient qty
+ * available for order"), and the same for buys against a short. It is refused, not split: send
+ * the closing order, then the opening one once the close has filled. (An order opposite a
+ * working one, which Alpaca refuses as a potential wash trade, is approved here at its per-side
+ * worst case; the execution engine holds it until the working order ends.)
  */
 export function brokerRefusal(sym: SymbolExposure, signedQty: Fixed): Rejection | null {
   const buying = signedQty > ZERO;
-  if (buying ? sym.pendingSell > ZERO : sym.pendingBuy > ZERO) {
-    return reject(
-      "opposite_working_order",
-      `${sym.symbol} has a working ${buying ? "sell" : "buy"} order; an opposite order would be refused by the broker as a potential wash trade`,
-    );
-  }
   const held = sym.filledQty;
   const available = buying ? -held - sym.pendingBuy : held - sym.pendingSell;
   if ((buying ? held < ZERO : held > ZERO) && abs(signedQty) > available) {

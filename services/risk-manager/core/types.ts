@@ -60,7 +60,6 @@ export type RejectReason =
   | "circuit_open"
   | "circuit_half_open"
   | "invalid_order"
-  | "opposite_working_order"
   | "crosses_zero"
   | "equity_unknown"
   | "max_position_shares"
