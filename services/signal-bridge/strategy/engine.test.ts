@@ -63,8 +63,8 @@ describe("the built-in strategy through the API", () => {
     const sigs = new Map<string, SymbolSignal>();
     const input = new Float32Array(8);
     for (const q of quotes) {
-      let sig = sigs.get(q.symbol);
-      if (!sig) sigs.set(q.symbol, (sig = new SymbolSignal(DEFAULT_SIGNAL_PARAMS)));
+      const sig = sigs.get(q.symbol) ?? new SymbolSignal(DEFAULT_SIGNAL_PARAMS);
+      sigs.set(q.symbol, sig);
       const needs = sig.onTopOfBook(q);
       const d = sig.decide(needs ? fakeModel(null, sig.writeFeatures(input)) : undefined);
       if (d.action !== "HOLD") direct.push(`${q.symbol} ${q.timeNs} ${d.action} ${d.confidence}`);
