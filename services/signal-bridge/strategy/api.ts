@@ -13,6 +13,9 @@
  */
 import type { Static, TObject } from "@sinclair/typebox";
 
+/** Type builds parameter schemas (TypeBox), re-exported so a strategy needs one import. */
+export { Type } from "@sinclair/typebox";
+
 /** Direction of a decision: 1 buy, −1 sell, 0 hold. */
 export type Direction = 1 | -1 | 0;
 

@@ -5,38 +5,19 @@
  * outside a strategy or a core, or in a test, is not.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { lintProbe } from "../../../test/support/lint-probe.ts";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIOME = join(ROOT, "node_modules/.bin/biome");
-const dir = mkdtempSync(join(tmpdir(), "tp-lint-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const probe = lintProbe();
+after(() => probe.remove());
 
-// The repository's own configuration, without the VCS integration (the probe is no checkout).
-const config = JSON.parse(readFileSync(join(ROOT, "biome.json"), "utf8"));
-config.vcs.enabled = false;
-delete config.$schema;
-writeFileSync(join(dir, "biome.json"), JSON.stringify(config));
-cpSync(join(ROOT, "lint"), join(dir, "lint"), { recursive: true });
+/** lint writes `source` at `path` in the probe tree and returns Biome's verdict on it. */
+function lint(path: string, source: string): { ok: boolean; output: string } {
+  probe.write(path, source);
+  return probe.lint(path);
+}
 
 const HEADER = 'import { act, defineStrategy } from "../strategy/api.ts";\n';
-
-/** lint writes `source` at `path` in the probe tree and returns Biome's diagnostics for it. */
-function lint(path: string, source: string): { ok: boolean; output: string } {
-  const file = join(dir, path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, source);
-  const r = spawnSync(BIOME, ["lint", "--max-diagnostics=50", path], {
-    cwd: dir,
-    encoding: "utf8",
-  });
-  return { ok: r.status === 0, output: r.stdout + r.stderr };
-}
 
 const FORBIDDEN: [string, string, RegExp][] = [
   ["Math.random", "export const r = Math.random();", /no Math\.random/],
