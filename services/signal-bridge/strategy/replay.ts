@@ -46,6 +46,8 @@ export interface ReplayResult {
   readonly signals: ReplaySignal[];
   /** Holds of the aggregation, by reason (quotes on which some strategy wanted to trade). */
   readonly holds: Partial<Record<OutcomeReason, number>>;
+  /** Each strategy's BUY and SELL decisions, before aggregation, by strategy id. */
+  readonly decisions: Record<string, { BUY: number; SELL: number }>;
   readonly failures: StrategyFailure[];
 }
 
@@ -63,6 +65,8 @@ export function replayStrategies(
   const signals: ReplaySignal[] = [];
   const holds: Partial<Record<OutcomeReason, number>> = {};
   const failures: StrategyFailure[] = [];
+  const decisions = Object.fromEntries(slots.map((s) => [s.id, { BUY: 0, SELL: 0 }]));
+  const counts = slots.map((s) => decisions[s.id]!);
   for (const q of quotes) {
     const n = engine.onQuote(q.symbol, q.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
     for (let i = 0; i < n; i++) {
@@ -77,6 +81,9 @@ export function replayStrategies(
     }
     const o = engine.finish();
     failures.push(...engine.takeFailures());
+    engine.decisions.forEach((d, i) => {
+      if (d.direction !== 0) counts[i]![d.direction > 0 ? "BUY" : "SELL"]++;
+    });
     if (o.direction === 0) {
       if (o.reason !== "no-vote") holds[o.reason] = (holds[o.reason] ?? 0) + 1;
       continue;
@@ -97,5 +104,5 @@ export function replayStrategies(
       })),
     });
   }
-  return { signals, holds, failures };
+  return { signals, holds, decisions, failures };
 }
