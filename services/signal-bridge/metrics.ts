@@ -82,7 +82,8 @@ export function strategyAttributionGauges(
       registers: [m.registry],
       collect() {
         this.reset();
-        for (const a of read()) this.inc({ strategy: a.id }, a[field]);
+        // Cents: the float sums of prices carry noise below them.
+        for (const a of read()) this.inc({ strategy: a.id }, Math.round(a[field] * 100) / 100);
       },
     });
   };

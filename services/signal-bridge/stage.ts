@@ -96,7 +96,7 @@ export const stage: StageDefinition = {
     const ledCounters = ids.map((id) => metrics.strategy.signals.labels(id));
     for (const id of ids) {
       metrics.strategy.enabled.labels(id).set(1);
-      metrics.strategy.failures.labels(id);
+      metrics.strategy.failures.labels(id).inc(0);
     }
     const allSync = [...scorers.values()].every((s) => s.scoreSync !== undefined);
     const signalIds = new SignalIds();
