@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string> = {
   operator: "Run the Kubernetes operator.",
   render: "Render deployment files from a spec: tradepipe render systemd -f spec -o dir.",
   report: "Write equity, drawdown and P&L pictures (SVG, PNG) and report.md from the database.",
+  data: "Fill the backtest's Parquet catalog from Alpaca's historical API: tradepipe data fetch.",
 };
 
 function usage(): string {
