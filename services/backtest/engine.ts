@@ -74,6 +74,8 @@ export interface BacktestResult {
   startingCash: Fixed;
   finalEquity: Fixed;
   feesPaid: Fixed;
+  /** marks: each symbol's last mid at the venue (open positions are valued at it). */
+  marks: Record<string, Fixed>;
   riskRejections: Record<string, number>;
   anomalies: number;
 }
@@ -177,6 +179,11 @@ export class BacktestEngine {
     });
   }
 
+  /** eventsSeen counts the records pushed so far (for progress). */
+  get eventsSeen(): number {
+    return this.events;
+  }
+
   /** push replays a batch of records in exchange-time order (across batches too). */
   push(records: readonly MarketRecord[]): void {
     for (let i = 0; i < records.length; i++) {
@@ -228,6 +235,12 @@ export class BacktestEngine {
       startingCash: this.cfg.startingCash,
       finalEquity: this.venue.equity(),
       feesPaid: this.venue.feesPaid,
+      marks: Object.fromEntries(
+        this.cfg.symbols.flatMap((s) => {
+          const m = this.venue.mid(s);
+          return m === undefined ? [] : [[s, m] as const];
+        }),
+      ),
       riskRejections: this.rejections,
       anomalies: this.anomalies,
     };
