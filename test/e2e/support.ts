@@ -197,6 +197,8 @@ export function startRun(o: {
   databaseUrl: string;
   fused: boolean;
   env?: NodeJS.ProcessEnv;
+  /** First /health, /ready, /metrics port (default 0: free ports). */
+  healthPort?: number;
 }): TestRun {
   const stop = new AbortController();
   let handle: RunHandle | undefined;
@@ -214,7 +216,7 @@ export function startRun(o: {
       ...o.env,
     },
     statusIntervalMs: 60_000,
-    healthPort: 0,
+    healthPort: o.healthPort ?? 0,
     onStarted: (h) => {
       handle = h;
     },
