@@ -44,6 +44,7 @@ export async function startTestSimulator(
   pipeline: TradingPipeline,
   speed?: number,
   clock: "realtime" | "manual" = "realtime",
+  partialFillProbability?: number,
 ): Promise<Simulator> {
   const s = pipeline.spec.broker.simulator;
   return startSimulator({
@@ -53,6 +54,7 @@ export async function startTestSimulator(
     symbols: pipeline.spec.symbols,
     startingCash: s.startingCash,
     startTime: "2026-03-02T14:30:00Z",
+    ...(partialFillProbability !== undefined ? { partialFillProbability } : {}),
   });
 }
 
