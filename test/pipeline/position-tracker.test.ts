@@ -25,7 +25,7 @@ import {
   recordFill,
 } from "./trading-support.ts";
 
-const positionsSpec = (p: Record<string, number>) => ({
+const positionsSpec = (p: Record<string, unknown>) => ({
   positions: {
     reconcileIntervalSeconds: 300,
     drawdownAlertPct: 5,
@@ -34,10 +34,13 @@ const positionsSpec = (p: Record<string, number>) => ({
   },
 });
 
+/** NO_FEES: hand-computed P&L below is before fees (the fee arithmetic has its own tests). */
+const NO_FEES = { secPerMillion: "0", tafPerShare: "0", tafMaxPerTrade: "0", catPerShare: "0" };
+
 test("fills become positions with exact P&L, persisted with the epoch, and rebuilt after a restart", async () => {
   const h = await startHarness({
     sim: { symbols: { AAPL: 100, MSFT: 400 }, clock: "manual" },
-    spec: positionsSpec({}),
+    spec: positionsSpec({ fees: NO_FEES }),
   });
   try {
     const updates = h.record(["position.update/*"]);
@@ -260,14 +263,15 @@ test("a drawdown past the alert level is logged, measured and sent to the risk-m
       filledQty: "100",
       executionId: "d1-1",
     });
-    // Marked at 45: equity 90000 + 4500 = 94500, 5.5% below the peak.
+    // Marked at 45: equity 90000 + 4500 − the CAT fee of the buy (100 × 0.0000265) =
+    // 94499.99735, 5.5000026% below the peak.
     publishQuote(h, "AAPL", "44.99", "45.01");
     await waitFor(() => controls.length > 0, "the drawdown alert");
     const c = decodeMessage(controls[0]!, ControlSchema);
     assert.equal(c.command, ControlCommand.DRAWDOWN_ALERT);
     assert.equal(c.requestedBy, "position-tracker");
-    assert.equal(c.drawdown, "0.055");
-    assert.equal(await metricValue(h, "tradepipe_drawdown_ratio"), 0.055);
+    assert.equal(c.drawdown, "0.055000026");
+    assert.equal(await metricValue(h, "tradepipe_drawdown_ratio"), 0.055000026);
     assert.ok(
       h.logs.some((l) => String(l.msg).startsWith("drawdown alert")),
       "the alert is logged",
