@@ -39,6 +39,7 @@ import {
 } from "./core/index.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
+import { pipelineOrderIdScope } from "./order-id-scope.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
 
@@ -63,7 +64,7 @@ export const stage: StageDefinition = {
     const { bus, log, pipeline } = ctx;
     const spec = pipeline.spec;
     const params: ExecutionParams = {
-      pipelineName: pipeline.metadata.name,
+      pipelineName: pipelineOrderIdScope(pipeline, ctx.broker.credentials.keyId),
       maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
       maxSlippageBps: spec.execution.maxSlippageBps,
       retries: spec.execution.retries,
@@ -93,7 +94,7 @@ export const stage: StageDefinition = {
     const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
     let recovered = false;
     let recoveryStarted = false;
-    // Every client_order_id of this pipeline starts with "tp-<8 hex of the pipeline name>-".
+    // Every client_order_id of this pipeline starts with "tp-<8 hex of its order-id scope>-".
     const ownPrefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
     let stopped = false;
     let missingDecisionLogged = false;
