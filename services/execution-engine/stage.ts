@@ -37,6 +37,7 @@ import {
   restoreExecutionState,
   type TradeReceived,
 } from "./core/index.ts";
+import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
 import { pipelineOrderIdScope } from "./order-id-scope.ts";
@@ -121,6 +122,14 @@ export const stage: StageDefinition = {
       metrics,
       nowNs: ctx.nowNs,
       intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
+      fetchExecutions: (order, filledQty) =>
+        fetchOrderExecutions(client.trading, order, filledQty).catch((err: unknown) => {
+          log.warn(
+            { clientOrderId: order.clientOrderId, err: (err as Error).message },
+            "could not read the order's FILL activities: its fill is recorded as one row",
+          );
+          return null;
+        }),
       publish(u, order, extra) {
         const info = intents.get(u.clientOrderId);
         const header = headerFrom(STAGE, info?.header, u.timeNs);
