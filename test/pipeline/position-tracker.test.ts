@@ -14,6 +14,7 @@ import {
   PortfolioUpdateSchema,
   PositionUpdateSchema,
 } from "../../services/core/messages/index.ts";
+import { eventually } from "./execution-support.ts";
 import { startHarness, waitFor } from "./stage-harness.ts";
 import {
   epochOf,
@@ -280,6 +281,69 @@ test("a drawdown past the alert level is logged, measured and sent to the risk-m
     publishQuote(h, "AAPL", "39.99", "40.01");
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(controls.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a phantom equity peak from reconciliation: a fill the broker does not show yet moves neither the persisted peak nor the alert, across a restart", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 50 }, clock: "manual" },
+    spec: positionsSpec({ reconcileIntervalSeconds: 1, fees: NO_FEES }),
+  });
+  try {
+    const controls = h.record(["control"]);
+    const first = await h.start("position-tracker");
+    await waitFor(() => first.readiness.report().ready, "reconciled: cash 100000, flat");
+    // Booked from the stream (and stored), but not (yet) at the broker: its account still shows
+    // the pre-fill cash and no position, reconciliation after reconciliation.
+    const f: FillSpec = {
+      clientOrderId: "phantom-1",
+      symbol: "AAPL",
+      side: "buy",
+      qty: "1000",
+      fillQty: "1000",
+      fillPrice: "50",
+      filledQty: "1000",
+      executionId: "phantom-e1",
+    };
+    await recordFill(h, f);
+    publishFill(h, f);
+    const peaks = async () =>
+      (
+        await h.db.pool.query<{ peak: string; at: Date }>(
+          "SELECT peak_equity::text AS peak, snapshot_at AS at FROM portfolio_snapshots ORDER BY snapshot_at",
+        )
+      ).rows;
+    const breaks = () => metricValue(h, "tradepipe_reconciliations_total", { result: "break" });
+    await eventually(
+      async () => (await breaks()) >= 2,
+      "two reconciliations with the break",
+      20_000,
+    );
+    const startedAt = new Date();
+    await eventually(
+      async () => (await peaks()).some((p) => p.at > startedAt),
+      "a snapshot after the breaks",
+      10_000,
+    );
+    assert.deepEqual([...new Set((await peaks()).map((p) => p.peak))], ["100000.000000000"]);
+    assert.equal(controls.length, 0, "no drawdown alert");
+
+    await first.stop();
+    const second = await h.start("position-tracker");
+    await waitFor(
+      () => second.readiness.report().checks.reconciled?.reason?.includes("AAPL") === true,
+      "the break again after the restart",
+    );
+    const restartedAt = new Date();
+    await eventually(
+      async () => (await peaks()).some((p) => p.at > restartedAt),
+      "a snapshot after the restart",
+      10_000,
+    );
+    assert.deepEqual([...new Set((await peaks()).map((p) => p.peak))], ["100000.000000000"]);
+    assert.equal(controls.length, 0, "no drawdown alert after the restart");
   } finally {
     await h.close();
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { feeSchedule } from "../../core/fees.ts";
 import { toDecimal } from "../../core/money.ts";
+import { eventForRisk } from "./downstream.ts";
 import { applyFill, averageCost, createPosition } from "./position.ts";
 import { equityOf, restorePositionState, snapshotOf } from "./state.ts";
 import { stepPositions } from "./step.ts";
@@ -158,7 +159,10 @@ test("fees not booked: SEC and TAF on sells and CAT on both sides come out of re
   stepPositions(s, fill("b", "buy", 1000, 100));
   // CAT on the buy: 1000 × 0.0000265.
   assert.equal(toDecimal(s.realized), "-0.0265");
-  stepPositions(s, fill("s", "sell", 1000, 100));
+  const sold = stepPositions(s, fill("s", "sell", 1000, 100));
+  // The risk-manager's daily loss is realized + unrealized of this portfolio: fees included.
+  const risk = eventForRisk(ofType(sold, "PublishPortfolio")[0]!, T0);
+  assert.equal(risk?.type === "PortfolioChanged" ? toDecimal(risk.realizedPnl) : null, "-2.999");
   // Sell: SEC 100,000 × 0.0000278 = 2.78; TAF 1000 × 0.000166 = 0.166; CAT 0.0265.
   assert.equal(toDecimal(s.fees), "2.999");
   assert.equal(toDecimal(s.realized), "-2.999", "a round trip at cost loses the fees");
