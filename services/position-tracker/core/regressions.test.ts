@@ -13,20 +13,32 @@ import { stepPositions } from "./step.ts";
 import { d, ofType, quote, SPEC_POSITIONS, T0, tracker } from "./test-support.ts";
 import type { BrokerPosition, FillReceived } from "./types.ts";
 
+/** update: an order update of XOM with this execution and the order's cumulative figures. */
+function update(
+  clientOrderId: string,
+  side: "buy" | "sell",
+  qty: number,
+  price: number,
+  filledQty: number,
+  filledAvgPrice?: number,
+): FillReceived {
+  return {
+    type: "FillReceived",
+    timeNs: T0,
+    clientOrderId,
+    symbol: "XOM",
+    side,
+    fillQty: d(qty),
+    fillPrice: d(price),
+    filledQty: d(filledQty),
+    ...(filledAvgPrice !== undefined ? { filledAvgPrice: d(filledAvgPrice) } : {}),
+  };
+}
+
 const holdings = (cash: string, positions: BrokerPosition[] = []) =>
   ({ type: "BrokerPositionsReceived", timeNs: T0, positions, cash: d(cash) }) as const;
 
-const buy500 = (): FillReceived => ({
-  type: "FillReceived",
-  timeNs: T0,
-  clientOrderId: "tp-1-s1",
-  symbol: "XOM",
-  side: "buy",
-  fillQty: d(100),
-  fillPrice: d(500),
-  filledQty: d(100),
-  filledAvgPrice: d(500),
-});
+const buy500 = () => update("tp-1-s1", "buy", 100, 500, 100, 500);
 
 test("a phantom equity peak from reconciliation: pre-fill account cash moves neither the peak nor the alert, nor survives a restart", () => {
   const s = tracker();
@@ -73,56 +85,20 @@ test("a phantom equity peak from reconciliation: cash read while the account mov
 
 test("a late fill booked at the wrong price: 50 @ 110 arriving before 50 @ 100 books cost 10,500", () => {
   const s = tracker();
-  const base = {
-    type: "FillReceived",
-    timeNs: T0,
-    clientOrderId: "o-late",
-    symbol: "XOM",
-  } as const;
   // The second execution reaches the tracker first; its update carries the cumulative figures.
-  stepPositions(s, {
-    ...base,
-    side: "buy",
-    fillQty: d(50),
-    fillPrice: d(110),
-    filledQty: d(100),
-    filledAvgPrice: d(105),
-  });
-  stepPositions(s, {
-    ...base,
-    side: "buy",
-    fillQty: d(50),
-    fillPrice: d(100),
-    filledQty: d(50),
-    filledAvgPrice: d(100),
-  });
+  stepPositions(s, update("o-late", "buy", 50, 110, 100, 105));
+  stepPositions(s, update("o-late", "buy", 50, 100, 50, 100));
   const p = s.positions.get("XOM")!;
   assert.equal(p.qty, d(100));
   assert.equal(toDecimal(p.cost), "10500");
-  stepPositions(s, {
-    ...base,
-    clientOrderId: "o-close",
-    side: "sell",
-    fillQty: d(100),
-    fillPrice: d(105),
-    filledQty: d(100),
-    filledAvgPrice: d(105),
-  });
+  stepPositions(s, update("o-close", "sell", 100, 105, 100, 105));
   assert.equal(toDecimal(s.realized), "0", "a flat round trip at cost realizes nothing");
 });
 
 test("a late fill booked at the wrong price: the earlier fill booked first, the later one is priced from the cumulative average", () => {
   const s = tracker();
-  const base = { type: "FillReceived", timeNs: T0, clientOrderId: "o-2", symbol: "XOM" } as const;
-  stepPositions(s, { ...base, side: "buy", fillQty: d(50), fillPrice: d(100), filledQty: d(50) });
-  stepPositions(s, {
-    ...base,
-    side: "buy",
-    fillQty: d(50),
-    fillPrice: d(110),
-    filledQty: d(100),
-    filledAvgPrice: d(105),
-  });
+  stepPositions(s, update("o-2", "buy", 50, 100, 50));
+  stepPositions(s, update("o-2", "buy", 50, 110, 100, 105));
   assert.equal(toDecimal(s.positions.get("XOM")!.cost), "10500");
 });
 
@@ -146,20 +122,10 @@ test("fees not booked: SEC and TAF on sells and CAT on both sides come out of re
   });
   const s = tracker({ fees });
   stepPositions(s, holdings("100000"));
-  const fill = (id: string, side: "buy" | "sell", qty: number, price: number): FillReceived => ({
-    type: "FillReceived",
-    timeNs: T0,
-    clientOrderId: id,
-    symbol: "XOM",
-    side,
-    fillQty: d(qty),
-    fillPrice: d(price),
-    filledQty: d(qty),
-  });
-  stepPositions(s, fill("b", "buy", 1000, 100));
+  stepPositions(s, update("b", "buy", 1000, 100, 1000));
   // CAT on the buy: 1000 × 0.0000265.
   assert.equal(toDecimal(s.realized), "-0.0265");
-  const sold = stepPositions(s, fill("s", "sell", 1000, 100));
+  const sold = stepPositions(s, update("s", "sell", 1000, 100, 1000));
   // The risk-manager's daily loss is realized + unrealized of this portfolio: fees included.
   const risk = eventForRisk(ofType(sold, "PublishPortfolio")[0]!, T0);
   assert.equal(risk?.type === "PortfolioChanged" ? toDecimal(risk.realizedPnl) : null, "-2.999");
