@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
+import { type FeeRates, feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
 import type { AccountSnapshot } from "./core/account-file.ts";
@@ -60,6 +61,11 @@ export interface SimulatorOptions {
   marketAlwaysOpen?: boolean;
   /** startingCash in dollars (default "100000"). */
   startingCash?: string;
+  /**
+   * fees: the regulatory fee rates (`services/core/fees.ts`) charged on every execution, taken
+   * from cash and listed as FEE account activities. Default: none.
+   */
+  fees?: FeeRates;
   shortingEnabled?: boolean;
   /** rateLimitPerMin per account (default 200, Alpaca's). */
   rateLimitPerMin?: number;
@@ -172,6 +178,13 @@ function checkOptions(o: SimulatorOptions): void {
     const f = parseFaults(o.faults);
     if (!f.ok) throw invalidOption(`faults.${f.error}`);
   }
+  if (o.fees !== undefined) {
+    try {
+      feeSchedule(o.fees);
+    } catch (err) {
+      throw invalidOption((err as Error).message);
+    }
+  }
   if (o.startingCash !== undefined && !/^\d+(\.\d+)?$/.test(o.startingCash)) {
     throw invalidOption(
       `startingCash must be a non-negative decimal string, got ${JSON.stringify(o.startingCash)}`,
@@ -243,6 +256,7 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
     marketAlwaysOpen: options.marketAlwaysOpen ?? true,
     partialFillProbability: p,
     startingCash: fromDecimal(options.startingCash ?? "100000"),
+    ...(options.fees !== undefined ? { fees: feeSchedule(options.fees) } : {}),
     shortingEnabled: options.shortingEnabled ?? true,
     market: options.market ?? {},
     replay,

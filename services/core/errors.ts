@@ -24,6 +24,7 @@ export const ErrorCodes = {
   TP_ERR_BROKER_ORDER_CONFLICT:
     "The broker holds a different order under the same client_order_id.",
   TP_ERR_BROKER_STREAM: "A broker stream failed its handshake or sent an error.",
+  TP_ERR_BROKER_PROTOCOL: "The broker answered in a way its API does not allow.",
   TP_ERR_CREDENTIALS_MISSING: "Broker API credentials were not found.",
   TP_ERR_DB_UNAVAILABLE: "The database could not be started or reached.",
   TP_ERR_APPEND_ONLY: "The audit trail is append-only: rows cannot be changed or removed.",

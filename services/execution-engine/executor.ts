@@ -21,6 +21,7 @@ import {
   type OrderUpdateOut,
   stepExecution,
 } from "./core/index.ts";
+import { type ExecutionRow, gapOf } from "./fill-rows.ts";
 import type { ExecutionMetrics } from "./metrics.ts";
 import type { AuditWrite, ExecutionStore } from "./store.ts";
 
@@ -43,6 +44,11 @@ export interface ExecutorDeps {
   onFenced(err: Error): void;
   /** onChange: counters or open orders changed (report them). */
   onChange(): void;
+  /**
+   * fetchExecutions reads an order's broker executions (FILL activities) when a fill has a gap
+   * (`fill-rows.ts`); null when they cannot be read or do not yet cover `filledQty`.
+   */
+  fetchExecutions?(order: Order, filledQty: string): Promise<ExecutionRow[] | null>;
 }
 
 type Queued =
@@ -160,6 +166,15 @@ export class Executor {
   /** commit writes one batch, retrying until it lands; a stale epoch fences the executor. */
   async #commit(batch: AuditWrite[]): Promise<void> {
     if (this.#fenced) return;
+    const fetch = this.#d.fetchExecutions;
+    if (fetch !== undefined) {
+      // Rare (a fill learnt from a lookup, or executions the stream skipped): read the order's
+      // executions so each is recorded as its own fill row.
+      for (const w of batch) {
+        if (w.executions !== undefined || gapOf(w.record) <= 0n || !w.order.brokerOrderId) continue;
+        w.executions = await fetch(w.order, w.record.detail.filledQty ?? "0");
+      }
+    }
     let delayMs = 100;
     for (;;) {
       const t0 = process.hrtime.bigint();

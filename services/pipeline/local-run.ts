@@ -118,6 +118,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           speed: s.speed,
           symbols: pipeline.spec.symbols,
           startingCash: s.startingCash,
+          // The broker charges the fees the tracker books, so their cash agrees.
+          fees: pipeline.spec.positions.fees,
           stateFile: simulatorStateFile(env, pipeline.metadata.name),
         });
         cleanups.push(() => started.close());

@@ -24,6 +24,7 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal } from "../core/money.ts";
+import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type RiskDecisionTiming, riskDecisionChannel } from "./channels.ts";
 import {
@@ -71,7 +72,7 @@ function decimalOrNull(v: string): Fixed | null {
 export function riskParamsOf(ctx: StageContext): RiskParams {
   const r = ctx.pipeline.spec.risk;
   return {
-    pipelineName: ctx.pipeline.metadata.name,
+    pipelineName: pipelineOrderIdScope(ctx.pipeline, ctx.broker.credentials.keyId),
     maxPositionShares: r.maxPositionShares,
     maxNotionalPerSymbol: r.maxNotionalPerSymbol,
     maxOpenPositions: r.maxOpenPositions,

@@ -28,6 +28,7 @@ import {
   TradingSignalSchema,
 } from "../../services/core/messages/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
+import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 import {
   metricValue,
@@ -111,7 +112,8 @@ test("signals within the limits are approved; one over each limit is refused wit
     // Within every limit: AAPL (Information Technology) and GOOGL (Communication Services).
     const aapl = await decide(h, intents, "AAPL", "buy", "100");
     assert.equal(reasonOf(aapl), "approved");
-    assert.equal(aapl.clientOrderId, clientOrderIdFor("test", aapl.signalId));
+    const scope = pipelineOrderIdScope(h.pipeline, h.sim.keys.keyId);
+    assert.equal(aapl.clientOrderId, clientOrderIdFor(scope, aapl.signalId));
     assert.deepEqual(
       { qty: aapl.qty, price: aapl.decisionPrice, symbol: aapl.symbol, code: aapl.rejectCode },
       { qty: "10", price: "100", symbol: "AAPL", code: "" },
