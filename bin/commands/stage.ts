@@ -30,5 +30,5 @@ export async function main(argv: string[]): Promise<number> {
   }
   const file = values.file ?? process.env.TRADEPIPE_SPEC_FILE ?? DEFAULT_PIPELINE_FILE;
   const pipeline = await loadPipelineFile(file);
-  return runStageProcess({ stage: name, pipeline });
+  return runStageProcess({ stage: name, pipeline, specFile: file });
 }

@@ -5,7 +5,9 @@
  */
 import pg from "pg";
 import { openBus } from "../core/bus/open.ts";
+import type { ControlHandler } from "../core/control/server.ts";
 import { joinLeadershipGroup } from "../core/db/leadership-group.ts";
+import { databaseUrlFromEnv } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
@@ -13,17 +15,21 @@ import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, startTracing } from "../core/telemetry/index.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
+import { startControlListener } from "./control-listener.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
 import { systemdNotifier } from "./sd-notify.ts";
+import { watchSpecFile } from "./spec-watch.ts";
 import { type StageProcess, UPSTREAMS } from "./stages.ts";
 
 export interface StageProcessOptions {
   stage: StageProcess;
   pipeline: TradingPipeline;
+  /** The file `pipeline` came from: watched while running (spec-watch.ts). */
+  specFile?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -54,9 +60,12 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   );
   const readiness = createReadiness();
   const notifier = systemdNotifier(env);
-  const databaseUrl = env.DATABASE_URL;
+  const databaseUrl = databaseUrlFromEnv(env);
   if (!databaseUrl) {
-    throw new TradepipeError("TP_ERR_CONFIG", "DATABASE_URL must be set for a stage process");
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      "a stage process needs its database: set DATABASE_URL_FILE (or a systemd credential database-url, or DATABASE_URL)",
+    );
   }
   const routes: Record<string, RouteHandler> = {};
   const health = await startHealthServer({
@@ -66,6 +75,9 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     registry: metrics.registry,
     readiness,
   });
+  const controlRoutes: Record<string, ControlHandler> = {};
+  const control = await startControlListener(env, stage, pipeline.metadata.name, controlRoutes);
+  const specWatcher = opts.specFile ? watchSpecFile(opts.specFile, log) : undefined;
   const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
   const replicationLag = startReplicationLagSampler(db, metrics, log);
@@ -75,7 +87,10 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     connect: UPSTREAMS[stage].map((s) => endpoints.connect(s)),
     observer: busObserver(metrics, wallClockNs),
   });
-  log.info({ bind: endpoints.bind(stage), health: health.url }, "stage process up");
+  log.info(
+    { bind: endpoints.bind(stage), health: health.url, control: control?.address },
+    "stage process up",
+  );
 
   let lastSent = 0;
   let pending: NodeJS.Timeout | undefined;
@@ -112,6 +127,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
       broker: resolveBrokerConnection(pipeline, env),
       sectors: await loadSectors(),
       routes,
+      controlRoutes,
+      ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
       signal: shutdown.signal,
       onReport: (_stage, report, r) => {
         const { ready, reasons } = r.report();
@@ -160,6 +177,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});
+  specWatcher?.stop();
+  await control?.close();
   await health.close();
   await tracing.shutdown();
   log.info({ exitCode }, "stage process stopped");

@@ -99,6 +99,7 @@ async function contender(): Promise<Contender> {
     },
     sectors: await loadSectors(),
     routes: {},
+    controlRoutes: {},
     signal: abort.signal,
   };
   const c: Contender = {
