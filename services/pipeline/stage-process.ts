@@ -103,47 +103,62 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   const shutdown = new AbortController();
   const stopStopping = notifier.startWatchdog();
   let exitCode = 0;
+  // The first SIGTERM/SIGINT stops the stage cleanly; once stopping has begun (a signal, a lost
+  // leadership, or a start that failed), another one ends the process at once: a handler must
+  // never leave a process that no signal but SIGKILL can end.
+  let stopping = false;
+  let signalled: () => void = () => {};
   const done = new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, "stopping");
-      shutdown.abort();
-      resolve();
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    signalled = resolve;
   });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "signal while stopping: exiting now");
+      process.exit(exitCode || 1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    shutdown.abort();
+    signalled();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 
   // A colocated pod's stages lead together (the operator names the pod's group).
   const groupName = env.TRADEPIPE_LEADERSHIP_GROUP;
   const group = groupName ? joinLeadershipGroup(db, groupName) : undefined;
-  const instance = await startStageInstance(
-    stage,
-    {
-      pipeline,
-      bus,
-      db,
-      log,
-      metrics,
-      broker: resolveBrokerConnection(pipeline, env),
-      sectors: await loadSectors(),
-      routes,
-      controlRoutes,
-      ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
-      signal: shutdown.signal,
-      onReport: (_stage, report, r) => {
-        const { ready, reasons } = r.report();
-        latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
-        // At most four status messages a second reach the supervisor.
-        if (!pending) pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
+  // Everything the start needs is read inside the catch below, so a missing key or file ends
+  // the process cleanly (exit 1) like any other failed start.
+  const instance = await (async () =>
+    startStageInstance(
+      stage,
+      {
+        pipeline,
+        bus,
+        db,
+        log,
+        metrics,
+        broker: resolveBrokerConnection(pipeline, env),
+        sectors: await loadSectors(),
+        routes,
+        controlRoutes,
+        ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
+        signal: shutdown.signal,
+        onReport: (_stage, report, r) => {
+          const { ready, reasons } = r.report();
+          latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
+          // At most four status messages a second reach the supervisor.
+          if (!pending)
+            pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
+        },
+        onLeadershipLost: () => {
+          exitCode = 1;
+          shutdown.abort();
+        },
+        ...(group ? { group } : {}),
       },
-      onLeadershipLost: () => {
-        exitCode = 1;
-        shutdown.abort();
-      },
-      ...(group ? { group } : {}),
-    },
-    readiness,
-  ).catch((err: unknown) => {
+      readiness,
+    ))().catch((err: unknown) => {
     log.error({ err: (err as Error).message }, "stage failed to start");
     exitCode = 1;
     return null;
@@ -159,6 +174,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     notifier.ready(`leading ${stage}`);
     await Promise.race([done, new Promise((r) => shutdown.signal.addEventListener("abort", r))]);
   }
+  stopping = true;
   notifier.stopping();
   stopStopping();
   if (pending) clearTimeout(pending);
@@ -181,6 +197,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   await control?.close();
   await health.close();
   await tracing.shutdown();
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
   log.info({ exitCode }, "stage process stopped");
   return exitCode;
 }
