@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import type { Bus } from "../core/bus/index.ts";
+import type { ControlHandler } from "../core/control/server.ts";
 import { type Leadership, waitForLeadership } from "../core/db/leadership.ts";
 import type { LeadershipGroup } from "../core/db/leadership-group.ts";
 import { TradepipeError } from "../core/errors.ts";
@@ -31,8 +32,12 @@ export interface HostDeps {
   metrics: Metrics;
   broker: BrokerConnection;
   sectors: ReadonlyMap<string, string>;
-  /** Routes of the process's health server; stages add theirs (e.g. POST /kill-switch). */
+  /** Read-only routes of the process's health server; stages add theirs (GET /kill-switch). */
   routes: Record<string, RouteHandler>;
+  /** Routes of the process's control listener (POST /kill-switch). */
+  controlRoutes: Record<string, ControlHandler>;
+  /** Spec file changes while running (StageContext.watchSpec). */
+  watchSpec?: StageContext["watchSpec"];
   /** Aborts the wait for leadership (shutdown while standing by). */
   signal?: AbortSignal;
   /** Called with every report; the runner forwards them to the supervisor. */
@@ -147,6 +152,8 @@ export async function startStageInstance(
     broker: deps.broker,
     sectors: deps.sectors,
     routes: deps.routes,
+    controlRoutes: deps.controlRoutes,
+    ...(deps.watchSpec ? { watchSpec: deps.watchSpec } : {}),
     nowNs: wallClockNs,
     report: publish,
   };

@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
+import { type ControlHandler, startControlServer } from "../core/control/server.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
 import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
@@ -137,19 +138,29 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     } else {
       say(log, `Broker: Alpaca at ${pipeline.spec.broker.tradingUrl}`);
     }
-    writeRunFile(db, pipeline, env, log, cleanups);
+    // The stages' sockets (bus, control). Short path: Unix socket paths stay under 108 bytes.
+    // mkdtemp makes a new directory of ours, mode 0700, whatever else is in /tmp.
+    const runDir = mkdtempSync(join("/tmp", "tp-"));
+    cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
+    const controlSocket = join(
+      runDir,
+      opts.fused ? "pipeline.control.sock" : "risk-manager.control.sock",
+    );
+    writeRunFile(db, pipeline, controlSocket, env, log, cleanups);
 
     const basePort = opts.healthPort ?? pipeline.spec.observability.metricsPort;
     const started = opts.fused
-      ? await startFused(pipeline, db, env, log, basePort, cleanups)
+      ? await startFused(pipeline, db, env, log, basePort, controlSocket, cleanups)
       : await startProcesses(
           logDir,
+          runDir,
           opts.specFile,
           { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
           basePort,
           log,
           cleanups,
         );
+    say(log, `Control: ${controlSocket} (tradepipe kill-switch on|off)`);
     say(
       log,
       opts.fused
@@ -181,6 +192,7 @@ function say(_log: Logger, text: string): void {
 
 async function startProcesses(
   logDir: string | undefined,
+  runDir: string,
   specFile: string,
   env: NodeJS.ProcessEnv,
   basePort: number,
@@ -194,9 +206,6 @@ async function startProcesses(
       `Metrics: http://127.0.0.1:${basePort}/metrics … :${last}/metrics (one port per stage, in pipeline order)`,
     );
   }
-  // Short path: Unix socket paths must stay under 108 bytes.
-  const runDir = mkdtempSync(join("/tmp", "tp-"));
-  cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
   const supervisor = new Supervisor();
   const stopAll = () => {
     stopping = true;
@@ -261,10 +270,12 @@ async function startFused(
   env: NodeJS.ProcessEnv,
   log: Logger,
   healthPort: number,
+  controlSocket: string,
   cleanups: Array<() => Promise<void>>,
 ): Promise<Started> {
   const metrics = createMetrics({ defaultLabels: { pipeline: pipeline.metadata.name } });
   const routes: Record<string, RouteHandler> = {};
+  const controlRoutes: Record<string, ControlHandler> = {};
   let fused: FusedPipeline | undefined;
   const health = await startHealthServer({
     port: healthPort,
@@ -279,6 +290,8 @@ async function startFused(
     },
   });
   cleanups.push(() => health.close());
+  const control = await startControlServer({ routes: controlRoutes, socketPath: controlSocket });
+  cleanups.push(() => control.close());
   const replicationLag = startReplicationLagSampler(db.pool, metrics, log);
   cleanups.push(async () => replicationLag.stop());
   let failed: (reason: string) => void = () => {};
@@ -292,6 +305,7 @@ async function startFused(
     metrics,
     broker: resolveBrokerConnection(pipeline, env),
     routes,
+    controlRoutes,
     onLeadershipLost: (stage) => failed(`${stage} lost its leadership`),
   });
   cleanups.push(() => fused!.stop());

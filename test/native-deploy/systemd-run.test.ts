@@ -149,7 +149,7 @@ before(async () => {
   await mkdir(join(staging, "secrets"), { mode: 0o700 });
   await writeFile(join(staging, "secrets", "APCA_API_KEY_ID"), DEV_KEYS.keyId);
   await writeFile(join(staging, "secrets", "APCA_API_SECRET_KEY"), DEV_KEYS.secretKey);
-  await writeFile(join(staging, "secrets", "database.env"), `DATABASE_URL=${db.url}\n`);
+  await writeFile(join(staging, "secrets", "database-url"), `${db.url}\n`);
   const config = `/etc/tradepipe/${NAME}`;
   await writeFile(
     join(staging, "prepare.sh"),
@@ -157,8 +157,7 @@ before(async () => {
       "set -euo pipefail",
       `install -d -m 0750 ${config}`,
       `install -d -m 0700 ${config}/credentials`,
-      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY ${config}/credentials/`,
-      `install -m 0600 /srv/tp/secrets/database.env ${config}/database.env`,
+      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY /srv/tp/secrets/database-url ${config}/credentials/`,
       ...dropIns.flatMap((s) => [
         `mkdir -p /etc/systemd/system/${unit(s)}.d`,
         `printf '[Service]\\nCPUAffinity=\\nCPUAffinity=${last}\\n' > /etc/systemd/system/${unit(s)}.d/cpus.conf`,
@@ -211,7 +210,8 @@ test("install.sh installs the pipeline and every stage starts: started means lea
   assert.equal((await box.exec(["systemctl", "is-enabled", TARGET])).stdout.trim(), "enabled");
 });
 
-test("the hardened stages trade, with the broker keys from systemd credentials only", async () => {
+test("the hardened stages trade, with the broker keys and the database URL from systemd credentials only", async () => {
+  const dbPassword = new URL(db.url).password;
   await until("an order at the broker", 120_000, async () =>
     simState(sim).order_requests.length > 0 ? true : undefined,
   );
@@ -222,10 +222,41 @@ test("the hardened stages trade, with the broker keys from systemd credentials o
     assert.equal(environ.code, 0);
     assert.ok(!environ.stdout.includes(DEV_KEYS.secretKey), `${s}: no key in the environment`);
     assert.ok(!cmdline.stdout.includes(DEV_KEYS.secretKey), `${s}: no key on the command line`);
+    assert.ok(!environ.stdout.includes(db.url), `${s}: no database URL in the environment`);
+    if (dbPassword) {
+      assert.ok(
+        !environ.stdout.includes(dbPassword),
+        `${s}: no database password in the environment`,
+      );
+      assert.ok(
+        !cmdline.stdout.includes(dbPassword),
+        `${s}: no database password on the command line`,
+      );
+    }
     assert.match(environ.stdout, /TRADEPIPE_BROKER_SECRET_DIR=\/run\/credentials\//);
   }
   const unitFile = await box.exec(["cat", `/etc/systemd/system/${unit("execution-engine")}`]);
   assert.ok(!unitFile.stdout.includes(DEV_KEYS.secretKey));
+});
+
+test("what root runs is root's alone: the installed code is root-owned and writable by nobody else", async () => {
+  const loose = await box.exec([
+    "find",
+    "/opt/tradepipe",
+    "!",
+    "-type",
+    "l",
+    "(",
+    "!",
+    "-uid",
+    "0",
+    "-o",
+    "-perm",
+    "/022",
+    ")",
+  ]);
+  assert.equal(loose.code, 0, loose.stderr);
+  assert.equal(loose.stdout, "", "installed files not root's, or writable by others");
 });
 
 test("CPUAffinity, Nice and the service user reach the running processes", async () => {
@@ -279,6 +310,43 @@ test("a killed stage is restarted by systemd and the pipeline trades on", async 
   await until("an order after the restart", 120_000, async () =>
     simState(sim).order_requests.length > orders ? true : undefined,
   );
+});
+
+// Last before the stop: orders cancelled by the kill switch count as failures for the circuit
+// breaker, which then refuses orders for its cooldown (the restart test above needs orders).
+test("the kill switch through the risk-manager's control socket: 0600, the service user's, and root can use it", async () => {
+  const socket = `/run/tradepipe/${NAME}/risk-manager.control.sock`;
+  const st = await box.exec(["stat", "-c", "%a %U", socket]);
+  assert.equal(st.stdout.trim(), "600 tradepipe");
+  const cli = ["/opt/tradepipe/node_modules/node/bin/node", "/opt/tradepipe/bin/tradepipe.ts"];
+  const on = await box.exec([
+    ...cli,
+    "kill-switch",
+    "on",
+    "--socket",
+    socket,
+    "--reason",
+    "systemd test",
+  ]);
+  assert.equal(on.code, 0, on.stderr);
+  assert.match(on.stdout, /kill switch ENGAGED \(systemd test\)/);
+  // Another local user cannot even connect.
+  const other = await box.exec([
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    ...cli,
+    "kill-switch",
+    "off",
+    "--socket",
+    socket,
+  ]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /EACCES|permission denied/i);
+  const off = await box.exec([...cli, "kill-switch", "off", "--socket", socket]);
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /kill switch off/);
 });
 
 test("stopping the target stops every stage", async () => {

@@ -100,6 +100,7 @@ async function contender(): Promise<Contender> {
     },
     sectors: await loadSectors(),
     routes: {},
+    controlRoutes: {},
     signal: abort.signal,
   };
   const c: Contender = {

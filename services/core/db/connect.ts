@@ -7,10 +7,10 @@
 import { homedir } from "node:os";
 import pg from "pg";
 import { TradepipeError } from "../errors.ts";
-import { maskSecretsInString } from "../telemetry/redact.ts";
 import { type EmbeddedLog, startEmbeddedPostgres } from "./embedded.ts";
 import { defaultDataDir } from "./embedded-paths.ts";
 import { migrate } from "./migrate.ts";
+import { databaseUrlFromEnv, maskDatabaseUrl } from "./url.ts";
 
 export interface Database {
   pool: pg.Pool;
@@ -36,7 +36,7 @@ export interface OpenDatabaseOptions {
 /** openDatabase connects to DATABASE_URL, or starts the embedded server when it is unset. */
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
   const env = opts.env ?? process.env;
-  const external = env.DATABASE_URL?.trim();
+  const external = databaseUrlFromEnv(env);
   const server = external
     ? undefined
     : await startEmbeddedPostgres({
@@ -55,9 +55,7 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
   };
   try {
     await pool.query("SELECT 1").catch((cause: unknown) => {
-      const where = external
-        ? `${maskSecretsInString(external)} (DATABASE_URL)`
-        : "embedded Postgres";
+      const where = external ? `${maskDatabaseUrl(external)} (DATABASE_URL)` : "embedded Postgres";
       throw new TradepipeError(
         "TP_ERR_DB_UNAVAILABLE",
         `cannot reach ${where}: ${(cause as Error).message || String(cause)}`,
