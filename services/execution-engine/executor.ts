@@ -43,6 +43,13 @@ export interface ExecutorDeps {
   onFenced(err: Error): void;
   /** onChange: counters or open orders changed (report them). */
   onChange(): void;
+  /**
+   * mayAct: the leadership deadline (StageContext.leadership). IMPORTANT: asked right before
+   * every send; a send it refuses is failed locally as rejected and never reaches the broker.
+   */
+  mayAct(): boolean;
+  /** refused: a send was not made because mayAct() said no. */
+  refused(clientOrderId: string): void;
 }
 
 type Queued =
@@ -223,6 +230,18 @@ export class Executor {
     if (this.#poisoned.size > 0 && this.#poisoned.has(commandOrderId(c))) return;
     switch (c.type) {
       case "SendOrder": {
+        if (!d.mayAct()) {
+          d.refused(c.request.clientOrderId);
+          this.step({
+            type: "SendFailed",
+            timeNs: d.nowNs(),
+            clientOrderId: c.request.clientOrderId,
+            failure: "rejected",
+            httpStatus: null,
+            message: "not sent: this instance's leadership deadline passed (database unreachable)",
+          });
+          return;
+        }
         if (c.attempt === 1) {
           this.ordersSent++;
           (c.request.side === "buy" ? d.metrics.submittedBuy : d.metrics.submittedSell).inc();
