@@ -173,7 +173,11 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   return exitCode;
 }
 
-/** statusText is the one-line state of a stage process (systemd STATUS=, the status screen). */
+/**
+ * statusText is the one-line state of a stage process for systemd's STATUS= (what `systemctl
+ * status` shows): "leading <stage>" when it leads and is ready, else why it is not ready (standing
+ * by, database unreachable for how long, recovering).
+ */
 export function statusText(stage: StageProcess, reasons: readonly string[]): string {
-  return reasons.length === 0 ? `leading ${stage}: ready` : `${stage}: ${reasons.join("; ")}`;
+  return reasons.length === 0 ? `leading ${stage}` : `${stage} not ready: ${reasons.join("; ")}`;
 }
