@@ -35,7 +35,9 @@ test("kill -9 of each stage in turn loses and duplicates nothing", {
   try {
     const h = await waitFor("the pipeline to start", 60_000, handle);
     const allReady = () => h.status().stages.every((s) => s.up && s.ready);
-    await waitFor("every stage ready", 90_000, allReady);
+    await waitFor("every stage ready", 90_000, allReady).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(h.status().stages)}`);
+    });
     await waitFor("the first fill", 90_000, () => simState(sim).fills.length > 0);
     for (const stage of STAGE_PROCESSES) {
       const pid = h.pid(stage);

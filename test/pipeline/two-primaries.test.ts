@@ -13,7 +13,6 @@
  * leader that did not release, waits out the longer takeover time before it acts.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
@@ -34,6 +33,7 @@ import {
   startStageInstance,
 } from "../../services/pipeline/host.ts";
 import { sharedMetrics } from "../../services/pipeline/metrics.ts";
+import { processTree, signalAll } from "../support/processes.ts";
 import { type PrimaryAndStandby, startPrimaryAndStandby } from "../support/replication.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { coid, PIPELINE, publishIntent, publishQuote } from "./execution-support.ts";
@@ -70,7 +70,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of frozen) signal(pid, "SIGCONT");
+  signalAll(frozen, "SIGCONT");
   for (const e of engines) {
     e.abort.abort();
     const i = await e.instance.catch(() => null);
@@ -84,31 +84,6 @@ after(async () => {
   await pair?.primary.stop();
   if (pair) await rm(pair.root, { recursive: true, force: true });
 });
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-/** serverProcesses: the postmaster `pid` and every process it forked (backends, walsender…). */
-function serverProcesses(pid: number): number[] {
-  const children = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
-        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return [pid, ...children];
-}
 
 async function engine(name: string): Promise<Engine> {
   const parsed = parsePipeline({
@@ -214,8 +189,8 @@ test("a promoted standby while the old primary still serves its sessions: one en
   const stopFeedB = feed(b);
   // A moment later P is cut off: every process of it freezes (nothing answers, nothing closes).
   await sleep(1_000);
-  frozen = serverProcesses(pair.primary.pid);
-  for (const pid of frozen) signal(pid, "SIGSTOP");
+  frozen = processTree(pair.primary.pid);
+  signalAll(frozen, "SIGSTOP");
   const frozenAt = Date.now();
 
   await waitFor(() => !leaderA.readiness.report().ready, "engine a stops acting", 30_000);

@@ -45,9 +45,9 @@ export interface Leadership {
  */
 export const LEADERSHIP_TIMING = {
   renewIntervalMs: 1_000,
-  renewTimeoutMs: 1_500,
-  actBoundMs: 3_000,
-  takeoverWaitMs: 5_000,
+  renewTimeoutMs: 2_000,
+  actBoundMs: 4_000,
+  takeoverWaitMs: 6_000,
 };
 
 export interface AcquireOptions {

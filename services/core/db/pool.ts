@@ -20,7 +20,8 @@ export const WRITABLE_SQL =
   "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable";
 
 export const POOL_TIMEOUTS = {
-  connectMs: 3_000,
+  // Generous: scram authentication is CPU-bound, and a loaded host starting many processes is slow.
+  connectMs: 10_000,
   statementMs: 10_000,
   /** Client side: the server did not answer at all (hung, or the network dropped the path). */
   queryMs: 12_000,
