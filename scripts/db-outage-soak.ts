@@ -19,11 +19,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../services/core/db/embedded.ts";
 import type { RunHandle } from "../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../services/pipeline/stages.ts";
 import {
   defaultPipeline,
+  embeddedReopener,
   quiesceAndCheck,
   simState,
   startRun,
@@ -61,7 +61,7 @@ const { run, stop, handle } = startRun({
   fused: false,
   env: { TRADEPIPE_DATA_DIR: dataDir, TRADEPIPE_LOG_LEVEL: "error" },
 });
-let checkServer: EmbeddedPostgres | undefined;
+const reopener = embeddedReopener(dataDir, () => undefined);
 let failed = false;
 try {
   const h = await waitFor("the pipeline to start", 120_000, handle);
@@ -102,14 +102,7 @@ try {
     handle: h,
     stop,
     run,
-    reopen: async () => {
-      await pool.end();
-      checkServer = await startEmbeddedPostgres({
-        dataDir: join(dataDir, "postgres"),
-        stopOnSignals: false,
-      });
-      return new pg.Pool({ connectionString: checkServer.url, max: 2 });
-    },
+    reopen: reopener.reopen,
   });
   console.log(`soak passed: ${rounds} rounds; nothing lost, nothing sent twice`);
 } catch (err) {
@@ -118,7 +111,7 @@ try {
 } finally {
   stop();
   await run.catch(() => {});
-  await checkServer?.stop();
+  await reopener.close();
   await sim.close();
   await rm(dataDir, { recursive: true, force: true });
 }

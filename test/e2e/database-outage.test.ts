@@ -13,11 +13,12 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Simulator } from "../../services/broker-sim/index.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
+import { startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
 import type { RunHandle } from "../../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
 import {
   defaultPipeline,
+  embeddedReopener,
   quiesceAndCheck,
   simState,
   startRun,
@@ -67,7 +68,7 @@ test("kill -9 of the embedded Postgres during order flow: it is restarted and tr
     env: { TRADEPIPE_DATA_DIR: dataDir },
   });
   let pool: pg.Pool | undefined;
-  let checkServer: EmbeddedPostgres | undefined;
+  const reopener = embeddedReopener(dataDir, () => pool);
   try {
     const h = await waitFor("the pipeline to start", 120_000, handle);
     pool = new pg.Pool({ connectionString: h.databaseUrl, max: 2 });
@@ -104,22 +105,13 @@ test("kill -9 of the embedded Postgres during order flow: it is restarted and tr
       handle: h,
       stop,
       run,
-      reopen: async () => {
-        // The run stopped its server: start it again on the same cluster for the checks.
-        await pool?.end();
-        checkServer = await startEmbeddedPostgres({
-          dataDir: join(dataDir, "postgres"),
-          stopOnSignals: false,
-        });
-        pool = new pg.Pool({ connectionString: checkServer.url, max: 2 });
-        return pool;
-      },
+      reopen: reopener.reopen,
     });
   } finally {
     stop();
     await run.catch(() => {});
     await pool?.end().catch(() => {});
-    await checkServer?.stop();
+    await reopener.close();
     await sim.close();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -4,11 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import type pg from "pg";
+import pg from "pg";
 import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
 import {
@@ -335,4 +337,30 @@ export async function quiesceAndCheck(o: {
     if (r.client_order_id)
       assert.ok(auditedIds.has(r.client_order_id), `audit trail of ${r.client_order_id}`);
   }
+}
+
+/**
+ * embeddedReopener: for quiesceAndCheck of a run that owned its embedded server (in
+ * `dataDir`/postgres) and stopped it with the run — `reopen` ends `pool` and starts the server
+ * again for the checks; `close` stops it.
+ */
+export function embeddedReopener(dataDir: string, pool: () => pg.Pool | undefined) {
+  let server: EmbeddedPostgres | undefined;
+  let checks: pg.Pool | undefined;
+  return {
+    async reopen(): Promise<pg.Pool> {
+      await pool()?.end();
+      server = await startEmbeddedPostgres({
+        dataDir: join(dataDir, "postgres"),
+        stopOnSignals: false,
+      });
+      checks = new pg.Pool({ connectionString: server.url, max: 2 });
+      checks.on("error", () => {});
+      return checks;
+    },
+    async close(): Promise<void> {
+      await checks?.end();
+      await server?.stop();
+    },
+  };
 }
