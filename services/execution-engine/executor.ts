@@ -230,6 +230,8 @@ export class Executor {
     if (this.#poisoned.size > 0 && this.#poisoned.has(commandOrderId(c))) return;
     switch (c.type) {
       case "SendOrder": {
+        // The one gate in front of the broker. The journal-ahead order path adds its second
+        // bound here: refuse once the audit backlog not yet projected into Postgres is full.
         if (!d.mayAct()) {
           d.refused(c.request.clientOrderId);
           this.step({

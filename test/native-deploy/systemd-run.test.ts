@@ -2,7 +2,7 @@
  * The generated units under a real systemd, installed by native-deploy/install.sh as an SRE
  * would: systemd 252 as PID 1 of a systemd-nspawn container on a copy-on-write view of this
  * machine (systemd-container.ts), Postgres and the Alpaca-compatible simulator on the host.
- * Started means ready (Type=notify once a stage leads), the hardened stages trade with keys
+ * Started means up (Type=notify) and STATUS= says "leading <stage>", the hardened stages trade with keys
  * from systemd credentials, CPUAffinity and Nice reach the processes, the watchdog restarts a
  * hung stage, Restart=always a killed one, and stopping the target stops them all.
  *
