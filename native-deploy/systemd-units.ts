@@ -74,7 +74,7 @@ function renderService(
     ["StartLimitBurst", 5],
   ];
   const service: Array<[string, string | number] | string> = [
-    "# Started means ready: the stage calls sd_notify(READY=1) once it leads and trades.",
+    "# READY=1 once the process is up; STATUS= says whether it leads, stands by or waits for Postgres.",
     ["Type", "notify"],
     "# READY and WATCHDOG come from systemd-notify run by the stage (a child process).",
     ["NotifyAccess", "all"],

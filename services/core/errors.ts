@@ -12,6 +12,8 @@ export const ErrorCodes = {
   TP_ERR_STALE_EPOCH: "A write carried a fencing epoch older than the current leader's.",
   TP_ERR_LEADERSHIP_MOVED:
     "This instance gave its stage's leadership up: another pod leads the colocated pipeline.",
+  TP_ERR_LEADERSHIP_DEADLINE:
+    "This instance stopped leading its stage: no leadership renewal succeeded within the bound.",
   TP_ERR_BROKER_HTTP: "The broker answered with an error.",
   TP_ERR_BROKER_TIMEOUT: "The broker did not answer in time.",
   TP_ERR_RATE_LIMITED: "The broker's rate limit was reached.",

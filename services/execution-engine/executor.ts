@@ -49,6 +49,13 @@ export interface ExecutorDeps {
    * (`fill-rows.ts`); null when they cannot be read or do not yet cover `filledQty`.
    */
   fetchExecutions?(order: Order, filledQty: string): Promise<ExecutionRow[] | null>;
+  /**
+   * mayAct: the leadership deadline (StageContext.leadership). IMPORTANT: asked right before
+   * every send; a send it refuses is failed locally as rejected and never reaches the broker.
+   */
+  mayAct(): boolean;
+  /** refused: a send was not made because mayAct() said no. */
+  refused(clientOrderId: string): void;
 }
 
 type Queued =
@@ -239,6 +246,20 @@ export class Executor {
     if (this.#poisoned.size > 0 && this.#poisoned.has(commandOrderId(c))) return;
     switch (c.type) {
       case "SendOrder": {
+        // The one gate in front of the broker. The journal-ahead order path adds its second
+        // bound here: refuse once the audit backlog not yet projected into Postgres is full.
+        if (!d.mayAct()) {
+          d.refused(c.request.clientOrderId);
+          this.step({
+            type: "SendFailed",
+            timeNs: d.nowNs(),
+            clientOrderId: c.request.clientOrderId,
+            failure: "rejected",
+            httpStatus: null,
+            message: "not sent: this instance's leadership deadline passed (database unreachable)",
+          });
+          return;
+        }
         if (c.attempt === 1) {
           this.ordersSent++;
           (c.request.side === "buy" ? d.metrics.submittedBuy : d.metrics.submittedSell).inc();

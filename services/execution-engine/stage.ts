@@ -156,6 +156,8 @@ export const stage: StageDefinition = {
         report("fenced");
       },
       onChange: () => report(),
+      mayAct: () => ctx.leadership.mayAct(),
+      refused: (id) => ctx.leadership.refused(`order ${id}`),
     });
 
     let lookupDelay = EXECUTION_SETTINGS.lookupRetryMs;

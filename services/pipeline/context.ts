@@ -27,6 +27,8 @@ export interface StageContext {
   db: pg.Pool;
   /** Fencing epoch of this instance's leadership: stamp it on every write. */
   epoch: number;
+  /** The leadership deadline, asked right before every external action (an order sent). */
+  leadership: LeadershipGate;
   log: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -52,6 +54,19 @@ export interface StageContext {
   watchSpec?(listener: (pipeline: TradingPipeline) => void): () => void;
   /** Reports counters for the status screen and the supervisor (cheap; call freely). */
   report(status: StageReport): void;
+}
+
+/**
+ * LeadershipGate: a leader acts only while its last successful leadership renewal is younger
+ * than a bound shorter than any takeover (services/core/db/leadership.ts). A stage whose
+ * database went away keeps running for a moment (until the host stops it), so it asks before
+ * each action and reports what it did not do.
+ */
+export interface LeadershipGate {
+  /** True while this instance may act; false once its deadline passed or leadership ended. */
+  mayAct(): boolean;
+  /** Records an action not taken because mayAct() was false (metric and log). */
+  refused(what: string): void;
 }
 
 /** StageReport is what a stage tells the status screen; every field optional. */

@@ -32,6 +32,8 @@ export interface FusedPipeline {
   bus: InProcBus;
   readiness: Readonly<Record<StageProcess, Readiness>>;
   reports(): Record<StageProcess, StageReport>;
+  /** Settles with the reason when a stage failed on its own (not its database going away). */
+  failed: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -77,9 +79,15 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
     await stopAll();
     throw err;
   }
+  const failed = Promise.race(
+    instances.map((i) =>
+      i.failed.catch((err: unknown) => `${i.stage} failed: ${(err as Error).message}`),
+    ),
+  );
   return {
     bus,
     readiness,
+    failed,
     reports: () =>
       Object.fromEntries(instances.map((i) => [i.stage, i.lastReport()])) as Record<
         StageProcess,

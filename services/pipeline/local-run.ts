@@ -14,6 +14,7 @@ import type { Simulator } from "../broker-sim/index.ts";
 import { type ControlHandler, startControlServer } from "../core/control/server.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
+import type { EmbeddedServerStatus } from "../core/db/embedded-supervisor.ts";
 import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
@@ -61,6 +62,8 @@ export interface RunHandle {
   databaseUrl: string;
   /** Process id of each stage process (undefined while it is down, or in fused mode). */
   pid(stage: StageProcess): number | undefined;
+  /** Process id of the embedded Postgres server (undefined with DATABASE_URL). */
+  databasePid(): number | undefined;
   status(): PipelineStatus;
 }
 
@@ -99,7 +102,16 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
   try {
-    const db = await openDatabase({ migrate: true, log, env });
+    const db = await openDatabase({
+      migrate: true,
+      log,
+      env,
+      // Like a stage: a crashed embedded server is started again (WAL recovery runs first).
+      superviseEmbedded: true,
+      onServerChange: (s) => {
+        if (s.state === "up") say(log, `Postgres: ${describeServer(s)}`);
+      },
+    });
     cleanups.push(() => db.close());
     say(
       log,
@@ -169,7 +181,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           ? "Stages: five supervised processes over Unix sockets (unix://)"
           : "Stages: five supervised processes over ZeroMQ ipc://",
     );
-    return await watch(opts, started, log, db.url);
+    return await watch(opts, started, log, db);
   } finally {
     await cleanup();
   }
@@ -306,8 +318,8 @@ async function startFused(
     broker: resolveBrokerConnection(pipeline, env),
     routes,
     controlRoutes,
-    onLeadershipLost: (stage) => failed(`${stage} lost its leadership`),
   });
+  void fused.failed.then(failed);
   cleanups.push(() => fused!.stop());
   say(log, `Health: ${health.url}/health, ${health.url}/ready, ${health.url}/metrics`);
   return {
@@ -329,7 +341,29 @@ async function startFused(
   };
 }
 
-function statusOf(opts: LocalRunOptions, started: Started, startedAt: number): PipelineStatus {
+/** describeServer is the status screen's line about the embedded Postgres. */
+export function describeServer(s: EmbeddedServerStatus): string {
+  const crash = s.lastCrash ? ` (last crash ${s.lastCrash.how} at ${s.lastCrash.at})` : "";
+  const recovered =
+    s.lastRecoveryMs !== undefined ? `, back in ${(s.lastRecoveryMs / 1000).toFixed(1)} s` : "";
+  switch (s.state) {
+    case "up":
+      return s.restarts === 0
+        ? `embedded server up (pid ${s.pid})`
+        : `embedded server up (pid ${s.pid}), restarted ${s.restarts}× after a crash${crash}${recovered}`;
+    case "restarting":
+      return `embedded server crashed${crash}: restarting it (WAL recovery)`;
+    case "failed":
+      return `embedded server crashed${crash} and keeps crashing: gave up`;
+  }
+}
+
+function statusOf(
+  opts: LocalRunOptions,
+  started: Started,
+  startedAt: number,
+  db: Database,
+): PipelineStatus {
   const r = started.reports();
   const exec = r["execution-engine"] ?? {};
   const pos = r["position-tracker"] ?? {};
@@ -348,6 +382,9 @@ function statusOf(opts: LocalRunOptions, started: Started, startedAt: number): P
     unrealizedPnl: pos.unrealizedPnl ?? "0",
     circuitBreaker: risk.circuitBreaker ?? "closed",
     killSwitch: risk.killSwitch ?? false,
+    database: db.server
+      ? { ok: db.server.status().state === "up", line: describeServer(db.server.status()) }
+      : { ok: true, line: "DATABASE_URL" },
   };
 }
 
@@ -355,17 +392,18 @@ async function watch(
   opts: LocalRunOptions,
   started: Started,
   log: Logger,
-  databaseUrl: string,
+  db: Database,
 ): Promise<LocalRunSummary> {
   const view = new StatusView();
   const startedAt = Date.now();
   opts.onStarted?.({
-    databaseUrl,
+    databaseUrl: db.url,
     pid: (stage) => started.pid(stage),
-    status: () => statusOf(opts, started, startedAt),
+    databasePid: () => db.server?.status().pid,
+    status: () => statusOf(opts, started, startedAt, db),
   });
   const interval = opts.statusIntervalMs ?? (view.isTerminal ? 500 : 5_000);
-  const timer = setInterval(() => view.show(statusOf(opts, started, startedAt)), interval);
+  const timer = setInterval(() => view.show(statusOf(opts, started, startedAt, db)), interval);
   const stoppedBecause = await new Promise<string>((resolve) => {
     const onSignal = (sig: string) => () => resolve(`stopped by ${sig}`);
     const onInt = onSignal("Ctrl-C (SIGINT)");
@@ -382,13 +420,14 @@ async function watch(
       once: true,
     });
     void started.failure.then((reason) => resolve(`stopped: ${reason}`));
+    void db.server?.failed.then((reason) => resolve(`stopped: ${reason}`));
   });
   clearInterval(timer);
-  const final = statusOf(opts, started, startedAt);
+  const final = statusOf(opts, started, startedAt, db);
   view.show(final);
   log.info({ reason: stoppedBecause }, "stopping the pipeline");
   await started.stop();
   // Orders and fills still land while the stages drain: count them after the stop.
-  const drained = statusOf(opts, started, startedAt);
+  const drained = statusOf(opts, started, startedAt, db);
   return { ordersSent: drained.ordersSent, fills: drained.fills, stoppedBecause };
 }

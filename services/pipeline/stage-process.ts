@@ -3,10 +3,10 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
-import pg from "pg";
 import { openBus } from "../core/bus/open.ts";
 import type { ControlHandler } from "../core/control/server.ts";
 import { joinLeadershipGroup } from "../core/db/leadership-group.ts";
+import { createStagePool } from "../core/db/pool.ts";
 import { databaseUrlFromEnv } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
@@ -78,7 +78,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   const controlRoutes: Record<string, ControlHandler> = {};
   const control = await startControlListener(env, stage, pipeline.metadata.name, controlRoutes);
   const specWatcher = opts.specFile ? watchSpecFile(opts.specFile, log) : undefined;
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
+  // Keepalives, timeouts and read-write sessions only: a database that goes away is noticed.
+  const db = createStagePool(databaseUrl, { max: 6 });
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
   const replicationLag = startReplicationLagSampler(db, metrics, log);
   const endpoints = endpointsFromEnv(env);
@@ -91,6 +92,9 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     { bind: endpoints.bind(stage), health: health.url, control: control?.address },
     "stage process up",
   );
+  // systemd: the unit is up once it serves /health; whether it leads, stands by or waits for
+  // its database is its STATUS= text (never a failed start: a database outage is no crash).
+  notifier.ready(statusText(stage, readiness.report().reasons));
 
   let lastSent = 0;
   let pending: NodeJS.Timeout | undefined;
@@ -147,13 +151,10 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
         onReport: (_stage, report, r) => {
           const { ready, reasons } = r.report();
           latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
+          notifier.status(statusText(stage, reasons));
           // At most four status messages a second reach the supervisor.
           if (!pending)
             pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
-        },
-        onLeadershipLost: () => {
-          exitCode = 1;
-          shutdown.abort();
         },
         ...(group ? { group } : {}),
       },
@@ -171,7 +172,13 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
       })
     : null;
   if (instance) {
-    notifier.ready(`leading ${stage}`);
+    // A stage's own fault (not its database going away) ends the process: its supervisor
+    // (local run, systemd, Kubernetes) restarts it and gives up on a crash loop.
+    instance.failed.catch((err: unknown) => {
+      log.error({ err: (err as Error).message }, "stage failed");
+      exitCode = 1;
+      shutdown.abort();
+    });
     await Promise.race([done, new Promise((r) => shutdown.signal.addEventListener("abort", r))]);
   }
   stopping = true;
@@ -201,4 +208,13 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   process.off("SIGINT", onSignal);
   log.info({ exitCode }, "stage process stopped");
   return exitCode;
+}
+
+/**
+ * statusText is the one-line state of a stage process for systemd's STATUS= (what `systemctl
+ * status` shows): "leading <stage>" when it leads and is ready, else why it is not ready (standing
+ * by, database unreachable for how long, recovering).
+ */
+export function statusText(stage: StageProcess, reasons: readonly string[]): string {
+  return reasons.length === 0 ? `leading ${stage}` : `${stage} not ready: ${reasons.join("; ")}`;
 }
