@@ -6,11 +6,12 @@ import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
-import { runBacktestJob } from "../../services/backtest/run.ts";
+import { replayJob, runBacktestJob } from "../../services/backtest/run.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
+       tradepipe backtest -f SPEC --replay RECORDING
 
 Runs the spec's strategy, risk, execution and position cores on the catalog's quotes and trades
 (tradepipe data fetch) against a simulated venue, and writes into --out: tearsheet.html,
@@ -31,6 +32,11 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --commission X        commission per share (default 0, as Alpaca)
   --risk-free RATE      annual risk-free rate for Sharpe and Sortino (default 0)
   --no-png              do not render chart PNGs
+  --record DIR          also write the run's kernel input log (market data with both
+                        timestamps, broker answers, timers) as a recording
+  --replay DIR          replay a recording through the spec's cores against its recorded broker
+                        answers and compare the order intents with the recorded ones by SHA-256
+                        (exit 1 when they differ)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         commission: { type: "string" },
         "risk-free": { type: "string" },
         "no-png": { type: "boolean" },
+        record: { type: "string" },
+        replay: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -61,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    for (const required of ["file", "data", "from", "to", "out"]) {
+    const needed =
+      typeof values.replay === "string" ? ["file"] : ["file", "data", "from", "to", "out"];
+    for (const required of needed) {
       if (typeof values[required] !== "string") throw new Error(`--${required} is required`);
     }
   } catch (err) {
@@ -69,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  if (str("replay") !== undefined) return replay(str("file")!, str("replay")!);
   const from = parseDate(str("from")!, "--from");
   const to = parseDate(str("to")!, "--to");
   if (to < from) throw new Error(`--to ${to} is before --from ${from}`);
@@ -108,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     },
     riskFreeAnnual: number("risk-free", 0),
     png: values["no-png"] !== true,
+    ...(str("record") ? { recordDir: str("record")! } : {}),
     onDay: (date, i, n) => process.stderr.write(`day ${i + 1}/${n} ${date}\n`),
     onProgress: (events, orders) => process.stderr.write(`  ${events} events, ${orders} orders\r`),
   });
@@ -122,4 +134,18 @@ export async function main(argv: string[]): Promise<number> {
       `results in ${str("out")}: tearsheet.html, summary.json\n`,
   );
   return 0;
+}
+
+async function replay(file: string, dir: string): Promise<number> {
+  const pipeline = await loadPipelineFile(file);
+  const started = performance.now();
+  const r = await replayJob(pipeline, dir);
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    `${r.inputs} inputs replayed in ${secs} s; ${r.intents.length} order intents, sha256 ${r.intentsSha256}\n` +
+      (r.identical
+        ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
+        : `DIFFERENT from the recorded intents (sha256 ${r.recordedSha256}); first difference at intent ${r.firstDifference}\n`),
+  );
+  return r.identical ? 0 : 1;
 }

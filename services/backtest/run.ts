@@ -13,6 +13,7 @@ import { type CatalogStats, catalogSource, newCatalogStats } from "./catalog/cat
 import { type BacktestResult, runBacktest } from "./engine.ts";
 import { DEFAULT_FEES, type FeeSchedule } from "./fees.ts";
 import { DEFAULT_LATENCY, type LatencyModel } from "./latency.ts";
+import { InputRecorder, type ReplayOutcome, replayRecording } from "./recording.ts";
 import type { MarketSource } from "./records.ts";
 import type { Summary } from "./report/summary.ts";
 import { writeBacktestOutputs } from "./report/write.ts";
@@ -35,6 +36,8 @@ export interface BacktestJob {
   png?: boolean;
   onDay?: (date: string, index: number, days: number) => void;
   onProgress?: (events: number, intents: number, exchangeNs: bigint) => void;
+  /** recordDir: also write the kernel's input log there (a recording `--replay` can replay). */
+  recordDir?: string;
 }
 
 export interface BacktestJobResult {
@@ -67,6 +70,7 @@ export async function runBacktestJob(
       stats: data,
       ...(job.onDay ? { onDay: job.onDay } : {}),
     });
+  const recorder = job.recordDir === undefined ? undefined : new InputRecorder();
   const result = await runBacktest(
     src,
     {
@@ -78,9 +82,17 @@ export async function runBacktestJob(
       latency,
       fills: { restingLimits, quoteLotShares },
       fees,
+      ...(recorder ? { onInput: recorder.onInput } : {}),
     },
     (engine, t) => job.onProgress?.(engine.eventsSeen, engine.venue.orders.length, t),
   );
+  if (recorder !== undefined && job.recordDir !== undefined) {
+    recorder.write(
+      resolve(job.recordDir),
+      result.intents.map((i) => i.request),
+      { pipeline: job.pipeline.metadata.name, symbols },
+    );
+  }
   let summary: Summary | undefined;
   if (job.outDir !== undefined) {
     const ms = (ns: bigint) => `${Number(ns) / 1e6} ms`;
@@ -103,4 +115,14 @@ export async function runBacktestJob(
     });
   }
   return { result, summary, data };
+}
+
+/** replayJob replays a recording with the spec's cores and model; see recording.ts. */
+export async function replayJob(pipeline: TradingPipeline, dir: string): Promise<ReplayOutcome> {
+  const sectors = await loadSectors();
+  return replayRecording(
+    resolve(dir),
+    kernelConfigOf(pipeline.metadata.name, pipeline.spec, sectors),
+    await loadSignalModel(pipeline.spec.strategy.modelRef),
+  );
 }

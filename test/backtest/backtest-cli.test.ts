@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -71,6 +71,8 @@ describe("tradepipe backtest", () => {
         out,
         "--risk-free",
         "0.04",
+        "--record",
+        join(dir, "recording"),
       ],
       { cwd: ROOT, maxBuffer: 1 << 24 },
     );
@@ -110,5 +112,32 @@ describe("tradepipe backtest", () => {
     assert.equal(fills.rows, summary.counts.fills);
     const trades = await readColumns(join(out, "trades.parquet"), ["pnl"]);
     assert.equal(trades.rows, f.roundTrips);
+  });
+
+  it("--replay gives the recorded order intents byte for byte, and exits 1 for another strategy", async () => {
+    const recording = join(dir, "recording");
+    const { stdout } = await run(
+      process.execPath,
+      ["bin/tradepipe.ts", "backtest", "-f", "config/pipeline.yaml", "--replay", recording],
+      { cwd: ROOT },
+    );
+    assert.match(stdout, /[1-9]\d* order intents, sha256 [0-9a-f]{64}/);
+    assert.match(stdout, /identical to the recorded intents/);
+    const other = join(dir, "other.yaml");
+    writeFileSync(
+      other,
+      readFileSync(join(ROOT, "config/pipeline.yaml"), "utf8").replace(
+        "  strategy:\n",
+        "  strategy:\n    orderQty: 37\n",
+      ),
+    );
+    assert.match(readFileSync(other, "utf8"), /orderQty: 37/);
+    await assert.rejects(
+      run(process.execPath, ["bin/tradepipe.ts", "backtest", "-f", other, "--replay", recording], {
+        cwd: ROOT,
+      }),
+      (e: { code: number; stdout: string }) =>
+        e.code === 1 && /DIFFERENT .* first difference at intent 1/.test(e.stdout),
+    );
   });
 });
