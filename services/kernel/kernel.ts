@@ -74,6 +74,11 @@ export interface KernelConfig {
   orderQty: Fixed;
   /** marketDataDepth: levels kept per book side (default the core's). */
   marketDataDepth?: number;
+  /**
+   * noStrategy: quotes do not reach the signal-bridge (no indicators, no model, no orders), to
+   * measure the replay, market-data, execution, tracker and matching path on its own.
+   */
+  noStrategy?: boolean;
 }
 
 /** SignalModel: the signal model, synchronous: write features into `input`, then score. */
@@ -244,7 +249,8 @@ export class Kernel {
         this.runExecution(stepExecution(this.executionState, e));
         this.runPositions(stepPositions(this.positions, e));
         this.drain();
-        this.onQuote(o.symbol, event.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
+        if (this.config.noStrategy !== true)
+          this.onQuote(o.symbol, event.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
       } else if (o.type === "trade") {
         const e = this.tradeEvent;
         e.timeNs = event.timeNs;
