@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
-import { replayJob, runBacktestJob } from "../../services/backtest/run.ts";
+import { lookaheadJob, replayJob, runBacktestJob, warmupJob } from "../../services/backtest/run.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
@@ -37,6 +37,13 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --replay DIR          replay a recording through the spec's cores against its recorded broker
                         answers and compare the order intents with the recorded ones by SHA-256
                         (exit 1 when they differ)
+  --check lookahead     instead of a backtest: re-run on the data cut right after up to
+                        --samples (default 20) signals; exit 1 when a signal or its features
+                        change without the later data
+  --check warmup        instead of a backtest: the indicators' values from all history vs from
+                        only the last N ticks (N = 50, 100, 200, 500, 1000); exit 1 when any
+                        differs by more than --tolerance (default 0.01) at --warmup-ticks
+                        (default 500)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -60,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
         "risk-free": { type: "string" },
         "no-png": { type: "boolean" },
         record: { type: "string" },
+        check: { type: "string" },
+        samples: { type: "string" },
+        tolerance: { type: "string" },
+        "warmup-ticks": { type: "string" },
         replay: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -70,7 +81,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const needed =
-      typeof values.replay === "string" ? ["file"] : ["file", "data", "from", "to", "out"];
+      typeof values.replay === "string"
+        ? ["file"]
+        : typeof values.check === "string"
+          ? ["file", "data", "from", "to"]
+          : ["file", "data", "from", "to", "out"];
     for (const required of needed) {
       if (typeof values[required] !== "string") throw new Error(`--${required} is required`);
     }
@@ -94,6 +109,62 @@ export async function main(argv: string[]): Promise<number> {
     return n;
   };
   const pipeline = await loadPipelineFile(str("file")!);
+  const check = str("check");
+  if (check !== undefined) {
+    const job = {
+      pipeline,
+      dataDir: str("data")!,
+      from,
+      to,
+      ...(str("symbols")
+        ? {
+            symbols: str("symbols")!
+              .split(",")
+              .map((s) => s.trim().toUpperCase()),
+          }
+        : {}),
+    };
+    if (check === "lookahead") {
+      const r = await lookaheadJob(job, number("samples", 20));
+      process.stdout.write(
+        `lookahead: ${r.signals} signals, ${r.checked} re-run on data cut right after them\n`,
+      );
+      for (const b of r.biased) process.stdout.write(`  BIASED ${b.signalId}: ${b.why}\n`);
+      process.stdout.write(
+        r.biased.length === 0
+          ? "no look-ahead found\n"
+          : `${r.biased.length} signals change without later data\n`,
+      );
+      return r.biased.length === 0 ? 0 : 1;
+    }
+    if (check === "warmup") {
+      const ticks = number("warmup-ticks", 500);
+      const tolerance = number("tolerance", 0.01);
+      const warmups = [...new Set([50, 100, 200, 500, 1000, ticks])].sort((a, b) => a - b);
+      const r = await warmupJob(job, warmups);
+      const show = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(4)}%` : "not ready");
+      process.stdout.write(
+        `warm-up: ${r.symbols} symbols; largest difference from the full-history value\n`,
+      );
+      process.stdout.write("  ticks        RSI         MACD hist   Bollinger %B  bandwidth\n");
+      for (const row of r.rows) {
+        process.stdout.write(
+          `  ${String(row.warmupTicks).padStart(5)}  ${[row.rsi, row.macdHistogram, row.percentB, row.bandwidth].map((x) => show(x).padStart(12)).join(" ")}\n`,
+        );
+      }
+      const at = r.rows.find((row) => row.warmupTicks === ticks);
+      const worst =
+        at === undefined ? 0 : Math.max(at.rsi, at.macdHistogram, at.percentB, at.bandwidth);
+      const ok = worst <= tolerance;
+      process.stdout.write(
+        ok
+          ? `within ${show(tolerance)} after ${ticks} ticks of warm-up\n`
+          : `DIFFERS by ${show(worst)} after ${ticks} ticks of warm-up (tolerance ${show(tolerance)})\n`,
+      );
+      return ok ? 0 : 1;
+    }
+    throw new Error(`--check: "${check}" is not lookahead or warmup`);
+  }
   const started = performance.now();
   const { summary, result, data } = await runBacktestJob({
     pipeline,

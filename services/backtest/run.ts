@@ -9,7 +9,9 @@ import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { kernelConfigOf } from "../kernel/config.ts";
 import { loadSectors } from "../pipeline/host.ts";
+import { signalParamsOf } from "../signal-bridge/stage.ts";
 import { type CatalogStats, catalogSource, newCatalogStats } from "./catalog/catalog.ts";
+import { type LookaheadReport, lookaheadCheck, type WarmupReport, warmupCheck } from "./checks.ts";
 import { type BacktestResult, runBacktest } from "./engine.ts";
 import { DEFAULT_FEES, type FeeSchedule } from "./fees.ts";
 import { DEFAULT_LATENCY, type LatencyModel } from "./latency.ts";
@@ -125,4 +127,47 @@ export async function replayJob(pipeline: TradingPipeline, dir: string): Promise
     kernelConfigOf(pipeline.metadata.name, pipeline.spec, sectors),
     await loadSignalModel(pipeline.spec.strategy.modelRef),
   );
+}
+
+export interface CheckJob {
+  pipeline: TradingPipeline;
+  dataDir: string;
+  from: string;
+  to: string;
+  symbols?: readonly string[];
+}
+
+/** lookaheadJob: the lookahead check on the catalog's range with the spec's cores and model. */
+export async function lookaheadJob(job: CheckJob, samples: number): Promise<LookaheadReport> {
+  const spec = job.pipeline.spec;
+  const symbols = job.symbols ?? spec.symbols;
+  const sectors = await loadSectors();
+  const source = () => catalogSource({ dir: job.dataDir, symbols, from: job.from, to: job.to });
+  return lookaheadCheck(
+    source,
+    {
+      kernel: kernelConfigOf(job.pipeline.metadata.name, spec, sectors),
+      model: await loadSignalModel(spec.strategy.modelRef),
+      symbols,
+      startingCash: fromDecimal(spec.broker.simulator.startingCash),
+      seed: spec.broker.simulator.seed,
+      latency: DEFAULT_LATENCY,
+      fills: { restingLimits: "conservative" },
+      fees: DEFAULT_FEES,
+    },
+    samples,
+  );
+}
+
+/** warmupJob: the warm-up check of the spec's indicators on the catalog's quotes. */
+export async function warmupJob(job: CheckJob, warmups: readonly number[]): Promise<WarmupReport> {
+  const symbols = job.symbols ?? job.pipeline.spec.symbols;
+  const source = catalogSource({
+    dir: job.dataDir,
+    symbols,
+    from: job.from,
+    to: job.to,
+    kinds: ["quotes"],
+  });
+  return warmupCheck(source, signalParamsOf(job.pipeline.spec.strategy), warmups);
 }

@@ -324,7 +324,7 @@ export class Kernel {
       symbol,
       eventTimeNs,
       nowNs: this.nowNs,
-      decision: d,
+      decision: { ...d },
       referencePrice,
       features: Float32Array.from(this.ports.model.input),
     });

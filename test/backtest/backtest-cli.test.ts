@@ -140,4 +140,41 @@ describe("tradepipe backtest", () => {
         e.code === 1 && /DIFFERENT .* first difference at intent 1/.test(e.stdout),
     );
   });
+
+  it("--check lookahead finds none in the built-in strategy; --check warmup fails a too-short warm-up", async () => {
+    const common = [
+      "bin/tradepipe.ts",
+      "backtest",
+      "-f",
+      "config/pipeline.yaml",
+      "--data",
+      join(dir, "data"),
+    ];
+    const range = ["--from", etDate(T0), "--to", etDate(T0), "--symbols", "AAPL,MSFT"];
+    const lookahead = await run(
+      process.execPath,
+      [...common, ...range, "--check", "lookahead", "--samples", "3"],
+      {
+        cwd: ROOT,
+      },
+    );
+    assert.match(lookahead.stdout, /3 re-run on data cut/);
+    assert.match(lookahead.stdout, /no look-ahead found/);
+    const warm = await run(process.execPath, [...common, ...range, "--check", "warmup"], {
+      cwd: ROOT,
+    });
+    assert.match(warm.stdout, /ticks +RSI/);
+    assert.match(warm.stdout, /within 1\.0000% after 500 ticks/);
+    await assert.rejects(
+      run(
+        process.execPath,
+        [...common, ...range, "--check", "warmup", "--warmup-ticks", "50", "--tolerance", "0"],
+        {
+          cwd: ROOT,
+        },
+      ),
+      (e: { code: number; stdout: string }) =>
+        e.code === 1 && /DIFFERS by .* after 50 ticks/.test(e.stdout),
+    );
+  });
 });
