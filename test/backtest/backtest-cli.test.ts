@@ -10,43 +10,27 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { writeRecords } from "../../services/backtest/catalog/catalog.ts";
 import { readColumns } from "../../services/backtest/catalog/parquet.ts";
-import { syntheticBatches } from "../../services/backtest/synthetic.ts";
+import { writeSyntheticCatalog } from "../../services/backtest/synthetic.ts";
 import { T0 } from "../../services/backtest/test-support.ts";
 import { etDate } from "../../services/broker-sim/core/time.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const run = promisify(execFile);
 const DAY = 86_400_000_000_000n;
-const MINUTE = 60_000_000_000n;
 
 describe("tradepipe backtest", () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tp-backtest-"));
-    const symbols = { AAPL: 190, MSFT: 410 };
-    for (const [i, start] of [T0, T0 + DAY].entries()) {
-      const all = [
-        ...syntheticBatches({ symbols, seed: 20 + i, startNs: start, durationNs: 20n * MINUTE }),
-      ].flat();
-      for (const s of Object.keys(symbols)) {
-        writeRecords(
-          join(dir, "data"),
-          "quotes",
-          s,
-          etDate(start),
-          all.filter((r) => r.symbol === s && r.kind === "quote"),
-        );
-        writeRecords(
-          join(dir, "data"),
-          "trades",
-          s,
-          etDate(start),
-          all.filter((r) => r.symbol === s && r.kind === "trade"),
-        );
-      }
-    }
+    writeSyntheticCatalog(join(dir, "data"), {
+      symbols: { AAPL: 190, MSFT: 410 },
+      seed: 20,
+      startNs: T0,
+      minutes: 20n,
+      days: 2,
+      varyByDay: true,
+    });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -20,15 +20,10 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  catalogSource,
-  newCatalogStats,
-  writeRecords,
-} from "../../services/backtest/catalog/catalog.ts";
-import { datesBetween } from "../../services/backtest/catalog/layout.ts";
+import { catalogSource, newCatalogStats } from "../../services/backtest/catalog/catalog.ts";
 import { BacktestEngine } from "../../services/backtest/engine.ts";
 import type { MarketRecord } from "../../services/backtest/records.ts";
-import { syntheticBatches } from "../../services/backtest/synthetic.ts";
+import { writeSyntheticCatalog } from "../../services/backtest/synthetic.ts";
 import { T0, testConfig } from "../../services/backtest/test-support.ts";
 import { etDate } from "../../services/broker-sim/core/time.ts";
 
@@ -89,34 +84,8 @@ function bareLoop(records: readonly MarketRecord[]): { ms: number; sink: bigint 
 }
 
 function writeCatalog(dir: string, days: number): void {
-  const all = [
-    ...syntheticBatches({
-      symbols: Object.fromEntries(symbols.map((s) => [s, 100])),
-      seed: 1,
-      startNs: T0,
-      durationNs: minutes * 60_000_000_000n,
-    }),
-  ].flat();
-  for (const [i, date] of datesBetween(FROM, etDate(T0 + BigInt(days - 1) * DAY)).entries()) {
-    const shifted =
-      i === 0 ? all : all.map((r) => ({ ...r, exchangeNs: r.exchangeNs + BigInt(i) * DAY }));
-    for (const s of symbols) {
-      writeRecords(
-        dir,
-        "quotes",
-        s,
-        date,
-        shifted.filter((r) => r.symbol === s && r.kind === "quote"),
-      );
-      writeRecords(
-        dir,
-        "trades",
-        s,
-        date,
-        shifted.filter((r) => r.symbol === s && r.kind === "trade"),
-      );
-    }
-  }
+  const prices = Object.fromEntries(symbols.map((s) => [s, 100]));
+  writeSyntheticCatalog(dir, { symbols: prices, seed: 1, startNs: T0, minutes, days });
 }
 
 const rate = (n: number, ms: number) =>
