@@ -6,7 +6,13 @@ import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
-import { lookaheadJob, replayJob, runBacktestJob, warmupJob } from "../../services/backtest/run.ts";
+import {
+  lookaheadJob,
+  replayJob,
+  runBacktestJob,
+  simulateRecordingJob,
+  warmupJob,
+} from "../../services/backtest/run.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
@@ -37,6 +43,9 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --replay DIR          replay a recording through the spec's cores against its recorded broker
                         answers and compare the order intents with the recorded ones by SHA-256
                         (exit 1 when they differ)
+  --venue simulated     with --replay: run the recording's market data against the simulated
+                        venue instead and print, per symbol, the fill rate, average fill price
+                        (bps, adverse positive) and P&L difference from the recorded session
   --check lookahead     instead of a backtest: re-run on the data cut right after up to
                         --samples (default 20) signals; exit 1 when a signal or its features
                         change without the later data
@@ -72,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         tolerance: { type: "string" },
         "warmup-ticks": { type: "string" },
         replay: { type: "string" },
+        venue: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -94,6 +104,32 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  if (str("replay") !== undefined && str("venue") === "simulated") {
+    const pipeline = await loadPipelineFile(str("file")!);
+    const { parity, result } = await simulateRecordingJob(pipeline, str("replay")!, {
+      ...(str("seed") ? { seed: Number(str("seed")) } : {}),
+      ...(str("latency") ? { latency: parseLatencyMs(str("latency")!) } : {}),
+    });
+    const p = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(2)}%`);
+    process.stdout.write(
+      `simulated venue: ${result.events} events, ${result.orders.length} orders, ${result.fills.length} fills\n`,
+    );
+    process.stdout.write(
+      "symbol   fill rate rec/sim/diff        price diff (bps)   P&L rec / sim / diff (USD)\n",
+    );
+    for (const r of parity) {
+      process.stdout.write(
+        `${r.symbol.padEnd(8)} ${p(r.recorded.fillRate)} / ${p(r.simulated.fillRate)} / ${p(r.fillRateDiff)}`.padEnd(
+          40,
+        ) +
+          `${r.priceDiffBps === null ? "–" : r.priceDiffBps.toFixed(2)}`.padStart(10) +
+          `   ${r.recorded.pnl.toFixed(2)} / ${r.simulated.pnl.toFixed(2)} / ${r.pnlDiff.toFixed(2)}\n`,
+      );
+    }
+    return 0;
+  }
+  if (str("venue") !== undefined && str("venue") !== "recorded")
+    throw new Error(`--venue: "${str("venue")}" is not recorded or simulated`);
   if (str("replay") !== undefined) return replay(str("file")!, str("replay")!);
   const from = parseDate(str("from")!, "--from");
   const to = parseDate(str("to")!, "--to");

@@ -8,7 +8,7 @@ import { partitionPath } from "./catalog/layout.ts";
 import { readColumns } from "./catalog/parquet.ts";
 import { intentsText, sha256 } from "./digest.ts";
 import { BacktestEngine } from "./engine.ts";
-import { InputRecorder, replayRecording } from "./recording.ts";
+import { InputRecorder, replayRecording, simulateRecording } from "./recording.ts";
 import { syntheticBatches } from "./synthetic.ts";
 import { T0, testConfig } from "./test-support.ts";
 
@@ -73,6 +73,31 @@ describe("recordings", () => {
     await assert.rejects(
       replayRecording(empty, cfg.kernel, cfg.model),
       /not a recording: no recording.json/,
+    );
+  });
+
+  it("simulated mode: the recording's market data against the simulated venue, differences per symbol", async () => {
+    const { dir, cfg } = await recordedRun();
+    // The recording came from this very venue and settings: nothing differs.
+    const same = await simulateRecording(dir, cfg);
+    assert.deepEqual(
+      same.parity.map((p) => p.symbol),
+      ["AAPL", "MSFT"],
+    );
+    for (const p of same.parity) {
+      assert.equal(p.fillRateDiff, 0, p.symbol);
+      assert.ok(p.priceDiffBps === null || p.priceDiffBps === 0, `${p.symbol} ${p.priceDiffBps}`);
+      assert.equal(p.pnlDiff, 0, p.symbol);
+      assert.ok(p.recorded.fillRate !== null && p.recorded.fillRate > 0);
+    }
+    // A slower order path fills at other prices: the report shows it.
+    const slow = await simulateRecording(dir, {
+      ...cfg,
+      latency: { ...cfg.latency, submitEntryNs: 900_000_000n },
+    });
+    assert.ok(
+      slow.parity.some((p) => p.pnlDiff !== 0 || (p.priceDiffBps ?? 0) !== 0),
+      JSON.stringify(slow.parity),
     );
   });
 });

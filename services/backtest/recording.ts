@@ -30,6 +30,7 @@ import {
 } from "./catalog/layout.ts";
 import { readColumns, writeParquet } from "./catalog/parquet.ts";
 import { intentsText, sha256 } from "./digest.ts";
+import { type BacktestConfig, type BacktestResult, runBacktest } from "./engine.ts";
 import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
 
 const bigintOut = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
@@ -302,4 +303,224 @@ export function recordingDates(dir: string): string[] {
     .map((f) => /^date=(\d{4}-\d{2}-\d{2})\.parquet$/.exec(f)?.[1])
     .filter((d): d is string => d !== undefined)
     .sort();
+}
+
+/** recordedMarket streams a recording's market data (one date at a time) in exchange-time order. */
+export async function* recordedMarket(dir: string): AsyncGenerator<MarketRecord[]> {
+  const info = readRecordingInfo(dir);
+  for (const date of datesBetween(info.from, info.to)) {
+    const logged = (await readInputs(dir, date, info.symbols)).filter(
+      (l) => l.input.kind === "market",
+    );
+    const records: { seq: bigint; r: MarketRecord }[] = [];
+    for (const { seq, input } of logged) {
+      if (input.kind !== "market") continue;
+      const e = input.event;
+      if (e.type === "quote") {
+        records.push({
+          seq,
+          r: quoteRecord(
+            e.symbol,
+            e.timeNs,
+            e.bidPrice,
+            e.bidSize,
+            e.askPrice,
+            e.askSize,
+            input.nowNs,
+          ),
+        });
+      } else if (e.type === "trade") {
+        records.push({
+          seq,
+          r: tradeRecord(e.symbol, e.timeNs, e.price, e.size, e.tradeId, input.nowNs),
+        });
+      }
+    }
+    records.sort((a, b) =>
+      a.r.exchangeNs < b.r.exchangeNs
+        ? -1
+        : a.r.exchangeNs > b.r.exchangeNs
+          ? 1
+          : a.seq < b.seq
+            ? -1
+            : 1,
+    );
+    if (records.length > 0) yield records.map((x) => x.r);
+  }
+}
+
+/** SessionBook: one side's trading in one symbol, for comparing a session with a simulation. */
+export interface SessionBook {
+  ordered: Fixed;
+  filled: Fixed;
+  buyQty: Fixed;
+  buyNotional: Fixed;
+  sellQty: Fixed;
+  sellNotional: Fixed;
+}
+
+const emptyBook = (): SessionBook => ({
+  ordered: 0n,
+  filled: 0n,
+  buyQty: 0n,
+  buyNotional: 0n,
+  sellQty: 0n,
+  sellNotional: 0n,
+});
+
+export interface SymbolParity {
+  symbol: string;
+  recorded: { fillRate: number | null; pnl: number };
+  simulated: { fillRate: number | null; pnl: number };
+  fillRateDiff: number | null;
+  /** priceDiffBps: simulated vs recorded average fill price, adverse positive, buys and sells. */
+  priceDiffBps: number | null;
+  pnlDiff: number;
+}
+
+/** books adds intents and fills into per-symbol books. */
+export function booksOf(
+  intents: readonly OrderRequest[],
+  fills: readonly { clientOrderId: string; qty: Fixed; price: Fixed }[],
+): Map<string, SessionBook> {
+  const books = new Map<string, SessionBook>();
+  const byId = new Map<string, OrderRequest>();
+  const book = (s: string) => {
+    let b = books.get(s);
+    if (b === undefined) {
+      b = emptyBook();
+      books.set(s, b);
+    }
+    return b;
+  };
+  for (const r of intents) {
+    if (byId.has(r.clientOrderId)) continue; // a retry sends the same order again
+    byId.set(r.clientOrderId, r);
+    book(r.symbol).ordered += r.qty;
+  }
+  for (const f of fills) {
+    const r = byId.get(f.clientOrderId);
+    if (r === undefined) continue;
+    const b = book(r.symbol);
+    b.filled += f.qty;
+    const notional = (f.qty * f.price) / 1_000_000_000n;
+    if (r.side === "buy") {
+      b.buyQty += f.qty;
+      b.buyNotional += notional;
+    } else {
+      b.sellQty += f.qty;
+      b.sellNotional += notional;
+    }
+  }
+  return books;
+}
+
+/** recordedSession reads the intents, fills and last mids of a recorded session. */
+export async function recordedSession(
+  dir: string,
+): Promise<{ books: Map<string, SessionBook>; marks: Map<string, Fixed> }> {
+  const info = readRecordingInfo(dir);
+  const intents = readFileSync(join(dir, "intents.csv"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => {
+      const [clientOrderId, symbol, side, qty, orderType, limit, tif] = l.split(",") as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      return {
+        clientOrderId,
+        symbol,
+        side: side as "buy" | "sell",
+        qty: fixedFromWire(qty, "qty"),
+        orderType: orderType as "market" | "limit",
+        limitPrice: limit === "" ? null : fixedFromWire(limit, "limit"),
+        timeInForce: tif as OrderRequest["timeInForce"],
+      };
+    });
+  const fills: { clientOrderId: string; qty: Fixed; price: Fixed }[] = [];
+  const marks = new Map<string, Fixed>();
+  for (const date of datesBetween(info.from, info.to)) {
+    for (const { input } of await readInputs(dir, date, info.symbols)) {
+      if (input.kind === "market" && input.event.type === "quote") {
+        const q = input.event;
+        if (q.bidPrice > 0n && q.askPrice > 0n) marks.set(q.symbol, (q.bidPrice + q.askPrice) / 2n);
+      } else if (input.kind === "execution" && input.event.type === "TradeUpdated") {
+        const e = input.event;
+        if (e.fillQty !== null && e.fillPrice !== null && e.fillQty > 0n) {
+          fills.push({ clientOrderId: e.clientOrderId, qty: e.fillQty, price: e.fillPrice });
+        }
+      }
+    }
+  }
+  return { books: booksOf(intents, fills), marks };
+}
+
+const n = (v: Fixed) => Number(v) / 1e9;
+
+/** compareSessions: per symbol, the simulated minus the recorded fill rate, prices and P&L. */
+export function compareSessions(
+  recorded: { books: Map<string, SessionBook>; marks: ReadonlyMap<string, Fixed> },
+  simulated: { books: Map<string, SessionBook>; marks: ReadonlyMap<string, Fixed> },
+): SymbolParity[] {
+  const symbols = [...new Set([...recorded.books.keys(), ...simulated.books.keys()])].sort();
+  const pnl = (b: SessionBook | undefined, mark: Fixed | undefined) =>
+    b === undefined
+      ? 0
+      : n(b.sellNotional - b.buyNotional) + n(b.buyQty - b.sellQty) * n(mark ?? 0n);
+  const rate = (b: SessionBook | undefined) =>
+    b === undefined || b.ordered === 0n ? null : n(b.filled) / n(b.ordered);
+  return symbols.map((symbol) => {
+    const r = recorded.books.get(symbol);
+    const s = simulated.books.get(symbol);
+    const mark = recorded.marks.get(symbol) ?? simulated.marks.get(symbol);
+    const rr = rate(r);
+    const sr = rate(s);
+    let weighted = 0;
+    let weight = 0;
+    for (const side of ["buy", "sell"] as const) {
+      const rq = side === "buy" ? r?.buyQty : r?.sellQty;
+      const sq = side === "buy" ? s?.buyQty : s?.sellQty;
+      if (!rq || !sq) continue;
+      const ra = n(side === "buy" ? r!.buyNotional : r!.sellNotional) / n(rq);
+      const sa = n(side === "buy" ? s!.buyNotional : s!.sellNotional) / n(sq);
+      const bps = ((side === "buy" ? sa - ra : ra - sa) / ra) * 10_000;
+      weighted += bps * n(sq);
+      weight += n(sq);
+    }
+    const rp = pnl(r, mark);
+    const sp = pnl(s, mark);
+    return {
+      symbol,
+      recorded: { fillRate: rr, pnl: rp },
+      simulated: { fillRate: sr, pnl: sp },
+      fillRateDiff: rr === null || sr === null ? null : sr - rr,
+      priceDiffBps: weight === 0 ? null : weighted / weight,
+      pnlDiff: sp - rp,
+    };
+  });
+}
+
+/**
+ * simulateRecording replays a recording's market data against the simulated venue (the engine
+ * with `cfg`, feed times as recorded) and compares the outcome with the recorded session's.
+ */
+export async function simulateRecording(
+  dir: string,
+  cfg: BacktestConfig,
+): Promise<{ parity: SymbolParity[]; result: BacktestResult }> {
+  const result = await runBacktest(recordedMarket(dir), cfg);
+  const simulated = {
+    books: booksOf(
+      result.intents.map((i) => i.request),
+      result.fills,
+    ),
+    marks: new Map(Object.entries(result.marks)),
+  };
+  return { parity: compareSessions(await recordedSession(dir), simulated), result };
 }

@@ -15,7 +15,14 @@ import { type LookaheadReport, lookaheadCheck, type WarmupReport, warmupCheck } 
 import { type BacktestResult, runBacktest } from "./engine.ts";
 import { DEFAULT_FEES, type FeeSchedule } from "./fees.ts";
 import { DEFAULT_LATENCY, type LatencyModel } from "./latency.ts";
-import { InputRecorder, type ReplayOutcome, replayRecording } from "./recording.ts";
+import {
+  InputRecorder,
+  type ReplayOutcome,
+  readRecordingInfo,
+  replayRecording,
+  type SymbolParity,
+  simulateRecording,
+} from "./recording.ts";
 import type { MarketSource } from "./records.ts";
 import type { Summary } from "./report/summary.ts";
 import { writeBacktestOutputs } from "./report/write.ts";
@@ -170,4 +177,34 @@ export async function warmupJob(job: CheckJob, warmups: readonly number[]): Prom
     kinds: ["quotes"],
   });
   return warmupCheck(source, signalParamsOf(job.pipeline.spec.strategy), warmups);
+}
+
+/** simulateRecordingJob: a recording's market data against the simulated venue (see recording.ts). */
+export async function simulateRecordingJob(
+  pipeline: TradingPipeline,
+  dir: string,
+  opts: {
+    seed?: number;
+    latency?: LatencyModel;
+    restingLimits?: RestingLimitModel;
+    quoteLotShares?: number;
+    fees?: FeeSchedule;
+  },
+): Promise<{ parity: SymbolParity[]; result: BacktestResult }> {
+  const info = readRecordingInfo(resolve(dir));
+  const sectors = await loadSectors();
+  const spec = pipeline.spec;
+  return simulateRecording(resolve(dir), {
+    kernel: kernelConfigOf(pipeline.metadata.name, spec, sectors),
+    model: await loadSignalModel(spec.strategy.modelRef),
+    symbols: info.symbols,
+    startingCash: fromDecimal(spec.broker.simulator.startingCash),
+    seed: opts.seed ?? spec.broker.simulator.seed,
+    latency: opts.latency ?? DEFAULT_LATENCY,
+    fills: {
+      restingLimits: opts.restingLimits ?? "conservative",
+      quoteLotShares: opts.quoteLotShares ?? 100,
+    },
+    fees: opts.fees ?? DEFAULT_FEES,
+  });
 }

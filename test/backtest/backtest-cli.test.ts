@@ -107,6 +107,22 @@ describe("tradepipe backtest", () => {
     );
     assert.match(stdout, /[1-9]\d* order intents, sha256 [0-9a-f]{64}/);
     assert.match(stdout, /identical to the recorded intents/);
+    const simulated = await run(
+      process.execPath,
+      [
+        "bin/tradepipe.ts",
+        "backtest",
+        "-f",
+        "config/pipeline.yaml",
+        "--replay",
+        recording,
+        "--venue",
+        "simulated",
+      ],
+      { cwd: ROOT },
+    );
+    assert.match(simulated.stdout, /AAPL .* \/ 0\.00%/);
+    assert.match(simulated.stdout, /MSFT .*\/ 0\.00\n/);
     const other = join(dir, "other.yaml");
     writeFileSync(
       other,
