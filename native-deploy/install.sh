@@ -53,8 +53,11 @@ fi
 
 step "copying tradepipe to $dest$prefix"
 mkdir -p "$dest$prefix"
-# What the stages run: the CLI, the services, config, migrations and the installed packages.
-tar -C "$src" -cf - bin services operator config sql native-deploy package.json package-lock.json node_modules \
+# What the stages run: the CLI, the services, config, migrations and the installed packages,
+# and the checkout's own strategy modules (spec.strategies[].module: strategies/<name>.ts).
+extra=()
+[ -d "$src/strategies" ] && extra+=(strategies)
+tar -C "$src" -cf - bin services operator config sql native-deploy package.json package-lock.json node_modules "${extra[@]}" \
   | tar -C "$dest$prefix" -xf -
 
 step "writing $dest$config"
