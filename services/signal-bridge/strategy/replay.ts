@@ -7,19 +7,12 @@
  */
 
 import type { AggregationRules, OutcomeReason } from "./aggregate.ts";
-import type { Direction, ModelRef } from "./api.ts";
+import type { Direction, ModelRef, Tick } from "./api.ts";
 import { StrategyEngine, type StrategyFailure } from "./engine.ts";
 import type { StrategySlot } from "./slot.ts";
 
-/** ReplayQuote is one two-sided top of book. */
-export interface ReplayQuote {
-  readonly symbol: string;
-  readonly timeNs: bigint;
-  readonly bidPrice: number;
-  readonly bidSize: number;
-  readonly askPrice: number;
-  readonly askSize: number;
-}
+/** ReplayQuote is one two-sided top of book (a Tick before the engine derives the mid). */
+export type ReplayQuote = Omit<Tick, "mid" | "priceChanged">;
 
 /** StrategyVote is one strategy's decision on the quote of a signal. */
 export interface StrategyVote {
