@@ -17,6 +17,9 @@ const COMMANDS: Record<string, string> = {
   render: "Render deployment files from a spec: tradepipe render systemd -f spec -o dir.",
   new: "Start a strategy from a working template: tradepipe new strategy NAME.",
   report: "Write equity, drawdown and P&L pictures (SVG, PNG) and report.md from the database.",
+  backtest:
+    "Run the pipeline's cores on history: tradepipe backtest -f spec --data DIR --from --to.",
+  data: "Fill the backtest's Parquet catalog from Alpaca's historical API: tradepipe data fetch.",
 };
 
 function usage(): string {

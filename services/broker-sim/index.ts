@@ -88,6 +88,13 @@ export interface SimulatorAdmin {
   setClock(opts: { mode?: ClockMode; speed?: number }): void;
   now(): string;
   setQuote(symbol: string, bid: string, ask: string): void;
+  /**
+   * split records a split of `symbol`: `ratio` new shares per old one ("10" for 10:1, "0.1" for
+   * a 1:10 reverse split), effective at `effective` (RFC-3339; default now). Bars before it are
+   * served at ratio × their price when `adjustment` is raw (Alpaca's default), dividend or
+   * spin-off, and as generated when it is split or all. Positions are not touched.
+   */
+  split(symbol: string, ratio: string, effective?: string): void;
   reset(seed?: number, startTime?: string): void;
   closeSession(): void;
   disconnectStreams(kind?: "trade" | "data" | "all"): number;
@@ -292,6 +299,15 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
       if (!engine.forceQuote(symbol.toUpperCase(), fromDecimal(bid), fromDecimal(ask))) {
         throw invalidOption(`setQuote: unknown symbol ${symbol}`);
       }
+    },
+    split: (symbol, ratio, effective) => {
+      const sym = symbol.toUpperCase();
+      if (!engine.state.assets.has(sym)) throw invalidOption(`split: unknown symbol ${symbol}`);
+      const r = fromDecimal(ratio);
+      if (r <= 0n) throw invalidOption(`split: ratio must be positive, got ${ratio}`);
+      const t = effective === undefined ? engine.now() : parseTime(effective);
+      if (t === undefined) throw invalidOption(`split: effective is not RFC-3339: ${effective}`);
+      engine.history.addSplit(sym, r, t);
     },
     reset: (s = seed, start) => {
       const t = start === undefined ? undefined : parseTime(start);

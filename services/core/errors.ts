@@ -29,6 +29,7 @@ export const ErrorCodes = {
   TP_ERR_APPEND_ONLY: "The audit trail is append-only: rows cannot be changed or removed.",
   TP_ERR_SIM_STATE:
     "The simulator's saved account file is unreadable, corrupt, in use or of another version.",
+  TP_ERR_BAD_DATA: "A market-data file has a bad row (named with its file and row).",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -55,6 +55,7 @@ const LOCAL_REJECT_REASONS = new Set([
   "no_last_price",
   "slippage",
   "rate_limited",
+  "opposite_working_order",
   "retries_exhausted",
 ]);
 

@@ -176,7 +176,10 @@ export const stage: StageDefinition = {
       },
       onLookupFailed(id, err) {
         log.warn({ clientOrderId: id, err: err.message, retryInMs: lookupDelay }, "lookup failed");
-        exec.later(lookupDelay, () => broker.resolve(id));
+        exec.later(lookupDelay, () => {
+          callsMade(1);
+          broker.resolve(id);
+        });
         lookupDelay = Math.min(lookupDelay * 2, 10_000);
       },
     });
@@ -240,6 +243,11 @@ export const stage: StageDefinition = {
         intake(m, receivedNs);
       }),
     ];
+
+    /** callsMade: broker calls the shell makes itself count in the core's per-minute window. */
+    function callsMade(count: number): void {
+      if (count > 0) exec.step({ type: "BrokerCallsMade", timeNs: ctx.nowNs(), count });
+    }
 
     function setKillSwitch(engaged: boolean, by: string, reason: string): void {
       if (engaged === state.killSwitch || stopped) return;
@@ -306,8 +314,9 @@ export const stage: StageDefinition = {
         }
         // Events sent while disconnected are lost: look every live order up again.
         log.warn({ live: state.orders.size }, "trade_updates reconnected: resolving live orders");
-        for (const o of state.orders.values())
-          if (o.awaiting === "none") broker.resolve(o.clientOrderId);
+        const live = [...state.orders.values()].filter((o) => o.awaiting === "none");
+        callsMade(live.length);
+        for (const o of live) broker.resolve(o.clientOrderId);
       },
       onDisconnect(reason, retryInMs) {
         log.warn({ reason, retryInMs }, "trade_updates disconnected");
@@ -327,6 +336,7 @@ export const stage: StageDefinition = {
     }
 
     async function reportUnknownOpenOrders(): Promise<void> {
+      callsMade(1);
       try {
         const open = await client.trading.listOrders({ status: "open", limit: 500 });
         for (const o of open) {

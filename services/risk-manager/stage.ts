@@ -33,7 +33,7 @@ import {
   restoreRiskState,
   stepRisk,
 } from "./core/index.ts";
-import { loadDailyCloses } from "./history.ts";
+import { dayOfNs, loadDailyCloses } from "./history.ts";
 import { killSwitchRoutes, listenForKillSwitch } from "./kill-switch.ts";
 import {
   controlOf,
@@ -57,6 +57,8 @@ import { decodeSignal, emptySignalFields } from "./wire.ts";
 
 /** TICK_MS: breaker cooldowns and day rolls without traffic; risk.state and risk_state refresh. */
 export const TICK_MS = 1_000;
+/** HISTORY_CHECK_MS: how often the stage checks whether a new UTC day needs the closes reloaded. */
+export const HISTORY_CHECK_MS = 600_000;
 
 function decimalOrNull(v: string): Fixed | null {
   try {
@@ -252,19 +254,35 @@ export const stage: StageDefinition = {
     ];
 
     // VaR history in the background: until it arrives the core uses its conservative stand-in.
-    void loadDailyCloses(ctx, params.varWindowDays).then(
-      (bySymbol) => {
-        const t = ctx.nowNs();
-        for (const [symbol, closes] of bySymbol)
-          rt.step({ type: "DailyClosesRecorded", timeNs: t, symbol, closes });
-        log.info({ symbols: bySymbol.size }, "daily closes loaded for VaR");
-      },
-      (err: unknown) =>
-        log.warn(
-          { err: (err as Error).message },
-          "daily closes unavailable: VaR uses the fallback volatility",
-        ),
-    );
+    // It is reloaded (adjusted, whole window) once per UTC day while the stage runs, so each
+    // completed day adds its close and a split restates the earlier ones.
+    let historyDay = -1;
+    let historyLoading = false;
+    const loadHistory = () => {
+      const now = ctx.nowNs();
+      if (stopped || historyLoading || dayOfNs(now) === historyDay) return;
+      historyLoading = true;
+      loadDailyCloses(ctx, params.varWindowDays, now)
+        .then(
+          (bySymbol) => {
+            historyDay = dayOfNs(now);
+            const t = ctx.nowNs();
+            for (const [symbol, closes] of bySymbol)
+              rt.step({ type: "DailyClosesRecorded", timeNs: t, symbol, closes, replace: true });
+            log.info({ symbols: bySymbol.size }, "daily closes loaded for VaR");
+          },
+          (err: unknown) =>
+            log.warn(
+              { err: (err as Error).message },
+              "daily closes unavailable: VaR uses the fallback volatility",
+            ),
+        )
+        .finally(() => {
+          historyLoading = false;
+        });
+    };
+    loadHistory();
+    const historyTimer = setInterval(loadHistory, HISTORY_CHECK_MS);
 
     rt.refresh();
     const tick = setInterval(rt.refresh, TICK_MS);
@@ -283,6 +301,7 @@ export const stage: StageDefinition = {
         stopped = true;
         rt.stop();
         clearInterval(tick);
+        clearInterval(historyTimer);
         for (const s of subscriptions) s.unsubscribe();
         for (const k of Object.keys(routes)) delete ctx.routes[k];
         await listener.stop();

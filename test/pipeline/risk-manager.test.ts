@@ -18,8 +18,10 @@ import {
   ControlSchema,
   IntentDecision,
   newHeader,
+  OrderEvent,
   type OrderIntent,
   OrderIntentSchema,
+  OrderUpdateSchema,
   PositionUpdateSchema,
   RiskStateSchema,
   SignalAction,
@@ -114,7 +116,8 @@ test("signals within the limits are approved; one over each limit is refused wit
       { qty: aapl.qty, price: aapl.decisionPrice, symbol: aapl.symbol, code: aapl.rejectCode },
       { qty: "10", price: "100", symbol: "AAPL", code: "" },
     );
-    assert.equal(reasonOf(await decide(h, intents, "GOOGL", "buy", "100")), "approved");
+    const googl = await decide(h, intents, "GOOGL", "buy", "100");
+    assert.equal(reasonOf(googl), "approved");
 
     // 10 × 600 = 6000 > 5000 per symbol.
     assert.equal(
@@ -150,6 +153,20 @@ test("signals within the limits are approved; one over each limit is refused wit
     const big = await decide(h, intents, "GOOGL", "buy", "100");
     assert.equal(reasonOf(big), "max_position_shares");
     assert.match(big.rejectReason, /^max_position_shares: .+/);
+    // The working GOOGL buy fills: nothing is left working against the sell below.
+    publishMessage(
+      h.bus,
+      "order.update/GOOGL",
+      OrderUpdateSchema,
+      create(OrderUpdateSchema, {
+        header: newHeader("execution-engine", nowNs()),
+        clientOrderId: googl.clientOrderId,
+        symbol: "GOOGL",
+        event: OrderEvent.FILL,
+        qty: "10",
+        filledQty: "10",
+      }),
+    );
 
     for (const reason of [
       "not_reconciled",

@@ -8,7 +8,7 @@
 import { type Fixed, mul, ONE, ZERO } from "../../core/money.ts";
 import { accountFigures, planOrder } from "./account.ts";
 import { applyFill, createLedger, type Ledger } from "./ledger.ts";
-import { elect, executablePrice, fillQty, updateTrail } from "./matching.ts";
+import { elect, executablePrice, type FillModel, fillQty, updateTrail } from "./matching.ts";
 import {
   type ApiError,
   INVALID_INPUT_CODE,
@@ -19,7 +19,7 @@ import {
 } from "./orders.ts";
 import { createPrng, type Prng } from "./prng.ts";
 import { type Nanos, NS_PER_DAY } from "./time.ts";
-import type { Quote } from "./types.ts";
+import type { Quote, Trade } from "./types.ts";
 
 export interface Asset {
   id: string;
@@ -71,6 +71,12 @@ export interface BrokerOptions {
   startingCash: Fixed;
   partialFillProbability: number;
   shortingEnabled: boolean;
+  /**
+   * fillModel replaces Alpaca paper's fill rules (fill at the quote, at random partly) with
+   * another model, e.g. the backtester's depth-limited and trade-through models (fill-models.ts).
+   * Absent: paper's rules.
+   */
+  fillModel?: FillModel;
 }
 
 export interface BrokerState {
@@ -177,6 +183,8 @@ export function submitOrder(
   }
   const quote = state.quotes.get(req.symbol);
   if (!quote) return { ok: false, error: invalid(`no quote for "${req.symbol}" yet`) };
+  const wash = washTradeConflict(state, req);
+  if (wash !== undefined) return { ok: false, error: wash };
   const plan = planOrder(state, req, asset, quote);
   if ("status" in plan) return { ok: false, error: plan };
   const order: Order = {
@@ -220,6 +228,41 @@ export function submitOrder(
   return { ok: true, value: response, updates };
 }
 
+/** WASH_TRADE_CODE: Alpaca's code on its "potential wash trade detected" refusal. */
+export const WASH_TRADE_CODE = 42210000;
+
+/** limitOf: the most an order may pay (buy) or the least it may take (sell); null: any price. */
+function limitOf(o: { type: string; limitPrice: Fixed | null }): Fixed | null {
+  return o.type === "limit" || o.type === "stop_limit" ? o.limitPrice : null;
+}
+
+/**
+ * washTradeConflict: Alpaca refuses an order that could execute against one of the account's
+ * own working orders on the other side of the same symbol (422 "potential wash trade
+ * detected. use complex orders"). The two could meet when either has no limit (market, stop,
+ * trailing stop) or the buy's limit is at or above the sell's.
+ */
+export function washTradeConflict(state: BrokerState, req: OrderRequest): ApiError | undefined {
+  const mine = limitOf(req);
+  for (const o of state.openBySymbol.get(req.symbol) ?? []) {
+    if (o.side === req.side) continue;
+    const theirs = limitOf(o);
+    const buy = req.side === "buy" ? mine : theirs;
+    const sell = req.side === "sell" ? mine : theirs;
+    if (buy === null || sell === null || buy >= sell) {
+      return {
+        status: 422,
+        body: {
+          code: WASH_TRADE_CODE,
+          message: "potential wash trade detected. use complex orders",
+          related_orders: [o.id],
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
 export function register(state: BrokerState, order: Order): void {
   state.orders.set(order.id, order);
   state.orderLog.push(order);
@@ -248,10 +291,17 @@ function evaluate(
 ): void {
   updateTrail(o, q);
   elect(o, q);
-  const price = executablePrice(o, q);
-  if (price !== undefined) {
-    const qty = fillQty(o, price, state.prng, state.options.partialFillProbability);
-    if (qty > ZERO) execute(state, o, qty, price, now, updates);
+  const model = state.options.fillModel;
+  if (model !== undefined) {
+    const fill = model.onQuote(o, q, arriving);
+    if (fill !== undefined && fill.qty > ZERO)
+      execute(state, o, fill.qty, fill.price, now, updates);
+  } else {
+    const price = executablePrice(o, q);
+    if (price !== undefined) {
+      const qty = fillQty(o, price, state.prng, state.options.partialFillProbability);
+      if (qty > ZERO) execute(state, o, qty, price, now, updates);
+    }
   }
   const immediate = o.timeInForce === "ioc" || o.timeInForce === "fok";
   if (arriving && immediate && isOpen(o)) finish(state, o, "canceled", now, updates);
@@ -334,6 +384,30 @@ export function onQuote(
     }
     if (o.status === "new" || o.status === "partially_filled")
       evaluate(state, o, quote, now, updates, false);
+  }
+  return updates;
+}
+
+/**
+ * onTrade shows a print on the tape to the fill model, which may fill resting orders against it
+ * (a limit the market traded through, a queue position the print consumed). Paper's rules fill
+ * on quotes only, so without a fill model a trade changes nothing.
+ */
+export function onTrade(
+  state: BrokerState,
+  trade: Trade,
+  now: Nanos,
+  open: boolean,
+): TradeUpdate[] {
+  const model = state.options.fillModel;
+  const set = state.openBySymbol.get(trade.symbol);
+  if (model === undefined || !open || !set || set.size === 0) return [];
+  const updates: TradeUpdate[] = [];
+  for (const o of [...set]) {
+    if (o.status !== "new" && o.status !== "partially_filled") continue;
+    const fill = model.onTrade(o, trade);
+    if (fill !== undefined && fill.qty > ZERO)
+      execute(state, o, fill.qty, fill.price, now, updates);
   }
   return updates;
 }

@@ -7,7 +7,24 @@
 import { div, type Fixed, fromDecimal, mul, ONE, SCALE, ZERO } from "../../core/money.ts";
 import type { Order } from "./orders.ts";
 import type { Prng } from "./prng.ts";
-import type { Quote } from "./types.ts";
+import type { Quote, Trade } from "./types.ts";
+
+/** Fill is what one order executes now: `qty` (> 0) at `price`. */
+export interface Fill {
+  price: Fixed;
+  qty: Fixed;
+}
+
+/**
+ * FillModel decides fills in place of paper's rules (executablePrice + fillQty). It sees every
+ * quote for a live order (after stop election), `arriving` true when the order has just been
+ * routed, and every print on the tape. It may keep state between calls (consumed liquidity,
+ * queue positions), so one model serves one broker.
+ */
+export interface FillModel {
+  onQuote(o: Order, q: Quote, arriving: boolean): Fill | undefined;
+  onTrade(o: Order, t: Trade): Fill | undefined;
+}
 
 const PCT_100 = fromDecimal(100);
 

@@ -28,6 +28,9 @@ import {
 import type { BookLevel, MarketEvent } from "../core/types.ts";
 import { History } from "./history.ts";
 
+/** The most simulated time one market step covers (see advanceTo). */
+const MAX_STEP_NS = 1_000_000_000n;
+
 export type ClockMode = "realtime" | "manual";
 
 export interface EngineOptions {
@@ -155,10 +158,13 @@ export class Engine {
   private advanceTo(target: Nanos): void {
     // Session edges are processed as their own steps so expiry happens exactly at the close.
     while (this.simNow < target) {
-      let stepEnd = target;
+      // At most one simulated second per step: a realtime clock at high speed that fell behind
+      // (a stalled event loop) catches up in bounded batches instead of building one array of
+      // every event in between, which grew without bound and ran a loaded process out of memory.
+      let stepEnd = target - this.simNow > MAX_STEP_NS ? this.simNow + MAX_STEP_NS : target;
       if (!this.options.marketAlwaysOpen) {
         const edge = this.wasOpen ? nextClose(this.simNow) : nextOpen(this.simNow);
-        if (edge <= target) stepEnd = edge;
+        if (edge <= stepEnd) stepEnd = edge;
       }
       this.processMarket(stepEnd);
       this.simNow = stepEnd;

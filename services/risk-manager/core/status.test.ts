@@ -19,7 +19,13 @@ test("status reports open positions, today's P&L, VaR, rejects and the breaker's
     canTrade: true,
   });
   assert.equal(propose(s, proposal("XOM", "buy", 5000, 100)).reason, "max_position_shares");
-  stepRisk(s, { type: "OrderFailed", timeNs: T0, clientOrderId: "x", reason: "500" });
+  stepRisk(s, {
+    type: "OrderFailed",
+    timeNs: T0,
+    clientOrderId: "x",
+    reason: "500",
+    origin: "broker",
+  });
   const st = riskStatus(s);
   assert.equal(st.openPositions, 1);
   assert.equal(st.dailyPnl, d(-1000));

@@ -37,7 +37,13 @@ test("orders are refused until the tracker reports the first reconciliation", ()
 test("circuit breaker: closed → open → half-open → open → half-open → closed", () => {
   const s = tradableState(breakerParams);
   const fail = (t: bigint, id = "x") =>
-    stepRisk(s, { type: "OrderFailed", timeNs: t, clientOrderId: id, reason: "500" });
+    stepRisk(s, {
+      type: "OrderFailed",
+      timeNs: t,
+      clientOrderId: id,
+      reason: "500",
+      origin: "broker",
+    });
   // failures spread wider than the window never open it
   fail(T0);
   fail(T0 + 40n * SECOND);
@@ -99,7 +105,13 @@ test("refusals by the six checks never open the breaker, so reducing orders stil
 test("a half-open test whose outcome never arrives is forgotten after a cooldown", () => {
   const s = tradableState(breakerParams);
   for (let i = 0; i < 3; i++)
-    stepRisk(s, { type: "OrderFailed", timeNs: T0, clientOrderId: "x", reason: "500" });
+    stepRisk(s, {
+      type: "OrderFailed",
+      timeNs: T0,
+      clientOrderId: "x",
+      reason: "500",
+      origin: "broker",
+    });
   const t = T0 + 300n * SECOND;
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10, t)).breakerTest, true);
   assert.equal(
@@ -198,7 +210,13 @@ test("the persisted state restores kill switch, halt, breaker and the day's base
     reason: "maintenance",
   });
   for (let i = 0; i < 3; i++)
-    stepRisk(s, { type: "OrderFailed", timeNs: T0, clientOrderId: "x", reason: "500" });
+    stepRisk(s, {
+      type: "OrderFailed",
+      timeNs: T0,
+      clientOrderId: "x",
+      reason: "500",
+      origin: "broker",
+    });
   const saved = JSON.parse(JSON.stringify(exportRiskState(s)));
   const r = restoreRiskState({ ...SPEC_RISK, ...breakerParams }, saved, [
     { clientOrderId: "o1", symbol: "XOM", side: "buy", qty: d(900), filledQty: d(100) },
@@ -206,7 +224,7 @@ test("the persisted state restores kill switch, halt, breaker and the day's base
   assert.equal(r.killSwitch.engaged, true);
   assert.equal(r.breaker.status, "open");
   assert.equal(r.dayStartPnl, 0n);
-  assert.equal(r.symbols.get("XOM")?.pendingQty, d(800));
+  assert.equal(r.symbols.get("XOM")?.pendingBuy, d(800));
   assert.deepEqual(exportRiskState(r), saved);
 });
 
@@ -219,7 +237,15 @@ test("the same events give the same commands (determinism)", () => {
       const p = proposal(i % 3 === 0 ? "XOM" : "AAPL", i % 2 ? "buy" : "sell", 10 + i * 40, 100, t);
       out.push(stepRisk(s, { ...p, signalId: `s${i}`, correlationId: `c${i}` }));
       if (i % 5 === 0)
-        out.push(stepRisk(s, { type: "OrderFailed", timeNs: t, clientOrderId: "z", reason: "x" }));
+        out.push(
+          stepRisk(s, {
+            type: "OrderFailed",
+            timeNs: t,
+            clientOrderId: "z",
+            reason: "x",
+            origin: "broker",
+          }),
+        );
     }
     return JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
   };
@@ -229,7 +255,13 @@ test("the same events give the same commands (determinism)", () => {
 test("a half-open test order that fills closes the breaker even without an acknowledgement", () => {
   const s = tradableState(breakerParams);
   for (let i = 0; i < 3; i++)
-    stepRisk(s, { type: "OrderFailed", timeNs: T0, clientOrderId: "x", reason: "500" });
+    stepRisk(s, {
+      type: "OrderFailed",
+      timeNs: T0,
+      clientOrderId: "x",
+      reason: "500",
+      origin: "broker",
+    });
   const t = T0 + 300n * SECOND;
   const probe = propose(s, proposal("XOM", "buy", 10, 10, t));
   assert.equal(probe.breakerTest, true);

@@ -85,3 +85,25 @@ export function hold(
     marketPrice: d(price),
   });
 }
+
+/** settle ends an approved order as filled and sets the tracker's resulting position. */
+export function settle(
+  state: RiskState,
+  decision: RiskDecision,
+  positionQty: string | number,
+): void {
+  stepRisk(state, {
+    type: "OrderProgressed",
+    timeNs: decision.timeNs,
+    clientOrderId: decision.clientOrderId,
+    filledQty: decision.qty,
+    terminal: true,
+  });
+  stepRisk(state, {
+    type: "PositionChanged",
+    timeNs: decision.timeNs,
+    symbol: decision.symbol,
+    qty: d(positionQty),
+    marketPrice: decision.referencePrice,
+  });
+}

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { etDate } from "../../broker-sim/core/time.ts";
+import { isTradepipeError } from "../../core/errors.ts";
+import { fromDecimal } from "../../core/money.ts";
+import { type MarketRecord, quoteRecord, tradeRecord } from "../records.ts";
+import { syntheticBatches } from "../synthetic.ts";
+import { T0 } from "../test-support.ts";
+import { catalogSource, newCatalogStats, writeRecords } from "./catalog.ts";
+import { partitionPath } from "./layout.ts";
+import { writeParquet } from "./parquet.ts";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "tp-catalog-"));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const MINUTE = 60_000_000_000n;
+
+async function collect(src: AsyncIterable<readonly MarketRecord[]>): Promise<MarketRecord[]> {
+  const out: MarketRecord[] = [];
+  for await (const b of src) out.push(...b);
+  return out;
+}
+
+describe("catalog", () => {
+  it("writes Parquet partitions and reads them back exactly, merged across symbols and kinds by time", async () => {
+    const dir = tempDir();
+    const symbols = { AAPL: 190, MSFT: 410 };
+    const all = [
+      ...syntheticBatches({ symbols, seed: 4, startNs: T0, durationNs: 5n * MINUTE }),
+    ].flat();
+    const date = etDate(T0);
+    for (const s of Object.keys(symbols)) {
+      writeRecords(
+        dir,
+        "quotes",
+        s,
+        date,
+        all.filter((r) => r.symbol === s && r.kind === "quote"),
+      );
+      writeRecords(
+        dir,
+        "trades",
+        s,
+        date,
+        all.filter((r) => r.symbol === s && r.kind === "trade"),
+      );
+    }
+    const stats = newCatalogStats();
+    const back = await collect(
+      catalogSource({
+        dir,
+        symbols: Object.keys(symbols),
+        from: date,
+        to: date,
+        stats,
+        batchSize: 1000,
+      }),
+    );
+    assert.equal(stats.files, 4);
+    assert.equal(back.length, all.length);
+    for (let i = 1; i < back.length; i++) assert.ok(back[i]!.exchangeNs >= back[i - 1]!.exchangeNs);
+    const key = (r: MarketRecord) =>
+      [
+        r.kind,
+        r.symbol,
+        r.exchangeNs,
+        r.bidPrice,
+        r.bidSize,
+        r.askPrice,
+        r.askSize,
+        r.price,
+        r.size,
+        r.tradeId,
+      ].join(",");
+    assert.deepEqual(back.map(key).sort(), all.map(key).sort());
+  });
+
+  it("names the file and row of out-of-order timestamps and negative sizes; counts crossed quotes", async () => {
+    const dir = tempDir();
+    const date = etDate(T0);
+    const q = (t: bigint, bid: string, ask: string, size = "3") =>
+      quoteRecord("AAPL", t, fromDecimal(bid), fromDecimal(size), fromDecimal(ask), fromDecimal(2));
+    writeRecords(dir, "quotes", "AAPL", date, [
+      q(T0, "1", "1.01"),
+      q(T0 + 2n, "1", "1.01"),
+      q(T0 + 1n, "1", "1.01"),
+    ]);
+    const path = partitionPath(dir, "quotes", "AAPL", date);
+    await assert.rejects(
+      collect(catalogSource({ dir, symbols: ["AAPL"], from: date, to: date })),
+      (e: Error) => {
+        assert.ok(isTradepipeError(e, "TP_ERR_BAD_DATA"));
+        assert.match(
+          e.message,
+          new RegExp(`${path.replaceAll(".", "\\.")}: row 2: t_ns .*out of order`),
+        );
+        return true;
+      },
+    );
+    writeRecords(dir, "quotes", "AAPL", date, [q(T0, "1", "1.01"), q(T0 + 1n, "1", "1.01", "-5")]);
+    await assert.rejects(
+      collect(catalogSource({ dir, symbols: ["AAPL"], from: date, to: date })),
+      /row 1: bid_size is negative/,
+    );
+    writeRecords(dir, "quotes", "AAPL", date, [
+      q(T0, "1", "1.01"),
+      q(T0 + 1n, "1.02", "1.01"),
+      q(T0 + 2n, "1", "1.01"),
+    ]);
+    const stats = newCatalogStats();
+    const back = await collect(
+      catalogSource({ dir, symbols: ["AAPL"], from: date, to: date, stats }),
+    );
+    assert.equal(back.length, 2);
+    assert.equal(stats.crossedQuotesSkipped, 1);
+    writeParquet(partitionPath(dir, "trades", "AAPL", date), [
+      { name: "t_ns", type: "INT64", data: [T0] },
+      { name: "received_ns", type: "INT64", data: [-1n] },
+      { name: "price", type: "DOUBLE", data: [Number.NaN] },
+      { name: "size", type: "DOUBLE", data: [1] },
+      { name: "trade_id", type: "INT64", data: [1n] },
+    ]);
+    await assert.rejects(
+      collect(catalogSource({ dir, symbols: ["AAPL"], from: date, to: date, kinds: ["trades"] })),
+      /row 0: price is not a finite number/,
+    );
+  });
+
+  it("keeps the receive time of recorded events", async () => {
+    const dir = tempDir();
+    const date = etDate(T0);
+    writeRecords(dir, "trades", "AAPL", date, [
+      tradeRecord("AAPL", T0, fromDecimal("1.5"), fromDecimal(7), 9, T0 + 1234n),
+    ]);
+    const [r] = await collect(catalogSource({ dir, symbols: ["AAPL"], from: date, to: date }));
+    assert.equal(r?.receivedNs, T0 + 1234n);
+    assert.equal(r?.tradeId, 9);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * syntheticMarket: seeded market records from the simulator's own market model (random-walk mid
+ * with volatility regimes, Poisson quotes and trades), in batches of `stepNs` of exchange time.
+ * Tests and benchmarks use it as a dataset anyone can regenerate from its seed.
+ */
+import { advanceMarket, createMarket, type MarketOptions } from "../broker-sim/core/market.ts";
+import { ONE } from "../core/money.ts";
+import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
+
+export interface SyntheticOptions {
+  symbols: Record<string, number>;
+  seed: number;
+  startNs: bigint;
+  durationNs: bigint;
+  stepNs?: bigint;
+  market?: Partial<MarketOptions>;
+}
+
+export function* syntheticBatches(o: SyntheticOptions): Generator<MarketRecord[]> {
+  const market = createMarket(o.seed, o.symbols, o.startNs, o.market ?? {});
+  const step = o.stepNs ?? 60_000_000_000n;
+  const end = o.startNs + o.durationNs;
+  for (let t = o.startNs; t < end; ) {
+    const to = t + step < end ? t + step : end;
+    const batch: MarketRecord[] = [];
+    for (const e of advanceMarket(market, to)) {
+      if (e.kind === "quote") {
+        const q = e.quote;
+        batch.push(
+          quoteRecord(
+            q.symbol,
+            q.t,
+            q.bidPrice,
+            BigInt(q.bidSize) * ONE,
+            q.askPrice,
+            BigInt(q.askSize) * ONE,
+          ),
+        );
+      } else if (e.kind === "trade") {
+        const x = e.trade;
+        batch.push(tradeRecord(x.symbol, x.t, x.price, BigInt(x.size) * ONE, x.id));
+      }
+    }
+    yield batch;
+    t = to;
+  }
+}
+
+/** asAsync turns a synchronous batch generator into the engine's asynchronous source. */
+export async function* asAsync<T>(batches: Iterable<T>): AsyncGenerator<T> {
+  for (const b of batches) yield b;
+}

@@ -1,0 +1,390 @@
+/**
+ * Kernel is the one glue between the five stage cores: it turns each core's commands into the
+ * next core's events, synchronously and in lock-step, in one process, with no bus and no
+ * encode/decode between cores. The backtester drives it with a simulated clock and the simulated
+ * broker; a live shell drives it with real adapters (the Alpaca clients) through the same ports.
+ *
+ * Everything outside the cores comes in through three entry points, each with the time the
+ * caller says it is (the kernel never reads a clock):
+ * - `marketData(event, nowNs)`: a feed event (quote, trade, book) as the market-data stage gets it;
+ * - `execution(event)`: an answer of the broker for the execution core (SendSucceeded, SendFailed,
+ *   TradeUpdated, OrderResolved, CancelFailed, RetryDue);
+ * - `advance(nowNs)`: time passing with no traffic (breaker cooldowns, day rolls, snapshots).
+ * and leaves through `KernelPorts`: broker calls, retry timers, and an observer that sees every
+ * command (signals, risk decisions, audit records, order updates, portfolio) for reports.
+ *
+ * Delivery order (IMPORTANT: it is part of the determinism promise; changing it changes results):
+ * a core's commands are handled in the order the core returned them; the events they cause for
+ * other cores go to a FIFO queue that is drained before the entry point returns, so a core never
+ * sees an event while another core is in the middle of a step. A quote goes first to the
+ * execution core (its last price is the slippage guard's reference), then to the position
+ * tracker (marks), then to the signal-bridge.
+ */
+import { type Fixed, toNumber } from "../core/money.ts";
+import {
+  type AuditRecord,
+  type CancelOrder,
+  createExecutionState,
+  type ExecutionCommand,
+  type ExecutionEvent,
+  type ExecutionParams,
+  type ExecutionState,
+  eventsForRisk,
+  fillForTracker,
+  type OrderUpdateOut,
+  type SendOrder,
+  stepExecution,
+} from "../execution-engine/core/index.ts";
+import type { MarketDataEvent } from "../market-data/core/events.ts";
+import { MarketDataCore } from "../market-data/core/market-data-core.ts";
+import {
+  type BrokerPosition,
+  createPositionState,
+  eventForRisk,
+  type PortfolioView,
+  type PositionCommand,
+  type PositionEvent,
+  type PositionParams,
+  type PositionState,
+  stepPositions,
+} from "../position-tracker/core/index.ts";
+import {
+  approvalForExecution,
+  createRiskState,
+  proposalFromSignal,
+  type RiskCommand,
+  type RiskDecision,
+  type RiskEvent,
+  type RiskParams,
+  type RiskState,
+  stepRisk,
+} from "../risk-manager/core/index.ts";
+import type { SignalParams } from "../signal-bridge/core/params.ts";
+import { SignalBridgeCore } from "../signal-bridge/core/signal-bridge-core.ts";
+import type { Decision, SymbolSignal, TopOfBook } from "../signal-bridge/core/symbol-signal.ts";
+import { SignalIds } from "../signal-bridge/signal-message.ts";
+
+/** KernelConfig: each core's parameters, as the stage shells derive them from the spec. */
+export interface KernelConfig {
+  signal: SignalParams;
+  risk: RiskParams;
+  execution: ExecutionParams;
+  positions: PositionParams;
+  /** orderQty: shares per order a BUY or SELL signal proposes (spec.strategy.orderQty). */
+  orderQty: Fixed;
+  /** marketDataDepth: levels kept per book side (default the core's). */
+  marketDataDepth?: number;
+}
+
+/** SignalModel: the signal model, synchronous: write features into `input`, then score. */
+export interface SignalModel {
+  readonly input: Float32Array;
+  scoreSync(): number;
+}
+
+/** SignalEmitted: a BUY or SELL the signal-bridge published (with what it was computed from). */
+export interface SignalEmitted {
+  signalId: string;
+  symbol: string;
+  /** eventTimeNs: the quote's event time (the exchange's timestamp). */
+  eventTimeNs: bigint;
+  nowNs: bigint;
+  decision: Readonly<Decision>;
+  referencePrice: Fixed;
+  /** features: the model's inputs on this tick (a copy). */
+  features: Float32Array;
+}
+
+/** KernelObserver sees what the shells would publish or write; every hook is optional. */
+export interface KernelObserver {
+  signal?(s: SignalEmitted): void;
+  decision?(d: RiskDecision): void;
+  audit?(r: AuditRecord): void;
+  orderUpdate?(u: OrderUpdateOut): void;
+  anomaly?(kind: string, clientOrderId: string, message: string): void;
+  portfolio?(p: PortfolioView): void;
+  riskCommand?(c: RiskCommand): void;
+  positionCommand?(c: PositionCommand): void;
+}
+
+/** BrokerPort carries out the execution core's broker commands; answers return via execution(). */
+export interface BrokerPort {
+  send(cmd: SendOrder, nowNs: bigint): void;
+  cancel(cmd: CancelOrder, nowNs: bigint): void;
+  resolve(clientOrderId: string, nowNs: bigint): void;
+}
+
+export interface KernelPorts {
+  model: SignalModel;
+  broker: BrokerPort;
+  /** scheduleRetry: call `execution({type: "RetryDue", ...})` at `atNs`. */
+  scheduleRetry(clientOrderId: string, atNs: bigint): void;
+  observer?: KernelObserver;
+}
+
+/** StartingAccount: what the broker says at start (the tracker reconciles against it). */
+export interface StartingAccount {
+  cash: Fixed;
+  positions: readonly BrokerPosition[];
+}
+
+type Delivery =
+  | { to: "risk"; event: RiskEvent }
+  | { to: "execution"; event: ExecutionEvent }
+  | { to: "positions"; event: PositionEvent };
+
+export class Kernel {
+  readonly marketDataCore: MarketDataCore;
+  readonly signalCore: SignalBridgeCore;
+  readonly risk: RiskState;
+  readonly executionState: ExecutionState;
+  readonly positions: PositionState;
+  readonly config: KernelConfig;
+  private readonly ports: KernelPorts;
+  private readonly observer: KernelObserver;
+  private readonly ids = new SignalIds();
+  private readonly queue: Delivery[] = [];
+  private draining = false;
+  private nowNs = 0n;
+  private readonly top: TopOfBook = { bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0 };
+  /** One reused quote event: the execution core and the tracker read it and keep nothing. */
+  private readonly quoteEvent = {
+    type: "QuoteReceived" as const,
+    timeNs: 0n,
+    symbol: "",
+    bid: 0n,
+    ask: 0n,
+  };
+  private readonly tradeEvent = {
+    type: "TradeReceived" as const,
+    timeNs: 0n,
+    symbol: "",
+    price: 0n,
+  };
+
+  constructor(config: KernelConfig, ports: KernelPorts) {
+    this.config = config;
+    this.ports = ports;
+    this.observer = ports.observer ?? {};
+    this.marketDataCore = new MarketDataCore(
+      config.marketDataDepth === undefined ? {} : { depth: config.marketDataDepth },
+    );
+    this.signalCore = new SignalBridgeCore(config.signal);
+    this.risk = createRiskState(config.risk);
+    this.executionState = createExecutionState(config.execution);
+    this.positions = createPositionState(config.positions);
+  }
+
+  /** now is the time of the last entry point call. */
+  get now(): bigint {
+    return this.nowNs;
+  }
+
+  /**
+   * start tells the cores the broker's account (the tracker reconciles against it and opens its
+   * trading gate) and that the engine has (re)started.
+   */
+  start(nowNs: bigint, account: StartingAccount): void {
+    this.nowNs = nowNs;
+    this.enqueue({
+      to: "positions",
+      event: { type: "AccountReceived", timeNs: nowNs, cash: account.cash },
+    });
+    this.enqueue({
+      to: "positions",
+      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions: account.positions },
+    });
+    this.enqueue({ to: "execution", event: { type: "Started", timeNs: nowNs } });
+    this.drain();
+  }
+
+  /** reconcile hands the tracker the broker's positions (as the shell's periodic check does). */
+  reconcile(nowNs: bigint, cash: Fixed, positions: readonly BrokerPosition[]): void {
+    this.nowNs = nowNs;
+    this.enqueue({ to: "positions", event: { type: "AccountReceived", timeNs: nowNs, cash } });
+    this.enqueue({
+      to: "positions",
+      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions },
+    });
+    this.drain();
+  }
+
+  /** marketData feeds one feed event received at `nowNs` through all five cores. */
+  marketData(event: MarketDataEvent, nowNs: bigint): void {
+    this.nowNs = nowNs;
+    const outputs = this.marketDataCore.apply(event);
+    // IMPORTANT: outputs are reused by the next apply; read each fully here.
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
+      if (o.type === "quote") {
+        const q = o.quote;
+        const e = this.quoteEvent;
+        e.timeNs = event.timeNs;
+        e.symbol = o.symbol;
+        e.bid = q.bidPrice;
+        e.ask = q.askPrice;
+        this.runExecution(stepExecution(this.executionState, e));
+        this.runPositions(stepPositions(this.positions, e));
+        this.drain();
+        this.onQuote(o.symbol, event.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
+      } else if (o.type === "trade") {
+        const e = this.tradeEvent;
+        e.timeNs = event.timeNs;
+        e.symbol = o.symbol;
+        e.price = o.quote.lastPrice;
+        this.runExecution(stepExecution(this.executionState, e));
+        this.runPositions(stepPositions(this.positions, e));
+      }
+    }
+    this.drain();
+  }
+
+  /** execution feeds one broker answer (or a due retry) to the execution core. */
+  execution(event: ExecutionEvent): void {
+    if (event.timeNs > this.nowNs) this.nowNs = event.timeNs;
+    this.enqueue({ to: "execution", event });
+    this.drain();
+  }
+
+  /** advance lets time pass for the risk-manager and the tracker. */
+  advance(nowNs: bigint): void {
+    this.nowNs = nowNs;
+    this.enqueue({ to: "risk", event: { type: "TimeAdvanced", timeNs: nowNs } });
+    this.enqueue({ to: "positions", event: { type: "TimeAdvanced", timeNs: nowNs } });
+    this.drain();
+  }
+
+  /** control delivers an operator command (kill switch, halt) to the risk-manager. */
+  control(event: RiskEvent): void {
+    this.enqueue({ to: "risk", event });
+    this.drain();
+  }
+
+  private onQuote(
+    symbol: string,
+    eventTimeNs: bigint,
+    bid: Fixed,
+    bidSize: Fixed,
+    ask: Fixed,
+    askSize: Fixed,
+  ): void {
+    const top = this.top;
+    top.bidPrice = toNumber(bid);
+    top.askPrice = toNumber(ask);
+    // A one-sided quote (no bid or no ask) has no mid: it is not a tick.
+    if (!(top.bidPrice > 0 && top.askPrice > 0)) return;
+    top.bidSize = toNumber(bidSize);
+    top.askSize = toNumber(askSize);
+    const sig = this.signalCore.signal(symbol);
+    if (!sig.onTopOfBook(top)) return;
+    const model = this.ports.model;
+    sig.writeFeatures(model.input);
+    const d = sig.decide(model.scoreSync());
+    if (d.action === "HOLD") return;
+    this.emitSignal(symbol, eventTimeNs, sig, d, (bid + ask) / 2n);
+  }
+
+  private emitSignal(
+    symbol: string,
+    eventTimeNs: bigint,
+    _sig: SymbolSignal,
+    d: Decision,
+    referencePrice: Fixed,
+  ): void {
+    const signalId = this.ids.next(symbol, eventTimeNs);
+    this.observer.signal?.({
+      signalId,
+      symbol,
+      eventTimeNs,
+      nowNs: this.nowNs,
+      decision: d,
+      referencePrice,
+      features: Float32Array.from(this.ports.model.input),
+    });
+    const proposal = proposalFromSignal(
+      { signalId, symbol, action: d.action === "BUY" ? "buy" : "sell", referencePrice },
+      this.config.orderQty,
+      eventTimeNs,
+      signalId,
+    );
+    if (proposal !== null) this.enqueue({ to: "risk", event: proposal });
+  }
+
+  private enqueue(d: Delivery): void {
+    this.queue.push(d);
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      const q = this.queue;
+      for (let i = 0; i < q.length; i++) {
+        const d = q[i]!;
+        if (d.to === "risk") this.runRisk(stepRisk(this.risk, d.event));
+        else if (d.to === "execution")
+          this.runExecution(stepExecution(this.executionState, d.event));
+        else this.runPositions(stepPositions(this.positions, d.event));
+      }
+      q.length = 0;
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private runRisk(commands: RiskCommand[]): void {
+    for (const c of commands) {
+      this.observer.riskCommand?.(c);
+      if (c.type !== "PublishDecision") continue;
+      this.observer.decision?.(c.decision);
+      const approval = approvalForExecution(c.decision);
+      if (approval !== null) {
+        approval.timeNs = this.nowNs;
+        this.enqueue({ to: "execution", event: approval });
+      }
+    }
+  }
+
+  private runExecution(commands: ExecutionCommand[]): void {
+    for (const c of commands) {
+      switch (c.type) {
+        case "WriteAudit":
+          this.observer.audit?.(c.record);
+          break;
+        case "SendOrder":
+          this.ports.broker.send(c, this.nowNs);
+          break;
+        case "CancelOrder":
+          this.ports.broker.cancel(c, this.nowNs);
+          break;
+        case "ResolveOrder":
+          this.ports.broker.resolve(c.clientOrderId, this.nowNs);
+          break;
+        case "ScheduleRetry":
+          this.ports.scheduleRetry(c.clientOrderId, c.atNs);
+          break;
+        case "ReportAnomaly":
+          this.observer.anomaly?.(c.kind, c.clientOrderId, c.message);
+          break;
+        case "PublishOrderUpdate": {
+          const u = c.update;
+          this.observer.orderUpdate?.(u);
+          const fill = fillForTracker(u);
+          if (fill !== null) this.enqueue({ to: "positions", event: fill });
+          for (const e of eventsForRisk(u)) this.enqueue({ to: "risk", event: e });
+          break;
+        }
+      }
+    }
+  }
+
+  private runPositions(commands: PositionCommand[]): void {
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
+      this.observer.positionCommand?.(c);
+      if (c.type === "PublishPortfolio") this.observer.portfolio?.(c.portfolio);
+      const e = eventForRisk(c, this.nowNs);
+      if (e !== null) this.enqueue({ to: "risk", event: e });
+    }
+  }
+}
