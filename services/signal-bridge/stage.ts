@@ -1,7 +1,8 @@
 /**
- * signal-bridge stage shell: `md.quote/<SYM>` for the spec's symbols → SignalBridgeCore (one
- * SymbolSignal per symbol) → the ONNX model, only on ticks where the core says it can change the
- * outcome → `signal/<SYM>` TradingSignals for BUY and SELL decisions.
+ * signal-bridge stage shell: `md.quote/<SYM>` for the spec's symbols → the StrategyEngine (the
+ * spec's strategies, loaded and validated at start; by default the built-in rules-model alone) →
+ * the ONNX models, only on ticks where a strategy asks for a score → the per-symbol aggregation →
+ * `signal/<SYM>` TradingSignals for BUY and SELL outcomes, naming the leading strategy.
  *
  * Ticks are processed strictly in arrival order. With the synchronous native model call (the
  * normal case, see model-scorer.ts) a quote is handled to the end inside its bus delivery; with
@@ -26,7 +27,7 @@ import type { StrategySlot } from "./strategy/slot.ts";
 import { aggregationRules, loadStrategies } from "./strategy-loader.ts";
 import { timedSlots } from "./strategy-timing.ts";
 
-/** signalParamsOf maps the spec's strategy section onto the core's parameters. */
+/** signalParamsOf maps the spec's strategy section onto the core's parameters (benchmarks). */
 export function signalParamsOf(s: StrategySpec): SignalParams {
   return {
     rsiPeriod: s.rsiPeriod,

@@ -289,3 +289,50 @@ describe("features", () => {
     assert.deepEqual(seen[0], seen[1]);
   });
 });
+
+describe("the feature library", () => {
+  it("serves the signal-bridge's own indicators under their names", () => {
+    const quotes = quotesOf("X", 9, 400);
+    const seen: Record<string, number>[] = [];
+    const reader = defineStrategy({
+      name: "reader",
+      description: "test",
+      params: Type.Object({}),
+      features: () => ({
+        rsi: feature("rsi", { period: 14 }),
+        hist: feature("macd_hist"),
+        pctB: feature("bollinger_pct_b", { period: 20, stdDev: 2 }),
+        width: feature("bollinger_bandwidth"),
+        ema: feature("ema", { period: 5 }),
+        spread: feature("spread_bps"),
+        imbalance: feature("book_imbalance"),
+      }),
+      create: () => ({
+        onTick(_t, f, out) {
+          seen.push({ ...f });
+          hold(out, "x");
+          return false;
+        },
+      }),
+    }) as unknown as StrategyDefinition;
+    replayStrategies([prepareSlot(reader, { id: "r" })], RULES, quotes);
+    const sig = new SymbolSignal(DEFAULT_SIGNAL_PARAMS);
+    const features = new Float32Array(8);
+    let checked = 0;
+    quotes.forEach((q, i) => {
+      sig.onTopOfBook(q);
+      const f = seen[i]!;
+      if (!sig.ready) return;
+      sig.writeFeatures(features);
+      assert.equal(f.rsi, sig.rsi.value);
+      assert.equal(f.hist, sig.macd.histogram);
+      assert.equal(f.pctB, sig.bollinger.percentB);
+      assert.equal(f.width, sig.bollinger.bandwidth);
+      assert.equal(Math.fround(f.spread!), features[6]);
+      assert.equal(Math.fround(f.imbalance!), features[7]);
+      assert.ok(Number.isFinite(f.ema));
+      checked++;
+    });
+    assert.ok(checked > 300);
+  });
+});

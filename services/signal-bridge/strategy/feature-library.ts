@@ -112,6 +112,20 @@ class PriceSeries implements FeatureComputer {
   }
 }
 
+/** series makes a price-series feature from an indicator updated by the mid and read by `read`. */
+function series<I extends { update(mid: number): void }>(
+  make: (args: Readonly<Record<string, number>>) => I,
+  read: (indicator: I) => number,
+): (args: Readonly<Record<string, number>>) => FeatureComputer {
+  return (args) => {
+    const indicator = make(args);
+    return new PriceSeries((mid) => {
+      indicator.update(mid);
+      return read(indicator);
+    });
+  };
+}
+
 /** Instant is a feature of the current quote alone, updated on every quote. */
 class Instant implements FeatureComputer {
   value = Number.NaN;
@@ -184,13 +198,10 @@ registerFeature({
   description: "Exponential moving average of the mid (alpha 2/(period+1), SMA-seeded).",
   args: { period: 20 },
   check: positiveInt("period"),
-  create: (a) => {
-    const ema = new Ema(a.period!);
-    return new PriceSeries((mid) => {
-      ema.update(mid);
-      return ema.value;
-    });
-  },
+  create: series(
+    (a) => new Ema(a.period!),
+    (ema) => ema.value,
+  ),
 });
 
 registerFeature({
@@ -198,13 +209,10 @@ registerFeature({
   description: "Wilder's RSI (0..100) of the mid.",
   args: { period: 14 },
   check: positiveInt("period"),
-  create: (a) => {
-    const rsi = new Rsi(a.period!);
-    return new PriceSeries((mid) => {
-      rsi.update(mid);
-      return rsi.value;
-    });
-  },
+  create: series(
+    (a) => new Rsi(a.period!),
+    (rsi) => rsi.value,
+  ),
 });
 
 registerFeature({
@@ -214,13 +222,10 @@ registerFeature({
   check: (a) =>
     positiveInt("fast", "slow", "signal")(a) ??
     (a.fast! < a.slow! ? undefined : `fast must be below slow (got ${a.fast} and ${a.slow})`),
-  create: (a) => {
-    const macd = new Macd(a.fast!, a.slow!, a.signal!);
-    return new PriceSeries((mid) => {
-      macd.update(mid);
-      return macd.histogram;
-    });
-  },
+  create: series(
+    (a) => new Macd(a.fast!, a.slow!, a.signal!),
+    (macd) => macd.histogram,
+  ),
 });
 
 const bollingerCheck = (a: Readonly<Record<string, number>>) =>
@@ -231,13 +236,10 @@ registerFeature({
   description: "Bollinger %B of the mid: 0 at the lower band, 1 at the upper band.",
   args: { period: 20, stdDev: 2 },
   check: bollingerCheck,
-  create: (a) => {
-    const b = new Bollinger(a.period!, a.stdDev!);
-    return new PriceSeries((mid) => {
-      b.update(mid);
-      return b.percentB;
-    });
-  },
+  create: series(
+    (a) => new Bollinger(a.period!, a.stdDev!),
+    (b) => b.percentB,
+  ),
 });
 
 registerFeature({
@@ -245,11 +247,8 @@ registerFeature({
   description: "Bollinger bandwidth (upper − lower) / middle of the mid.",
   args: { period: 20, stdDev: 2 },
   check: bollingerCheck,
-  create: (a) => {
-    const b = new Bollinger(a.period!, a.stdDev!);
-    return new PriceSeries((mid) => {
-      b.update(mid);
-      return b.bandwidth;
-    });
-  },
+  create: series(
+    (a) => new Bollinger(a.period!, a.stdDev!),
+    (b) => b.bandwidth,
+  ),
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { daysFromCivil, newYorkTime } from "./market-time.ts";
+import { daysFromCivil } from "../../broker-sim/core/time.ts";
+import { newYorkTime } from "./market-time.ts";
 
 const fmt = new Intl.DateTimeFormat("en-US", {
   timeZone: "America/New_York",

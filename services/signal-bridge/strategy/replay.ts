@@ -6,20 +6,13 @@
  * a function of the inputs).
  */
 
-import type { AggregationRules, OutcomeReason } from "./aggregate.ts";
-import type { Direction, ModelRef } from "./api.ts";
+import type { AggregationRules, Outcome, OutcomeReason } from "./aggregate.ts";
+import type { Direction, ModelRef, Tick } from "./api.ts";
 import { StrategyEngine, type StrategyFailure } from "./engine.ts";
 import type { StrategySlot } from "./slot.ts";
 
-/** ReplayQuote is one two-sided top of book. */
-export interface ReplayQuote {
-  readonly symbol: string;
-  readonly timeNs: bigint;
-  readonly bidPrice: number;
-  readonly bidSize: number;
-  readonly askPrice: number;
-  readonly askSize: number;
-}
+/** ReplayQuote is one two-sided top of book (a Tick before the engine derives the mid). */
+export type ReplayQuote = Omit<Tick, "mid" | "priceChanged">;
 
 /** StrategyVote is one strategy's decision on the quote of a signal. */
 export interface StrategyVote {
@@ -54,6 +47,31 @@ export interface ReplayResult {
 /** ModelScore scores a model's input (undefined: the model failed). */
 export type ModelScore = (model: ModelRef, input: Float32Array) => number | undefined;
 
+/**
+ * stepQuote runs one quote through the engine to its outcome: the strategies, each model request
+ * scored by `score` (input buffers per model path kept in `inputs`), the aggregation. The loop
+ * body of replayStrategies, and what a lock-step kernel calls per quote.
+ */
+export function stepQuote(
+  engine: StrategyEngine,
+  q: ReplayQuote,
+  inputs: Map<string, Float32Array>,
+  score?: ModelScore,
+): Outcome {
+  const n = engine.onQuote(q.symbol, q.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
+  for (let i = 0; i < n; i++) {
+    const model = engine.modelOf(i);
+    let input = inputs.get(model.path);
+    if (input === undefined) {
+      input = new Float32Array(model.inputs);
+      inputs.set(model.path, input);
+    }
+    const written = engine.writeModelInput(i, input);
+    engine.setScore(i, written && score ? score(model, input) : undefined);
+  }
+  return engine.finish();
+}
+
 export function replayStrategies(
   slots: readonly StrategySlot[],
   rules: AggregationRules,
@@ -68,18 +86,7 @@ export function replayStrategies(
   const decisions = Object.fromEntries(slots.map((s) => [s.id, { BUY: 0, SELL: 0 }]));
   const counts = slots.map((s) => decisions[s.id]!);
   for (const q of quotes) {
-    const n = engine.onQuote(q.symbol, q.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
-    for (let i = 0; i < n; i++) {
-      const model = engine.modelOf(i);
-      let input = inputs.get(model.path);
-      if (input === undefined) {
-        input = new Float32Array(model.inputs);
-        inputs.set(model.path, input);
-      }
-      const written = engine.writeModelInput(i, input);
-      engine.setScore(i, written && score ? score(model, input) : undefined);
-    }
-    const o = engine.finish();
+    const o = stepQuote(engine, q, inputs, score);
     failures.push(...engine.takeFailures());
     engine.decisions.forEach((d, i) => {
       if (d.direction !== 0) counts[i]![d.direction > 0 ? "BUY" : "SELL"]++;
