@@ -16,7 +16,13 @@
  * controller reference), and refuses, with a clear error, to take over anything else.
  */
 import { ANNOTATION_HASH, FIELD_MANAGER } from "../api/names.ts";
-import { createObject, isStatus, type KubeObject, serverSideApply } from "../kube/apply.ts";
+import {
+  createObject,
+  getMetadata,
+  isStatus,
+  type KubeObject,
+  serverSideApply,
+} from "../kube/apply.ts";
 import type { Manifest } from "../specs/common.ts";
 import type { Caches, ReconcileContext } from "./context.ts";
 
@@ -169,11 +175,15 @@ export async function ensureAll(
 }
 
 /**
- * ensureCreated creates an object once and never updates it (generated credentials). It needs
- * only the `create` permission: the operator never reads Secrets, it remembers which exist.
+ * ensureCreated creates an object once and never updates it (generated credentials): the
+ * operator never reads a Secret's data. When one of that name exists already, its metadata
+ * (never its data) says whether it is this pipeline's; one made by someone else is refused, so
+ * a Secret planted before the pipeline (a password or keys its author knows) is never used.
  */
 export async function ensureCreated(ctx: ReconcileContext, manifest: Manifest): Promise<boolean> {
-  const key = `${manifest.kind}/${manifest.metadata.namespace}/${manifest.metadata.name}/${manifest.metadata.ownerReferences[0]?.uid}`;
+  const { namespace = "", name } = manifest.metadata;
+  const owner = manifest.metadata.ownerReferences.find((r) => r.controller)?.uid;
+  const key = `${manifest.kind}/${namespace}/${name}/${owner}`;
   if (ctx.created.has(key)) return false;
   try {
     await createObject(ctx.client, manifest as unknown as KubeObject);
@@ -181,6 +191,16 @@ export async function ensureCreated(ctx: ReconcileContext, manifest: Manifest): 
     return true;
   } catch (err) {
     if (!isStatus(err, 409)) throw err;
+    const existing = await getMetadata(ctx.client, manifest.kind, namespace, name);
+    const controller = controllerUid(existing);
+    if (controller !== owner) {
+      throw refusal(
+        manifest,
+        controller
+          ? `is controlled by another owner (uid ${controller})`
+          : "already existed, made by someone else",
+      );
+    }
     ctx.created.add(key);
     return false;
   }

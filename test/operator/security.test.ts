@@ -229,12 +229,38 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
     assert.deepEqual(cm.data, { owner: "someone-else" });
     assert.equal(cm.metadata.ownerReferences, undefined);
     assert.equal(cm.metadata.labels?.["tradepipe.io/pipeline"], undefined);
-    // Once the squatter is gone, the operator creates its own.
+    // Once the squatter is gone, the operator creates its own ConfigMap; a planted bus key
+    // Secret (keys its author knows) is refused next.
+    await cluster.kubectl([
+      "create",
+      "secret",
+      "generic",
+      "gamma-bus-curve",
+      "-n",
+      NS,
+      "--from-literal=public-key=planted",
+    ]);
     await cluster.kubectl(["delete", "configmap", "gamma-config", "-n", NS]);
     await waitFor("gamma's own ConfigMap", async () => {
       const own = await getJson(cluster, ["configmap", "gamma-config", "-n", NS]);
       return own.metadata.ownerReferences?.[0]?.name === "gamma";
     });
+    const planted = await waitFor("the planted Secret refused", async () => {
+      const c = await readyCondition("gamma");
+      return c?.reason === "OwnershipConflict" && /gamma-bus-curve/.test(c.message) && c;
+    });
+    assert.match(
+      planted.message,
+      /Secret trading\/gamma-bus-curve already existed, made by someone else/,
+    );
+    const workloads = await getJson(cluster, [
+      "statefulsets",
+      "-n",
+      NS,
+      "-l",
+      "tradepipe.io/pipeline=gamma",
+    ]);
+    assert.equal(workloads.items.length, 0, "no pod uses the planted keys");
   });
 
   test("a broker Secret not released with the opt-in label is refused: Ready=False, no pods", async () => {
