@@ -11,11 +11,12 @@
  * the kill-switch annotation) are compared instead. After an operator restart nothing is
  * recorded, so each object is applied once more (a no-op when it is intact).
  *
- * Adoption: the apply is not forced. A conflict means another field manager owns a field the
- * operator sets; the operator forces its intent only on an object it controls (its pipeline's
- * controller reference), and refuses, with a clear error, to take over anything else.
+ * Adoption: an object the operator has neither cached nor written is first looked up by name;
+ * one that exists and is not controlled by the pipeline is refused, with a clear error, never
+ * merged into. The apply itself is not forced: a conflict means another field manager owns a
+ * field the operator sets, and the operator forces only on an object its pipeline controls.
  */
-import { ANNOTATION_HASH, FIELD_MANAGER } from "../api/names.ts";
+import { ANNOTATION_HASH } from "../api/names.ts";
 import {
   createObject,
   getMetadata,
@@ -23,6 +24,7 @@ import {
   type KubeObject,
   serverSideApply,
 } from "../kube/apply.ts";
+import { resourceByKind, resourcePath } from "../kube/resources.ts";
 import type { Manifest } from "../specs/common.ts";
 import type { Caches, ReconcileContext } from "./context.ts";
 
@@ -114,6 +116,22 @@ export async function ensure(ctx: ReconcileContext, manifest: Manifest): Promise
   if (cached && cachedController !== undefined && cachedController !== owner) {
     throw refusal(manifest, `is controlled by another owner (uid ${cachedController})`);
   }
+  let controlled = cached !== undefined && cachedController === owner;
+  if (!cached && !record) {
+    // Never seen by this operator: make sure nobody else made it (the cache holds only objects
+    // carrying the operator's label). A list by name needs only the informer's permission.
+    const existing = await findByName(ctx, manifest);
+    const existingController = controllerUid(existing);
+    if (existing && existingController !== owner) {
+      throw refusal(
+        manifest,
+        existingController
+          ? `is controlled by another owner (uid ${existingController})`
+          : `already existed, managed by ${managersOf(existing).join(", ") || "someone else"}`,
+      );
+    }
+    controlled = existing !== undefined;
+  }
   let written: KubeObject;
   try {
     written = await serverSideApply(ctx.client, manifest as unknown as KubeObject, undefined, {
@@ -126,38 +144,34 @@ export async function ensure(ctx: ReconcileContext, manifest: Manifest): Promise
     if (!isStatus(err, 409)) throw err;
     // A field the operator sets is owned by another manager. Force only on an object the
     // operator already controls (drift: someone edited it); refuse to take over anything else.
-    if (!cached || cachedController !== owner) {
+    if (!controlled) {
       throw refusal(manifest, `exists and is managed by someone else (${(err as Error).message})`);
     }
     written = await serverSideApply(ctx.client, manifest as unknown as KubeObject);
   }
-  if (!cached && !record) {
-    const others = otherManagers(written);
-    if (others.length > 0) {
-      // The apply merged into an object someone else made (it was not the operator's): give
-      // back every field just applied, then refuse.
-      await serverSideApply(ctx.client, bare(manifest), undefined, { force: false });
-      throw refusal(manifest, `already existed, managed by ${others.join(", ")}`);
-    }
-  }
   remember(ctx, written);
 }
 
-/** otherManagers: field managers of the object itself (not its status) other than the operator. */
-function otherManagers(obj: KubeObject): string[] {
+/** managersOf: the field managers of the object itself (not its status). */
+function managersOf(obj: KubeObject): string[] {
   const entries =
     (obj.metadata as { managedFields?: { manager?: string; subresource?: string }[] })
       .managedFields ?? [];
-  const names = entries
-    .filter((e) => !e.subresource && e.manager !== FIELD_MANAGER)
-    .map((e) => e.manager ?? "unknown");
-  return [...new Set(names)];
+  return [...new Set(entries.filter((e) => !e.subresource).map((e) => e.manager ?? "unknown"))];
 }
 
-/** bare: an apply intent with no fields, which releases every field the operator applied. */
-function bare(manifest: Manifest): KubeObject {
-  const { name, namespace } = manifest.metadata;
-  return { apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: { name, namespace } };
+/** findByName lists the one object of that name (list, not get: the informers' permission). */
+async function findByName(
+  ctx: ReconcileContext,
+  manifest: Manifest,
+): Promise<KubeObject | undefined> {
+  const rt = resourceByKind(manifest.kind);
+  const list = await ctx.client.request<{ items: KubeObject[] }>(
+    "GET",
+    resourcePath(rt, manifest.metadata.namespace),
+    { query: { fieldSelector: `metadata.name=${manifest.metadata.name}` } },
+  );
+  return list.items[0];
 }
 
 function refusal(manifest: Manifest, what: string): ReconcileRefused {
