@@ -5,9 +5,9 @@ import { parsePipeline, type TradingPipeline } from "../../services/core/spec/in
 import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import type { NetworkPolicy, PodView } from "../../test/operator/network-policy-eval.ts";
 import { brokenPromises, networkPromises } from "../../test/operator/network-promises.ts";
-import { buildDatabaseStatefulSet, POSTGRES_PORT } from "../postgres/resources.ts";
+import { buildDatabaseStatefulSet } from "../postgres/resources.ts";
 import { buildNetworkPolicies, DEFAULT_NETWORK_SETTINGS } from "./network-policy.ts";
-import { buildSimulatorDeployment, SIMULATOR_PORT } from "./simulator.ts";
+import { buildSimulatorDeployment } from "./simulator.ts";
 import { buildStageWorkload } from "./stage-workload.ts";
 
 function pipeline(spec: Record<string, unknown> = {}): TradingPipeline {
@@ -67,12 +67,7 @@ const asPolicies = (tp: TradingPipeline) =>
 
 test("the pipeline's NetworkPolicies keep every promise of the table", () => {
   const tp = pipeline();
-  const connections = networkPromises({
-    bus: BUS_PORT,
-    metrics: tp.spec.observability.metricsPort,
-    postgres: POSTGRES_PORT,
-    simulator: SIMULATOR_PORT,
-  });
+  const connections = networkPromises(tp.spec.observability.metricsPort);
   assert.deepEqual(brokenPromises(asPolicies(tp), namespaces, podsOf(tp), connections), []);
   // Without the policies, every connection gets through: the table is not vacuous.
   const open = brokenPromises([], namespaces, podsOf(tp), connections);
@@ -87,12 +82,7 @@ test("the monitoring namespaces are the operator's setting", () => {
   }) as unknown as NetworkPolicy[];
   const pods = podsOf(tp);
   const ns = new Map([...namespaces, ["monitoring", { team: "observability" }] as const]);
-  const connections = networkPromises({
-    bus: BUS_PORT,
-    metrics: tp.spec.observability.metricsPort,
-    postgres: POSTGRES_PORT,
-    simulator: SIMULATOR_PORT,
-  });
+  const connections = networkPromises(tp.spec.observability.metricsPort);
   assert.deepEqual(brokenPromises(policies, ns, pods, connections), []);
   assert.notDeepEqual(brokenPromises(policies, namespaces, pods, connections), []);
 });

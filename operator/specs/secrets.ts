@@ -11,27 +11,32 @@ import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import { busCurveSecretName, commonLabels, simulatorSecretName } from "../api/names.ts";
 import { type Manifest, namespaceOf, ownerReference } from "./common.ts";
 
-function meta(tp: TradingPipeline, name: string, component: "stages" | "simulator") {
+function secret(
+  tp: TradingPipeline,
+  name: string,
+  component: "stages" | "simulator",
+  stringData: Record<string, string>,
+): V1Secret & Manifest {
   return {
-    name,
-    namespace: namespaceOf(tp),
-    labels: commonLabels(tp.metadata.name, component),
-    ownerReferences: [ownerReference(tp)],
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name,
+      namespace: namespaceOf(tp),
+      labels: commonLabels(tp.metadata.name, component),
+      ownerReferences: [ownerReference(tp)],
+    },
+    type: "Opaque",
+    stringData,
   };
 }
 
 /** buildBusCurveSecret: the pipeline's CURVE key pair for the ZeroMQ bus, as the stages read it. */
 export function buildBusCurveSecret(tp: TradingPipeline, keys: CurveKeyPair): V1Secret & Manifest {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: meta(tp, busCurveSecretName(tp.metadata.name), "stages"),
-    type: "Opaque",
-    stringData: {
-      [CURVE_FILES.publicKey]: keys.publicKey,
-      [CURVE_FILES.secretKey]: keys.secretKey,
-    },
-  };
+  return secret(tp, busCurveSecretName(tp.metadata.name), "stages", {
+    [CURVE_FILES.publicKey]: keys.publicKey,
+    [CURVE_FILES.secretKey]: keys.secretKey,
+  });
 }
 
 /** SimulatorCredentials: the pipeline's own paper-broker keys and the admin API's token. */
@@ -61,15 +66,9 @@ export function buildSimulatorSecret(
   tp: TradingPipeline,
   credentials: SimulatorCredentials,
 ): V1Secret & Manifest {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: meta(tp, simulatorSecretName(tp.metadata.name), "simulator"),
-    type: "Opaque",
-    stringData: {
-      [SIMULATOR_SECRET_KEYS.keyId]: credentials.keyId,
-      [SIMULATOR_SECRET_KEYS.secretKey]: credentials.secretKey,
-      [SIMULATOR_SECRET_KEYS.adminToken]: credentials.adminToken,
-    },
-  };
+  return secret(tp, simulatorSecretName(tp.metadata.name), "simulator", {
+    [SIMULATOR_SECRET_KEYS.keyId]: credentials.keyId,
+    [SIMULATOR_SECRET_KEYS.secretKey]: credentials.secretKey,
+    [SIMULATOR_SECRET_KEYS.adminToken]: credentials.adminToken,
+  });
 }

@@ -3,6 +3,9 @@
  * must and must not get through. Checked against the builders' output (operator/specs) and
  * against the policies the operator wrote to a real apiserver (security.test.ts).
  */
+import { POSTGRES_PORT } from "../../operator/postgres/resources.ts";
+import { SIMULATOR_PORT } from "../../operator/specs/simulator.ts";
+import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import {
   allowed,
   type NamespaceLabels,
@@ -35,13 +38,11 @@ export interface Connection {
   why: string;
 }
 
-export function networkPromises(ports: {
-  bus: number;
-  metrics: number;
-  postgres: number;
-  simulator: number;
-}): Connection[] {
-  const { bus, metrics, postgres, simulator } = ports;
+/** networkPromises: the table for a distributed pipeline whose stages serve metrics on `metrics`. */
+export function networkPromises(metrics: number): Connection[] {
+  const bus = BUS_PORT;
+  const postgres = POSTGRES_PORT;
+  const simulator = SIMULATOR_PORT;
   return [
     {
       from: "otherStage",

@@ -8,9 +8,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
-import { POSTGRES_PORT } from "../../operator/postgres/resources.ts";
-import { SIMULATOR_PORT } from "../../operator/specs/simulator.ts";
-import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
 import type { NetworkPolicy, PodView } from "./network-policy-eval.ts";
 import { brokenPromises, networkPromises, type PromisePods } from "./network-promises.ts";
@@ -117,12 +114,7 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       ]),
     );
     const tp = await getJson(cluster, ["tp", "alpha", "-n", NS]);
-    const connections = networkPromises({
-      bus: BUS_PORT,
-      metrics: tp.spec.observability.metricsPort,
-      postgres: POSTGRES_PORT,
-      simulator: SIMULATOR_PORT,
-    });
+    const connections = networkPromises(tp.spec.observability.metricsPort);
     assert.deepEqual(brokenPromises(policies, namespaces, pods, connections), []);
     // The same pods without the policies: every forbidden connection would get through.
     assert.equal(
