@@ -5,6 +5,9 @@
  * And an idle subscriber can make the publisher queue only a bounded number of messages.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { curveKeyPair, Subscriber } from "zeromq";
 import {
@@ -13,6 +16,7 @@ import {
   z85Decode,
   z85Encode,
 } from "../../services/core/bus/curve.ts";
+import { openBus } from "../../services/core/bus/open.ts";
 import type { ZapDecision } from "../../services/core/bus/zap.ts";
 import { DEFAULT_SEND_HIGH_WATER_MARK, ZmqBus } from "../../services/core/bus/zmq.ts";
 import { waitFor } from "./wait.ts";
@@ -114,6 +118,29 @@ describe("CURVE on the ZeroMQ bus", () => {
       return memberGot >= 200;
     }, "the member to read 200 messages");
     assert.equal(misledGot, 0);
+  });
+
+  test("a stage reads the pipeline's pair from the mounted Secret's files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tp-bus-keys-"));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const other = generateCurveKeyPair();
+    writeFileSync(join(dir, "public-key"), `${pipelineKeys.publicKey}\n`);
+    writeFileSync(join(dir, "secret-key"), pipelineKeys.secretKey);
+    assert.deepEqual(readBusCurveDir(dir), pipelineKeys);
+    writeFileSync(
+      join(dir, "allowed-client-keys"),
+      `${pipelineKeys.publicKey}\n${other.publicKey}\n`,
+    );
+    assert.deepEqual(readBusCurveDir(dir).allowedClientKeys, [
+      pipelineKeys.publicKey,
+      other.publicKey,
+    ]);
+    writeFileSync(join(dir, "secret-key"), "not-a-key");
+    assert.throws(() => readBusCurveDir(dir), /secret-key: not a CURVE key/);
+    await assert.rejects(
+      openBus({ bind: [`unix://${join(dir, "x.sock")}`], curve: pipelineKeys }),
+      /CURVE keys are for ZeroMQ endpoints/,
+    );
   });
 
   test("bad keys are refused with a clear error", async () => {
