@@ -134,6 +134,10 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       ]);
       return leases.items.length === 5;
     });
+    // The operator's own ServiceAccount (a test-made one would be someone else's).
+    await waitFor("the stage's ServiceAccount", () =>
+      getJson(cluster, ["serviceaccount", "alpha-execution-engine", "-n", NS]),
+    );
     const kubeconfig = await cluster.createServiceAccountKubeconfig(NS, "alpha-execution-engine");
     const patch = (lease: string, annotation: string) =>
       cluster.kubectl(
@@ -297,16 +301,20 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       NS,
       "tradepipe.io/broker-credentials=true",
     ]);
-    await waitFor("delta's workloads once the Secret is released", async () => {
-      const now = await getJson(cluster, [
-        "statefulsets",
-        "-n",
-        NS,
-        "-l",
-        "tradepipe.io/pipeline=delta",
-      ]);
-      return now.items.length === 6;
-    });
+    await waitFor(
+      "delta's workloads once the Secret is released",
+      async () => {
+        const now = await getJson(cluster, [
+          "statefulsets",
+          "-n",
+          NS,
+          "-l",
+          "tradepipe.io/pipeline=delta",
+        ]);
+        return now.items.length === 6;
+      },
+      150_000,
+    );
   });
 
   test("the chart: RBAC bound in the watched namespace only; the admission policy refuses unsafe pipelines", async () => {
