@@ -155,6 +155,30 @@ describe("CURVE on the ZeroMQ bus", () => {
   });
 });
 
+test("the ZAP handler closes with the last publisher and comes back for the next", async () => {
+  const pipelineKeys = generateCurveKeyPair();
+  for (let i = 0; i < 3; i++) {
+    let decided = 0;
+    const publisher = await ZmqBus.open({
+      bind: ["tcp://127.0.0.1:*"],
+      curve: pipelineKeys,
+      onAuthentication: (d) => {
+        if (d.allowed) decided++;
+      },
+    });
+    const member = await ZmqBus.open({ connect: publisher.endpoints, curve: pipelineKeys });
+    let got = 0;
+    member.subscribe([TOPIC], () => got++);
+    await waitFor(() => {
+      publisher.publish(TOPIC, new Uint8Array([8, 1]));
+      return got > 0;
+    }, `round ${i}: the member to read`);
+    assert.equal(decided, 1, `round ${i}: the handler admitted the member`);
+    await member.close();
+    await publisher.close();
+  }
+});
+
 test("an idle subscriber makes the publisher queue a bounded number of messages", async () => {
   const publisher = await ZmqBus.open({ bind: ["tcp://127.0.0.1:*"] });
   const idle = new Subscriber({ linger: 0, receiveHighWaterMark: 1000 });

@@ -89,7 +89,19 @@ async function serve(socket: Router): Promise<void> {
 
 async function startHandler(): Promise<void> {
   const socket = new Router({ context: defaultContext, linger: 0 });
-  await socket.bind(ZAP_ENDPOINT);
+  // A handler closed a moment ago may still hold the endpoint while libzmq reaps it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await socket.bind(ZAP_ENDPOINT);
+      break;
+    } catch (err) {
+      if (attempt >= 50 || (err as { code?: string }).code !== "EADDRINUSE") {
+        socket.close();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   router = socket;
   loop = serve(socket);
 }
