@@ -25,7 +25,7 @@ import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
 import { type AccountPersistence, attachStore } from "./shell/account-persistence.ts";
 import { AccountStore, readAccountFile } from "./shell/account-store.ts";
-import type { Keys, SimContext } from "./shell/context.ts";
+import type { AdminAccess, Keys, SimContext } from "./shell/context.ts";
 import { type ClockMode, Engine } from "./shell/engine.ts";
 import { type FaultConfig, Faults, parseFaults } from "./shell/faults.ts";
 import { restoredStart, withHeldSymbols } from "./shell/restore-plan.ts";
@@ -45,6 +45,8 @@ export interface SimulatorOptions {
   /** seed makes the market, ids and partial fills reproducible (default 1). */
   seed?: number;
   keys?: Keys;
+  /** Who may use /admin/*: the API keys (default), a token of its own, or nobody. */
+  admin?: AdminAccess;
   /** symbols: a list (default prices) or a symbol → starting price map. */
   symbols?: string[] | Record<string, number>;
   /** speed multiplies simulated time against wall time in realtime mode (default 1). */
@@ -269,6 +271,7 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
     tradingLimiter: new RateLimiter(rate),
     dataLimiter: new RateLimiter(rate),
     keys,
+    admin: options.admin ?? { kind: "keys" },
     shortingEnabled: options.shortingEnabled ?? true,
     lastday: new Map(),
     orderRequests: [],
@@ -364,4 +367,5 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
 export type { MarketOptions } from "./core/market.ts";
 export type { AdminState, FillRecord } from "./http/admin.ts";
 export { type AccountPersistence, describeAccount } from "./shell/account-persistence.ts";
+export type { AdminAccess, Keys } from "./shell/context.ts";
 export type { FaultConfig } from "./shell/faults.ts";

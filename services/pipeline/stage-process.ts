@@ -3,6 +3,7 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
+import { readBusCurveDir } from "../core/bus/curve.ts";
 import { openBus } from "../core/bus/open.ts";
 import type { ControlHandler } from "../core/control/server.ts";
 import { joinLeadershipGroup } from "../core/db/leadership-group.ts";
@@ -83,13 +84,20 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
   const replicationLag = startReplicationLagSampler(db, metrics, log);
   const endpoints = endpointsFromEnv(env);
+  // In a pod the operator mounts the pipeline's bus key pair: the bus is CURVE-encrypted and
+  // only holders of the pair may subscribe (services/core/bus/curve.ts).
+  const curveDir = env.TRADEPIPE_BUS_CURVE_DIR;
   const bus = await openBus({
     bind: [endpoints.bind(stage)],
     connect: UPSTREAMS[stage].map((s) => endpoints.connect(s)),
     observer: busObserver(metrics, wallClockNs),
+    ...(curveDir ? { curve: readBusCurveDir(curveDir) } : {}),
+    onAuthentication: (d) => {
+      if (!d.allowed) log.warn({ address: d.address, key: d.clientKey }, "bus client refused");
+    },
   });
   log.info(
-    { bind: endpoints.bind(stage), health: health.url, control: control?.address },
+    { bind: endpoints.bind(stage), health: health.url, control: control?.address, curve: Boolean(curveDir) },
     "stage process up",
   );
   // systemd: the unit is up once it serves /health; whether it leads, stands by or waits for
