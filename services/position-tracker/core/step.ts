@@ -80,11 +80,15 @@ function bookFill(state: PositionState, event: FillReceived, out: Out): void {
   const doneQty = done?.qty ?? ZERO;
   if (event.filledQty <= doneQty || event.fillQty <= ZERO) return;
   const qty = event.filledQty - doneQty;
-  const cumulative =
-    event.filledAvgPrice !== undefined && event.filledAvgPrice > ZERO
-      ? mulWide(event.filledQty, event.filledAvgPrice)
-      : (done?.notional ?? 0n) + mulWide(qty, event.fillPrice);
-  const wide = cumulative - (done?.notional ?? 0n);
+  const booked = done?.notional ?? 0n;
+  let cumulative = booked + mulWide(qty, event.fillPrice);
+  if (event.filledAvgPrice !== undefined && event.filledAvgPrice > ZERO) {
+    // A rounded average could leave nothing (or less than nothing) for the new quantity: then
+    // the fill's own price is the better figure.
+    const byAverage = mulWide(event.filledQty, event.filledAvgPrice);
+    if (byAverage > booked) cumulative = byAverage;
+  }
+  const wide = cumulative - booked;
   state.applied.set(event.clientOrderId, { qty: event.filledQty, notional: cumulative });
   let p = state.positions.get(event.symbol);
   if (p === undefined) {
