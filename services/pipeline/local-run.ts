@@ -14,7 +14,10 @@ import type { Simulator } from "../broker-sim/index.ts";
 import { type ControlHandler, startControlServer } from "../core/control/server.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
+
 import type { EmbeddedServerStatus } from "../core/db/embedded-supervisor.ts";
+import { ensureStageLogins } from "../core/db/stage-roles.ts";
+
 import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
@@ -166,6 +169,11 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
       : await startProcesses(
           logDir,
           runDir,
+          // On the embedded server each stage logs in with its own role (sql/0007_roles.sql);
+          // a DATABASE_URL given by the user is used as it is.
+          db.embedded
+            ? await ensureStageLogins(db.pool, db.url, STAGE_PROCESSES)
+            : new Map<StageProcess, string>(),
           opts.specFile,
           { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
           basePort,
@@ -205,6 +213,7 @@ function say(_log: Logger, text: string): void {
 async function startProcesses(
   logDir: string | undefined,
   runDir: string,
+  stageUrls: ReadonlyMap<StageProcess, string>,
   specFile: string,
   env: NodeJS.ProcessEnv,
   basePort: number,
@@ -254,6 +263,7 @@ async function startProcesses(
         ...env,
         TRADEPIPE_RUN_DIR: runDir,
         TRADEPIPE_HEALTH_PORT: String(basePort > 0 ? basePort + index : 0),
+        ...(stageUrls.has(stage) ? { DATABASE_URL: stageUrls.get(stage)! } : {}),
       },
       ...(logDir ? { logFile: join(logDir, `${stage}.log`) } : {}),
     });

@@ -97,7 +97,12 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     },
   });
   log.info(
-    { bind: endpoints.bind(stage), health: health.url, control: control?.address, curve: Boolean(curveDir) },
+    {
+      bind: endpoints.bind(stage),
+      health: health.url,
+      control: control?.address,
+      curve: Boolean(curveDir),
+    },
     "stage process up",
   );
   // systemd: the unit is up once it serves /health; whether it leads, stands by or waits for

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import pg from "pg";
+import { ensureStageLogins } from "../../services/core/db/stage-roles.ts";
 import { type TestDatabase, withDatabase, withMigratedDatabase } from "../support/pg.ts";
 
 let db: TestDatabase;
@@ -148,4 +149,31 @@ test("every object belongs to the NOLOGIN owner role, and PUBLIC may not create 
   assert.deepEqual(role.rows[0], { rolcanlogin: false, rolsuper: false });
   const stage = await loginAs("tradepipe_signal_bridge");
   await assert.rejects(stage.query("CREATE TABLE mine (x int)"), refused("42501"));
+});
+
+test("ensureStageLogins gives each stage a URL whose session holds its stage's role and no more", async () => {
+  const urls = await ensureStageLogins(db.pool, db.url, ["execution-engine", "risk-manager"]);
+  for (const r of ["tradepipe_execution_engine_login", "tradepipe_risk_manager_login"]) {
+    if (!made.includes(r)) made.push(r);
+  }
+  const ee = new pg.Client({ connectionString: urls.get("execution-engine")! });
+  await ee.connect();
+  clients.push(ee);
+  const who = await ee.query(
+    `SELECT current_user AS me, pg_has_role(current_user, 'tradepipe_execution_engine', 'MEMBER') AS ee,
+            pg_has_role(current_user, 'tradepipe_risk_manager', 'MEMBER') AS rm,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super`,
+  );
+  assert.deepEqual(who.rows[0], {
+    me: "tradepipe_execution_engine_login",
+    ee: true,
+    rm: false,
+    super: false,
+  });
+  await assert.rejects(ee.query("COPY (SELECT 1) TO PROGRAM 'true'"), refused("42501"));
+  // A second run re-keys the role: the old password no longer works.
+  const again = await ensureStageLogins(db.pool, db.url, ["execution-engine"]);
+  assert.notEqual(again.get("execution-engine"), urls.get("execution-engine"));
+  const stale = new pg.Client({ connectionString: urls.get("execution-engine")! });
+  await assert.rejects(stale.connect(), /password authentication failed/);
 });
