@@ -165,6 +165,7 @@ test("a proposal repeated after a restart does not add its working order twice",
   const again = propose(r, p);
   assert.equal(again.approved, true);
   assert.equal(again.repeated, true);
+  assert.deepEqual([again.signalId, again.referencePrice], [p.signalId, p.referencePrice]);
   assert.equal(r.symbols.get("XOM")?.pendingBuy, d(600));
 });
 
