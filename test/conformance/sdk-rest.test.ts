@@ -155,9 +155,12 @@ describe("official SDK against the simulator (REST)", () => {
       timeInForce: "gtc",
     });
     assert.equal(stopLimit.limitPrice, "186");
-    await alpaca.trading.orders.market({ symbol: "AMZN", qty: 2, side: "buy" });
+    // The trailing stop sells another symbol: a sell beside the working AMZN buys could meet
+    // them, and Alpaca refuses that as a potential wash trade (the simulator too).
+    sim.admin.setQuote("MSFT", "180.00", "180.04");
+    await alpaca.trading.orders.market({ symbol: "MSFT", qty: 2, side: "buy" });
     const trailing = await alpaca.trading.orders.trailingStop({
-      symbol: "AMZN",
+      symbol: "MSFT",
       qty: 1,
       side: "sell",
       trailPercent: 1,
@@ -240,5 +243,35 @@ describe("official SDK against the simulator (REST)", () => {
     const expected = Object.values(direct.bars ?? {}).reduce((n, list) => n + list.length, 0);
     assert.equal(direct.nextPageToken ?? null, null);
     assert.equal(count, expected);
+  });
+  test("calendar: Thanksgiving week through the SDK, closed on the holiday, 13:00 the day after", async () => {
+    const days = await alpaca.trading.calendar.legacyCalendar({
+      start: new Date("2026-11-23T00:00:00Z"),
+      end: new Date("2026-11-30T00:00:00Z"),
+    });
+    const dates = days.map((d) => new Date(d.date).toISOString().slice(0, 10));
+    assert.deepEqual(dates, ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-27", "2026-11-30"]);
+    const friday = days[3]!;
+    assert.equal(friday.open, "09:30");
+    assert.equal(friday.close, "13:00");
+    assert.equal(days[0]!.close, "16:00");
+  });
+
+  test("query booleans as Python clients send them: DELETE /v2/positions?cancel_orders=True", async () => {
+    const call = (query: string) =>
+      fetch(`${sim.tradingUrl}/v2/positions?${query}`, {
+        method: "DELETE",
+        headers: { "APCA-API-KEY-ID": sim.keys.keyId, "APCA-API-SECRET-KEY": sim.keys.secretKey },
+      });
+    for (const form of ["True", "False", "true", "1", "f"]) {
+      const r = await call(`cancel_orders=${form}`);
+      assert.equal(r.status, 207, `cancel_orders=${form}`);
+      await r.arrayBuffer();
+    }
+    const bad = await call("cancel_orders=yes");
+    assert.equal(bad.status, 422);
+    assert.match(((await bad.json()) as { message: string }).message, /cancel_orders.*yes/);
+    const closed = await alpaca.trading.positions.deleteAllOpenPositions({ cancelOrders: true });
+    assert.ok(Array.isArray(closed));
   });
 });

@@ -1,8 +1,17 @@
 /**
  * time: pure calendar arithmetic on simulated time (bigint nanoseconds since the UNIX epoch).
  * The core never reads a clock; these helpers only format, parse and compute market sessions
- * (NYSE regular hours 09:30–16:00 America/New_York, Monday to Friday; holidays not modelled).
+ * (NYSE regular hours 09:30–16:00 America/New_York on the trading days of services/core/calendar.ts:
+ * holidays closed, 13:00 on early-close days).
  */
+import {
+  civilFromDays,
+  daysFromCivil,
+  isEarlyClose,
+  isTradingDay,
+  weekdayOf,
+} from "../../core/calendar.ts";
+
 export type Nanos = bigint;
 
 export const NS_PER_MS = 1_000_000n;
@@ -10,40 +19,11 @@ export const NS_PER_SEC = 1_000_000_000n;
 export const NS_PER_MIN = 60n * NS_PER_SEC;
 export const NS_PER_DAY = 86_400n * NS_PER_SEC;
 
-/** daysFromCivil converts a proleptic Gregorian date to days since 1970-01-01. */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = m > 2 ? m - 3 : m + 9;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** civilFromDays is the inverse of daysFromCivil. */
-export function civilFromDays(z: number): { y: number; m: number; d: number } {
-  const zz = z + 719468;
-  const era = Math.floor(zz / 146097);
-  const doe = zz - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d };
-}
-
-/** weekday returns 0 = Sunday … 6 = Saturday for a day number. */
-function weekday(days: number): number {
-  return (((days + 4) % 7) + 7) % 7;
-}
+export { civilFromDays, daysFromCivil } from "../../core/calendar.ts";
 
 function nthSunday(y: number, m: number, n: number): number {
   const first = daysFromCivil(y, m, 1);
-  const offset = (7 - weekday(first)) % 7;
+  const offset = (7 - weekdayOf(first)) % 7;
   return first + offset + (n - 1) * 7;
 }
 
@@ -129,9 +109,10 @@ function sessionOf(etDay: number): { open: Nanos; close: Nanos } {
   const noonUtc = BigInt(etDay * 86400 + 17 * 3600) * NS_PER_SEC;
   const off = BigInt(etOffsetHours(noonUtc));
   const base = BigInt(etDay * 86400) - off * 3600n;
+  const closeHour = isEarlyClose(etDay) ? 13n : 16n;
   return {
     open: (base + 9n * 3600n + 30n * 60n) * NS_PER_SEC,
-    close: (base + 16n * 3600n) * NS_PER_SEC,
+    close: (base + closeHour * 3600n) * NS_PER_SEC,
   };
 }
 
@@ -140,15 +121,10 @@ function etDayOf(ns: Nanos): number {
   return Math.floor(sec / 86400);
 }
 
-const isWeekday = (day: number): boolean => {
-  const w = weekday(day);
-  return w >= 1 && w <= 5;
-};
-
 /** isRegularSession tells whether ns falls in regular trading hours. */
 export function isRegularSession(ns: Nanos): boolean {
   const day = etDayOf(ns);
-  if (!isWeekday(day)) return false;
+  if (!isTradingDay(day)) return false;
   const { open, close } = sessionOf(day);
   return ns >= open && ns < close;
 }
@@ -156,7 +132,7 @@ export function isRegularSession(ns: Nanos): boolean {
 /** nextOpen returns the first session open strictly after ns. */
 export function nextOpen(ns: Nanos): Nanos {
   for (let day = etDayOf(ns); ; day++) {
-    if (!isWeekday(day)) continue;
+    if (!isTradingDay(day)) continue;
     const { open } = sessionOf(day);
     if (open > ns) return open;
   }
@@ -165,7 +141,7 @@ export function nextOpen(ns: Nanos): Nanos {
 /** nextClose returns the first session close strictly after ns. */
 export function nextClose(ns: Nanos): Nanos {
   for (let day = etDayOf(ns); ; day++) {
-    if (!isWeekday(day)) continue;
+    if (!isTradingDay(day)) continue;
     const { close } = sessionOf(day);
     if (close > ns) return close;
   }

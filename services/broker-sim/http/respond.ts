@@ -34,3 +34,22 @@ export const ERR = {
   internal: (status = 500) => error(status, 50010000, "internal server error"),
   invalidParam: (message: string, status = 422) => error(status, 40010001, message),
 };
+
+/**
+ * queryBool reads a boolean query parameter as Alpaca's Go server does (strconv.ParseBool):
+ * 1, t, T, TRUE, true, True and their false forms — Python clients send `True`/`False`.
+ * undefined when absent; an error response naming the parameter when it is not a boolean.
+ */
+export function queryBool(
+  query: URLSearchParams,
+  name: string,
+): { ok: true; value: boolean | undefined } | { ok: false; response: ApiResponse } {
+  const text = query.get(name);
+  if (text === null) return { ok: true, value: undefined };
+  if (TRUE_FORMS.has(text)) return { ok: true, value: true };
+  if (FALSE_FORMS.has(text)) return { ok: true, value: false };
+  return { ok: false, response: ERR.invalidParam(`${name} must be true or false, got ${text}`) };
+}
+
+const TRUE_FORMS = new Set(["1", "t", "T", "TRUE", "true", "True"]);
+const FALSE_FORMS = new Set(["0", "f", "F", "FALSE", "false", "False"]);

@@ -2,6 +2,7 @@
  * trading: the Trading API v2 routes (account, clock, orders, positions, assets). Each handler
  * syncs the simulated clock first, so the broker state it reads or changes is as of "now".
  */
+import { dateOfDay, dayOfDate, tradingDaysBetween } from "../../core/calendar.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import * as broker from "../core/broker.ts";
 import * as actions from "../core/order-actions.ts";
@@ -9,7 +10,7 @@ import { isOpen, type Order, parseOrderRequest, parseReplaceRequest } from "../c
 import { formatRfc3339, parseTime } from "../core/time.ts";
 import type { SimContext } from "../shell/context.ts";
 import { getActivities, getActivitiesOfType } from "./activities.ts";
-import { type ApiRequest, type ApiResponse, ERR, json } from "./respond.ts";
+import { type ApiRequest, type ApiResponse, ERR, json, queryBool } from "./respond.ts";
 import { accountJson, assetJson, clockJson, type Marks, orderJson, positionJson } from "./views.ts";
 
 type Handler = (ctx: SimContext, req: ApiRequest) => ApiResponse;
@@ -34,6 +35,50 @@ const getAccount: Handler = (ctx) => {
   const now = ctx.engine.now();
   return json(200, accountJson(ctx.engine.state, now, ctx.shortingEnabled));
 };
+
+/**
+ * GET /v2/calendar: the trading days of services/core/calendar.ts between `start` and `end`
+ * (dates or RFC-3339 times, inclusive; Alpaca's defaults 1970-01-01 … 2029-12-31), by trading
+ * date or, with date_type=SETTLEMENT, by settlement date.
+ */
+const getCalendar: Handler = (_ctx, req) => {
+  const q = req.query;
+  const dateOf = (name: string, fallback: string): string | undefined => {
+    const text = q.get(name);
+    if (text === null) return fallback;
+    const ns = parseTime(text);
+    return ns === undefined ? undefined : text.slice(0, 10);
+  };
+  const start = dateOf("start", "1970-01-01");
+  if (start === undefined) return ERR.invalidParam(`invalid start: ${q.get("start")}`, 400);
+  const end = dateOf("end", "2029-12-31");
+  if (end === undefined) return ERR.invalidParam(`invalid end: ${q.get("end")}`, 400);
+  const dateType = q.get("date_type") ?? "TRADING";
+  if (dateType !== "TRADING" && dateType !== "SETTLEMENT")
+    return ERR.invalidParam(`invalid date_type: ${dateType}`, 400);
+  // A settlement date is at most a few trading days after its trade date (T+2 and a long weekend).
+  const days =
+    dateType === "TRADING"
+      ? tradingDaysBetween(start, end)
+      : tradingDaysBetween(shiftDate(start, -10), end).filter(
+          (d) => d.settlementDate >= start && d.settlementDate <= end,
+        );
+  return json(
+    200,
+    days.map((d) => ({
+      date: d.date,
+      open: d.open,
+      close: d.close,
+      session_open: d.sessionOpen,
+      session_close: d.sessionClose,
+      settlement_date: d.settlementDate,
+    })),
+  );
+};
+
+function shiftDate(date: string, days: number): string {
+  return dateOfDay((dayOfDate(date) ?? 0) + days);
+}
 
 const getClock: Handler = (ctx) => {
   const now = ctx.engine.now();
@@ -194,13 +239,12 @@ const closePosition: Handler = (ctx, req) => {
 };
 
 const closeAllPositions: Handler = (ctx, req) => {
-  const cancel = req.query.get("cancel_orders");
-  if (cancel !== null && cancel !== "true" && cancel !== "false")
-    return ERR.invalidParam("cancel_orders must be true or false");
+  const cancel = queryBool(req.query, "cancel_orders");
+  if (!cancel.ok) return cancel.response;
   const now = ctx.engine.now();
   const r = actions.closeAllPositions(
     ctx.engine.state,
-    cancel === "true",
+    cancel.value === true,
     now,
     ctx.engine.session(now),
   );
@@ -264,6 +308,7 @@ export const TRADING_ROUTES: Route[] = [
   route("GET", "/v2/account/activities", getActivities),
   route("GET", "/v2/account/activities/{activity_type}", getActivitiesOfType),
   route("GET", "/v2/clock", getClock),
+  route("GET", "/v2/calendar", getCalendar),
   route("POST", "/v2/orders", logged("submit", postOrder)),
   route("GET", "/v2/orders", listOrders),
   route("DELETE", "/v2/orders", cancelAllOrders),
