@@ -274,4 +274,20 @@ describe("official SDK against the simulator (REST)", () => {
     const closed = await alpaca.trading.positions.deleteAllOpenPositions({ cancelOrders: true });
     assert.ok(Array.isArray(closed));
   });
+  test("snapshots: one symbol and several, with the latest trade, quote, minute bar and daily bars", async () => {
+    sim.admin.advance(60_000);
+    const stocks = alpaca.marketData.stocks;
+    const one = await stocks.stockSnapshotSingle({ symbol: "AAPL" });
+    assert.equal(one.symbol, "AAPL");
+    const quote = sim.admin.state().quotes["AAPL"] as { bid_price?: string; bp?: string };
+    assert.ok(
+      one.latestQuote && one.latestTrade && one.minuteBar && one.dailyBar && one.prevDailyBar,
+    );
+    assert.ok(quote, "the simulator holds a quote for AAPL");
+    const latest = await stocks.stockLatestQuoteSingle({ symbol: "AAPL" });
+    assert.equal(one.latestQuote.bp, latest.quote.bp, "the snapshot's quote is the latest quote");
+    assert.ok(new Date(one.prevDailyBar.t) < new Date(one.dailyBar.t));
+    const several = await stocks.stockSnapshots({ symbols: "AAPL,MSFT,NOPE" });
+    assert.deepEqual(Object.keys(several).sort(), ["AAPL", "MSFT"]);
+  });
 });

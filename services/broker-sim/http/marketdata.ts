@@ -263,7 +263,52 @@ function latestMulti(kind: Kind): Handler {
   };
 }
 
+/**
+ * snapshotOf: Alpaca's stock snapshot of a symbol from the simulator's history: the latest trade,
+ * quote and minute bar, the current daily bar and the previous one (days start at New York
+ * midnight, as the daily bars do); fields with no data are left out; undefined with no data.
+ */
+function snapshotOf(ctx: SimContext, symbol: string): Record<string, unknown> | undefined {
+  const trades = ctx.engine.history.list("trades", symbol);
+  const quotes = ctx.engine.history.list("quotes", symbol);
+  const bars = ctx.engine.history.list("bars", symbol) as readonly Bar[];
+  if (trades.length === 0 && quotes.length === 0 && bars.length === 0) return undefined;
+  const daily = aggregateBars(bars, 1440);
+  const out: Record<string, unknown> = {};
+  const lastTrade = trades[trades.length - 1];
+  const lastQuote = quotes[quotes.length - 1];
+  if (lastTrade) out["latestTrade"] = tradeJson(lastTrade as Trade);
+  if (lastQuote) out["latestQuote"] = quoteJson(lastQuote as Quote);
+  if (bars.length > 0) out["minuteBar"] = barJson(bars[bars.length - 1]!);
+  if (daily.length > 0) out["dailyBar"] = barJson(daily[daily.length - 1]!);
+  if (daily.length > 1) out["prevDailyBar"] = barJson(daily[daily.length - 2]!);
+  return out;
+}
+
+const snapshotSingle: Handler = (ctx, req) => {
+  ctx.engine.sync();
+  const symbol = req.params["symbol"]!.toUpperCase();
+  const snapshot = snapshotOf(ctx, symbol);
+  if (!snapshot) return json(404, { code: 40410000, message: `no snapshot found for ${symbol}` });
+  return json(200, { symbol, ...snapshot });
+};
+
+/** GET /v2/stocks/snapshots answers a map of symbol → snapshot, symbols without data left out. */
+const snapshotMulti: Handler = (ctx, req) => {
+  ctx.engine.sync();
+  const symbols = symbolsParam(req);
+  if (!Array.isArray(symbols)) return symbols;
+  const out: Record<string, unknown> = {};
+  for (const s of symbols) {
+    const snapshot = snapshotOf(ctx, s);
+    if (snapshot) out[s] = snapshot;
+  }
+  return json(200, out);
+};
+
 export const MARKET_DATA_ROUTES: Route[] = [
+  route("GET", "/v2/stocks/snapshots", snapshotMulti),
+  route("GET", "/v2/stocks/{symbol}/snapshot", snapshotSingle),
   route("GET", "/v2/stocks/bars/latest", latestMulti("bars")),
   route("GET", "/v2/stocks/trades/latest", latestMulti("trades")),
   route("GET", "/v2/stocks/quotes/latest", latestMulti("quotes")),
