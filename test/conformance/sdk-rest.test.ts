@@ -290,4 +290,30 @@ describe("official SDK against the simulator (REST)", () => {
     const several = await stocks.stockSnapshots({ symbols: "AAPL,MSFT,NOPE" });
     assert.deepEqual(Object.keys(several).sort(), ["AAPL", "MSFT"]);
   });
+  test("account configurations: read, change no_shorting (short sales then refused), bad values refused", async () => {
+    const api = alpaca.trading.accountConfigurations;
+    const before = await api.getAccountConfig();
+    assert.equal(before.noShorting, false);
+    assert.equal(before.fractionalTrading, true);
+    const after = await api.patchAccountConfig({ accountConfigurations: { noShorting: true } });
+    assert.equal(after.noShorting, true);
+    assert.equal((await alpaca.trading.account.getAccount()).shortingEnabled, false);
+    sim.admin.setQuote("TSLA", "200.00", "200.04");
+    await assert.rejects(
+      alpaca.trading.orders.market({ symbol: "TSLA", qty: 1, side: "sell" }),
+      (err: { status?: number }) => err.status === 403,
+    );
+    const bad = await fetch(`${sim.tradingUrl}/v2/account/configurations`, {
+      method: "PATCH",
+      headers: {
+        "APCA-API-KEY-ID": sim.keys.keyId,
+        "APCA-API-SECRET-KEY": sim.keys.secretKey,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ max_margin_multiplier: "3" }),
+    });
+    assert.equal(bad.status, 422);
+    assert.match(((await bad.json()) as { message: string }).message, /max_margin_multiplier/);
+    await api.patchAccountConfig({ accountConfigurations: { noShorting: false } });
+  });
 });
