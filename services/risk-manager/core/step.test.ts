@@ -35,6 +35,33 @@ test("orders are refused until the tracker reports the first reconciliation", ()
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10)).reason, "approved");
 });
 
+test("a reconciliation break after trading began refuses orders again, until it heals", () => {
+  const s = tradableState();
+  assert.equal(propose(s, proposal("XOM", "buy", 1, 10)).reason, "approved");
+  const gate = (canTrade: boolean, t: bigint) =>
+    stepRisk(s, {
+      type: "PortfolioChanged",
+      timeNs: t,
+      equity: d(100000),
+      realizedPnl: 0n,
+      unrealizedPnl: 0n,
+      canTrade,
+    });
+  gate(false, T0 + SECOND);
+  assert.equal(
+    propose(s, proposal("XOM", "buy", 1, 10, T0 + 2n * SECOND)).reason,
+    "not_reconciled",
+  );
+  // A restart must not forget the break either.
+  const restored = restoreRiskState(SPEC_RISK, exportRiskState(s));
+  assert.equal(
+    propose(restored, proposal("XOM", "buy", 1, 10, T0 + 2n * SECOND)).reason,
+    "not_reconciled",
+  );
+  gate(true, T0 + 3n * SECOND);
+  assert.equal(propose(s, proposal("XOM", "buy", 1, 10, T0 + 4n * SECOND)).reason, "approved");
+});
+
 test("circuit breaker: closed → open → half-open → open → half-open → closed", () => {
   const s = tradableState(breakerParams);
   const fail = (t: bigint, id = "x") => brokerFailure(s, t, id);
