@@ -8,6 +8,7 @@ import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { DEV_KEYS } from "../../services/broker-sim/index.ts";
 import { runUntilFilled, tradepipe } from "./support.ts";
 
 test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C", {
@@ -36,6 +37,19 @@ test("tradepipe run trades on its embedded defaults and stops cleanly on Ctrl-C"
     );
     assert.equal(code, 0, `exit code ${code}\n${err.slice(-3000)}`);
     assert.match(out, /tradepipe run: stopped by Ctrl-C \(SIGINT\); \d+ orders sent, \d+ fills/);
+    // Secrets never reach what the user sees: the embedded server's superuser password and the
+    // broker secret (the simulator's development key here, but the same code carries a real one).
+    const password = (
+      await readFile(join(dataDir, "postgres", "tradepipe.password"), "utf8")
+    ).trim();
+    assert.ok(password.length >= 16, "the embedded server has a generated password");
+    for (const [name, secret] of [
+      ["database password", password],
+      ["broker secret", DEV_KEYS.secretKey],
+    ] as const) {
+      assert.equal(out.includes(secret), false, `${name} printed on stdout`);
+      assert.equal(err.includes(secret), false, `${name} printed on stderr`);
+    }
     const [, orders] = /; (\d+) orders sent/.exec(out) ?? [];
     assert.ok(Number(orders) > 0, "orders were sent");
     // The summary counts every fill, including those that landed while the stages drained: the
