@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isTradepipeError } from "./errors.ts";
-import { bpsDiff, div, divRound, fromDecimal, mul, roundTo, toDecimal } from "./money.ts";
+import {
+  bpsDiff,
+  div,
+  divRound,
+  formatMoney,
+  formatPrice,
+  fromDecimal,
+  mul,
+  roundTo,
+  toDecimal,
+} from "./money.ts";
 
 test("fromDecimal and toDecimal round-trip exactly", () => {
   for (const s of ["0", "1", "-1", "123.45", "0.000000001", "-98765.4321", "1000000000000"]) {
@@ -37,4 +47,15 @@ test("bad input names the value", () => {
         isTradepipeError(e, "TP_ERR_INVALID_DECIMAL") && e.message.includes(JSON.stringify(bad)),
     );
   }
+});
+
+test("formatMoney rounds half-even to the cent; formatPrice keeps a price's tick", () => {
+  assert.equal(formatMoney(fromDecimal("3.608888888")), "3.61");
+  assert.equal(formatMoney(fromDecimal("12.5")), "12.50");
+  assert.equal(formatMoney(fromDecimal("0.125")), "0.12");
+  assert.equal(formatMoney(fromDecimal("0.135")), "0.14");
+  assert.equal(formatMoney(fromDecimal("-4.1")), "-4.10");
+  assert.equal(formatPrice(fromDecimal("120.015333333")), "120.02");
+  assert.equal(formatPrice(fromDecimal("1")), "1.00");
+  assert.equal(formatPrice(fromDecimal("0.123456")), "0.1235");
 });

@@ -137,3 +137,29 @@ export function max(a: Fixed, b: Fixed): Fixed {
 export function bpsDiff(a: Fixed, b: Fixed): Fixed {
   return div(abs(a - b) * 10_000n, b);
 }
+
+/**
+ * formatMoney renders an amount of dollars for people: rounded half-even to the cent, always two
+ * decimals (12.5 → "12.50", 3.608888888 → "3.61"). Exact values stay in the database and JSON.
+ */
+export function formatMoney(v: Fixed): string {
+  return toDecimal(roundTo(v, 2), 2);
+}
+
+/**
+ * formatPrice renders a share price at its tick (SEC Rule 612: a cent at $1.00 and above, $0.0001
+ * below): 120.015333333 → "120.02", 0.123456 → "0.1235".
+ */
+export function formatPrice(v: Fixed): string {
+  const places = abs(v) >= SCALE ? 2 : 4;
+  return toDecimal(roundTo(v, places), places);
+}
+
+/** formatDecimalMoney and formatDecimalPrice take the decimal strings the stages report. */
+export function formatDecimalMoney(text: string): string {
+  return formatMoney(fromDecimal(text));
+}
+
+export function formatDecimalPrice(text: string): string {
+  return formatPrice(fromDecimal(text));
+}

@@ -58,3 +58,20 @@ test("the database line says when the embedded server crashed and came back", ()
   assert.ok(up.some((l) => /^database ● embedded server up \(pid 42\), restarted 1×/.test(l)));
   assert.match(renderLogLine(lines("x", false)), /database=down$/);
 });
+
+test("money is shown in cents and prices at their tick, never with nine decimals", () => {
+  const lines = renderStatus({
+    ...status,
+    realizedPnl: "3.608888888",
+    unrealizedPnl: "-0.005",
+    positions: [
+      { symbol: "AAPL", qty: "3", avgPrice: "120.015333333", unrealizedPnl: "1.234567891" },
+      { symbol: "PENNY", qty: "1000", avgPrice: "0.123456", unrealizedPnl: "-2.5" },
+    ],
+  }).join("\n");
+  assert.match(lines, /realized P&L 3\.61 {3}unrealized P&L 0\.00/);
+  assert.match(lines, /AAPL +3 +120\.02 +1\.23/);
+  assert.match(lines, /PENNY +1000 +0\.1235 +-2\.50/);
+  assert.doesNotMatch(lines, /\d\.\d{5,}/);
+  assert.match(renderLogLine({ ...status, realizedPnl: "3.608888888" }), / realized=3\.61 /);
+});

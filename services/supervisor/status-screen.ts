@@ -3,6 +3,8 @@
  * snapshot into lines; `StatusView` redraws them in place on a terminal, or writes one log line
  * per interval when stdout is not a terminal (CI, pipes, files).
  */
+import { formatDecimalMoney, formatDecimalPrice } from "../core/money.ts";
+
 export interface StageStatusLine {
   name: string;
   up: boolean;
@@ -39,6 +41,23 @@ export interface PipelineStatus {
 
 const mark = (ok: boolean) => (ok ? "●" : "○");
 
+/** Money in cents and prices at their tick for people; a value that is not a decimal is shown as is. */
+function money(text: string): string {
+  try {
+    return formatDecimalMoney(text);
+  } catch {
+    return text;
+  }
+}
+
+function price(text: string): string {
+  try {
+    return formatDecimalPrice(text);
+  } catch {
+    return text;
+  }
+}
+
 export function renderStatus(s: PipelineStatus): string[] {
   const lines = [
     `tradepipe · pipeline ${s.pipeline} · ${s.mode} · broker ${s.broker} · up ${formatDuration(s.uptimeSeconds)}`,
@@ -52,7 +71,7 @@ export function renderStatus(s: PipelineStatus): string[] {
   }
   lines.push(
     "",
-    `orders ${s.ordersSent}   fills ${s.fills}   rejects ${s.rejects}   realized P&L ${s.realizedPnl}   unrealized P&L ${s.unrealizedPnl}`,
+    `orders ${s.ordersSent}   fills ${s.fills}   rejects ${s.rejects}   realized P&L ${money(s.realizedPnl)}   unrealized P&L ${money(s.unrealizedPnl)}`,
     `circuit breaker ${s.circuitBreaker}   kill switch ${s.killSwitch ? "ENGAGED" : "off"}`,
     ...(s.database ? [`database ${mark(s.database.ok)} ${s.database.line}`] : []),
     "",
@@ -63,7 +82,7 @@ export function renderStatus(s: PipelineStatus): string[] {
     lines.push("symbol       qty    avg price  unrealized P&L");
     for (const p of s.positions) {
       lines.push(
-        `${p.symbol.padEnd(8)} ${p.qty.padStart(7)} ${p.avgPrice.padStart(12)} ${p.unrealizedPnl.padStart(15)}`,
+        `${p.symbol.padEnd(8)} ${p.qty.padStart(7)} ${price(p.avgPrice).padStart(12)} ${money(p.unrealizedPnl).padStart(15)}`,
       );
     }
   }
@@ -76,7 +95,7 @@ export function renderLogLine(s: PipelineStatus): string {
   const stages = s.stages
     .map((st) => `${st.name}=${st.up ? (st.ready ? "ready" : "up") : "down"}`)
     .join(" ");
-  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects} positions=${s.positions.length} realized=${s.realizedPnl} unrealized=${s.unrealizedPnl} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}${s.database ? ` database=${s.database.ok ? "up" : "down"}` : ""}`;
+  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects} positions=${s.positions.length} realized=${money(s.realizedPnl)} unrealized=${money(s.unrealizedPnl)} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}${s.database ? ` database=${s.database.ok ? "up" : "down"}` : ""}`;
 }
 
 export function formatDuration(totalSeconds: number): string {
