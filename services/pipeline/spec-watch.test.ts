@@ -18,7 +18,9 @@ const spec = (killSwitch: boolean | string) =>
   `apiVersion: tradepipe.io/v1alpha1\nkind: TradingPipeline\nmetadata: {name: w}\nspec:\n  symbols: [AAPL]\n  killSwitch: ${killSwitch}\n`;
 
 async function next(seen: TradingPipeline[], count: number): Promise<TradingPipeline> {
-  for (let i = 0; i < 200 && seen.length < count; i++) await new Promise((r) => setTimeout(r, 25));
+  // Up to 30 s: the watcher polls every 20 ms, but a loaded CI machine can starve it for seconds.
+  const deadline = Date.now() + 30_000;
+  while (seen.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   assert.ok(seen.length >= count, `version ${count} of the spec arrived`);
   return seen[count - 1]!;
 }
