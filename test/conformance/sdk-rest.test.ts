@@ -316,4 +316,34 @@ describe("official SDK against the simulator (REST)", () => {
     assert.match(((await bad.json()) as { message: string }).message, /max_margin_multiplier/);
     await api.patchAccountConfig({ accountConfigurations: { noShorting: false } });
   });
+  test("portfolio history: minute equity through the SDK ends at the account's equity; P&L adds up", async () => {
+    sim.admin.setQuote("AAPL", "150.00", "150.02");
+    await alpaca.trading.orders.market({ symbol: "AAPL", qty: 3, side: "buy" });
+    sim.admin.advance(10 * 60_000); // whole minutes: the last sample closes at "now"
+    const history = await alpaca.trading.portfolioHistory.getAccountPortfolioHistory({
+      period: "1D",
+      timeframe: "1Min",
+      intradayReporting: "continuous",
+    });
+    const n = history.equity?.length ?? 0;
+    assert.ok(n >= 10, `${n} points`);
+    assert.equal(history.timestamp?.length, n);
+    const account = await alpaca.trading.account.getAccount();
+    assert.equal(history.equity![n - 1], Math.round(Number(account.equity) * 100) / 100);
+    for (let i = 0; i < n; i++) {
+      const expected = Math.round((history.equity![i]! - history.baseValue!) * 100) / 100;
+      assert.ok(Math.abs(history.profitLoss![i]! - expected) < 0.011, `point ${i}`);
+    }
+    const daily = await alpaca.trading.portfolioHistory.getAccountPortfolioHistory({
+      period: "1W",
+      timeframe: "1D",
+    });
+    assert.equal(daily.timeframe, "1D");
+    assert.equal(daily.equity?.length, 1, "one trading day so far");
+    const bad = await fetch(
+      `${sim.tradingUrl}/v2/account/portfolio/history?period=2M&timeframe=1Min`,
+      { headers: { "APCA-API-KEY-ID": sim.keys.keyId, "APCA-API-SECRET-KEY": sim.keys.secretKey } },
+    );
+    assert.equal(bad.status, 422);
+  });
 });

@@ -11,6 +11,7 @@ import { formatRfc3339, parseTime } from "../core/time.ts";
 import type { SimContext } from "../shell/context.ts";
 import { getActivities, getActivitiesOfType } from "./activities.ts";
 import { getConfigurations, patchConfigurations } from "./configurations.ts";
+import { getPortfolioHistory } from "./portfolio-history.ts";
 import { type ApiRequest, type ApiResponse, ERR, json, queryBool } from "./respond.ts";
 import { accountJson, assetJson, clockJson, type Marks, orderJson, positionJson } from "./views.ts";
 
@@ -308,6 +309,7 @@ export const TRADING_ROUTES: Route[] = [
   route("GET", "/v2/account", getAccount),
   route("GET", "/v2/account/configurations", getConfigurations),
   route("PATCH", "/v2/account/configurations", patchConfigurations),
+  route("GET", "/v2/account/portfolio/history", getPortfolioHistory),
   route("GET", "/v2/account/activities", getActivities),
   route("GET", "/v2/account/activities/{activity_type}", getActivitiesOfType),
   route("GET", "/v2/clock", getClock),

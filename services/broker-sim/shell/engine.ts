@@ -8,6 +8,7 @@
  */
 import type { FeeSchedule } from "../../core/fees.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
+import { accountFigures } from "../core/account.ts";
 import * as broker from "../core/broker.ts";
 import {
   advanceMarket,
@@ -22,11 +23,13 @@ import {
   isRegularSession,
   type Nanos,
   NS_PER_DAY,
+  NS_PER_MIN,
   NS_PER_MS,
   nextClose,
   nextOpen,
 } from "../core/time.ts";
 import type { BookLevel, MarketEvent } from "../core/types.ts";
+import { EquityHistory } from "./equity-history.ts";
 import { History } from "./history.ts";
 
 /** The most simulated time one market step covers (see advanceTo). */
@@ -62,6 +65,8 @@ export class Engine {
   market!: MarketState;
   replay: ReplayState | undefined;
   history!: History;
+  /** equityHistory: the account's equity at the end of every simulated minute (portfolio history). */
+  equityHistory!: EquityHistory;
   private simBase!: Nanos;
   private wallBase!: number;
   private simNow!: Nanos;
@@ -102,6 +107,7 @@ export class Engine {
       t0,
     );
     this.history = new History(o.historyLimit);
+    this.equityHistory = new EquityHistory();
     // A replay's prices come from the recording alone: no synthetic past, no synthetic quotes.
     if (!this.replay) {
       this.history.seedBars(this.market, seed, t0);
@@ -171,7 +177,9 @@ export class Engine {
         if (edge <= stepEnd) stepEnd = edge;
       }
       this.processMarket(stepEnd);
+      const crossedMinute = stepEnd / NS_PER_MIN > this.simNow / NS_PER_MIN;
       this.simNow = stepEnd;
+      if (crossedMinute) this.equityHistory.sample(this.simNow, accountFigures(this.state).equity);
       const open = this.isOpen(stepEnd);
       if (open !== this.wasOpen) {
         this.wasOpen = open;
