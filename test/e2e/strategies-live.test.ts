@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { startSimulator } from "../../services/broker-sim/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
+import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
 import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
 import { loadModelScorer, resolveModelPath } from "../../services/signal-bridge/model-scorer.ts";
 import {
@@ -197,7 +198,7 @@ test("rules-model, ma-crossover and opening-range-breakout trade live together, 
     // Every order the broker received is an expected signal, on the expected side.
     const bySignalOrder = new Map(
       expected.signals.map((s) => [
-        clientOrderIdFor(pipeline.metadata.name, `${s.symbol}-${s.timeNs}`),
+        clientOrderIdFor(pipelineOrderIdScope(pipeline, sim.keys.keyId), `${s.symbol}-${s.timeNs}`),
         s.direction > 0 ? "buy" : "sell",
       ]),
     );
