@@ -15,6 +15,7 @@ const COMMANDS: Record<string, string> = {
   stage: "Run one pipeline stage (used by the supervisor, systemd units and pods).",
   operator: "Run the Kubernetes operator.",
   render: "Render deployment files from a spec: tradepipe render systemd -f spec -o dir.",
+  new: "Start a strategy from a working template: tradepipe new strategy NAME.",
   report: "Write equity, drawdown and P&L pictures (SVG, PNG) and report.md from the database.",
   backtest:
     "Run the pipeline's cores on history: tradepipe backtest -f spec --data DIR --from --to.",

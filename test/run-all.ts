@@ -59,9 +59,15 @@ async function main(): Promise<number> {
   const env = { ...process.env, TRADEPIPE_TEST_DATABASE_URL: pg.url };
   try {
     const concurrency = process.env.TRADEPIPE_TEST_CONCURRENCY ?? "2";
+    // A test that hangs fails after this long instead of holding CI until its own limit; a file
+    // whose hooks hang is ended by test/support/file-deadline.ts.
+    const testTimeoutMs = process.env.TRADEPIPE_TEST_TIMEOUT_MS ?? String(8 * 60_000);
     const args = [
       "--test",
       `--test-concurrency=${concurrency}`,
+      `--test-timeout=${testTimeoutMs}`,
+      "--import",
+      "./test/support/file-deadline.ts",
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       ...(whole ? DEFAULT_PATTERNS : patterns),

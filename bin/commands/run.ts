@@ -4,8 +4,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { isTradepipeError } from "../../services/core/errors.ts";
 import { InvalidSpecError, loadPipelineFile } from "../../services/core/spec/index.ts";
 import { runLocal } from "../../services/pipeline/local-run.ts";
+import { loadStrategies } from "../../services/signal-bridge/strategy-loader.ts";
 
 export const DEFAULT_PIPELINE_FILE = fileURLToPath(
   new URL("../../config/pipeline.yaml", import.meta.url),
@@ -68,6 +70,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InvalidSpecError) {
       process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    // Strategy modules and their parameters are checked here, before anything starts, and
+    // again by the signal-bridge at its start (systemd units and pods have no `run`).
+    await loadStrategies(pipeline.spec);
+  } catch (err) {
+    if (isTradepipeError(err, "TP_ERR_CONFIG")) {
+      process.stderr.write(`tradepipe run: ${err.message}\n`);
       return 1;
     }
     throw err;

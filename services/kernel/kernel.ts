@@ -207,13 +207,16 @@ export class Kernel {
   start(nowNs: bigint, account: StartingAccount): void {
     this.ports.onInput?.({ kind: "start", nowNs, account });
     this.nowNs = nowNs;
+    // Cash and positions read from one state of the account, as the shell's reconciliation
+    // reads them: the tracker takes the cash only when the positions reconcile.
     this.enqueue({
       to: "positions",
-      event: { type: "AccountReceived", timeNs: nowNs, cash: account.cash },
-    });
-    this.enqueue({
-      to: "positions",
-      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions: account.positions },
+      event: {
+        type: "BrokerPositionsReceived",
+        timeNs: nowNs,
+        positions: account.positions,
+        cash: account.cash,
+      },
     });
     this.enqueue({ to: "execution", event: { type: "Started", timeNs: nowNs } });
     this.drain();
@@ -223,10 +226,9 @@ export class Kernel {
   reconcile(nowNs: bigint, cash: Fixed, positions: readonly BrokerPosition[]): void {
     this.ports.onInput?.({ kind: "reconcile", nowNs, cash, positions });
     this.nowNs = nowNs;
-    this.enqueue({ to: "positions", event: { type: "AccountReceived", timeNs: nowNs, cash } });
     this.enqueue({
       to: "positions",
-      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions },
+      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions, cash },
     });
     this.drain();
   }

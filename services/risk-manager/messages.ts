@@ -24,6 +24,7 @@ import {
   TimeInForce,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal, toDecimal, ZERO } from "../core/money.ts";
+import { rejectOrigin } from "../execution-engine/core/types.ts";
 import {
   type ControlCommandName,
   type ControlReceived,
@@ -74,6 +75,7 @@ export function riskEventsOf(u: OrderUpdate): RiskEvent[] {
           timeNs,
           clientOrderId,
           reason: u.reason === "" ? "rejected" : u.reason,
+          origin: rejectOrigin(u.reason),
         },
       ];
     case OrderEvent.FILL:

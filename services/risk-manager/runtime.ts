@@ -139,7 +139,13 @@ export function createRiskRuntime(
           intentTopic(d.symbol),
           encodeIntent(intentFieldsOf(d, trace, causeOriginNs, intent)),
         );
-        if (d.approved) metrics.approved.inc();
+        if (d.repeated) {
+          // The earlier decision again; the execution engine ignores a known client_order_id.
+          log.info(
+            { symbol: d.symbol, signalId: d.signalId, reason: d.reason },
+            "repeated proposal: the earlier decision stands",
+          );
+        } else if (d.approved) metrics.approved.inc();
         else {
           metrics.rejected.inc();
           metrics.reject(d.reason);

@@ -7,9 +7,10 @@
  * `risk.state` on change and every few seconds, and a `control` KILL_SWITCH_ON/OFF when the kill
  * switch changes so the execution engine cancels open orders.
  *
- * The kill switch lives in risk_state: engaged by spec.killSwitch at start, by `tradepipe
- * kill-switch on|off` and by `POST /kill-switch`, all through tp_set_kill_switch, whose NOTIFY
- * this stage LISTENs for. A restart reads it back (and the breaker, halts and the day's P&L
+ * The kill switch lives in risk_state: engaged by spec.killSwitch (at start and whenever the
+ * spec file changes to true), by `tradepipe kill-switch on|off` and by `POST /kill-switch` on the
+ * authenticated control listener, all through tp_set_kill_switch, whose NOTIFY this stage
+ * LISTENs for. While the spec says true, the control listener refuses a release. A restart reads it back (and the breaker, halts and the day's P&L
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
 import { Topics } from "../core/bus/topics.ts";
@@ -24,6 +25,7 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal } from "../core/money.ts";
+import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type RiskDecisionTiming, riskDecisionChannel } from "./channels.ts";
 import {
@@ -33,8 +35,13 @@ import {
   restoreRiskState,
   stepRisk,
 } from "./core/index.ts";
-import { loadDailyCloses } from "./history.ts";
-import { killSwitchRoutes, listenForKillSwitch } from "./kill-switch.ts";
+import { dayOfNs, loadDailyCloses } from "./history.ts";
+import {
+  type KillSwitchRouteDeps,
+  killSwitchControlRoutes,
+  killSwitchStatusRoute,
+  listenForKillSwitch,
+} from "./kill-switch.ts";
 import {
   controlOf,
   portfolioChangedOf,
@@ -57,6 +64,8 @@ import { decodeSignal, emptySignalFields } from "./wire.ts";
 
 /** TICK_MS: breaker cooldowns and day rolls without traffic; risk.state and risk_state refresh. */
 export const TICK_MS = 1_000;
+/** HISTORY_CHECK_MS: how often the stage checks whether a new UTC day needs the closes reloaded. */
+export const HISTORY_CHECK_MS = 600_000;
 
 function decimalOrNull(v: string): Fixed | null {
   try {
@@ -69,7 +78,7 @@ function decimalOrNull(v: string): Fixed | null {
 export function riskParamsOf(ctx: StageContext): RiskParams {
   const r = ctx.pipeline.spec.risk;
   return {
-    pipelineName: ctx.pipeline.metadata.name,
+    pipelineName: pipelineOrderIdScope(ctx.pipeline, ctx.broker.credentials.keyId),
     maxPositionShares: r.maxPositionShares,
     maxNotionalPerSymbol: r.maxNotionalPerSymbol,
     maxOpenPositions: r.maxOpenPositions,
@@ -89,6 +98,10 @@ export const stage: StageDefinition = {
     const params = riskParamsOf(ctx);
     const orderQty = fromDecimal(ctx.pipeline.spec.strategy.orderQty);
     const metrics = riskMetrics(ctx.metrics);
+    const invalid = (what: string) => (err: unknown) => {
+      metrics.invalid.inc();
+      log.warn({ err: (err as Error).message }, `${what} refused`);
+    };
     const store = riskStore(ctx.db, ctx.epoch, log);
 
     // Listen before reading the row, so a change made in between is not missed.
@@ -143,13 +156,28 @@ export const stage: StageDefinition = {
     onKillSwitch = rt.applyKillSwitch;
     live = true;
     for (const row of early.splice(0)) rt.applyKillSwitch(row);
-    if (ctx.pipeline.spec.killSwitch && !state.killSwitch.engaged) {
-      rt.applyKillSwitch(await setKillSwitch(ctx.db, true, "spec.killSwitch is true", "spec"));
-    } else if (state.killSwitch.engaged) {
+    // spec.killSwitch: asserted now, and again whenever the spec file changes to true.
+    let specEngaged = ctx.pipeline.spec.killSwitch;
+    const assertSpec = async () => {
+      if (specEngaged && !state.killSwitch.engaged) {
+        rt.applyKillSwitch(await setKillSwitch(ctx.db, true, "spec.killSwitch is true", "spec"));
+        return true;
+      }
+      return false;
+    };
+    if (!(await assertSpec()) && state.killSwitch.engaged) {
       rt.announceKillSwitch(); // restored engaged: the execution engine may have restarted too
     }
+    const unwatchSpec = ctx.watchSpec?.((pipeline) => {
+      const was = specEngaged;
+      specEngaged = pipeline.spec.killSwitch;
+      if (specEngaged && !was) {
+        log.warn("spec.killSwitch changed to true: engaging the kill switch");
+        assertSpec().catch(invalid("spec.killSwitch"));
+      }
+    });
 
-    const routes = killSwitchRoutes({
+    const routeDeps: KillSwitchRouteDeps = {
       set: async (engaged, reason, by) => {
         const row = await setKillSwitch(ctx.db, engaged, reason, by);
         rt.applyKillSwitch(row); // at once; the NOTIFY that follows changes nothing more
@@ -161,13 +189,13 @@ export const stage: StageDefinition = {
         changedBy: state.killSwitch.requestedBy,
         changedAtNs: state.killSwitch.sinceNs,
       }),
-    });
-    Object.assign(ctx.routes, routes);
-
-    const invalid = (what: string) => (err: unknown) => {
-      metrics.invalid.inc();
-      log.warn({ err: (err as Error).message }, `${what} refused`);
+      specEngaged: () => specEngaged,
     };
+    const routes = killSwitchStatusRoute(routeDeps);
+    const controlRoutes = killSwitchControlRoutes(routeDeps);
+    Object.assign(ctx.routes, routes);
+    Object.assign(ctx.controlRoutes, controlRoutes);
+
     const onInvalid = invalid("message");
     const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     let stopped = false;
@@ -252,19 +280,35 @@ export const stage: StageDefinition = {
     ];
 
     // VaR history in the background: until it arrives the core uses its conservative stand-in.
-    void loadDailyCloses(ctx, params.varWindowDays).then(
-      (bySymbol) => {
-        const t = ctx.nowNs();
-        for (const [symbol, closes] of bySymbol)
-          rt.step({ type: "DailyClosesRecorded", timeNs: t, symbol, closes });
-        log.info({ symbols: bySymbol.size }, "daily closes loaded for VaR");
-      },
-      (err: unknown) =>
-        log.warn(
-          { err: (err as Error).message },
-          "daily closes unavailable: VaR uses the fallback volatility",
-        ),
-    );
+    // It is reloaded (adjusted, whole window) once per UTC day while the stage runs, so each
+    // completed day adds its close and a split restates the earlier ones.
+    let historyDay = -1;
+    let historyLoading = false;
+    const loadHistory = () => {
+      const now = ctx.nowNs();
+      if (stopped || historyLoading || dayOfNs(now) === historyDay) return;
+      historyLoading = true;
+      loadDailyCloses(ctx, params.varWindowDays, now)
+        .then(
+          (bySymbol) => {
+            historyDay = dayOfNs(now);
+            const t = ctx.nowNs();
+            for (const [symbol, closes] of bySymbol)
+              rt.step({ type: "DailyClosesRecorded", timeNs: t, symbol, closes, replace: true });
+            log.info({ symbols: bySymbol.size }, "daily closes loaded for VaR");
+          },
+          (err: unknown) =>
+            log.warn(
+              { err: (err as Error).message },
+              "daily closes unavailable: VaR uses the fallback volatility",
+            ),
+        )
+        .finally(() => {
+          historyLoading = false;
+        });
+    };
+    loadHistory();
+    const historyTimer = setInterval(loadHistory, HISTORY_CHECK_MS);
 
     rt.refresh();
     const tick = setInterval(rt.refresh, TICK_MS);
@@ -283,8 +327,11 @@ export const stage: StageDefinition = {
         stopped = true;
         rt.stop();
         clearInterval(tick);
+        clearInterval(historyTimer);
         for (const s of subscriptions) s.unsubscribe();
+        unwatchSpec?.();
         for (const k of Object.keys(routes)) delete ctx.routes[k];
+        for (const k of Object.keys(controlRoutes)) delete ctx.controlRoutes[k];
         await listener.stop();
         await store.flush();
       },

@@ -65,13 +65,17 @@ export function resolveModelPath(modelRef: string, root = REPO_ROOT): string {
   return path;
 }
 
-/** loadModelScorer opens the model and checks it has the signal model's input and output. */
+/**
+ * loadModelScorer opens the model and checks it has the signal model's input and output
+ * (`inputs` features, FEATURE_COUNT unless a strategy's model declares another length).
+ */
 export async function loadModelScorer(
   path: string,
-  opts: { native?: boolean } = {},
+  opts: { native?: boolean; inputs?: number } = {},
 ): Promise<ModelScorer> {
-  const input = new Float32Array(FEATURE_COUNT);
-  const inputTensor = new ort.Tensor("float32", input, [1, FEATURE_COUNT]);
+  const inputs = opts.inputs ?? FEATURE_COUNT;
+  const input = new Float32Array(inputs);
+  const inputTensor = new ort.Tensor("float32", input, [1, inputs]);
   const output = new Float32Array(1);
   const feeds = { features: inputTensor };
   const fetches = { score: new ort.Tensor("float32", output, [1, 1]) };

@@ -10,9 +10,8 @@
 import { childTraceparent, SignalAction } from "../core/messages/index.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { QuoteFields } from "../market-data/quote-wire.ts";
-import type { SignalParams } from "./core/params.ts";
-import type { Decision, SymbolSignal } from "./core/symbol-signal.ts";
 import type { SignalFields } from "./signal-wire.ts";
+import type { Outcome } from "./strategy/aggregate.ts";
 
 export const SOURCE = "signal-bridge";
 
@@ -30,68 +29,88 @@ export class SignalIds {
   }
 }
 
-/** indicatorNames are the keys of TradingSignal.indicators, in the order they are written. */
-export function indicatorNames(p: SignalParams): readonly string[] {
-  return [
-    `rsi_${p.rsiPeriod}`,
-    `macd_hist_${p.macdFast}_${p.macdSlow}_${p.macdSignal}`,
-    `bollinger_pct_b_${p.bollingerPeriod}`,
-    `bollinger_bandwidth_${p.bollingerPeriod}`,
-    "model_score",
-    "rule_votes",
-    "rules",
-  ];
-}
-
 /** midPrice is the exact mid of a quote's decimal bid and ask. */
 export function midPrice(q: QuoteFields): string {
   return toDecimal((fromDecimal(q.bidPrice) + fromDecimal(q.askPrice)) / 2n);
 }
 
-/** newSignalFields makes the reused fields of one stage's signals. */
-export function newSignalFields(names: readonly string[], model: string): SignalFields {
-  return {
-    source: SOURCE,
-    eventTimeNs: 0n,
-    traceparent: "",
-    originTimeNs: 0n,
-    signalId: "",
-    symbol: "",
-    action: SignalAction.UNSPECIFIED,
-    confidence: 0,
-    indicatorNames: names,
-    indicatorValues: new Float64Array(names.length),
-    referencePrice: "",
-    model,
-  };
+/** decimalOf writes a strategy's float price or quantity as a decimal string ("" for 0). */
+export function decimalOf(x: number, places: number): string {
+  if (!(x > 0) || !Number.isFinite(x)) return "";
+  return x.toFixed(places).replace(/\.?0+$/, "");
 }
 
 /**
- * fillSignal writes a BUY or SELL decision into `out`. The signal continues the quote's event:
- * the same event time and origin time, and a child span of its trace when it has one.
+ * SignalWriter fills the TradingSignal of an aggregated outcome: one reused SignalFields per
+ * leading strategy (its indicator names are fixed once it has led a signal, and refreshed only
+ * if its indicators change names).
  */
-export function fillSignal(
-  out: SignalFields,
-  q: QuoteFields,
-  signalId: string,
-  sig: SymbolSignal,
-  d: Decision,
-): SignalFields {
-  out.eventTimeNs = q.eventTimeNs;
-  out.originTimeNs = q.originTimeNs;
-  out.traceparent = q.traceparent ? childTraceparent(q.traceparent) : "";
-  out.signalId = signalId;
-  out.symbol = q.symbol;
-  out.action = d.action === "BUY" ? SignalAction.BUY : SignalAction.SELL;
-  out.confidence = d.confidence;
-  const v = out.indicatorValues;
-  v[0] = sig.rsi.value;
-  v[1] = sig.macd.histogram;
-  v[2] = sig.bollinger.percentB;
-  v[3] = sig.bollinger.bandwidth;
-  v[4] = d.modelScore;
-  v[5] = d.votes;
-  v[6] = d.rules;
-  out.referencePrice = midPrice(q);
-  return out;
+export class SignalWriter {
+  readonly #fields: SignalFields[] = [];
+  readonly #ids: readonly string[];
+  readonly #models: readonly string[];
+
+  /** ids and models (name@version, or "") are per strategy slot. */
+  constructor(ids: readonly string[], models: readonly string[]) {
+    this.#ids = ids;
+    this.#models = models;
+  }
+
+  /**
+   * fill writes the signal for `o` (a BUY or SELL). It continues the quote's event: the same
+   * event time and origin time, and a child span of its trace when it has one.
+   */
+  fill(
+    q: QuoteFields,
+    signalId: string,
+    o: Outcome,
+    indicators: Readonly<Record<string, number>> | undefined,
+  ): SignalFields {
+    const out = this.#fieldsOf(o.leader, indicators);
+    out.eventTimeNs = q.eventTimeNs;
+    out.originTimeNs = q.originTimeNs;
+    out.traceparent = q.traceparent ? childTraceparent(q.traceparent) : "";
+    out.signalId = signalId;
+    out.symbol = q.symbol;
+    out.action = o.direction > 0 ? SignalAction.BUY : SignalAction.SELL;
+    out.confidence = o.confidence;
+    const names = out.indicatorNames;
+    for (let i = 0; i < names.length; i++) out.indicatorValues[i] = indicators![names[i]!]!;
+    out.referencePrice = midPrice(q);
+    out.quantity = decimalOf(Math.floor(o.targetQty), 0);
+    out.limitPrice = decimalOf(o.limitPrice, 4);
+    return out;
+  }
+
+  #fieldsOf(slot: number, indicators: Readonly<Record<string, number>> | undefined): SignalFields {
+    let f = this.#fields[slot];
+    const names = indicators === undefined ? [] : Object.keys(indicators);
+    if (f === undefined || !sameNames(f.indicatorNames, names)) {
+      f = {
+        source: SOURCE,
+        eventTimeNs: 0n,
+        traceparent: "",
+        originTimeNs: 0n,
+        signalId: "",
+        symbol: "",
+        action: SignalAction.UNSPECIFIED,
+        confidence: 0,
+        indicatorNames: names,
+        indicatorValues: new Float64Array(names.length),
+        referencePrice: "",
+        model: this.#models[slot] ?? "",
+        strategyId: this.#ids[slot] ?? "",
+        quantity: "",
+        limitPrice: "",
+      };
+      this.#fields[slot] = f;
+    }
+    return f;
+  }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

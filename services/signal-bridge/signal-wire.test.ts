@@ -24,6 +24,9 @@ function reference(s: SignalFields) {
     indicators,
     referencePrice: s.referencePrice,
     model: s.model,
+    strategyId: s.strategyId,
+    quantity: s.quantity,
+    limitPrice: s.limitPrice,
   });
 }
 
@@ -54,6 +57,9 @@ function cases(): SignalFields[] {
       indicatorValues: values,
       referencePrice: (rnd() * 1000).toFixed(i % 4),
       model: i % 3 === 0 ? "" : `signal@${"a".repeat(12)}`,
+      strategyId: i % 5 === 1 ? "" : ["rules-model", "ma-crossover", "orb"][i % 3]!,
+      quantity: i % 4 === 0 ? "" : String(i),
+      limitPrice: i % 6 === 0 ? (rnd() * 100).toFixed(2) : "",
     });
   }
   // Zero and negative zero as map values: a map entry keeps its value even when it is 0.

@@ -33,6 +33,12 @@ export interface SignalFields extends HeaderFields {
   indicatorValues: Float64Array;
   referencePrice: string;
   model: string;
+  /** The leading strategy's id. */
+  strategyId: string;
+  /** Shares asked for, decimal; "" for the pipeline's order quantity. */
+  quantity: string;
+  /** Limit price asked for, decimal; "" for a market order. */
+  limitPrice: string;
 }
 
 let buf = Buffer.allocUnsafe(1024);
@@ -41,6 +47,7 @@ let buf = Buffer.allocUnsafe(1024);
 export function encodeSignal(s: SignalFields): Uint8Array {
   let max = 128 + 3 * (s.source.length + s.traceparent.length);
   max += 3 * (s.signalId.length + s.symbol.length + s.referencePrice.length + s.model.length);
+  max += 3 * (s.strategyId.length + s.quantity.length + s.limitPrice.length);
   for (const n of s.indicatorNames) max += 24 + 3 * n.length;
   buf = ensureRoom(buf, max);
   const b = buf;
@@ -61,5 +68,8 @@ export function encodeSignal(s: SignalFields): Uint8Array {
   }
   p = writeStringField(b, p, 0x3a, s.referencePrice);
   p = writeStringField(b, p, 0x42, s.model);
+  p = writeStringField(b, p, 0x4a, s.strategyId); // field 9
+  p = writeStringField(b, p, 0x52, s.quantity); // field 10
+  p = writeStringField(b, p, 0x5a, s.limitPrice); // field 11
   return b.subarray(0, p);
 }

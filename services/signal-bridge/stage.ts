@@ -1,7 +1,8 @@
 /**
- * signal-bridge stage shell: `md.quote/<SYM>` for the spec's symbols → SignalBridgeCore (one
- * SymbolSignal per symbol) → the ONNX model, only on ticks where the core says it can change the
- * outcome → `signal/<SYM>` TradingSignals for BUY and SELL decisions.
+ * signal-bridge stage shell: `md.quote/<SYM>` for the spec's symbols → the StrategyEngine (the
+ * spec's strategies, loaded and validated at start; by default the built-in rules-model alone) →
+ * the ONNX models, only on ticks where a strategy asks for a score → the per-symbol aggregation →
+ * `signal/<SYM>` TradingSignals for BUY and SELL outcomes, naming the leading strategy.
  *
  * Ticks are processed strictly in arrival order. With the synchronous native model call (the
  * normal case, see model-scorer.ts) a quote is handled to the end inside its bus delivery; with
@@ -17,14 +18,16 @@ import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts"
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
-import { SignalBridgeCore } from "./core/signal-bridge-core.ts";
-import type { SymbolSignal, TopOfBook } from "./core/symbol-signal.ts";
-import { signalBridgeMetrics } from "./metrics.ts";
-import { loadModelScorer, resolveModelPath } from "./model-scorer.ts";
-import { fillSignal, indicatorNames, newSignalFields, SignalIds } from "./signal-message.ts";
+import { signalBridgeMetrics, strategyAttributionGauges } from "./metrics.ts";
+import { loadModelScorer, type ModelScorer, resolveModelPath } from "./model-scorer.ts";
+import { SignalIds, SignalWriter } from "./signal-message.ts";
 import { encodeSignal } from "./signal-wire.ts";
+import { StrategyEngine } from "./strategy/engine.ts";
+import type { StrategySlot } from "./strategy/slot.ts";
+import { aggregationRules, loadStrategies } from "./strategy-loader.ts";
+import { timedSlots } from "./strategy-timing.ts";
 
-/** signalParamsOf maps the spec's strategy section onto the core's parameters. */
+/** signalParamsOf maps the spec's strategy section onto the core's parameters (benchmarks). */
 export function signalParamsOf(s: StrategySpec): SignalParams {
   return {
     rsiPeriod: s.rsiPeriod,
@@ -51,23 +54,54 @@ export const SIGNAL_BRIDGE_SETTINGS = {
   modelKeepWarmMs: 1,
 };
 
+/** modelLabel is `name@<first 12 hex of the file's sha256>`, the signal's `model`. */
+function modelLabel(path: string): string {
+  const sha = createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 12);
+  return `${basename(path, ".onnx")}@${sha}`;
+}
+
+/** loadModels opens each distinct model the strategies declare, once. */
+async function loadModels(slots: readonly StrategySlot[]) {
+  const scorers = new Map<string, ModelScorer>();
+  const labels = slots.map(() => "");
+  for (const [i, slot] of slots.entries()) {
+    if (slot.model === undefined) continue;
+    const path = resolveModelPath(slot.model.path);
+    let scorer = scorers.get(slot.model.path);
+    if (scorer === undefined) {
+      scorer = await loadModelScorer(path, { inputs: slot.model.inputs });
+      scorers.set(slot.model.path, scorer);
+    }
+    labels[i] = modelLabel(path);
+  }
+  return { scorers, labels };
+}
+
 export const stage: StageDefinition = {
   name: "signal-bridge",
   async start(ctx: StageContext): Promise<RunningStage> {
     const { bus, log } = ctx;
-    const strategy = ctx.pipeline.spec.strategy;
-    const core = new SignalBridgeCore(signalParamsOf(strategy));
-    const names = indicatorNames(core.params);
-    const modelPath = resolveModelPath(strategy.modelRef);
-    const scorer = await loadModelScorer(modelPath);
-    const model = `${basename(modelPath, ".onnx")}@${createHash("sha256")
-      .update(readFileSync(modelPath))
-      .digest("hex")
-      .slice(0, 12)}`;
+    const spec = ctx.pipeline.spec;
     const metrics = signalBridgeMetrics(ctx.metrics);
-    const ids = new SignalIds();
-    const signalOut = newSignalFields(names, model);
-    const top: TopOfBook = { bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0 };
+    const loaded = await loadStrategies(spec);
+    const ids = loaded.map((s) => s.id);
+    const { scorers, labels } = await loadModels(loaded);
+    const latency = ids.map((id) => metrics.strategy.latency.labels(id));
+    const slots = timedSlots(loaded, (i, seconds) => latency[i]!.observe(seconds));
+    const engine = new StrategyEngine(slots, aggregationRules(spec));
+    strategyAttributionGauges(ctx.metrics, () => engine.attribution());
+    const decisionCounters = ids.map((id) => [
+      metrics.strategy.decisions.labels(id, "BUY"),
+      metrics.strategy.decisions.labels(id, "SELL"),
+    ]);
+    const ledCounters = ids.map((id) => metrics.strategy.signals.labels(id));
+    for (const id of ids) {
+      metrics.strategy.enabled.labels(id).set(1);
+      metrics.strategy.failures.labels(id).inc(0);
+    }
+    const allSync = [...scorers.values()].every((s) => s.scoreSync !== undefined);
+    const signalIds = new SignalIds();
+    const writer = new SignalWriter(ids, labels);
     const timing: SignalTiming = { symbol: "", indicatorsNs: 0, inferenceNs: -1 };
     const signalTopics = new Map<string, string>();
     let signals = 0;
@@ -77,11 +111,38 @@ export const stage: StageDefinition = {
     let stopped = false;
     /** A real model call since the keep-warm timer last fired: no need to warm this time. */
     let scoredSinceWarm = false;
+    const disabled: string[] = [];
 
-    const publish = (q: QuoteFields, sig: SymbolSignal, score: number | undefined) => {
-      const d = sig.decide(score);
-      if (d.action === "HOLD") {
-        metrics.holds.labels(d.reason).inc();
+    const status = () =>
+      ctx.report({
+        detail: `${signals} signals${disabled.length ? `; disabled: ${disabled.join(", ")}` : ""}`,
+        signals,
+        strategies: ids.map((id, i) => ({ id, enabled: engine.enabled[i] })),
+      });
+
+    const reportFailures = () => {
+      for (const f of engine.takeFailures()) {
+        disabled.push(f.id);
+        metrics.strategy.enabled.labels(f.id).set(0);
+        metrics.strategy.failures.labels(f.id).inc();
+        log.error(
+          { strategy: f.id, symbol: f.symbol, phase: f.phase, err: f.error },
+          "strategy threw: disabled, the other strategies keep trading",
+        );
+        status();
+      }
+    };
+
+    const conclude = (q: QuoteFields) => {
+      const o = engine.finish();
+      reportFailures();
+      const decisions = engine.decisions;
+      for (let i = 0; i < decisions.length; i++) {
+        const dir = decisions[i]!.direction;
+        if (dir !== 0) decisionCounters[i]![dir > 0 ? 0 : 1]!.inc();
+      }
+      if (o.direction === 0) {
+        if (o.reason !== "no-vote") metrics.aggregateHolds.labels(o.reason).inc();
         return;
       }
       let t = signalTopics.get(q.symbol);
@@ -89,11 +150,70 @@ export const stage: StageDefinition = {
         t = topic(Topics.signal, q.symbol);
         signalTopics.set(q.symbol, t);
       }
-      fillSignal(signalOut, q, ids.next(q.symbol, q.eventTimeNs), sig, d);
-      bus.publish(t, encodeSignal(signalOut));
-      (d.action === "BUY" ? metrics.buys : metrics.sells).inc();
+      const fields = writer.fill(
+        q,
+        signalIds.next(q.symbol, q.eventTimeNs),
+        o,
+        engine.indicatorsOf(o.leader),
+      );
+      bus.publish(t, encodeSignal(fields));
+      (o.direction > 0 ? metrics.buys : metrics.sells).inc();
+      ledCounters[o.leader]!.inc();
       signals++;
-      ctx.report({ detail: `${signals} signals`, signals });
+      status();
+    };
+
+    /** afterScore counts a scored strategy's HOLD by reason (model-disagrees, low-confidence). */
+    const afterScore = (request: number) => {
+      const d = engine.decisions[engine.slotOf(request)]!;
+      if (d.direction === 0 && d.reason !== "disabled") metrics.holds.labels(d.reason).inc();
+    };
+
+    const scoreSyncAll = (n: number, timed: boolean) => {
+      for (let i = 0; i < n; i++) {
+        const scorer = scorers.get(engine.modelOf(i).path)!;
+        if (!engine.writeModelInput(i, scorer.input)) continue;
+        const t1 = process.hrtime.bigint();
+        const score = scorer.scoreSync!();
+        scoredSinceWarm = true;
+        const ns = Number(process.hrtime.bigint() - t1);
+        metrics.inference.observe(ns / 1e9);
+        if (timed) timing.inferenceNs = ns;
+        engine.setScore(i, score);
+        afterScore(i);
+      }
+    };
+
+    const scoreAsync = (q: QuoteFields, i: number, n: number) => {
+      if (stopped) return;
+      if (i === n) {
+        busy = false;
+        conclude(q);
+        let head = 0;
+        while (!busy && head < pending.length && !stopped) handle(pending[head++]!);
+        pending.splice(0, head);
+        return;
+      }
+      const scorer = scorers.get(engine.modelOf(i).path)!;
+      if (!engine.writeModelInput(i, scorer.input)) {
+        scoreAsync(q, i + 1, n);
+        return;
+      }
+      const t1 = process.hrtime.bigint();
+      scorer.score().then(
+        (score) => {
+          metrics.inference.observe(Number(process.hrtime.bigint() - t1) / 1e9);
+          engine.setScore(i, score);
+          afterScore(i);
+          scoreAsync(q, i + 1, n);
+        },
+        (err: unknown) => {
+          metrics.modelErrors.inc();
+          log.error({ err: (err as Error).message, symbol: q.symbol }, "model run failed");
+          engine.setScore(i, undefined);
+          scoreAsync(q, i + 1, n);
+        },
+      );
     };
 
     const onQuote = (q: QuoteFields) => {
@@ -112,65 +232,39 @@ export const stage: StageDefinition = {
     };
 
     const handle = (q: QuoteFields) => {
-      top.bidPrice = Number(q.bidPrice);
-      top.askPrice = Number(q.askPrice);
+      const bidPrice = Number(q.bidPrice);
+      const askPrice = Number(q.askPrice);
       // A one-sided quote (no bid or no ask) has no mid: it is not a tick.
-      if (!(top.bidPrice > 0 && top.askPrice > 0)) {
+      if (!(bidPrice > 0 && askPrice > 0)) {
         metrics.oneSided.inc();
         return;
       }
-      top.bidSize = Number(q.bidSize);
-      top.askSize = Number(q.askSize);
-      const sig = core.signal(q.symbol);
       const timed = sbTimingChannel.hasSubscribers;
       const t0 = timed ? process.hrtime.bigint() : 0n;
-      const needsModel = sig.onTopOfBook(top);
+      const n = engine.onQuote(
+        q.symbol,
+        q.eventTimeNs,
+        bidPrice,
+        Number(q.bidSize),
+        askPrice,
+        Number(q.askSize),
+      );
       if (timed) {
         timing.symbol = q.symbol;
         timing.indicatorsNs = Number(process.hrtime.bigint() - t0);
         timing.inferenceNs = -1;
       }
-      if (!needsModel) {
-        if (timed) sbTimingChannel.publish(timing);
+      if (n > 0 && !allSync) {
+        busy = true;
+        scoreAsync(q, 0, n);
         return;
       }
-      sig.writeFeatures(scorer.input);
-      const t1 = process.hrtime.bigint();
-      if (scorer.scoreSync) {
-        const score = scorer.scoreSync();
-        scoredSinceWarm = true;
-        const ns = Number(process.hrtime.bigint() - t1);
-        metrics.inference.observe(ns / 1e9);
-        if (timed) {
-          timing.inferenceNs = ns;
-          sbTimingChannel.publish(timing);
-        }
-        publish(q, sig, score);
-        return;
-      }
-      busy = true;
-      scorer.score().then(
-        (score) => {
-          metrics.inference.observe(Number(process.hrtime.bigint() - t1) / 1e9);
-          finishAsync(q, sig, score);
-        },
-        (err: unknown) => {
-          metrics.modelErrors.inc();
-          log.error({ err: (err as Error).message, symbol: q.symbol }, "model run failed");
-          finishAsync(q, sig, undefined);
-        },
-      );
+      if (n > 0) scoreSyncAll(n, timed);
+      if (timed) sbTimingChannel.publish(timing);
+      conclude(q);
     };
 
-    const finishAsync = (q: QuoteFields, sig: SymbolSignal, score: number | undefined) => {
-      busy = false;
-      if (!stopped) publish(q, sig, score);
-      let head = 0;
-      while (!busy && head < pending.length && !stopped) handle(pending[head++]!);
-      pending.splice(0, head);
-    };
-
-    const symbols = ctx.pipeline.spec.symbols;
+    const symbols = spec.symbols;
     const subscription = subscribeQuotes(
       bus,
       symbols.map((s) => topic(Topics.quote, s)),
@@ -178,17 +272,29 @@ export const stage: StageDefinition = {
       onInvalid,
     );
     const warmMs = SIGNAL_BRIDGE_SETTINGS.modelKeepWarmMs;
-    const scoreSync = scorer.scoreSync;
+    const warmers = [...scorers.values()].flatMap((s) => (s.scoreSync ? [s.scoreSync] : []));
     const keepWarm =
-      warmMs > 0 && scoreSync
+      warmMs > 0 && allSync && warmers.length > 0
         ? setInterval(() => {
             if (scoredSinceWarm) scoredSinceWarm = false;
-            else scoreSync();
+            else for (const w of warmers) w();
           }, warmMs)
         : undefined;
     keepWarm?.unref();
+    status();
     log.info(
-      { symbols, model, path: modelPath, nativeModelCall: scoreSync !== undefined, warmMs },
+      {
+        symbols,
+        strategies: slots.map((s) => ({
+          id: s.id,
+          strategy: s.definition.name,
+          weight: s.weight,
+          role: s.role,
+        })),
+        models: [...scorers.values()].map((s) => s.path),
+        nativeModelCall: allSync,
+        warmMs,
+      },
       "signal-bridge up",
     );
     return {

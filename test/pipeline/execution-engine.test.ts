@@ -111,6 +111,12 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal(orders.length, 1);
     assert.equal(requests.length, 1);
     assert.equal(orders[0]!.status, "filled");
+    // The market intent went out as a marketable limit: decision 190.01 + 50 bps, rounded down
+    // to the cent; the simulator filled it at the ask, inside the limit.
+    assert.deepEqual(
+      [orders[0]!["type"], orders[0]!["limit_price"], orders[0]!["filled_avg_price"]],
+      ["limit", "190.96", "190.02"],
+    );
 
     await waitFor(() => sentAt.has(id), "order-sent diagnostic");
     const epoch = await currentEpoch(h.db.pool);
@@ -233,9 +239,9 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal(refused?.values.find((v) => v.labels.kind === "audit_write_refused")?.value, 1);
   });
 
-  test("the slippage guard refuses a decision price too far from the last price", async () => {
+  test("the slippage guard refuses a buy whose ask is too far above the decision price", async () => {
     const seen = h.record(["order.update/*"]);
-    const id = publishIntent(h.bus, { signalId: "sig-slip", decisionPrice: "200.00" });
+    const id = publishIntent(h.bus, { signalId: "sig-slip", decisionPrice: "180.00" });
     await waitFor(() => updatesOf(seen, id).length > 0, "rejection");
     const [u] = updatesOf(seen, id);
     assert.equal(u!.event, OrderEvent.REJECTED);
@@ -421,6 +427,18 @@ describe("execution-engine after a crash between the audit commit and the broker
       await eventually(async () => (await orderRow(h.db.pool, id))?.status === "filled", id);
       assert.equal((await fillsOf(h.db.pool, id)).length, 1);
     }
+    // The landed order's fill was learnt from a lookup: its row is the broker's execution, read
+    // from the FILL activities, not one synthesized from the cumulative quantity.
+    const executions = h.sim.admin.state().fills.filter((f) => f.client_order_id === landed);
+    const exact = (id: string, qty: string, price: string) => [
+      id,
+      fromDecimal(qty),
+      fromDecimal(price),
+    ];
+    assert.deepEqual(
+      (await fillsOf(h.db.pool, landed)).map((f) => exact(f.execution_id, f.qty, f.price)),
+      executions.map((e) => exact(e.execution_id, e.qty, e.price)),
+    );
   });
 });
 

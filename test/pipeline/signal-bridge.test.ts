@@ -116,6 +116,8 @@ test("trending and reverting quotes produce BUY and SELL signals of the right sh
     assert.match(s.referencePrice, /^\d+(\.\d{1,3})?$/, "exact decimal");
     assert.ok(s.confidence >= h.pipeline.spec.strategy.minConfidence && s.confidence <= 1);
     assert.match(s.model, /^signal@[0-9a-f]{12}$/);
+    assert.equal(s.strategyId, "rules-model", "the built-in strategy leads every signal");
+    assert.equal(s.quantity, "", "no target: the pipeline's order quantity");
     for (const k of [
       "rsi_14",
       "macd_hist_12_26_9",

@@ -27,6 +27,18 @@ function busyBroker(): b.BrokerState {
   ok(b.submitOrder(s, req({ qty: fromDecimal("2.5"), clientOrderId: "frac" }), T0 + 1n, OPEN));
   ok(b.submitOrder(s, req({ qty: null, notional: fromDecimal("150") }), T0 + 2n, OPEN));
   ok(b.submitOrder(s, req({ symbol: "MSFT", side: "sell", qty: fromDecimal("3") }), T0 + 3n, OPEN));
+  // The buy is cancelled before the trailing sell goes in: working together they would be
+  // refused as a potential wash trade.
+  ok(
+    b.submitOrder(
+      s,
+      req({ type: "limit", limitPrice: fromDecimal("90"), clientOrderId: "low" }),
+      T0 + 4n,
+      OPEN,
+    ),
+  );
+  const low = s.byClientId.get("low")!;
+  ok(actions.cancelOrder(s, low.id, T0 + 5n));
   ok(
     b.submitOrder(
       s,
@@ -37,20 +49,10 @@ function busyBroker(): b.BrokerState {
         trailPercent: fromDecimal("2"),
         timeInForce: "gtc",
       }),
-      T0 + 4n,
+      T0 + 6n,
       OPEN,
     ),
   );
-  ok(
-    b.submitOrder(
-      s,
-      req({ type: "limit", limitPrice: fromDecimal("90"), clientOrderId: "low" }),
-      T0 + 5n,
-      OPEN,
-    ),
-  );
-  const low = s.byClientId.get("low")!;
-  ok(actions.cancelOrder(s, low.id, T0 + 6n));
   return s;
 }
 
@@ -120,7 +122,9 @@ test("a restored broker has one object per order in every index, and trades on",
   assert.ok(r.openBySymbol.get("AAPL")?.has(trailing));
   assert.ok(actions.cancelOrder(r, trailing.id, T0 + 8n).ok);
   assert.equal(r.openBySymbol.get("AAPL")?.has(trailing), false);
-  // The id stream continues where the first broker's stopped: the same next ids.
+  // The id stream continues where the first broker's stopped: the same next ids (the original
+  // cancels its trailing sell too, or the buy below would be a potential wash trade).
+  assert.ok(actions.cancelOrder(s, trailing.id, T0 + 8n).ok);
   const next = (x: b.BrokerState) => {
     const o = b.submitOrder(x, req({ qty: fromDecimal("1") }), T0 + 9n, OPEN);
     assert.ok(o.ok);

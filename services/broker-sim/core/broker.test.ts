@@ -224,6 +224,42 @@ describe("refusals use Alpaca's codes", () => {
     assert.equal(r.error.body["held_for_orders"], "3");
   });
 
+  test("an order through zero (long 10, sell 25) is 403 insufficient qty", () => {
+    const s = broker();
+    submit(s, {});
+    const r = b.submitOrder(s, req({ side: "sell", qty: fromDecimal(25) }), T0, OPEN);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.error.status, 403);
+    assert.match(r.error.body.message, /requested: 25, available: 10/);
+  });
+
+  test("an order opposite a working order is 422 potential wash trade detected", () => {
+    const s = broker();
+    submit(s, {});
+    const resting = submit(s, {
+      side: "sell",
+      type: "limit",
+      limitPrice: fromDecimal(200),
+      qty: fromDecimal(3),
+      timeInForce: "gtc",
+    });
+    const market = b.submitOrder(s, req({ qty: fromDecimal(1) }), T0, OPEN);
+    assert.equal(market.ok, false);
+    if (market.ok) return;
+    assert.equal(market.error.status, 422);
+    assert.equal(market.error.body.code, 42210000);
+    assert.equal(market.error.body.message, "potential wash trade detected. use complex orders");
+    assert.deepEqual(market.error.body["related_orders"], [resting.value.id]);
+    // A buy limit at or above the working sell's limit could meet it; one below cannot.
+    const crossing = req({ type: "limit", limitPrice: fromDecimal(200), qty: fromDecimal(1) });
+    assert.equal(b.submitOrder(s, crossing, T0, OPEN).ok, false);
+    const below = req({ type: "limit", limitPrice: fromDecimal("199.99"), qty: fromDecimal(1) });
+    assert.equal(b.submitOrder(s, below, T0, OPEN).ok, true);
+    // Same side is no wash trade.
+    assert.equal(b.submitOrder(s, req({ side: "sell", qty: fromDecimal(1) }), T0, OPEN).ok, true);
+  });
+
   test("client_order_id is unique account-wide, also after a cancel", () => {
     const s = broker();
     const first = submit(s, { type: "limit", limitPrice: fromDecimal(90), clientOrderId: "abc" });

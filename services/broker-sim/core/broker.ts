@@ -5,6 +5,7 @@
  * serialises them. One PRNG (seeded from the simulator seed) draws ids and partial fills, so the
  * same order flow against the same quotes gives the same fills.
  */
+import { type FeeSchedule, fillFees } from "../../core/fees.ts";
 import { type Fixed, mul, ONE, ZERO } from "../../core/money.ts";
 import { accountFigures, planOrder } from "./account.ts";
 import { applyFill, createLedger, type Ledger } from "./ledger.ts";
@@ -77,6 +78,8 @@ export interface BrokerOptions {
    * Absent: paper's rules.
    */
   fillModel?: FillModel;
+  /** fees: the regulatory fees charged on each execution (none when absent). */
+  fees?: FeeSchedule;
 }
 
 export interface BrokerState {
@@ -183,6 +186,8 @@ export function submitOrder(
   }
   const quote = state.quotes.get(req.symbol);
   if (!quote) return { ok: false, error: invalid(`no quote for "${req.symbol}" yet`) };
+  const wash = washTradeConflict(state, req);
+  if (wash !== undefined) return { ok: false, error: wash };
   const plan = planOrder(state, req, asset, quote);
   if ("status" in plan) return { ok: false, error: plan };
   const order: Order = {
@@ -224,6 +229,41 @@ export function submitOrder(
   const response = snapshot(order);
   const updates = session.open ? activate(state, order, now) : [];
   return { ok: true, value: response, updates };
+}
+
+/** WASH_TRADE_CODE: Alpaca's code on its "potential wash trade detected" refusal. */
+export const WASH_TRADE_CODE = 42210000;
+
+/** limitOf: the most an order may pay (buy) or the least it may take (sell); null: any price. */
+function limitOf(o: { type: string; limitPrice: Fixed | null }): Fixed | null {
+  return o.type === "limit" || o.type === "stop_limit" ? o.limitPrice : null;
+}
+
+/**
+ * washTradeConflict: Alpaca refuses an order that could execute against one of the account's
+ * own working orders on the other side of the same symbol (422 "potential wash trade
+ * detected. use complex orders"). The two could meet when either has no limit (market, stop,
+ * trailing stop) or the buy's limit is at or above the sell's.
+ */
+export function washTradeConflict(state: BrokerState, req: OrderRequest): ApiError | undefined {
+  const mine = limitOf(req);
+  for (const o of state.openBySymbol.get(req.symbol) ?? []) {
+    if (o.side === req.side) continue;
+    const theirs = limitOf(o);
+    const buy = req.side === "buy" ? mine : theirs;
+    const sell = req.side === "sell" ? mine : theirs;
+    if (buy === null || sell === null || buy >= sell) {
+      return {
+        status: 422,
+        body: {
+          code: WASH_TRADE_CODE,
+          message: "potential wash trade detected. use complex orders",
+          related_orders: [o.id],
+        },
+      };
+    }
+  }
+  return undefined;
 }
 
 export function register(state: BrokerState, order: Order): void {
@@ -279,6 +319,17 @@ function execute(
   updates: TradeUpdate[],
 ): void {
   const positionQty = applyFill(state.ledger, o.symbol, o.assetId, o.side, qty, price);
+  if (state.options.fees !== undefined) {
+    // Alpaca deducts accrued fees from the balance as they arise (and bills them at day end).
+    const fees = fillFees(
+      state.options.fees,
+      o.side,
+      o.filledQty,
+      o.filledQty + qty,
+      mul(qty, price),
+    );
+    state.ledger.cash -= fees.total;
+  }
   o.filledQty += qty;
   o.filledNotional += mul(qty, price);
   o.updatedAt = now;

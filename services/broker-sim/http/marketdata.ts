@@ -104,7 +104,12 @@ interface Query {
   offset: number;
   desc: boolean;
   minutes: number;
+  /** rawSplits: serve bars as traded, before split adjustment (`raw`, `dividend`, `spin-off`). */
+  rawSplits: boolean;
 }
+
+/** ADJUSTMENTS: Alpaca's `adjustment` values; only splits are modelled by the simulator. */
+const ADJUSTMENTS = new Set(["raw", "split", "dividend", "spin-off", "all"]);
 
 function parseQuery(req: ApiRequest, kind: Kind): Query | ApiResponse {
   const q = req.query;
@@ -124,6 +129,9 @@ function parseQuery(req: ApiRequest, kind: Kind): Query | ApiResponse {
   if (feed !== null && !["sip", "iex", "otc", "boats", "delayed_sip"].includes(feed))
     return bad(`invalid feed: ${feed}`);
   let minutes = 1;
+  const adjustment = q.get("adjustment") ?? "raw";
+  if (kind === "bars" && !ADJUSTMENTS.has(adjustment))
+    return bad(`invalid adjustment: ${adjustment}`);
   if (kind === "bars") {
     const tf = q.get("timeframe");
     if (!tf) return bad("timeframe is required");
@@ -138,7 +146,8 @@ function parseQuery(req: ApiRequest, kind: Kind): Query | ApiResponse {
     if (!Number.isInteger(decoded) || decoded < 0) return bad("invalid page_token");
     offset = decoded;
   }
-  return { start: startNs, end: endNs, limit, offset, desc: sort === "desc", minutes };
+  const rawSplits = adjustment !== "split" && adjustment !== "all";
+  return { start: startNs, end: endNs, limit, offset, desc: sort === "desc", minutes, rawSplits };
 }
 
 function timeOf(x: Trade | Quote | Bar): Nanos {
@@ -146,7 +155,10 @@ function timeOf(x: Trade | Quote | Bar): Nanos {
 }
 
 function series(ctx: SimContext, kind: Kind, symbol: string, q: Query): (Trade | Quote | Bar)[] {
-  let items = ctx.engine.history.list(kind, symbol) as (Trade | Quote | Bar)[];
+  let items =
+    kind === "bars" && q.rawSplits
+      ? (ctx.engine.history.rawBars(symbol) as Bar[])
+      : (ctx.engine.history.list(kind, symbol) as (Trade | Quote | Bar)[]);
   if (kind === "bars" && q.minutes > 1) items = aggregateBars(items as Bar[], q.minutes);
   const filtered = items.filter(
     (x) =>

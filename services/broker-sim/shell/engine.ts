@@ -6,6 +6,7 @@
  * Two clock modes: "realtime" (simulated time = start + elapsed wall time × speed) and "manual"
  * (time moves only when `advance` is called — fully deterministic, for tests).
  */
+import type { FeeSchedule } from "../../core/fees.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import * as broker from "../core/broker.ts";
 import {
@@ -28,6 +29,9 @@ import {
 import type { BookLevel, MarketEvent } from "../core/types.ts";
 import { History } from "./history.ts";
 
+/** The most simulated time one market step covers (see advanceTo). */
+const MAX_STEP_NS = 1_000_000_000n;
+
 export type ClockMode = "realtime" | "manual";
 
 export interface EngineOptions {
@@ -40,6 +44,8 @@ export interface EngineOptions {
   marketAlwaysOpen: boolean;
   partialFillProbability: number;
   startingCash: Fixed;
+  /** fees: regulatory fees charged on each execution (none when absent). */
+  fees?: FeeSchedule;
   shortingEnabled: boolean;
   market: Partial<MarketOptions>;
   replay: MarketEvent[] | undefined;
@@ -90,6 +96,7 @@ export class Engine {
         startingCash: o.startingCash,
         partialFillProbability: o.partialFillProbability,
         shortingEnabled: o.shortingEnabled,
+        ...(o.fees !== undefined ? { fees: o.fees } : {}),
       },
       o.assets,
       t0,
@@ -155,10 +162,13 @@ export class Engine {
   private advanceTo(target: Nanos): void {
     // Session edges are processed as their own steps so expiry happens exactly at the close.
     while (this.simNow < target) {
-      let stepEnd = target;
+      // At most one simulated second per step: a realtime clock at high speed that fell behind
+      // (a stalled event loop) catches up in bounded batches instead of building one array of
+      // every event in between, which grew without bound and ran a loaded process out of memory.
+      let stepEnd = target - this.simNow > MAX_STEP_NS ? this.simNow + MAX_STEP_NS : target;
       if (!this.options.marketAlwaysOpen) {
         const edge = this.wasOpen ? nextClose(this.simNow) : nextOpen(this.simNow);
-        if (edge <= target) stepEnd = edge;
+        if (edge <= stepEnd) stepEnd = edge;
       }
       this.processMarket(stepEnd);
       this.simNow = stepEnd;

@@ -3,7 +3,7 @@
  * REST endpoints can serve it, plus a synthetic day of minute bars before the start so bar
  * queries have a past. Each series is capped at `limit` items per symbol (oldest dropped).
  */
-import type { Fixed } from "../../core/money.ts";
+import { type Fixed, mul, ONE, toNumber } from "../../core/money.ts";
 import type { MarketState } from "../core/market.ts";
 import { createPrng } from "../core/prng.ts";
 import { type Nanos, NS_PER_MIN } from "../core/time.ts";
@@ -30,6 +30,12 @@ export class History {
   readonly trades = new Map<string, Series<Trade>>();
   readonly quotes = new Map<string, Series<Quote>>();
   readonly bars = new Map<string, Series<Bar>>();
+  /**
+   * splits per symbol: `ratio` new shares for each old one (10 for a 10:1 split, 0.1 for a 1:10
+   * reverse split) from time `t`. Generated prices are the split-ADJUSTED series; the raw series
+   * shows every bar before a split at `ratio` times its price (and volume / ratio).
+   */
+  readonly splits = new Map<string, { ratio: Fixed; t: Nanos }[]>();
 
   constructor(limit: number) {
     this.limit = limit;
@@ -58,6 +64,33 @@ export class History {
       case "book":
         break;
     }
+  }
+
+  addSplit(symbol: string, ratio: Fixed, t: Nanos): void {
+    const list = this.splits.get(symbol) ?? [];
+    list.push({ ratio, t });
+    this.splits.set(symbol, list);
+  }
+
+  /** rawBars: the bars of `symbol` as traded, before any split adjustment (Alpaca's `raw`). */
+  rawBars(symbol: string): readonly Bar[] {
+    const bars = (this.bars.get(symbol)?.items ?? []) as readonly Bar[];
+    const splits = this.splits.get(symbol);
+    if (splits === undefined || splits.length === 0) return bars;
+    return bars.map((b) => {
+      let factor = ONE;
+      for (const s of splits) if (s.t > b.t) factor = mul(factor, s.ratio);
+      if (factor === ONE) return b;
+      return {
+        ...b,
+        open: mul(b.open, factor),
+        high: mul(b.high, factor),
+        low: mul(b.low, factor),
+        close: mul(b.close, factor),
+        vwap: mul(b.vwap, factor),
+        volume: Math.round(b.volume / toNumber(factor)),
+      };
+    });
   }
 
   list(kind: "trades" | "quotes" | "bars", symbol: string): readonly (Trade | Quote | Bar)[] {

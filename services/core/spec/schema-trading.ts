@@ -4,8 +4,9 @@
  * string (see DECIMAL_PATTERN), counts are integers, ratios are fractions unless the name says Pct.
  */
 import { Type } from "@sinclair/typebox";
+import { DEFAULT_FEE_RATES } from "../fees.ts";
 import { celAt } from "./rules.ts";
-import { Decimal, Int, Num } from "./schema-parts.ts";
+import { Choice, DECIMAL_PATTERN, Decimal, Int, Num } from "./schema-parts.ts";
 
 const strict = { additionalProperties: false, default: {} } as const;
 
@@ -72,6 +73,77 @@ export const StrategySchema = Type.Object(
     description:
       "Signal generation: indicator periods and thresholds, and the ONNX model that scores them.",
     "x-kubernetes-validations": celAt("spec.strategy"),
+  },
+);
+
+/** STRATEGY_ID_PATTERN: a strategy id is a metric label and part of log lines. */
+export const STRATEGY_ID_PATTERN = "^[a-z][a-z0-9-]{0,39}$";
+export const MAX_STRATEGIES = 16;
+
+export const StrategyEntrySchema = Type.Object(
+  {
+    id: Type.String({
+      description:
+        "Name of this use of a strategy: lower-case letters, digits and '-', at most 40 characters, unique in the pipeline. Carried on the signals it leads (strategy_id) and in metrics.",
+      pattern: STRATEGY_ID_PATTERN,
+      maxLength: 40,
+      patternHint: "must start with a letter and hold only lower-case letters, digits and '-'",
+    }),
+    module: Type.String({
+      description:
+        "The strategy's code: builtin:<name> for a strategy shipped with tradepipe (rules-model, ma-crossover, opening-range-breakout), or the path of a module exporting a defineStrategy() definition, absolute or relative to the working directory (locally) or to the image's root (in a container).",
+      minLength: 1,
+      maxLength: 1024,
+    }),
+    params: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        default: {},
+        description:
+          "Parameters, checked at start against the schema the strategy declares (defaults applied). For builtin:rules-model they override the fields of spec.strategy.",
+        "x-kubernetes-preserve-unknown-fields": true,
+      },
+    ),
+    weight: Num("Weight of the strategy's decisions in the per-symbol vote.", {
+      default: 1,
+      exclusiveMinimum: 0,
+      maximum: 1000,
+    }),
+    role: Choice(
+      ["vote", "veto"] as const,
+      "vote: takes part in the weighted vote; veto: never votes, but its decision against the vote's direction on the same quote blocks the signal.",
+      "vote",
+    ),
+    budgetShares: Int(
+      "Largest intended position, in shares per symbol, the strategy may drive through its votes (0: no budget).",
+      { default: 0, minimum: 0, maximum: 100000000 },
+    ),
+  },
+  { additionalProperties: false, description: "One strategy the signal-bridge runs." },
+);
+
+export const StrategiesSchema = Type.Array(StrategyEntrySchema, {
+  description:
+    "Strategies the signal-bridge runs and aggregates per symbol. Empty (the default): the built-in rules-model strategy alone, configured by spec.strategy.",
+  default: [],
+  maxItems: MAX_STRATEGIES,
+  // The apiserver refuses two entries with one id; the signal-bridge's loader does elsewhere.
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["id"],
+});
+
+export const AggregationSchema = Type.Object(
+  {
+    minConfidence: Num(
+      "Confidence (0 to 1) the weighted vote of the strategies needs to become a signal.",
+      { default: 0, minimum: 0, maximum: 1 },
+    ),
+  },
+  {
+    ...strict,
+    description:
+      "How the strategies' decisions on one quote become one signal: weighted vote, veto, per-strategy budget (services/signal-bridge/README.md).",
   },
 );
 
@@ -194,6 +266,33 @@ export const ExecutionSchema = Type.Object(
   { ...strict, description: "Order lifecycle settings of the execution engine." },
 );
 
+/** FeesSchema: the regulatory fee rates booked on every fill (services/core/fees.ts). */
+export const FeesSchema = Type.Object(
+  {
+    secPerMillion: Decimal(
+      "SEC transaction fee on sells, in USD per $1,000,000 of principal.",
+      DEFAULT_FEE_RATES.secPerMillion,
+    ),
+    tafPerShare: Decimal(
+      "FINRA Trading Activity Fee on sells, in USD per share.",
+      DEFAULT_FEE_RATES.tafPerShare,
+    ),
+    tafMaxPerTrade: Decimal(
+      "Largest FINRA Trading Activity Fee of one order, in USD.",
+      DEFAULT_FEE_RATES.tafMaxPerTrade,
+    ),
+    catPerShare: Decimal(
+      "Consolidated Audit Trail fee on buys and sells, in USD per executed share (rounded up to a whole share).",
+      DEFAULT_FEE_RATES.catPerShare,
+    ),
+  },
+  {
+    ...strict,
+    description:
+      "Regulatory fees booked into realized P&L and daily loss; set them to the broker's current published rates.",
+  },
+);
+
 export const PositionsSchema = Type.Object(
   {
     reconcileIntervalSeconds: Int(
@@ -217,6 +316,17 @@ export const PositionsSchema = Type.Object(
       minimum: 1,
       maximum: 86400,
     }),
+    fees: FeesSchema,
+    sharedAccountCapital: Type.Optional(
+      Type.String({
+        description:
+          "Set when other pipelines trade on the same broker account: this pipeline's capital in USD (e.g. \"50000\"). Equity is then this capital plus the pipeline's own P&L, and the account's cash (shared) is not used. Unset: the pipeline owns the account and equity is its cash plus positions.",
+        pattern: DECIMAL_PATTERN,
+        maxLength: 25,
+        patternHint: 'must be a non-negative decimal string such as "50000"',
+        typeHint: 'must be a quoted decimal string such as "50000"; money is never a float',
+      }),
+    ),
   },
   { ...strict, description: "Position tracking: P&L, reconciliation with the broker, drawdown." },
 );

@@ -15,7 +15,14 @@ import {
   StagesSchema,
 } from "./schema-runtime.ts";
 import { TradingPipelineStatusSchema } from "./schema-status.ts";
-import { ExecutionSchema, PositionsSchema, RiskSchema, StrategySchema } from "./schema-trading.ts";
+import {
+  AggregationSchema,
+  ExecutionSchema,
+  PositionsSchema,
+  RiskSchema,
+  StrategiesSchema,
+  StrategySchema,
+} from "./schema-trading.ts";
 
 /** DEFAULT_SYMBOLS are the reference universe traded when the spec names none. */
 export const DEFAULT_SYMBOLS = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA"];
@@ -47,6 +54,8 @@ export const TradingPipelineSpecSchema = Type.Object(
     }),
     stages: StagesSchema,
     strategy: StrategySchema,
+    strategies: StrategiesSchema,
+    aggregation: AggregationSchema,
     risk: RiskSchema,
     execution: ExecutionSchema,
     positions: PositionsSchema,
@@ -113,6 +122,8 @@ export type BrokerSpec = TradingPipelineSpec["broker"];
 export type StagesSpec = TradingPipelineSpec["stages"];
 export type StageSpec = StagesSpec["marketData"];
 export type StrategySpec = TradingPipelineSpec["strategy"];
+export type StrategyEntrySpec = TradingPipelineSpec["strategies"][number];
+export type AggregationSpec = TradingPipelineSpec["aggregation"];
 export type RiskSpec = TradingPipelineSpec["risk"];
 export type ExecutionSpec = TradingPipelineSpec["execution"];
 export type PositionsSpec = TradingPipelineSpec["positions"];

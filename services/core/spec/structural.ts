@@ -29,6 +29,7 @@ const CRD_ONLY = [
   "x-kubernetes-validations",
   "x-kubernetes-list-type",
   "x-kubernetes-list-map-keys",
+  "x-kubernetes-preserve-unknown-fields",
 ];
 
 /** convertSchema returns `schema` in the given dialect. */

@@ -3,12 +3,13 @@
  * cores consume, so every wiring (multi-process shells, the fused pipeline, the backtester) maps
  * them the same way:
  * - position-tracker: a fill becomes FillReceived;
- * - risk-manager: New becomes OrderAccepted, Rejected becomes OrderFailed, fills and other ends
+ * - risk-manager: New becomes OrderAccepted, Rejected becomes OrderFailed (origin "engine" for
+ *   the engine's own refusals, which the breaker does not count), fills and other ends
  *   become OrderProgressed (cumulative quantity, terminal flag).
  */
 import type { FillReceived } from "../../position-tracker/core/types.ts";
 import type { RiskEvent } from "../../risk-manager/core/types.ts";
-import type { OrderUpdateOut } from "./types.ts";
+import { type OrderUpdateOut, rejectOrigin } from "./types.ts";
 
 /** fillForTracker is the tracker's event for an update that carries a fill, else null. */
 export function fillForTracker(u: OrderUpdateOut): FillReceived | null {
@@ -22,6 +23,7 @@ export function fillForTracker(u: OrderUpdateOut): FillReceived | null {
     fillQty: u.fillQty,
     fillPrice: u.fillPrice,
     filledQty: u.filledQty,
+    ...(u.filledAvgPrice !== null ? { filledAvgPrice: u.filledAvgPrice } : {}),
   };
 }
 
@@ -31,7 +33,12 @@ export function eventsForRisk(u: OrderUpdateOut): RiskEvent[] {
   const base = { timeNs: u.timeNs, clientOrderId: u.clientOrderId };
   if (u.status === "New") out.push({ type: "OrderAccepted", ...base });
   if (u.status === "Rejected") {
-    out.push({ type: "OrderFailed", ...base, reason: u.reason === "" ? "rejected" : u.reason });
+    out.push({
+      type: "OrderFailed",
+      ...base,
+      reason: u.reason === "" ? "rejected" : u.reason,
+      origin: rejectOrigin(u.reason),
+    });
   } else if (u.fillQty > 0n || u.terminal) {
     out.push({ type: "OrderProgressed", ...base, filledQty: u.filledQty, terminal: u.terminal });
   }

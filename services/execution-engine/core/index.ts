@@ -1,7 +1,19 @@
 /** The execution-engine's pure core: createExecutionState, stepExecution, client_order_id. */
-export { CLIENT_ORDER_ID_MAX_LENGTH, clientOrderIdFor } from "./client-order-id.ts";
+export {
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  clientOrderIdFor,
+  type OrderIdScopeParts,
+  orderIdScope,
+} from "./client-order-id.ts";
 export { eventsForRisk, fillForTracker } from "./downstream.ts";
-export { createTokenBucket, nextTokenAtNs, type TokenBucket, tryTake } from "./rate-limit.ts";
+export {
+  type CallWindow,
+  callsInWindow,
+  createCallWindow,
+  nextTokenAtNs,
+  record,
+  tryTake,
+} from "./rate-limit.ts";
 export {
   compileExecutionConfig,
   createExecutionState,

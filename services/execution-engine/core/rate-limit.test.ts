@@ -1,31 +1,38 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createTokenBucket, nextTokenAtNs, tryTake } from "./rate-limit.ts";
+import { callsInWindow, createCallWindow, nextTokenAtNs, record, tryTake } from "./rate-limit.ts";
 
 const SECOND = 1_000_000_000n;
 
-test("the bucket starts full, refills at the per-minute rate and never beyond its size", () => {
-  const b = createTokenBucket(180, 2);
-  assert.equal(tryTake(b, 0n), true);
-  assert.equal(tryTake(b, 0n), true);
-  assert.equal(tryTake(b, 0n), false);
-  const next = nextTokenAtNs(b, 0n);
-  assert.equal(next, SECOND / 3n + 1n, "one token every 1/3 s (rounded up to the next ns)");
-  assert.equal(tryTake(b, next - 1n), false);
-  assert.equal(tryTake(b, next), true);
-  assert.equal(tryTake(b, 3600n * SECOND), true);
-  assert.equal(tryTake(b, 3600n * SECOND), true);
-  assert.equal(tryTake(b, 3600n * SECOND), false, "an idle hour still leaves only the burst");
+test("the window admits `limit` calls in any 60 s and frees a slot 60 s after each call", () => {
+  const w = createCallWindow(3);
+  assert.equal(tryTake(w, 0n), true);
+  assert.equal(tryTake(w, 10n * SECOND), true);
+  assert.equal(tryTake(w, 20n * SECOND), true);
+  assert.equal(tryTake(w, 30n * SECOND), false);
+  assert.equal(nextTokenAtNs(w, 30n * SECOND), 60n * SECOND, "the first call leaves the window");
+  assert.equal(tryTake(w, 60n * SECOND - 1n), false);
+  assert.equal(tryTake(w, 60n * SECOND), true);
+  assert.equal(callsInWindow(w, 3600n * SECOND), 0);
 });
 
-test("event time going backwards neither refills nor breaks the bucket", () => {
-  const b = createTokenBucket(60, 1);
-  assert.equal(tryTake(b, 10n * SECOND), true);
-  assert.equal(tryTake(b, 5n * SECOND), false);
-  assert.equal(tryTake(b, 11n * SECOND), true);
+test("forced calls (lookups, cancels) are recorded beyond the limit and delay the next order", () => {
+  const w = createCallWindow(2);
+  record(w, 0n, 3);
+  assert.equal(tryTake(w, SECOND), false);
+  // Two of the three must leave before there is room: all left at 60 s.
+  assert.equal(nextTokenAtNs(w, SECOND), 60n * SECOND);
 });
 
-test("bad limits are refused with the field's name", () => {
-  assert.throws(() => createTokenBucket(0, 1), /maxOrdersPerMinute/);
-  assert.throws(() => createTokenBucket(10, 1.5), /rateLimitBurst/);
+test("event time going backwards never frees a slot early", () => {
+  const w = createCallWindow(1);
+  assert.equal(tryTake(w, 10n * SECOND), true);
+  assert.equal(tryTake(w, 5n * SECOND), false);
+  assert.equal(tryTake(w, 69n * SECOND), false);
+  assert.equal(tryTake(w, 70n * SECOND), true);
+});
+
+test("a bad limit is refused with the field's name", () => {
+  assert.throws(() => createCallWindow(0), /maxOrdersPerMinute/);
+  assert.throws(() => createCallWindow(1.5), /maxOrdersPerMinute/);
 });

@@ -1,58 +1,68 @@
 /**
- * rate-limit is a token bucket on event time, in exact integers: a token is UNIT units and the
- * bucket gains `perMinute` units per nanosecond, so 60 s refill exactly `perMinute` tokens.
- * The bucket starts full. With capacity B and rate R/min, any 60 s window holds at most B + R
- * sends (20 + 180 = Alpaca's 200/min).
+ * rate-limit is a sliding-window counter of broker calls on event time: the times of the calls
+ * made in the last 60 s are kept, so the ceiling holds over ANY 60 s window (a token bucket of
+ * B plus R/min lets B + R through in one window: 20 + 180 = 199 orders where 180 were meant).
+ *
+ * Every call the engine makes on the account counts (Alpaca's 200/min is per account and counts
+ * lookups, cancels and listings, not orders alone): new orders and re-sends take a slot only when
+ * one is free (`tryTake`); lookups and cancels are never held back — they keep the book safe —
+ * but are recorded (`record`) and so delay the next orders.
  */
 import { TradepipeError } from "../../core/errors.ts";
-import { min } from "../../core/money.ts";
 
-const UNIT = 60_000_000_000n;
+export const WINDOW_NS = 60_000_000_000n;
 
-export interface TokenBucket {
-  units: bigint;
-  capacityUnits: bigint;
-  perNs: bigint;
-  lastNs: bigint;
+export interface CallWindow {
+  limit: number;
+  /** times: event times of recent calls, oldest first, from index `head`. */
+  times: bigint[];
+  head: number;
 }
 
-export function createTokenBucket(perMinute: number, burst: number): TokenBucket {
+export function createCallWindow(perMinute: number): CallWindow {
   if (!Number.isInteger(perMinute) || perMinute < 1)
     throw new TradepipeError(
       "TP_ERR_CONFIG",
       `maxOrdersPerMinute: must be a positive integer, got ${perMinute}`,
     );
-  if (!Number.isInteger(burst) || burst < 1)
-    throw new TradepipeError(
-      "TP_ERR_CONFIG",
-      `rateLimitBurst: must be a positive integer, got ${burst}`,
-    );
-  const capacityUnits = BigInt(burst) * UNIT;
-  return { units: capacityUnits, capacityUnits, perNs: BigInt(perMinute), lastNs: -1n };
+  return { limit: perMinute, times: [], head: 0 };
 }
 
-function refill(b: TokenBucket, nowNs: bigint): void {
-  if (b.lastNs < 0n) {
-    b.lastNs = nowNs;
-    return;
+/** prune drops calls older than the window ending at `nowNs` (window = (now − 60 s, now]). */
+function prune(w: CallWindow, nowNs: bigint): void {
+  const cutoff = nowNs - WINDOW_NS;
+  while (w.head < w.times.length && w.times[w.head]! <= cutoff) w.head++;
+  if (w.head > 1024 && w.head * 2 > w.times.length) {
+    w.times.splice(0, w.head);
+    w.head = 0;
   }
-  if (nowNs <= b.lastNs) return;
-  const u = b.units + (nowNs - b.lastNs) * b.perNs;
-  b.units = min(u, b.capacityUnits);
-  b.lastNs = nowNs;
 }
 
-/** tryTake takes one token at `nowNs`; false when the bucket is empty. */
-export function tryTake(b: TokenBucket, nowNs: bigint): boolean {
-  refill(b, nowNs);
-  if (b.units < UNIT) return false;
-  b.units -= UNIT;
+/** callsInWindow: calls made in the 60 s ending at `nowNs`. */
+export function callsInWindow(w: CallWindow, nowNs: bigint): number {
+  prune(w, nowNs);
+  return w.times.length - w.head;
+}
+
+/** tryTake records one call at `nowNs` if the window has room; false when it is full. */
+export function tryTake(w: CallWindow, nowNs: bigint): boolean {
+  if (callsInWindow(w, nowNs) >= w.limit) return false;
+  record(w, nowNs, 1);
   return true;
 }
 
+/** record counts `count` calls made at `nowNs` whether or not the window has room. */
+export function record(w: CallWindow, nowNs: bigint, count: number): void {
+  // Event time may step back a little (events from several sources): never store out of order.
+  const last = w.times.length > w.head ? w.times[w.times.length - 1]! : nowNs;
+  const t = nowNs < last ? last : nowNs;
+  for (let i = 0; i < count; i++) w.times.push(t);
+}
+
 /** nextTokenAtNs is the earliest event time at which tryTake will succeed. */
-export function nextTokenAtNs(b: TokenBucket, nowNs: bigint): bigint {
-  refill(b, nowNs);
-  if (b.units >= UNIT) return nowNs;
-  return nowNs + (UNIT - b.units + b.perNs - 1n) / b.perNs;
+export function nextTokenAtNs(w: CallWindow, nowNs: bigint): bigint {
+  const n = callsInWindow(w, nowNs);
+  if (n < w.limit) return nowNs;
+  // The window has room again once the (n − limit + 1)-th oldest call has left it.
+  return w.times[w.head + n - w.limit]! + WINDOW_NS;
 }

@@ -1,11 +1,11 @@
 /**
  * state holds the execution-engine core's state: live orders, recently finished ones, last
- * prices, the rate limiter and the kill switch. createExecutionState builds it from params;
+ * prices, the broker-call window and the kill switch. createExecutionState builds it from params;
  * restoreExecutionState rebuilds it after a restart from the orders the database holds.
  */
 import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
-import { createTokenBucket, type TokenBucket } from "./rate-limit.ts";
+import { type CallWindow, createCallWindow } from "./rate-limit.ts";
 import { isTerminal } from "./transitions.ts";
 import { DEFAULT_EXECUTION_EXTRAS, type ExecutionParams, type Order } from "./types.ts";
 
@@ -15,6 +15,7 @@ export interface ExecutionConfig {
   maxAttempts: number;
   backoffNs: readonly bigint[];
   terminalRetention: number;
+  oppositeWaitNs: bigint;
 }
 
 export interface ExecutionState {
@@ -23,10 +24,22 @@ export interface ExecutionState {
   orders: Map<string, Order>;
   /** finished: the most recent finished orders (insertion order = finishing order). */
   finished: Map<string, Order>;
+  /** lastPrices: the latest trade or quote mid per symbol (stands in for a missing decision price). */
   lastPrices: Map<string, Fixed>;
-  bucket: TokenBucket;
+  /** quotes: the latest bid and ask per symbol (0 when that side is empty). */
+  quotes: Map<string, { bid: Fixed; ask: Fixed }>;
+  /** trades: the latest trade price per symbol. */
+  trades: Map<string, Fixed>;
+  /** calls: every broker call of the last 60 s (orders, lookups, cancels). */
+  calls: CallWindow;
   killSwitch: boolean;
   auditSeq: number;
+  /** finishedSeq counts orders finished so far (a held order is re-examined when it moves). */
+  finishedSeq: number;
+  /** sides: per symbol, live orders that are not held, by side (finds an opposite in O(1)). */
+  sides: Map<string, { buy: number; sell: number }>;
+  /** held: orders held behind an opposite working order. */
+  held: number;
 }
 
 export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
@@ -55,7 +68,22 @@ export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
     maxAttempts,
     backoffNs: backoffSeconds.map((s) => BigInt(s) * 1_000_000_000n),
     terminalRetention: p.terminalRetention ?? DEFAULT_EXECUTION_EXTRAS.terminalRetention,
+    oppositeWaitNs: BigInt(
+      positiveSeconds(
+        "oppositeOrderWaitSeconds",
+        p.oppositeOrderWaitSeconds ?? DEFAULT_EXECUTION_EXTRAS.oppositeOrderWaitSeconds,
+      ) * 1_000_000_000,
+    ),
   };
+}
+
+function positiveSeconds(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1)
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `execution.${name}: must be a positive integer, got ${v}`,
+    );
+  return v;
 }
 
 export function createExecutionState(params: ExecutionParams): ExecutionState {
@@ -64,12 +92,14 @@ export function createExecutionState(params: ExecutionParams): ExecutionState {
     orders: new Map(),
     finished: new Map(),
     lastPrices: new Map(),
-    bucket: createTokenBucket(
-      params.maxOrdersPerMinute,
-      params.rateLimitBurst ?? DEFAULT_EXECUTION_EXTRAS.rateLimitBurst,
-    ),
+    quotes: new Map(),
+    trades: new Map(),
+    calls: createCallWindow(params.maxOrdersPerMinute),
     killSwitch: false,
     auditSeq: 0,
+    finishedSeq: 0,
+    sides: new Map(),
+    held: 0,
   };
 }
 
@@ -95,6 +125,7 @@ export function restoreExecutionState(
     } else {
       copy.awaiting = "resolve";
       state.orders.set(copy.clientOrderId, copy);
+      countLive(state, copy, 1);
     }
   }
   return state;
@@ -105,10 +136,25 @@ export function findOrder(state: ExecutionState, clientOrderId: string): Order |
   return state.orders.get(clientOrderId) ?? state.finished.get(clientOrderId);
 }
 
+/** countLive adds `delta` to the live, not held, orders of the order's symbol and side. */
+export function countLive(state: ExecutionState, o: Order, delta: 1 | -1): void {
+  let c = state.sides.get(o.symbol);
+  if (c === undefined) {
+    c = { buy: 0, sell: 0 };
+    state.sides.set(o.symbol, c);
+  }
+  c[o.side] += delta;
+}
+
 /** rememberFinished moves an order to the bounded finished set. */
 export function rememberFinished(state: ExecutionState, order: Order): void {
+  if (state.orders.has(order.clientOrderId)) {
+    if (order.awaiting === "opposite") state.held--;
+    else countLive(state, order, -1);
+  }
   state.orders.delete(order.clientOrderId);
   state.finished.set(order.clientOrderId, order);
+  state.finishedSeq++;
   if (state.finished.size > state.config.terminalRetention) {
     const oldest = state.finished.keys().next().value;
     if (oldest !== undefined) state.finished.delete(oldest);

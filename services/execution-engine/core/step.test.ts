@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isTradepipeError } from "../../core/errors.ts";
 import { restoreExecutionState } from "./state.ts";
-import { stepExecution } from "./step.ts";
+import { marketableLimit, stepExecution } from "./step.ts";
 import {
   approval,
   d,
@@ -16,7 +16,7 @@ import {
   tradeUpdate,
   updates,
 } from "./test-support.ts";
-import type { Order } from "./types.ts";
+import { type Order, rejectOrigin } from "./types.ts";
 
 test("an approved order is audited (intent, then send) before the SendOrder command", () => {
   const s = engine();
@@ -25,7 +25,7 @@ test("an approved order is audited (intent, then send) before the SendOrder comm
     cmds.map((c) =>
       c.type === "WriteAudit" ? `audit:${c.record.event}:${c.record.toStatus}` : c.type,
     ),
-    ["audit:intent:Created", "audit:send:Submitted", "SendOrder"],
+    ["audit:intent:Created", "audit:marketable_limit:Created", "audit:send:Submitted", "SendOrder"],
   );
   const send = ofType(cmds, "SendOrder")[0]!;
   assert.equal(send.attempt, 1);
@@ -209,51 +209,160 @@ test("a definite broker rejection ends the order and is published for the risk-m
   assert.equal(u?.reason, "insufficient buying power");
 });
 
-test("rate limit: a burst of 20, then 3 per second; no 60 s window holds more than 200 sends", () => {
+test("180 orders/min holds over any 60 s window; orders beyond it wait, none is refused", () => {
   const s = engine();
   const sentAt: bigint[] = [];
+  const due = new Map<bigint, string[]>();
+  const take = (cmds: ReturnType<typeof stepExecution>, t: bigint) => {
+    for (const _ of ofType(cmds, "SendOrder")) sentAt.push(t);
+    for (const c of ofType(cmds, "ScheduleRetry")) {
+      const list = due.get(c.atNs) ?? [];
+      list.push(c.clientOrderId);
+      due.set(c.atNs, list);
+    }
+    assert.equal(updates(cmds).filter((u) => u.status === "Rejected").length, 0);
+  };
   let n = 0;
-  // offer an order every 50 ms for 3 minutes
+  // offer an order every 50 ms for 3 minutes, and step the queued ones when they are due
   for (let t = T0; t < T0 + 180n * SECOND; t += SECOND / 20n) {
+    for (const [at, ids] of [...due].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (at > t) break;
+      due.delete(at);
+      for (const id of ids)
+        take(stepExecution(s, { type: "RetryDue", timeNs: at, clientOrderId: id }), at);
+    }
     stepExecution(s, { type: "TradeReceived", timeNs: t, symbol: "XOM", price: d(100) });
-    const cmds = stepExecution(s, approval(`sig-${n++}`, 1, 100, "buy", t));
-    if (ofType(cmds, "SendOrder").length === 1) sentAt.push(t);
-    else assert.equal(updates(cmds)[0]?.reason, "rate_limited");
+    take(stepExecution(s, approval(`sig-${n++}`, 1, 100, "buy", t)), t);
   }
-  assert.equal(sentAt.filter((t) => t === T0).length, 1);
-  assert.equal(sentAt.filter((t) => t < T0 + SECOND).length, 20, "the burst");
   let worst = 0;
   for (let i = 0; i < sentAt.length; i++) {
     let j = i;
     while (j < sentAt.length && sentAt[j]! < sentAt[i]! + 60n * SECOND) j++;
     worst = Math.max(worst, j - i);
   }
-  assert.ok(worst <= 200, `a 60 s window held ${worst} sends`);
-  const steady = sentAt.filter((t) => t >= T0 + 60n * SECOND && t < T0 + 120n * SECOND).length;
-  assert.ok(steady >= 179 && steady <= 181, `steady rate ${steady}/min`);
+  assert.equal(worst, 180, `the busiest 60 s window held ${worst} sends`);
+  assert.ok(due.size > 0, "the orders beyond the ceiling are queued, not refused");
 });
 
-test("slippage guard: 50 bps from the last price passes, beyond is refused; no price refuses", () => {
-  const s = engine();
-  assert.equal(ofType(stepExecution(s, approval("a", 1, "100.5")), "SendOrder").length, 1);
-  assert.equal(ofType(stepExecution(s, approval("b", 1, "99.5")), "SendOrder").length, 1);
-  const over = updates(stepExecution(s, approval("c", 1, "100.500001")))[0];
+test("lookups and cancels count against the same per-minute window as orders", () => {
+  const s = engine({ maxOrdersPerMinute: 5 });
+  const id = ofType(stepExecution(s, approval("a")), "SendOrder")[0]!.request.clientOrderId; // 1
+  stepExecution(s, { type: "BrokerCallsMade", timeNs: T0, count: 2 }); // e.g. listing open orders
+  stepExecution(s, {
+    type: "SendFailed",
+    timeNs: T0,
+    clientOrderId: id,
+    failure: "ambiguous",
+    httpStatus: 504,
+    message: "timeout",
+  }); // a lookup: 4 calls
+  assert.equal(ofType(stepExecution(s, approval("b")), "SendOrder").length, 1, "the 5th call");
+  const queued = stepExecution(s, approval("c"));
+  assert.equal(ofType(queued, "SendOrder").length, 0);
+  assert.equal(ofType(queued, "ScheduleRetry")[0]?.atNs, T0 + 60n * SECOND);
+});
+
+test("slippage guard: the same-side price 50 bps worse passes, beyond is refused; no price refuses", () => {
+  const s = engine(); // last trade 100, no quote yet: the trade stands in
+  // bps are measured from the decision price: 100 is 50 bps above 99.50248756...
+  assert.equal(ofType(stepExecution(s, approval("a", 1, "99.51")), "SendOrder").length, 1);
+  const sells = engine(); // a sell beside the working buy would be held (see below)
+  assert.equal(
+    ofType(stepExecution(sells, approval("b", 1, "100.5", "sell")), "SendOrder").length,
+    1,
+  );
+  const over = updates(stepExecution(s, approval("c", 1, "99.49")))[0];
   assert.equal(over?.reason, "slippage");
   assert.equal(over?.status, "Rejected");
-  stepExecution(s, {
-    type: "QuoteReceived",
-    timeNs: T0,
-    symbol: "XOM",
-    bid: d("101.9"),
-    ask: d("102.1"),
-  });
-  assert.equal(
-    ofType(stepExecution(s, approval("d", 1, "102.51")), "SendOrder").length,
-    1,
-    "mid 102 is the last price",
-  );
   const noPrice = stepExecution(s, { ...approval("e", 1, 10), symbol: "ZZZ" });
   assert.equal(updates(noPrice)[0]?.reason, "no_last_price");
+});
+
+test("slippage is compared with the same-side quote: a buy with the ask 100 bps away is refused", () => {
+  const s = engine();
+  // Mid 100 = the decision price, but a buy fills at the ask (101) and a sell at the bid (99).
+  stepExecution(s, { type: "QuoteReceived", timeNs: T0, symbol: "XOM", bid: d(99), ask: d(101) });
+  const buy = updates(stepExecution(s, approval("buy", 1, 100, "buy")))[0];
+  assert.equal(buy?.reason, "slippage");
+  assert.match(buy?.status ?? "", /Rejected/);
+  const sell = updates(stepExecution(s, approval("sell", 1, 100, "sell")))[0];
+  assert.equal(sell?.reason, "slippage");
+  // A price that moved in the order's favour is no slippage.
+  assert.equal(ofType(stepExecution(s, approval("cheap", 1, 102, "buy")), "SendOrder").length, 1);
+});
+
+test("a market order is sent as a marketable limit at the decision price ± the allowed bps", () => {
+  const s = engine();
+  const buy = ofType(stepExecution(s, approval("b", 1, 100, "buy")), "SendOrder")[0]!.request;
+  assert.deepEqual([buy.orderType, buy.limitPrice], ["limit", d("100.5")]);
+  const sell = ofType(stepExecution(engine(), approval("s", 1, 100, "sell")), "SendOrder")[0]!
+    .request;
+  assert.deepEqual([sell.orderType, sell.limitPrice], ["limit", d("99.5")]);
+  // Rounded inward to the tick: a cent at $1 and above, $0.0001 below.
+  assert.equal(marketableLimit("buy", d("123.4567"), d(50)), d("124.07"));
+  assert.equal(marketableLimit("sell", d("123.4567"), d(50)), d("122.84"));
+  assert.equal(marketableLimit("buy", d("0.5"), d(50)), d("0.5025"));
+});
+
+test("an order opposite a working order is held until that order ends, never sent beside it", () => {
+  const s = engine();
+  const sell = ofType(stepExecution(s, approval("sell", 10, 100, "sell")), "SendOrder")[0]!;
+  const id = sell.request.clientOrderId;
+  stepExecution(s, {
+    type: "SendSucceeded",
+    timeNs: T0,
+    clientOrderId: id,
+    order: snapshot("new"),
+  });
+  const held = stepExecution(s, approval("buy", 5, 100, "buy"));
+  assert.equal(ofType(held, "SendOrder").length, 0, "not sent while the sell works");
+  assert.equal(updates(held).length, 0, "not refused either");
+  const audit = ofType(held, "WriteAudit").map((c) => c.record);
+  assert.equal(audit.at(-1)?.event, "held_for_opposite");
+  assert.equal(audit.at(-1)?.detail["blockedBy"], id);
+  // The sell fills: the buy goes out in the same step.
+  const filled = stepExecution(s, tradeUpdate(id, "fill", "filled", 10, 100, T0 + SECOND));
+  const released = ofType(filled, "SendOrder");
+  assert.equal(released.length, 1);
+  assert.equal(released[0]!.request.side, "buy");
+  const buyId = released[0]!.request.clientOrderId;
+  stepExecution(s, tradeUpdate(buyId, "fill", "filled", 5, 100, T0 + 2n * SECOND));
+  assert.deepEqual([s.sides.get("XOM"), s.held], [{ buy: 0, sell: 0 }, 0], "the books balance");
+});
+
+test("the kill switch cancels a held order locally: it never reached the broker", () => {
+  const s = engine();
+  stepExecution(s, approval("sell", 10, 100, "sell"));
+  stepExecution(s, approval("buy", 5, 100, "buy"));
+  assert.equal(s.held, 1);
+  const cmds = stepExecution(s, { type: "KillSwitchChanged", timeNs: T0, engaged: true });
+  const cancelled = updates(cmds).filter((u) => u.status === "Cancelled");
+  assert.deepEqual(
+    cancelled.map((u) => u.side),
+    ["buy"],
+    "the held buy ends here; the sent sell is cancelled at the broker",
+  );
+  assert.equal(ofType(cmds, "CancelOrder").length, 1);
+  assert.deepEqual([s.sides.get("XOM"), s.held], [{ buy: 0, sell: 1 }, 0]);
+});
+
+test("an order held behind an opposite order that never ends is refused by the engine", () => {
+  const s = engine({ oppositeOrderWaitSeconds: 30 });
+  const sell = ofType(stepExecution(s, approval("sell", 10, 100, "sell")), "SendOrder")[0]!;
+  const held = stepExecution(s, approval("buy", 5, 100, "buy"));
+  const timer = ofType(held, "ScheduleRetry")[0]!;
+  assert.equal(timer.atNs, T0 + 30n * SECOND);
+  const due = stepExecution(s, {
+    type: "RetryDue",
+    timeNs: timer.atNs,
+    clientOrderId: timer.clientOrderId,
+  });
+  const u = updates(due)[0];
+  assert.equal(u?.status, "Rejected");
+  assert.equal(u?.reason, "opposite_working_order");
+  assert.match(u?.reason ?? "", /opposite/);
+  assert.equal(rejectOrigin(u!.reason), "engine", "not a broker failure for the breaker");
+  assert.ok(s.orders.has(sell.request.clientOrderId), "the working sell is untouched");
 });
 
 test("a fill far from the decision price is reported", () => {
@@ -402,7 +511,7 @@ test("trade updates for an unknown order are reported, not applied", () => {
 });
 
 test("a retry that finds the rate limit empty is rescheduled for the next token, not counted", () => {
-  const s = engine({ rateLimitBurst: 1, maxOrdersPerMinute: 60 });
+  const s = engine({ maxOrdersPerMinute: 1 });
   const id = ofType(stepExecution(s, approval("sig-1")), "SendOrder")[0]!.request.clientOrderId;
   stepExecution(s, {
     type: "SendFailed",
@@ -412,12 +521,12 @@ test("a retry that finds the rate limit empty is rescheduled for the next token,
     httpStatus: 429,
     message: "slow",
   });
-  const due = stepExecution(s, { type: "RetryDue", timeNs: T0 + SECOND / 2n, clientOrderId: id });
+  const due = stepExecution(s, { type: "RetryDue", timeNs: T0 + SECOND, clientOrderId: id });
   const again = ofType(due, "ScheduleRetry")[0];
-  assert.equal(again?.atNs, T0 + SECOND);
+  assert.equal(again?.atNs, T0 + 60n * SECOND);
   assert.equal(again?.attempt, 2);
   assert.equal(ofType(due, "SendOrder").length, 0);
-  const sent = stepExecution(s, { type: "RetryDue", timeNs: T0 + SECOND, clientOrderId: id });
+  const sent = stepExecution(s, { type: "RetryDue", timeNs: T0 + 60n * SECOND, clientOrderId: id });
   assert.equal(ofType(sent, "SendOrder")[0]?.attempt, 2);
 });
 

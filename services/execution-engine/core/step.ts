@@ -4,12 +4,12 @@
  * WriteAudit is committed before any later SendOrder runs). Deterministic: no clock, no
  * randomness, no I/O; the same events from the same state give the same commands.
  */
-import { bpsDiff, toDecimal } from "../../core/money.ts";
+import { bpsDiff, type Fixed, mul, SCALE, toDecimal } from "../../core/money.ts";
 import { applySnapshot } from "./broker-updates.ts";
 import { clientOrderIdFor } from "./client-order-id.ts";
 import { audit, moveTo, type Out, publish } from "./emit.ts";
-import { nextTokenAtNs, tryTake } from "./rate-limit.ts";
-import { type ExecutionState, findOrder } from "./state.ts";
+import { nextTokenAtNs, record, tryTake } from "./rate-limit.ts";
+import { countLive, type ExecutionState, findOrder } from "./state.ts";
 
 import type {
   ExecutionCommand,
@@ -22,15 +22,25 @@ import type {
 /** stepExecution applies one event and returns the commands it causes, in execution order. */
 export function stepExecution(state: ExecutionState, event: ExecutionEvent): ExecutionCommand[] {
   const out: Out = [];
+  const finishedBefore = state.finishedSeq;
   switch (event.type) {
     case "QuoteReceived": {
       const { bid, ask } = event;
       const price = bid > 0n && ask > 0n ? (bid + ask) / 2n : bid > 0n ? bid : ask;
-      if (price > 0n) state.lastPrices.set(event.symbol, price);
+      if (price > 0n) {
+        state.lastPrices.set(event.symbol, price);
+        state.quotes.set(event.symbol, { bid: bid > 0n ? bid : 0n, ask: ask > 0n ? ask : 0n });
+      }
       break;
     }
     case "TradeReceived":
-      if (event.price > 0n) state.lastPrices.set(event.symbol, event.price);
+      if (event.price > 0n) {
+        state.lastPrices.set(event.symbol, event.price);
+        state.trades.set(event.symbol, event.price);
+      }
+      break;
+    case "BrokerCallsMade":
+      if (event.count > 0) record(state.calls, event.timeNs, event.count);
       break;
     case "OrderApproved":
       intake(state, out, event);
@@ -66,21 +76,27 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
     }
     case "RetryDue": {
       const o = state.orders.get(event.clientOrderId);
-      if (o === undefined || o.awaiting !== "retry") break;
-      if (state.killSwitch) {
-        cancelLocally(state, out, o, event.timeNs);
-      } else if (!tryTake(state.bucket, event.timeNs)) {
-        scheduleAt(
-          state,
-          out,
-          o,
-          nextTokenAtNs(state.bucket, event.timeNs),
-          event.timeNs,
-          "rate_limited",
-        );
-      } else {
-        send(state, out, o, event.timeNs);
+      if (o === undefined) break;
+      if (o.awaiting === "opposite") {
+        const blocker = oppositeLive(state, o);
+        if (blocker !== undefined) {
+          unhold(state, o);
+          rejectLocally(
+            state,
+            out,
+            o,
+            "opposite_working_order",
+            `order ${blocker.clientOrderId} on the other side of ${o.symbol} is still working`,
+            event.timeNs,
+          );
+          break;
+        }
+        unhold(state, o);
+      } else if (o.awaiting !== "retry") {
+        break;
       }
+      if (state.killSwitch) cancelLocally(state, out, o, event.timeNs);
+      else dispatch(state, out, o, event.timeNs);
       break;
     }
     case "TradeUpdated": {
@@ -112,6 +128,7 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
       for (const o of [...state.orders.values()]) restart(state, out, o, event.timeNs);
       break;
   }
+  if (state.finishedSeq !== finishedBefore) releaseHeld(state, out, event.timeNs);
   return out;
 }
 
@@ -174,6 +191,7 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
     updatedNs: e.timeNs,
   };
   state.orders.set(id, o);
+  countLive(state, o, 1);
   audit(state, out, o, "intent", null, "Created", e.timeNs, {
     signalId: o.signalId,
     symbol: o.symbol,
@@ -184,28 +202,139 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
     timeInForce: o.timeInForce,
     decisionPrice: toDecimal(o.decisionPrice),
   });
-  const refusal = refuse(state, o, e.timeNs);
+  const refusal = refuse(state, o);
   if (refusal !== null) {
     rejectLocally(state, out, o, refusal[0], refusal[1], e.timeNs);
     return;
   }
-  send(state, out, o, e.timeNs);
+  if (o.orderType === "market" && o.decisionPrice > 0n) {
+    // A market order could fill anywhere: send it as a marketable limit at the decision price
+    // ± the allowed slippage, so the fill can never be worse than the guard allows.
+    o.orderType = "limit";
+    o.limitPrice = marketableLimit(o.side, o.decisionPrice, state.config.maxSlippageBps);
+    audit(state, out, o, "marketable_limit", o.status, o.status, e.timeNs, {
+      limitPrice: toDecimal(o.limitPrice),
+      maxSlippageBps: toDecimal(state.config.maxSlippageBps),
+    });
+  }
+  admit(state, out, o, e.timeNs);
 }
 
-/** refuse runs the local guards in order: kill switch, slippage, rate limit (takes a token). */
-function refuse(state: ExecutionState, o: Order, nowNs: bigint): [string, string] | null {
+/** oppositeLive: a live order of the other side of `o`'s symbol that is not itself held. */
+function oppositeLive(state: ExecutionState, o: Order): Order | undefined {
+  const c = state.sides.get(o.symbol);
+  if (c === undefined || (o.side === "buy" ? c.sell : c.buy) === 0) return undefined;
+  for (const x of state.orders.values()) {
+    if (x !== o && x.symbol === o.symbol && x.side !== o.side && x.awaiting !== "opposite")
+      return x;
+  }
+  return undefined;
+}
+
+/**
+ * admit sends an order unless an order of the other side of its symbol is live: the broker
+ * would refuse it as a potential wash trade (Alpaca: 422 "potential wash trade detected"), so it
+ * is HELD (never sent alongside) until that order ends, and refused with
+ * `opposite_working_order` if it has not ended within oppositeOrderWaitSeconds.
+ */
+function admit(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  const blocker = oppositeLive(state, o);
+  if (blocker === undefined) {
+    dispatch(state, out, o, nowNs);
+    return;
+  }
+  o.awaiting = "opposite";
+  state.held++;
+  countLive(state, o, -1);
+  const atNs = nowNs + state.config.oppositeWaitNs;
+  audit(state, out, o, "held_for_opposite", o.status, o.status, nowNs, {
+    blockedBy: blocker.clientOrderId,
+    untilNs: atNs.toString(),
+  });
+  out.push({
+    type: "ScheduleRetry",
+    clientOrderId: o.clientOrderId,
+    atNs,
+    attempt: o.attempts + 1,
+  });
+}
+
+/** unhold: a held order is live again (about to be sent, refused or cancelled). */
+function unhold(state: ExecutionState, o: Order): void {
+  if (o.awaiting !== "opposite") return;
+  o.awaiting = "none";
+  state.held--;
+  countLive(state, o, 1);
+}
+
+/** releaseHeld sends the held orders whose opposite orders have all ended. */
+function releaseHeld(state: ExecutionState, out: Out, nowNs: bigint): void {
+  if (state.held === 0) return;
+  for (const o of [...state.orders.values()]) {
+    if (o.awaiting !== "opposite" || oppositeLive(state, o) !== undefined) continue;
+    unhold(state, o);
+    audit(state, out, o, "released", o.status, o.status, nowNs);
+    if (state.killSwitch) cancelLocally(state, out, o, nowNs);
+    else dispatch(state, out, o, nowNs);
+  }
+}
+
+/**
+ * dispatch sends the order when the per-minute window has room; otherwise the order waits
+ * (Created or Submitted, awaiting a retry) until the window next has room. A rate-limited order
+ * is queued, never refused.
+ */
+function dispatch(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  if (tryTake(state.calls, nowNs)) {
+    send(state, out, o, nowNs);
+    return;
+  }
+  scheduleAt(state, out, o, nextTokenAtNs(state.calls, nowNs), nowNs, "rate_limited");
+}
+
+/** sameSideQuote: what the order would trade at now (a buy lifts the ask, a sell hits the bid). */
+function sameSideQuote(state: ExecutionState, o: Order): Fixed | undefined {
+  const q = state.quotes.get(o.symbol);
+  const quoted = q === undefined ? 0n : o.side === "buy" ? q.ask : q.bid;
+  return quoted > 0n ? quoted : state.trades.get(o.symbol);
+}
+
+/**
+ * refuse runs the local guards in order: kill switch, then slippage: the price the order would
+ * trade at now (the ask for a buy, the bid for a sell; the last trade when that side is not
+ * quoted) must not be worse than the decision price by more than maxSlippageBps.
+ */
+function refuse(state: ExecutionState, o: Order): [string, string] | null {
   if (state.killSwitch) return ["kill_switch", "kill switch engaged: no new orders"];
-  const last = state.lastPrices.get(o.symbol);
-  if (last === undefined) return ["no_last_price", `no quote or trade seen for ${o.symbol} yet`];
-  const bps = bpsDiff(o.decisionPrice, last);
-  if (bps > state.config.maxSlippageBps) {
+  const now = sameSideQuote(state, o);
+  if (now === undefined) return ["no_last_price", `no quote or trade seen for ${o.symbol} yet`];
+  const adverse = o.side === "buy" ? now > o.decisionPrice : now < o.decisionPrice;
+  const bps = bpsDiff(now, o.decisionPrice);
+  if (adverse && bps > state.config.maxSlippageBps) {
     return [
       "slippage",
-      `decision price ${toDecimal(o.decisionPrice)} is ${toDecimal(bps)} bps from the last price ${toDecimal(last)} (limit ${toDecimal(state.config.maxSlippageBps)})`,
+      `${o.side === "buy" ? "ask" : "bid"} ${toDecimal(now)} is ${toDecimal(bps)} bps worse than the decision price ${toDecimal(o.decisionPrice)} (limit ${toDecimal(state.config.maxSlippageBps)})`,
     ];
   }
-  if (!tryTake(state.bucket, nowNs)) return ["rate_limited", "order rate limit reached"];
   return null;
+}
+
+const CENT = SCALE / 100n;
+const TEN_THOUSANDTH = SCALE / 10_000n;
+const BPS = 10_000n * SCALE;
+
+/**
+ * marketableLimit: the decision price moved by `bps` against the order (up for a buy, down for
+ * a sell), rounded inward to the price increment US equities accept (a cent at $1 and above,
+ * $0.0001 below), so the limit never allows more than `bps`.
+ */
+export function marketableLimit(side: "buy" | "sell", decision: Fixed, bps: Fixed): Fixed {
+  const factor = side === "buy" ? SCALE + (bps * SCALE) / BPS : SCALE - (bps * SCALE) / BPS;
+  const raw = mul(decision, factor);
+  const tick = raw >= SCALE ? CENT : TEN_THOUSANDTH;
+  const down = raw - (raw % tick);
+  if (side === "buy") return down > 0n ? down : tick;
+  return down === raw ? raw : down + tick;
 }
 
 function rejectLocally(
@@ -221,6 +350,7 @@ function rejectLocally(
 }
 
 function cancelLocally(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  unhold(state, o);
   o.awaiting = "none";
   moveTo(state, out, o, "Cancelled", "cancelled_locally", nowNs, { reason: "kill_switch" });
   publish(out, o, "canceled", nowNs, 0n, null, "kill_switch");
@@ -316,7 +446,7 @@ function sendFailed(state: ExecutionState, out: Out, e: SendFailed): void {
     case "ambiguous":
       o.awaiting = "resolve";
       audit(state, out, o, `send_${e.failure}`, o.status, o.status, e.timeNs, detail);
-      out.push({ type: "ResolveOrder", clientOrderId: o.clientOrderId });
+      resolveAtBroker(state, out, o, e.timeNs);
       return;
     case "retryable":
       audit(state, out, o, "send_failed", o.status, o.status, e.timeNs, detail);
@@ -330,7 +460,7 @@ function notAtBroker(state: ExecutionState, out: Out, o: Order, nowNs: bigint): 
   audit(state, out, o, "not_at_broker", o.status, o.status, nowNs);
   if (o.status === "Created" && o.attempts === 0) {
     if (state.killSwitch) cancelLocally(state, out, o, nowNs);
-    else send(state, out, o, nowNs);
+    else admit(state, out, o, nowNs);
   } else if (o.status === "Submitted") {
     retryOrGiveUp(state, out, o, nowNs, "order not found at the broker");
   } else {
@@ -352,12 +482,20 @@ function requestCancel(state: ExecutionState, out: Out, o: Order, nowNs: bigint)
   if (o.cancelRequested) return;
   o.cancelRequested = true;
   audit(state, out, o, "cancel_requested", o.status, o.status, nowNs, { reason: "kill_switch" });
+  // A cancel without the broker's id is two calls: the lookup, then the DELETE.
+  record(state.calls, nowNs, o.brokerOrderId === null ? 2 : 1);
   out.push({ type: "CancelOrder", clientOrderId: o.clientOrderId, brokerOrderId: o.brokerOrderId });
+}
+
+/** resolveAtBroker asks for the order by client id; the lookup counts against the window. */
+function resolveAtBroker(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  record(state.calls, nowNs, 1);
+  out.push({ type: "ResolveOrder", clientOrderId: o.clientOrderId });
 }
 
 /** restart: after restoreExecutionState every unfinished order is resolved before it moves on. */
 function restart(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
   o.awaiting = "resolve";
   audit(state, out, o, "resolve_after_restart", o.status, o.status, nowNs);
-  out.push({ type: "ResolveOrder", clientOrderId: o.clientOrderId });
+  resolveAtBroker(state, out, o, nowNs);
 }

@@ -17,13 +17,37 @@ export interface ExecutionParams {
   maxOrdersPerMinute: number;
   maxSlippageBps: number;
   retries: { maxAttempts: number; backoffSeconds: readonly number[] };
-  /** rateLimitBurst: token bucket size; 20 + 180/min keeps any 60 s window within Alpaca's 200. */
-  rateLimitBurst?: number;
   /** terminalRetention: finished orders kept in memory to answer duplicates (oldest dropped). */
   terminalRetention?: number;
+  /**
+   * oppositeOrderWaitSeconds: how long an order waits for a working order of the other side of
+   * its symbol to end before it is refused (`opposite_working_order`).
+   */
+  oppositeOrderWaitSeconds?: number;
 }
 
-export const DEFAULT_EXECUTION_EXTRAS = { rateLimitBurst: 20, terminalRetention: 10_000 } as const;
+export const DEFAULT_EXECUTION_EXTRAS = {
+  terminalRetention: 10_000,
+  oppositeOrderWaitSeconds: 60,
+} as const;
+
+/**
+ * ENGINE_REFUSAL_REASONS: the reasons with which the engine refuses an order itself, before the
+ * broker sees it (published as a Rejected update with that reason). They say nothing about the
+ * broker path, so the risk-manager's circuit breaker does not count them.
+ */
+export const ENGINE_REFUSAL_REASONS: ReadonlySet<string> = new Set([
+  "kill_switch",
+  "no_last_price",
+  "slippage",
+  "rate_limited",
+  "opposite_working_order",
+]);
+
+/** rejectOrigin tells who refused an order from its published reason. */
+export function rejectOrigin(reason: string): "broker" | "engine" {
+  return ENGINE_REFUSAL_REASONS.has(reason) ? "engine" : "broker";
+}
 
 /** OrderStatus: Created → Submitted → New → PartiallyFilled → Filled | Cancelled | Rejected | Expired | Replaced. */
 export type OrderStatus =
@@ -37,8 +61,11 @@ export type OrderStatus =
   | "Expired"
   | "Replaced";
 
-/** Awaiting: what the order waits for from the shell, so late or repeated answers are ignored. */
-export type Awaiting = "none" | "send" | "retry" | "resolve";
+/**
+ * Awaiting: what the order waits for, so late or repeated answers are ignored; "opposite": held
+ * (never sent) until the working order of the other side of its symbol ends.
+ */
+export type Awaiting = "none" | "send" | "retry" | "resolve" | "opposite";
 
 export interface Order {
   clientOrderId: string;
@@ -172,6 +199,17 @@ export interface KillSwitchChanged {
   engaged: boolean;
 }
 
+/**
+ * BrokerCallsMade: calls the shell made on the account outside the core's commands (listing
+ * open orders at start, lookups tried again, lookups after a stream reconnect). They count
+ * against the same per-minute window as the core's own calls.
+ */
+export interface BrokerCallsMade {
+  type: "BrokerCallsMade";
+  timeNs: bigint;
+  count: number;
+}
+
 /** Started: the shell restored state after a (re)start; every unfinished order is resolved. */
 export interface Started {
   type: "Started";
@@ -189,6 +227,7 @@ export type ExecutionEvent =
   | TradeUpdated
   | CancelFailed
   | KillSwitchChanged
+  | BrokerCallsMade
   | Started;
 
 // ---- commands -------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /**
- * breaker is the circuit breaker: Closed → Open when `failureThreshold` failures (broker
- * failures, broker rejects, or orders refused by a pre-trade check) fall within `windowSeconds`;
+ * breaker is the circuit breaker: Closed → Open when `failureThreshold` failures AT THE BROKER
+ * (rejects, and orders that could not be placed after every retry) fall within `windowSeconds`;
+ * refusals by the pre-trade checks, by the gates and by the execution engine's own guards are
+ * not failures (see step.ts);
  * Open → HalfOpen once `cooldownSeconds` have passed (on the first event at or after that time);
  * HalfOpen lets exactly one test order through: its acceptance closes the breaker, its failure
  * opens it again for another cooldown. A test order whose outcome never arrives within a cooldown
@@ -97,6 +99,11 @@ export function recordBreakerSuccess(b: BreakerState, clientOrderId: string): bo
     return true;
   }
   return false;
+}
+
+/** forgetBreakerTest drops the half-open test when its order ended without a broker verdict. */
+export function forgetBreakerTest(b: BreakerState, clientOrderId: string): void {
+  if (b.status === "half_open" && clientOrderId === b.testClientOrderId) b.testClientOrderId = null;
 }
 
 /** startBreakerTest marks an approved order as the half-open breaker's one test order. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stepRisk } from "./step.ts";
-import { d, hold, proposal, propose, SECOND, T0, tradableState } from "./test-support.ts";
+import { d, hold, proposal, propose, SECOND, settle, T0, tradableState } from "./test-support.ts";
+import type { DailyClose } from "./types.ts";
 
 test("position size: exactly maxPositionShares passes, one share more is refused", () => {
   const s = tradableState({
@@ -35,7 +36,9 @@ test("an order that reduces a position passes even above a tightened limit", () 
     maxSectorConcentration: 1,
   });
   hold(s, "XOM", 1500, 10);
-  assert.equal(propose(s, proposal("XOM", "sell", 100, 10)).reason, "approved");
+  const sell = propose(s, proposal("XOM", "sell", 100, 10));
+  assert.equal(sell.reason, "approved");
+  settle(s, sell, 1400);
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10)).reason, "max_position_shares");
 });
 
@@ -73,7 +76,9 @@ test("daily loss: a loss just under the limit passes, a loss equal to it refuses
       canTrade: true,
     });
   pnl("4999.99");
-  assert.equal(propose(s, proposal("XOM", "buy", 1, 50)).reason, "approved");
+  const buy = propose(s, proposal("XOM", "buy", 1, 50));
+  assert.equal(buy.reason, "approved");
+  settle(s, buy, 101);
   pnl("5000");
   const r = propose(s, proposal("XOM", "buy", 1, 50));
   assert.equal(r.reason, "max_daily_loss");
@@ -106,14 +111,15 @@ test("daily loss is measured from the trading day's first P&L and resets on the 
   assert.equal(propose(s, proposal("XOM", "buy", 1, 50, nextDay)).reason, "approved");
 });
 
-/** closesWithReturns builds closes whose successive returns are the given ones. */
-function closesWithReturns(returns: number[]): bigint[] {
+/** closesWithReturns builds daily closes (consecutive days up to `lastDay`) with these returns. */
+function closesWithReturns(returns: number[], lastDay = 20_000): DailyClose[] {
   let price = 100;
-  const out = [d(price)];
-  for (const r of returns) {
+  const first = lastDay - returns.length;
+  const out = [{ day: first, close: d(price) }];
+  returns.forEach((r, i) => {
     price = Math.round(price * (1 + r) * 1e6) / 1e6;
-    out.push(d(price.toFixed(6)));
-  }
+    out.push({ day: first + i + 1, close: d(price.toFixed(6)) });
+  });
   return out;
 }
 
@@ -127,11 +133,9 @@ test("VaR: historical simulation refuses exposure whose 99% loss exceeds maxVar9
     symbol: "XOM",
     closes: closesWithReturns(returns),
   });
-  assert.equal(
-    propose(s, proposal("XOM", "buy", 400, 100)).reason,
-    "approved",
-    "VaR 4000.00 is at the limit",
-  );
+  const atLimit = propose(s, proposal("XOM", "buy", 400, 100));
+  assert.equal(atLimit.reason, "approved", "VaR 4000.00 is at the limit");
+  settle(s, atLimit, 400);
   const r = propose(s, proposal("XOM", "buy", 1, 100));
   assert.equal(r.reason, "max_var99");
   assert.match(r.message, /4010\.00 USD, beyond the limit of 4000\.00/);
@@ -158,12 +162,11 @@ test("VaR: a hedge that lowers VaR passes even when VaR is above the limit", () 
     closes: closesWithReturns(rets),
   });
   hold(s, "XOM", 100, 100);
-  assert.equal(
-    propose(s, proposal("CVX", "sell", 50, 100)).reason,
-    "approved",
-    "short of a perfectly correlated twin",
-  );
-  assert.equal(propose(s, proposal("CVX", "buy", 100, 100)).reason, "max_var99");
+  const hedge = propose(s, proposal("CVX", "sell", 50, 100));
+  assert.equal(hedge.reason, "approved", "short of a perfectly correlated twin");
+  settle(s, hedge, -50);
+  // Buying the hedge back reduces the CVX position but raises VaR above the limit: refused.
+  assert.equal(propose(s, proposal("CVX", "buy", 40, 100)).reason, "max_var99");
 });
 
 test("sector concentration: 30% of equity in one sector passes, one share more is refused", () => {
@@ -206,6 +209,7 @@ test("working orders count as exposure until they fill or end", () => {
     timeNs: T0,
     clientOrderId: first.clientOrderId,
     reason: "rejected",
+    origin: "broker",
   });
   assert.equal(propose(s, proposal("XOM", "buy", 600, 10)).reason, "approved");
 });

@@ -1,6 +1,8 @@
 /**
- * checks are the six pre-trade checks. Each compares the state after the proposed order (filled
- * position + working orders + this order) with its limit and returns null when it passes.
+ * checks are the six pre-trade checks. Each compares the state after the proposed order with its
+ * limit and returns null when it passes. Exposure is the WORST CASE PER SIDE: working buys and
+ * working sells are never netted (either may fill without the other), so a symbol's position can
+ * reach anywhere from `shortEnd` (filled − working sells) to `longEnd` (filled + working buys).
  *
  * Shared rules (IMPORTANT, the tests pin them):
  * - a value AT a limit passes, above it fails (the spec's limits are "largest allowed" values);
@@ -10,7 +12,14 @@
  *   reduces a position always gets through even when limits were tightened under it.
  */
 import { abs, type Fixed, max, mul, toDecimal, ZERO } from "../../core/money.ts";
-import type { RiskState, SymbolExposure } from "./state.ts";
+import {
+  isExposed,
+  longEnd,
+  type RiskState,
+  type SymbolExposure,
+  shortEnd,
+  worstShares,
+} from "./state.ts";
 import type { RejectReason } from "./types.ts";
 import { dollarsToCentsFixed, var99PrePost } from "./var.ts";
 
@@ -25,43 +34,80 @@ function reject(reason: RejectReason, message: string): Rejection {
 
 const money = (v: Fixed) => toDecimal(v, 2);
 
+/** OrderShape: the worst-case extents of the order's symbol before and after the order. */
+export interface OrderShape {
+  /** signedQty: + for a buy (extends the long end), − for a sell (extends the short end). */
+  signedQty: Fixed;
+  worstPre: Fixed;
+  worstPost: Fixed;
+  /** grows: the order raises the largest |position| the symbol can reach. */
+  grows: boolean;
+}
+
+/** shapeOf measures what an order does to its symbol's worst-case position. */
+export function shapeOf(sym: SymbolExposure, signedQty: Fixed): OrderShape {
+  const worstPre = worstShares(sym);
+  const long = longEnd(sym) + (signedQty > ZERO ? signedQty : ZERO);
+  const short = shortEnd(sym) + (signedQty < ZERO ? signedQty : ZERO);
+  const worstPost = max(abs(long), abs(short));
+  return { signedQty, worstPre, worstPost, grows: worstPost > worstPre };
+}
+
+/**
+ * brokerRefusal: an order Alpaca refuses whatever the limits, so sending it would only earn a
+ * broker reject (and a breaker failure): one that would take a position through zero in one go,
+ * i.e. sell more than is held and not already committed to working sells (403 "insufficient qty
+ * available for order"), and the same for buys against a short. It is refused, not split: send
+ * the closing order, then the opening one once the close has filled. (An order opposite a
+ * working one, which Alpaca refuses as a potential wash trade, is approved here at its per-side
+ * worst case; the execution engine holds it until the working order ends.)
+ */
+export function brokerRefusal(sym: SymbolExposure, signedQty: Fixed): Rejection | null {
+  const buying = signedQty > ZERO;
+  const held = sym.filledQty;
+  const available = buying ? -held - sym.pendingBuy : held - sym.pendingSell;
+  if ((buying ? held < ZERO : held > ZERO) && abs(signedQty) > available) {
+    return reject(
+      "crosses_zero",
+      `${buying ? "buying" : "selling"} ${toDecimal(abs(signedQty))} ${sym.symbol} would go through zero from ${toDecimal(held)} (available to close: ${toDecimal(available)}); close first, then open`,
+    );
+  }
+  return null;
+}
+
 /** runChecks runs the six checks in order and returns the first refusal, or null. */
 export function runChecks(
   state: RiskState,
   sym: SymbolExposure,
-  signedQty: Fixed,
+  shape: OrderShape,
   price: Fixed,
 ): Rejection | null {
   const L = state.limits;
-  const pre = sym.filledQty + sym.pendingQty;
-  const post = pre + signedQty;
-  const absPre = abs(pre);
-  const absPost = abs(post);
-  const grows = absPost > absPre;
+  const { grows, worstPost } = shape;
 
   // 1. position size
-  if (grows && absPost > L.maxPositionShares) {
+  if (grows && worstPost > L.maxPositionShares) {
     return reject(
       "max_position_shares",
-      `${sym.symbol} position would be ${toDecimal(post)} shares, beyond the limit of ${toDecimal(L.maxPositionShares)}`,
+      `${sym.symbol} position could reach ${toDecimal(worstPost)} shares, beyond the limit of ${toDecimal(L.maxPositionShares)}`,
     );
   }
 
   // 2. notional per symbol
   if (grows) {
-    const notional = mul(absPost, price);
+    const notional = mul(worstPost, price);
     if (notional > L.maxNotionalPerSymbol) {
       return reject(
         "max_notional_per_symbol",
-        `${sym.symbol} position would be worth ${money(notional)} USD, beyond the limit of ${money(L.maxNotionalPerSymbol)}`,
+        `${sym.symbol} position could be worth ${money(notional)} USD, beyond the limit of ${money(L.maxNotionalPerSymbol)}`,
       );
     }
   }
 
   // 3. open positions
-  if (pre === ZERO && post !== ZERO) {
+  if (!isExposed(sym)) {
     let open = 0;
-    for (const s of state.symbols.values()) if (s.filledQty + s.pendingQty !== ZERO) open++;
+    for (const s of state.symbols.values()) if (isExposed(s)) open++;
     if (open + 1 > L.maxOpenPositions) {
       return reject(
         "max_open_positions",
@@ -82,48 +128,54 @@ export function runChecks(
   }
 
   // 5. 99% one-day VaR
-  const v = var99PrePost(state.symbols, sym, price, signedQty, L);
+  const v = var99PrePost(state.symbols, sym, price, shape.signedQty, L);
   if (v.post > v.pre) {
     const varPost = dollarsToCentsFixed(v.post);
     if (varPost > L.maxVar99) {
+      const basis = v.thin
+        ? ` (only ${v.scenarios} days of history: the worst day or 2.326σ, not a measured 99% quantile)`
+        : "";
       return reject(
         "max_var99",
-        `99% one-day VaR would be ${money(varPost)} USD, beyond the limit of ${money(L.maxVar99)}`,
+        `99% one-day VaR would be ${money(varPost)} USD${basis}, beyond the limit of ${money(L.maxVar99)}`,
       );
     }
   }
 
   // 6. sector concentration
-  return checkSector(state, sym, pre, post, price);
+  return checkSector(state, sym, shape, price);
 }
 
 function checkSector(
   state: RiskState,
   sym: SymbolExposure,
-  pre: Fixed,
-  post: Fixed,
+  shape: OrderShape,
   price: Fixed,
 ): Rejection | null {
   const L = state.limits;
   let grossOthers = ZERO;
   let sectorOthers = ZERO;
   for (const s of state.symbols.values()) {
-    if (s === sym) continue;
-    const q = s.filledQty + s.pendingQty;
-    if (q === ZERO) continue;
-    const e = abs(mul(q, s.price));
+    if (s === sym || !isExposed(s)) continue;
+    const e = mul(worstShares(s), s.price);
     grossOthers += e;
     if (s.sector === sym.sector) sectorOthers += e;
   }
-  const sectorPre = sectorOthers + abs(mul(pre, price));
-  const ePost = abs(mul(post, price));
+  const sectorPre = sectorOthers + mul(shape.worstPre, price);
+  const ePost = mul(shape.worstPost, price);
   const sectorPost = sectorOthers + ePost;
   if (sectorPost <= sectorPre) return null;
+  if (state.equity === null) {
+    // Measured against gross exposure alone, every first position would be 100% of the book.
+    return reject(
+      "equity_unknown",
+      "equity is not known yet (the position tracker has no account figures): sector concentration cannot be measured, only reducing orders pass",
+    );
+  }
   const grossPost = grossOthers + ePost;
   // The base is the larger of gross exposure and equity: measured against gross alone, the
   // first position would always be 100% of the book.
-  const equity = state.equity ?? ZERO;
-  const base = max(grossPost, equity);
+  const base = max(grossPost, state.equity);
   const allowed = mul(L.maxSectorConcentration, base);
   if (sectorPost > allowed) {
     return reject(

@@ -4,12 +4,13 @@
  * params; exportRiskState/restoreRiskState carry the part that must survive a restart.
  */
 import { TradepipeError } from "../../core/errors.ts";
-import { type Fixed, fromDecimal, toDecimal, ZERO } from "../../core/money.ts";
+import { abs, type Fixed, fromDecimal, max, toDecimal, ZERO } from "../../core/money.ts";
 import { type BreakerState, createBreaker } from "./breaker.ts";
 import {
   type CircuitBreakerParams,
   DEFAULT_RISK_EXTRAS,
   type PersistedRiskState,
+  type RiskDecision,
   type RiskParams,
   type Side,
 } from "./types.ts";
@@ -34,18 +35,45 @@ export interface RiskLimits {
   breakerCooldownNs: bigint;
   dayRollOffsetNs: bigint;
   requireReconciliation: boolean;
+  decisionRetention: number;
   sectors: ReadonlyMap<string, string>;
 }
 
-/** SymbolExposure: filled position (from the tracker) plus working orders, and its mark. */
+/**
+ * SymbolExposure: filled position (from the tracker), working orders per side, and its mark.
+ * Working buys and sells are kept apart: either side may fill while the other does not, so the
+ * position can end anywhere between `shortEnd` and `longEnd` (see below), never at their net.
+ */
 export interface SymbolExposure {
   symbol: string;
   sector: string;
   filledQty: Fixed;
-  /** pendingQty: signed remaining quantity of approved orders that may still fill. */
-  pendingQty: Fixed;
+  /** pendingBuy: remaining quantity of approved buys that may still fill (≥ 0). */
+  pendingBuy: Fixed;
+  /** pendingSell: remaining quantity of approved sells that may still fill (≥ 0). */
+  pendingSell: Fixed;
   price: Fixed;
   returns: ReturnSeries | null;
+}
+
+/** longEnd: the position if every working buy fills and no working sell does. */
+export function longEnd(s: SymbolExposure): Fixed {
+  return s.filledQty + s.pendingBuy;
+}
+
+/** shortEnd: the position if every working sell fills and no working buy does. */
+export function shortEnd(s: SymbolExposure): Fixed {
+  return s.filledQty - s.pendingSell;
+}
+
+/** worstShares: the largest |position| the symbol can reach with the orders working now. */
+export function worstShares(s: SymbolExposure): Fixed {
+  return max(abs(longEnd(s)), abs(shortEnd(s)));
+}
+
+/** isExposed: the symbol holds a position or has a working order. */
+export function isExposed(s: SymbolExposure): boolean {
+  return s.filledQty !== ZERO || s.pendingBuy !== ZERO || s.pendingSell !== ZERO;
 }
 
 /** PendingOrder: an approved order whose remaining quantity still counts as exposure. */
@@ -60,6 +88,11 @@ export interface RiskState {
   limits: RiskLimits;
   symbols: Map<string, SymbolExposure>;
   pending: Map<string, PendingOrder>;
+  /** decisions: recent decisions by client_order_id. */
+  decisions: Map<string, RiskDecision>;
+  /** decisionIds: the ids in `decisions`, oldest first from `decisionHead` (eviction order). */
+  decisionIds: string[];
+  decisionHead: number;
   equity: Fixed | null;
   totalPnl: Fixed;
   pnlKnown: boolean;
@@ -126,6 +159,7 @@ export function compileRiskLimits(params: RiskParams): RiskLimits {
     ...compileBreaker(params.circuitBreaker),
     dayRollOffsetNs: BigInt(rollHour) * 3600n * NS_PER_SECOND,
     requireReconciliation: extras.requireReconciliation,
+    decisionRetention: requirePositiveInt("decisionRetention", extras.decisionRetention),
     sectors: new Map(Object.entries(params.sectors ?? {})),
   };
 }
@@ -143,6 +177,9 @@ export function createRiskState(params: RiskParams): RiskState {
     limits: compileRiskLimits(params),
     symbols: new Map(),
     pending: new Map(),
+    decisions: new Map(),
+    decisionIds: [],
+    decisionHead: 0,
     equity: null,
     totalPnl: ZERO,
     pnlKnown: false,
@@ -168,7 +205,8 @@ export function symbolExposure(state: RiskState, symbol: string): SymbolExposure
       symbol,
       sector: state.limits.sectors.get(symbol) ?? "UNKNOWN",
       filledQty: ZERO,
-      pendingQty: ZERO,
+      pendingBuy: ZERO,
+      pendingSell: ZERO,
       price: ZERO,
       returns: null,
     };
@@ -239,9 +277,40 @@ export function restoreRiskState(
   state.dayStartPnl = persisted.day.startPnl === null ? null : fromDecimal(persisted.day.startPnl);
   state.rejectsByReason = { ...persisted.rejectsByReason };
   state.rejectsToday = persisted.rejectsToday;
-  for (const o of openOrders)
+  for (const o of openOrders) {
     addPending(state, o.clientOrderId, o.symbol, o.side, o.qty, o.filledQty);
+    // A proposal repeated after the restart must not add the order a second time.
+    rememberDecision(state, {
+      approved: true,
+      reason: "approved",
+      message: "approved before the restart; still working",
+      clientOrderId: o.clientOrderId,
+      signalId: "",
+      correlationId: "",
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.qty,
+      referencePrice: ZERO,
+      timeNs: 0n,
+      breakerTest: false,
+      repeated: false,
+    });
+  }
   return state;
+}
+
+/** rememberDecision keeps a decision to answer a repeated proposal (bounded, oldest dropped). */
+export function rememberDecision(state: RiskState, d: RiskDecision): void {
+  if (d.clientOrderId === "") return;
+  if (!state.decisions.has(d.clientOrderId)) state.decisionIds.push(d.clientOrderId);
+  state.decisions.set(d.clientOrderId, d);
+  if (state.decisions.size > state.limits.decisionRetention) {
+    state.decisions.delete(state.decisionIds[state.decisionHead++]!);
+    if (state.decisionHead * 2 > state.decisionIds.length) {
+      state.decisionIds.splice(0, state.decisionHead);
+      state.decisionHead = 0;
+    }
+  }
 }
 
 /** addPending counts an approved order's unfilled remainder as exposure. */
@@ -255,5 +324,11 @@ export function addPending(
 ): void {
   const sign = side === "buy" ? 1n : -1n;
   state.pending.set(clientOrderId, { symbol, sign, qty, filledQty });
-  symbolExposure(state, symbol).pendingQty += sign * (qty - filledQty);
+  movePending(symbolExposure(state, symbol), sign, qty - filledQty);
+}
+
+/** movePending adds `delta` (negative to release) to the working quantity of one side. */
+export function movePending(s: SymbolExposure, sign: 1n | -1n, delta: Fixed): void {
+  if (sign === 1n) s.pendingBuy += delta;
+  else s.pendingSell += delta;
 }

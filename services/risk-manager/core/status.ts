@@ -4,7 +4,7 @@
  * reject counters. Pure: reading it changes nothing.
  */
 import { type Fixed, ZERO } from "../../core/money.ts";
-import type { RiskState, SymbolExposure } from "./state.ts";
+import { isExposed, type RiskState, type SymbolExposure } from "./state.ts";
 import type { BreakerStatus } from "./types.ts";
 import { dollarsToCentsFixed, var99PrePost } from "./var.ts";
 
@@ -27,14 +27,15 @@ const NO_ORDER: SymbolExposure = {
   symbol: "",
   sector: "",
   filledQty: ZERO,
-  pendingQty: ZERO,
+  pendingBuy: ZERO,
+  pendingSell: ZERO,
   price: ZERO,
   returns: null,
 };
 
 export function riskStatus(state: RiskState): RiskStatus {
   let open = 0;
-  for (const s of state.symbols.values()) if (s.filledQty + s.pendingQty !== ZERO) open++;
+  for (const s of state.symbols.values()) if (isExposed(s)) open++;
   const v = var99PrePost(state.symbols, NO_ORDER, ZERO, ZERO, state.limits);
   const b = state.breaker;
   return {

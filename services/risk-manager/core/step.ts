@@ -3,24 +3,37 @@
  * in place and returns the commands for the shell, in order. It is deterministic: the same
  * events from the same state give the same commands (no clock, no randomness, no I/O).
  *
+ * A proposal whose client_order_id was decided before gets that decision back, and nothing
+ * moves (no second working order, no second reject count).
+ *
  * Gates before the six checks, in order: kill switch (refuses every order), halt (all or one
  * symbol; a drawdown alert halts all; refuses orders that grow a position, reducing orders
- * pass), reconciliation gate (the tracker's canTrade), circuit breaker. Only failures and
- * rejections at the broker feed the breaker. Refusals by the six checks do not: a strategy that
- * keeps signalling into a limit is refused each time, and opening the breaker on that would also
- * block the orders that reduce risk. Refusals by gates do not either (they would keep it open
- * forever).
+ * pass), reconciliation gate (the tracker's canTrade), invalid orders, orders the broker would
+ * refuse (opposite a working order; through zero), circuit breaker (refuses orders that grow a
+ * position; reducing orders pass, as under a halt). Only failures and rejections AT THE BROKER
+ * feed the breaker: the execution engine's own refusals (slippage, no price, kill switch) do
+ * not, and neither do refusals by the six checks (a strategy that keeps signalling into a limit
+ * is refused each time; opening the breaker on that would block the orders that reduce risk) or
+ * by the gates (they would keep it open forever).
  */
-import { abs, ZERO } from "../../core/money.ts";
+import { ZERO } from "../../core/money.ts";
 import { clientOrderIdFor } from "../../execution-engine/core/client-order-id.ts";
 import {
   advanceBreaker,
+  forgetBreakerTest,
   recordBreakerFailure,
   recordBreakerSuccess,
   startBreakerTest,
 } from "./breaker.ts";
-import { type Rejection, runChecks } from "./checks.ts";
-import { addPending, exportRiskState, type RiskState, symbolExposure } from "./state.ts";
+import { brokerRefusal, type Rejection, runChecks, shapeOf } from "./checks.ts";
+import {
+  addPending,
+  exportRiskState,
+  movePending,
+  type RiskState,
+  rememberDecision,
+  symbolExposure,
+} from "./state.ts";
 import type {
   ControlReceived,
   OrderProposed,
@@ -71,17 +84,23 @@ export function stepRisk(state: RiskState, event: RiskEvent): RiskCommand[] {
     case "OrderFailed": {
       const p = state.pending.get(event.clientOrderId);
       if (p !== undefined) progress(state, event.clientOrderId, p.filledQty, true);
-      if (recordBreakerFailure(state.breaker, state.limits, event.timeNs, event.clientOrderId)) {
-        persist(state, out, "breaker_opened");
+      if (event.origin === "broker") {
+        if (recordBreakerFailure(state.breaker, state.limits, event.timeNs, event.clientOrderId))
+          persist(state, out, "breaker_opened");
+      } else {
+        // Refused before the broker saw it: no verdict on the broker path. A test order so
+        // refused is no test; the next order may be one.
+        forgetBreakerTest(state.breaker, event.clientOrderId);
       }
       break;
     }
     case "DailyClosesRecorded": {
       const s = symbolExposure(state, event.symbol);
-      s.returns ??= createReturnSeries(state.limits.varWindowDays);
-      for (const c of event.closes) appendClose(s.returns, c);
+      if (s.returns === null || event.replace === true)
+        s.returns = createReturnSeries(state.limits.varWindowDays);
+      for (const c of event.closes) appendClose(s.returns, c.day, c.close);
       if (event.closes.length > 0 && s.price === ZERO)
-        s.price = event.closes[event.closes.length - 1]!;
+        s.price = event.closes[event.closes.length - 1]!.close;
       break;
     }
     case "ControlReceived":
@@ -128,11 +147,11 @@ function progress(
   const s = symbolExposure(state, p.symbol);
   const filled = filledQty > p.qty ? p.qty : filledQty;
   if (filled > p.filledQty) {
-    s.pendingQty -= p.sign * (filled - p.filledQty);
+    movePending(s, p.sign, -(filled - p.filledQty));
     p.filledQty = filled;
   }
   if (terminal) {
-    s.pendingQty -= p.sign * (p.qty - p.filledQty);
+    movePending(s, p.sign, -(p.qty - p.filledQty));
     state.pending.delete(clientOrderId);
   }
 }
@@ -169,27 +188,33 @@ function gate(state: RiskState, e: OrderProposed, grows: boolean): Rejection | n
 function decide(state: RiskState, e: OrderProposed): RiskDecision {
   const clientOrderId =
     e.signalId === "" ? "" : clientOrderIdFor(state.limits.pipelineName, e.signalId);
+  const earlier = clientOrderId === "" ? undefined : state.decisions.get(clientOrderId);
+  if (earlier !== undefined) return { ...earlier, repeated: true };
   const sym = symbolExposure(state, e.symbol);
-  const signedQty = e.side === "buy" ? e.qty : -e.qty;
-  const pre = sym.filledQty + sym.pendingQty;
-  const post = pre + signedQty;
-  const grows = abs(post) > abs(pre);
-  let refusal = gate(state, e, grows);
+  const shape = shapeOf(sym, e.side === "buy" ? e.qty : -e.qty);
+  let refusal = gate(state, e, shape.grows);
+  if (refusal === null) refusal = brokerRefusal(sym, shape.signedQty);
   const b = state.breaker;
-  if (refusal === null && b.status === "open") {
+  // Reducing orders pass an open breaker, as they pass a halt: cutting exposure is always allowed.
+  if (refusal === null && shape.grows && b.status === "open") {
     refusal = { reason: "circuit_open", message: "circuit breaker open after repeated failures" };
-  } else if (refusal === null && b.status === "half_open" && b.testClientOrderId !== null) {
+  } else if (
+    refusal === null &&
+    shape.grows &&
+    b.status === "half_open" &&
+    b.testClientOrderId !== null
+  ) {
     refusal = {
       reason: "circuit_half_open",
       message: "circuit breaker half-open: waiting for the test order",
     };
   }
   if (refusal === null) {
-    refusal = runChecks(state, sym, signedQty, e.referencePrice);
+    refusal = runChecks(state, sym, shape, e.referencePrice);
   }
   let breakerTest = false;
   if (refusal === null) {
-    if (b.status === "half_open") {
+    if (b.status === "half_open" && shape.grows) {
       startBreakerTest(b, clientOrderId, e.timeNs);
       breakerTest = true;
     }
@@ -199,7 +224,7 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
   } else {
     countReject(state, refusal.reason);
   }
-  return {
+  const decision: RiskDecision = {
     approved: refusal === null,
     reason: refusal === null ? "approved" : refusal.reason,
     message:
@@ -217,7 +242,10 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
     referencePrice: e.referencePrice,
     timeNs: e.timeNs,
     breakerTest,
+    repeated: false,
   };
+  rememberDecision(state, decision);
+  return decision;
 }
 
 function countReject(state: RiskState, reason: RejectReason): void {

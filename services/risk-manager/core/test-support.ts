@@ -85,3 +85,35 @@ export function hold(
     marketPrice: d(price),
   });
 }
+
+/** settle ends an approved order as filled and sets the tracker's resulting position. */
+export function settle(
+  state: RiskState,
+  decision: RiskDecision,
+  positionQty: string | number,
+): void {
+  stepRisk(state, {
+    type: "OrderProgressed",
+    timeNs: decision.timeNs,
+    clientOrderId: decision.clientOrderId,
+    filledQty: decision.qty,
+    terminal: true,
+  });
+  stepRisk(state, {
+    type: "PositionChanged",
+    timeNs: decision.timeNs,
+    symbol: decision.symbol,
+    qty: d(positionQty),
+    marketPrice: decision.referencePrice,
+  });
+}
+
+/** brokerFailure steps an OrderFailed the broker caused (a reject), which the breaker counts. */
+export function brokerFailure(
+  state: RiskState,
+  timeNs: bigint,
+  clientOrderId = "x",
+  reason = "500",
+): RiskCommand[] {
+  return stepRisk(state, { type: "OrderFailed", timeNs, clientOrderId, reason, origin: "broker" });
+}

@@ -40,6 +40,8 @@ export interface RiskParams {
   tradingDayRollUtcHour?: number;
   /** requireReconciliation: refuse orders until the position tracker says it can trade. */
   requireReconciliation?: boolean;
+  /** decisionRetention: recent decisions kept to answer a repeated proposal (oldest dropped). */
+  decisionRetention?: number;
 }
 
 export const DEFAULT_RISK_EXTRAS = {
@@ -47,6 +49,7 @@ export const DEFAULT_RISK_EXTRAS = {
   varFallbackDailyVolatility: 0.03,
   tradingDayRollUtcHour: 8,
   requireReconciliation: true,
+  decisionRetention: 10_000,
 } as const;
 
 /** RejectReason is a stable code for why an order was refused (metric label, API field). */
@@ -57,6 +60,8 @@ export type RejectReason =
   | "circuit_open"
   | "circuit_half_open"
   | "invalid_order"
+  | "crosses_zero"
+  | "equity_unknown"
   | "max_position_shares"
   | "max_notional_per_symbol"
   | "max_open_positions"
@@ -127,20 +132,37 @@ export interface OrderAccepted {
   clientOrderId: string;
 }
 
-/** OrderFailed: the broker rejected an order or submission failed for good (breaker failure). */
+/**
+ * OrderFailed: an approved order ended without reaching the market. `origin` says who refused
+ * it: "broker" (the broker rejected it, or it could not be reached after every retry) counts
+ * toward the circuit breaker; "engine" (the execution engine's own guards: kill switch,
+ * slippage, no price) does not.
+ */
 export interface OrderFailed {
   type: "OrderFailed";
   timeNs: bigint;
   clientOrderId: string;
   reason: string;
+  origin: "broker" | "engine";
 }
 
-/** DailyClosesRecorded: daily closing prices of a symbol, oldest first (history or a new day). */
+/** DailyClose: one trading day's close; `day` counts days since 1970-01-01 (the bar's UTC date). */
+export interface DailyClose {
+  day: number;
+  close: Fixed;
+}
+
+/**
+ * DailyClosesRecorded: daily closes of a symbol, oldest first. With `replace` the history is
+ * rebuilt from these closes alone (a reload of the split-adjusted window, which restates every
+ * earlier close after a split); without it closes for days already recorded are skipped.
+ */
 export interface DailyClosesRecorded {
   type: "DailyClosesRecorded";
   timeNs: bigint;
   symbol: string;
-  closes: readonly Fixed[];
+  closes: readonly DailyClose[];
+  replace?: boolean;
 }
 
 export type ControlCommandName =
@@ -195,6 +217,11 @@ export interface RiskDecision {
   timeNs: bigint;
   /** breakerTest: this approval is the half-open breaker's single test order. */
   breakerTest: boolean;
+  /**
+   * repeated: the proposal's client_order_id was decided before; this is that earlier decision,
+   * returned unchanged, and nothing in the state moved.
+   */
+  repeated: boolean;
 }
 
 /** PersistedRiskState is what must survive a restart (risk_state row), JSON-safe. */

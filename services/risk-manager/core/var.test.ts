@@ -15,13 +15,16 @@ const limits = { varWindowDays: 252, varMinObservations: 20, varFallbackDailyVol
 
 test("the return ring buffer keeps the latest window of returns, newest first", () => {
   const r = createReturnSeries(3);
-  for (const c of ["100", "110", "99", "99", "198"]) appendClose(r, fromDecimal(c));
+  ["100", "110", "99", "99", "198"].forEach((c, day) => {
+    appendClose(r, day, fromDecimal(c));
+  });
   assert.equal(r.count, 3);
   assert.deepEqual(
     [0, 1, 2].map((k) => Number(returnAt(r, k).toFixed(12))),
     [1, 0, -0.1],
   );
-  assert.equal(appendClose(r, 0n), false, "a corrupt close is skipped");
+  assert.equal(appendClose(r, 5, 0n), false, "a corrupt close is skipped");
+  assert.equal(appendClose(r, 4, fromDecimal("1")), false, "a day already recorded is skipped");
   assert.equal(r.count, 3);
 });
 
@@ -31,11 +34,11 @@ test("VaR is the k-th worst scenario loss, k = ⌊S/100⌋ + 1", () => {
   xom.returns = createReturnSeries(252);
   // 250 returns: losses of 1%..5% on five days, gains elsewhere → k = 3 → the 3rd worst is -3%.
   let close = 100;
-  appendClose(xom.returns, fromDecimal(close));
+  appendClose(xom.returns, 0, fromDecimal(close));
   for (let i = 0; i < 250; i++) {
     const r = i < 5 ? -(i + 1) / 100 : 0.002;
     close *= 1 + r;
-    appendClose(xom.returns, fromDecimal(close.toFixed(9)));
+    appendClose(xom.returns, i + 1, fromDecimal(close.toFixed(9)));
   }
   const v = var99PrePost(state.symbols, xom, fromDecimal("100"), fromDecimal("1000"), limits);
   assert.equal(v.pre, 0);

@@ -12,7 +12,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file tradepipe/v1/signal.proto.
  */
 export const file_tradepipe_v1_signal: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkZXBpcGUvdjEvc2lnbmFsLnByb3RvEgx0cmFkZXBpcGUudjEitAIKDVRyYWRpbmdTaWduYWwSJAoGaGVhZGVyGAEgASgLMhQudHJhZGVwaXBlLnYxLkhlYWRlchIRCglzaWduYWxfaWQYAiABKAkSDgoGc3ltYm9sGAMgASgJEioKBmFjdGlvbhgEIAEoDjIaLnRyYWRlcGlwZS52MS5TaWduYWxBY3Rpb24SEgoKY29uZmlkZW5jZRgFIAEoARI/CgppbmRpY2F0b3JzGAYgAygLMisudHJhZGVwaXBlLnYxLlRyYWRpbmdTaWduYWwuSW5kaWNhdG9yc0VudHJ5EhcKD3JlZmVyZW5jZV9wcmljZRgHIAEoCRINCgVtb2RlbBgIIAEoCRoxCg9JbmRpY2F0b3JzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASp0CgxTaWduYWxBY3Rpb24SHQoZU0lHTkFMX0FDVElPTl9VTlNQRUNJRklFRBAAEhUKEVNJR05BTF9BQ1RJT05fQlVZEAESFgoSU0lHTkFMX0FDVElPTl9TRUxMEAISFgoSU0lHTkFMX0FDVElPTl9IT0xEEANiBnByb3RvMw", [file_tradepipe_v1_header]);
+  fileDesc("Chl0cmFkZXBpcGUvdjEvc2lnbmFsLnByb3RvEgx0cmFkZXBpcGUudjEi8AIKDVRyYWRpbmdTaWduYWwSJAoGaGVhZGVyGAEgASgLMhQudHJhZGVwaXBlLnYxLkhlYWRlchIRCglzaWduYWxfaWQYAiABKAkSDgoGc3ltYm9sGAMgASgJEioKBmFjdGlvbhgEIAEoDjIaLnRyYWRlcGlwZS52MS5TaWduYWxBY3Rpb24SEgoKY29uZmlkZW5jZRgFIAEoARI/CgppbmRpY2F0b3JzGAYgAygLMisudHJhZGVwaXBlLnYxLlRyYWRpbmdTaWduYWwuSW5kaWNhdG9yc0VudHJ5EhcKD3JlZmVyZW5jZV9wcmljZRgHIAEoCRINCgVtb2RlbBgIIAEoCRITCgtzdHJhdGVneV9pZBgJIAEoCRIQCghxdWFudGl0eRgKIAEoCRITCgtsaW1pdF9wcmljZRgLIAEoCRoxCg9JbmRpY2F0b3JzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASp0CgxTaWduYWxBY3Rpb24SHQoZU0lHTkFMX0FDVElPTl9VTlNQRUNJRklFRBAAEhUKEVNJR05BTF9BQ1RJT05fQlVZEAESFgoSU0lHTkFMX0FDVElPTl9TRUxMEAISFgoSU0lHTkFMX0FDVElPTl9IT0xEEANiBnByb3RvMw", [file_tradepipe_v1_header]);
 
 /**
  * TradingSignal is the signal-bridge's output for one symbol at one moment.
@@ -69,6 +69,29 @@ export type TradingSignal = Message<"tradepipe.v1.TradingSignal"> & {
    * @generated from field: string model = 8;
    */
   model: string;
+
+  /**
+   * Id of the strategy that led the decision (spec.strategies[].id; "rules-model" for the
+   * built-in strategy alone), for per-strategy attribution.
+   *
+   * @generated from field: string strategy_id = 9;
+   */
+  strategyId: string;
+
+  /**
+   * Shares the leading strategy asked for, exact decimal string; empty for the pipeline's
+   * order quantity (spec.strategy.orderQty).
+   *
+   * @generated from field: string quantity = 10;
+   */
+  quantity: string;
+
+  /**
+   * Limit price the leading strategy asked for, exact decimal string; empty for a market order.
+   *
+   * @generated from field: string limit_price = 11;
+   */
+  limitPrice: string;
 };
 
 /**

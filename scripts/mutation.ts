@@ -1,0 +1,159 @@
+/**
+ * mutation runs StrykerJS over the pure cores with their unit tests and reports, per folder, how
+ * many deliberate breaks (mutants) the tests catch. One Stryker run per folder, so each folder's
+ * score comes from its own tests alone (a core whose bugs only an integration test would catch
+ * should know it).
+ *
+ * Usage: npm run mutation [-- <folder> ...]   (default: every core folder below)
+ *        MUTATION_CONCURRENCY=N (default 2) test processes at once.
+ * Writes test/bench/results/mutation.md (the table) and .stryker-tmp/reports/<folder>.json.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** The folders of pure logic: stage cores, exact money, the operator's decision functions. */
+const DEFAULT_TARGETS: Target[] = [
+  ...readdirSync(join(root, "services"))
+    .filter((s) => existsSync(join(root, "services", s, "core")))
+    .map((s) => folderTarget(`services/${s}/core`)),
+  {
+    name: "services/core/money",
+    mutate: ["services/core/money.ts"],
+    tests: ["services/core/money.test.ts"],
+  },
+  {
+    name: "operator/controller (decisions)",
+    mutate: ["operator/controller/steps.ts", "operator/controller/workqueue.ts"],
+    tests: ["operator/controller/decisions.test.ts", "operator/controller/workqueue.test.ts"],
+  },
+];
+
+interface Target {
+  name: string;
+  /** Files Stryker breaks. */
+  mutate: string[];
+  /** Test files that must catch the breaks. */
+  tests: string[];
+}
+
+function folderTarget(folder: string): Target {
+  const files = readdirSync(join(root, folder)).filter((f) => f.endsWith(".ts"));
+  return {
+    name: folder,
+    mutate: files.filter((f) => !f.endsWith(".test.ts")).map((f) => `${folder}/${f}`),
+    tests: files.filter((f) => f.endsWith(".test.ts")).map((f) => `${folder}/${f}`),
+  };
+}
+
+interface StrykerReport {
+  files: Record<string, { mutants: { status: string }[] }>;
+}
+
+interface Score {
+  name: string;
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  invalid: number;
+}
+
+function runTarget(t: Target): Score {
+  const slug = t.name.replace(/[^a-z0-9]+/gi, "-");
+  const reportDir = join(root, ".stryker-tmp", "reports");
+  mkdirSync(reportDir, { recursive: true });
+  const reportFile = join(reportDir, `${slug}.json`);
+  const config = {
+    $schema: "./node_modules/@stryker-mutator/core/schema/stryker-schema.json",
+    testRunner: "tap",
+    tap: {
+      testFiles: t.tests,
+      // Node runs the TypeScript directly (type stripping), as the suite does.
+      nodeArgs: ["--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
+      forceBail: true,
+    },
+    mutate: t.mutate,
+    // Type-only lines cannot be broken at run time; checking them wastes runs.
+    ignoreStatic: true,
+    concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
+    timeoutMS: 20_000,
+    reporters: ["json", "clear-text"],
+    jsonReporter: { fileName: relative(root, reportFile) },
+    tempDirName: ".stryker-tmp",
+    // Stryker rewrites tsconfig.json through TypeScript's JavaScript API, which the project's
+    // TypeScript 7 (the native compiler) does not have; nothing here compiles, so skip it.
+    tsconfigFile: ".stryker-no-tsconfig.json",
+    cleanTempDir: "always",
+    ignorePatterns: ["test/bench/results", ".stryker-tmp", "research/.venv"],
+  };
+  const configFile = join(reportDir, `${slug}.config.json`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  process.stdout.write(`\n▶ ${t.name}: ${t.mutate.length} files, ${t.tests.length} test files\n`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js"),
+      "run",
+      configFile,
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
+  if (r.status !== 0 || !existsSync(reportFile)) {
+    throw new Error(`stryker failed for ${t.name} (exit ${r.status}); see its output above`);
+  }
+  const report = JSON.parse(readFileSync(reportFile, "utf8")) as StrykerReport;
+  const score: Score = {
+    name: t.name,
+    killed: 0,
+    timeout: 0,
+    survived: 0,
+    noCoverage: 0,
+    invalid: 0,
+  };
+  for (const file of Object.values(report.files)) {
+    for (const m of file.mutants) {
+      if (m.status === "Killed") score.killed += 1;
+      else if (m.status === "Timeout") score.timeout += 1;
+      else if (m.status === "Survived") score.survived += 1;
+      else if (m.status === "NoCoverage") score.noCoverage += 1;
+      else score.invalid += 1; // CompileError, RuntimeError, Ignored
+    }
+  }
+  return score;
+}
+
+function percent(s: Score): string {
+  const detected = s.killed + s.timeout;
+  const total = detected + s.survived + s.noCoverage;
+  return total === 0 ? "n/a" : `${((100 * detected) / total).toFixed(1)}%`;
+}
+
+function main(): void {
+  const wanted = process.argv.slice(2);
+  const targets = wanted.length
+    ? wanted.map((w) => DEFAULT_TARGETS.find((t) => t.name === w) ?? folderTarget(w))
+    : DEFAULT_TARGETS;
+  const scores = targets.map(runTarget);
+  const lines = [
+    "| folder | score | killed | timed out | survived | not covered | invalid |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...scores.map(
+      (s) =>
+        `| ${s.name} | ${percent(s)} | ${s.killed} | ${s.timeout} | ${s.survived} | ${s.noCoverage} | ${s.invalid} |`,
+    ),
+  ];
+  const table = `${lines.join("\n")}\n`;
+  process.stdout.write(`\n${table}`);
+  const out = join(root, "test", "bench", "results", "mutation.md");
+  const header = `# Mutation scores\n\nMade by \`npm run mutation${wanted.length ? ` -- ${wanted.join(" ")}` : ""}\` on ${new Date().toISOString().slice(0, 10)}. Score = (killed + timed out) / (killed + timed out + survived + not covered).\n\n`;
+  writeFileSync(out, header + table);
+  // Align the table the way the linter formats Markdown, so the written file passes `npm run lint`.
+  spawnSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", out], { cwd: root });
+  process.stdout.write(`written to ${relative(root, out)}\n`);
+}
+
+main();

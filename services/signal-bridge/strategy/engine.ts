@@ -1,0 +1,322 @@
+/**
+ * StrategyEngine is the signal-bridge's multi-strategy core: per quote it advances the declared
+ * features, asks each enabled strategy for a decision, lets model-based strategies have their
+ * score, and aggregates the decisions of the symbol into one outcome (aggregate.ts has the rules).
+ * Pure and deterministic like every stage core: no clock, no I/O; the model runs in the shell.
+ *
+ * Use, per two-sided quote (see replay.ts for the whole loop):
+ *   const n = engine.onQuote(symbol, timeNs, bid, bidSize, ask, askSize);
+ *   for (let i = 0; i < n; i++) {                          // model requests of this quote
+ *     engine.writeModelInput(i, input); engine.setScore(i, run(engine.modelOf(i), input));
+ *   }
+ *   const outcome = engine.finish();                       // outcome.direction 0: no signal
+ *
+ * Isolation: a strategy that throws is disabled for every symbol from then on; the failure is
+ * queued in `failures` for the shell to log, count and report, and the other strategies go on.
+ *
+ * IMPORTANT: calls are serialized (onQuote, its model requests, finish, then the next quote), and
+ * the Outcome and Decision objects are reused: valid until the next onQuote.
+ */
+
+import { type AggregationRules, aggregate, type Outcome, type VotingSlot } from "./aggregate.ts";
+import type { Decision, Direction, ModelRef, StrategyInstance, Tick } from "./api.ts";
+import { type FeatureComputer, resolveFeature } from "./feature-library.ts";
+import type { StrategySlot } from "./slot.ts";
+
+/** StrategyFailure is a strategy that threw, and where. */
+export interface StrategyFailure {
+  readonly id: string;
+  readonly slot: number;
+  readonly symbol: string;
+  readonly timeNs: bigint;
+  readonly phase: "create" | "onTick" | "writeModelInput" | "onScore";
+  readonly error: string;
+}
+
+interface MutableTick {
+  symbol: string;
+  timeNs: bigint;
+  bidPrice: number;
+  bidSize: number;
+  askPrice: number;
+  askSize: number;
+  mid: number;
+  priceChanged: boolean;
+}
+
+/** FeatureBinding copies shared computers' values into one strategy's named feature object. */
+interface FeatureBinding {
+  readonly keys: readonly string[];
+  readonly computers: readonly number[];
+  readonly values: Record<string, number>;
+}
+
+interface SymbolState {
+  readonly tick: MutableTick;
+  readonly computers: FeatureComputer[];
+  readonly instances: (StrategyInstance | undefined)[];
+  readonly bindings: FeatureBinding[];
+  readonly votes: VotingSlot[];
+}
+
+/** Plan of the features: per slot, its keys and the index of each in the shared computers. */
+interface FeaturePlan {
+  readonly computerKeys: string[];
+  readonly make: (() => FeatureComputer)[];
+  readonly slots: { keys: string[]; computers: number[] }[];
+}
+
+export class StrategyEngine {
+  readonly slots: readonly StrategySlot[];
+  readonly rules: AggregationRules;
+  /** enabled[i] is false once slot i threw. */
+  readonly enabled: boolean[];
+  /** decisions[i] is slot i's decision on the last quote (HOLD "disabled" when disabled). */
+  readonly decisions: Decision[];
+  /** failures not yet taken by the shell (takeFailures). */
+  private failures: StrategyFailure[] = [];
+  private readonly plan: FeaturePlan;
+  private readonly symbols = new Map<string, SymbolState>();
+  private readonly outcome: Outcome;
+  /** Slots that asked for a model score on the current quote. */
+  private readonly pending: number[] = [];
+  private current: SymbolState | undefined;
+
+  constructor(slots: readonly StrategySlot[], rules: AggregationRules) {
+    this.slots = slots;
+    this.rules = rules;
+    this.enabled = slots.map(() => true);
+    this.decisions = slots.map(newDecision);
+    this.plan = planFeatures(slots);
+    this.outcome = {
+      symbol: "",
+      timeNs: 0n,
+      direction: 0,
+      confidence: 0,
+      targetQty: 0,
+      limitPrice: 0,
+      leader: -1,
+      vetoedBy: -1,
+      reason: "no-vote",
+    };
+  }
+
+  /** onQuote feeds one two-sided quote; returns how many model scores it needs. */
+  onQuote(
+    symbol: string,
+    timeNs: bigint,
+    bidPrice: number,
+    bidSize: number,
+    askPrice: number,
+    askSize: number,
+  ): number {
+    const s = this.symbols.get(symbol) ?? this.addSymbol(symbol, timeNs);
+    this.current = s;
+    const t = s.tick;
+    const mid = (bidPrice + askPrice) / 2;
+    t.timeNs = timeNs;
+    t.bidPrice = bidPrice;
+    t.bidSize = bidSize;
+    t.askPrice = askPrice;
+    t.askSize = askSize;
+    t.priceChanged = mid !== t.mid;
+    t.mid = mid;
+    const computers = s.computers;
+    for (let c = 0; c < computers.length; c++) computers[c]!.update(t);
+    this.pending.length = 0;
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const d = this.decisions[i]!;
+      resetDecision(d);
+      const inst = s.instances[i];
+      if (!this.enabled[i] || inst === undefined) {
+        d.reason = "disabled";
+        continue;
+      }
+      const b = s.bindings[i]!;
+      const keys = b.keys;
+      for (let k = 0; k < keys.length; k++) b.values[keys[k]!] = computers[b.computers[k]!]!.value;
+      try {
+        if (inst.onTick(t, b.values, d) === true) this.pending.push(i);
+      } catch (err) {
+        this.fail(i, t, "onTick", err);
+      }
+    }
+    return this.pending.length;
+  }
+
+  /** modelOf is the model the i-th request of this quote needs. */
+  modelOf(request: number): ModelRef {
+    return this.slots[this.pending[request]!]!.model!;
+  }
+
+  /** slotOf is the slot index behind the i-th model request. */
+  slotOf(request: number): number {
+    return this.pending[request]!;
+  }
+
+  /** writeModelInput fills the model input of the i-th request; false if the strategy failed. */
+  writeModelInput(request: number, out: Float32Array): boolean {
+    const i = this.pending[request]!;
+    const s = this.current!;
+    if (!this.enabled[i]) return false;
+    try {
+      s.instances[i]!.writeModelInput!(out);
+      return true;
+    } catch (err) {
+      this.fail(i, s.tick, "writeModelInput", err);
+      return false;
+    }
+  }
+
+  /** setScore gives the i-th request its score (undefined when the model failed). */
+  setScore(request: number, score: number | undefined): void {
+    const i = this.pending[request]!;
+    const s = this.current!;
+    if (!this.enabled[i]) return;
+    try {
+      s.instances[i]!.onScore!(score, this.decisions[i]!);
+    } catch (err) {
+      this.fail(i, s.tick, "onScore", err);
+    }
+  }
+
+  /** finish aggregates the decisions of this quote into the outcome (see aggregate.ts). */
+  finish(): Outcome {
+    const s = this.current!;
+    const votes = s.votes;
+    for (let i = 0; i < votes.length; i++) {
+      const d = this.decisions[i]!;
+      if (!this.enabled[i]) resetDecision(d, "disabled");
+      votes[i]!.decision = d;
+    }
+    return aggregate(this.rules, s.tick.symbol, s.tick.timeNs, s.tick.mid, votes, this.outcome);
+  }
+
+  /** indicatorsOf returns the slot's indicators for the current symbol (after a decision). */
+  indicatorsOf(slot: number): Readonly<Record<string, number>> | undefined {
+    const inst = this.current?.instances[slot];
+    if (inst?.indicators === undefined || !this.enabled[slot]) return undefined;
+    try {
+      return inst.indicators();
+    } catch (err) {
+      this.fail(slot, this.current!.tick, "onTick", err);
+      return undefined;
+    }
+  }
+
+  /** takeFailures returns the failures since the last call and forgets them. */
+  takeFailures(): StrategyFailure[] {
+    const f = this.failures;
+    if (f.length === 0) return f;
+    this.failures = [];
+    return f;
+  }
+
+  /** attribution is each slot's intended position and P&L per symbol (aggregate.ts). */
+  attribution(): { id: string; symbol: string; position: number; pnl: number }[] {
+    const out: { id: string; symbol: string; position: number; pnl: number }[] = [];
+    for (const [symbol, s] of this.symbols) {
+      s.votes.forEach((v, i) => {
+        if (v.position === 0 && v.cash === 0) return;
+        out.push({
+          id: this.slots[i]!.id,
+          symbol,
+          position: v.position,
+          pnl: v.cash + v.position * s.tick.mid,
+        });
+      });
+    }
+    return out;
+  }
+
+  private addSymbol(symbol: string, timeNs: bigint): SymbolState {
+    const tick: MutableTick = {
+      symbol,
+      timeNs,
+      bidPrice: 0,
+      bidSize: 0,
+      askPrice: 0,
+      askSize: 0,
+      mid: Number.NaN,
+      priceChanged: true,
+    };
+    const state: SymbolState = {
+      tick,
+      computers: this.plan.make.map((make) => make()),
+      instances: [],
+      bindings: this.plan.slots.map((p) => ({
+        keys: p.keys,
+        computers: p.computers,
+        values: Object.fromEntries(p.keys.map((k) => [k, Number.NaN])),
+      })),
+      votes: this.slots.map((slot) => ({
+        weight: slot.weight,
+        role: slot.role,
+        budgetShares: slot.budgetShares,
+        defaultQty: this.rules.defaultQty,
+        decision: this.decisions[0]!,
+        position: 0,
+        cash: 0,
+      })),
+    };
+    this.symbols.set(symbol, state);
+    this.slots.forEach((slot, i) => {
+      if (!this.enabled[i]) return;
+      try {
+        state.instances[i] = slot.definition.create(slot.params as never, symbol);
+      } catch (err) {
+        this.fail(i, tick, "create", err);
+      }
+    });
+    return state;
+  }
+
+  private fail(i: number, t: Tick, phase: StrategyFailure["phase"], err: unknown): void {
+    if (!this.enabled[i]) return;
+    this.enabled[i] = false;
+    resetDecision(this.decisions[i]!, "disabled");
+    this.failures.push({
+      id: this.slots[i]!.id,
+      slot: i,
+      symbol: t.symbol,
+      timeNs: t.timeNs,
+      phase,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+function planFeatures(slots: readonly StrategySlot[]): FeaturePlan {
+  const computerKeys: string[] = [];
+  const make: (() => FeatureComputer)[] = [];
+  const planned = slots.map((slot) => {
+    const keys: string[] = [];
+    const computers: number[] = [];
+    for (const [key, ref] of Object.entries(slot.features)) {
+      const r = resolveFeature(ref, `${slot.where}: feature "${key}"`);
+      let c = computerKeys.indexOf(r.key);
+      if (c < 0) {
+        c = computerKeys.length;
+        computerKeys.push(r.key);
+        make.push(() => r.kind.create(r.args));
+      }
+      keys.push(key);
+      computers.push(c);
+    }
+    return { keys, computers };
+  });
+  return { computerKeys, make, slots: planned };
+}
+
+function newDecision(): Decision {
+  return { direction: 0, strength: 0, targetQty: 0, limitPrice: 0, reason: "" };
+}
+
+function resetDecision(d: Decision, reason = ""): void {
+  d.direction = 0 as Direction;
+  d.strength = 0;
+  d.targetQty = 0;
+  d.limitPrice = 0;
+  d.reason = reason;
+}
