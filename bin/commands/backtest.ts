@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
-import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
+import { parseCommission } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
 import {
   lookaheadJob,
@@ -16,7 +16,6 @@ import {
   warmupJob,
 } from "../../services/backtest/run.ts";
 import { parseParam, runSweep } from "../../services/backtest/sweep.ts";
-import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
@@ -38,8 +37,8 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --limits MODEL        resting limit orders: conservative (default: fill only when the market
                         goes through the limit) or queue (L2 queue position)
   --quote-lot N         shares per unit of quote size (default 100: Alpaca's round lots)
-  --sec-fee RATE        SEC fee rate on sales (default ${DEFAULT_FEES.secFeeRate === 0n ? "0" : "0.0000278"})
-  --commission X        commission per share (default 0, as Alpaca)
+  --commission X[/Y]    commission per share [and per order] (default 0, as Alpaca); the
+                        regulatory fees are the spec's positions.fees, as live
   --risk-free RATE      annual risk-free rate for Sharpe and Sortino (default 0)
   --no-png              do not render chart PNGs
   --record DIR          also write the run's kernel input log (market data with both
@@ -178,7 +177,6 @@ export async function main(argv: string[]): Promise<number> {
         latency: { type: "string" },
         limits: { type: "string" },
         "quote-lot": { type: "string" },
-        "sec-fee": { type: "string" },
         commission: { type: "string" },
         "risk-free": { type: "string" },
         "no-png": { type: "boolean" },
@@ -326,11 +324,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(str("latency") ? { latency: parseLatencyMs(str("latency")!) } : {}),
     restingLimits: limits,
     quoteLotShares: number("quote-lot", 100),
-    fees: {
-      ...DEFAULT_FEES,
-      ...(str("sec-fee") ? { secFeeRate: fromDecimal(str("sec-fee")!) } : {}),
-      ...(str("commission") ? { commissionPerShare: fromDecimal(str("commission")!) } : {}),
-    },
+    ...(str("commission") ? { commission: parseCommission(str("commission")!) } : {}),
     riskFreeAnnual: number("risk-free", 0),
     png: values["no-png"] !== true,
     ...(str("record") ? { recordDir: str("record")! } : {}),
