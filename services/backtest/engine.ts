@@ -25,9 +25,9 @@ import {
   type KernelInput,
   type KernelObserver,
   type SignalEmitted,
-  type SignalModel,
 } from "../kernel/kernel.ts";
 import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { EventQueue } from "./event-queue.ts";
 import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
@@ -36,7 +36,8 @@ import { type FillRecord, type OrderRecord, SimulatedBroker } from "./sim-broker
 
 export interface BacktestConfig {
   kernel: KernelConfig;
-  model: SignalModel;
+  /** score: the strategies' models, synchronous (kernelSetupOf). */
+  score: ModelScore;
   symbols: readonly string[];
   startingCash: Fixed;
   seed: number;
@@ -156,7 +157,7 @@ export class BacktestEngine {
     const venue = this.venue;
     const intents = this.intents;
     this.kernel = kernel = new Kernel(cfg.kernel, {
-      model: cfg.model,
+      score: cfg.score,
       ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
         send: (cmd, nowNs) => {

@@ -8,7 +8,7 @@ import type { RestingLimitModel } from "../broker-sim/core/fill-models.ts";
 import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
-import { kernelConfigOf } from "../kernel/config.ts";
+import { kernelSetupOf } from "../kernel/config.ts";
 import { loadSectors } from "../pipeline/host.ts";
 import { signalParamsOf } from "../signal-bridge/stage.ts";
 import { type CatalogStats, catalogSource, newCatalogStats } from "./catalog/catalog.ts";
@@ -27,7 +27,6 @@ import {
 import type { MarketSource } from "./records.ts";
 import type { Summary } from "./report/summary.ts";
 import { writeBacktestOutputs } from "./report/write.ts";
-import { loadSignalModel } from "./test-support.ts";
 
 export interface BacktestJob {
   pipeline: TradingPipeline;
@@ -83,11 +82,12 @@ export async function runBacktestJob(
       ...(job.onDay ? { onDay: job.onDay } : {}),
     });
   const recorder = job.recordDir === undefined ? undefined : new InputRecorder();
+  const setup = await kernelSetupOf(withSymbols(job.pipeline, symbols), sectors);
   const result = await runBacktest(
     src,
     {
-      kernel: kernelConfigOf(withSymbols(job.pipeline, symbols), sectors),
-      model: await loadSignalModel(spec.strategy.modelRef),
+      kernel: setup.config,
+      score: setup.score,
       symbols,
       startingCash,
       seed,
@@ -133,11 +133,11 @@ export async function runBacktestJob(
 /** replayJob replays a recording with the spec's cores and model; see recording.ts. */
 export async function replayJob(pipeline: TradingPipeline, dir: string): Promise<ReplayOutcome> {
   const sectors = await loadSectors();
-  return replayRecording(
-    resolve(dir),
-    kernelConfigOf(withSymbols(pipeline, readRecordingInfo(resolve(dir)).symbols), sectors),
-    await loadSignalModel(pipeline.spec.strategy.modelRef),
+  const setup = await kernelSetupOf(
+    withSymbols(pipeline, readRecordingInfo(resolve(dir)).symbols),
+    sectors,
   );
+  return replayRecording(resolve(dir), setup.config, setup.score);
 }
 
 export interface CheckJob {
@@ -154,11 +154,12 @@ export async function lookaheadJob(job: CheckJob, samples: number): Promise<Look
   const symbols = job.symbols ?? spec.symbols;
   const sectors = await loadSectors();
   const source = () => catalogSource({ dir: job.dataDir, symbols, from: job.from, to: job.to });
+  const setup = await kernelSetupOf(withSymbols(job.pipeline, symbols), sectors);
   return lookaheadCheck(
     source,
     {
-      kernel: kernelConfigOf(withSymbols(job.pipeline, symbols), sectors),
-      model: await loadSignalModel(spec.strategy.modelRef),
+      kernel: setup.config,
+      score: setup.score,
       symbols,
       startingCash: fromDecimal(spec.broker.simulator.startingCash),
       seed: spec.broker.simulator.seed,
@@ -198,9 +199,10 @@ export async function simulateRecordingJob(
   const info = readRecordingInfo(resolve(dir));
   const sectors = await loadSectors();
   const spec = pipeline.spec;
+  const setup = await kernelSetupOf(withSymbols(pipeline, info.symbols), sectors);
   return simulateRecording(resolve(dir), {
-    kernel: kernelConfigOf(withSymbols(pipeline, info.symbols), sectors),
-    model: await loadSignalModel(spec.strategy.modelRef),
+    kernel: setup.config,
+    score: setup.score,
     symbols: info.symbols,
     startingCash: fromDecimal(spec.broker.simulator.startingCash),
     seed: opts.seed ?? spec.broker.simulator.seed,

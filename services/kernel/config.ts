@@ -8,15 +8,61 @@ import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
-import { signalParamsOf } from "../signal-bridge/stage.ts";
+import {
+  loadModelScorer,
+  type ModelScorer,
+  resolveModelPath,
+} from "../signal-bridge/model-scorer.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
+import type { StrategySlot } from "../signal-bridge/strategy/slot.ts";
+import { aggregationRules, loadStrategies } from "../signal-bridge/strategy-loader.ts";
 import type { KernelConfig } from "./kernel.ts";
 
 /** BACKTEST_ACCOUNT: the account key id a backtest's order ids are scoped with. */
 export const BACKTEST_ACCOUNT = "backtest";
 
+/**
+ * kernelSetupOf loads the spec's strategies (spec.strategies, or the built-in rules + model) and
+ * their models, and returns the kernel's configuration with a synchronous scorer for its port.
+ */
+export async function kernelSetupOf(
+  pipeline: TradingPipeline,
+  sectors: ReadonlyMap<string, string>,
+  accountKeyId: string = BACKTEST_ACCOUNT,
+): Promise<{ config: KernelConfig; score: ModelScore }> {
+  const slots = await loadStrategies(pipeline.spec);
+  return {
+    config: kernelConfigOf(pipeline, sectors, slots, accountKeyId),
+    score: await modelScoreOf(slots),
+  };
+}
+
+/**
+ * modelScoreOf opens each distinct model the strategies declare, once, and scores synchronously
+ * (the native call), as the live shell does; a model without the synchronous call is refused.
+ */
+export async function modelScoreOf(slots: readonly StrategySlot[]): Promise<ModelScore> {
+  const scorers = new Map<string, ModelScorer>();
+  for (const slot of slots) {
+    if (slot.model === undefined || scorers.has(slot.model.path)) continue;
+    const scorer = await loadModelScorer(resolveModelPath(slot.model.path), {
+      inputs: slot.model.inputs,
+    });
+    if (scorer.scoreSync === undefined)
+      throw new Error(`${slot.model.path}: the kernel needs the synchronous native model call`);
+    scorers.set(slot.model.path, scorer);
+  }
+  return (model, input) => {
+    const scorer = scorers.get(model.path)!;
+    scorer.input.set(input);
+    return scorer.scoreSync!();
+  };
+}
+
 export function kernelConfigOf(
   pipeline: TradingPipeline,
   sectors: ReadonlyMap<string, string>,
+  slots: readonly StrategySlot[],
   accountKeyId: string = BACKTEST_ACCOUNT,
 ): KernelConfig {
   const spec = pipeline.spec;
@@ -25,7 +71,7 @@ export function kernelConfigOf(
   const scope = pipelineOrderIdScope(pipeline, accountKeyId);
   const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
   return {
-    signal: signalParamsOf(spec.strategy),
+    strategies: { slots, rules: aggregationRules(spec) },
     orderQty: fromDecimal(spec.strategy.orderQty),
     risk: {
       pipelineName: scope,
