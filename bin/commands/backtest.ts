@@ -2,9 +2,11 @@
  * `tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR`: the spec's five stage
  * cores on history from the Parquet catalog, against the simulated venue (services/backtest).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
-import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
+import { parseCommission } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
 import {
   lookaheadJob,
@@ -13,11 +15,12 @@ import {
   simulateRecordingJob,
   warmupJob,
 } from "../../services/backtest/run.ts";
-import { fromDecimal } from "../../services/core/money.ts";
+import { parseParam, runSweep } from "../../services/backtest/sweep.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
-       tradepipe backtest -f SPEC --replay RECORDING
+       tradepipe backtest -f SPEC --replay RECORDING [--venue simulated]
+       tradepipe backtest sweep -f SPEC --data DIR --from DATE --to DATE --param PATH=V,V …
 
 Runs the spec's strategy, risk, execution and position cores on the catalog's quotes and trades
 (tradepipe data fetch) against a simulated venue, and writes into --out: tearsheet.html,
@@ -34,8 +37,8 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --limits MODEL        resting limit orders: conservative (default: fill only when the market
                         goes through the limit) or queue (L2 queue position)
   --quote-lot N         shares per unit of quote size (default 100: Alpaca's round lots)
-  --sec-fee RATE        SEC fee rate on sales (default ${DEFAULT_FEES.secFeeRate === 0n ? "0" : "0.0000278"})
-  --commission X        commission per share (default 0, as Alpaca)
+  --commission X[/Y]    commission per share [and per order] (default 0, as Alpaca); the
+                        regulatory fees are the spec's positions.fees, as live
   --risk-free RATE      annual risk-free rate for Sharpe and Sortino (default 0)
   --no-png              do not render chart PNGs
   --record DIR          also write the run's kernel input log (market data with both
@@ -55,7 +58,110 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
                         (default 500)
 `;
 
+const SWEEP_USAGE = `usage: tradepipe backtest sweep -f SPEC --data DIR --from DATE --to DATE --param PATH=V,V [...]
+
+Runs the backtest for every combination of the --param values (or --random N seeded draws),
+walk-forward: the dates with data are cut into --folds + 1 windows; each fold is in-sample on a
+window and out-of-sample on the next. Prints mean Sharpe and return in and out of sample per
+parameter set, and the set with the best in-sample Sharpe.
+
+  --param PATH=V,V    a spec field under spec and its values, e.g. strategy.rsiPeriod=10,14,20
+                      (repeat for more fields)
+  --random N          N seeded random draws from the grid instead of all of it
+  --seed S            the draws' seed (default 1)
+  --folds K           walk-forward folds (default 2)
+  --workers N         worker threads (default 2)
+  --symbols A,B       symbols instead of the spec's
+  --out DIR           also write sweep.json there
+`;
+
+async function sweepMain(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        file: { type: "string", short: "f" },
+        data: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        param: { type: "string", multiple: true },
+        random: { type: "string" },
+        seed: { type: "string" },
+        folds: { type: "string" },
+        workers: { type: "string" },
+        symbols: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+    if (values.help) {
+      process.stdout.write(SWEEP_USAGE);
+      return 0;
+    }
+    for (const required of ["file", "data", "from", "to", "param"]) {
+      if (values[required] === undefined) throw new Error(`--${required} is required`);
+    }
+  } catch (err) {
+    process.stderr.write(`tradepipe backtest sweep: ${(err as Error).message}\n\n${SWEEP_USAGE}`);
+    return 2;
+  }
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const int = (k: string, fallback: number) => {
+    const v = str(k);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${k}: "${v}" is not a positive integer`);
+    return n;
+  };
+  const pipeline = await loadPipelineFile(str("file")!);
+  const report = await runSweep({
+    pipeline,
+    dataDir: str("data")!,
+    from: parseDate(str("from")!, "--from"),
+    to: parseDate(str("to")!, "--to"),
+    params: (values.param as string[]).map(parseParam),
+    ...(str("random") ? { random: int("random", 1) } : {}),
+    seed: int("seed", 1),
+    folds: int("folds", 2),
+    workers: int("workers", 2),
+    ...(str("symbols")
+      ? {
+          symbols: str("symbols")!
+            .split(",")
+            .map((x) => x.trim().toUpperCase()),
+        }
+      : {}),
+    onRun: (done, total) => process.stderr.write(`  ${done}/${total} backtests\r`),
+  });
+  const f = (x: number | null) => (x === null ? "–" : x.toFixed(2));
+  const p = (x: number) => `${(x * 100).toFixed(2)}%`;
+  process.stdout.write(
+    `\nwindows: ${report.windows.map((w) => `${w.from}..${w.to}`).join(", ")}\n`,
+  );
+  process.stdout.write(
+    "parameters                                 Sharpe in / out     return in / out\n",
+  );
+  for (const r of report.rows) {
+    process.stdout.write(
+      `${JSON.stringify(r.params).padEnd(42)} ${f(r.meanSharpeIn).padStart(8)} / ${f(r.meanSharpeOut).padEnd(8)} ${p(r.meanReturnIn).padStart(8)} / ${p(r.meanReturnOut)}\n`,
+    );
+  }
+  if (report.best) {
+    process.stdout.write(
+      `best in sample: ${JSON.stringify(report.best.params)}: Sharpe ${f(report.best.meanSharpeIn)} in, ${f(report.best.meanSharpeOut)} out of sample\n`,
+    );
+  }
+  if (str("out")) {
+    mkdirSync(str("out")!, { recursive: true });
+    writeFileSync(join(str("out")!, "sweep.json"), `${JSON.stringify(report, null, 1)}\n`);
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "sweep") return sweepMain(argv.slice(1));
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -71,7 +177,6 @@ export async function main(argv: string[]): Promise<number> {
         latency: { type: "string" },
         limits: { type: "string" },
         "quote-lot": { type: "string" },
-        "sec-fee": { type: "string" },
         commission: { type: "string" },
         "risk-free": { type: "string" },
         "no-png": { type: "boolean" },
@@ -219,11 +324,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(str("latency") ? { latency: parseLatencyMs(str("latency")!) } : {}),
     restingLimits: limits,
     quoteLotShares: number("quote-lot", 100),
-    fees: {
-      ...DEFAULT_FEES,
-      ...(str("sec-fee") ? { secFeeRate: fromDecimal(str("sec-fee")!) } : {}),
-      ...(str("commission") ? { commissionPerShare: fromDecimal(str("commission")!) } : {}),
-    },
+    ...(str("commission") ? { commission: parseCommission(str("commission")!) } : {}),
     riskFreeAnnual: number("risk-free", 0),
     png: values["no-png"] !== true,
     ...(str("record") ? { recordDir: str("record")! } : {}),

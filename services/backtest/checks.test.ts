@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SignalModel } from "../kernel/kernel.ts";
+import { defaultSpec } from "../core/spec/index.ts";
+import { signalParamsOf } from "../signal-bridge/stage.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { lookaheadCheck, warmupCheck } from "./checks.ts";
 import type { MarketRecord } from "./records.ts";
 import { asAsync, syntheticBatches } from "./synthetic.ts";
@@ -28,16 +30,13 @@ describe("bias checks", () => {
 
   it("lookahead: a model that reads data not yet delivered is caught", async () => {
     const cfg = await testConfig(Object.keys(symbols), 12);
-    const honest = cfg.model;
     // The peeking model reads the last record the engine was given: data not yet delivered.
     let future: MarketRecord | undefined;
-    const peeking: SignalModel = {
-      input: honest.input,
-      scoreSync: () => (future !== undefined && future.exchangeNs % 2n === 0n ? 0.95 : 0.05),
-    };
+    const peeking: ModelScore = () =>
+      future !== undefined && future.exchangeNs % 2n === 0n ? 0.95 : 0.05;
     const report = await lookaheadCheck(
       source,
-      { ...cfg, model: peeking },
+      { ...cfg, score: peeking },
       6,
       (b: readonly MarketRecord[]) => {
         future = b.at(-1);
@@ -48,8 +47,11 @@ describe("bias checks", () => {
   });
 
   it("warmup: indicators computed from short history differ, and converge as the warm-up grows", async () => {
-    const cfg = await testConfig(Object.keys(symbols));
-    const report = await warmupCheck(source(), cfg.kernel.signal, [30, 100, 1000]);
+    const report = await warmupCheck(
+      source(),
+      signalParamsOf(defaultSpec().strategy),
+      [30, 100, 1000],
+    );
     assert.equal(report.symbols, 2);
     const [short, mid, long] = report.rows;
     assert.ok(short && mid && long);

@@ -3,7 +3,7 @@
  *
  * lookaheadCheck: run once in full; then, for a sample of the signals, run again on the data cut
  * right after the quote that caused the signal. A strategy that only uses the past gives the same
- * signal (same id, action, confidence, features, bit for bit) in the cut run; one that peeks at
+ * signal (same id, direction, confidence and indicators, bit for bit) in the cut run; one that peeks at
  * later data does not. (freqtrade's lookahead-analysis does the same on candles.)
  *
  * warmupCheck: feed each symbol's mid-price ticks to the signal-bridge's indicators twice, with
@@ -24,8 +24,10 @@ export interface LookaheadReport {
   biased: { signalId: string; why: string }[];
 }
 
-const sameBits = (a: Float32Array, b: Float32Array) =>
-  a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+const sameValues = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.is(a[k], b[k]));
+};
 
 /** onPush: sees each batch as the engine is given it (cut or not); for tests. */
 export type OnPush = (batch: readonly MarketRecord[]) => void;
@@ -68,16 +70,14 @@ export async function lookaheadCheck(
     const again = cut.find((x) => x.signalId === s.signalId);
     if (again === undefined) {
       biased.push({ signalId: s.signalId, why: "the signal is missing when later data is cut" });
-    } else if (
-      again.decision.action !== s.decision.action ||
-      again.decision.confidence !== s.decision.confidence
-    ) {
+    } else if (again.direction !== s.direction || again.confidence !== s.confidence) {
+      const side = (d: number) => (d > 0 ? "BUY" : "SELL");
       biased.push({
         signalId: s.signalId,
-        why: `${s.decision.action} at confidence ${s.decision.confidence} with all data, ${again.decision.action} at ${again.decision.confidence} without later data`,
+        why: `${side(s.direction)} at confidence ${s.confidence} with all data, ${side(again.direction)} at ${again.confidence} without later data`,
       });
-    } else if (!sameBits(again.features, s.features)) {
-      biased.push({ signalId: s.signalId, why: "its features differ when later data is cut" });
+    } else if (!sameValues(again.indicators, s.indicators)) {
+      biased.push({ signalId: s.signalId, why: "its indicators differ when later data is cut" });
     }
   }
   return { signals: full.length, checked: picked.length, biased };

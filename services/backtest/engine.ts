@@ -16,6 +16,7 @@
 import type { FillModelOptions } from "../broker-sim/core/fill-models.ts";
 import { avgEntryPrice } from "../broker-sim/core/ledger.ts";
 import { etDate } from "../broker-sim/core/time.ts";
+import type { FeeSchedule } from "../core/fees.ts";
 import type { Fixed } from "../core/money.ts";
 import type { OrderRequest } from "../execution-engine/core/index.ts";
 import {
@@ -24,24 +25,28 @@ import {
   type KernelInput,
   type KernelObserver,
   type SignalEmitted,
-  type SignalModel,
 } from "../kernel/kernel.ts";
 import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { EventQueue } from "./event-queue.ts";
-import type { FeeSchedule } from "./fees.ts";
+import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
 import type { MarketRecord } from "./records.ts";
 import { type FillRecord, type OrderRecord, SimulatedBroker } from "./sim-broker.ts";
 
 export interface BacktestConfig {
   kernel: KernelConfig;
-  model: SignalModel;
+  /** score: the strategies' models, synchronous (kernelSetupOf). */
+  score: ModelScore;
   symbols: readonly string[];
   startingCash: Fixed;
   seed: number;
   latency: LatencyModel;
   fills: FillModelOptions;
+  /** fees: the regulatory fee schedule (the spec's positions.fees through feeSchedule). */
   fees: FeeSchedule;
+  /** commission: a broker commission (default none, as Alpaca). */
+  commission?: Commission;
   /** equitySampleNs: spacing of the equity curve in exchange time (default one minute). */
   equitySampleNs?: bigint;
   /** reconcileIntervalNs: how often the tracker reconciles with the venue (spec default). */
@@ -146,12 +151,13 @@ export class BacktestEngine {
       latency: cfg.latency,
       fills: cfg.fills,
       fees: cfg.fees,
+      commission: cfg.commission ?? NO_COMMISSION,
       deliver: (e) => kernel!.execution(e),
     });
     const venue = this.venue;
     const intents = this.intents;
     this.kernel = kernel = new Kernel(cfg.kernel, {
-      model: cfg.model,
+      score: cfg.score,
       ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
         send: (cmd, nowNs) => {

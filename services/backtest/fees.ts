@@ -1,37 +1,18 @@
 /**
- * Transaction costs of one execution: a commission (per share and per order, Alpaca: zero) and
- * the US regulatory fees on sales: the SEC Section 31 fee (a rate times the sale's notional) and
- * FINRA's Trading Activity Fee (per share sold, capped per execution). Rates change (the SEC sets
- * its rate each fiscal year), so they are configuration; the defaults are the published rates of
- * 2025 ($27.80 per million, TAF $0.000166 per share up to $8.30).
- *
- * Pure and exact: Fixed in, Fixed out; each fee is rounded up to the cent as brokers charge it.
+ * Costs of the backtest's executions. Regulatory fees (SEC fee, FINRA TAF, CAT) are the
+ * project's one fee schedule (services/core/fees.ts, the spec's `positions.fees`): the venue's
+ * ledger charges them as Alpaca does and the position tracker books them, exactly as live.
+ * A commission (Alpaca charges none on equities) is the backtest's own option, to price another
+ * broker: per share and per order, rounded up to the cent, taken off the backtest's equity.
  */
-import { type Fixed, fromDecimal, min, mul, SCALE, ZERO } from "../core/money.ts";
+import { type Fixed, fromDecimal, mul, SCALE, ZERO } from "../core/money.ts";
 
-export interface FeeSchedule {
-  commissionPerShare: Fixed;
-  commissionPerOrder: Fixed;
-  /** secFeeRate: the fraction of a sale's notional charged (27.80 per million = 0.0000278). */
-  secFeeRate: Fixed;
-  finraTafPerShare: Fixed;
-  finraTafMax: Fixed;
+export interface Commission {
+  perShare: Fixed;
+  perOrder: Fixed;
 }
 
-export const DEFAULT_FEES: FeeSchedule = {
-  commissionPerShare: ZERO,
-  commissionPerOrder: ZERO,
-  secFeeRate: fromDecimal("0.0000278"),
-  finraTafPerShare: fromDecimal("0.000166"),
-  finraTafMax: fromDecimal("8.30"),
-};
-
-export interface ExecutionFees {
-  commission: Fixed;
-  secFee: Fixed;
-  finraTaf: Fixed;
-  total: Fixed;
-}
+export const NO_COMMISSION: Commission = { perShare: ZERO, perOrder: ZERO };
 
 const CENT = SCALE / 100n;
 
@@ -40,26 +21,13 @@ export function ceilCent(v: Fixed): Fixed {
   return v <= ZERO ? ZERO : ((v + CENT - 1n) / CENT) * CENT;
 }
 
-/**
- * feesFor prices one execution of `qty` shares at `price`; `firstOfOrder` charges the per-order
- * commission once per order.
- */
-export function feesFor(
-  schedule: FeeSchedule,
-  side: "buy" | "sell",
-  qty: Fixed,
-  price: Fixed,
-  firstOfOrder: boolean,
-): ExecutionFees {
-  const commission = ceilCent(
-    mul(qty, schedule.commissionPerShare) + (firstOfOrder ? schedule.commissionPerOrder : ZERO),
-  );
-  let secFee = ZERO;
-  let finraTaf = ZERO;
-  if (side === "sell") {
-    secFee = ceilCent(mul(mul(qty, price), schedule.secFeeRate));
-    const taf = ceilCent(mul(qty, schedule.finraTafPerShare));
-    finraTaf = min(taf, schedule.finraTafMax);
-  }
-  return { commission, secFee, finraTaf, total: commission + secFee + finraTaf };
+/** commissionFor prices one execution of `qty` shares; `firstOfOrder` adds the per-order part. */
+export function commissionFor(c: Commission, qty: Fixed, firstOfOrder: boolean): Fixed {
+  return ceilCent(mul(qty, c.perShare) + (firstOfOrder ? c.perOrder : ZERO));
+}
+
+/** parseCommission reads "0.005" (per share) or "0.005/1" (per share / per order). */
+export function parseCommission(text: string): Commission {
+  const [perShare = "0", perOrder = "0"] = text.split("/");
+  return { perShare: fromDecimal(perShare), perOrder: fromDecimal(perOrder) };
 }

@@ -51,7 +51,7 @@ describe("recordings", () => {
     ]);
     assert.ok(quotes.rows > 0);
     assert.ok((quotes.columns.received_ns![0] as bigint) > (quotes.columns.t_ns![0] as bigint));
-    const replay = await replayRecording(dir, cfg.kernel, cfg.model);
+    const replay = await replayRecording(dir, cfg.kernel, cfg.score);
     assert.equal(replay.intents.length, requests.length);
     assert.equal(replay.intentsSha256, written.intentsSha256);
     assert.ok(replay.identical);
@@ -61,7 +61,7 @@ describe("recordings", () => {
   it("finds the first different intent when the strategy differs from the recorded one", async () => {
     const { dir, cfg } = await recordedRun();
     const other = { ...cfg.kernel, orderQty: cfg.kernel.orderQty * 2n };
-    const replay = await replayRecording(dir, other, cfg.model);
+    const replay = await replayRecording(dir, other, cfg.score);
     assert.equal(replay.identical, false);
     assert.equal(replay.firstDifference, 1);
   });
@@ -71,7 +71,7 @@ describe("recordings", () => {
     const empty = mkdtempSync(join(tmpdir(), "tp-not-recording-"));
     dirs.push(empty);
     await assert.rejects(
-      replayRecording(empty, cfg.kernel, cfg.model),
+      replayRecording(empty, cfg.kernel, cfg.score),
       /not a recording: no recording.json/,
     );
   });

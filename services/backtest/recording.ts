@@ -17,9 +17,10 @@ import { join } from "node:path";
 import { etDate } from "../broker-sim/core/time.ts";
 import { type Fixed, max } from "../core/money.ts";
 import type { ExecutionEvent, OrderRequest } from "../execution-engine/core/index.ts";
-import { Kernel, type KernelConfig, type KernelInput, type SignalModel } from "../kernel/kernel.ts";
+import { Kernel, type KernelConfig, type KernelInput } from "../kernel/kernel.ts";
 import { fixedFromWire } from "../market-data/core/alpaca-decode.ts";
 import type { MarketDataEvent } from "../market-data/core/events.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { badData, writeRecords } from "./catalog/catalog.ts";
 import {
   brokerPartitionPath,
@@ -230,12 +231,12 @@ export interface ReplayOutcome {
 export async function replayRecording(
   dir: string,
   config: KernelConfig,
-  model: SignalModel,
+  score: ModelScore,
 ): Promise<ReplayOutcome> {
   const info = readRecordingInfo(dir);
   const intents: OrderRequest[] = [];
   const kernel = new Kernel(config, {
-    model,
+    score,
     broker: { send: (cmd) => void intents.push(cmd.request), cancel: () => {}, resolve: () => {} },
     // Retries come back as recorded RetryDue events.
     scheduleRetry: () => {},

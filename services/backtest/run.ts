@@ -5,15 +5,16 @@
  */
 import { resolve } from "node:path";
 import type { RestingLimitModel } from "../broker-sim/core/fill-models.ts";
+import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
-import { kernelConfigOf } from "../kernel/config.ts";
+import { kernelSetupOf } from "../kernel/config.ts";
 import { loadSectors } from "../pipeline/host.ts";
 import { signalParamsOf } from "../signal-bridge/stage.ts";
 import { type CatalogStats, catalogSource, newCatalogStats } from "./catalog/catalog.ts";
 import { type LookaheadReport, lookaheadCheck, type WarmupReport, warmupCheck } from "./checks.ts";
 import { type BacktestResult, runBacktest } from "./engine.ts";
-import { DEFAULT_FEES, type FeeSchedule } from "./fees.ts";
+import { type Commission, NO_COMMISSION } from "./fees.ts";
 import { DEFAULT_LATENCY, type LatencyModel } from "./latency.ts";
 import {
   InputRecorder,
@@ -26,7 +27,6 @@ import {
 import type { MarketSource } from "./records.ts";
 import type { Summary } from "./report/summary.ts";
 import { writeBacktestOutputs } from "./report/write.ts";
-import { loadSignalModel } from "./test-support.ts";
 
 export interface BacktestJob {
   pipeline: TradingPipeline;
@@ -39,7 +39,8 @@ export interface BacktestJob {
   latency?: LatencyModel;
   restingLimits?: RestingLimitModel;
   quoteLotShares?: number;
-  fees?: FeeSchedule;
+  /** commission: a broker commission (regulatory fees come from the spec's positions.fees). */
+  commission?: Commission;
   riskFreeAnnual?: number;
   /** png: render chart PNGs too (default true). */
   png?: boolean;
@@ -63,7 +64,8 @@ export async function runBacktestJob(
   const symbols = job.symbols ?? spec.symbols;
   const sectors = await loadSectors();
   const latency = job.latency ?? DEFAULT_LATENCY;
-  const fees = job.fees ?? DEFAULT_FEES;
+  const commission = job.commission ?? NO_COMMISSION;
+  const rates = spec.positions.fees;
   const restingLimits = job.restingLimits ?? "conservative";
   const quoteLotShares = job.quoteLotShares ?? 100;
   const seed = job.seed ?? spec.broker.simulator.seed;
@@ -80,17 +82,19 @@ export async function runBacktestJob(
       ...(job.onDay ? { onDay: job.onDay } : {}),
     });
   const recorder = job.recordDir === undefined ? undefined : new InputRecorder();
+  const setup = await kernelSetupOf(withSymbols(job.pipeline, symbols), sectors);
   const result = await runBacktest(
     src,
     {
-      kernel: kernelConfigOf(job.pipeline.metadata.name, spec, sectors),
-      model: await loadSignalModel(spec.strategy.modelRef),
+      kernel: setup.config,
+      score: setup.score,
       symbols,
       startingCash,
       seed,
       latency,
       fills: { restingLimits, quoteLotShares },
-      fees,
+      fees: feeSchedule(rates),
+      commission,
       ...(recorder ? { onInput: recorder.onInput } : {}),
     },
     (engine, t) => job.onProgress?.(engine.eventsSeen, engine.venue.orders.length, t),
@@ -115,7 +119,7 @@ export async function runBacktestJob(
         "feed latency": `${ms(latency.feedNs)} (recorded receive times are replayed as recorded)`,
         "order latency": `submit ${ms(latency.submitEntryNs)} in / ${ms(latency.submitResponseNs)} back; cancel ${ms(latency.cancelEntryNs)} / ${ms(latency.cancelResponseNs)}; jitter up to ${ms(latency.jitterNs)}`,
         "fill model": `market orders take the quoted size at the touch (${quoteLotShares} shares per quote lot), the rest from later quotes; resting limits: ${restingLimits === "conservative" ? "fill only when the market trades or quotes through the limit" : "L2 queue position: prints at the limit consume the size ahead first"}; no price improvement, no market impact beyond the quoted size`,
-        fees: `commission ${toDecimal(fees.commissionPerShare)}/share + ${toDecimal(fees.commissionPerOrder)}/order; SEC fee ${toDecimal(fees.secFeeRate)} × sale notional; FINRA TAF ${toDecimal(fees.finraTafPerShare)}/share sold, max ${toDecimal(fees.finraTafMax)}`,
+        fees: `regulatory (spec positions.fees): SEC ${rates.secPerMillion} per million sold, FINRA TAF ${rates.tafPerShare}/share sold up to ${rates.tafMaxPerTrade} an order, CAT ${rates.catPerShare}/share; commission ${toDecimal(commission.perShare)}/share + ${toDecimal(commission.perOrder)}/order`,
         "starting cash": toDecimal(startingCash),
         seed: String(seed),
         strategy: JSON.stringify(spec.strategy),
@@ -129,11 +133,11 @@ export async function runBacktestJob(
 /** replayJob replays a recording with the spec's cores and model; see recording.ts. */
 export async function replayJob(pipeline: TradingPipeline, dir: string): Promise<ReplayOutcome> {
   const sectors = await loadSectors();
-  return replayRecording(
-    resolve(dir),
-    kernelConfigOf(pipeline.metadata.name, pipeline.spec, sectors),
-    await loadSignalModel(pipeline.spec.strategy.modelRef),
+  const setup = await kernelSetupOf(
+    withSymbols(pipeline, readRecordingInfo(resolve(dir)).symbols),
+    sectors,
   );
+  return replayRecording(resolve(dir), setup.config, setup.score);
 }
 
 export interface CheckJob {
@@ -150,17 +154,18 @@ export async function lookaheadJob(job: CheckJob, samples: number): Promise<Look
   const symbols = job.symbols ?? spec.symbols;
   const sectors = await loadSectors();
   const source = () => catalogSource({ dir: job.dataDir, symbols, from: job.from, to: job.to });
+  const setup = await kernelSetupOf(withSymbols(job.pipeline, symbols), sectors);
   return lookaheadCheck(
     source,
     {
-      kernel: kernelConfigOf(job.pipeline.metadata.name, spec, sectors),
-      model: await loadSignalModel(spec.strategy.modelRef),
+      kernel: setup.config,
+      score: setup.score,
       symbols,
       startingCash: fromDecimal(spec.broker.simulator.startingCash),
       seed: spec.broker.simulator.seed,
       latency: DEFAULT_LATENCY,
       fills: { restingLimits: "conservative" },
-      fees: DEFAULT_FEES,
+      fees: feeSchedule(spec.positions.fees),
     },
     samples,
   );
@@ -188,15 +193,16 @@ export async function simulateRecordingJob(
     latency?: LatencyModel;
     restingLimits?: RestingLimitModel;
     quoteLotShares?: number;
-    fees?: FeeSchedule;
+    commission?: Commission;
   },
 ): Promise<{ parity: SymbolParity[]; result: BacktestResult }> {
   const info = readRecordingInfo(resolve(dir));
   const sectors = await loadSectors();
   const spec = pipeline.spec;
+  const setup = await kernelSetupOf(withSymbols(pipeline, info.symbols), sectors);
   return simulateRecording(resolve(dir), {
-    kernel: kernelConfigOf(pipeline.metadata.name, spec, sectors),
-    model: await loadSignalModel(spec.strategy.modelRef),
+    kernel: setup.config,
+    score: setup.score,
     symbols: info.symbols,
     startingCash: fromDecimal(spec.broker.simulator.startingCash),
     seed: opts.seed ?? spec.broker.simulator.seed,
@@ -205,6 +211,12 @@ export async function simulateRecordingJob(
       restingLimits: opts.restingLimits ?? "conservative",
       quoteLotShares: opts.quoteLotShares ?? 100,
     },
-    fees: opts.fees ?? DEFAULT_FEES,
+    fees: feeSchedule(spec.positions.fees),
+    commission: opts.commission ?? NO_COMMISSION,
   });
+}
+
+/** withSymbols: the pipeline trading the run's symbols (they scope the client_order_ids too). */
+function withSymbols(pipeline: TradingPipeline, symbols: readonly string[]): TradingPipeline {
+  return { ...pipeline, spec: { ...pipeline.spec, symbols: [...symbols] } };
 }

@@ -24,7 +24,8 @@ import type {
 } from "../broker-sim/core/orders.ts";
 import { createPrng, type Prng } from "../broker-sim/core/prng.ts";
 import type { Quote, Trade } from "../broker-sim/core/types.ts";
-import { div, type Fixed, ONE, ZERO } from "../core/money.ts";
+import { type FeeSchedule, fillFees } from "../core/fees.ts";
+import { div, type Fixed, mul, ONE, ZERO } from "../core/money.ts";
 import type {
   BrokerOrderSnapshot,
   CancelOrder,
@@ -33,7 +34,7 @@ import type {
 } from "../execution-engine/core/index.ts";
 import type { BrokerPort } from "../kernel/kernel.ts";
 import type { EventQueue } from "./event-queue.ts";
-import { type FeeSchedule, feesFor } from "./fees.ts";
+import { type Commission, commissionFor } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
 import type { MarketRecord } from "./records.ts";
 
@@ -78,7 +79,9 @@ export interface SimulatedBrokerOptions {
   startNs: bigint;
   latency: LatencyModel;
   fills: FillModelOptions;
+  /** fees: the regulatory fee schedule; the venue's ledger charges it on every execution. */
   fees: FeeSchedule;
+  commission: Commission;
   /** deliver hands a venue answer to the execution core (the kernel). */
   deliver(event: ExecutionEvent): void;
 }
@@ -90,7 +93,10 @@ export class SimulatedBroker implements BrokerPort {
   readonly state: BrokerState;
   readonly fills: FillRecord[] = [];
   readonly orders: OrderRecord[] = [];
+  /** feesPaid: regulatory fees and commissions of every execution. */
   feesPaid: Fixed = ZERO;
+  /** commissionPaid: the part of feesPaid the venue's ledger does not know of. */
+  commissionPaid: Fixed = ZERO;
   private readonly byClientId = new Map<string, OrderRecord>();
   private readonly opts: SimulatedBrokerOptions;
   private readonly jitter: Prng;
@@ -105,16 +111,17 @@ export class SimulatedBroker implements BrokerPort {
         partialFillProbability: 0,
         shortingEnabled: true,
         fillModel: createFillModel(opts.fills),
+        fees: opts.fees,
       },
       opts.symbols.map(assetFor),
       opts.startNs,
     );
   }
 
-  /** equity: cash + market value of the positions at the venue's mids, less fees paid. */
+  /** equity: cash (net of regulatory fees) + positions at the venue's mids, less commissions. */
   equity(): Fixed {
     const { long, short } = marketValues(this.state.ledger, (s) => this.mid(s));
-    return this.state.ledger.cash + long + short - this.feesPaid;
+    return this.state.ledger.cash + long + short - this.commissionPaid;
   }
 
   grossExposure(): Fixed {
@@ -296,8 +303,17 @@ export class SimulatedBroker implements BrokerPort {
         record.filledNotional = u.order.filledNotional;
       }
       if (u.qty !== undefined && u.price !== undefined) {
-        const first = u.order.filledQty === u.qty;
-        const fees = feesFor(this.opts.fees, u.order.side, u.qty, u.price, first).total;
+        const before = u.order.filledQty - u.qty;
+        const commission = commissionFor(this.opts.commission, u.qty, before === ZERO);
+        const regulatory = fillFees(
+          this.opts.fees,
+          u.order.side,
+          before,
+          u.order.filledQty,
+          mul(u.qty, u.price),
+        ).total;
+        const fees = regulatory + commission;
+        this.commissionPaid += commission;
         this.feesPaid += fees;
         this.fills.push({
           clientOrderId: u.order.clientOrderId,

@@ -1,25 +1,80 @@
 /**
  * kernelConfigOf derives every core's parameters from a TradingPipeline the way the stage
  * shells do, so the kernel (backtest or live) and the five stage processes run one spec alike.
+ * `accountKeyId` scopes the client_order_ids as the live stages scope them (the broker account's
+ * key id); a backtest passes a fixed one.
  */
 import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
-import type { TradingPipelineSpec } from "../core/spec/index.ts";
-import { signalParamsOf } from "../signal-bridge/stage.ts";
+import type { TradingPipeline } from "../core/spec/index.ts";
+import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
+import {
+  loadModelScorer,
+  type ModelScorer,
+  resolveModelPath,
+} from "../signal-bridge/model-scorer.ts";
+import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
+import type { StrategySlot } from "../signal-bridge/strategy/slot.ts";
+import { aggregationRules, loadStrategies } from "../signal-bridge/strategy-loader.ts";
 import type { KernelConfig } from "./kernel.ts";
 
-export function kernelConfigOf(
-  pipelineName: string,
-  spec: TradingPipelineSpec,
+/** BACKTEST_ACCOUNT: the account key id a backtest's order ids are scoped with. */
+export const BACKTEST_ACCOUNT = "backtest";
+
+/**
+ * kernelSetupOf loads the spec's strategies (spec.strategies, or the built-in rules + model) and
+ * their models, and returns the kernel's configuration with a synchronous scorer for its port.
+ */
+export async function kernelSetupOf(
+  pipeline: TradingPipeline,
   sectors: ReadonlyMap<string, string>,
+  accountKeyId: string = BACKTEST_ACCOUNT,
+): Promise<{ config: KernelConfig; score: ModelScore }> {
+  const slots = await loadStrategies(pipeline.spec);
+  return {
+    config: kernelConfigOf(pipeline, sectors, slots, accountKeyId),
+    score: await modelScoreOf(slots),
+  };
+}
+
+/**
+ * modelScoreOf opens each distinct model the strategies declare, once, and scores synchronously
+ * (the native call), as the live shell does; a model without the synchronous call is refused.
+ */
+export async function modelScoreOf(slots: readonly StrategySlot[]): Promise<ModelScore> {
+  const scorers = new Map<string, ModelScorer>();
+  for (const slot of slots) {
+    if (slot.model === undefined || scorers.has(slot.model.path)) continue;
+    const scorer = await loadModelScorer(resolveModelPath(slot.model.path), {
+      inputs: slot.model.inputs,
+    });
+    if (scorer.scoreSync === undefined)
+      throw new Error(`${slot.model.path}: the kernel needs the synchronous native model call`);
+    scorers.set(slot.model.path, scorer);
+  }
+  return (model, input) => {
+    const scorer = scorers.get(model.path)!;
+    scorer.input.set(input);
+    return scorer.scoreSync!();
+  };
+}
+
+export function kernelConfigOf(
+  pipeline: TradingPipeline,
+  sectors: ReadonlyMap<string, string>,
+  slots: readonly StrategySlot[],
+  accountKeyId: string = BACKTEST_ACCOUNT,
 ): KernelConfig {
+  const spec = pipeline.spec;
   const r = spec.risk;
   const sectorRecord = Object.fromEntries(sectors);
+  const scope = pipelineOrderIdScope(pipeline, accountKeyId);
+  const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
   return {
-    signal: signalParamsOf(spec.strategy),
+    strategies: { slots, rules: aggregationRules(spec) },
     orderQty: fromDecimal(spec.strategy.orderQty),
     risk: {
-      pipelineName,
+      pipelineName: scope,
       maxPositionShares: r.maxPositionShares,
       maxNotionalPerSymbol: r.maxNotionalPerSymbol,
       maxOpenPositions: r.maxOpenPositions,
@@ -31,24 +86,19 @@ export function kernelConfigOf(
       sectors: sectorRecord,
     },
     execution: {
-      pipelineName,
+      pipelineName: scope,
       maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
       maxSlippageBps: spec.execution.maxSlippageBps,
       retries: spec.execution.retries,
     },
-    positions: (() => {
-      // The same translation the position-tracker's shell makes: rates → an exact schedule, the
-      // pipeline's own universe, and a shared account's capital as its equity.
-      const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
-      return {
-        ...positionSpec,
-        sectors: sectorRecord,
-        fees: feeSchedule(fees),
-        symbols: spec.symbols,
-        ...(sharedAccountCapital !== undefined
-          ? { startingEquity: sharedAccountCapital, sharedAccount: true }
-          : {}),
-      };
-    })(),
+    positions: {
+      ...positionSpec,
+      sectors: sectorRecord,
+      fees: feeSchedule(fees),
+      symbols: spec.symbols,
+      ...(sharedAccountCapital !== undefined
+        ? { startingEquity: sharedAccountCapital, sharedAccount: true }
+        : {}),
+    },
   };
 }

@@ -59,14 +59,16 @@ import {
   type RiskState,
   stepRisk,
 } from "../risk-manager/core/index.ts";
-import type { SignalParams } from "../signal-bridge/core/params.ts";
-import { SignalBridgeCore } from "../signal-bridge/core/signal-bridge-core.ts";
-import type { Decision, SymbolSignal, TopOfBook } from "../signal-bridge/core/symbol-signal.ts";
 import { SignalIds } from "../signal-bridge/signal-message.ts";
+import type { AggregationRules } from "../signal-bridge/strategy/aggregate.ts";
+import { StrategyEngine, type StrategyFailure } from "../signal-bridge/strategy/engine.ts";
+import { type ModelScore, type ReplayQuote, stepQuote } from "../signal-bridge/strategy/replay.ts";
+import type { StrategySlot } from "../signal-bridge/strategy/slot.ts";
 
 /** KernelConfig: each core's parameters, as the stage shells derive them from the spec. */
 export interface KernelConfig {
-  signal: SignalParams;
+  /** strategies: the signal-bridge's strategy slots and aggregation rules (strategy-loader.ts). */
+  strategies: { slots: readonly StrategySlot[]; rules: AggregationRules };
   risk: RiskParams;
   execution: ExecutionParams;
   positions: PositionParams;
@@ -81,12 +83,6 @@ export interface KernelConfig {
   noStrategy?: boolean;
 }
 
-/** SignalModel: the signal model, synchronous: write features into `input`, then score. */
-export interface SignalModel {
-  readonly input: Float32Array;
-  scoreSync(): number;
-}
-
 /** SignalEmitted: a BUY or SELL the signal-bridge published (with what it was computed from). */
 export interface SignalEmitted {
   signalId: string;
@@ -94,10 +90,13 @@ export interface SignalEmitted {
   /** eventTimeNs: the quote's event time (the exchange's timestamp). */
   eventTimeNs: bigint;
   nowNs: bigint;
-  decision: Readonly<Decision>;
+  direction: 1 | -1;
+  confidence: number;
+  /** strategyId: the leading strategy of the aggregated decision. */
+  strategyId: string;
   referencePrice: Fixed;
-  /** features: the model's inputs on this tick (a copy). */
-  features: Float32Array;
+  /** indicators: the leading strategy's indicator values on this tick (a copy). */
+  indicators: Readonly<Record<string, number>>;
 }
 
 /** KernelObserver sees what the shells would publish or write; every hook is optional. */
@@ -107,6 +106,8 @@ export interface KernelObserver {
   audit?(r: AuditRecord): void;
   orderUpdate?(u: OrderUpdateOut): void;
   anomaly?(kind: string, clientOrderId: string, message: string): void;
+  /** strategyFailure: a strategy threw and is disabled from then on (the others go on). */
+  strategyFailure?(f: StrategyFailure): void;
   portfolio?(p: PortfolioView): void;
   riskCommand?(c: RiskCommand): void;
   positionCommand?(c: PositionCommand): void;
@@ -133,7 +134,8 @@ export type KernelInput =
   | { kind: "control"; event: RiskEvent };
 
 export interface KernelPorts {
-  model: SignalModel;
+  /** score: runs a strategy's model synchronously on its input (undefined: the model failed). */
+  score: ModelScore;
   /** onInput sees every entry-point call before it runs (the input log of a recording). */
   onInput?: (input: KernelInput) => void;
   broker: BrokerPort;
@@ -155,7 +157,7 @@ type Delivery =
 
 export class Kernel {
   readonly marketDataCore: MarketDataCore;
-  readonly signalCore: SignalBridgeCore;
+  readonly strategyEngine: StrategyEngine;
   readonly risk: RiskState;
   readonly executionState: ExecutionState;
   readonly positions: PositionState;
@@ -166,7 +168,15 @@ export class Kernel {
   private readonly queue: Delivery[] = [];
   private draining = false;
   private nowNs = 0n;
-  private readonly top: TopOfBook = { bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0 };
+  private readonly modelInputs = new Map<string, Float32Array>();
+  private readonly tick: { -readonly [K in keyof ReplayQuote]: ReplayQuote[K] } = {
+    symbol: "",
+    timeNs: 0n,
+    bidPrice: 0,
+    bidSize: 0,
+    askPrice: 0,
+    askSize: 0,
+  };
   /** One reused quote event: the execution core and the tracker read it and keep nothing. */
   private readonly quoteEvent = {
     type: "QuoteReceived" as const,
@@ -189,7 +199,7 @@ export class Kernel {
     this.marketDataCore = new MarketDataCore(
       config.marketDataDepth === undefined ? {} : { depth: config.marketDataDepth },
     );
-    this.signalCore = new SignalBridgeCore(config.signal);
+    this.strategyEngine = new StrategyEngine(config.strategies.slots, config.strategies.rules);
     this.risk = createRiskState(config.risk);
     this.executionState = createExecutionState(config.execution);
     this.positions = createPositionState(config.positions);
@@ -297,41 +307,34 @@ export class Kernel {
     ask: Fixed,
     askSize: Fixed,
   ): void {
-    const top = this.top;
-    top.bidPrice = toNumber(bid);
-    top.askPrice = toNumber(ask);
+    const t = this.tick;
+    t.bidPrice = toNumber(bid);
+    t.askPrice = toNumber(ask);
     // A one-sided quote (no bid or no ask) has no mid: it is not a tick.
-    if (!(top.bidPrice > 0 && top.askPrice > 0)) return;
-    top.bidSize = toNumber(bidSize);
-    top.askSize = toNumber(askSize);
-    const sig = this.signalCore.signal(symbol);
-    if (!sig.onTopOfBook(top)) return;
-    const model = this.ports.model;
-    sig.writeFeatures(model.input);
-    const d = sig.decide(model.scoreSync());
-    if (d.action === "HOLD") return;
-    this.emitSignal(symbol, eventTimeNs, sig, d, (bid + ask) / 2n);
-  }
-
-  private emitSignal(
-    symbol: string,
-    eventTimeNs: bigint,
-    _sig: SymbolSignal,
-    d: Decision,
-    referencePrice: Fixed,
-  ): void {
+    if (!(t.bidPrice > 0 && t.askPrice > 0)) return;
+    t.symbol = symbol;
+    t.timeNs = eventTimeNs;
+    t.bidSize = toNumber(bidSize);
+    t.askSize = toNumber(askSize);
+    const engine = this.strategyEngine;
+    const o = stepQuote(engine, t, this.modelInputs, this.ports.score);
+    for (const f of engine.takeFailures()) this.observer.strategyFailure?.(f);
+    if (o.direction === 0) return;
     const signalId = this.ids.next(symbol, eventTimeNs);
+    const referencePrice = (bid + ask) / 2n;
     this.observer.signal?.({
       signalId,
       symbol,
       eventTimeNs,
       nowNs: this.nowNs,
-      decision: { ...d },
+      direction: o.direction,
+      confidence: o.confidence,
+      strategyId: this.config.strategies.slots[o.leader]!.id,
       referencePrice,
-      features: Float32Array.from(this.ports.model.input),
+      indicators: { ...(engine.indicatorsOf(o.leader) ?? {}) },
     });
     const proposal = proposalFromSignal(
-      { signalId, symbol, action: d.action === "BUY" ? "buy" : "sell", referencePrice },
+      { signalId, symbol, action: o.direction > 0 ? "buy" : "sell", referencePrice },
       this.config.orderQty,
       eventTimeNs,
       signalId,

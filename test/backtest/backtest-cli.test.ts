@@ -177,4 +177,38 @@ describe("tradepipe backtest", () => {
         e.code === 1 && /DIFFERS by .* after 50 ticks/.test(e.stdout),
     );
   });
+
+  it("sweep: a grid walk-forward over the catalog's two days, with a table and sweep.json", async () => {
+    const out = join(dir, "sweep");
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "bin/tradepipe.ts",
+        "backtest",
+        "sweep",
+        "-f",
+        "config/pipeline.yaml",
+        "--data",
+        join(dir, "data"),
+        "--from",
+        etDate(T0),
+        "--to",
+        etDate(T0 + DAY),
+        "--symbols",
+        "AAPL,MSFT",
+        "--param",
+        "strategy.minConfidence=0.6,0.7",
+        "--folds",
+        "1",
+        "--out",
+        out,
+      ],
+      { cwd: ROOT },
+    );
+    assert.match(stdout, /windows: 2026-03-02\.\.2026-03-02, 2026-03-03\.\.2026-03-03/);
+    assert.match(stdout, /"strategy.minConfidence":0.6/);
+    assert.match(stdout, /best in sample: /);
+    const report = JSON.parse(readFileSync(join(out, "sweep.json"), "utf8"));
+    assert.equal(report.rows.length, 2);
+  });
 });

@@ -54,14 +54,11 @@ async function load(dir: string, to: string): Promise<{ records: MarketRecord[];
 async function runEngine(records: readonly MarketRecord[], noStrategy: boolean) {
   const cfg = await testConfig(symbols, 1);
   cfg.kernel = { ...cfg.kernel, noStrategy };
-  const score = cfg.model.scoreSync;
+  const score = cfg.score;
   let scores = 0;
-  cfg.model = {
-    input: cfg.model.input,
-    scoreSync: () => {
-      scores++;
-      return score();
-    },
+  cfg.score = (model, input) => {
+    scores++;
+    return score(model, input);
   };
   const engine = new BacktestEngine(cfg);
   const t = performance.now();
