@@ -32,6 +32,9 @@ export interface Tick {
   readonly mid: number;
   /** Whether the mid changed since the last tick: only then do price-series features advance. */
   readonly priceChanged: boolean;
+  /** Sizes of the book's levels, best first, when the feed carries depth (else the top alone). */
+  readonly bidSizes?: ArrayLike<number>;
+  readonly askSizes?: ArrayLike<number>;
 }
 
 /**

@@ -15,10 +15,13 @@ import { Ema } from "../core/ema.ts";
 import { Macd } from "../core/macd.ts";
 import { Rsi } from "../core/rsi.ts";
 import type { FeatureRef, Tick } from "./api.ts";
+import { registerMarketFeatures } from "./feature-kinds.ts";
 
 /** FeatureComputer is one feature's state for one symbol. */
 export interface FeatureComputer {
   update(tick: Tick): void;
+  /** trade feeds one trade of the symbol (trade-flow kinds); quote-only kinds omit it. */
+  trade?(timeNs: bigint, price: number, size: number): void;
   /** The current value, NaN until warmed up. */
   readonly value: number;
 }
@@ -252,3 +255,6 @@ registerFeature({
     (b) => b.bandwidth,
   ),
 });
+
+// The rest of the library (returns, volatility, oscillators, microstructure, trades, time).
+registerMarketFeatures(registerFeature);
