@@ -5,7 +5,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from tradepipe_research.export import export_lightgbm, floor_float32
+from tradepipe_research.export import export_lightgbm, floor_float32, threshold_rows
 
 
 def _train(seed=7, n=3000, d=8):
@@ -23,23 +23,7 @@ def _train(seed=7, n=3000, d=8):
 
 
 def _threshold_rows(booster, x):
-    """For every split: a base row with that feature at floor32(t) and at the next float32 above."""
-    base = x[:1].astype(np.float32)
-    rows = []
-    for tree in booster.dump_model()['tree_info']:
-        stack = [tree['tree_structure']]
-        while stack:
-            node = stack.pop()
-            if 'split_feature' not in node:
-                continue
-            f, t = node['split_feature'], node['threshold']
-            at = floor_float32(t)
-            for v in (at, np.nextafter(at, np.float32(np.inf)), np.float32(t)):
-                r = base.copy()
-                r[0, f] = v
-                rows.append(r[0])
-            stack.extend((node['left_child'], node['right_child']))
-    return np.array(rows, dtype=np.float32)
+    return threshold_rows(booster, x[0])
 
 
 def _onnx_scores(model, rows):

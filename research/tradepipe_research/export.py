@@ -86,6 +86,26 @@ def nudge_thresholds(model: onnx.ModelProto, booster) -> int:
     return moved
 
 
+def threshold_rows(booster, base: np.ndarray) -> np.ndarray:
+    """Rows at every split: `base` with the split feature at floor32(t), the next float32 up and
+    float32(t) (the nearest), the rows on which a nearest-rounded export would go astray."""
+    rows = []
+    for tree in booster.dump_model()['tree_info']:
+        stack = [tree['tree_structure']]
+        while stack:
+            node = stack.pop()
+            if 'split_feature' not in node:
+                continue
+            f, t = node['split_feature'], node['threshold']
+            at = floor_float32(t)
+            for v in (at, np.nextafter(at, np.float32(np.inf)), np.float32(t)):
+                r = np.array(base, dtype=np.float32).copy()
+                r[f] = v
+                rows.append(r)
+            stack.extend((node['left_child'], node['right_child']))
+    return np.array(rows, dtype=np.float32)
+
+
 def export_lightgbm(booster, n_features: int, metadata: dict[str, str] | None = None) -> onnx.ModelProto:
     """LightGBM binary classifier -> ONNX `features` float32[N, n] -> `score` float32[N, 1]."""
     import onnxmltools

@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .cv import purged_splits
-from .export import export_lightgbm
+from .export import export_lightgbm, threshold_rows
 
 META_COLUMNS = {'event_ns', 'label_end_ns', 'label', 'symbol', 'forward_return', 'barrier_label'}
 DEFAULT_PARAMS = {
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     ap.add_argument('--study', default='tradepipe-signal')
     ap.add_argument('--trials', type=int, default=20)
     ap.add_argument('--golden-rows', type=int, default=8)
+    ap.add_argument('--threshold-rows', type=pathlib.Path,
+                    help='also write rows at every split threshold with LightGBM scores (JSON) for parity tests')
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     x, y, event, end, names, info = load_dataset(a.dataset)
@@ -189,6 +191,11 @@ def main(argv: list[str] | None = None) -> pathlib.Path:
     path.write_bytes(data)
     log(f'refit on {len(y)} rows and exported {path} ({len(data)} bytes) in {time.perf_counter() - t:.1f} s; '
         f'total {time.perf_counter() - t0:.1f} s')
+    if a.threshold_rows:
+        rows = threshold_rows(booster, golden[0])
+        a.threshold_rows.write_text(json.dumps({'rows': rows.tolist(),
+                                                'scores': booster.predict(rows.astype(np.float64)).tolist()}))
+        log(f'wrote {len(rows)} threshold rows to {a.threshold_rows}')
     print(path)
     return path
 
