@@ -37,7 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from .cv import purged_splits
 from .export import export_lightgbm, threshold_rows
 
-META_COLUMNS = {'event_ns', 'label_end_ns', 'label', 'symbol', 'forward_return', 'barrier_label'}
+META_COLUMNS = {'event_ns', 'label_end_ns', 'label', 'symbol', 'mid', 'forward_return', 'barrier_label'}
 DEFAULT_PARAMS = {
     'objective': 'binary',
     'num_leaves': 15,
