@@ -84,6 +84,23 @@ const quote =
   (a: Args): FeatureComputer =>
     new OnQuote(make(a));
 
+/** windowed is a price-series kind with one `period` argument (an integer >= `min`). */
+function windowed(
+  name: string,
+  description: string,
+  period: number,
+  min: number,
+  make: (period: number) => (mid: number) => number,
+): FeatureKind {
+  return {
+    name,
+    description,
+    args: { period },
+    check: ints(min, "period"),
+    create: price((a) => make(a.period!)),
+  };
+}
+
 /** Weighted moving average (weights 1..n, newest heaviest; TA-Lib WMA) in O(1). */
 class Wma {
   private readonly window: History;
@@ -329,27 +346,19 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
     check: ints(1, "horizon"),
     create: price((a) => lagged(a.horizon!, (now, then) => Math.log(now / then))),
   },
-  {
-    name: "momentum",
-    description: "TA-Lib MOM: mid − mid[period] (price units).",
-    args: { period: 10 },
-    check: ints(1, "period"),
-    create: price((a) => lagged(a.period!, (now, then) => now - then)),
-  },
-  {
-    name: "roc",
-    description: "TA-Lib ROC: (mid / mid[period] − 1) · 100.",
-    args: { period: 10 },
-    check: ints(1, "period"),
-    create: price((a) => lagged(a.period!, (now, then) => (now / then - 1) * 100)),
-  },
-  {
-    name: "up_fraction",
-    description: "Fraction of the last `period` price changes that were up (0..1).",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+  windowed("momentum", "TA-Lib MOM: mid − mid[period] (price units).", 10, 1, (period) =>
+    lagged(period, (now, then) => now - then),
+  ),
+  windowed("roc", "TA-Lib ROC: (mid / mid[period] − 1) · 100.", 10, 1, (period) =>
+    lagged(period, (now, then) => (now / then - 1) * 100),
+  ),
+  windowed(
+    "up_fraction",
+    "Fraction of the last `period` price changes that were up (0..1).",
+    20,
+    1,
+    (period) => {
+      const m = new Moments(period);
       let prev = Number.NaN;
       return (mid) => {
         const up = mid > prev ? 1 : 0;
@@ -359,15 +368,15 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
         m.push(up);
         return m.mean;
       };
-    }),
-  },
-  {
-    name: "efficiency_ratio",
-    description: "Kaufman's efficiency ratio: |mid − mid[n]| / Σ|Δmid| over n changes (0..1).",
-    args: { period: 10 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const n = a.period!;
+    },
+  ),
+  windowed(
+    "efficiency_ratio",
+    "Kaufman's efficiency ratio: |mid − mid[n]| / Σ|Δmid| over n changes (0..1).",
+    10,
+    1,
+    (period) => {
+      const n = period;
       const h = new History(n + 1);
       const path = new Moments(n);
       return (mid) => {
@@ -377,15 +386,15 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
         const total = path.sumValue;
         return total > 0 ? Math.abs(mid - h.ago(n)) / total : 0;
       };
-    }),
-  },
-  {
-    name: "return_autocorr",
-    description: "Lag-1 autocorrelation of log returns over the last `period` pairs.",
-    args: { period: 50 },
-    check: ints(3, "period"),
-    create: price((a) => {
-      const n = a.period!;
+    },
+  ),
+  windowed(
+    "return_autocorr",
+    "Lag-1 autocorrelation of log returns over the last `period` pairs.",
+    50,
+    3,
+    (period) => {
+      const n = period;
       const xs = new Moments(n);
       const ys = new Moments(n);
       const xy = new Moments(n);
@@ -402,69 +411,68 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
         const den = Math.sqrt(xs.variance * ys.variance);
         return den > 0 ? cov / den : 0;
       });
-    }),
-  },
-  {
-    name: "linreg_slope",
-    description:
-      "TA-Lib LINEARREG_SLOPE: least-squares slope of the last `period` mids per change.",
-    args: { period: 14 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const s = new LinRegSlope(a.period!);
+    },
+  ),
+  windowed(
+    "linreg_slope",
+    "TA-Lib LINEARREG_SLOPE: least-squares slope of the last `period` mids per change.",
+    14,
+    2,
+    (period) => {
+      const s = new LinRegSlope(period);
       return (mid) => s.update(mid);
-    }),
-  },
-  {
-    name: "linreg_slope_bps",
-    description: "LINEARREG_SLOPE of the mid divided by the mid, in basis points per change.",
-    args: { period: 14 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const s = new LinRegSlope(a.period!);
+    },
+  ),
+  windowed(
+    "linreg_slope_bps",
+    "LINEARREG_SLOPE of the mid divided by the mid, in basis points per change.",
+    14,
+    2,
+    (period) => {
+      const s = new LinRegSlope(period);
       return (mid) => (s.update(mid) / mid) * 1e4;
-    }),
-  },
+    },
+  ),
   // --- Volatility -----------------------------------------------------------------------
-  {
-    name: "realized_vol",
-    description: "Population standard deviation of the last `period` log returns of the mid.",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+  windowed(
+    "realized_vol",
+    "Population standard deviation of the last `period` log returns of the mid.",
+    20,
+    2,
+    (period) => {
+      const m = new Moments(period);
       return logReturns((r) => {
         m.push(r);
         return Math.sqrt(m.variance);
       });
-    }),
-  },
-  {
-    name: "realized_var",
-    description: "Sum of squared log returns of the mid over the last `period` changes.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+    },
+  ),
+  windowed(
+    "realized_var",
+    "Sum of squared log returns of the mid over the last `period` changes.",
+    20,
+    1,
+    (period) => {
+      const m = new Moments(period);
       return logReturns((r) => {
         m.push(r * r);
         return m.sumValue;
       });
-    }),
-  },
-  {
-    name: "abs_return_mean",
-    description: "Mean absolute log return of the mid over the last `period` changes.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+    },
+  ),
+  windowed(
+    "abs_return_mean",
+    "Mean absolute log return of the mid over the last `period` changes.",
+    20,
+    1,
+    (period) => {
+      const m = new Moments(period);
       return logReturns((r) => {
         m.push(Math.abs(r));
         return m.mean;
       });
-    }),
-  },
+    },
+  ),
   {
     name: "vol_ratio",
     description: "Realized volatility over `fast` changes divided by that over `slow` changes.",
@@ -481,103 +489,87 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
       });
     }),
   },
-  {
-    name: "parkinson_vol",
-    description: "Parkinson range volatility of the window: ln(high/low) / √(4 ln 2).",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) =>
-      rangeOf(a.period!, (_o, h, l) => Math.log(h / l) / Math.sqrt(4 * Math.LN2)),
-    ),
-  },
-  {
-    name: "garman_klass_vol",
-    description: "Garman–Klass volatility of the window's open/high/low/close mids.",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) =>
-      rangeOf(a.period!, (o, h, l, c) => {
+  windowed(
+    "parkinson_vol",
+    "Parkinson range volatility of the window: ln(high/low) / √(4 ln 2).",
+    20,
+    2,
+    (period) => rangeOf(period, (_o, h, l) => Math.log(h / l) / Math.sqrt(4 * Math.LN2)),
+  ),
+  windowed(
+    "garman_klass_vol",
+    "Garman–Klass volatility of the window's open/high/low/close mids.",
+    20,
+    2,
+    (period) =>
+      rangeOf(period, (o, h, l, c) => {
         const v = 0.5 * Math.log(h / l) ** 2 - (2 * Math.LN2 - 1) * Math.log(c / o) ** 2;
         return Math.sqrt(Math.max(v, 0));
       }),
-    ),
-  },
-  {
-    name: "rogers_satchell_vol",
-    description: "Rogers–Satchell volatility of the window's open/high/low/close mids.",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) =>
-      rangeOf(a.period!, (o, h, l, c) => {
+  ),
+  windowed(
+    "rogers_satchell_vol",
+    "Rogers–Satchell volatility of the window's open/high/low/close mids.",
+    20,
+    2,
+    (period) =>
+      rangeOf(period, (o, h, l, c) => {
         const v = Math.log(h / c) * Math.log(h / o) + Math.log(l / c) * Math.log(l / o);
         return Math.sqrt(Math.max(v, 0));
       }),
-    ),
-  },
-  {
-    name: "range_bps",
-    description: "(highest − lowest mid of the last `period` changes) / mid in basis points.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => rangeOf(a.period!, (_o, h, l, c) => ((h - l) / c) * 1e4)),
-  },
-  {
-    name: "stddev",
-    description: "TA-Lib STDDEV (nbdev 1): population standard deviation of the last mids.",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+  ),
+  windowed(
+    "range_bps",
+    "(highest − lowest mid of the last `period` changes) / mid in basis points.",
+    20,
+    1,
+    (period) => rangeOf(period, (_o, h, l, c) => ((h - l) / c) * 1e4),
+  ),
+  windowed(
+    "stddev",
+    "TA-Lib STDDEV (nbdev 1): population standard deviation of the last mids.",
+    20,
+    2,
+    (period) => {
+      const m = new Moments(period);
       return (mid) => {
         m.push(mid);
         return Math.sqrt(m.variance);
       };
-    }),
-  },
+    },
+  ),
   // --- Moving averages and their distances ------------------------------------------------
-  {
-    name: "wma",
-    description: "TA-Lib WMA: linearly weighted mean of the last `period` mids (newest heaviest).",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const w = new Wma(a.period!);
+  windowed(
+    "wma",
+    "TA-Lib WMA: linearly weighted mean of the last `period` mids (newest heaviest).",
+    20,
+    1,
+    (period) => {
+      const w = new Wma(period);
       return (mid) => w.update(mid);
-    }),
-  },
-  {
-    name: "dema",
-    description: "TA-Lib DEMA: 2·EMA − EMA(EMA) of the mid.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const chain = emaChain(a.period!, 2);
-      return (mid) => {
-        const e = chain(mid);
-        return 2 * e[0]! - e[1]!;
-      };
-    }),
-  },
-  {
-    name: "tema",
-    description: "TA-Lib TEMA: 3·EMA − 3·EMA² + EMA³ of the mid.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const chain = emaChain(a.period!, 3);
-      return (mid) => {
-        const e = chain(mid);
-        return 3 * e[0]! - 3 * e[1]! + e[2]!;
-      };
-    }),
-  },
-  {
-    name: "trix",
-    description: "TA-Lib TRIX: one-change rate of change (percent) of the triple EMA of the mid.",
-    args: { period: 15 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const chain = emaChain(a.period!, 3);
+    },
+  ),
+  windowed("dema", "TA-Lib DEMA: 2·EMA − EMA(EMA) of the mid.", 20, 1, (period) => {
+    const chain = emaChain(period, 2);
+    return (mid) => {
+      const e = chain(mid);
+      return 2 * e[0]! - e[1]!;
+    };
+  }),
+  windowed("tema", "TA-Lib TEMA: 3·EMA − 3·EMA² + EMA³ of the mid.", 20, 1, (period) => {
+    const chain = emaChain(period, 3);
+    return (mid) => {
+      const e = chain(mid);
+      return 3 * e[0]! - 3 * e[1]! + e[2]!;
+    };
+  }),
+  windowed(
+    "trix",
+    "TA-Lib TRIX: one-change rate of change (percent) of the triple EMA of the mid.",
+    15,
+    1,
+    (period) => {
+      const chain = emaChain(period, 3);
       let prev = Number.NaN;
       return (mid) => {
         const e3 = chain(mid)[2]!;
@@ -585,41 +577,23 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
         prev = e3;
         return v;
       };
-    }),
-  },
-  {
-    name: "sma_distance",
-    description: "mid / SMA(period) − 1.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
-      return (mid) => {
-        m.push(mid);
-        return mid / m.mean - 1;
-      };
-    }),
-  },
-  {
-    name: "ema_distance",
-    description: "mid / EMA(period) − 1.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const e = emaStep(a.period!);
-      return (mid) => mid / e(mid) - 1;
-    }),
-  },
-  {
-    name: "wma_distance",
-    description: "mid / WMA(period) − 1.",
-    args: { period: 20 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const w = new Wma(a.period!);
-      return (mid) => mid / w.update(mid) - 1;
-    }),
-  },
+    },
+  ),
+  windowed("sma_distance", "mid / SMA(period) − 1.", 20, 1, (period) => {
+    const m = new Moments(period);
+    return (mid) => {
+      m.push(mid);
+      return mid / m.mean - 1;
+    };
+  }),
+  windowed("ema_distance", "mid / EMA(period) − 1.", 20, 1, (period) => {
+    const e = emaStep(period);
+    return (mid) => mid / e(mid) - 1;
+  }),
+  windowed("wma_distance", "mid / WMA(period) − 1.", 20, 1, (period) => {
+    const w = new Wma(period);
+    return (mid) => mid / w.update(mid) - 1;
+  }),
   {
     name: "sma_cross",
     description: "SMA(fast) / SMA(slow) − 1 of the mid.",
@@ -715,32 +689,26 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
       };
     }),
   },
-  {
-    name: "cmo",
-    description: "TA-Lib CMO: Chande momentum oscillator (−100..100) with Wilder's smoothing.",
-    args: { period: 14 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const r = new Rsi(a.period!);
+  windowed(
+    "cmo",
+    "TA-Lib CMO: Chande momentum oscillator (−100..100) with Wilder's smoothing.",
+    14,
+    1,
+    (period) => {
+      const r = new Rsi(period);
       return (mid) => {
         r.update(mid);
         return 2 * r.value - 100;
       };
-    }),
-  },
-  {
-    name: "rsi_centered",
-    description: "(RSI − 50) / 50 of the mid, in −1..1.",
-    args: { period: 14 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const r = new Rsi(a.period!);
-      return (mid) => {
-        r.update(mid);
-        return (r.value - 50) / 50;
-      };
-    }),
-  },
+    },
+  ),
+  windowed("rsi_centered", "(RSI − 50) / 50 of the mid, in −1..1.", 14, 1, (period) => {
+    const r = new Rsi(period);
+    return (mid) => {
+      r.update(mid);
+      return (r.value - 50) / 50;
+    };
+  }),
   {
     name: "stoch_rsi",
     description: "Stochastic RSI: (RSI − min RSI) / (max − min) over `window` values, 0..100.",
@@ -758,20 +726,20 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
       };
     }),
   },
-  {
-    name: "stoch_k",
-    description: "TA-Lib STOCHF fast %K of the mid: (mid − lowest) / (highest − lowest) · 100.",
-    args: { period: 14 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const ext = new Extremes(a.period!);
+  windowed(
+    "stoch_k",
+    "TA-Lib STOCHF fast %K of the mid: (mid − lowest) / (highest − lowest) · 100.",
+    14,
+    1,
+    (period) => {
+      const ext = new Extremes(period);
       return (mid) => {
         ext.push(mid);
         const range = ext.max - ext.min;
         return range > 0 ? ((mid - ext.min) / range) * 100 : range === 0 ? 0 : Number.NaN;
       };
-    }),
-  },
+    },
+  ),
   {
     name: "stoch_d",
     description: "TA-Lib STOCHF fast %D: SMA(smooth) of the fast %K of the mid.",
@@ -789,47 +757,47 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
       };
     }),
   },
-  {
-    name: "williams_r",
-    description: "TA-Lib WILLR of the mid: (highest − mid) / (highest − lowest) · −100.",
-    args: { period: 14 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const ext = new Extremes(a.period!);
+  windowed(
+    "williams_r",
+    "TA-Lib WILLR of the mid: (highest − mid) / (highest − lowest) · −100.",
+    14,
+    1,
+    (period) => {
+      const ext = new Extremes(period);
       return (mid) => {
         ext.push(mid);
         const range = ext.max - ext.min;
         return range > 0 ? ((ext.max - mid) / range) * -100 : range === 0 ? 0 : Number.NaN;
       };
-    }),
-  },
-  {
-    name: "aroon_osc",
-    description: "TA-Lib AROONOSC of the mid over `period` (+1 values): aroon up − aroon down.",
-    args: { period: 14 },
-    check: ints(1, "period"),
-    create: price((a) => {
-      const n = a.period!;
+    },
+  ),
+  windowed(
+    "aroon_osc",
+    "TA-Lib AROONOSC of the mid over `period` (+1 values): aroon up − aroon down.",
+    14,
+    1,
+    (period) => {
+      const n = period;
       const ext = new Extremes(n + 1);
       return (mid) => {
         ext.push(mid);
         return ((ext.sinceMin - ext.sinceMax) / n) * 100;
       };
-    }),
-  },
-  {
-    name: "bollinger_zscore",
-    description: "(mid − SMA) / σ over `period` mids (population σ), the Bollinger z-score.",
-    args: { period: 20 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+    },
+  ),
+  windowed(
+    "bollinger_zscore",
+    "(mid − SMA) / σ over `period` mids (population σ), the Bollinger z-score.",
+    20,
+    2,
+    (period) => {
+      const m = new Moments(period);
       return (mid) => {
         m.push(mid);
         return zscore(mid, m);
       };
-    }),
-  },
+    },
+  ),
   {
     name: "bollinger_upper_distance",
     description: "(upper band − mid) / mid in basis points (negative above the band).",
@@ -856,34 +824,34 @@ export const MARKET_FEATURES: readonly FeatureKind[] = [
       };
     }),
   },
-  {
-    name: "high_distance",
-    description: "mid / highest mid of the last `period` changes − 1 (≤ 0).",
-    args: { period: 50 },
-    check: ints(1, "period"),
-    create: price((a) => rangeOf(a.period!, (_o, h, _l, c) => c / h - 1)),
-  },
-  {
-    name: "low_distance",
-    description: "mid / lowest mid of the last `period` changes − 1 (≥ 0).",
-    args: { period: 50 },
-    check: ints(1, "period"),
-    create: price((a) => rangeOf(a.period!, (_o, _h, l, c) => c / l - 1)),
-  },
+  windowed(
+    "high_distance",
+    "mid / highest mid of the last `period` changes − 1 (≤ 0).",
+    50,
+    1,
+    (period) => rangeOf(period, (_o, h, _l, c) => c / h - 1),
+  ),
+  windowed(
+    "low_distance",
+    "mid / lowest mid of the last `period` changes − 1 (≥ 0).",
+    50,
+    1,
+    (period) => rangeOf(period, (_o, _h, l, c) => c / l - 1),
+  ),
   // --- Z-scores of quote quantities ------------------------------------------------------
-  {
-    name: "zscore_return",
-    description: "Latest log return z-scored against the last `period` log returns.",
-    args: { period: 50 },
-    check: ints(2, "period"),
-    create: price((a) => {
-      const m = new Moments(a.period!);
+  windowed(
+    "zscore_return",
+    "Latest log return z-scored against the last `period` log returns.",
+    50,
+    2,
+    (period) => {
+      const m = new Moments(period);
       return logReturns((r) => {
         m.push(r);
         return zscore(r, m);
       });
-    }),
-  },
+    },
+  ),
   {
     name: "zscore_depth",
     description: "Quoted size (bidSize + askSize) z-scored over the last `period` quotes.",
