@@ -28,7 +28,10 @@ import {
   verifyModelContract,
 } from "../../services/signal-bridge/model-contract.ts";
 import { loadModelScorer, type ModelScorer } from "../../services/signal-bridge/model-scorer.ts";
+import { BUILTIN_STRATEGIES } from "../../services/signal-bridge/strategies/index.ts";
 import { feature } from "../../services/signal-bridge/strategy/api.ts";
+import { replayStrategies } from "../../services/signal-bridge/strategy/replay.ts";
+import { prepareSlot } from "../../services/signal-bridge/strategy/slot.ts";
 
 const RESEARCH = fileURLToPath(new URL("../../research/", import.meta.url));
 const FEATURES = [
@@ -117,6 +120,51 @@ describe("train → export → load → score", () => {
     check(thresholds.rows, thresholds.scores);
     assert.ok(thresholds.rows.length > 300, `${thresholds.rows.length} threshold rows`);
     assert.ok(worst <= 1e-6, `max |Δ| ${worst}`);
+  });
+
+  it("builtin:model-features declares the model's features, passes the start check and trades on its score", () => {
+    const slot = (features: string[]) =>
+      prepareSlot(BUILTIN_STRATEGIES["model-features"]!, {
+        id: "m",
+        params: { modelRef: modelPath, features, buyAbove: 0.55, sellBelow: 0.45 },
+      });
+    const keys = FEATURES.map(featureKey);
+    const s = slot(keys);
+    assert.deepEqual(Object.values(s.features).map(featureKey), keys);
+    verifyLoadedModel(modelPath, scorer, s.model!.features!);
+    const swapped = [keys[1]!, keys[0]!, ...keys.slice(2)];
+    assert.throws(
+      () => verifyLoadedModel(modelPath, scorer, slot(swapped).model!.features!),
+      /feature 0 is return\(horizon=5\) in the model but rsi\(period=14\) in the strategy/,
+    );
+    // Quotes through the engine, scored by the loaded model: it warms up, scores and decides.
+    let mid = 100;
+    let seed = 1;
+    const quotes = Array.from({ length: 3000 }, (_, i) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      mid = Math.round((mid + ((seed >>> 8) % 5) * 0.01 - 0.02) * 100) / 100;
+      return {
+        symbol: "X",
+        timeNs: BigInt(Date.UTC(2026, 2, 10, 15, 0)) * 1_000_000n + BigInt(i) * 1_000_000_000n,
+        bidPrice: mid - 0.01,
+        bidSize: 100 + (seed % 300),
+        askPrice: mid + 0.01,
+        askSize: 100 + ((seed >>> 4) % 300),
+      };
+    });
+    let scored = 0;
+    const result = replayStrategies(
+      [s],
+      { minConfidence: 0, defaultQty: 1 },
+      quotes,
+      (_m, input) => {
+        scored++;
+        return scoreRow(input);
+      },
+    );
+    assert.ok(scored > 2000, `${scored} scores`);
+    const d = result.decisions.m!;
+    assert.ok(d.BUY + d.SELL > 0, "the model's score moved the strategy");
   });
 
   /** A copy of the model's contract with metadata (or the input type) changed. */

@@ -93,6 +93,32 @@ export function resolveFeature(
   return { kind, args, key };
 }
 
+/**
+ * parseFeatureKey reads a library key (`rsi(period=14)`, `spread_bps()`; also `spread_bps`) back
+ * into a reference: how a model's `feature_names` and a spec's feature lists name features.
+ */
+export function parseFeatureKey(key: string, where: string): FeatureRef {
+  const m = /^\s*([a-z_][a-z_0-9]*)\s*(?:\((.*)\))?\s*$/.exec(key);
+  if (m === null) {
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `${where}: "${key}" is not a feature (name(arg=value,...))`,
+    );
+  }
+  const args: Record<string, number> = {};
+  for (const part of (m[2] ?? "").split(",").filter((x) => x.trim() !== "")) {
+    const [name, value] = part.split("=").map((x) => x.trim());
+    if (!name || value === undefined || value === "" || !Number.isFinite(Number(value))) {
+      throw new TradepipeError(
+        "TP_ERR_CONFIG",
+        `${where}: "${key}": argument "${part}" is not name=number`,
+      );
+    }
+    args[name] = Number(value);
+  }
+  return { feature: m[1]!, args };
+}
+
 const positiveInt =
   (...names: string[]) =>
   (a: Readonly<Record<string, number>>) => {
