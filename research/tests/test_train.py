@@ -39,6 +39,12 @@ def test_trains_tunes_and_exports_a_model_with_its_metadata(tmp_path):
     study = f'test-{uuid.uuid4().hex[:8]}'
     path = main(['--dataset', str(tmp_path / 'ds'), '--out', str(tmp_path / 'models'), '--splits', '3',
                  '--rounds', '40', '--storage', _storage(tmp_path), '--study', study, '--trials', '3'])
+    import optuna
+
+    storage = _storage(tmp_path)
+    assert len(optuna.load_study(study_name=study, storage=storage).trials) == 3
+    if os.environ.get('TRADEPIPE_TEST_DATABASE_URL'):
+        assert storage.startswith('postgresql+psycopg://')
     data = path.read_bytes()
     import hashlib
 
