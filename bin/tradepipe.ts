@@ -20,6 +20,9 @@ const COMMANDS: Record<string, string> = {
   backtest:
     "Run the pipeline's cores on history: tradepipe backtest -f spec --data DIR --from --to.",
   data: "Fill the backtest's Parquet catalog from Alpaca's historical API: tradepipe data fetch.",
+  features:
+    "Write a training dataset (Parquet) from the catalog: tradepipe features -f spec --data DIR.",
+  train: "Train and export a signal model from a dataset: tradepipe train --dataset DIR.",
 };
 
 function usage(): string {

@@ -19,6 +19,7 @@ import type { RunningStage, StageContext, StageDefinition } from "../pipeline/co
 import { type SignalTiming, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
 import { signalBridgeMetrics, strategyAttributionGauges } from "./metrics.ts";
+import { verifyLoadedModel } from "./model-contract.ts";
 import { loadModelScorer, type ModelScorer, resolveModelPath } from "./model-scorer.ts";
 import { SignalIds, SignalWriter } from "./signal-message.ts";
 import { encodeSignal } from "./signal-wire.ts";
@@ -70,6 +71,7 @@ async function loadModels(slots: readonly StrategySlot[]) {
     let scorer = scorers.get(slot.model.path);
     if (scorer === undefined) {
       scorer = await loadModelScorer(path, { inputs: slot.model.inputs });
+      if (slot.model.features !== undefined) verifyLoadedModel(path, scorer, slot.model.features);
       scorers.set(slot.model.path, scorer);
     }
     labels[i] = modelLabel(path);

@@ -71,7 +71,7 @@ describe("loadStrategies", () => {
     );
     await refused(
       spec([{ id: "b", module: "builtin:pairs" }]),
-      /spec\.strategies\[0\]\.module: no built-in strategy "pairs" \(there are rules-model, ma-crossover, opening-range-breakout\)/,
+      /spec\.strategies\[0\]\.module: no built-in strategy "pairs" \(there are rules-model, ma-crossover, opening-range-breakout, model-features\)/,
     );
   });
   it("a module that exports no strategy, or fails to load, is named", async () => {

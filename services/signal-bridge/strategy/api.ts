@@ -32,6 +32,9 @@ export interface Tick {
   readonly mid: number;
   /** Whether the mid changed since the last tick: only then do price-series features advance. */
   readonly priceChanged: boolean;
+  /** Sizes of the book's levels, best first, when the feed carries depth (else the top alone). */
+  readonly bidSizes?: ArrayLike<number>;
+  readonly askSizes?: ArrayLike<number>;
 }
 
 /**
@@ -67,6 +70,12 @@ export interface ModelRef {
   readonly path: string;
   /** Length of the model's input vector. */
   readonly inputs: number;
+  /**
+   * The features the model was trained on, in input order. When given, the signal-bridge refuses
+   * at start a model whose metadata (feature names, feature-definition hash, dtype, golden rows)
+   * does not match them (model-contract.ts).
+   */
+  readonly features?: readonly FeatureRef[];
 }
 
 /** Features are the values of the declared features on this tick (NaN while warming up). */

@@ -145,6 +145,17 @@ export class StrategyEngine {
     return this.pending.length;
   }
 
+  /**
+   * onTrade feeds one trade of a symbol to its trade-flow features (signed against the latest
+   * quote). No decision is taken on a trade; a symbol not quoted yet ignores it.
+   */
+  onTrade(symbol: string, timeNs: bigint, price: number, size: number): void {
+    const s = this.symbols.get(symbol);
+    if (s === undefined) return;
+    const computers = s.computers;
+    for (let c = 0; c < computers.length; c++) computers[c]!.trade?.(timeNs, price, size);
+  }
+
   /** modelOf is the model the i-th request of this quote needs. */
   modelOf(request: number): ModelRef {
     return this.slots[this.pending[request]!]!.model!;

@@ -15,10 +15,13 @@ import { Ema } from "../core/ema.ts";
 import { Macd } from "../core/macd.ts";
 import { Rsi } from "../core/rsi.ts";
 import type { FeatureRef, Tick } from "./api.ts";
+import { registerMarketFeatures } from "./feature-kinds.ts";
 
 /** FeatureComputer is one feature's state for one symbol. */
 export interface FeatureComputer {
   update(tick: Tick): void;
+  /** trade feeds one trade of the symbol (trade-flow kinds); quote-only kinds omit it. */
+  trade?(timeNs: bigint, price: number, size: number): void;
   /** The current value, NaN until warmed up. */
   readonly value: number;
 }
@@ -88,6 +91,32 @@ export function resolveFeature(
     .map((k) => `${k}=${args[k]}`)
     .join(",")})`;
   return { kind, args, key };
+}
+
+/**
+ * parseFeatureKey reads a library key (`rsi(period=14)`, `spread_bps()`; also `spread_bps`) back
+ * into a reference: how a model's `feature_names` and a spec's feature lists name features.
+ */
+export function parseFeatureKey(key: string, where: string): FeatureRef {
+  const m = /^\s*([a-z_][a-z_0-9]*)\s*(?:\((.*)\))?\s*$/.exec(key);
+  if (m === null) {
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `${where}: "${key}" is not a feature (name(arg=value,...))`,
+    );
+  }
+  const args: Record<string, number> = {};
+  for (const part of (m[2] ?? "").split(",").filter((x) => x.trim() !== "")) {
+    const [name, value] = part.split("=").map((x) => x.trim());
+    if (!name || value === undefined || value === "" || !Number.isFinite(Number(value))) {
+      throw new TradepipeError(
+        "TP_ERR_CONFIG",
+        `${where}: "${key}": argument "${part}" is not name=number`,
+      );
+    }
+    args[name] = Number(value);
+  }
+  return { feature: m[1]!, args };
 }
 
 const positiveInt =
@@ -252,3 +281,6 @@ registerFeature({
     (b) => b.bandwidth,
   ),
 });
+
+// The rest of the library (returns, volatility, oscillators, microstructure, trades, time).
+registerMarketFeatures(registerFeature);

@@ -1,0 +1,1 @@
+"""tradepipe's offline research code: validation, training, tuning and ONNX export."""
