@@ -50,6 +50,8 @@ for (const [name, v] of Object.entries({ rounds, hang: hangSeconds, pause: pause
 }
 
 const allReady = (h: RunHandle) => h.status().stages.every((s) => s.up && s.ready);
+const engineReady = (h: RunHandle) =>
+  h.status().stages.find((s) => s.name === "execution-engine")?.ready === true;
 
 const dataDir = await mkdtemp(join("/tmp", "tp-soak-"));
 await chmod(dataDir, 0o755);
@@ -81,6 +83,13 @@ try {
       await sleep(hangSeconds * 1000);
       signalAll(tree, "SIGCONT");
     }
+    // The stages see the outage within their leadership deadline; wait for that first, so that
+    // "ready again" is measured from a pipeline that noticed.
+    await waitFor("the execution-engine to stop acting", 60_000, () => !engineReady(h));
+    const stopped = Date.now() - t0;
+    if (kind === "kill") {
+      await waitFor("the server restarted", 120_000, () => h.databasePid() !== server);
+    }
     const back = Date.now() - t0;
     await waitFor("every stage ready again", 300_000, () => allReady(h));
     const ready = Date.now() - t0;
@@ -89,7 +98,7 @@ try {
     const order = Date.now() - t0;
     const exited = STAGE_PROCESSES.filter((s, i) => h.pid(s) !== pids[i]);
     console.log(
-      `round ${round} ${kind}${kind === "hang" ? ` ${hangSeconds} s` : ""}: database back after ${back} ms, ` +
+      `round ${round} ${kind}${kind === "hang" ? ` ${hangSeconds} s` : ""}: execution-engine stopped acting after ${stopped} ms, database back after ${back} ms, ` +
         `every stage ready after ${ready} ms, a new order after ${order} ms; ` +
         `stage processes restarted: ${exited.length === 0 ? "none" : exited.join(", ")}`,
     );

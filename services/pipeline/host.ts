@@ -147,7 +147,9 @@ export async function startStageInstance(
 
   /** lead: one term of leadership, from standby to the stage's stop. false: stop for good. */
   const lead = async (): Promise<boolean> => {
-    if (group) readiness.set("leader", false, `standby: waiting for pod ${group.name} to lead`);
+    if (outage.isDown()) readiness.set("leader", false, "standby: until the database is back");
+    else if (group)
+      readiness.set("leader", false, `standby: waiting for pod ${group.name} to lead`);
     else readiness.set("leader", false, "standby: waiting for the stage lock");
     const leadership = await waitForLeadership(deps.db, stage, holderIdentity(stage), {
       signal: abort,
@@ -419,6 +421,7 @@ function databaseOutage(
   };
   return {
     sample,
+    isDown: () => downSince !== undefined,
     down(err: unknown) {
       lastReason = (err as Error)?.message ?? String(err);
       if (downSince === undefined) {

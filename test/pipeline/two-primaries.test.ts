@@ -49,6 +49,7 @@ const engines: Engine[] = [];
 before(async () => {
   pair = await startPrimaryAndStandby("tp-two-primaries-");
   const admin = new pg.Pool({ connectionString: pair.primary.url, max: 1 });
+  admin.on("error", () => {});
   await migrate(admin);
   await admin.end();
   proxy = await startTcpProxy(pair.primary.port);
