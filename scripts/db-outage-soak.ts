@@ -75,6 +75,13 @@ try {
     const server = h.databasePid();
     if (server === undefined) throw new Error("no embedded server");
     const t0 = Date.now();
+    // The stages see the outage within their leadership deadline (also while it lasts), so that
+    // "ready again" is measured from a pipeline that noticed.
+    const noticed = waitFor(
+      "the execution-engine to stop acting",
+      60_000,
+      () => !engineReady(h),
+    ).then(() => Date.now() - t0);
     if (kind === "kill") {
       process.kill(server, "SIGKILL");
     } else {
@@ -83,10 +90,7 @@ try {
       await sleep(hangSeconds * 1000);
       signalAll(tree, "SIGCONT");
     }
-    // The stages see the outage within their leadership deadline; wait for that first, so that
-    // "ready again" is measured from a pipeline that noticed.
-    await waitFor("the execution-engine to stop acting", 60_000, () => !engineReady(h));
-    const stopped = Date.now() - t0;
+    const stopped = await noticed;
     if (kind === "kill") {
       await waitFor("the server restarted", 120_000, () => h.databasePid() !== server);
     }

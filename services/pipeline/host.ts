@@ -218,6 +218,8 @@ export async function startStageInstance(
     readiness.set("leader", false, `leadership lost: ${ended.message}`);
     readiness.set("started", false, "stopped: leadership lost");
     resetLeader();
+    // Say so now: stopping the stage may take a while when its database hangs.
+    publish({ detail: `leadership lost: ${ended.message}` });
     deps.onLeadershipLost?.(stage, ended);
     current = undefined;
     await stopWithin(running, STAGE_OUTAGE.stopTimeoutMs, log);
