@@ -50,6 +50,8 @@ for (const [name, v] of Object.entries({ rounds, hang: hangSeconds, pause: pause
 }
 
 const allReady = (h: RunHandle) => h.status().stages.every((s) => s.up && s.ready);
+const engineReady = (h: RunHandle) =>
+  h.status().stages.find((s) => s.name === "execution-engine")?.ready === true;
 
 const dataDir = await mkdtemp(join("/tmp", "tp-soak-"));
 await chmod(dataDir, 0o755);
@@ -73,6 +75,13 @@ try {
     const server = h.databasePid();
     if (server === undefined) throw new Error("no embedded server");
     const t0 = Date.now();
+    // The stages see the outage within their leadership deadline (also while it lasts), so that
+    // "ready again" is measured from a pipeline that noticed.
+    const noticed = waitFor(
+      "the execution-engine to stop acting",
+      60_000,
+      () => !engineReady(h),
+    ).then(() => Date.now() - t0);
     if (kind === "kill") {
       process.kill(server, "SIGKILL");
     } else {
@@ -80,6 +89,10 @@ try {
       signalAll(tree, "SIGSTOP");
       await sleep(hangSeconds * 1000);
       signalAll(tree, "SIGCONT");
+    }
+    const stopped = await noticed;
+    if (kind === "kill") {
+      await waitFor("the server restarted", 120_000, () => h.databasePid() !== server);
     }
     const back = Date.now() - t0;
     await waitFor("every stage ready again", 300_000, () => allReady(h));
@@ -89,7 +102,7 @@ try {
     const order = Date.now() - t0;
     const exited = STAGE_PROCESSES.filter((s, i) => h.pid(s) !== pids[i]);
     console.log(
-      `round ${round} ${kind}${kind === "hang" ? ` ${hangSeconds} s` : ""}: database back after ${back} ms, ` +
+      `round ${round} ${kind}${kind === "hang" ? ` ${hangSeconds} s` : ""}: execution-engine stopped acting after ${stopped} ms, database back after ${back} ms, ` +
         `every stage ready after ${ready} ms, a new order after ${order} ms; ` +
         `stage processes restarted: ${exited.length === 0 ? "none" : exited.join(", ")}`,
     );

@@ -152,7 +152,9 @@ export async function startStageInstance(
 
   /** lead: one term of leadership, from standby to the stage's stop. false: stop for good. */
   const lead = async (): Promise<boolean> => {
-    if (group) readiness.set("leader", false, `standby: waiting for pod ${group.name} to lead`);
+    if (outage.isDown()) readiness.set("leader", false, "standby: until the database is back");
+    else if (group)
+      readiness.set("leader", false, `standby: waiting for pod ${group.name} to lead`);
     else readiness.set("leader", false, "standby: waiting for the stage lock");
     const leadership = await waitForLeadership(deps.db, stage, holderIdentity(stage), {
       signal: abort,
@@ -223,6 +225,8 @@ export async function startStageInstance(
     readiness.set("leader", false, `leadership lost: ${ended.message}`);
     readiness.set("started", false, "stopped: leadership lost");
     resetLeader();
+    // Say so now: stopping the stage may take a while when its database hangs.
+    publish({ detail: `leadership lost: ${ended.message}` });
     deps.onLeadershipLost?.(stage, ended);
     current = undefined;
     await stopWithin(running, STAGE_OUTAGE.stopTimeoutMs, log);
@@ -426,6 +430,7 @@ function databaseOutage(
   };
   return {
     sample,
+    isDown: () => downSince !== undefined,
     down(err: unknown) {
       lastReason = (err as Error)?.message ?? String(err);
       if (downSince === undefined) {

@@ -2,10 +2,14 @@
  * execution-support: what the execution-engine tests share: publishing intents, quotes and
  * control messages on the bus, decoding the engine's OrderUpdates, and reading its tables.
  */
+
+import { Writable } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import type pg from "pg";
-import { DEV_KEYS } from "../../services/broker-sim/index.ts";
+import { Credentials } from "../../services/alpaca-client/credentials.ts";
+import { DEV_KEYS, type Simulator } from "../../services/broker-sim/index.ts";
 import type { Bus } from "../../services/core/bus/index.ts";
+import { InProcBus } from "../../services/core/bus/index.ts";
 import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
 import {
@@ -22,7 +26,12 @@ import {
   TimeInForce,
   wallClockNs,
 } from "../../services/core/messages/index.ts";
+import { parsePipeline } from "../../services/core/spec/index.ts";
+import { createLogger, createMetrics, type Metrics } from "../../services/core/telemetry/index.ts";
 import { clientOrderIdFor, orderIdScope } from "../../services/execution-engine/core/index.ts";
+import { simulatorEndpoints } from "../../services/pipeline/broker-connection.ts";
+import { type HostDeps, loadSectors } from "../../services/pipeline/host.ts";
+import { sharedMetrics } from "../../services/pipeline/metrics.ts";
 
 export const PIPELINE = "test";
 /** SYMBOLS: the universe of the test pipelines these helpers serve (it is in the id scope). */
@@ -164,4 +173,43 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * engineHostDeps: what host.ts needs to run an execution-engine of the pipeline PIPELINE (AAPL)
+ * on `pool` against `sim`, with its own bus and metrics registry, as a process of its own has.
+ */
+export async function engineHostDeps(o: {
+  sim: Simulator;
+  pool: pg.Pool;
+  signal: AbortSignal;
+  name?: string;
+}): Promise<HostDeps & { bus: InProcBus; metrics: Metrics }> {
+  const parsed = parsePipeline({
+    apiVersion: "tradepipe.io/v1alpha1",
+    kind: "TradingPipeline",
+    metadata: { name: PIPELINE },
+    spec: { symbols: ["AAPL"], broker: { kind: "simulator" } },
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return {
+    pipeline: parsed.pipeline,
+    bus: new InProcBus(),
+    db: o.pool,
+    log: createLogger({
+      name: o.name ?? "engine",
+      level: "warn",
+      destination: new Writable({ write: (_c, _e, d) => d() }),
+    }),
+    metrics: sharedMetrics(createMetrics({ defaultMetrics: false })),
+    broker: {
+      kind: "simulator",
+      endpoints: simulatorEndpoints(o.sim.tradingUrl, parsed.pipeline.spec.broker.dataFeed),
+      credentials: new Credentials(o.sim.keys.keyId, o.sim.keys.secretKey, "test"),
+    },
+    sectors: await loadSectors(),
+    routes: {},
+    controlRoutes: {},
+    signal: o.signal,
+  };
 }

@@ -14,29 +14,20 @@
  */
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
-import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { Credentials } from "../../services/alpaca-client/credentials.ts";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
-import { InProcBus } from "../../services/core/bus/index.ts";
+import type { InProcBus } from "../../services/core/bus/index.ts";
 import { LEADERSHIP_TIMING } from "../../services/core/db/leadership.ts";
 import { migrate } from "../../services/core/db/migrate.ts";
 import { createStagePool } from "../../services/core/db/pool.ts";
-import { parsePipeline } from "../../services/core/spec/index.ts";
-import { createLogger, createMetrics, type Metrics } from "../../services/core/telemetry/index.ts";
-import { simulatorEndpoints } from "../../services/pipeline/broker-connection.ts";
-import {
-  loadSectors,
-  type StageInstance,
-  startStageInstance,
-} from "../../services/pipeline/host.ts";
-import { sharedMetrics } from "../../services/pipeline/metrics.ts";
+import type { Metrics } from "../../services/core/telemetry/index.ts";
+import { type StageInstance, startStageInstance } from "../../services/pipeline/host.ts";
 import { processTree, signalAll } from "../support/processes.ts";
 import { type PrimaryAndStandby, startPrimaryAndStandby } from "../support/replication.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
-import { coid, PIPELINE, publishIntent, publishQuote } from "./execution-support.ts";
+import { coid, engineHostDeps, publishIntent, publishQuote } from "./execution-support.ts";
 import { waitFor } from "./stage-harness.ts";
 
 interface Engine {
@@ -58,6 +49,7 @@ const engines: Engine[] = [];
 before(async () => {
   pair = await startPrimaryAndStandby("tp-two-primaries-");
   const admin = new pg.Pool({ connectionString: pair.primary.url, max: 1 });
+  admin.on("error", () => {});
   await migrate(admin);
   await admin.end();
   proxy = await startTcpProxy(pair.primary.port);
@@ -86,47 +78,20 @@ after(async () => {
 });
 
 async function engine(name: string): Promise<Engine> {
-  const parsed = parsePipeline({
-    apiVersion: "tradepipe.io/v1alpha1",
-    kind: "TradingPipeline",
-    metadata: { name: PIPELINE },
-    spec: { symbols: ["AAPL"], broker: { kind: "simulator" } },
-  });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const url = new URL(pair.primary.url);
   url.port = String(proxy.port);
   const pool = createStagePool(url.toString(), { max: 6 });
   pool.on("error", () => {});
-  const bus = new InProcBus();
-  const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));
   const abort = new AbortController();
+  const deps = await engineHostDeps({ sim, pool, signal: abort.signal, name });
   const e: Engine = {
     name,
-    bus,
+    bus: deps.bus,
     pool,
-    metrics,
+    metrics: deps.metrics,
     abort,
     signals: [],
-    instance: startStageInstance("execution-engine", {
-      pipeline: parsed.pipeline,
-      bus,
-      db: pool,
-      log: createLogger({
-        name,
-        level: "warn",
-        destination: new Writable({ write: (_c, _e, d) => d() }),
-      }),
-      metrics,
-      broker: {
-        kind: "simulator",
-        endpoints: simulatorEndpoints(sim.tradingUrl, parsed.pipeline.spec.broker.dataFeed),
-        credentials: new Credentials(sim.keys.keyId, sim.keys.secretKey, "test"),
-      },
-      sectors: await loadSectors(),
-      routes: {},
-      controlRoutes: {},
-      signal: abort.signal,
-    }),
+    instance: startStageInstance("execution-engine", deps),
   };
   engines.push(e);
   return e;
