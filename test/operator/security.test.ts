@@ -201,6 +201,7 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
   });
 
   test("an object someone else made is not taken over: Ready=False, OwnershipConflict", async () => {
+    // A squatting ConfigMap, and a planted bus-key Secret (keys its author would know).
     await cluster.kubectl([
       "create",
       "configmap",
@@ -209,24 +210,6 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       NS,
       "--from-literal=owner=someone-else",
     ]);
-    await cluster.kubectl(["apply", "-f", "-"], {
-      input: stringify(samplePipeline("gamma", NS, { database: { instances: 1 } })),
-    });
-    const ready = await waitFor("gamma refused", async () => {
-      const c = await readyCondition("gamma");
-      return c?.reason === "OwnershipConflict" && c;
-    });
-    assert.equal(ready.status, "False");
-    assert.match(
-      ready.message,
-      /ConfigMap trading\/gamma-config already existed, managed by kubectl-create/,
-    );
-    const cm = await getJson(cluster, ["configmap", "gamma-config", "-n", NS]);
-    assert.deepEqual(cm.data, { owner: "someone-else" });
-    assert.equal(cm.metadata.ownerReferences, undefined);
-    assert.equal(cm.metadata.labels?.["tradepipe.io/pipeline"], undefined);
-    // Once the squatter is gone, the operator creates its own ConfigMap; a planted bus key
-    // Secret (keys its author knows) is refused next.
     await cluster.kubectl([
       "create",
       "secret",
@@ -236,6 +219,25 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       NS,
       "--from-literal=public-key=planted",
     ]);
+    await applyYaml(
+      cluster,
+      samplePipeline("gamma", NS, { database: { instances: 1, synchronous: false } }),
+    );
+    const ready = await waitFor("gamma refused", async () => {
+      const c = await readyCondition("gamma");
+      return c?.reason === "OwnershipConflict" && c;
+    });
+    assert.equal(ready.status, "False");
+    assert.match(
+      ready.message,
+      /ConfigMap trading\/gamma-config already existed, managed by kubectl-create|Secret trading\/gamma-bus-curve already existed, made by someone else/,
+    );
+    const cm = await getJson(cluster, ["configmap", "gamma-config", "-n", NS]);
+    assert.deepEqual(cm.data, { owner: "someone-else" });
+    assert.equal(cm.metadata.ownerReferences, undefined);
+    assert.equal(cm.metadata.labels?.["tradepipe.io/pipeline"], undefined);
+    // Once the squatter is gone, the operator makes its own ConfigMap; the planted Secret is
+    // still refused, and no pod is created to use it.
     await cluster.kubectl(["delete", "configmap", "gamma-config", "-n", NS]);
     await waitFor("gamma's own ConfigMap", async () => {
       const own = await getJson(cluster, ["configmap", "gamma-config", "-n", NS]);
@@ -274,7 +276,7 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       cluster,
       samplePipeline("delta", NS, {
         broker: { kind: "alpaca", credentialsSecretRef: { name: "payroll" } },
-        database: { instances: 1 },
+        database: { instances: 1, synchronous: false },
       }),
     );
     const ready = await waitFor("delta refused", async () => {
