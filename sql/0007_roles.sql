@@ -44,8 +44,10 @@ BEGIN
 END;
 $$;
 
--- Nobody but the grants below: PUBLIC may not create in the schema or call our functions.
+-- Nobody but the grants below: PUBLIC may not create in the schema or call our functions; the
+-- owner role may (later migrations run as it: services/core/db/migrate.ts).
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE, CREATE ON SCHEMA public TO tradepipe_owner;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
 

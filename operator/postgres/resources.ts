@@ -55,7 +55,7 @@ function meta(tp: TradingPipeline, name: string) {
   };
 }
 
-/** databaseUri is what the stages get as DATABASE_URL: always the read-write Service. */
+/** databaseUri is the database Secret's `uri`, which the stages read as a file (DATABASE_URL_FILE): always the read-write Service. */
 export function databaseUri(tp: TradingPipeline, password: string): string {
   const host = `${databaseServiceName(tp.metadata.name, "rw")}.${namespaceOf(tp)}.svc`;
   return `postgres://${DB_USER}:${encodeURIComponent(password)}@${host}:${POSTGRES_PORT}/${DB_NAME}`;

@@ -160,10 +160,17 @@ test("distributed: one StatefulSet and Service per stage, tcp:// through the Ser
   assert.equal(env(c, "TRADEPIPE_HEALTH_HOST")?.value, "0.0.0.0");
   assert.equal(env(c, "TRADEPIPE_HEALTH_PORT")?.value, "9464");
   assert.equal(env(c, "TRADEPIPE_STAGE_LEASE")?.value, "alpha-execution-engine");
-  assert.deepEqual(env(c, "DATABASE_URL")?.valueFrom?.secretKeyRef, {
-    name: "alpha-db-credentials",
-    key: "uri",
-  });
+  // The database URL is a mounted file, never an environment variable.
+  assert.equal(env(c, "DATABASE_URL"), undefined);
+  assert.equal(env(c, "DATABASE_URL_FILE")?.value, "/var/run/secrets/tradepipe/database/uri");
+  const dbMount = c.volumeMounts?.find((m) => m.name === "database-url");
+  assert.deepEqual(
+    [dbMount?.mountPath, dbMount?.readOnly],
+    ["/var/run/secrets/tradepipe/database", true],
+  );
+  const dbVolume = podSpec(ee).volumes?.find((v) => v.name === "database-url");
+  assert.deepEqual(dbVolume?.secret?.items, [{ key: "uri", path: "uri" }]);
+  assert.equal(dbVolume?.secret?.secretName, "alpha-db-credentials");
   assert.equal(env(c, "POD_NAME")?.valueFrom?.fieldRef?.fieldPath, "metadata.name");
   assert.equal(c.livenessProbe?.httpGet?.path, "/health");
   assert.equal(c.readinessProbe?.httpGet?.path, "/ready");

@@ -56,12 +56,18 @@ export function healthPort(tp: TradingPipeline, stage: StageProcess, colocated: 
   return base + STAGE_NAMES.findIndex((n) => STAGE_PROCESS[n] === stage);
 }
 
-function databaseUrlEnv(tp: TradingPipeline): V1EnvVar {
-  return {
-    name: "DATABASE_URL",
-    valueFrom: { secretKeyRef: { name: databaseSecretName(tp.metadata.name), key: "uri" } },
-  };
+/** Where the database Secret's `uri` is mounted: a file, never an environment variable. */
+export const DATABASE_URL_DIR = "/var/run/secrets/tradepipe/database";
+
+function databaseUrlEnv(_tp: TradingPipeline): V1EnvVar {
+  return { name: "DATABASE_URL_FILE", value: `${DATABASE_URL_DIR}/uri` };
 }
+
+const databaseUrlMount: V1VolumeMount = {
+  name: "database-url",
+  mountPath: DATABASE_URL_DIR,
+  readOnly: true,
+};
 
 function sharedEnv(tp: TradingPipeline, colocated: boolean): V1EnvVar[] {
   const name = tp.metadata.name;
@@ -104,6 +110,7 @@ function volumeMounts(tp: TradingPipeline, colocated: boolean): V1VolumeMount[] 
   const mounts: V1VolumeMount[] = [
     { name: "config", mountPath: CONFIG_DIR, readOnly: true },
     { name: "tmp", mountPath: "/tmp" },
+    databaseUrlMount,
   ];
   if (colocated) mounts.push({ name: "run", mountPath: RUN_DIR });
   else mounts.push({ name: "bus-curve", mountPath: BUS_CURVE_DIR, readOnly: true });
@@ -166,7 +173,7 @@ export function migrateContainer(tp: TradingPipeline): V1Container {
     env: [databaseUrlEnv(tp)],
     resources: guaranteed(MIGRATE_RESOURCES.cpu, MIGRATE_RESOURCES.memory),
     securityContext: restrictedContainer(),
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, databaseUrlMount],
   };
 }
 
@@ -191,6 +198,14 @@ function volumes(tp: TradingPipeline, colocated: boolean): V1Volume[] {
   const out: V1Volume[] = [
     { name: "config", configMap: { name: configMapName(tp.metadata.name) } },
     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    {
+      name: "database-url",
+      secret: {
+        secretName: databaseSecretName(tp.metadata.name),
+        defaultMode: 0o440,
+        items: [{ key: "uri", path: "uri" }],
+      },
+    },
   ];
   if (colocated) out.push({ name: "run", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } });
   else {

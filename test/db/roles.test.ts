@@ -7,9 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { migrate } from "../../services/core/db/migrate.ts";
 import { ensureStageLogins } from "../../services/core/db/stage-roles.ts";
+
+const SQL_DIR = fileURLToPath(new URL("../../sql", import.meta.url));
+
 import { type TestDatabase, withDatabase, withMigratedDatabase } from "../support/pg.ts";
 
 let db: TestDatabase;
@@ -176,4 +184,25 @@ test("ensureStageLogins gives each stage a URL whose session holds its stage's r
   assert.notEqual(again.get("execution-engine"), urls.get("execution-engine"));
   const stale = new pg.Client({ connectionString: urls.get("execution-engine")! });
   await assert.rejects(stale.connect(), /password authentication failed/);
+});
+
+test("a migration after the roles runs as the owner role: what it creates belongs to it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tp-migrations-"));
+  try {
+    for (const f of await readdir(SQL_DIR)) {
+      if (f.endsWith(".sql")) await copyFile(join(SQL_DIR, f), join(dir, f));
+    }
+    await writeFile(join(dir, "0099_probe.sql"), "CREATE TABLE probe_after_roles (x int);\n");
+    const r = await migrate(db.pool, { dir });
+    assert.deepEqual(
+      r.applied.map((a) => a.version),
+      [99],
+    );
+    const owner = await db.pool.query(
+      "SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'probe_after_roles'",
+    );
+    assert.equal(owner.rows[0].owner, "tradepipe_owner");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

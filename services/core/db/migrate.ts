@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   duration_ms integer NOT NULL
 )`;
 
+/** OWNER_ROLE_USABLE: the owner role exists, may create in the schema, and we may become it. */
+const OWNER_ROLE_USABLE = `
+SELECT has_schema_privilege(r.oid, 'public', 'CREATE')
+   AND pg_has_role(current_user, r.oid, 'MEMBER') AS owner
+  FROM pg_roles r WHERE r.rolname = 'tradepipe_owner'`;
+
 /** migrate brings the database behind `pool` up to the newest migration. */
 export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const files = readMigrations(opts.dir ?? DEFAULT_MIGRATIONS_DIR);
@@ -80,7 +86,12 @@ async function applyOne(client: pg.PoolClient, m: MigrationFile): Promise<void> 
   const started = performance.now();
   await client.query("BEGIN");
   try {
+    // Once the schema belongs to tradepipe_owner (sql/0007_roles.sql), migrations run as it, so
+    // what they create belongs to it too, never to whoever happens to migrate.
+    const { rows } = await client.query<{ owner: boolean }>(OWNER_ROLE_USABLE);
+    if (rows[0]?.owner) await client.query("SET LOCAL ROLE tradepipe_owner");
     await client.query(m.sql);
+    await client.query("RESET ROLE");
     await client.query(
       "INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)",
       [m.version, m.name, m.checksum, Math.round(performance.now() - started)],
