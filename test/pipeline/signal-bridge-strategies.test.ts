@@ -105,6 +105,13 @@ test("a strategy that throws is disabled and reported; the other keeps trading",
     assert.match(exposition, /tradepipe_strategy_enabled\{strategy="trend"\} 1/);
     assert.match(exposition, /tradepipe_strategy_failures_total\{strategy="broken"\} 1/);
     assert.match(exposition, /tradepipe_strategy_failures_total\{strategy="trend"\} 0/);
+    // The attribution: the thrower's SELLs left it short; both have a mark-to-mid P&L.
+    assert.match(exposition, /tradepipe_strategy_position_shares\{strategy="broken"\} -\d+/);
+    assert.match(exposition, /tradepipe_strategy_pnl_usd\{strategy="trend"\} -?\d/);
+    assert.match(
+      exposition,
+      /tradepipe_strategy_decisions_total\{strategy="broken",action="SELL"\} 49/,
+    );
     const line = h.logs.find((l) => l.strategy === "broken");
     assert.ok(line, "a log line names the strategy");
     assert.equal(line.level, 50);
