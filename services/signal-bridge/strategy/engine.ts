@@ -29,7 +29,7 @@ export interface StrategyFailure {
   readonly slot: number;
   readonly symbol: string;
   readonly timeNs: bigint;
-  readonly phase: "create" | "onTick" | "writeModelInput" | "onScore";
+  readonly phase: "create" | "onTick" | "writeModelInput" | "onScore" | "indicators";
   readonly error: string;
 }
 
@@ -200,7 +200,7 @@ export class StrategyEngine {
     try {
       return inst.indicators();
     } catch (err) {
-      this.fail(slot, this.current!.tick, "onTick", err);
+      this.fail(slot, this.current!.tick, "indicators", err);
       return undefined;
     }
   }
