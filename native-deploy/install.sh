@@ -52,23 +52,38 @@ if [ -z "$dest" ] && ! id "$user" >/dev/null 2>&1; then
 fi
 
 step "copying tradepipe to $dest$prefix"
-mkdir -p "$dest$prefix"
+# IMPORTANT: root runs what is installed here, so it must be root's alone: owned by root and
+# writable by nobody else, whoever owns the checkout (tar as root would keep the checkout
+# owner's uid and modes, letting that user change code root then runs).
+umask 022
+install -d -m 0755 "$dest$prefix"
 # What the stages run: the CLI, the services, config, migrations and the installed packages,
 # and the checkout's own strategy modules (spec.strategies[].module: strategies/<name>.ts).
 extra=()
 [ -d "$src/strategies" ] && extra+=(strategies)
 tar -C "$src" -cf - bin services operator config sql native-deploy package.json package-lock.json node_modules "${extra[@]}" \
-  | tar -C "$dest$prefix" -xf -
+  | tar -C "$dest$prefix" --no-same-owner --no-same-permissions -xf -
+# Also repairs an earlier install made with the checkout owner's ownership.
+if [ "$(id -u)" -eq 0 ]; then find "$dest$prefix" \( ! -uid 0 -o ! -gid 0 \) -exec chown -h root:root {} +; fi
+find "$dest$prefix" ! -type l -perm /022 -exec chmod go-w {} +
 
 step "writing $dest$config"
 install -d -m 0750 "$dest$config"
 install -d -m 0700 "$dest$config/credentials"
 install -m 0640 "$spec" "$dest$config/pipeline.yaml"
 [ -e "$dest$config/sectors.yaml" ] || install -m 0640 "$src/config/sectors.yaml" "$dest$config/sectors.yaml"
-if [ ! -e "$dest$config/database.env" ]; then
-  # Read by systemd (as root) before the service starts, so root-only is enough.
-  install -m 0600 /dev/null "$dest$config/database.env"
-  echo "DATABASE_URL=postgres://tradepipe@127.0.0.1:5432/tradepipe" >"$dest$config/database.env"
+# The database URL is a systemd credential (LoadCredential=database-url:…): read by systemd as
+# root and handed to the stage as a file, never in its environment or on a command line.
+url_file="$dest$config/credentials/database-url"
+if [ ! -e "$url_file" ]; then
+  install -m 0600 /dev/null "$url_file"
+  if [ -e "$dest$config/database.env" ]; then
+    # An install from before: carry its DATABASE_URL= line over, then drop the old file.
+    sed -n 's/^DATABASE_URL=//p' "$dest$config/database.env" | head -n 1 >"$url_file"
+    rm -f "$dest$config/database.env"
+  else
+    echo "postgres://tradepipe@127.0.0.1:5432/tradepipe" >"$url_file"
+  fi
 fi
 if [ -z "$dest" ]; then chgrp "$user" "$config" "$config/pipeline.yaml" "$config/sectors.yaml"; fi
 
@@ -80,10 +95,10 @@ render_args=(render systemd -f "$spec" -o "$dest/etc/systemd/system" --prefix "$
 
 if [ -z "$dest" ]; then
   step "migrating the database"
-  (set -a; . "$config/database.env"; "$node" "$prefix/bin/tradepipe.ts" migrate)
+  DATABASE_URL_FILE="$config/credentials/database-url" "$node" "$prefix/bin/tradepipe.ts" migrate
   step "enabling and starting tradepipe-$name.target"
   systemctl daemon-reload
   systemctl enable --now "tradepipe-$name.target"
   systemctl try-restart "tradepipe-$name-*.service"
 fi
-step "done: broker keys go in $config/credentials/ (APCA_API_KEY_ID, APCA_API_SECRET_KEY, mode 0600)"
+step "done: the database URL goes in $config/credentials/database-url, broker keys in $config/credentials/ (APCA_API_KEY_ID, APCA_API_SECRET_KEY), each mode 0600"

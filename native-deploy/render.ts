@@ -5,9 +5,11 @@
  * affects (and `systemctl daemon-reload` restarts only those).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { TradingPipeline } from "../services/core/spec/index.ts";
 import { type CpuPlanOptions, planCpus } from "./cpu-plan.ts";
+import { type HaUnitOptions, renderHaFiles } from "./ha-units.ts";
+import { type PatroniTopology, validateTopology } from "./patroni-config.ts";
 import { renderSystemdUnits } from "./systemd-units.ts";
 
 export interface RenderOptions extends CpuPlanOptions {
@@ -15,6 +17,8 @@ export interface RenderOptions extends CpuPlanOptions {
   prefix?: string;
   configDir?: string;
   user?: string;
+  /** The database tier (Patroni and etcd), written per host under `outDir`/<host>/. */
+  ha?: HaUnitOptions & { topology: PatroniTopology; outDir: string };
 }
 
 export interface RenderResult {
@@ -30,10 +34,22 @@ export function renderSystemd(pipeline: TradingPipeline, opts: RenderOptions): R
     user: opts.user ?? "tradepipe",
     cpus: planCpus(pipeline, opts),
   });
+  const writes: Array<[string, string, string]> = [...files].map(([name, content]) => [
+    join(opts.outDir, name),
+    name,
+    content,
+  ]);
+  if (opts.ha) {
+    validateTopology(opts.ha.topology);
+    for (const [host, hostFiles] of renderHaFiles(pipeline, opts.ha.topology, opts.ha)) {
+      for (const [path, content] of hostFiles)
+        writes.push([join(opts.ha.outDir, host, path), join(host, path), content]);
+    }
+  }
   const result: RenderResult = { created: [], updated: [], unchanged: [] };
   mkdirSync(opts.outDir, { recursive: true });
-  for (const [name, content] of files) {
-    const path = join(opts.outDir, name);
+  for (const [path, name, content] of writes) {
+    mkdirSync(dirname(path), { recursive: true });
     const before = existsSync(path) ? readFileSync(path, "utf8") : undefined;
     if (before === content) {
       result.unchanged.push(name);

@@ -14,7 +14,7 @@ import type { CpuPlan } from "./cpu-plan.ts";
 export interface UnitOptions {
   /** Where tradepipe is installed (bin/, node_modules/); default /opt/tradepipe. */
   prefix: string;
-  /** Directory of the pipeline's config (pipeline.yaml, database.env, credentials/). */
+  /** Directory of the pipeline's config (pipeline.yaml, credentials/ with database-url and keys). */
   configDir: string;
   /** System user the stages run as (created by install.sh). */
   user: string;
@@ -74,7 +74,7 @@ function renderService(
     ["StartLimitBurst", 5],
   ];
   const service: Array<[string, string | number] | string> = [
-    "# Started means ready: the stage calls sd_notify(READY=1) once it leads and trades.",
+    "# READY=1 once the process is up; STATUS= says whether it leads, stands by or waits for Postgres.",
     ["Type", "notify"],
     "# READY and WATCHDOG come from systemd-notify run by the stage (a child process).",
     ["NotifyAccess", "all"],
@@ -95,9 +95,9 @@ function renderService(
     ["Environment", `TRADEPIPE_HEALTH_PORT=${p.spec.observability.metricsPort + index}`],
     ["Environment", "TRADEPIPE_HEALTH_HOST=127.0.0.1"],
     ["Environment", `TRADEPIPE_SECTORS_FILE=${o.configDir}/sectors.yaml`],
-    "# Secrets: DATABASE_URL from a 0600 file; broker keys as systemd credentials (never in",
-    "# the unit or on the command line). %d is the unit's credentials directory.",
-    ["EnvironmentFile", `${o.configDir}/database.env`],
+    "# Secrets as systemd credentials, never in the environment, the unit or on the command",
+    "# line: the database URL (read from $CREDENTIALS_DIRECTORY/database-url) and broker keys.",
+    ["LoadCredential", `database-url:${credentials}/database-url`],
   ];
   if (p.spec.broker.kind === "alpaca") {
     service.push(
@@ -107,7 +107,7 @@ function renderService(
     );
   }
   service.push(
-    "# ipc:// sockets shared by the pipeline's stages.",
+    "# ipc:// sockets shared by the pipeline's stages, and each stage's control socket (0600).",
     ["RuntimeDirectory", runDir],
     ["RuntimeDirectoryPreserve", "yes"],
     ["RuntimeDirectoryMode", "0750"],

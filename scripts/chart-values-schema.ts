@@ -103,7 +103,40 @@ export function chartValuesSchema(): Schema {
         name: str("Its name; the release's full name when empty."),
         annotations: stringMap("Annotations (e.g. for workload identity)."),
       }),
-      rbac: obj("The operator's ClusterRole and binding.", { create: bool("Create them.") }),
+      rbac: obj(
+        "The operator's ClusterRole and binding (a Role and RoleBinding in operator.watchNamespace when set).",
+        { create: bool("Create them.") },
+      ),
+      networkPolicy: obj("The NetworkPolicies the operator writes for every pipeline.", {
+        monitoringNamespaceSelector: stringMap(
+          "Labels of the namespaces whose pods may scrape the stages' metrics.",
+        ),
+        apiServerCidrs: {
+          type: "array",
+          description: "Where stage and database pods may reach the Kubernetes API (443, 6443).",
+          items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]{1,3}$" },
+        },
+        clusterCidrs: {
+          type: "array",
+          description: "Pod and Service ranges, never reached through the broker's egress.",
+          items: { type: "string", pattern: "^[0-9a-fA-F:.]+/[0-9]{1,3}$" },
+        },
+      }),
+      admission: obj("The ValidatingAdmissionPolicy that checks every TradingPipeline.", {
+        enabled: bool("Create the policy and its binding (Kubernetes 1.30 or later)."),
+        brokerHosts: {
+          type: "array",
+          description:
+            "Hosts a kind: alpaca pipeline's tradingUrl, dataUrl and historicalDataUrl may name.",
+          items: { type: "string", minLength: 1 },
+        },
+        imageRegistries: {
+          type: "array",
+          description:
+            'Prefixes spec.image and spec.database.image must start with; end each with "/" (or ":" for one repository).',
+          items: { type: "string", minLength: 1 },
+        },
+      }),
       podAnnotations: stringMap("Annotations on the operator pods."),
       podLabels: stringMap("Extra labels on the operator pods."),
       nodeSelector: stringMap("Node selector of the operator pods."),

@@ -6,11 +6,18 @@ import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { DEFAULT_FEES } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
-import { runBacktestJob } from "../../services/backtest/run.ts";
+import {
+  lookaheadJob,
+  replayJob,
+  runBacktestJob,
+  simulateRecordingJob,
+  warmupJob,
+} from "../../services/backtest/run.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
+       tradepipe backtest -f SPEC --replay RECORDING
 
 Runs the spec's strategy, risk, execution and position cores on the catalog's quotes and trades
 (tradepipe data fetch) against a simulated venue, and writes into --out: tearsheet.html,
@@ -31,6 +38,21 @@ summary.json, charts/, orders.parquet, fills.parquet, trades.parquet, equity.par
   --commission X        commission per share (default 0, as Alpaca)
   --risk-free RATE      annual risk-free rate for Sharpe and Sortino (default 0)
   --no-png              do not render chart PNGs
+  --record DIR          also write the run's kernel input log (market data with both
+                        timestamps, broker answers, timers) as a recording
+  --replay DIR          replay a recording through the spec's cores against its recorded broker
+                        answers and compare the order intents with the recorded ones by SHA-256
+                        (exit 1 when they differ)
+  --venue simulated     with --replay: run the recording's market data against the simulated
+                        venue instead and print, per symbol, the fill rate, average fill price
+                        (bps, adverse positive) and P&L difference from the recorded session
+  --check lookahead     instead of a backtest: re-run on the data cut right after up to
+                        --samples (default 20) signals; exit 1 when a signal or its features
+                        change without the later data
+  --check warmup        instead of a backtest: the indicators' values from all history vs from
+                        only the last N ticks (N = 50, 100, 200, 500, 1000); exit 1 when any
+                        differs by more than --tolerance (default 0.01) at --warmup-ticks
+                        (default 500)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,6 +75,13 @@ export async function main(argv: string[]): Promise<number> {
         commission: { type: "string" },
         "risk-free": { type: "string" },
         "no-png": { type: "boolean" },
+        record: { type: "string" },
+        check: { type: "string" },
+        samples: { type: "string" },
+        tolerance: { type: "string" },
+        "warmup-ticks": { type: "string" },
+        replay: { type: "string" },
+        venue: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -61,7 +90,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    for (const required of ["file", "data", "from", "to", "out"]) {
+    const needed =
+      typeof values.replay === "string"
+        ? ["file"]
+        : typeof values.check === "string"
+          ? ["file", "data", "from", "to"]
+          : ["file", "data", "from", "to", "out"];
+    for (const required of needed) {
       if (typeof values[required] !== "string") throw new Error(`--${required} is required`);
     }
   } catch (err) {
@@ -69,6 +104,33 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  if (str("replay") !== undefined && str("venue") === "simulated") {
+    const pipeline = await loadPipelineFile(str("file")!);
+    const { parity, result } = await simulateRecordingJob(pipeline, str("replay")!, {
+      ...(str("seed") ? { seed: Number(str("seed")) } : {}),
+      ...(str("latency") ? { latency: parseLatencyMs(str("latency")!) } : {}),
+    });
+    const p = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(2)}%`);
+    process.stdout.write(
+      `simulated venue: ${result.events} events, ${result.orders.length} orders, ${result.fills.length} fills\n`,
+    );
+    process.stdout.write(
+      "symbol   fill rate rec/sim/diff        price diff (bps)   P&L rec / sim / diff (USD)\n",
+    );
+    for (const r of parity) {
+      process.stdout.write(
+        `${r.symbol.padEnd(8)} ${p(r.recorded.fillRate)} / ${p(r.simulated.fillRate)} / ${p(r.fillRateDiff)}`.padEnd(
+          40,
+        ) +
+          `${r.priceDiffBps === null ? "–" : r.priceDiffBps.toFixed(2)}`.padStart(10) +
+          `   ${r.recorded.pnl.toFixed(2)} / ${r.simulated.pnl.toFixed(2)} / ${r.pnlDiff.toFixed(2)}\n`,
+      );
+    }
+    return 0;
+  }
+  if (str("venue") !== undefined && str("venue") !== "recorded")
+    throw new Error(`--venue: "${str("venue")}" is not recorded or simulated`);
+  if (str("replay") !== undefined) return replay(str("file")!, str("replay")!);
   const from = parseDate(str("from")!, "--from");
   const to = parseDate(str("to")!, "--to");
   if (to < from) throw new Error(`--to ${to} is before --from ${from}`);
@@ -83,6 +145,62 @@ export async function main(argv: string[]): Promise<number> {
     return n;
   };
   const pipeline = await loadPipelineFile(str("file")!);
+  const check = str("check");
+  if (check !== undefined) {
+    const job = {
+      pipeline,
+      dataDir: str("data")!,
+      from,
+      to,
+      ...(str("symbols")
+        ? {
+            symbols: str("symbols")!
+              .split(",")
+              .map((s) => s.trim().toUpperCase()),
+          }
+        : {}),
+    };
+    if (check === "lookahead") {
+      const r = await lookaheadJob(job, number("samples", 20));
+      process.stdout.write(
+        `lookahead: ${r.signals} signals, ${r.checked} re-run on data cut right after them\n`,
+      );
+      for (const b of r.biased) process.stdout.write(`  BIASED ${b.signalId}: ${b.why}\n`);
+      process.stdout.write(
+        r.biased.length === 0
+          ? "no look-ahead found\n"
+          : `${r.biased.length} signals change without later data\n`,
+      );
+      return r.biased.length === 0 ? 0 : 1;
+    }
+    if (check === "warmup") {
+      const ticks = number("warmup-ticks", 500);
+      const tolerance = number("tolerance", 0.01);
+      const warmups = [...new Set([50, 100, 200, 500, 1000, ticks])].sort((a, b) => a - b);
+      const r = await warmupJob(job, warmups);
+      const show = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(4)}%` : "not ready");
+      process.stdout.write(
+        `warm-up: ${r.symbols} symbols; largest difference from the full-history value\n`,
+      );
+      process.stdout.write("  ticks        RSI         MACD hist   Bollinger %B  bandwidth\n");
+      for (const row of r.rows) {
+        process.stdout.write(
+          `  ${String(row.warmupTicks).padStart(5)}  ${[row.rsi, row.macdHistogram, row.percentB, row.bandwidth].map((x) => show(x).padStart(12)).join(" ")}\n`,
+        );
+      }
+      const at = r.rows.find((row) => row.warmupTicks === ticks);
+      const worst =
+        at === undefined ? 0 : Math.max(at.rsi, at.macdHistogram, at.percentB, at.bandwidth);
+      const ok = worst <= tolerance;
+      process.stdout.write(
+        ok
+          ? `within ${show(tolerance)} after ${ticks} ticks of warm-up\n`
+          : `DIFFERS by ${show(worst)} after ${ticks} ticks of warm-up (tolerance ${show(tolerance)})\n`,
+      );
+      return ok ? 0 : 1;
+    }
+    throw new Error(`--check: "${check}" is not lookahead or warmup`);
+  }
   const started = performance.now();
   const { summary, result, data } = await runBacktestJob({
     pipeline,
@@ -108,6 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     },
     riskFreeAnnual: number("risk-free", 0),
     png: values["no-png"] !== true,
+    ...(str("record") ? { recordDir: str("record")! } : {}),
     onDay: (date, i, n) => process.stderr.write(`day ${i + 1}/${n} ${date}\n`),
     onProgress: (events, orders) => process.stderr.write(`  ${events} events, ${orders} orders\r`),
   });
@@ -122,4 +241,18 @@ export async function main(argv: string[]): Promise<number> {
       `results in ${str("out")}: tearsheet.html, summary.json\n`,
   );
   return 0;
+}
+
+async function replay(file: string, dir: string): Promise<number> {
+  const pipeline = await loadPipelineFile(file);
+  const started = performance.now();
+  const r = await replayJob(pipeline, dir);
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    `${r.inputs} inputs replayed in ${secs} s; ${r.intents.length} order intents, sha256 ${r.intentsSha256}\n` +
+      (r.identical
+        ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
+        : `DIFFERENT from the recorded intents (sha256 ${r.recordedSha256}); first difference at intent ${r.firstDifference}\n`),
+  );
+  return r.identical ? 0 : 1;
 }

@@ -1,25 +1,56 @@
 /**
- * tradepipe kill-switch on|off|status [--reason TEXT]: engages or releases the kill switch of
- * the pipeline whose database is DATABASE_URL, or of the `tradepipe run` running on this
- * machine. The state is persisted in risk_state (so a restart honours it) and announced to the
- * running risk-manager at once (Postgres NOTIFY), which halts trading and cancels open orders.
+ * tradepipe kill-switch on|off|status [--reason TEXT]: engages or releases the kill switch of a
+ * running pipeline through its risk-manager's control listener (the Unix socket of the
+ * `tradepipe run` on this machine, a socket named with --socket, or a pod's listener with --url
+ * and a Kubernetes token), or, with DATABASE_URL, directly in the pipeline's database. Either
+ * way the state is persisted in risk_state (so a restart honours it) and reaches the running
+ * risk-manager at once, which halts trading and cancels open orders.
  */
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { type ControlTarget, callControl } from "../../services/core/control/client.ts";
+import { databaseUrlFromEnv } from "../../services/core/db/url.ts";
 import { liveRuns } from "../../services/pipeline/run-files.ts";
 
-const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT] [--pid PID]
+const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT]
+                     [--pid PID | --socket PATH | --url URL --token-file FILE]
 
-Uses DATABASE_URL when set, else the database of the \`tradepipe run\` on this machine
-(--pid picks one when several are running).
+Where it goes, first match wins:
+  --socket PATH        a risk-manager's control socket (systemd: /run/tradepipe/<pipeline>/risk-manager.control.sock)
+  --url URL            a risk-manager's control listener in a pod, with a token made for it:
+                       kubectl create token <serviceaccount> --audience tradepipe.io/control > FILE
+  DATABASE_URL(_FILE)  the pipeline's database directly
+  (none)               the \`tradepipe run\` on this machine (--pid picks one when several run)
 `;
 
-/** databaseUrl picks DATABASE_URL, or the one live `tradepipe run` (or the one named by --pid). */
-function databaseUrl(pid: number | undefined): { url?: string; problem?: string } {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
+type Target = { control: ControlTarget } | { databaseUrl: string } | { problem: string };
+
+/** target picks where the command goes (see USAGE). */
+function target(values: {
+  pid?: string;
+  socket?: string;
+  url?: string;
+  "token-file"?: string;
+}): Target {
+  if (values.socket) return { control: { socketPath: values.socket } };
+  if (values.url) {
+    const file = values["token-file"] ?? process.env.TRADEPIPE_CONTROL_TOKEN_FILE;
+    if (!file)
+      return { problem: "--url needs --token-file FILE (or TRADEPIPE_CONTROL_TOKEN_FILE)" };
+    return { control: { url: values.url, token: readFileSync(file, "utf8").trim() } };
+  }
+  const url = databaseUrlFromEnv(process.env);
+  if (url) return { databaseUrl: url };
+  const pid = values.pid === undefined ? undefined : Number(values.pid);
   const runs = liveRuns().filter((r) => pid === undefined || r.pid === pid);
-  if (runs.length === 1) return { url: runs[0]!.databaseUrl };
+  if (runs.length === 1) {
+    const run = runs[0]!;
+    return run.controlSocket
+      ? { control: { socketPath: run.controlSocket } }
+      : { databaseUrl: run.databaseUrl };
+  }
   if (runs.length === 0) {
     return {
       problem:
@@ -32,6 +63,59 @@ function databaseUrl(pid: number | undefined): { url?: string; problem?: string 
   return { problem: `several \`tradepipe run\` are running; say which:\n${list}` };
 }
 
+function print(engaged: boolean, reason: unknown): void {
+  process.stdout.write(
+    `kill switch ${engaged ? "ENGAGED" : "off"}${reason ? ` (${reason})` : ""}\n`,
+  );
+}
+
+async function overControl(
+  control: ControlTarget,
+  action: "on" | "off" | "status",
+  reason: string | undefined,
+): Promise<number> {
+  const answer =
+    action === "status"
+      ? await callControl(control, "GET", "/kill-switch")
+      : await callControl(control, "POST", "/kill-switch", {
+          engaged: action === "on",
+          ...(reason !== undefined ? { reason } : {}),
+        });
+  if (answer.status !== 200) {
+    process.stderr.write(
+      `tradepipe kill-switch: refused (${answer.status}): ${String(answer.body.error ?? "no reason given")}\n`,
+    );
+    return 1;
+  }
+  print(Boolean(answer.body.engaged), answer.body.reason);
+  return 0;
+}
+
+async function overDatabase(
+  url: string,
+  action: "on" | "off" | "status",
+  reason: string | undefined,
+): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const row =
+      action === "status"
+        ? (await client.query("SELECT * FROM risk_state WHERE id = 1")).rows[0]
+        : (
+            await client.query("SELECT * FROM tp_set_kill_switch($1, $2, $3)", [
+              action === "on",
+              reason ?? (action === "on" ? "engaged from the command line" : null),
+              `cli:${userInfo().username}`,
+            ])
+          ).rows[0];
+    print(Boolean(row?.kill_switch_engaged), row?.kill_switch_reason);
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -39,6 +123,9 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       reason: { type: "string" },
       pid: { type: "string" },
+      socket: { type: "string" },
+      url: { type: "string" },
+      "token-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -51,31 +138,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tradepipe kill-switch: say on, off or status\n\n${USAGE}`);
     return 2;
   }
-  const pid = values.pid === undefined ? undefined : Number(values.pid);
-  const { url, problem } = databaseUrl(pid);
-  if (!url) {
-    process.stderr.write(`tradepipe kill-switch: ${problem}\n`);
+  const t = target(values);
+  if ("problem" in t) {
+    process.stderr.write(`tradepipe kill-switch: ${t.problem}\n`);
     return 1;
   }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const row =
-      action === "status"
-        ? (await client.query("SELECT * FROM risk_state WHERE id = 1")).rows[0]
-        : (
-            await client.query("SELECT * FROM tp_set_kill_switch($1, $2, $3)", [
-              action === "on",
-              values.reason ?? (action === "on" ? "engaged from the command line" : null),
-              `cli:${userInfo().username}`,
-            ])
-          ).rows[0];
-    const engaged = Boolean(row?.kill_switch_engaged);
-    process.stdout.write(
-      `kill switch ${engaged ? "ENGAGED" : "off"}${row?.kill_switch_reason ? ` (${row.kill_switch_reason})` : ""}\n`,
-    );
-    return 0;
-  } finally {
-    await client.end();
-  }
+  return "control" in t
+    ? overControl(t.control, action, values.reason)
+    : overDatabase(t.databaseUrl, action, values.reason);
 }

@@ -10,7 +10,7 @@ import { openDatabase } from "../../services/core/db/connect.ts";
 import { defaultDataDir } from "../../services/core/db/embedded-paths.ts";
 import { migrate } from "../../services/core/db/migrate.ts";
 import { planMigrations, readMigrations } from "../../services/core/db/migrations.ts";
-import { maskSecretsInString } from "../../services/core/telemetry/redact.ts";
+import { maskDatabaseUrl } from "../../services/core/db/url.ts";
 
 const USAGE = `usage: tradepipe migrate [--status] [--data-dir DIR]
 
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   const db = await openDatabase(values["data-dir"] ? { dataDir: values["data-dir"] } : {});
   try {
     const where = db.embedded ? "embedded Postgres" : "DATABASE_URL";
-    process.stdout.write(`database: ${maskSecretsInString(db.url)} (${where})\n`);
+    process.stdout.write(`database: ${maskDatabaseUrl(db.url)} (${where})\n`);
     if (values.status) return await printStatus(db.pool);
     const result = await migrate(db.pool);
     for (const a of result.applied) {

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { startOperator } from "../../operator/controller/manager.ts";
 import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { DEFAULT_TIMING, validateTiming } from "../../operator/leader/lease-record.ts";
+import { DEFAULT_NETWORK_SETTINGS } from "../../operator/specs/network-policy.ts";
 import { createReadiness, startHealthServer } from "../../services/core/health/index.ts";
 import { createLogger, createMetrics } from "../../services/core/telemetry/index.ts";
 
@@ -27,7 +28,36 @@ const USAGE = `usage: tradepipe operator [options]
   --halt-timeout S        how long a deleted pipeline waits for trading to halt (default 30)
   --health-port N         port of /health, /ready, /metrics (default 8080; 0 picks one)
   --health-host H         address to bind (default 0.0.0.0)
+  --monitoring-namespace-selector K=V[,K=V]
+                          labels of the namespaces whose pods may scrape the stages' metrics
+                          (default kubernetes.io/metadata.name=monitoring)
+  --apiserver-cidrs LIST  where stage and database pods may reach the Kubernetes API, ports 443
+                          and 6443 (default 0.0.0.0/0,::/0)
+  --cluster-cidrs LIST    pod and Service ranges, never reached through the broker's egress
+                          (default none)
 `;
+
+/** parseSelector reads "k=v,k2=v2" into matchLabels, or names what is wrong. */
+export function parseSelector(text: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const part of text.split(",")) {
+    const [key, value, ...rest] = part.split("=");
+    if (!key || value === undefined || rest.length > 0) {
+      return `--monitoring-namespace-selector: "${part}" is not key=value`;
+    }
+    out[key.trim()] = value.trim();
+  }
+  return out;
+}
+
+function parseCidrs(flag: string, text: string): string[] | string {
+  const list = text
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const bad = list.find((c) => !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(c));
+  return bad ? `--${flag}: "${bad}" is not a CIDR` : list;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -48,6 +78,9 @@ export async function main(argv: string[]): Promise<number> {
         "halt-timeout": { type: "string" },
         "health-port": { type: "string" },
         "health-host": { type: "string" },
+        "monitoring-namespace-selector": { type: "string" },
+        "apiserver-cidrs": { type: "string" },
+        "cluster-cidrs": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -85,6 +118,23 @@ export async function main(argv: string[]): Promise<number> {
   const resyncMs = seconds("resync", 60_000);
   const haltTimeoutMs = seconds("halt-timeout", 30_000);
   const healthPort = integer("health-port", 8080, 0);
+  const network = { ...DEFAULT_NETWORK_SETTINGS };
+  const selector = values["monitoring-namespace-selector"] as string | undefined;
+  if (selector !== undefined) {
+    const parsed = parseSelector(selector);
+    if (typeof parsed === "string") problems.push(parsed);
+    else network.monitoringNamespaceSelector = parsed;
+  }
+  for (const [flag, field] of [
+    ["apiserver-cidrs", "apiServerCidrs"],
+    ["cluster-cidrs", "clusterCidrs"],
+  ] as const) {
+    const raw = values[flag] as string | undefined;
+    if (raw === undefined) continue;
+    const parsed = parseCidrs(flag, raw);
+    if (typeof parsed === "string") problems.push(parsed);
+    else network[field] = parsed;
+  }
   if (problems.length === 0) {
     try {
       validateTiming(timing);
@@ -125,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
       workers,
       resyncMs,
       haltTimeoutMs,
+      network,
       log,
       metrics,
     });

@@ -4,7 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { CpuPlanError } from "../../native-deploy/cpu-plan.ts";
-import { renderSystemd } from "../../native-deploy/render.ts";
+import { parseHosts, validateTopology } from "../../native-deploy/patroni-config.ts";
+import { type RenderOptions, renderSystemd } from "../../native-deploy/render.ts";
 import { InvalidSpecError, loadPipelineFile } from "../../services/core/spec/index.ts";
 
 const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
@@ -16,6 +17,14 @@ const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
       --user        system user of the stages (default tradepipe)
       --first-cpu   first CPU given to a stage (default 1; CPU 0 stays with the OS)
       --host-cpus   CPUs on the target host; refuse a plan that does not fit
+
+  The database tier (Patroni + etcd, see native-deploy/README.md), written per host:
+      --ha-out      directory for the per-host trees (DIR/<host>/etc/...)
+      --db-hosts    Postgres hosts running Patroni: name=address,name=address
+      --etcd-hosts  etcd voters (an odd number, e.g. both db hosts and a witness)
+      --pg-bin-dir  Postgres binaries on the db hosts (default /usr/lib/postgresql/17/bin)
+      --patroni-bin patroni executable (default /usr/bin/patroni, Debian's package)
+      --etcd-bin    etcd executable (default /usr/bin/etcd, Debian's etcd-server)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -46,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
     const pipeline = await loadPipelineFile(values.file);
     const firstCpu = int("first-cpu", values["first-cpu"]);
     const hostCpus = int("host-cpus", values["host-cpus"]);
+    const ha = haOptions(values);
     const result = renderSystemd(pipeline, {
+      ...(ha ? { ha } : {}),
       outDir: values.out,
       ...(values.prefix ? { prefix: values.prefix } : {}),
       ...(values["config-dir"] ? { configDir: values["config-dir"] } : {}),
@@ -59,7 +70,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const f of result.unchanged) process.stdout.write(`unchanged ${f}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof InvalidSpecError || err instanceof CpuPlanError) {
+    if (
+      err instanceof InvalidSpecError ||
+      err instanceof CpuPlanError ||
+      err instanceof HaFlagError
+    ) {
       process.stderr.write(`${err.message}\nnothing written\n`);
       return 1;
     }
@@ -80,7 +95,39 @@ function parse(argv: string[]) {
       user: { type: "string" },
       "first-cpu": { type: "string" },
       "host-cpus": { type: "string" },
+      "ha-out": { type: "string" },
+      "db-hosts": { type: "string" },
+      "etcd-hosts": { type: "string" },
+      "pg-bin-dir": { type: "string" },
+      "patroni-bin": { type: "string" },
+      "etcd-bin": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
+}
+
+class HaFlagError extends Error {}
+
+/** haOptions reads the database-tier flags: all of --ha-out, --db-hosts, --etcd-hosts or none. */
+function haOptions(values: ReturnType<typeof parse>["values"]): RenderOptions["ha"] {
+  const given = [values["ha-out"], values["db-hosts"], values["etcd-hosts"]];
+  if (given.every((v) => v === undefined)) return undefined;
+  if (given.some((v) => v === undefined))
+    throw new HaFlagError("--ha-out, --db-hosts and --etcd-hosts go together");
+  try {
+    const topology = {
+      dbHosts: parseHosts("db-hosts", values["db-hosts"]!),
+      etcdHosts: parseHosts("etcd-hosts", values["etcd-hosts"]!),
+      pgBinDir: values["pg-bin-dir"] ?? "/usr/lib/postgresql/17/bin",
+    };
+    validateTopology(topology);
+    return {
+      topology,
+      outDir: values["ha-out"]!,
+      patroniBin: values["patroni-bin"] ?? "/usr/bin/patroni",
+      etcdBin: values["etcd-bin"] ?? "/usr/bin/etcd",
+    };
+  } catch (err) {
+    throw new HaFlagError((err as Error).message);
+  }
 }

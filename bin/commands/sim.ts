@@ -2,8 +2,16 @@
  * tradepipe sim: run the Alpaca-compatible paper broker and market-data simulator until Ctrl-C.
  * Prints the URLs and the key pair to point any Alpaca client at it.
  */
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { describeAccount, startSimulator } from "../../services/broker-sim/index.ts";
+import {
+  type AdminAccess,
+  describeAccount,
+  type Keys,
+  startSimulator,
+} from "../../services/broker-sim/index.ts";
 
 const USAGE = `usage: tradepipe sim [--port N] [--host H] [--seed S] [--speed X] [--clock realtime|manual]
                      [--symbols A,B,...] [--partial-fill-probability P] [--market-hours]
@@ -21,7 +29,45 @@ const USAGE = `usage: tradepipe sim [--port N] [--host H] [--seed S] [--speed X]
   --rate-limit N    requests per minute per account (default 200)
   --state FILE      keep the paper account (cash, positions, orders, fills) in FILE across runs,
                     like Alpaca's paper account; the market still restarts from the seed
+  --keys-dir DIR    accept the key pair in DIR/APCA_API_KEY_ID and DIR/APCA_API_SECRET_KEY (a
+                    mounted Secret) instead of the published development keys
+  --admin-token-file FILE
+                    /admin/* takes "Authorization: Bearer <token in FILE>", not the API keys
+  --no-admin        turn the admin API off (/admin/* answers 404)
 `;
+
+/** readKeysDir reads a key pair from files, naming what is missing. */
+function readKeysDir(dir: string): Keys | string {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), "utf8").trim();
+    } catch {
+      return "";
+    }
+  };
+  const keyId = read("APCA_API_KEY_ID");
+  const secretKey = read("APCA_API_SECRET_KEY");
+  if (!keyId || !secretKey)
+    return `--keys-dir: ${dir} must hold APCA_API_KEY_ID and APCA_API_SECRET_KEY`;
+  return { keyId, secretKey };
+}
+
+function adminAccess(
+  tokenFile: string | undefined,
+  off: boolean | undefined,
+): AdminAccess | string {
+  if (off && tokenFile) return "--no-admin and --admin-token-file exclude each other";
+  if (off) return { kind: "off" };
+  if (!tokenFile) return { kind: "keys" };
+  let token = "";
+  try {
+    token = readFileSync(tokenFile, "utf8").trim();
+  } catch (err) {
+    return `--admin-token-file: ${(err as Error).message}`;
+  }
+  if (token.length < 16) return `--admin-token-file: ${tokenFile} holds fewer than 16 characters`;
+  return { kind: "token", token };
+}
 
 function fail(message: string): number {
   process.stderr.write(`tradepipe sim: ${message}\n\n${USAGE}`);
@@ -62,6 +108,10 @@ export async function main(argv: string[]): Promise<number> {
   if (v.clock !== undefined && v.clock !== "realtime" && v.clock !== "manual") {
     return fail(`--clock: expected realtime or manual, got ${v.clock}`);
   }
+  const keys = v["keys-dir"] ? readKeysDir(v["keys-dir"]) : undefined;
+  if (typeof keys === "string") return fail(keys);
+  const admin = adminAccess(v["admin-token-file"], v["no-admin"]);
+  if (typeof admin === "string") return fail(admin);
   const sim = await startSimulator({
     port: port as number,
     host: v.host ?? "127.0.0.1",
@@ -71,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     partialFillProbability: pfp as number,
     marketAlwaysOpen: !v["market-hours"],
     rateLimitPerMin: rate as number,
+    ...(keys ? { keys } : {}),
+    admin,
     ...(v.symbols
       ? {
           symbols: v.symbols
@@ -94,9 +146,9 @@ export async function main(argv: string[]): Promise<number> {
       `  market data REST ${sim.dataRestUrl}/v2/stocks  (like https://data.alpaca.markets)`,
       `  trade_updates    ${sim.streamUrl}`,
       `  market data WS   ${sim.dataUrl}/v2/iex  (also /v2/sip, /v2/delayed_sip, /v2/test)`,
-      `  admin            ${sim.tradingUrl}/admin/state  (same key headers)`,
+      `  admin            ${admin.kind === "off" ? "off" : `${sim.tradingUrl}/admin/state  (${admin.kind === "token" ? "Authorization: Bearer <token>" : "same key headers"})`}`,
       `  APCA-API-KEY-ID      ${sim.keys.keyId}`,
-      `  APCA-API-SECRET-KEY  ${sim.keys.secretKey}`,
+      `  APCA-API-SECRET-KEY  ${keys ? "(from --keys-dir)" : sim.keys.secretKey}`,
       `  seed ${seed}, speed ${speed}x, clock ${v.clock ?? "realtime"}, market ${v["market-hours"] ? "regular hours" : "always open"}`,
       `  account          ${sim.account ? describeAccount(sim.account) : "new on every start (--state FILE keeps it)"}`,
       "Ctrl-C to stop.",
@@ -123,6 +175,9 @@ function parse(argv: string[]) {
       replay: { type: "string" },
       "rate-limit": { type: "string" },
       state: { type: "string" },
+      "keys-dir": { type: "string" },
+      "admin-token-file": { type: "string" },
+      "no-admin": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

@@ -30,5 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const file = values.file ?? process.env.TRADEPIPE_SPEC_FILE ?? DEFAULT_PIPELINE_FILE;
   const pipeline = await loadPipelineFile(file);
-  return runStageProcess({ stage: name, pipeline });
+  const code = await runStageProcess({ stage: name, pipeline, specFile: file });
+  // Everything is closed by now; a handle a failed start left behind must not keep the process.
+  setTimeout(() => process.exit(code), 2_000).unref();
+  return code;
 }

@@ -34,7 +34,7 @@ export const ANNOTATION_HALTED = `${API_GROUP}/halted`;
 /** ANNOTATION_SWITCHOVER on a TradingPipeline: the name of a standby pod to promote. */
 export const ANNOTATION_SWITCHOVER = `${API_GROUP}/switchover-to`;
 
-export type Component = "stage" | "stages" | "database" | "simulator";
+export type Component = "stage" | "stages" | "database" | "simulator" | "network";
 
 export function stageWorkloadName(pipeline: string, stage: StageProcess): string {
   return `${pipeline}-${stage}`;
@@ -53,8 +53,13 @@ export function stageLeaseName(pipeline: string, stage: StageProcess): string {
 export function configMapName(pipeline: string): string {
   return `${pipeline}-config`;
 }
-export function stageServiceAccountName(pipeline: string): string {
-  return `${pipeline}-stage`;
+/**
+ * stageServiceAccountName: each stage of a distributed pipeline has its own identity (it may
+ * touch only its own Lease); the pods of a colocated pipeline hold all five stages, so they have
+ * one identity for the five (`all`).
+ */
+export function stageServiceAccountName(pipeline: string, stage: StageProcess | "all"): string {
+  return stage === "all" ? colocatedWorkloadName(pipeline) : `${pipeline}-${stage}`;
 }
 export function databaseName(pipeline: string): string {
   return `${pipeline}-db`;
@@ -67,6 +72,14 @@ export function databaseSecretName(pipeline: string): string {
 }
 export function simulatorName(pipeline: string): string {
   return `${pipeline}-sim`;
+}
+/** busCurveSecretName holds the pipeline's CURVE key pair for the ZeroMQ bus. */
+export function busCurveSecretName(pipeline: string): string {
+  return `${pipeline}-bus-curve`;
+}
+/** simulatorSecretName holds the simulator's generated API keys and admin token. */
+export function simulatorSecretName(pipeline: string): string {
+  return `${pipeline}-sim-credentials`;
 }
 
 /** commonLabels are on every child object (and the pods), so one selector finds them all. */

@@ -8,6 +8,8 @@ import type { KubeObject } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { ResourceKind } from "../kube/resources.ts";
+import type { NetworkSettings } from "../specs/network-policy.ts";
+import type { WrittenRecord } from "./ensure.ts";
 import type { EventRecorder } from "./events.ts";
 
 export type Caches = Record<Exclude<ResourceKind, "Event" | "Secret">, Informer>;
@@ -20,10 +22,16 @@ export interface ReconcileContext {
   now(): number;
   /** How long a deleted pipeline waits for the execution stage to report halted. */
   haltTimeoutMs: number;
-  /** Counts applies made and skipped (unchanged digest), for metrics and benchmarks. */
-  stats: { applied: number; skipped: number };
+  /**
+   * Counts applies made, skipped (unchanged digest, no drift) and made to repair an object
+   * someone else changed, for metrics, benchmarks and tests.
+   */
+  stats: { applied: number; skipped: number; repaired: number };
   /** Objects known to exist that are created once and never read (Secrets). */
   created: Set<string>;
+  /** What the operator's own applies returned, per object: drift is anything else. */
+  written: Map<string, WrittenRecord>;
+  network: NetworkSettings;
 }
 
 /** Observed collects what one reconcile learned, for the status step. */

@@ -11,6 +11,7 @@ import { Informer, objectKey } from "../kube/informer.ts";
 import { RESOURCES } from "../kube/resources.ts";
 import { LeaseElector } from "../leader/lease-elector.ts";
 import type { ElectionTiming } from "../leader/lease-record.ts";
+import { DEFAULT_NETWORK_SETTINGS, type NetworkSettings } from "../specs/network-policy.ts";
 import type { Caches, ReconcileContext } from "./context.ts";
 import { createEventRecorder } from "./events.ts";
 import { reconcile } from "./reconcile.ts";
@@ -28,6 +29,8 @@ export interface OperatorOptions {
   workers?: number;
   resyncMs?: number;
   haltTimeoutMs?: number;
+  /** The pipelines' network policy settings (monitoring namespaces, API server ranges). */
+  network?: NetworkSettings;
   log: Logger;
   metrics?: Metrics;
 }
@@ -51,6 +54,7 @@ export const OWNED_KINDS = [
   "RoleBinding",
   "Lease",
   "PodDisruptionBudget",
+  "NetworkPolicy",
   "Pod",
 ] as const;
 
@@ -103,7 +107,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   for (const i of informers) i.start();
   const synced = Promise.all(informers.map((i) => i.synced)).then(() => {});
 
-  const stats = { applied: 0, skipped: 0, reconciles: 0, failures: 0 };
+  const stats = { applied: 0, skipped: 0, repaired: 0, reconciles: 0, failures: 0 };
   const recorder = createEventRecorder(opts.client, FIELD_MANAGER, (err) =>
     log.warn({ err: err.message }, "could not record an event"),
   );
@@ -116,6 +120,8 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
     haltTimeoutMs: opts.haltTimeoutMs ?? 30_000,
     stats,
     created: new Set(),
+    written: new Map(),
+    network: opts.network ?? DEFAULT_NETWORK_SETTINGS,
   };
   const m = opts.metrics;
   const reconcileSeconds = m?.latencyHistogram(

@@ -9,7 +9,7 @@ import { type KubeObject, serverSideApply } from "../kube/apply.ts";
 import { buildStageLeases } from "../specs/rbac.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
 import { reconcileDatabase } from "./database.ts";
-import { ensureAll } from "./ensure.ts";
+import { ensureAll, ReconcileRefused } from "./ensure.ts";
 import { finalize } from "./finalizer.ts";
 import { reconcileRollout } from "./rollout.ts";
 import { reconcileStatus } from "./status.ts";
@@ -72,7 +72,8 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     ctx.log.debug({ key, ms: timings }, "reconciled");
   } catch (err) {
     const message = `${step}: ${(err as Error).message}`;
-    await reconcileStatus(ctx, observed, message).catch(() => {});
+    const reason = err instanceof ReconcileRefused ? err.reason : undefined;
+    await reconcileStatus(ctx, observed, message, reason).catch(() => {});
     throw new Error(message, { cause: err });
   }
   return observed.requeueAfterMs !== undefined ? { requeueAfterMs: observed.requeueAfterMs } : {};

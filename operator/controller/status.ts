@@ -38,6 +38,8 @@ export interface StatusInput {
   database: Observed["database"];
   rollingOut: readonly string[];
   reconcileError?: string;
+  /** Ready's reason with reconcileError (default ReconcileFailed), e.g. OwnershipConflict. */
+  reconcileReason?: string;
   now: Date;
 }
 
@@ -111,7 +113,12 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
         };
   const allReady = stagesReady.status === "True" && dbReady.status === "True";
   const ready: ConditionInput = input.reconcileError
-    ? { type: "Ready", status: "False", reason: "ReconcileFailed", message: input.reconcileError }
+    ? {
+        type: "Ready",
+        status: "False",
+        reason: input.reconcileReason ?? "ReconcileFailed",
+        message: input.reconcileError,
+      }
     : allReady
       ? {
           type: "Ready",
@@ -205,6 +212,7 @@ export async function reconcileStatus(
   ctx: ReconcileContext,
   o: Observed,
   reconcileError?: string,
+  reconcileReason?: string,
 ): Promise<void> {
   const { workloads, leaders } = observeStages(ctx, o);
   const previous = o.tp.status;
@@ -218,6 +226,7 @@ export async function reconcileStatus(
     database: o.database,
     rollingOut: o.rollingOut,
     ...(reconcileError ? { reconcileError } : {}),
+    ...(reconcileReason ? { reconcileReason } : {}),
     now: new Date(ctx.now()),
   });
   if (canonical(previous) === canonical(next)) return;

@@ -7,6 +7,7 @@
  * admission plugin would refuse them and the StatefulSet controller would back off).
  */
 import { randomBytes } from "node:crypto";
+import { generateCurveKeyPair } from "../../services/core/bus/curve.ts";
 import {
   buildDatabaseConfig,
   buildDatabasePdbs,
@@ -16,12 +17,18 @@ import {
 } from "../postgres/resources.ts";
 import type { Manifest } from "../specs/common.ts";
 import { buildConfigMap } from "../specs/config-map.ts";
+import { buildNetworkPolicies, type NetworkSettings } from "../specs/network-policy.ts";
 import {
-  buildRole,
-  buildRoleBinding,
-  buildServiceAccount,
+  buildRoleBindings,
+  buildRoles,
+  buildServiceAccounts,
   buildStageLeases,
 } from "../specs/rbac.ts";
+import {
+  buildBusCurveSecret,
+  buildSimulatorSecret,
+  generateSimulatorCredentials,
+} from "../specs/secrets.ts";
 import { buildSimulatorDeployment, buildSimulatorService } from "../specs/simulator.ts";
 import {
   buildStagePdbs,
@@ -29,21 +36,29 @@ import {
   buildStageWorkloads,
 } from "../specs/stage-workload.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
+import { checkBrokerCredentials } from "./credentials.ts";
 import { ensureAll, ensureCreated } from "./ensure.ts";
 
 export function killSwitchWanted(o: Observed): boolean {
   return o.tp.spec.killSwitch || Boolean(o.raw.metadata.deletionTimestamp);
 }
 
-/** desiredObjects: the two waves for a pipeline (pure). */
-export function desiredObjects(o: Observed): { first: Manifest[]; second: Manifest[] } {
+/**
+ * desiredObjects: the two waves for a pipeline (pure). The NetworkPolicies go first: a pod must
+ * never start on an open network.
+ */
+export function desiredObjects(
+  o: Observed,
+  network?: NetworkSettings,
+): { first: Manifest[]; second: Manifest[] } {
   const tp = o.tp;
   const simulator = tp.spec.broker.kind === "simulator";
   return {
     first: [
+      ...buildNetworkPolicies(tp, network),
       buildConfigMap(tp),
-      buildServiceAccount(tp),
-      buildRole(tp),
+      ...buildServiceAccounts(tp),
+      ...buildRoles(tp),
       ...buildStageLeases(tp, killSwitchWanted(o)),
       buildDatabaseConfig(tp),
       ...buildDatabaseServices(tp),
@@ -53,7 +68,7 @@ export function desiredObjects(o: Observed): { first: Manifest[]; second: Manife
       ...(simulator ? [buildSimulatorService(tp)] : []),
     ],
     second: [
-      buildRoleBinding(tp),
+      ...buildRoleBindings(tp),
       buildDatabaseStatefulSet(tp),
       ...buildStageWorkloads(tp),
       ...(simulator ? [buildSimulatorDeployment(tp)] : []),
@@ -62,10 +77,16 @@ export function desiredObjects(o: Observed): { first: Manifest[]; second: Manife
 }
 
 export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Promise<void> {
-  const { first, second } = desiredObjects(o);
+  // IMPORTANT: before any pod may mount the broker Secret.
+  await checkBrokerCredentials(ctx, o);
+  const { first, second } = desiredObjects(o, ctx.network);
   const password = randomBytes(18).toString("base64url");
   const [created] = await Promise.all([
     ensureCreated(ctx, buildDatabaseSecret(o.tp, password)),
+    ensureCreated(ctx, buildBusCurveSecret(o.tp, generateCurveKeyPair())),
+    ...(o.tp.spec.broker.kind === "simulator"
+      ? [ensureCreated(ctx, buildSimulatorSecret(o.tp, generateSimulatorCredentials()))]
+      : []),
     ensureAll(ctx, first),
   ]);
   if (created) {

@@ -1,6 +1,8 @@
 /**
- * apply: server-side apply with the operator's one field manager, forced (the operator is the
- * only writer of the fields it owns), plus the few plain writes it needs.
+ * apply: server-side apply with the operator's one field manager, plus the few plain writes it
+ * needs. Applies are forced by default (status, finalizer, Lease annotations: fields only the
+ * operator writes); owned children are applied unforced first (controller/ensure.ts), so an
+ * object another manager holds is never taken over silently.
  */
 import { FIELD_MANAGER } from "../api/names.ts";
 import { APPLY_PATCH, JSON_PATCH, type KubeApiError, type KubeClient } from "./client.ts";
@@ -30,11 +32,12 @@ export function serverSideApply<T = KubeObject>(
   client: KubeClient,
   manifest: KubeObject,
   subresource?: "status",
+  options: { force?: boolean } = {},
 ): Promise<T> {
   const rt = resourceByKind(manifest.kind);
   const { name, namespace } = manifest.metadata;
   return client.request<T>("PATCH", resourcePath(rt, namespace, name, subresource), {
-    query: { fieldManager: FIELD_MANAGER, force: true },
+    query: { fieldManager: FIELD_MANAGER, force: options.force ?? true },
     body: manifest,
     contentType: APPLY_PATCH,
   });
@@ -55,6 +58,21 @@ export function getObject<T = KubeObject>(
   name: string,
 ): Promise<T> {
   return client.request<T>("GET", resourcePath(resourceByKind(kind), namespace, name));
+}
+
+/**
+ * getMetadata reads only an object's metadata (PartialObjectMetadata): the operator checks a
+ * Secret's labels and owner without ever receiving its data.
+ */
+export function getMetadata(
+  client: KubeClient,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<KubeObject> {
+  return client.request<KubeObject>("GET", resourcePath(resourceByKind(kind), namespace, name), {
+    accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
+  });
 }
 
 /** deleteObject deletes only the object with `uid` (a recreated namesake is left alone). */

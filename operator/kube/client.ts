@@ -35,6 +35,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Accept header; default application/json. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -131,7 +133,7 @@ export async function createKubeClient(kc: KubeConfig): Promise<KubeClient> {
       dispatcher: agent,
       headers: {
         ...(await authHeaders()),
-        accept: "application/json",
+        accept: options.accept ?? "application/json",
         ...(hasBody ? { "content-type": options.contentType ?? "application/json" } : {}),
       },
       ...(hasBody ? { body: JSON.stringify(options.body) } : {}),

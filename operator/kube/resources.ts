@@ -36,6 +36,12 @@ export const RESOURCES = {
     plural: "rolebindings",
   },
   Lease: { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases" },
+  NetworkPolicy: {
+    group: "networking.k8s.io",
+    version: "v1",
+    kind: "NetworkPolicy",
+    plural: "networkpolicies",
+  },
   PodDisruptionBudget: {
     group: "policy",
     version: "v1",

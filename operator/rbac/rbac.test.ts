@@ -65,6 +65,8 @@ function required(): Map<string, Set<string>> {
   need(RESOURCES.Pod, "patch", "delete");
   need(RESOURCES.Event, "create");
   need(RESOURCES.Lease, "get", "create", "update");
+  // The broker Secret's labels (metadata only; controller/credentials.ts).
+  need(RESOURCES.Secret, "get");
   return out;
 }
 

@@ -1,11 +1,14 @@
 /**
- * rbac: the identity of the stage pods. They need exactly one thing from the apiserver: their
- * stage Leases (leadership with a fencing epoch, and the operator's kill-switch requests), so
- * the Role names those Leases and nothing else. Pure.
+ * rbac: the identities of the stage pods. They need exactly one thing from the apiserver: their
+ * stage Lease (leadership with a fencing epoch, and the operator's kill-switch requests). Each
+ * stage of a distributed pipeline gets its own ServiceAccount whose Role names its own Lease and
+ * nothing else, so a compromised stage cannot forge another stage's halt acknowledgement or
+ * strip its kill-switch annotation. A colocated pod runs all five stages in one pod (one
+ * identity), so its ServiceAccount holds the five Leases. Pure.
  */
 import type { V1Lease, V1Role, V1RoleBinding, V1ServiceAccount } from "@kubernetes/client-node";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
-import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
+import { STAGE_PROCESSES, type StageProcess } from "../../services/pipeline/stages.ts";
 import {
   ANNOTATION_KILL_SWITCH,
   commonLabels,
@@ -24,41 +27,63 @@ function meta(tp: TradingPipeline, name: string) {
   };
 }
 
-export function buildServiceAccount(tp: TradingPipeline): V1ServiceAccount & Manifest {
-  return withDigest({
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: meta(tp, stageServiceAccountName(tp.metadata.name)),
-    automountServiceAccountToken: true,
-  });
+/** StageIdentity: one ServiceAccount and the Leases it may use. */
+export interface StageIdentity {
+  serviceAccount: string;
+  leases: string[];
 }
 
-export function buildRole(tp: TradingPipeline): V1Role & Manifest {
-  const leases = STAGE_PROCESSES.map((s) => stageLeaseName(tp.metadata.name, s));
-  return withDigest({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "Role",
-    metadata: meta(tp, stageServiceAccountName(tp.metadata.name)),
-    rules: [
-      {
-        apiGroups: ["coordination.k8s.io"],
-        resources: ["leases"],
-        resourceNames: leases,
-        verbs: ["get", "watch", "update", "patch"],
-      },
-    ],
-  });
+export function stageIdentities(tp: TradingPipeline): StageIdentity[] {
+  const p = tp.metadata.name;
+  if (tp.spec.placement.topology === "colocated") {
+    const leases = STAGE_PROCESSES.map((s) => stageLeaseName(p, s));
+    return [{ serviceAccount: stageServiceAccountName(p, "all"), leases }];
+  }
+  return STAGE_PROCESSES.map((s: StageProcess) => ({
+    serviceAccount: stageServiceAccountName(p, s),
+    leases: [stageLeaseName(p, s)],
+  }));
 }
 
-export function buildRoleBinding(tp: TradingPipeline): V1RoleBinding & Manifest {
-  const name = stageServiceAccountName(tp.metadata.name);
-  return withDigest({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "RoleBinding",
-    metadata: meta(tp, name),
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-    subjects: [{ kind: "ServiceAccount", name, namespace: namespaceOf(tp) }],
-  });
+export function buildServiceAccounts(tp: TradingPipeline): (V1ServiceAccount & Manifest)[] {
+  return stageIdentities(tp).map((id) =>
+    withDigest({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: meta(tp, id.serviceAccount),
+      automountServiceAccountToken: true,
+    }),
+  );
+}
+
+export function buildRoles(tp: TradingPipeline): (V1Role & Manifest)[] {
+  return stageIdentities(tp).map((id) =>
+    withDigest({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: meta(tp, id.serviceAccount),
+      rules: [
+        {
+          apiGroups: ["coordination.k8s.io"],
+          resources: ["leases"],
+          resourceNames: id.leases,
+          verbs: ["get", "watch", "update", "patch"],
+        },
+      ],
+    }),
+  );
+}
+
+export function buildRoleBindings(tp: TradingPipeline): (V1RoleBinding & Manifest)[] {
+  return stageIdentities(tp).map((id) =>
+    withDigest({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: meta(tp, id.serviceAccount),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: id.serviceAccount },
+      subjects: [{ kind: "ServiceAccount", name: id.serviceAccount, namespace: namespaceOf(tp) }],
+    }),
+  );
 }
 
 /**

@@ -4,7 +4,13 @@
  */
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
-import { commonLabels, LABEL_COMPONENT, LABEL_PIPELINE, simulatorName } from "../api/names.ts";
+import {
+  commonLabels,
+  LABEL_COMPONENT,
+  LABEL_PIPELINE,
+  simulatorName,
+  simulatorSecretName,
+} from "../api/names.ts";
 import {
   guaranteed,
   type Manifest,
@@ -14,8 +20,11 @@ import {
   restrictedPod,
   withDigest,
 } from "./common.ts";
+import { SIMULATOR_SECRET_KEYS } from "./secrets.ts";
 
 export const SIMULATOR_PORT = 8730;
+/** SIMULATOR_SECRET_DIR: the generated keys and admin token (the pipeline's own Secret). */
+export const SIMULATOR_SECRET_DIR = "/var/run/secrets/tradepipe/simulator";
 
 function selector(pipeline: string) {
   return { [LABEL_PIPELINE]: pipeline, [LABEL_COMPONENT]: "simulator" };
@@ -41,6 +50,8 @@ export function buildSimulatorDeployment(tp: TradingPipeline): V1Deployment & Ma
         metadata: { labels },
         spec: {
           enableServiceLinks: false,
+          // The simulator never talks to the apiserver: no token to steal from it.
+          automountServiceAccountToken: false,
           securityContext: restrictedPod(),
           nodeSelector: { ...tp.spec.placement.nodeSelector },
           tolerations: tp.spec.placement.tolerations.map((t) => ({ ...t })),
@@ -54,12 +65,23 @@ export function buildSimulatorDeployment(tp: TradingPipeline): V1Deployment & Ma
                 `--port=${SIMULATOR_PORT}`,
                 `--seed=${sim.seed}`,
                 `--speed=${sim.speed}`,
+                `--keys-dir=${SIMULATOR_SECRET_DIR}`,
+                `--admin-token-file=${SIMULATOR_SECRET_DIR}/${SIMULATOR_SECRET_KEYS.adminToken}`,
               ],
               ports: [{ name: "http", containerPort: SIMULATOR_PORT, protocol: "TCP" }],
               resources: guaranteed(1, "512Mi"),
               readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 2 },
               livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 5 },
               securityContext: restrictedContainer(),
+              volumeMounts: [
+                { name: "credentials", mountPath: SIMULATOR_SECRET_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            {
+              name: "credentials",
+              secret: { secretName: simulatorSecretName(name), defaultMode: 0o440 },
             },
           ],
         },

@@ -14,7 +14,9 @@ import {
 } from "../postgres/resources.ts";
 import { allContainers, type Manifest } from "./common.ts";
 import { buildConfigMap, CONFIG_FILE } from "./config-map.ts";
-import { buildRole, buildRoleBinding, buildServiceAccount, buildStageLeases } from "./rbac.ts";
+import { buildNetworkPolicies } from "./network-policy.ts";
+import { buildRoleBindings, buildRoles, buildServiceAccounts, buildStageLeases } from "./rbac.ts";
+import { buildBusCurveSecret } from "./secrets.ts";
 import { buildSimulatorDeployment, buildSimulatorService } from "./simulator.ts";
 import {
   buildStagePdbs,
@@ -56,9 +58,11 @@ function everyManifest(tp: TradingPipeline): Manifest[] {
     ...buildStageWorkloads(tp),
     ...buildStageServices(tp),
     ...buildStagePdbs(tp),
-    buildServiceAccount(tp),
-    buildRole(tp),
-    buildRoleBinding(tp),
+    ...buildServiceAccounts(tp),
+    ...buildRoles(tp),
+    ...buildRoleBindings(tp),
+    ...buildNetworkPolicies(tp),
+    buildBusCurveSecret(tp, { publicKey: "p", secretKey: "s" }),
     ...buildStageLeases(tp, false),
     buildSimulatorDeployment(tp),
     buildSimulatorService(tp),
@@ -255,15 +259,36 @@ test("the ConfigMap holds the complete spec the stages read", () => {
   assert.ok(parsePipeline(doc).ok);
 });
 
-test("stage RBAC grants only the pipeline's own Leases; the kill switch rides on the Leases", () => {
-  const rules = buildRole(pipeline()).rules ?? [];
-  assert.equal(rules.length, 1);
-  assert.deepEqual(rules[0]?.resources, ["leases"]);
+test("each stage's identity may touch only its own Lease; the kill switch rides on the Leases", () => {
+  const tp = pipeline();
+  const roles = buildRoles(tp);
   assert.deepEqual(
-    rules[0]?.resourceNames,
+    roles.map((r) => [r.metadata.name, r.rules?.[0]?.resourceNames]),
+    STAGE_PROCESSES.map((s) => [`alpha-${s}`, [`alpha-${s}`]]),
+  );
+  for (const role of roles) {
+    assert.equal(role.rules?.length, 1);
+    assert.deepEqual(role.rules?.[0]?.resources, ["leases"]);
+    assert.ok(!role.rules?.[0]?.verbs.includes("create"));
+  }
+  for (const stage of STAGE_PROCESSES) {
+    const sts = buildStageWorkload(tp, stage);
+    assert.equal(podSpec(sts).serviceAccountName, `alpha-${stage}`);
+  }
+  assert.deepEqual(
+    buildRoleBindings(tp).map((b) => [b.roleRef.name, b.subjects?.[0]?.name]),
+    STAGE_PROCESSES.map((s) => [`alpha-${s}`, `alpha-${s}`]),
+  );
+  // Colocated: one pod holds the five stages, so one identity holds the five Leases.
+  const colocated = pipeline({ placement: { topology: "colocated" } });
+  const [one, ...none] = buildRoles(colocated);
+  assert.deepEqual(none, []);
+  assert.equal(one?.metadata.name, "alpha-stages");
+  assert.deepEqual(
+    one?.rules?.[0]?.resourceNames,
     STAGE_PROCESSES.map((s) => `alpha-${s}`),
   );
-  assert.ok(!rules[0]?.verbs.includes("create"));
+  assert.equal(podSpec(buildStageWorkloads(colocated)[0]!).serviceAccountName, "alpha-stages");
   for (const lease of buildStageLeases(pipeline(), true)) {
     assert.equal(lease.metadata.annotations?.[ANNOTATION_KILL_SWITCH], "engaged");
   }
@@ -290,5 +315,42 @@ test("Postgres: rw and ro Services select by role, synchronous replication when 
   assert.equal(
     secret.stringData?.uri,
     "postgres://tradepipe:p%40ss@alpha-db-rw.trading.svc:5432/tradepipe",
+  );
+});
+
+test("simulator: generated keys and admin token, no ServiceAccount token; stages get the keys", () => {
+  const tp = pipeline({ broker: { kind: "simulator" } });
+  const pod = buildSimulatorDeployment(tp).spec?.template.spec as V1PodSpec;
+  assert.equal(pod.automountServiceAccountToken, false);
+  const args = pod.containers[0]?.args ?? [];
+  assert.ok(args.includes("--keys-dir=/var/run/secrets/tradepipe/simulator"), args.join(" "));
+  assert.ok(args.some((a) => a.startsWith("--admin-token-file=")));
+  assert.equal(pod.volumes?.[0]?.secret?.secretName, "alpha-sim-credentials");
+  const stage = podSpec(buildStageWorkload(tp, "execution-engine"));
+  const keys = stage.volumes?.find((v) => v.name === "broker-credentials")?.secret;
+  assert.equal(keys?.secretName, "alpha-sim-credentials");
+  assert.deepEqual(
+    keys?.items?.map((i) => i.key),
+    ["APCA_API_KEY_ID", "APCA_API_SECRET_KEY"],
+    "the admin token stays with the simulator",
+  );
+  const c = stage.containers[0] as V1Container;
+  assert.equal(env(c, "TRADEPIPE_BROKER_SECRET_DIR")?.value, "/var/run/secrets/tradepipe/broker");
+});
+
+test("distributed stages mount the pipeline's bus key pair; colocated pods need none", () => {
+  const stage = podSpec(buildStageWorkload(pipeline(), "risk-manager"));
+  assert.equal(
+    stage.volumes?.find((v) => v.name === "bus-curve")?.secret?.secretName,
+    "alpha-bus-curve",
+  );
+  const c = stage.containers[0] as V1Container;
+  assert.equal(env(c, "TRADEPIPE_BUS_CURVE_DIR")?.value, "/var/run/secrets/tradepipe/bus");
+  const colocated = podSpec(
+    buildStageWorkloads(pipeline({ placement: { topology: "colocated" } }))[0]!,
+  );
+  assert.equal(
+    colocated.volumes?.find((v) => v.name === "bus-curve"),
+    undefined,
   );
 });

@@ -16,21 +16,26 @@ import { STAGE_NAMES, type TradingPipeline } from "../../services/core/spec/inde
 import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import { STAGE_PROCESS, type StageProcess } from "../../services/pipeline/stages.ts";
 import {
+  busCurveSecretName,
   configMapName,
   databaseSecretName,
   LABEL_PIPELINE,
   LABEL_STAGE,
   simulatorName,
+  simulatorSecretName,
   stageLeaseName,
   stageServiceAccountName,
   stageServiceName,
 } from "../api/names.ts";
 import { guaranteed, namespaceOf, restrictedContainer, restrictedPod } from "./common.ts";
 import { CONFIG_DIR, CONFIG_FILE } from "./config-map.ts";
+import { SIMULATOR_SECRET_KEYS } from "./secrets.ts";
 import { SIMULATOR_PORT } from "./simulator.ts";
 
 export const RUN_DIR = "/run/tradepipe";
 export const BROKER_SECRET_DIR = "/var/run/secrets/tradepipe/broker";
+/** BUS_CURVE_DIR holds the pipeline's CURVE key pair (distributed: the bus crosses pods). */
+export const BUS_CURVE_DIR = "/var/run/secrets/tradepipe/bus";
 /** MIGRATE_RESOURCES sizes the init container; a pod's request is the max of init and main. */
 export const MIGRATE_RESOURCES = { cpu: 1, memory: "256Mi" } as const;
 
@@ -80,9 +85,12 @@ function sharedEnv(tp: TradingPipeline, colocated: boolean): V1EnvVar[] {
   } else {
     // endpoints.ts replaces {stage} with the stage's process name.
     const pattern = `${stageServiceName(name, "{stage}" as StageProcess)}.${ns}.svc`;
-    env.push({ name: "TRADEPIPE_BUS_TCP_HOSTS", value: pattern });
+    env.push(
+      { name: "TRADEPIPE_BUS_TCP_HOSTS", value: pattern },
+      { name: "TRADEPIPE_BUS_CURVE_DIR", value: BUS_CURVE_DIR },
+    );
   }
-  if (tp.spec.broker.credentialsSecretRef) {
+  if (brokerSecret(tp)) {
     env.push({ name: "TRADEPIPE_BROKER_SECRET_DIR", value: BROKER_SECRET_DIR });
   }
   if (tp.spec.broker.kind === "simulator") {
@@ -98,7 +106,8 @@ function volumeMounts(tp: TradingPipeline, colocated: boolean): V1VolumeMount[] 
     { name: "tmp", mountPath: "/tmp" },
   ];
   if (colocated) mounts.push({ name: "run", mountPath: RUN_DIR });
-  if (tp.spec.broker.credentialsSecretRef) {
+  else mounts.push({ name: "bus-curve", mountPath: BUS_CURVE_DIR, readOnly: true });
+  if (brokerSecret(tp)) {
     mounts.push({ name: "broker-credentials", mountPath: BROKER_SECRET_DIR, readOnly: true });
   }
   return mounts;
@@ -161,13 +170,34 @@ export function migrateContainer(tp: TradingPipeline): V1Container {
   };
 }
 
+/**
+ * brokerSecret: where the stages' broker keys come from — the pipeline's generated simulator
+ * keys for `kind: simulator` (never the published development keys), else the referenced Secret.
+ */
+export function brokerSecret(
+  tp: TradingPipeline,
+): { name: string; keyIdKey: string; secretKeyKey: string } | undefined {
+  if (tp.spec.broker.kind === "simulator") {
+    return {
+      name: simulatorSecretName(tp.metadata.name),
+      keyIdKey: SIMULATOR_SECRET_KEYS.keyId,
+      secretKeyKey: SIMULATOR_SECRET_KEYS.secretKey,
+    };
+  }
+  return tp.spec.broker.credentialsSecretRef;
+}
+
 function volumes(tp: TradingPipeline, colocated: boolean): V1Volume[] {
   const out: V1Volume[] = [
     { name: "config", configMap: { name: configMapName(tp.metadata.name) } },
     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
   ];
   if (colocated) out.push({ name: "run", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } });
-  const ref = tp.spec.broker.credentialsSecretRef;
+  else {
+    const secretName = busCurveSecretName(tp.metadata.name);
+    out.push({ name: "bus-curve", secret: { secretName, defaultMode: 0o440 } });
+  }
+  const ref = brokerSecret(tp);
   if (ref) {
     out.push({
       name: "broker-credentials",
@@ -231,7 +261,10 @@ export function stagePodSpec(
 ): V1PodSpec {
   const colocated = stages.length > 1;
   return {
-    serviceAccountName: stageServiceAccountName(tp.metadata.name),
+    serviceAccountName: stageServiceAccountName(
+      tp.metadata.name,
+      colocated ? "all" : (stages[0] as StageProcess),
+    ),
     automountServiceAccountToken: true,
     enableServiceLinks: false,
     terminationGracePeriodSeconds: 30,

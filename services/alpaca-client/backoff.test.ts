@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { backoffDelay, serverRetryDelay } from "./backoff.ts";
+import { backoffDelay, MAX_SERVER_RETRY_MS, serverRetryDelay } from "./backoff.ts";
 
 const opts = { initialMs: 100, maxMs: 1_000 };
 
@@ -34,6 +34,19 @@ test("serverRetryDelay honours Retry-After in seconds and as a date", () => {
   const now = Date.parse("2026-01-01T00:00:00Z");
   const date = new Date(now + 3_000).toUTCString();
   assert.equal(serverRetryDelay(headers({ "retry-after": date }), now), 3_000);
+});
+
+test("serverRetryDelay never waits longer than the cap, whatever the response asks", () => {
+  const now = Date.parse("2026-03-02T15:00:00Z");
+  assert.equal(serverRetryDelay(headers({ "retry-after": "999999999" }), now), MAX_SERVER_RETRY_MS);
+  const far = new Date(now + 86_400_000).toUTCString();
+  assert.equal(serverRetryDelay(headers({ "retry-after": far }), now), MAX_SERVER_RETRY_MS);
+  const reset = String(now / 1000 + 86_400);
+  assert.equal(
+    serverRetryDelay(headers({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset }), now),
+    MAX_SERVER_RETRY_MS,
+  );
+  assert.equal(serverRetryDelay(headers({ "retry-after": "9" }), now, 5_000), 5_000);
 });
 
 test("serverRetryDelay waits for X-RateLimit-Reset only when the quota is spent", () => {

@@ -29,11 +29,27 @@ export function backoffDelay(attempt: number, opts: BackoffOptions, random: () =
 export type HeaderGetter = (name: string) => string | undefined;
 
 /**
- * serverRetryDelay is how long the broker asked us to wait, from `Retry-After` (seconds or an
- * HTTP date) or, when the quota is spent, `X-RateLimit-Reset` (UNIX seconds). Undefined when the
- * response says nothing.
+ * MAX_SERVER_RETRY_MS bounds what a response may make us wait: Alpaca's quota resets every
+ * minute, so a longer `Retry-After` (or a reset far away) is a broken or hostile answer, and
+ * honouring it would stall the order path without bound.
  */
-export function serverRetryDelay(header: HeaderGetter, nowMs: number): number | undefined {
+export const MAX_SERVER_RETRY_MS = 60_000;
+
+/**
+ * serverRetryDelay is how long the broker asked us to wait, from `Retry-After` (seconds or an
+ * HTTP date) or, when the quota is spent, `X-RateLimit-Reset` (UNIX seconds), at most
+ * `maxMs`. Undefined when the response says nothing.
+ */
+export function serverRetryDelay(
+  header: HeaderGetter,
+  nowMs: number,
+  maxMs = MAX_SERVER_RETRY_MS,
+): number | undefined {
+  const asked = askedDelay(header, nowMs);
+  return asked === undefined ? undefined : Math.min(asked, maxMs);
+}
+
+function askedDelay(header: HeaderGetter, nowMs: number): number | undefined {
   const retryAfter = header("retry-after");
   if (retryAfter !== undefined) {
     const seconds = Number(retryAfter);

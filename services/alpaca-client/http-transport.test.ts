@@ -108,3 +108,41 @@ test("encodeQuery joins lists with commas and drops undefined", () => {
   assert.equal(encodeQuery({}), "");
   assert.equal(encodeQuery(undefined), "");
 });
+
+test("a response body past the cap is refused, not read into memory", async (t) => {
+  let sent = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "application/json" });
+    // An endless body: the client must stop reading, not wait for the end.
+    const chunk = Buffer.alloc(64 * 1024, 32);
+    const pump = () => {
+      while (sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+      if (sent < 64 * 1024 * 1024) res.once("drain", pump);
+      else res.end();
+    };
+    pump();
+    res.on("close", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const transport = new HttpTransport(
+    url,
+    {},
+    { ...options, maxAttempts: 1 },
+    {
+      maxResponseBytes: 1024 * 1024,
+    },
+  );
+  t.after(async () => {
+    await transport.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  await assert.rejects(transport.request({ method: "GET", path: "/v2/orders" }), (err: unknown) => {
+    assert.ok(isTradepipeError(err, "TP_ERR_BROKER_HTTP"), String(err));
+    assert.match(err.message, /response body over 1048576 bytes, refused/);
+    return true;
+  });
+  assert.ok(sent < 64 * 1024 * 1024, "the client stopped reading");
+});

@@ -56,6 +56,8 @@ export interface TransportDeps {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /** The largest response body read (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -69,6 +71,7 @@ export class HttpTransport {
   readonly #random: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
+  readonly #maxResponseBytes: number;
 
   constructor(
     origin: string,
@@ -82,6 +85,7 @@ export class HttpTransport {
     this.#random = deps.random ?? Math.random;
     this.#sleep = deps.sleep ?? defaultSleep;
     this.#now = deps.now ?? Date.now;
+    this.#maxResponseBytes = deps.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.gate = new LimiterGate(
       {
         perMinute: opts.rateLimitPerMinute,
@@ -164,7 +168,7 @@ export class HttpTransport {
       };
       this.gate.release(parseRateLimitHeaders(header));
       released = true;
-      const text = await res.body.text();
+      const text = await readCapped(res.body, this.#maxResponseBytes, spec);
       return { status: res.statusCode, text, header };
     } finally {
       if (!released) this.gate.releaseFailed();
@@ -193,6 +197,33 @@ export class HttpTransport {
     if (extra.retryInMs !== undefined) event.retryInMs = extra.retryInMs;
     requestChannel.publish(event);
   }
+}
+
+/**
+ * MAX_RESPONSE_BYTES bounds one response body. Alpaca's largest answers (a page of bars or of
+ * orders) stay far below it; a body that grows past it is a fault or an attack on our memory.
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  maxBytes: number,
+  spec: RequestSpec,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new TradepipeError(
+        "TP_ERR_BROKER_HTTP",
+        `${spec.method} ${spec.path}: response body over ${maxBytes} bytes, refused`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parseBody<T>(spec: RequestSpec, status: number, text: string): T {

@@ -22,6 +22,8 @@ export interface ReconnectingSocketOptions {
   /** pongsAreLife: send pings and count pongs as frames (for streams that may be silent). */
   pongsAreLife: boolean;
   handshakeTimeoutMs: number;
+  /** The largest frame accepted (default MAX_FRAME_BYTES); a larger one drops the connection. */
+  maxPayloadBytes?: number;
   backoff: BackoffOptions;
   random?: () => number;
   onOpen: () => void;
@@ -29,6 +31,13 @@ export interface ReconnectingSocketOptions {
   /** onDisconnect reports why a connection ended and when the next attempt is due. */
   onDisconnect?: (reason: string, retryInMs: number | undefined) => void;
 }
+
+/**
+ * MAX_FRAME_BYTES bounds one frame from the broker. Alpaca's frames (a batch of quotes, an order
+ * update, a full order book) stay well below it; ws's own default (100 MiB) would let one frame
+ * take that much memory before anything looks at it.
+ */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 /** STALL_CHECKS is how many checks one stall timeout is split into (detects in 1–1.25× it). */
 const STALL_CHECKS = 4;
@@ -121,6 +130,7 @@ export class ReconnectingSocket {
       headers: this.#opts.headers ?? {},
       perMessageDeflate: false,
       handshakeTimeout: this.#opts.handshakeTimeoutMs,
+      maxPayload: this.#opts.maxPayloadBytes ?? MAX_FRAME_BYTES,
       skipUTF8Validation: true,
     });
     this.#ws = ws;

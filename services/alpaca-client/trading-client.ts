@@ -15,11 +15,13 @@ import {
   submitOrder,
 } from "./order-submit.ts";
 import type {
+  ActivitiesQuery,
   ClosePositionQuery,
   ListOrdersQuery,
   OrderRequest,
   ReplaceOrderRequest,
   WireAccount,
+  WireActivity,
   WireAsset,
   WireCanceledOrder,
   WireClock,
@@ -101,6 +103,55 @@ export class AlpacaTradingClient {
       query: { ...query },
     });
     return r.data;
+  }
+
+  /**
+   * listActivities reads one page of account activities: of one `type` (the typed endpoint) or
+   * of `query.activity_types` (the general one). Page on with the last id as `page_token`.
+   */
+  async listActivities(type: string | null, query: ActivitiesQuery = {}): Promise<WireActivity[]> {
+    const { activity_types, ...rest } = query;
+    const r = await this.transport.request<WireActivity[]>({
+      method: "GET",
+      path:
+        type === null
+          ? "/v2/account/activities"
+          : `/v2/account/activities/${encodeURIComponent(type)}`,
+      query: {
+        ...rest,
+        ...(activity_types !== undefined && type === null
+          ? { activity_types: activity_types.join(",") }
+          : {}),
+      },
+    });
+    return r.data ?? [];
+  }
+
+  /**
+   * allActivities reads every page of activities of `type` (or `query.activity_types`), in the
+   * query's direction, following page_token until a page comes back short.
+   */
+  async allActivities(type: string | null, query: ActivitiesQuery = {}): Promise<WireActivity[]> {
+    const pageSize = query.page_size ?? 100;
+    const out: WireActivity[] = [];
+    let token = query.page_token;
+    for (;;) {
+      const page = await this.listActivities(type, {
+        ...query,
+        page_size: pageSize,
+        ...(token !== undefined ? { page_token: token } : {}),
+      });
+      out.push(...page);
+      if (page.length < pageSize) return out;
+      const last = page[page.length - 1]!.id;
+      if (last === token) {
+        throw new TradepipeError(
+          "TP_ERR_BROKER_PROTOCOL",
+          `GET activities: page_token ${last} answered the same page again`,
+        );
+      }
+      token = last;
+    }
   }
 
   /** cancelOrder requests a cancel (204); the `canceled` trade update confirms it. */

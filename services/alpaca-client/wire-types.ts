@@ -162,6 +162,56 @@ export interface ListOrdersQuery {
   side?: OrderSide;
 }
 
+/** ActivitiesQuery: GET /v2/account/activities[/{type}] parameters. */
+export interface ActivitiesQuery {
+  /** activity_types: several types at once (the general endpoint), e.g. ["FILL", "FEE"]. */
+  activity_types?: string[];
+  /** after/until: RFC-3339 or YYYY-MM-DD, exclusive; date: one day. */
+  after?: string;
+  until?: string;
+  date?: string;
+  direction?: "asc" | "desc";
+  /** page_size: 1–100 (default 100). */
+  page_size?: number;
+  /** page_token: the id of the last activity of the previous page. */
+  page_token?: string;
+}
+
+/** WireFillActivity: a FILL account activity (Alpaca's TradingActivities). */
+export interface WireFillActivity {
+  id: string;
+  activity_type: "FILL";
+  transaction_time: string;
+  type: "fill" | "partial_fill";
+  price: string;
+  qty: string;
+  side: string;
+  symbol: string;
+  leaves_qty: string;
+  order_id: string;
+  cum_qty: string;
+  order_status: string;
+}
+
+/** WireNonTradeActivity: any other activity, FEE among them (Alpaca's NonTradeActivities). */
+export interface WireNonTradeActivity {
+  id: string;
+  activity_type: string;
+  activity_sub_type?: string;
+  date: string;
+  net_amount: string;
+  description?: string;
+  symbol?: string;
+  qty?: string;
+  per_share_amount?: string | null;
+  status?: string;
+  created_at?: string;
+  currency?: string;
+  group_id?: string;
+}
+
+export type WireActivity = WireFillActivity | WireNonTradeActivity;
+
 export interface WireCanceledOrder {
   id: string;
   status: number;

@@ -21,6 +21,7 @@ import type { OrderRequest } from "../execution-engine/core/index.ts";
 import {
   Kernel,
   type KernelConfig,
+  type KernelInput,
   type KernelObserver,
   type SignalEmitted,
   type SignalModel,
@@ -47,6 +48,8 @@ export interface BacktestConfig {
   reconcileIntervalNs?: bigint;
   /** observer: extra hooks on the kernel (the engine keeps its own). */
   observer?: KernelObserver;
+  /** onInput: sees every kernel input (a recording's InputRecorder). */
+  onInput?: (input: KernelInput) => void;
 }
 
 /** IntentRecord: one order the execution core sent (a retry sends the same id again). */
@@ -149,6 +152,7 @@ export class BacktestEngine {
     const intents = this.intents;
     this.kernel = kernel = new Kernel(cfg.kernel, {
       model: cfg.model,
+      ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
         send: (cmd, nowNs) => {
           intents.push({ nowNs, attempt: cmd.attempt, request: cmd.request });

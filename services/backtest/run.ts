@@ -9,10 +9,20 @@ import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { kernelConfigOf } from "../kernel/config.ts";
 import { loadSectors } from "../pipeline/host.ts";
+import { signalParamsOf } from "../signal-bridge/stage.ts";
 import { type CatalogStats, catalogSource, newCatalogStats } from "./catalog/catalog.ts";
+import { type LookaheadReport, lookaheadCheck, type WarmupReport, warmupCheck } from "./checks.ts";
 import { type BacktestResult, runBacktest } from "./engine.ts";
 import { DEFAULT_FEES, type FeeSchedule } from "./fees.ts";
 import { DEFAULT_LATENCY, type LatencyModel } from "./latency.ts";
+import {
+  InputRecorder,
+  type ReplayOutcome,
+  readRecordingInfo,
+  replayRecording,
+  type SymbolParity,
+  simulateRecording,
+} from "./recording.ts";
 import type { MarketSource } from "./records.ts";
 import type { Summary } from "./report/summary.ts";
 import { writeBacktestOutputs } from "./report/write.ts";
@@ -35,6 +45,8 @@ export interface BacktestJob {
   png?: boolean;
   onDay?: (date: string, index: number, days: number) => void;
   onProgress?: (events: number, intents: number, exchangeNs: bigint) => void;
+  /** recordDir: also write the kernel's input log there (a recording `--replay` can replay). */
+  recordDir?: string;
 }
 
 export interface BacktestJobResult {
@@ -67,6 +79,7 @@ export async function runBacktestJob(
       stats: data,
       ...(job.onDay ? { onDay: job.onDay } : {}),
     });
+  const recorder = job.recordDir === undefined ? undefined : new InputRecorder();
   const result = await runBacktest(
     src,
     {
@@ -78,9 +91,17 @@ export async function runBacktestJob(
       latency,
       fills: { restingLimits, quoteLotShares },
       fees,
+      ...(recorder ? { onInput: recorder.onInput } : {}),
     },
     (engine, t) => job.onProgress?.(engine.eventsSeen, engine.venue.orders.length, t),
   );
+  if (recorder !== undefined && job.recordDir !== undefined) {
+    recorder.write(
+      resolve(job.recordDir),
+      result.intents.map((i) => i.request),
+      { pipeline: job.pipeline.metadata.name, symbols },
+    );
+  }
   let summary: Summary | undefined;
   if (job.outDir !== undefined) {
     const ms = (ns: bigint) => `${Number(ns) / 1e6} ms`;
@@ -103,4 +124,87 @@ export async function runBacktestJob(
     });
   }
   return { result, summary, data };
+}
+
+/** replayJob replays a recording with the spec's cores and model; see recording.ts. */
+export async function replayJob(pipeline: TradingPipeline, dir: string): Promise<ReplayOutcome> {
+  const sectors = await loadSectors();
+  return replayRecording(
+    resolve(dir),
+    kernelConfigOf(pipeline.metadata.name, pipeline.spec, sectors),
+    await loadSignalModel(pipeline.spec.strategy.modelRef),
+  );
+}
+
+export interface CheckJob {
+  pipeline: TradingPipeline;
+  dataDir: string;
+  from: string;
+  to: string;
+  symbols?: readonly string[];
+}
+
+/** lookaheadJob: the lookahead check on the catalog's range with the spec's cores and model. */
+export async function lookaheadJob(job: CheckJob, samples: number): Promise<LookaheadReport> {
+  const spec = job.pipeline.spec;
+  const symbols = job.symbols ?? spec.symbols;
+  const sectors = await loadSectors();
+  const source = () => catalogSource({ dir: job.dataDir, symbols, from: job.from, to: job.to });
+  return lookaheadCheck(
+    source,
+    {
+      kernel: kernelConfigOf(job.pipeline.metadata.name, spec, sectors),
+      model: await loadSignalModel(spec.strategy.modelRef),
+      symbols,
+      startingCash: fromDecimal(spec.broker.simulator.startingCash),
+      seed: spec.broker.simulator.seed,
+      latency: DEFAULT_LATENCY,
+      fills: { restingLimits: "conservative" },
+      fees: DEFAULT_FEES,
+    },
+    samples,
+  );
+}
+
+/** warmupJob: the warm-up check of the spec's indicators on the catalog's quotes. */
+export async function warmupJob(job: CheckJob, warmups: readonly number[]): Promise<WarmupReport> {
+  const symbols = job.symbols ?? job.pipeline.spec.symbols;
+  const source = catalogSource({
+    dir: job.dataDir,
+    symbols,
+    from: job.from,
+    to: job.to,
+    kinds: ["quotes"],
+  });
+  return warmupCheck(source, signalParamsOf(job.pipeline.spec.strategy), warmups);
+}
+
+/** simulateRecordingJob: a recording's market data against the simulated venue (see recording.ts). */
+export async function simulateRecordingJob(
+  pipeline: TradingPipeline,
+  dir: string,
+  opts: {
+    seed?: number;
+    latency?: LatencyModel;
+    restingLimits?: RestingLimitModel;
+    quoteLotShares?: number;
+    fees?: FeeSchedule;
+  },
+): Promise<{ parity: SymbolParity[]; result: BacktestResult }> {
+  const info = readRecordingInfo(resolve(dir));
+  const sectors = await loadSectors();
+  const spec = pipeline.spec;
+  return simulateRecording(resolve(dir), {
+    kernel: kernelConfigOf(pipeline.metadata.name, spec, sectors),
+    model: await loadSignalModel(spec.strategy.modelRef),
+    symbols: info.symbols,
+    startingCash: fromDecimal(spec.broker.simulator.startingCash),
+    seed: opts.seed ?? spec.broker.simulator.seed,
+    latency: opts.latency ?? DEFAULT_LATENCY,
+    fills: {
+      restingLimits: opts.restingLimits ?? "conservative",
+      quoteLotShares: opts.quoteLotShares ?? 100,
+    },
+    fees: opts.fees ?? DEFAULT_FEES,
+  });
 }

@@ -4,7 +4,9 @@
  * Tests and benchmarks use it as a dataset anyone can regenerate from its seed.
  */
 import { advanceMarket, createMarket, type MarketOptions } from "../broker-sim/core/market.ts";
+import { etDate } from "../broker-sim/core/time.ts";
 import { ONE } from "../core/money.ts";
+import { writeRecords } from "./catalog/catalog.ts";
 import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
 
 export interface SyntheticOptions {
@@ -49,4 +51,66 @@ export function* syntheticBatches(o: SyntheticOptions): Generator<MarketRecord[]
 /** asAsync turns a synchronous batch generator into the engine's asynchronous source. */
 export async function* asAsync<T>(batches: Iterable<T>): AsyncGenerator<T> {
   for (const b of batches) yield b;
+}
+
+/**
+ * writeSyntheticCatalog writes `days` consecutive dates of quotes and trades into a catalog:
+ * `minutes` of the market model from `startNs` each day (the same seed every day, or `seed + day`
+ * when `varyByDay`), for tests and benchmarks.
+ */
+export function writeSyntheticCatalog(
+  dir: string,
+  o: {
+    symbols: Record<string, number>;
+    seed: number;
+    startNs: bigint;
+    minutes: bigint;
+    days: number;
+    varyByDay?: boolean;
+  },
+): void {
+  const DAY = 86_400_000_000_000n;
+  let base: MarketRecord[] | undefined;
+  for (let i = 0; i < o.days; i++) {
+    const start = o.startNs + BigInt(i) * DAY;
+    let all: MarketRecord[];
+    if (o.varyByDay) {
+      all = [
+        ...syntheticBatches({
+          symbols: o.symbols,
+          seed: o.seed + i,
+          startNs: start,
+          durationNs: o.minutes * 60_000_000_000n,
+        }),
+      ].flat();
+    } else {
+      base ??= [
+        ...syntheticBatches({
+          symbols: o.symbols,
+          seed: o.seed,
+          startNs: o.startNs,
+          durationNs: o.minutes * 60_000_000_000n,
+        }),
+      ].flat();
+      all =
+        i === 0 ? base : base.map((r) => ({ ...r, exchangeNs: r.exchangeNs + BigInt(i) * DAY }));
+    }
+    const date = etDate(start);
+    for (const s of Object.keys(o.symbols)) {
+      writeRecords(
+        dir,
+        "quotes",
+        s,
+        date,
+        all.filter((r) => r.symbol === s && r.kind === "quote"),
+      );
+      writeRecords(
+        dir,
+        "trades",
+        s,
+        date,
+        all.filter((r) => r.symbol === s && r.kind === "trade"),
+      );
+    }
+  }
 }

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { TradepipeError } from "../core/errors.ts";
+import { type FeeRates, feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import { assetFor, resolveSymbols } from "./assets.ts";
 import type { AccountSnapshot } from "./core/account-file.ts";
@@ -24,7 +25,7 @@ import { RateLimiter } from "./http/ratelimit.ts";
 import { createHttpServer } from "./http/server.ts";
 import { type AccountPersistence, attachStore } from "./shell/account-persistence.ts";
 import { AccountStore, readAccountFile } from "./shell/account-store.ts";
-import type { Keys, SimContext } from "./shell/context.ts";
+import type { AdminAccess, Keys, SimContext } from "./shell/context.ts";
 import { type ClockMode, Engine } from "./shell/engine.ts";
 import { type FaultConfig, Faults, parseFaults } from "./shell/faults.ts";
 import { restoredStart, withHeldSymbols } from "./shell/restore-plan.ts";
@@ -44,6 +45,8 @@ export interface SimulatorOptions {
   /** seed makes the market, ids and partial fills reproducible (default 1). */
   seed?: number;
   keys?: Keys;
+  /** Who may use /admin/*: the API keys (default), a token of its own, or nobody. */
+  admin?: AdminAccess;
   /** symbols: a list (default prices) or a symbol → starting price map. */
   symbols?: string[] | Record<string, number>;
   /** speed multiplies simulated time against wall time in realtime mode (default 1). */
@@ -60,6 +63,11 @@ export interface SimulatorOptions {
   marketAlwaysOpen?: boolean;
   /** startingCash in dollars (default "100000"). */
   startingCash?: string;
+  /**
+   * fees: the regulatory fee rates (`services/core/fees.ts`) charged on every execution, taken
+   * from cash and listed as FEE account activities. Default: none.
+   */
+  fees?: FeeRates;
   shortingEnabled?: boolean;
   /** rateLimitPerMin per account (default 200, Alpaca's). */
   rateLimitPerMin?: number;
@@ -172,6 +180,13 @@ function checkOptions(o: SimulatorOptions): void {
     const f = parseFaults(o.faults);
     if (!f.ok) throw invalidOption(`faults.${f.error}`);
   }
+  if (o.fees !== undefined) {
+    try {
+      feeSchedule(o.fees);
+    } catch (err) {
+      throw invalidOption((err as Error).message);
+    }
+  }
   if (o.startingCash !== undefined && !/^\d+(\.\d+)?$/.test(o.startingCash)) {
     throw invalidOption(
       `startingCash must be a non-negative decimal string, got ${JSON.stringify(o.startingCash)}`,
@@ -243,6 +258,7 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
     marketAlwaysOpen: options.marketAlwaysOpen ?? true,
     partialFillProbability: p,
     startingCash: fromDecimal(options.startingCash ?? "100000"),
+    ...(options.fees !== undefined ? { fees: feeSchedule(options.fees) } : {}),
     shortingEnabled: options.shortingEnabled ?? true,
     market: options.market ?? {},
     replay,
@@ -255,6 +271,7 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
     tradingLimiter: new RateLimiter(rate),
     dataLimiter: new RateLimiter(rate),
     keys,
+    admin: options.admin ?? { kind: "keys" },
     shortingEnabled: options.shortingEnabled ?? true,
     lastday: new Map(),
     orderRequests: [],
@@ -350,4 +367,5 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
 export type { MarketOptions } from "./core/market.ts";
 export type { AdminState, FillRecord } from "./http/admin.ts";
 export { type AccountPersistence, describeAccount } from "./shell/account-persistence.ts";
+export type { AdminAccess, Keys } from "./shell/context.ts";
 export type { FaultConfig } from "./shell/faults.ts";

@@ -12,6 +12,8 @@ export const ErrorCodes = {
   TP_ERR_STALE_EPOCH: "A write carried a fencing epoch older than the current leader's.",
   TP_ERR_LEADERSHIP_MOVED:
     "This instance gave its stage's leadership up: another pod leads the colocated pipeline.",
+  TP_ERR_LEADERSHIP_DEADLINE:
+    "This instance stopped leading its stage: no leadership renewal succeeded within the bound.",
   TP_ERR_BROKER_HTTP: "The broker answered with an error.",
   TP_ERR_BROKER_TIMEOUT: "The broker did not answer in time.",
   TP_ERR_RATE_LIMITED: "The broker's rate limit was reached.",
@@ -24,6 +26,7 @@ export const ErrorCodes = {
   TP_ERR_BROKER_ORDER_CONFLICT:
     "The broker holds a different order under the same client_order_id.",
   TP_ERR_BROKER_STREAM: "A broker stream failed its handshake or sent an error.",
+  TP_ERR_BROKER_PROTOCOL: "The broker answered in a way its API does not allow.",
   TP_ERR_CREDENTIALS_MISSING: "Broker API credentials were not found.",
   TP_ERR_DB_UNAVAILABLE: "The database could not be started or reached.",
   TP_ERR_APPEND_ONLY: "The audit trail is append-only: rows cannot be changed or removed.",

@@ -86,6 +86,35 @@ export function div(a: Fixed, b: Fixed): Fixed {
   return divRound(a * SCALE, b);
 }
 
+/**
+ * Wide is a value scaled by 10^18: the exact product of two Fixed values, before any rounding.
+ * Average prices are kept as a Wide notional divided by a quantity, so an average of one fill
+ * is that fill's price exactly (a notional rounded to nine places first would not divide back).
+ */
+export type Wide = bigint;
+
+/** mulWide is the exact product a × b at scale 10^18 (no rounding). */
+export function mulWide(a: Fixed, b: Fixed): Wide {
+  return a * b;
+}
+
+/** fromWide rounds a Wide to a Fixed (half-even), as `mul` would have. */
+export function fromWide(w: Wide): Fixed {
+  return divRound(w, SCALE);
+}
+
+/** divWide divides a Wide by a Fixed into a Fixed (half-even): a notional over a quantity. */
+export function divWide(w: Wide, b: Fixed): Fixed {
+  return divRound(w, b);
+}
+
+/** mulCeil is a × b rounded up (toward +∞) to nine places: a charge is never understated. */
+export function mulCeil(a: Fixed, b: Fixed): Fixed {
+  const p = a * b;
+  const q = p / SCALE;
+  return p > 0n && q * SCALE !== p ? q + 1n : q;
+}
+
 /** roundTo rounds to `places` decimal places (half-even), e.g. prices to cents. */
 export function roundTo(v: Fixed, places: number): Fixed {
   const step = 10n ** BigInt(SCALE_DIGITS - places);

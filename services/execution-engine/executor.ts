@@ -21,6 +21,7 @@ import {
   type OrderUpdateOut,
   stepExecution,
 } from "./core/index.ts";
+import { type ExecutionRow, gapOf } from "./fill-rows.ts";
 import type { ExecutionMetrics } from "./metrics.ts";
 import type { AuditWrite, ExecutionStore } from "./store.ts";
 
@@ -43,6 +44,18 @@ export interface ExecutorDeps {
   onFenced(err: Error): void;
   /** onChange: counters or open orders changed (report them). */
   onChange(): void;
+  /**
+   * fetchExecutions reads an order's broker executions (FILL activities) when a fill has a gap
+   * (`fill-rows.ts`); null when they cannot be read or do not yet cover `filledQty`.
+   */
+  fetchExecutions?(order: Order, filledQty: string): Promise<ExecutionRow[] | null>;
+  /**
+   * mayAct: the leadership deadline (StageContext.leadership). IMPORTANT: asked right before
+   * every send; a send it refuses is failed locally as rejected and never reaches the broker.
+   */
+  mayAct(): boolean;
+  /** refused: a send was not made because mayAct() said no. */
+  refused(clientOrderId: string): void;
 }
 
 type Queued =
@@ -160,6 +173,15 @@ export class Executor {
   /** commit writes one batch, retrying until it lands; a stale epoch fences the executor. */
   async #commit(batch: AuditWrite[]): Promise<void> {
     if (this.#fenced) return;
+    const fetch = this.#d.fetchExecutions;
+    if (fetch !== undefined) {
+      // Rare (a fill learnt from a lookup, or executions the stream skipped): read the order's
+      // executions so each is recorded as its own fill row.
+      for (const w of batch) {
+        if (w.executions !== undefined || gapOf(w.record) <= 0n || !w.order.brokerOrderId) continue;
+        w.executions = await fetch(w.order, w.record.detail.filledQty ?? "0");
+      }
+    }
     let delayMs = 100;
     for (;;) {
       const t0 = process.hrtime.bigint();
@@ -224,6 +246,20 @@ export class Executor {
     if (this.#poisoned.size > 0 && this.#poisoned.has(commandOrderId(c))) return;
     switch (c.type) {
       case "SendOrder": {
+        // The one gate in front of the broker. The journal-ahead order path adds its second
+        // bound here: refuse once the audit backlog not yet projected into Postgres is full.
+        if (!d.mayAct()) {
+          d.refused(c.request.clientOrderId);
+          this.step({
+            type: "SendFailed",
+            timeNs: d.nowNs(),
+            clientOrderId: c.request.clientOrderId,
+            failure: "rejected",
+            httpStatus: null,
+            message: "not sent: this instance's leadership deadline passed (database unreachable)",
+          });
+          return;
+        }
         if (c.attempt === 1) {
           this.ordersSent++;
           (c.request.side === "buy" ? d.metrics.submittedBuy : d.metrics.submittedSell).inc();

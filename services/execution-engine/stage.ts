@@ -37,8 +37,10 @@ import {
   restoreExecutionState,
   type TradeReceived,
 } from "./core/index.ts";
+import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
+import { pipelineOrderIdScope } from "./order-id-scope.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
 
@@ -63,7 +65,7 @@ export const stage: StageDefinition = {
     const { bus, log, pipeline } = ctx;
     const spec = pipeline.spec;
     const params: ExecutionParams = {
-      pipelineName: pipeline.metadata.name,
+      pipelineName: pipelineOrderIdScope(pipeline, ctx.broker.credentials.keyId),
       maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
       maxSlippageBps: spec.execution.maxSlippageBps,
       retries: spec.execution.retries,
@@ -93,7 +95,7 @@ export const stage: StageDefinition = {
     const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
     let recovered = false;
     let recoveryStarted = false;
-    // Every client_order_id of this pipeline starts with "tp-<8 hex of the pipeline name>-".
+    // Every client_order_id of this pipeline starts with "tp-<8 hex of its order-id scope>-".
     const ownPrefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
     let stopped = false;
     let missingDecisionLogged = false;
@@ -120,6 +122,14 @@ export const stage: StageDefinition = {
       metrics,
       nowNs: ctx.nowNs,
       intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
+      fetchExecutions: (order, filledQty) =>
+        fetchOrderExecutions(client.trading, order, filledQty).catch((err: unknown) => {
+          log.warn(
+            { clientOrderId: order.clientOrderId, err: (err as Error).message },
+            "could not read the order's FILL activities: its fill is recorded as one row",
+          );
+          return null;
+        }),
       publish(u, order, extra) {
         const info = intents.get(u.clientOrderId);
         const header = headerFrom(STAGE, info?.header, u.timeNs);
@@ -146,6 +156,8 @@ export const stage: StageDefinition = {
         report("fenced");
       },
       onChange: () => report(),
+      mayAct: () => ctx.leadership.mayAct(),
+      refused: (id) => ctx.leadership.refused(`order ${id}`),
     });
 
     let lookupDelay = EXECUTION_SETTINGS.lookupRetryMs;

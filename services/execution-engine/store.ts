@@ -8,13 +8,19 @@
 import type pg from "pg";
 import { div, fromDecimal, min, mul, toDecimal } from "../core/money.ts";
 import type { AuditRecord, Order, OrderStatus } from "./core/index.ts";
+import { type ExecutionRow, fillRowsOf } from "./fill-rows.ts";
 
 export const STAGE = "execution-engine";
 
-/** AuditWrite: one audit record with its order as it stood after the step that made it. */
+/**
+ * AuditWrite: one audit record with its order as it stood after the step that made it, and the
+ * order's broker executions (FILL activities) when its fill has a gap (`fill-rows.ts`): null
+ * when they could not be fetched.
+ */
 export interface AuditWrite {
   record: AuditRecord;
   order: Order;
+  executions?: readonly ExecutionRow[] | null;
 }
 
 const DB_STATUS: Readonly<Record<OrderStatus, string>> = {
@@ -83,20 +89,16 @@ WITH audit AS (
          to_timestamp(f.filled_us / 1e6), $3
     FROM jsonb_to_recordset($5::jsonb) AS f(execution_id text, client_order_id text,
          broker_order_id text, symbol text, side text, qty numeric, price numeric,
-         filled_us numeric)
+         filled_us numeric, late boolean)
+   -- A late execution of an order whose gap was written as one synthesized row is in that row.
+   WHERE NOT f.late OR NOT EXISTS (
+         SELECT 1 FROM fills x
+          WHERE x.client_order_id = f.client_order_id
+            AND left(x.execution_id, length(f.client_order_id) + 1) = f.client_order_id || '@')
   ON CONFLICT (execution_id) DO NOTHING
   RETURNING id
 )
 SELECT (SELECT count(*) FROM audit) AS audits, (SELECT count(*) FROM filled) AS fills`;
-
-/** fillExecutionId: the broker's execution id, or one derived from the cumulative quantity. */
-export function fillExecutionId(record: AuditRecord, order: Order): string {
-  const given = record.detail.executionId;
-  if (given !== undefined && given !== "") return given;
-  // A fill learnt from a lookup (a restart, a lost stream event) has no execution id; the
-  // cumulative quantity after it identifies it, so a replayed batch inserts nothing new.
-  return `${order.clientOrderId}@${record.detail.filledQty ?? toDecimal(order.filledQty)}`;
-}
 
 const usOf = (ns: bigint) => (ns / 1000n).toString();
 
@@ -119,7 +121,7 @@ export class ExecutionStore {
     const orders = new Map<string, Order>();
     const fills: unknown[] = [];
     const reasons = new Map<string, string>();
-    for (const { record, order } of writes) {
+    for (const { record, order, executions } of writes) {
       audits.push({
         event_type: record.event,
         correlation_id: record.correlationId,
@@ -137,20 +139,7 @@ export class ExecutionStore {
       if (record.toStatus === "Rejected" && record.fromStatus !== "Rejected") {
         reasons.set(order.clientOrderId, record.detail.reason ?? record.detail.message ?? "");
       }
-      const fillQty = record.detail.fillQty;
-      const fillPrice = record.detail.fillPrice;
-      if (fillQty !== undefined && fillPrice !== undefined && fromDecimal(fillPrice) > 0n) {
-        fills.push({
-          execution_id: fillExecutionId(record, order),
-          client_order_id: order.clientOrderId,
-          broker_order_id: order.brokerOrderId,
-          symbol: order.symbol,
-          side: order.side,
-          qty: fillQty,
-          price: fillPrice,
-          filled_us: usOf(record.timeNs),
-        });
-      }
+      fills.push(...fillRowsOf(record, order, executions));
     }
     const rows = [...orders.values()].map((o) => orderRow(o, reasons.get(o.clientOrderId)));
     // A named statement is parsed and planned once per connection, not on every batch.

@@ -2,6 +2,7 @@
  * kernelConfigOf derives every core's parameters from a TradingPipeline the way the stage
  * shells do, so the kernel (backtest or live) and the five stage processes run one spec alike.
  */
+import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import type { TradingPipelineSpec } from "../core/spec/index.ts";
 import { signalParamsOf } from "../signal-bridge/stage.ts";
@@ -35,6 +36,19 @@ export function kernelConfigOf(
       maxSlippageBps: spec.execution.maxSlippageBps,
       retries: spec.execution.retries,
     },
-    positions: { ...spec.positions, sectors: sectorRecord },
+    positions: (() => {
+      // The same translation the position-tracker's shell makes: rates → an exact schedule, the
+      // pipeline's own universe, and a shared account's capital as its equity.
+      const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
+      return {
+        ...positionSpec,
+        sectors: sectorRecord,
+        fees: feeSchedule(fees),
+        symbols: spec.symbols,
+        ...(sharedAccountCapital !== undefined
+          ? { startingEquity: sharedAccountCapital, sharedAccount: true }
+          : {}),
+      };
+    })(),
   };
 }

@@ -74,6 +74,11 @@ export interface KernelConfig {
   orderQty: Fixed;
   /** marketDataDepth: levels kept per book side (default the core's). */
   marketDataDepth?: number;
+  /**
+   * noStrategy: quotes do not reach the signal-bridge (no indicators, no model, no orders), to
+   * measure the replay, market-data, execution, tracker and matching path on its own.
+   */
+  noStrategy?: boolean;
 }
 
 /** SignalModel: the signal model, synchronous: write features into `input`, then score. */
@@ -114,8 +119,23 @@ export interface BrokerPort {
   resolve(clientOrderId: string, nowNs: bigint): void;
 }
 
+/**
+ * KernelInput: one call of an entry point, as an input log records it. Replaying the log of a
+ * run through a new kernel (same config and model) gives the same commands in the same order.
+ * IMPORTANT: `event` objects may be reused by the caller after the call: copy what you keep.
+ */
+export type KernelInput =
+  | { kind: "start"; nowNs: bigint; account: StartingAccount }
+  | { kind: "market"; nowNs: bigint; event: MarketDataEvent }
+  | { kind: "execution"; event: ExecutionEvent }
+  | { kind: "advance"; nowNs: bigint }
+  | { kind: "reconcile"; nowNs: bigint; cash: Fixed; positions: readonly BrokerPosition[] }
+  | { kind: "control"; event: RiskEvent };
+
 export interface KernelPorts {
   model: SignalModel;
+  /** onInput sees every entry-point call before it runs (the input log of a recording). */
+  onInput?: (input: KernelInput) => void;
   broker: BrokerPort;
   /** scheduleRetry: call `execution({type: "RetryDue", ...})` at `atNs`. */
   scheduleRetry(clientOrderId: string, atNs: bigint): void;
@@ -185,14 +205,18 @@ export class Kernel {
    * trading gate) and that the engine has (re)started.
    */
   start(nowNs: bigint, account: StartingAccount): void {
+    this.ports.onInput?.({ kind: "start", nowNs, account });
     this.nowNs = nowNs;
+    // Cash and positions read from one state of the account, as the shell's reconciliation
+    // reads them: the tracker takes the cash only when the positions reconcile.
     this.enqueue({
       to: "positions",
-      event: { type: "AccountReceived", timeNs: nowNs, cash: account.cash },
-    });
-    this.enqueue({
-      to: "positions",
-      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions: account.positions },
+      event: {
+        type: "BrokerPositionsReceived",
+        timeNs: nowNs,
+        positions: account.positions,
+        cash: account.cash,
+      },
     });
     this.enqueue({ to: "execution", event: { type: "Started", timeNs: nowNs } });
     this.drain();
@@ -200,17 +224,18 @@ export class Kernel {
 
   /** reconcile hands the tracker the broker's positions (as the shell's periodic check does). */
   reconcile(nowNs: bigint, cash: Fixed, positions: readonly BrokerPosition[]): void {
+    this.ports.onInput?.({ kind: "reconcile", nowNs, cash, positions });
     this.nowNs = nowNs;
-    this.enqueue({ to: "positions", event: { type: "AccountReceived", timeNs: nowNs, cash } });
     this.enqueue({
       to: "positions",
-      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions },
+      event: { type: "BrokerPositionsReceived", timeNs: nowNs, positions, cash },
     });
     this.drain();
   }
 
   /** marketData feeds one feed event received at `nowNs` through all five cores. */
   marketData(event: MarketDataEvent, nowNs: bigint): void {
+    this.ports.onInput?.({ kind: "market", nowNs, event });
     this.nowNs = nowNs;
     const outputs = this.marketDataCore.apply(event);
     // IMPORTANT: outputs are reused by the next apply; read each fully here.
@@ -226,7 +251,8 @@ export class Kernel {
         this.runExecution(stepExecution(this.executionState, e));
         this.runPositions(stepPositions(this.positions, e));
         this.drain();
-        this.onQuote(o.symbol, event.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
+        if (this.config.noStrategy !== true)
+          this.onQuote(o.symbol, event.timeNs, q.bidPrice, q.bidSize, q.askPrice, q.askSize);
       } else if (o.type === "trade") {
         const e = this.tradeEvent;
         e.timeNs = event.timeNs;
@@ -241,6 +267,7 @@ export class Kernel {
 
   /** execution feeds one broker answer (or a due retry) to the execution core. */
   execution(event: ExecutionEvent): void {
+    this.ports.onInput?.({ kind: "execution", event });
     if (event.timeNs > this.nowNs) this.nowNs = event.timeNs;
     this.enqueue({ to: "execution", event });
     this.drain();
@@ -248,6 +275,7 @@ export class Kernel {
 
   /** advance lets time pass for the risk-manager and the tracker. */
   advance(nowNs: bigint): void {
+    this.ports.onInput?.({ kind: "advance", nowNs });
     this.nowNs = nowNs;
     this.enqueue({ to: "risk", event: { type: "TimeAdvanced", timeNs: nowNs } });
     this.enqueue({ to: "positions", event: { type: "TimeAdvanced", timeNs: nowNs } });
@@ -256,6 +284,7 @@ export class Kernel {
 
   /** control delivers an operator command (kill switch, halt) to the risk-manager. */
   control(event: RiskEvent): void {
+    this.ports.onInput?.({ kind: "control", event });
     this.enqueue({ to: "risk", event });
     this.drain();
   }
@@ -297,7 +326,7 @@ export class Kernel {
       symbol,
       eventTimeNs,
       nowNs: this.nowNs,
-      decision: d,
+      decision: { ...d },
       referencePrice,
       features: Float32Array.from(this.ports.model.input),
     });

@@ -7,6 +7,7 @@ import type pg from "pg";
 import type { AlpacaEndpoints } from "../alpaca-client/config.ts";
 import type { Credentials } from "../alpaca-client/credentials.ts";
 import type { Bus } from "../core/bus/index.ts";
+import type { ControlHandler } from "../core/control/server.ts";
 import type { Readiness, RouteHandler } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
@@ -26,6 +27,8 @@ export interface StageContext {
   db: pg.Pool;
   /** Fencing epoch of this instance's leadership: stamp it on every write. */
   epoch: number;
+  /** The leadership deadline, asked right before every external action (an order sent). */
+  leadership: LeadershipGate;
   log: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -34,10 +37,36 @@ export interface StageContext {
   sectors: ReadonlyMap<string, string>;
   /** Wall clock in nanoseconds since the epoch: the shell's only clock. */
   nowNs(): bigint;
-  /** Extra HTTP routes on this process's health server, keyed "METHOD /path"; add freely. */
+  /**
+   * Extra read-only routes on this process's health server (GET only: that server is scraped
+   * and probed without credentials), keyed "GET /path"; add freely.
+   */
   routes: Record<string, RouteHandler>;
+  /**
+   * Routes on this process's authenticated control listener (services/core/control), keyed
+   * "METHOD /path": everything that changes something goes here, never into `routes`.
+   */
+  controlRoutes: Record<string, ControlHandler>;
+  /**
+   * Calls `listener` with each new valid version of the spec file while the stage runs (absent
+   * where nothing watches one, e.g. tests and backtests); returns the unsubscribe.
+   */
+  watchSpec?(listener: (pipeline: TradingPipeline) => void): () => void;
   /** Reports counters for the status screen and the supervisor (cheap; call freely). */
   report(status: StageReport): void;
+}
+
+/**
+ * LeadershipGate: a leader acts only while its last successful leadership renewal is younger
+ * than a bound shorter than any takeover (services/core/db/leadership.ts). A stage whose
+ * database went away keeps running for a moment (until the host stops it), so it asks before
+ * each action and reports what it did not do.
+ */
+export interface LeadershipGate {
+  /** True while this instance may act; false once its deadline passed or leadership ended. */
+  mayAct(): boolean;
+  /** Records an action not taken because mayAct() was false (metric and log). */
+  refused(what: string): void;
 }
 
 /** StageReport is what a stage tells the status screen; every field optional. */

@@ -5,6 +5,7 @@
  */
 import type pg from "pg";
 import { InProcBus } from "../core/bus/index.ts";
+import type { ControlHandler } from "../core/control/server.ts";
 import { createReadiness, type Readiness, type RouteHandler } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
@@ -22,6 +23,8 @@ export interface FusedPipelineOptions {
   broker: BrokerConnection;
   /** Routes of the process's health server; stages add theirs. */
   routes: Record<string, RouteHandler>;
+  /** Routes of the process's control listener; stages add theirs. */
+  controlRoutes: Record<string, ControlHandler>;
   onLeadershipLost?: (stage: StageProcess, reason: Error) => void;
 }
 
@@ -29,6 +32,8 @@ export interface FusedPipeline {
   bus: InProcBus;
   readiness: Readonly<Record<StageProcess, Readiness>>;
   reports(): Record<StageProcess, StageReport>;
+  /** Settles with the reason when a stage failed on its own (not its database going away). */
+  failed: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +68,7 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
           broker: opts.broker,
           sectors,
           routes: opts.routes,
+          controlRoutes: opts.controlRoutes,
           ...(opts.onLeadershipLost ? { onLeadershipLost: opts.onLeadershipLost } : {}),
         },
         readiness[stage],
@@ -73,9 +79,15 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
     await stopAll();
     throw err;
   }
+  const failed = Promise.race(
+    instances.map((i) =>
+      i.failed.catch((err: unknown) => `${i.stage} failed: ${(err as Error).message}`),
+    ),
+  );
   return {
     bus,
     readiness,
+    failed,
     reports: () =>
       Object.fromEntries(instances.map((i) => [i.stage, i.lastReport()])) as Record<
         StageProcess,

@@ -11,8 +11,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
+import { type ControlHandler, startControlServer } from "../core/control/server.ts";
 import { type Database, openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
+
+import type { EmbeddedServerStatus } from "../core/db/embedded-supervisor.ts";
+import { ensureStageLogins } from "../core/db/stage-roles.ts";
+
 import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
@@ -60,6 +65,8 @@ export interface RunHandle {
   databaseUrl: string;
   /** Process id of each stage process (undefined while it is down, or in fused mode). */
   pid(stage: StageProcess): number | undefined;
+  /** Process id of the embedded Postgres server (undefined with DATABASE_URL). */
+  databasePid(): number | undefined;
   status(): PipelineStatus;
 }
 
@@ -98,7 +105,16 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
   try {
-    const db = await openDatabase({ migrate: true, log, env });
+    const db = await openDatabase({
+      migrate: true,
+      log,
+      env,
+      // Like a stage: a crashed embedded server is started again (WAL recovery runs first).
+      superviseEmbedded: true,
+      onServerChange: (s) => {
+        if (s.state === "up") say(log, `Postgres: ${describeServer(s)}`);
+      },
+    });
     cleanups.push(() => db.close());
     say(
       log,
@@ -118,6 +134,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           speed: s.speed,
           symbols: pipeline.spec.symbols,
           startingCash: s.startingCash,
+          // The broker charges the fees the tracker books, so their cash agrees.
+          fees: pipeline.spec.positions.fees,
           stateFile: simulatorStateFile(env, pipeline.metadata.name),
         });
         cleanups.push(() => started.close());
@@ -135,19 +153,34 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
     } else {
       say(log, `Broker: Alpaca at ${pipeline.spec.broker.tradingUrl}`);
     }
-    writeRunFile(db, pipeline, env, log, cleanups);
+    // The stages' sockets (bus, control). Short path: Unix socket paths stay under 108 bytes.
+    // mkdtemp makes a new directory of ours, mode 0700, whatever else is in /tmp.
+    const runDir = mkdtempSync(join("/tmp", "tp-"));
+    cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
+    const controlSocket = join(
+      runDir,
+      opts.fused ? "pipeline.control.sock" : "risk-manager.control.sock",
+    );
+    writeRunFile(db, pipeline, controlSocket, env, log, cleanups);
 
     const basePort = opts.healthPort ?? pipeline.spec.observability.metricsPort;
     const started = opts.fused
-      ? await startFused(pipeline, db, env, log, basePort, cleanups)
+      ? await startFused(pipeline, db, env, log, basePort, controlSocket, cleanups)
       : await startProcesses(
           logDir,
+          runDir,
+          // On the embedded server each stage logs in with its own role (sql/0007_roles.sql);
+          // a DATABASE_URL given by the user is used as it is.
+          db.embedded
+            ? await ensureStageLogins(db.pool, db.url, STAGE_PROCESSES)
+            : new Map<StageProcess, string>(),
           opts.specFile,
           { ...env, TRADEPIPE_BUS_TRANSPORT: opts.transport ?? "zmq" },
           basePort,
           log,
           cleanups,
         );
+    say(log, `Control: ${controlSocket} (tradepipe kill-switch on|off)`);
     say(
       log,
       opts.fused
@@ -156,7 +189,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           ? "Stages: five supervised processes over Unix sockets (unix://)"
           : "Stages: five supervised processes over ZeroMQ ipc://",
     );
-    return await watch(opts, started, log, db.url);
+    return await watch(opts, started, log, db);
   } finally {
     await cleanup();
   }
@@ -179,6 +212,8 @@ function say(_log: Logger, text: string): void {
 
 async function startProcesses(
   logDir: string | undefined,
+  runDir: string,
+  stageUrls: ReadonlyMap<StageProcess, string>,
   specFile: string,
   env: NodeJS.ProcessEnv,
   basePort: number,
@@ -192,9 +227,6 @@ async function startProcesses(
       `Metrics: http://127.0.0.1:${basePort}/metrics … :${last}/metrics (one port per stage, in pipeline order)`,
     );
   }
-  // Short path: Unix socket paths must stay under 108 bytes.
-  const runDir = mkdtempSync(join("/tmp", "tp-"));
-  cleanups.push(async () => rmSync(runDir, { recursive: true, force: true }));
   const supervisor = new Supervisor();
   const stopAll = () => {
     stopping = true;
@@ -231,6 +263,7 @@ async function startProcesses(
         ...env,
         TRADEPIPE_RUN_DIR: runDir,
         TRADEPIPE_HEALTH_PORT: String(basePort > 0 ? basePort + index : 0),
+        ...(stageUrls.has(stage) ? { DATABASE_URL: stageUrls.get(stage)! } : {}),
       },
       ...(logDir ? { logFile: join(logDir, `${stage}.log`) } : {}),
     });
@@ -259,10 +292,12 @@ async function startFused(
   env: NodeJS.ProcessEnv,
   log: Logger,
   healthPort: number,
+  controlSocket: string,
   cleanups: Array<() => Promise<void>>,
 ): Promise<Started> {
   const metrics = createMetrics({ defaultLabels: { pipeline: pipeline.metadata.name } });
   const routes: Record<string, RouteHandler> = {};
+  const controlRoutes: Record<string, ControlHandler> = {};
   let fused: FusedPipeline | undefined;
   const health = await startHealthServer({
     port: healthPort,
@@ -277,6 +312,8 @@ async function startFused(
     },
   });
   cleanups.push(() => health.close());
+  const control = await startControlServer({ routes: controlRoutes, socketPath: controlSocket });
+  cleanups.push(() => control.close());
   const replicationLag = startReplicationLagSampler(db.pool, metrics, log);
   cleanups.push(async () => replicationLag.stop());
   let failed: (reason: string) => void = () => {};
@@ -290,8 +327,9 @@ async function startFused(
     metrics,
     broker: resolveBrokerConnection(pipeline, env),
     routes,
-    onLeadershipLost: (stage) => failed(`${stage} lost its leadership`),
+    controlRoutes,
   });
+  void fused.failed.then(failed);
   cleanups.push(() => fused!.stop());
   say(log, `Health: ${health.url}/health, ${health.url}/ready, ${health.url}/metrics`);
   return {
@@ -313,7 +351,29 @@ async function startFused(
   };
 }
 
-function statusOf(opts: LocalRunOptions, started: Started, startedAt: number): PipelineStatus {
+/** describeServer is the status screen's line about the embedded Postgres. */
+export function describeServer(s: EmbeddedServerStatus): string {
+  const crash = s.lastCrash ? ` (last crash ${s.lastCrash.how} at ${s.lastCrash.at})` : "";
+  const recovered =
+    s.lastRecoveryMs !== undefined ? `, back in ${(s.lastRecoveryMs / 1000).toFixed(1)} s` : "";
+  switch (s.state) {
+    case "up":
+      return s.restarts === 0
+        ? `embedded server up (pid ${s.pid})`
+        : `embedded server up (pid ${s.pid}), restarted ${s.restarts}× after a crash${crash}${recovered}`;
+    case "restarting":
+      return `embedded server crashed${crash}: restarting it (WAL recovery)`;
+    case "failed":
+      return `embedded server crashed${crash} and keeps crashing: gave up`;
+  }
+}
+
+function statusOf(
+  opts: LocalRunOptions,
+  started: Started,
+  startedAt: number,
+  db: Database,
+): PipelineStatus {
   const r = started.reports();
   const exec = r["execution-engine"] ?? {};
   const pos = r["position-tracker"] ?? {};
@@ -332,6 +392,9 @@ function statusOf(opts: LocalRunOptions, started: Started, startedAt: number): P
     unrealizedPnl: pos.unrealizedPnl ?? "0",
     circuitBreaker: risk.circuitBreaker ?? "closed",
     killSwitch: risk.killSwitch ?? false,
+    database: db.server
+      ? { ok: db.server.status().state === "up", line: describeServer(db.server.status()) }
+      : { ok: true, line: "DATABASE_URL" },
   };
 }
 
@@ -339,17 +402,18 @@ async function watch(
   opts: LocalRunOptions,
   started: Started,
   log: Logger,
-  databaseUrl: string,
+  db: Database,
 ): Promise<LocalRunSummary> {
   const view = new StatusView();
   const startedAt = Date.now();
   opts.onStarted?.({
-    databaseUrl,
+    databaseUrl: db.url,
     pid: (stage) => started.pid(stage),
-    status: () => statusOf(opts, started, startedAt),
+    databasePid: () => db.server?.status().pid,
+    status: () => statusOf(opts, started, startedAt, db),
   });
   const interval = opts.statusIntervalMs ?? (view.isTerminal ? 500 : 5_000);
-  const timer = setInterval(() => view.show(statusOf(opts, started, startedAt)), interval);
+  const timer = setInterval(() => view.show(statusOf(opts, started, startedAt, db)), interval);
   const stoppedBecause = await new Promise<string>((resolve) => {
     const onSignal = (sig: string) => () => resolve(`stopped by ${sig}`);
     const onInt = onSignal("Ctrl-C (SIGINT)");
@@ -366,13 +430,14 @@ async function watch(
       once: true,
     });
     void started.failure.then((reason) => resolve(`stopped: ${reason}`));
+    void db.server?.failed.then((reason) => resolve(`stopped: ${reason}`));
   });
   clearInterval(timer);
-  const final = statusOf(opts, started, startedAt);
+  const final = statusOf(opts, started, startedAt, db);
   view.show(final);
   log.info({ reason: stoppedBecause }, "stopping the pipeline");
   await started.stop();
   // Orders and fills still land while the stages drain: count them after the stop.
-  const drained = statusOf(opts, started, startedAt);
+  const drained = statusOf(opts, started, startedAt, db);
   return { ordersSent: drained.ordersSent, fills: drained.fills, stoppedBecause };
 }

@@ -8,6 +8,8 @@ import { execFile } from "node:child_process";
 
 export interface SystemdNotifier {
   ready(status?: string): void;
+  /** STATUS= text shown by `systemctl status` (sent only when it changed). */
+  status(text: string): void;
   stopping(): void;
   /** Starts watchdog pings at half of WATCHDOG_USEC; returns a stop function. */
   startWatchdog(): () => void;
@@ -19,8 +21,17 @@ export function systemdNotifier(env: NodeJS.ProcessEnv = process.env): SystemdNo
     if (!active) return;
     execFile("systemd-notify", [`--pid=${process.pid}`, ...assignments], () => {});
   };
+  let lastStatus = "";
   return {
-    ready: (status) => send("--ready", ...(status ? [`--status=${status}`] : [])),
+    ready: (status) => {
+      if (status) lastStatus = status;
+      send("--ready", ...(status ? [`--status=${status}`] : []));
+    },
+    status: (text) => {
+      if (text === lastStatus) return;
+      lastStatus = text;
+      send(`--status=${text}`);
+    },
     stopping: () => send("STOPPING=1"),
     startWatchdog() {
       const usec = Number(env.WATCHDOG_USEC ?? 0);

@@ -3,9 +3,12 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
-import pg from "pg";
+import { readBusCurveDir } from "../core/bus/curve.ts";
 import { openBus } from "../core/bus/open.ts";
+import type { ControlHandler } from "../core/control/server.ts";
 import { joinLeadershipGroup } from "../core/db/leadership-group.ts";
+import { createStagePool } from "../core/db/pool.ts";
+import { databaseUrlFromEnv } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
@@ -13,17 +16,21 @@ import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, startTracing } from "../core/telemetry/index.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
+import { startControlListener } from "./control-listener.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
 import { systemdNotifier } from "./sd-notify.ts";
+import { watchSpecFile } from "./spec-watch.ts";
 import { type StageProcess, UPSTREAMS } from "./stages.ts";
 
 export interface StageProcessOptions {
   stage: StageProcess;
   pipeline: TradingPipeline;
+  /** The file `pipeline` came from: watched while running (spec-watch.ts). */
+  specFile?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -54,9 +61,12 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   );
   const readiness = createReadiness();
   const notifier = systemdNotifier(env);
-  const databaseUrl = env.DATABASE_URL;
+  const databaseUrl = databaseUrlFromEnv(env);
   if (!databaseUrl) {
-    throw new TradepipeError("TP_ERR_CONFIG", "DATABASE_URL must be set for a stage process");
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      "a stage process needs its database: set DATABASE_URL_FILE (or a systemd credential database-url, or DATABASE_URL)",
+    );
   }
   const routes: Record<string, RouteHandler> = {};
   const health = await startHealthServer({
@@ -66,16 +76,38 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     registry: metrics.registry,
     readiness,
   });
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 6 });
+  const controlRoutes: Record<string, ControlHandler> = {};
+  const control = await startControlListener(env, stage, pipeline.metadata.name, controlRoutes);
+  const specWatcher = opts.specFile ? watchSpecFile(opts.specFile, log) : undefined;
+  // Keepalives, timeouts and read-write sessions only: a database that goes away is noticed.
+  const db = createStagePool(databaseUrl, { max: 6 });
   db.on("error", (err) => log.warn({ err: err.message }, "idle database connection failed"));
   const replicationLag = startReplicationLagSampler(db, metrics, log);
   const endpoints = endpointsFromEnv(env);
+  // In a pod the operator mounts the pipeline's bus key pair: the bus is CURVE-encrypted and
+  // only holders of the pair may subscribe (services/core/bus/curve.ts).
+  const curveDir = env.TRADEPIPE_BUS_CURVE_DIR;
   const bus = await openBus({
     bind: [endpoints.bind(stage)],
     connect: UPSTREAMS[stage].map((s) => endpoints.connect(s)),
     observer: busObserver(metrics, wallClockNs),
+    ...(curveDir ? { curve: readBusCurveDir(curveDir) } : {}),
+    onAuthentication: (d) => {
+      if (!d.allowed) log.warn({ address: d.address, key: d.clientKey }, "bus client refused");
+    },
   });
-  log.info({ bind: endpoints.bind(stage), health: health.url }, "stage process up");
+  log.info(
+    {
+      bind: endpoints.bind(stage),
+      health: health.url,
+      control: control?.address,
+      curve: Boolean(curveDir),
+    },
+    "stage process up",
+  );
+  // systemd: the unit is up once it serves /health; whether it leads, stands by or waits for
+  // its database is its STATUS= text (never a failed start: a database outage is no crash).
+  notifier.ready(statusText(stage, readiness.report().reasons));
 
   let lastSent = 0;
   let pending: NodeJS.Timeout | undefined;
@@ -88,45 +120,59 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   const shutdown = new AbortController();
   const stopStopping = notifier.startWatchdog();
   let exitCode = 0;
+  // The first SIGTERM/SIGINT stops the stage cleanly; once stopping has begun (a signal, a lost
+  // leadership, or a start that failed), another one ends the process at once: a handler must
+  // never leave a process that no signal but SIGKILL can end.
+  let stopping = false;
+  let signalled: () => void = () => {};
   const done = new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, "stopping");
-      shutdown.abort();
-      resolve();
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    signalled = resolve;
   });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "signal while stopping: exiting now");
+      process.exit(exitCode || 1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping");
+    shutdown.abort();
+    signalled();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 
   // A colocated pod's stages lead together (the operator names the pod's group).
   const groupName = env.TRADEPIPE_LEADERSHIP_GROUP;
   const group = groupName ? joinLeadershipGroup(db, groupName) : undefined;
-  const instance = await startStageInstance(
-    stage,
-    {
-      pipeline,
-      bus,
-      db,
-      log,
-      metrics,
-      broker: resolveBrokerConnection(pipeline, env),
-      sectors: await loadSectors(),
-      routes,
-      signal: shutdown.signal,
-      onReport: (_stage, report, r) => {
-        const { ready, reasons } = r.report();
-        latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
-        // At most four status messages a second reach the supervisor.
-        if (!pending) pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
+  // Everything the start needs is read inside the catch below, so a missing key or file ends
+  // the process cleanly (exit 1) like any other failed start.
+  const instance = await (async () =>
+    startStageInstance(
+      stage,
+      {
+        pipeline,
+        bus,
+        db,
+        log,
+        metrics,
+        broker: resolveBrokerConnection(pipeline, env),
+        sectors: await loadSectors(),
+        routes,
+        controlRoutes,
+        ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
+        signal: shutdown.signal,
+        onReport: (_stage, report, r) => {
+          const { ready, reasons } = r.report();
+          latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
+          notifier.status(statusText(stage, reasons));
+          // At most four status messages a second reach the supervisor.
+          if (!pending)
+            pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
+        },
+        ...(group ? { group } : {}),
       },
-      onLeadershipLost: () => {
-        exitCode = 1;
-        shutdown.abort();
-      },
-      ...(group ? { group } : {}),
-    },
-    readiness,
-  ).catch((err: unknown) => {
+      readiness,
+    ))().catch((err: unknown) => {
     log.error({ err: (err as Error).message }, "stage failed to start");
     exitCode = 1;
     return null;
@@ -139,9 +185,16 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
       })
     : null;
   if (instance) {
-    notifier.ready(`leading ${stage}`);
+    // A stage's own fault (not its database going away) ends the process: its supervisor
+    // (local run, systemd, Kubernetes) restarts it and gives up on a crash loop.
+    instance.failed.catch((err: unknown) => {
+      log.error({ err: (err as Error).message }, "stage failed");
+      exitCode = 1;
+      shutdown.abort();
+    });
     await Promise.race([done, new Promise((r) => shutdown.signal.addEventListener("abort", r))]);
   }
+  stopping = true;
   notifier.stopping();
   stopStopping();
   if (pending) clearTimeout(pending);
@@ -160,8 +213,21 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});
+  specWatcher?.stop();
+  await control?.close();
   await health.close();
   await tracing.shutdown();
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
   log.info({ exitCode }, "stage process stopped");
   return exitCode;
+}
+
+/**
+ * statusText is the one-line state of a stage process for systemd's STATUS= (what `systemctl
+ * status` shows): "leading <stage>" when it leads and is ready, else why it is not ready (standing
+ * by, database unreachable for how long, recovering).
+ */
+export function statusText(stage: StageProcess, reasons: readonly string[]): string {
+  return reasons.length === 0 ? `leading ${stage}` : `${stage} not ready: ${reasons.join("; ")}`;
 }

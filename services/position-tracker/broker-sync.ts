@@ -17,12 +17,32 @@ export function brokerPositionOf(w: WirePosition): BrokerPosition {
 }
 
 export interface BrokerHoldings {
-  cash: Fixed;
+  /** cash: null when the account moved while it was read (see readBrokerHoldings). */
+  cash: Fixed | null;
   positions: BrokerPosition[];
 }
 
-/** readBrokerHoldings fetches the account's cash and positions together. */
+const sameHoldings = (a: readonly BrokerPosition[], b: readonly BrokerPosition[]) => {
+  const key = (ps: readonly BrokerPosition[]) =>
+    ps
+      .map((p) => `${p.symbol}:${p.qty}`)
+      .sort()
+      .join(",");
+  return key(a) === key(b);
+};
+
+/**
+ * readBrokerHoldings reads the positions, then the account, then the positions again. Two reads
+ * are never one atomic view: a fill between them would pair cash that includes it with
+ * positions that do not. Only when both position reads agree is the cash returned with them;
+ * otherwise the cash is null and only the positions (the later read) are reconciled.
+ */
 export async function readBrokerHoldings(trading: AlpacaTradingClient): Promise<BrokerHoldings> {
-  const [account, positions] = await Promise.all([trading.getAccount(), trading.listPositions()]);
-  return { cash: fromDecimal(account.cash), positions: positions.map(brokerPositionOf) };
+  const first = (await trading.listPositions()).map(brokerPositionOf);
+  const account = await trading.getAccount();
+  const positions = (await trading.listPositions()).map(brokerPositionOf);
+  return {
+    cash: sameHoldings(first, positions) ? fromDecimal(account.cash) : null,
+    positions,
+  };
 }

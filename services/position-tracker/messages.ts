@@ -65,6 +65,15 @@ export function fillFromOrderUpdate(u: OrderUpdate): FillReceived | null {
       u.filledQty === ""
         ? fillQty
         : decimalField(u.filledQty, `OrderUpdate ${u.clientOrderId} filled_qty`),
+    // The cumulative average prices the cumulative quantity, whatever order fills arrive in.
+    ...(u.filledAvgPrice === ""
+      ? {}
+      : {
+          filledAvgPrice: decimalField(
+            u.filledAvgPrice,
+            `OrderUpdate ${u.clientOrderId} filled_avg_price`,
+          ),
+        }),
   };
 }
 

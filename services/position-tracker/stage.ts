@@ -13,6 +13,7 @@
 import { createAlpacaClient } from "../alpaca-client/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeDecoded } from "../core/bus/typed.ts";
+import { feeSchedule } from "../core/fees.ts";
 import {
   ControlSchema,
   newHeader,
@@ -72,7 +73,19 @@ export const stage: StageDefinition = {
     const sectorOf = (s: string) => ctx.sectors.get(s) ?? "UNKNOWN";
 
     const lastSnapshot = await loadLastPortfolioSnapshot(ctx.db);
-    const state = restorePositionState({ ...spec, sectors }, lastSnapshot);
+    const { fees, sharedAccountCapital, ...positionSpec } = spec;
+    const state = restorePositionState(
+      {
+        ...positionSpec,
+        sectors,
+        fees: feeSchedule(fees),
+        symbols: ctx.pipeline.spec.symbols,
+        ...(sharedAccountCapital !== undefined
+          ? { startingEquity: sharedAccountCapital, sharedAccount: true }
+          : {}),
+      },
+      lastSnapshot,
+    );
     const broker = createAlpacaClient({
       endpoints: ctx.broker.endpoints,
       credentials: ctx.broker.credentials,
@@ -284,8 +297,12 @@ export const stage: StageDefinition = {
       recheckMs: RECHECK_AFTER_BREAK_MS,
       onHoldings: (holdings) => {
         const t = ctx.nowNs();
-        apply({ type: "AccountReceived", timeNs: t, cash: holdings.cash });
-        apply({ type: "BrokerPositionsReceived", timeNs: t, positions: holdings.positions });
+        apply({
+          type: "BrokerPositionsReceived",
+          timeNs: t,
+          positions: holdings.positions,
+          ...(holdings.cash !== null ? { cash: holdings.cash } : {}),
+        });
         return state.reconciled;
       },
       onError: (err) => {

@@ -10,8 +10,8 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { openDatabase } from "../core/db/connect.ts";
 import { defaultDataDir } from "../core/db/embedded-paths.ts";
+import { databaseUrlFromEnv, maskDatabaseUrl } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
-import { maskSecretsInString } from "../core/telemetry/redact.ts";
 import { liveRuns } from "../pipeline/run-files.ts";
 
 export interface ReportDatabase {
@@ -34,11 +34,11 @@ export async function openReportDatabase(
   opts: ReportDatabaseOptions = {},
 ): Promise<ReportDatabase> {
   const env = opts.env ?? process.env;
-  if (env.DATABASE_URL?.trim()) {
+  if (databaseUrlFromEnv(env)) {
     const db = await openDatabase({ env, max: 2 });
     return {
       pool: db.pool,
-      label: `${maskSecretsInString(db.url)} (DATABASE_URL)`,
+      label: `${maskDatabaseUrl(db.url)} (DATABASE_URL)`,
       close: db.close,
     };
   }

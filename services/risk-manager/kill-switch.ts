@@ -4,11 +4,12 @@
  * channel tradepipe_kill_switch):
  * - listenForKillSwitch LISTENs on a dedicated connection and reports every change at once; when
  *   the connection breaks it reconnects and re-reads the row (a NOTIFY sent meanwhile is lost);
- * - killSwitchRoutes serves `POST /kill-switch` ({engaged, reason}) by calling tp_set_kill_switch
- *   too, and `GET /kill-switch`.
+ * - killSwitchControlRoutes serves `POST /kill-switch` ({engaged, reason}) on the stage's
+ *   authenticated control listener (services/core/control) by calling tp_set_kill_switch too,
+ *   recording the caller the listener authenticated; `GET /kill-switch` is on both listeners.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
+import { type ControlHandler, readJsonBody, sendJson } from "../core/control/server.ts";
 import type { RouteHandler } from "../core/health/index.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import type { KillSwitchRow } from "./store.ts";
@@ -133,24 +134,6 @@ export function listenForKillSwitch(
   };
 }
 
-const MAX_BODY = 64 * 1024;
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error(`body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(`${JSON.stringify(body)}\n`);
-}
-
 const view = (r: KillSwitchRow) => ({
   engaged: r.engaged,
   reason: r.reason,
@@ -162,32 +145,48 @@ const view = (r: KillSwitchRow) => ({
 export interface KillSwitchRouteDeps {
   set(engaged: boolean, reason: string, changedBy: string): Promise<KillSwitchRow>;
   current(): KillSwitchRow;
+  /** True while the spec says `killSwitch: true`: a release is refused, the spec wins. */
+  specEngaged(): boolean;
 }
 
-/** killSwitchRoutes: `POST /kill-switch` {engaged: boolean, reason?: string} and `GET`. */
-export function killSwitchRoutes(deps: KillSwitchRouteDeps): Record<string, RouteHandler> {
+/** killSwitchStatusRoute: `GET /kill-switch` for the health server (read-only). */
+export function killSwitchStatusRoute(deps: KillSwitchRouteDeps): Record<string, RouteHandler> {
+  return { "GET /kill-switch": (_req, res) => sendJson(res, 200, view(deps.current())) };
+}
+
+/**
+ * killSwitchControlRoutes: `POST /kill-switch` {engaged: boolean, reason?: string} and `GET`, for
+ * the control listener only. The change is recorded as made by the authenticated principal;
+ * a `requestedBy` in the body is ignored.
+ */
+export function killSwitchControlRoutes(deps: KillSwitchRouteDeps): Record<string, ControlHandler> {
   return {
-    "GET /kill-switch": (_req, res) => send(res, 200, view(deps.current())),
-    "POST /kill-switch": async (req, res) => {
+    "GET /kill-switch": (_req, res) => sendJson(res, 200, view(deps.current())),
+    "POST /kill-switch": async (req, res, principal) => {
       let body: unknown;
       try {
-        body = await readJson(req);
+        body = await readJsonBody(req);
       } catch (err) {
-        return send(res, 400, { error: `body: not valid JSON (${(err as Error).message})` });
+        return sendJson(res, 400, { error: `body: not valid JSON (${(err as Error).message})` });
       }
-      const b = (body ?? {}) as { engaged?: unknown; reason?: unknown; requestedBy?: unknown };
+      const b = (body ?? {}) as { engaged?: unknown; reason?: unknown };
       if (typeof body !== "object" || typeof b.engaged !== "boolean") {
-        return send(res, 400, {
+        return sendJson(res, 400, {
           error: 'body.engaged: must be true or false, e.g. {"engaged": true, "reason": "…"}',
         });
       }
       if (b.reason !== undefined && typeof b.reason !== "string") {
-        return send(res, 400, { error: "body.reason: must be a string" });
+        return sendJson(res, 400, { error: "body.reason: must be a string" });
       }
-      const by = typeof b.requestedBy === "string" && b.requestedBy !== "" ? b.requestedBy : "api";
-      const reason = b.reason ?? (b.engaged ? "engaged over HTTP" : "released over HTTP");
-      const row = await deps.set(b.engaged, reason, `http:${by}`);
-      return send(res, 200, view(row));
+      if (!b.engaged && deps.specEngaged()) {
+        return sendJson(res, 409, {
+          error: "spec.killSwitch is true: set it to false in the pipeline spec to release",
+        });
+      }
+      const reason =
+        b.reason ?? (b.engaged ? "engaged over the control API" : "released over the control API");
+      const row = await deps.set(b.engaged, reason, principal.name);
+      return sendJson(res, 200, view(row));
     },
   };
 }

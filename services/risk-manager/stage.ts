@@ -7,9 +7,10 @@
  * `risk.state` on change and every few seconds, and a `control` KILL_SWITCH_ON/OFF when the kill
  * switch changes so the execution engine cancels open orders.
  *
- * The kill switch lives in risk_state: engaged by spec.killSwitch at start, by `tradepipe
- * kill-switch on|off` and by `POST /kill-switch`, all through tp_set_kill_switch, whose NOTIFY
- * this stage LISTENs for. A restart reads it back (and the breaker, halts and the day's P&L
+ * The kill switch lives in risk_state: engaged by spec.killSwitch (at start and whenever the
+ * spec file changes to true), by `tradepipe kill-switch on|off` and by `POST /kill-switch` on the
+ * authenticated control listener, all through tp_set_kill_switch, whose NOTIFY this stage
+ * LISTENs for. While the spec says true, the control listener refuses a release. A restart reads it back (and the breaker, halts and the day's P&L
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
 import { Topics } from "../core/bus/topics.ts";
@@ -24,6 +25,7 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal } from "../core/money.ts";
+import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type RiskDecisionTiming, riskDecisionChannel } from "./channels.ts";
 import {
@@ -34,7 +36,12 @@ import {
   stepRisk,
 } from "./core/index.ts";
 import { dayOfNs, loadDailyCloses } from "./history.ts";
-import { killSwitchRoutes, listenForKillSwitch } from "./kill-switch.ts";
+import {
+  type KillSwitchRouteDeps,
+  killSwitchControlRoutes,
+  killSwitchStatusRoute,
+  listenForKillSwitch,
+} from "./kill-switch.ts";
 import {
   controlOf,
   portfolioChangedOf,
@@ -71,7 +78,7 @@ function decimalOrNull(v: string): Fixed | null {
 export function riskParamsOf(ctx: StageContext): RiskParams {
   const r = ctx.pipeline.spec.risk;
   return {
-    pipelineName: ctx.pipeline.metadata.name,
+    pipelineName: pipelineOrderIdScope(ctx.pipeline, ctx.broker.credentials.keyId),
     maxPositionShares: r.maxPositionShares,
     maxNotionalPerSymbol: r.maxNotionalPerSymbol,
     maxOpenPositions: r.maxOpenPositions,
@@ -91,6 +98,10 @@ export const stage: StageDefinition = {
     const params = riskParamsOf(ctx);
     const orderQty = fromDecimal(ctx.pipeline.spec.strategy.orderQty);
     const metrics = riskMetrics(ctx.metrics);
+    const invalid = (what: string) => (err: unknown) => {
+      metrics.invalid.inc();
+      log.warn({ err: (err as Error).message }, `${what} refused`);
+    };
     const store = riskStore(ctx.db, ctx.epoch, log);
 
     // Listen before reading the row, so a change made in between is not missed.
@@ -145,13 +156,28 @@ export const stage: StageDefinition = {
     onKillSwitch = rt.applyKillSwitch;
     live = true;
     for (const row of early.splice(0)) rt.applyKillSwitch(row);
-    if (ctx.pipeline.spec.killSwitch && !state.killSwitch.engaged) {
-      rt.applyKillSwitch(await setKillSwitch(ctx.db, true, "spec.killSwitch is true", "spec"));
-    } else if (state.killSwitch.engaged) {
+    // spec.killSwitch: asserted now, and again whenever the spec file changes to true.
+    let specEngaged = ctx.pipeline.spec.killSwitch;
+    const assertSpec = async () => {
+      if (specEngaged && !state.killSwitch.engaged) {
+        rt.applyKillSwitch(await setKillSwitch(ctx.db, true, "spec.killSwitch is true", "spec"));
+        return true;
+      }
+      return false;
+    };
+    if (!(await assertSpec()) && state.killSwitch.engaged) {
       rt.announceKillSwitch(); // restored engaged: the execution engine may have restarted too
     }
+    const unwatchSpec = ctx.watchSpec?.((pipeline) => {
+      const was = specEngaged;
+      specEngaged = pipeline.spec.killSwitch;
+      if (specEngaged && !was) {
+        log.warn("spec.killSwitch changed to true: engaging the kill switch");
+        assertSpec().catch(invalid("spec.killSwitch"));
+      }
+    });
 
-    const routes = killSwitchRoutes({
+    const routeDeps: KillSwitchRouteDeps = {
       set: async (engaged, reason, by) => {
         const row = await setKillSwitch(ctx.db, engaged, reason, by);
         rt.applyKillSwitch(row); // at once; the NOTIFY that follows changes nothing more
@@ -163,13 +189,13 @@ export const stage: StageDefinition = {
         changedBy: state.killSwitch.requestedBy,
         changedAtNs: state.killSwitch.sinceNs,
       }),
-    });
-    Object.assign(ctx.routes, routes);
-
-    const invalid = (what: string) => (err: unknown) => {
-      metrics.invalid.inc();
-      log.warn({ err: (err as Error).message }, `${what} refused`);
+      specEngaged: () => specEngaged,
     };
+    const routes = killSwitchStatusRoute(routeDeps);
+    const controlRoutes = killSwitchControlRoutes(routeDeps);
+    Object.assign(ctx.routes, routes);
+    Object.assign(ctx.controlRoutes, controlRoutes);
+
     const onInvalid = invalid("message");
     const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     let stopped = false;
@@ -303,7 +329,9 @@ export const stage: StageDefinition = {
         clearInterval(tick);
         clearInterval(historyTimer);
         for (const s of subscriptions) s.unsubscribe();
+        unwatchSpec?.();
         for (const k of Object.keys(routes)) delete ctx.routes[k];
+        for (const k of Object.keys(controlRoutes)) delete ctx.controlRoutes[k];
         await listener.stop();
         await store.flush();
       },

@@ -47,3 +47,14 @@ test("durations read naturally", () => {
   assert.equal(formatDuration(5), "0m05s");
   assert.equal(formatDuration(3725), "1h02m");
 });
+
+test("the database line says when the embedded server crashed and came back", () => {
+  const lines = (line: string, ok: boolean) => ({ ...status, database: { ok, line } });
+  const down = renderStatus(
+    lines("embedded server crashed (last crash killed by SIGKILL at …): restarting it", false),
+  ).join("\n");
+  assert.match(down, /database ○ embedded server crashed .*killed by SIGKILL.*restarting it/);
+  const up = renderStatus(lines("embedded server up (pid 42), restarted 1× after a crash", true));
+  assert.ok(up.some((l) => /^database ● embedded server up \(pid 42\), restarted 1×/.test(l)));
+  assert.match(renderLogLine(lines("x", false)), /database=down$/);
+});

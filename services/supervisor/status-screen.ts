@@ -32,6 +32,8 @@ export interface PipelineStatus {
   unrealizedPnl: string;
   circuitBreaker: string;
   killSwitch: boolean;
+  /** The database: reachable or not, in one line (e.g. the embedded server restarted). */
+  database?: { ok: boolean; line: string };
   message?: string;
 }
 
@@ -52,6 +54,7 @@ export function renderStatus(s: PipelineStatus): string[] {
     "",
     `orders ${s.ordersSent}   fills ${s.fills}   rejects ${s.rejects}   realized P&L ${s.realizedPnl}   unrealized P&L ${s.unrealizedPnl}`,
     `circuit breaker ${s.circuitBreaker}   kill switch ${s.killSwitch ? "ENGAGED" : "off"}`,
+    ...(s.database ? [`database ${mark(s.database.ok)} ${s.database.line}`] : []),
     "",
   );
   if (s.positions.length === 0) {
@@ -73,7 +76,7 @@ export function renderLogLine(s: PipelineStatus): string {
   const stages = s.stages
     .map((st) => `${st.name}=${st.up ? (st.ready ? "ready" : "up") : "down"}`)
     .join(" ");
-  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects} positions=${s.positions.length} realized=${s.realizedPnl} unrealized=${s.unrealizedPnl} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}`;
+  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects} positions=${s.positions.length} realized=${s.realizedPnl} unrealized=${s.unrealizedPnl} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}${s.database ? ` database=${s.database.ok ? "up" : "down"}` : ""}`;
 }
 
 export function formatDuration(totalSeconds: number): string {

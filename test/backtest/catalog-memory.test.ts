@@ -10,14 +10,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { writeRecords } from "../../services/backtest/catalog/catalog.ts";
-import { datesBetween } from "../../services/backtest/catalog/layout.ts";
-import { syntheticBatches } from "../../services/backtest/synthetic.ts";
+import { writeSyntheticCatalog } from "../../services/backtest/synthetic.ts";
 import { T0 } from "../../services/backtest/test-support.ts";
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL("./memory-child.ts", import.meta.url));
-const DAY = 86_400_000_000_000n;
 const FROM = "2026-03-02";
 const TO = "2026-03-21";
 
@@ -25,33 +22,13 @@ describe("catalog memory", () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "tp-catalog-mem-"));
-    const all = [
-      ...syntheticBatches({
-        symbols: { AAPL: 190, MSFT: 410 },
-        seed: 9,
-        startNs: T0,
-        durationNs: 30n * 60_000_000_000n,
-      }),
-    ].flat();
-    for (const [i, date] of datesBetween(FROM, TO).entries()) {
-      const shifted = all.map((r) => ({ ...r, exchangeNs: r.exchangeNs + BigInt(i) * DAY }));
-      for (const s of ["AAPL", "MSFT"]) {
-        writeRecords(
-          dir,
-          "quotes",
-          s,
-          date,
-          shifted.filter((r) => r.symbol === s && r.kind === "quote"),
-        );
-        writeRecords(
-          dir,
-          "trades",
-          s,
-          date,
-          shifted.filter((r) => r.symbol === s && r.kind === "trade"),
-        );
-      }
-    }
+    writeSyntheticCatalog(dir, {
+      symbols: { AAPL: 190, MSFT: 410 },
+      seed: 9,
+      startNs: T0,
+      minutes: 30n,
+      days: 20,
+    });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

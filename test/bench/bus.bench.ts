@@ -13,6 +13,7 @@
  *
  * Usage: npx node test/bench/bus.bench.ts [--rounds 3] [--count 10000] [--stream 100000]
  *        [--pin both|on|off] [--variants uds-raw,zmq-raw,zmq-bus,uds-bus] [--json out.json]
+ *        (also `zmq-curve`: the ZeroMQ bus with CURVE on, as pods run it; opt-in)
  *        [--pictures DIR|off]   (hop latency histograms, SVG + PNG; default test/bench/results)
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -24,7 +25,21 @@ import { parseArgs } from "node:util";
 import { benchBusCpu, benchCodecs } from "./support/bus-codec-bench.ts";
 import type { PeerTask, PingResult, StreamResult } from "./support/bus-peer.ts";
 import { summarize, table, us } from "./support/bus-stats.ts";
-import { BUS_FRAME_OVERHEAD, VARIANTS, type Variant } from "./support/bus-transports.ts";
+import {
+  ALL_VARIANTS,
+  BUS_FRAME_OVERHEAD,
+  VARIANTS,
+  type Variant,
+} from "./support/bus-transports.ts";
+
+function parseVariants(text: string): Variant[] {
+  const list = text.split(",").map((v) => v.trim());
+  const bad = list.filter((v) => !ALL_VARIANTS.includes(v as Variant));
+  if (bad.length > 0)
+    throw new Error(`--variants: unknown ${bad.join(", ")} (known: ${ALL_VARIANTS.join(", ")})`);
+  return list as Variant[];
+}
+
 import { slug, writeLatencyPictures } from "./support/latency-pictures.ts";
 
 const PEER = fileURLToPath(new URL("./support/bus-peer.ts", import.meta.url));
@@ -299,7 +314,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
     ...(values.count ? { count: Number(values.count) } : {}),
     ...(values.stream ? { stream: Number(values.stream) } : {}),
-    ...(values.variants ? { variants: values.variants.split(",") as Variant[] } : {}),
+    ...(values.variants ? { variants: parseVariants(values.variants) } : {}),
     ...(values.pin ? { pin: values.pin as "on" | "off" | "both" } : {}),
     ...(values.pictures ? { pictures: values.pictures } : {}),
   });

@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { fromDecimal, mul } from "../../services/core/money.ts";
 import { mulberry32 } from "../../services/core/random.ts";
+import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import {
   createExecutionState,
   type ExecutionState,
@@ -34,7 +35,11 @@ import {
 } from "../../services/risk-manager/core/state.ts";
 import { stepRisk } from "../../services/risk-manager/core/step.ts";
 import { SPEC_RISK } from "../../services/risk-manager/core/test-support.ts";
-import type { DailyClose, OrderProposed } from "../../services/risk-manager/core/types.ts";
+import type {
+  DailyClose,
+  OrderProposed,
+  RiskEvent,
+} from "../../services/risk-manager/core/types.ts";
 import { BenchRows, timeBatched } from "./support/batched.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -141,15 +146,25 @@ function benchRisk(): void {
     qty,
     referencePrice: price,
   }));
+  // Each order ends right after its decision (working buys and sells are never netted, so
+  // orders left working would pile up against the limits).
+  const ends: RiskEvent[] = proposals.map((p) => ({
+    type: "OrderProgressed",
+    timeNs: p.timeNs,
+    clientOrderId: clientOrderIdFor("bench", p.signalId),
+    filledQty: 0n,
+    terminal: true,
+  }));
   const s2 = riskBook();
   let approved = 0;
   const decisions = timeBatched(n, BATCH, (i) => {
     const d = stepRisk(s2, proposals[i]!)[0];
     if (d?.type === "PublishDecision" && d.decision.approved) approved++;
+    stepRisk(s2, ends[i]!);
   });
   if (approved !== decisions.length * BATCH)
     throw new Error(`decisions refused ${decisions.length * BATCH - approved}`);
-  bench.report("risk: whole decision (stepRisk OrderProposed)", decisions);
+  bench.report("risk: whole decision (stepRisk OrderProposed, then the order's end)", decisions);
 }
 
 // ---------- execution ----------

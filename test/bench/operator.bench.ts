@@ -21,11 +21,7 @@ import { serverSideApply } from "../../operator/kube/apply.ts";
 import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import {
-  buildDatabasePdbs,
-  buildDatabaseSecret,
-  buildDatabaseServices,
-} from "../../operator/postgres/resources.ts";
+import { buildDatabaseSecret } from "../../operator/postgres/resources.ts";
 import { parsePipeline } from "../../services/core/spec/index.ts";
 import { defaultNodes } from "../cluster/nodes.ts";
 import {
@@ -69,31 +65,9 @@ function expectedChildren(doc: ReturnType<typeof samplePipeline>): string[] {
   const parsed = parsePipeline({ ...doc, metadata: { ...doc.metadata, uid: "x" } });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const tp = parsed.pipeline;
-  const n = tp.metadata.name;
-  const stages = [
-    "market-data",
-    "signal-bridge",
-    "risk-manager",
-    "execution-engine",
-    "position-tracker",
-  ];
-  const names = [
-    `ConfigMap/${n}-config`,
-    `ConfigMap/${n}-db-config`,
-    `ServiceAccount/${n}-stage`,
-    `Role/${n}-stage`,
-    `RoleBinding/${n}-stage`,
-    `StatefulSet/${n}-db`,
-    ...buildDatabaseServices(tp).map((s) => `Service/${s.metadata.name}`),
-    ...buildDatabasePdbs(tp).map((s) => `PodDisruptionBudget/${s.metadata.name}`),
-    ...stages.flatMap((s) => [
-      `StatefulSet/${n}-${s}`,
-      `Service/${n}-${s}`,
-      `PodDisruptionBudget/${n}-${s}`,
-      `Lease/${n}-${s}`,
-    ]),
-  ];
-  if (tp.spec.broker.kind === "simulator") names.push(`Deployment/${n}-sim`, `Service/${n}-sim`);
+  // Every object the operator applies, from its own table (the generated Secrets aside).
+  const { first, second } = desiredObjects({ tp, raw: { metadata: {} } } as never);
+  const names = [...first, ...second].map((m) => `${m.kind}/${m.metadata.name}`);
   return names;
 }
 
@@ -137,6 +111,7 @@ async function main() {
       "PodDisruptionBudget",
       "Lease",
       "Deployment",
+      "NetworkPolicy",
     ] as const;
     for (const kind of kinds) {
       const inf = new Informer(client, RESOURCES[kind], {

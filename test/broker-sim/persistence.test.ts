@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -246,6 +246,8 @@ test("the account is saved shortly after a change, without waiting for close", a
       5000,
     );
     assert.equal(saved!.positions[0]?.qty, 3_000_000_000n);
+    // The account is the user's alone.
+    assert.equal((await stat(stateFile)).mode & 0o777, 0o600);
   });
 });
 

@@ -1,7 +1,7 @@
 /** `tradepipe kill-switch` finds the database of the one live `tradepipe run`, and refuses to guess. */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -27,7 +27,8 @@ test("kill-switch uses the one live run, refuses to guess between several, and i
   const other = spawn("sleep", ["60"]);
   try {
     const runs = join(dataDir, "run", "runs");
-    await mkdir(runs, { recursive: true });
+    await mkdir(runs, { recursive: true, mode: 0o700 });
+    await chmod(join(dataDir, "run"), 0o700);
     const file = (pid: number, pipeline: string) =>
       writeFile(join(runs, `${pid}.json`), JSON.stringify({ pid, pipeline, databaseUrl: db.url }));
 

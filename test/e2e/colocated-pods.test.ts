@@ -68,6 +68,10 @@ test("colocated pods: all stages lead from one pod, and all move together when i
       if (readyIn(ha) === 5) return [a, b] as const;
       if (readyIn(hb) === 5) return [b, a] as const;
       return undefined;
+    }).catch((err: Error) => {
+      const show = (h: RunHandle) =>
+        JSON.stringify(h.status().stages.map((s) => [s.name, s.ready, s.detail]));
+      throw new Error(`${err.message}: pod A ${show(ha)}; pod B ${show(hb)}`);
     });
     const hLeading = leading === a ? ha : hb;
     const hStandby = leading === a ? hb : ha;

@@ -17,7 +17,11 @@ async function fusedRun(): Promise<string[]> {
   // Simulated time runs at wall-clock speed once the pipeline is ready: the pipeline must keep
   // up with the market for the runs to match (at 5× a loaded machine fell behind and one run
   // saw a fill before a signal that the other saw after it).
-  const sim = await startTestSimulator(pipeline, 1, "manual");
+  // No partial fills: the rest of a partly filled order waits for a later quote, and an order on
+  // the other side of its symbol waits for it in turn (never sent beside a working opposite
+  // order, which Alpaca refuses); whether that rest fills before the next signal would then
+  // depend on how far the loaded machine lags the market, not on the input.
+  const sim = await startTestSimulator(pipeline, 1, "manual", 0);
   const { run, stop, handle } = startRun({
     pipeline,
     simulator: sim,

@@ -2,11 +2,16 @@
  * Helpers for the end-to-end tests: a simulator under test control and its admin state, and
  * `tradepipe run` as a child process.
  */
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
 import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
+import { fromDecimal } from "../../services/core/money.ts";
 import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
 import {
   type LocalRunSummary,
@@ -44,6 +49,7 @@ export async function startTestSimulator(
   pipeline: TradingPipeline,
   speed?: number,
   clock: "realtime" | "manual" = "realtime",
+  partialFillProbability?: number,
 ): Promise<Simulator> {
   const s = pipeline.spec.broker.simulator;
   return startSimulator({
@@ -53,6 +59,7 @@ export async function startTestSimulator(
     symbols: pipeline.spec.symbols,
     startingCash: s.startingCash,
     startTime: "2026-03-02T14:30:00Z",
+    ...(partialFillProbability !== undefined ? { partialFillProbability } : {}),
   });
 }
 
@@ -188,13 +195,15 @@ export interface TestRun {
 }
 
 /**
- * startRun runs the default pipeline as `tradepipe run` does, on `databaseUrl` and `simulator`,
- * quietly (warn-level logs, no status lines, free health ports); `env` adds to the environment.
+ * startRun runs the default pipeline as `tradepipe run` does, on `databaseUrl` (or an embedded
+ * server) and `simulator`, quietly (warn-level logs, no status lines, free health ports); `env`
+ * adds to the environment.
  */
 export function startRun(o: {
   pipeline: TradingPipeline;
   simulator: Simulator;
-  databaseUrl: string;
+  /** Absent: the run starts its own embedded Postgres (in `env.TRADEPIPE_DATA_DIR`). */
+  databaseUrl?: string;
   fused: boolean;
   env?: NodeJS.ProcessEnv;
   /** First /health, /ready, /metrics port (default 0: free ports). */
@@ -211,7 +220,7 @@ export function startRun(o: {
     stopSignal: stop.signal,
     env: {
       ...process.env,
-      DATABASE_URL: o.databaseUrl,
+      DATABASE_URL: o.databaseUrl ?? "",
       TRADEPIPE_LOG_LEVEL: "warn",
       ...o.env,
     },
@@ -222,4 +231,140 @@ export function startRun(o: {
     },
   });
   return { run, stop: () => stop.abort(), handle: () => handle };
+}
+
+/**
+ * quiesceAndCheck stops a run's trading and proves that nothing was lost or doubled: the kill
+ * switch stops new orders and cancels open ones; once the broker has been quiet for 2 s the
+ * run is stopped, and then no client_order_id reached the broker twice, every fill the broker
+ * reported is in the database, positions equal the broker's, and every order sent has its audit
+ * trail.
+ */
+export async function quiesceAndCheck(o: {
+  pool: pg.Pool;
+  sim: Simulator;
+  handle: RunHandle;
+  stop(): void;
+  run: Promise<LocalRunSummary>;
+  /**
+   * A run that owns its embedded server stops it with the run: start it again here, for the
+   * checks after the stop (default: `pool` stays usable).
+   */
+  reopen?: () => Promise<pg.Pool>;
+}): Promise<void> {
+  const { sim, handle, stop, run } = o;
+  let pool = o.pool;
+  // Quiesce before comparing: the kill switch stops new orders and cancels open ones. An order
+  // already on its way when it engaged may still reach the broker, so wait until the risk-manager
+  // reports it engaged and the broker has seen no new order and no open one for 2 s; then the
+  // database must catch up with everything the broker did.
+  await pool.query("SELECT tp_set_kill_switch(true, 'test: quiesce', 'test')");
+  await waitFor(
+    "the kill switch to reach the risk-manager",
+    30_000,
+    () => handle.status().killSwitch,
+  );
+  const openStatuses = new Set(["new", "accepted", "pending_new", "partially_filled"]);
+  let lastCount = -1;
+  let stableSince = Date.now();
+  await waitFor("the broker to be quiet for 2 s", 60_000, () => {
+    const s = simState(sim);
+    const open = s.orders.some((o) => openStatuses.has(o.status));
+    if (open || s.order_requests.length !== lastCount) {
+      lastCount = s.order_requests.length;
+      stableSince = Date.now();
+      return false;
+    }
+    return Date.now() - stableSince >= 2_000;
+  });
+  const positionsOf = async () => {
+    const rows = await pool.query<{ symbol: string; qty: string }>(
+      "SELECT symbol, qty::text FROM positions",
+    );
+    return new Map(rows.rows.map((r) => [r.symbol, fromDecimal(r.qty)]));
+  };
+  const theirsNow = () =>
+    new Map(simState(sim).positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+  const same = (a: Map<string, bigint>, b: Map<string, bigint>) =>
+    [...new Set([...a.keys(), ...b.keys()])].every((k) => (a.get(k) ?? 0n) === (b.get(k) ?? 0n));
+  // A timeout here falls through to the assertions below, which say what differs.
+  await waitFor("the database's positions to catch up with the broker's", 30_000, async () =>
+    same(await positionsOf(), theirsNow()),
+  ).catch(() => {});
+  const trackerView = handle.status().positions;
+  stop();
+  await run;
+  if (o.reopen) pool = await o.reopen();
+
+  const state = simState(sim);
+  assert.deepEqual(duplicateSends(state), [], "no client_order_id was sent twice");
+
+  const dbFills = await pool.query<{ client_order_id: string; qty: string }>(
+    "SELECT client_order_id, sum(qty)::text AS qty FROM fills GROUP BY client_order_id",
+  );
+  const filledInDb = new Map(dbFills.rows.map((r) => [r.client_order_id, fromDecimal(r.qty)]));
+  for (const o of state.orders) {
+    const brokerFilled = fromDecimal(o.filled_qty ?? "0");
+    if (brokerFilled === 0n) continue;
+    assert.equal(
+      filledInDb.get(o.client_order_id) ?? 0n,
+      brokerFilled,
+      `fills of ${o.client_order_id}`,
+    );
+  }
+
+  const dbPositions = await pool.query<{ symbol: string; qty: string }>(
+    "SELECT symbol, qty::text FROM positions",
+  );
+  const ours = new Map(dbPositions.rows.map((r) => [r.symbol, fromDecimal(r.qty)]));
+  const theirs = new Map(state.positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+  for (const sym of new Set([...ours.keys(), ...theirs.keys()])) {
+    if ((ours.get(sym) ?? 0n) === (theirs.get(sym) ?? 0n)) continue;
+    // Say what each side booked, so a failure shows where the two parted.
+    const booked = await pool.query(
+      "SELECT id, client_order_id, execution_id, side, qty::text, filled_at FROM fills WHERE symbol = $1 ORDER BY filled_at, id",
+      [sym],
+    );
+    const reported = state.fills.filter((f) => f.symbol === sym);
+    assert.fail(
+      `position in ${sym}: ours ${ours.get(sym) ?? 0n}, broker's ${theirs.get(sym) ?? 0n}\n` +
+        `tracker's live view: ${JSON.stringify(trackerView.filter((p) => p.symbol === sym))}\n` +
+        `fills table: ${JSON.stringify(booked.rows)}\nbroker fills: ${JSON.stringify(reported)}`,
+    );
+  }
+
+  const audited = await pool.query<{ client_order_id: string }>(
+    "SELECT DISTINCT client_order_id FROM order_audit_trail WHERE client_order_id IS NOT NULL",
+  );
+  const auditedIds = new Set(audited.rows.map((r) => r.client_order_id));
+  for (const r of state.order_requests) {
+    if (r.client_order_id)
+      assert.ok(auditedIds.has(r.client_order_id), `audit trail of ${r.client_order_id}`);
+  }
+}
+
+/**
+ * embeddedReopener: for quiesceAndCheck of a run that owned its embedded server (in
+ * `dataDir`/postgres) and stopped it with the run — `reopen` ends `pool` and starts the server
+ * again for the checks; `close` stops it.
+ */
+export function embeddedReopener(dataDir: string, pool: () => pg.Pool | undefined) {
+  let server: EmbeddedPostgres | undefined;
+  let checks: pg.Pool | undefined;
+  return {
+    async reopen(): Promise<pg.Pool> {
+      await pool()?.end();
+      server = await startEmbeddedPostgres({
+        dataDir: join(dataDir, "postgres"),
+        stopOnSignals: false,
+      });
+      checks = new pg.Pool({ connectionString: server.url, max: 2 });
+      checks.on("error", () => {});
+      return checks;
+    },
+    async close(): Promise<void> {
+      await checks?.end();
+      await server?.stop();
+    },
+  };
 }

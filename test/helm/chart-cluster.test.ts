@@ -183,8 +183,9 @@ describe("charts/tradepipe-operator on a real apiserver", () => {
         500,
       );
       assert.equal(stages.length, 5);
+      // One identity per stage, each allowed only its own Lease.
       const sa = await getJson(cluster, ["serviceaccounts", "-n", "trading", "-l", selector]);
-      assert.equal(sa.items.length, 1);
+      assert.equal(sa.items.length, 5);
       const tp = await getJson(cluster, ["tp", "paper", "-n", "trading"]);
       const types = (tp.status?.conditions ?? []).map((c: { type: string }) => c.type);
       for (const t of ["Ready", "DatabaseReady", "StagesReady"])

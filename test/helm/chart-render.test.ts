@@ -85,6 +85,74 @@ describe("charts/tradepipe-operator rendered by helm", () => {
     );
   });
 
+  it("binds the operator in its one namespace when operator.watchNamespace is set", async () => {
+    const scoped = await helm.template(["--set", "operator.watchNamespace=trading"]);
+    assert.equal(find(scoped, "ClusterRole"), undefined, "no ClusterRole");
+    assert.equal(find(scoped, "ClusterRoleBinding"), undefined, "no ClusterRoleBinding");
+    const roles = scoped.filter((m) => m.kind === "Role");
+    const main = roles.find((r) => r.metadata.namespace === "trading");
+    assert.ok(main, "a Role in the watched namespace");
+    assert.deepEqual(main.rules, await operatorClusterRoleRules());
+    const binding = scoped.find(
+      (m) => m.kind === "RoleBinding" && m.metadata.namespace === "trading",
+    );
+    assert.deepEqual(binding?.roleRef, {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: main.metadata.name,
+    });
+    const lease = roles.find((r) => r.metadata.namespace === "tradepipe-system");
+    assert.deepEqual(lease?.rules, [
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["tradepipe-operator"],
+        verbs: ["get", "update"],
+      },
+    ]);
+    const args: string[] = find(scoped, "Deployment")!.spec.template.spec.containers[0].args;
+    assert.ok(args.includes("--namespace=trading"));
+  });
+
+  it("ships a ValidatingAdmissionPolicy for pipelines, and passes the network settings", async () => {
+    const policy = find(defaults, "ValidatingAdmissionPolicy");
+    const binding = find(defaults, "ValidatingAdmissionPolicyBinding");
+    assert.ok(policy && binding);
+    assert.equal(binding.spec.policyName, policy.metadata.name);
+    assert.deepEqual(binding.spec.validationActions, ["Deny"]);
+    const vars = Object.fromEntries(
+      policy.spec.variables.map((v: { name: string; expression: string }) => [
+        v.name,
+        v.expression,
+      ]),
+    );
+    assert.deepEqual(JSON.parse(vars.brokerHosts), [
+      "paper-api.alpaca.markets",
+      "api.alpaca.markets",
+      "stream.data.alpaca.markets",
+      "data.alpaca.markets",
+    ]);
+    const off = await helm.template(["--set", "admission.enabled=false"]);
+    assert.equal(find(off, "ValidatingAdmissionPolicy"), undefined);
+    const args: string[] = find(
+      await helm.template([
+        "--set",
+        "networkPolicy.monitoringNamespaceSelector.team=obs",
+        "--set",
+        "networkPolicy.clusterCidrs={10.0.0.0/8}",
+      ]),
+      "Deployment",
+    )!.spec.template.spec.containers[0].args;
+    assert.ok(
+      args.includes(
+        "--monitoring-namespace-selector=kubernetes.io/metadata.name=monitoring,team=obs",
+      ),
+      args.join(" "),
+    );
+    assert.ok(args.includes("--cluster-cidrs=10.0.0.0/8"));
+  });
+
   it("ships the CRD of crds/ unchanged", async () => {
     const [chartCrd, repoCrd] = await Promise.all([
       readFile(`${CHART}/crds/tradepipe.io_tradingpipelines.yaml`, "utf8"),

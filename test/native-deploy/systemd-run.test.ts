@@ -2,7 +2,7 @@
  * The generated units under a real systemd, installed by native-deploy/install.sh as an SRE
  * would: systemd 252 as PID 1 of a systemd-nspawn container on a copy-on-write view of this
  * machine (systemd-container.ts), Postgres and the Alpaca-compatible simulator on the host.
- * Started means ready (Type=notify once a stage leads), the hardened stages trade with keys
+ * Started means up (Type=notify) and STATUS= says "leading <stage>", the hardened stages trade with keys
  * from systemd credentials, CPUAffinity and Nice reach the processes, the watchdog restarts a
  * hung stage, Restart=always a killed one, and stopping the target stops them all.
  *
@@ -20,13 +20,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { parseDocument } from "yaml";
 import { planCpus } from "../../native-deploy/cpu-plan.ts";
 import { DEV_KEYS, type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
 import { parsePipeline } from "../../services/core/spec/index.ts";
 import { STAGE_PROCESSES, type StageProcess } from "../../services/pipeline/stages.ts";
-import { simState } from "../e2e/support.ts";
-import { createTestDatabase, type TestDatabase } from "../support/pg.ts";
+import { duplicateSends, simState } from "../e2e/support.ts";
 import { bootSystemdContainer, type SystemdContainer } from "./systemd-container.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -36,7 +37,9 @@ const unit = (s: StageProcess) => `tradepipe-${NAME}-${s}.service`;
 const TARGET = `tradepipe-${NAME}.target`;
 
 let staging: string;
-let db: TestDatabase;
+// A Postgres of this test's own, so that it can be killed and started again.
+let db: EmbeddedPostgres;
+let dbPool: pg.Pool;
 let sim: Simulator;
 let box: SystemdContainer;
 let expectedCpus: Map<StageProcess, string>;
@@ -110,7 +113,13 @@ before(async () => {
   }
   staging = await mkdtemp("/tmp/tp-systemd-run-");
   await chmod(staging, 0o755);
-  db = await createTestDatabase();
+  db = await startEmbeddedPostgres({
+    dataDir: join(staging, "postgres"),
+    stopOnSignals: false,
+    durable: false,
+  });
+  dbPool = new pg.Pool({ connectionString: db.url, max: 2 });
+  dbPool.on("error", () => {});
   sim = await startSimulator({ seed: 11, symbols: ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA"] });
 
   const doc = parseDocument(await readFile(join(root, "config", "pipeline.yaml"), "utf8"));
@@ -149,7 +158,7 @@ before(async () => {
   await mkdir(join(staging, "secrets"), { mode: 0o700 });
   await writeFile(join(staging, "secrets", "APCA_API_KEY_ID"), DEV_KEYS.keyId);
   await writeFile(join(staging, "secrets", "APCA_API_SECRET_KEY"), DEV_KEYS.secretKey);
-  await writeFile(join(staging, "secrets", "database.env"), `DATABASE_URL=${db.url}\n`);
+  await writeFile(join(staging, "secrets", "database-url"), `${db.url}\n`);
   const config = `/etc/tradepipe/${NAME}`;
   await writeFile(
     join(staging, "prepare.sh"),
@@ -157,8 +166,7 @@ before(async () => {
       "set -euo pipefail",
       `install -d -m 0750 ${config}`,
       `install -d -m 0700 ${config}/credentials`,
-      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY ${config}/credentials/`,
-      `install -m 0600 /srv/tp/secrets/database.env ${config}/database.env`,
+      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY /srv/tp/secrets/database-url ${config}/credentials/`,
       ...dropIns.flatMap((s) => [
         `mkdir -p /etc/systemd/system/${unit(s)}.d`,
         `printf '[Service]\\nCPUAffinity=\\nCPUAffinity=${last}\\n' > /etc/systemd/system/${unit(s)}.d/cpus.conf`,
@@ -180,11 +188,12 @@ before(async () => {
 after(async () => {
   await box?.stop();
   await sim?.close();
-  await db?.drop();
+  await dbPool?.end();
+  await db?.stop();
   await rm(staging, { recursive: true, force: true });
 });
 
-test("install.sh installs the pipeline and every stage starts: started means leading", async () => {
+test("install.sh installs the pipeline and every stage starts and leads", async () => {
   const prepared = await box.exec(["bash", "/srv/tp/prepare.sh"]);
   assert.equal(prepared.code, 0, prepared.stderr);
   // The planned CPUs are checked against the host by the drop-ins above, not by --host-cpus.
@@ -201,17 +210,24 @@ test("install.sh installs the pipeline and every stage starts: started means lea
   assert.match(install.stdout, /==> creating system user tradepipe/);
   assert.match(install.stdout, /==> migrating the database/);
   assert.match(install.stdout, new RegExp(`==> enabling and starting ${TARGET}`));
-  // `enable --now` returned: Type=notify units are active only once they sent READY=1.
+  // `enable --now` returned: Type=notify units are active once they sent READY=1 (the process
+  // is up); STATUS= then says whether it leads, stands by or waits for its database.
   await until("every stage active", 120_000, allActive);
+  await until("every stage leading", 120_000, async () => {
+    for (const s of STAGE_PROCESSES) {
+      if ((await show(unit(s), "StatusText")).StatusText !== `leading ${s}`) return undefined;
+    }
+    return true;
+  });
   for (const s of STAGE_PROCESSES) {
-    const p = await show(unit(s), "StatusText", "NRestarts", "Result");
-    assert.equal(p.StatusText, `leading ${s}`, `${s}: READY came with its status`);
+    const p = await show(unit(s), "NRestarts");
     assert.equal(p.NRestarts, "0", `${s} started first time`);
   }
   assert.equal((await box.exec(["systemctl", "is-enabled", TARGET])).stdout.trim(), "enabled");
 });
 
-test("the hardened stages trade, with the broker keys from systemd credentials only", async () => {
+test("the hardened stages trade, with the broker keys and the database URL from systemd credentials only", async () => {
+  const dbPassword = new URL(db.url).password;
   await until("an order at the broker", 120_000, async () =>
     simState(sim).order_requests.length > 0 ? true : undefined,
   );
@@ -222,10 +238,41 @@ test("the hardened stages trade, with the broker keys from systemd credentials o
     assert.equal(environ.code, 0);
     assert.ok(!environ.stdout.includes(DEV_KEYS.secretKey), `${s}: no key in the environment`);
     assert.ok(!cmdline.stdout.includes(DEV_KEYS.secretKey), `${s}: no key on the command line`);
+    assert.ok(!environ.stdout.includes(db.url), `${s}: no database URL in the environment`);
+    if (dbPassword) {
+      assert.ok(
+        !environ.stdout.includes(dbPassword),
+        `${s}: no database password in the environment`,
+      );
+      assert.ok(
+        !cmdline.stdout.includes(dbPassword),
+        `${s}: no database password on the command line`,
+      );
+    }
     assert.match(environ.stdout, /TRADEPIPE_BROKER_SECRET_DIR=\/run\/credentials\//);
   }
   const unitFile = await box.exec(["cat", `/etc/systemd/system/${unit("execution-engine")}`]);
   assert.ok(!unitFile.stdout.includes(DEV_KEYS.secretKey));
+});
+
+test("what root runs is root's alone: the installed code is root-owned and writable by nobody else", async () => {
+  const loose = await box.exec([
+    "find",
+    "/opt/tradepipe",
+    "!",
+    "-type",
+    "l",
+    "(",
+    "!",
+    "-uid",
+    "0",
+    "-o",
+    "-perm",
+    "/022",
+    ")",
+  ]);
+  assert.equal(loose.code, 0, loose.stderr);
+  assert.equal(loose.stdout, "", "installed files not root's, or writable by others");
 });
 
 test("CPUAffinity, Nice and the service user reach the running processes", async () => {
@@ -279,6 +326,101 @@ test("a killed stage is restarted by systemd and the pipeline trades on", async 
   await until("an order after the restart", 120_000, async () =>
     simState(sim).order_requests.length > orders ? true : undefined,
   );
+});
+
+test("kill -9 of Postgres: no unit restarts, each says why, and trading resumes once it is back", async () => {
+  const leadingAll = async () => {
+    for (const s of STAGE_PROCESSES) {
+      if ((await show(unit(s), "StatusText")).StatusText !== `leading ${s}`) return undefined;
+    }
+    return true;
+  };
+  await until("every stage leading", 120_000, leadingAll);
+  const before = new Map<StageProcess, Record<string, string>>();
+  for (const s of STAGE_PROCESSES) before.set(s, await show(unit(s), "MainPID", "NRestarts"));
+  const { port, pid } = db;
+  const t0 = Date.now();
+  process.kill(pid, "SIGKILL");
+  const said = await until(
+    "a unit's status to say its database is unreachable",
+    60_000,
+    async () => {
+      const p = await show(unit("execution-engine"), "StatusText");
+      return /database unreachable for \d+ s/.test(p.StatusText ?? "") ? p.StatusText : undefined;
+    },
+  );
+  const stopMs = Date.now() - t0;
+  // Started again on its data directory, as its own unit or Patroni would (WAL recovery first);
+  // the killed server's backends may hold its shared memory for a moment.
+  db = await until("Postgres to start again", 60_000, () =>
+    startEmbeddedPostgres({
+      dataDir: join(staging, "postgres"),
+      port,
+      stopOnSignals: false,
+      durable: false,
+    }).catch(() => undefined),
+  );
+  const orders = simState(sim).order_requests.length;
+  await until("every stage leading again", 180_000, leadingAll);
+  const readyMs = Date.now() - t0;
+  await until("an order after Postgres came back", 180_000, async () =>
+    simState(sim).order_requests.length > orders ? true : undefined,
+  );
+  const orderMs = Date.now() - t0;
+  process.stdout.write(
+    `# systemd, kill -9 of Postgres: STATUS said "${said}" after ${stopMs} ms; every stage leading after ${readyMs} ms, an order after ${orderMs} ms\n`,
+  );
+  for (const s of STAGE_PROCESSES) {
+    const p = await show(unit(s), "MainPID", "NRestarts");
+    assert.deepEqual(p, before.get(s), `${s}: the same process, no restart`);
+  }
+  const state = simState(sim);
+  assert.deepEqual(duplicateSends(state), [], "no client_order_id was sent twice");
+  const audited = await dbPool.query<{ client_order_id: string }>(
+    "SELECT DISTINCT client_order_id FROM order_audit_trail WHERE client_order_id IS NOT NULL",
+  );
+  const ids = new Set(audited.rows.map((r) => r.client_order_id));
+  for (const r of state.order_requests) {
+    if (r.client_order_id)
+      assert.ok(ids.has(r.client_order_id), `audit trail of ${r.client_order_id}`);
+  }
+});
+
+// Last before the stop: orders cancelled by the kill switch count as failures for the circuit
+// breaker, which then refuses orders for its cooldown (the restart test above needs orders).
+test("the kill switch through the risk-manager's control socket: 0600, the service user's, and root can use it", async () => {
+  const socket = `/run/tradepipe/${NAME}/risk-manager.control.sock`;
+  const st = await box.exec(["stat", "-c", "%a %U", socket]);
+  assert.equal(st.stdout.trim(), "600 tradepipe");
+  const cli = ["/opt/tradepipe/node_modules/node/bin/node", "/opt/tradepipe/bin/tradepipe.ts"];
+  const on = await box.exec([
+    ...cli,
+    "kill-switch",
+    "on",
+    "--socket",
+    socket,
+    "--reason",
+    "systemd test",
+  ]);
+  assert.equal(on.code, 0, on.stderr);
+  assert.match(on.stdout, /kill switch ENGAGED \(systemd test\)/);
+  // Another local user cannot even connect.
+  const other = await box.exec([
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    ...cli,
+    "kill-switch",
+    "off",
+    "--socket",
+    socket,
+  ]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /EACCES|permission denied/i);
+  const off = await box.exec([...cli, "kill-switch", "off", "--socket", socket]);
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /kill switch off/);
 });
 
 test("stopping the target stops every stage", async () => {

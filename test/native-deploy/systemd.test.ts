@@ -156,7 +156,7 @@ test("a spec change rewrites exactly the units it affects", async () => {
   );
 });
 
-test("broker keys arrive as credentials, never in the unit or on the command line", async () => {
+test("broker keys and the database URL arrive as credentials, never in the unit, the environment or on the command line", async () => {
   const out = join(dir, "alpaca");
   const spec = await specWith("alpaca", (s) => {
     s.broker = { kind: "alpaca", credentialsSecretRef: { name: "alpaca-keys" } };
@@ -168,7 +168,11 @@ test("broker keys arrive as credentials, never in the unit or on the command lin
     text,
     /^LoadCredential=APCA_API_SECRET_KEY:\/etc\/tradepipe\/local\/credentials\/APCA_API_SECRET_KEY$/m,
   );
-  assert.match(text, /^EnvironmentFile=\/etc\/tradepipe\/local\/database\.env$/m);
+  assert.match(
+    text,
+    /^LoadCredential=database-url:\/etc\/tradepipe\/local\/credentials\/database-url$/m,
+  );
+  assert.doesNotMatch(text, /EnvironmentFile|DATABASE_URL/);
   assert.doesNotMatch(text, /secret_key=|APCA_API_SECRET_KEY=/i);
 });
 

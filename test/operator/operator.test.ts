@@ -249,7 +249,10 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
   test("deleting a pipeline halts the execution stage first, then its children go", async () => {
     // The active execution-engine instance, with the stage's own ServiceAccount and the same
     // Lease module a stage in a pod uses.
-    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(NS, "alpha-stage");
+    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(
+      NS,
+      "alpha-execution-engine",
+    );
     const client = await createKubeClient(loadKubeConfig(stageKubeconfig));
     const halts: boolean[] = [];
     const stage = startStageLease({
@@ -320,7 +323,10 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       samplePipeline("beta", NS, { database: { instances: 1, synchronous: false } }),
     );
     await waitReady("beta");
-    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(NS, "beta-stage");
+    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(
+      NS,
+      "beta-execution-engine",
+    );
     const client = await createKubeClient(loadKubeConfig(stageKubeconfig));
     const stage = startStageLease({
       client,

@@ -7,28 +7,14 @@
  * when no standby is connected.
  */
 import assert from "node:assert/strict";
-import {
-  appendFile,
-  chmod,
-  chown,
-  cp,
-  mkdtemp,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import {
-  type EmbeddedPostgres,
-  freePort,
-  startEmbeddedPostgres,
-} from "../../services/core/db/embedded.ts";
+import type { EmbeddedPostgres } from "../../services/core/db/embedded.ts";
 import { createLogger, createMetrics } from "../../services/core/telemetry/index.ts";
 import { startReplicationLagSampler } from "../../services/pipeline/db-metrics.ts";
+import { startPrimaryAndStandby } from "../support/replication.ts";
 
 let root: string;
 let primary: EmbeddedPostgres;
@@ -36,39 +22,11 @@ let standby: EmbeddedPostgres | undefined;
 let pool: pg.Pool;
 let standbyPool: pg.Pool;
 
-/** chownTree gives a copied data directory to the user that owns the original (root runs it as postgres). */
-async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  const { readdir } = await import("node:fs/promises");
-  await chown(dir, uid, gid);
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await chownTree(p, uid, gid);
-    else await chown(p, uid, gid);
-  }
-}
-
 before(async () => {
-  root = await mkdtemp("/tmp/tp-replication-");
-  // As root, Postgres runs as another user, who must be able to enter the directory.
-  await chmod(root, 0o755);
-  const primaryDir = join(root, "primary");
-  const standbyDir = join(root, "standby");
-  const port = await freePort();
-  const quiet = { stopOnSignals: false, durable: false } as const;
-  // A standby starts from a copy of the primary's cluster taken while it is stopped.
-  const first = await startEmbeddedPostgres({ dataDir: primaryDir, port, ...quiet });
-  await first.stop();
-  await cp(primaryDir, standbyDir, { recursive: true });
-  const owner = await stat(primaryDir);
-  if (process.getuid?.() === 0) await chownTree(standbyDir, owner.uid, owner.gid);
-  const password = (await readFile(join(primaryDir, "tradepipe.password"), "utf8")).trim();
-  await writeFile(join(standbyDir, "standby.signal"), "");
-  await appendFile(
-    join(standbyDir, "postgresql.auto.conf"),
-    `primary_conninfo = 'host=127.0.0.1 port=${port} user=tradepipe password=${password} application_name=standby-1'\n`,
-  );
-  primary = await startEmbeddedPostgres({ dataDir: primaryDir, port, ...quiet });
-  standby = await startEmbeddedPostgres({ dataDir: standbyDir, ...quiet });
+  const pair = await startPrimaryAndStandby("tp-replication-");
+  root = pair.root;
+  primary = pair.primary;
+  standby = pair.standby;
   pool = new pg.Pool({ connectionString: primary.url, max: 4 });
   pool.on("error", () => {});
   standbyPool = new pg.Pool({ connectionString: standby.url, max: 1 });

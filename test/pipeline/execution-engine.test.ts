@@ -427,6 +427,18 @@ describe("execution-engine after a crash between the audit commit and the broker
       await eventually(async () => (await orderRow(h.db.pool, id))?.status === "filled", id);
       assert.equal((await fillsOf(h.db.pool, id)).length, 1);
     }
+    // The landed order's fill was learnt from a lookup: its row is the broker's execution, read
+    // from the FILL activities, not one synthesized from the cumulative quantity.
+    const executions = h.sim.admin.state().fills.filter((f) => f.client_order_id === landed);
+    const exact = (id: string, qty: string, price: string) => [
+      id,
+      fromDecimal(qty),
+      fromDecimal(price),
+    ];
+    assert.deepEqual(
+      (await fillsOf(h.db.pool, landed)).map((f) => exact(f.execution_id, f.qty, f.price)),
+      executions.map((e) => exact(e.execution_id, e.qty, e.price)),
+    );
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type pg from "pg";
+import { DEV_KEYS } from "../../services/broker-sim/index.ts";
 import type { Bus } from "../../services/core/bus/index.ts";
 import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
@@ -21,9 +22,11 @@ import {
   TimeInForce,
   wallClockNs,
 } from "../../services/core/messages/index.ts";
-import { clientOrderIdFor } from "../../services/execution-engine/core/index.ts";
+import { clientOrderIdFor, orderIdScope } from "../../services/execution-engine/core/index.ts";
 
 export const PIPELINE = "test";
+/** SYMBOLS: the universe of the test pipelines these helpers serve (it is in the id scope). */
+export const SYMBOLS = ["AAPL", "MSFT"];
 
 export interface IntentOptions {
   signalId: string;
@@ -36,7 +39,9 @@ export interface IntentOptions {
   originTimeNs?: bigint;
 }
 
-export const coid = (signalId: string) => clientOrderIdFor(PIPELINE, signalId);
+/** coid is the client_order_id the stages derive for pipeline "test" on the simulator's account. */
+export const coid = (signalId: string, symbols: readonly string[] = SYMBOLS) =>
+  clientOrderIdFor(orderIdScope({ account: DEV_KEYS.keyId, name: PIPELINE, symbols }), signalId);
 
 /** publishIntent publishes an approved OrderIntent as the risk-manager does. */
 export function publishIntent(bus: Bus, o: IntentOptions): string {

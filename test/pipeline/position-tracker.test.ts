@@ -14,6 +14,7 @@ import {
   PortfolioUpdateSchema,
   PositionUpdateSchema,
 } from "../../services/core/messages/index.ts";
+import { eventually } from "./execution-support.ts";
 import { startHarness, waitFor } from "./stage-harness.ts";
 import {
   epochOf,
@@ -25,7 +26,7 @@ import {
   recordFill,
 } from "./trading-support.ts";
 
-const positionsSpec = (p: Record<string, number>) => ({
+const positionsSpec = (p: Record<string, unknown>) => ({
   positions: {
     reconcileIntervalSeconds: 300,
     drawdownAlertPct: 5,
@@ -34,10 +35,13 @@ const positionsSpec = (p: Record<string, number>) => ({
   },
 });
 
+/** NO_FEES: hand-computed P&L below is before fees (the fee arithmetic has its own tests). */
+const NO_FEES = { secPerMillion: "0", tafPerShare: "0", tafMaxPerTrade: "0", catPerShare: "0" };
+
 test("fills become positions with exact P&L, persisted with the epoch, and rebuilt after a restart", async () => {
   const h = await startHarness({
     sim: { symbols: { AAPL: 100, MSFT: 400 }, clock: "manual" },
-    spec: positionsSpec({}),
+    spec: positionsSpec({ fees: NO_FEES }),
   });
   try {
     const updates = h.record(["position.update/*"]);
@@ -260,14 +264,15 @@ test("a drawdown past the alert level is logged, measured and sent to the risk-m
       filledQty: "100",
       executionId: "d1-1",
     });
-    // Marked at 45: equity 90000 + 4500 = 94500, 5.5% below the peak.
+    // Marked at 45: equity 90000 + 4500 − the CAT fee of the buy (100 × 0.0000265) =
+    // 94499.99735, 5.5000026% below the peak.
     publishQuote(h, "AAPL", "44.99", "45.01");
     await waitFor(() => controls.length > 0, "the drawdown alert");
     const c = decodeMessage(controls[0]!, ControlSchema);
     assert.equal(c.command, ControlCommand.DRAWDOWN_ALERT);
     assert.equal(c.requestedBy, "position-tracker");
-    assert.equal(c.drawdown, "0.055");
-    assert.equal(await metricValue(h, "tradepipe_drawdown_ratio"), 0.055);
+    assert.equal(c.drawdown, "0.055000026");
+    assert.equal(await metricValue(h, "tradepipe_drawdown_ratio"), 0.055000026);
     assert.ok(
       h.logs.some((l) => String(l.msg).startsWith("drawdown alert")),
       "the alert is logged",
@@ -276,6 +281,62 @@ test("a drawdown past the alert level is logged, measured and sent to the risk-m
     publishQuote(h, "AAPL", "39.99", "40.01");
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(controls.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a phantom equity peak from reconciliation: a fill the broker does not show yet moves neither the persisted peak nor the alert, across a restart", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 50 }, clock: "manual" },
+    spec: positionsSpec({ reconcileIntervalSeconds: 1, fees: NO_FEES }),
+  });
+  try {
+    const controls = h.record(["control"]);
+    const first = await h.start("position-tracker");
+    await waitFor(() => first.readiness.report().ready, "reconciled: cash 100000, flat");
+    // Booked from the stream (and stored), but not (yet) at the broker: its account still shows
+    // the pre-fill cash and no position, reconciliation after reconciliation.
+    const f: FillSpec = {
+      clientOrderId: "phantom-1",
+      symbol: "AAPL",
+      side: "buy",
+      qty: "1000",
+      fillQty: "1000",
+      fillPrice: "50",
+      filledQty: "1000",
+      executionId: "phantom-e1",
+    };
+    await recordFill(h, f);
+    publishFill(h, f);
+    const peaks = async () =>
+      (
+        await h.db.pool.query<{ peak: string; at: Date }>(
+          "SELECT peak_equity::text AS peak, snapshot_at AS at FROM portfolio_snapshots ORDER BY snapshot_at",
+        )
+      ).rows;
+    const breaks = () => metricValue(h, "tradepipe_reconciliations_total", { result: "break" });
+    await eventually(
+      async () => (await breaks()) >= 2,
+      "two reconciliations with the break",
+      20_000,
+    );
+    // Every snapshot, up to one taken after `when`, holds the true peak; no alert was sent.
+    const peakStaysTrue = async (when: string) => {
+      const from = new Date();
+      await eventually(async () => (await peaks()).some((p) => p.at > from), when, 10_000);
+      assert.deepEqual([...new Set((await peaks()).map((p) => p.peak))], ["100000.000000000"]);
+      assert.equal(controls.length, 0, `no drawdown alert ${when}`);
+    };
+    await peakStaysTrue("after the breaks");
+
+    await first.stop();
+    const second = await h.start("position-tracker");
+    await waitFor(
+      () => second.readiness.report().checks.reconciled?.reason?.includes("AAPL") === true,
+      "the break again after the restart",
+    );
+    await peakStaysTrue("after the restart");
   } finally {
     await h.close();
   }

@@ -3,15 +3,22 @@
  * started by the host as in production): no order before the tracker says positions are
  * reconciled; a signal within the limits is approved with the deterministic client_order_id;
  * one over each of the six limits is refused with its reason on the bus and counted; the kill
- * switch engages and releases through SQL (tp_set_kill_switch + NOTIFY), over HTTP and by the
- * spec, is announced to the execution engine, and survives a restart.
+ * switch engages and releases through SQL (tp_set_kill_switch + NOTIFY), over the control socket
+ * (never the health port, never a browser-style request) and by the spec, is announced to the
+ * execution engine, and survives a restart; while the spec says engaged, a release is refused.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { main as killSwitchCommand } from "../../bin/commands/kill-switch.ts";
 import { decodeMessage, publishMessage } from "../../services/core/bus/typed.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
+import { callControl } from "../../services/core/control/client.ts";
+import { startControlServer } from "../../services/core/control/server.ts";
 import { startHealthServer } from "../../services/core/health/index.ts";
 import {
   ControlCommand,
@@ -28,6 +35,7 @@ import {
   TradingSignalSchema,
 } from "../../services/core/messages/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
+import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 import {
   metricValue,
@@ -38,6 +46,22 @@ import {
 } from "./trading-support.ts";
 
 let signalNo = 0;
+
+/** callRaw POSTs `body` to /kill-switch over the socket with exactly these headers. */
+function callRaw(
+  socketPath: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: "/kill-switch", method: "POST", headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 /**
  * decide publishes a signal and returns the OrderIntent the risk-manager answers with, which
@@ -111,7 +135,8 @@ test("signals within the limits are approved; one over each limit is refused wit
     // Within every limit: AAPL (Information Technology) and GOOGL (Communication Services).
     const aapl = await decide(h, intents, "AAPL", "buy", "100");
     assert.equal(reasonOf(aapl), "approved");
-    assert.equal(aapl.clientOrderId, clientOrderIdFor("test", aapl.signalId));
+    const scope = pipelineOrderIdScope(h.pipeline, h.sim.keys.keyId);
+    assert.equal(aapl.clientOrderId, clientOrderIdFor(scope, aapl.signalId));
     assert.deepEqual(
       { qty: aapl.qty, price: aapl.decisionPrice, symbol: aapl.symbol, code: aapl.rejectCode },
       { qty: "10", price: "100", symbol: "AAPL", code: "" },
@@ -216,9 +241,12 @@ test("signals within the limits are approved; one over each limit is refused wit
   }
 });
 
-test("the kill switch: SQL, HTTP and the command line; announced to the execution engine; kept over a restart", async () => {
+test("the kill switch: SQL, the control socket and the command line; announced to the execution engine; kept over a restart", async () => {
   const h = await startHarness({ sim: { symbols: { AAPL: 100 }, clock: "manual" } });
   const server = await startHealthServer({ routes: h.routes });
+  const runDir = await mkdtemp(join(tmpdir(), "tp-rm-"));
+  const socketPath = join(runDir, "risk-manager.control.sock");
+  const control = await startControlServer({ routes: h.controlRoutes, socketPath });
   try {
     const intents = h.record(["order.intent/*"]);
     const controls = h.record(["control"]);
@@ -252,16 +280,31 @@ test("the kill switch: SQL, HTTP and the command line; announced to the executio
     assert.equal(killSwitchControls().at(-1), ControlCommand.KILL_SWITCH_ON);
     assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
 
-    // HTTP: a bad body is refused with the field named; a good one releases it.
-    const post = (body: string) =>
-      fetch(`${server.url}/kill-switch`, { method: "POST", body }).then(async (r) => ({
-        status: r.status,
-        body: (await r.json()) as Record<string, unknown>,
-      }));
-    const bad = await post('{"engaged": "yes"}');
+    // The health/metrics port is read-only: the release that used to work there is refused.
+    const scrapePost = await fetch(`${server.url}/kill-switch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"engaged": false, "requestedBy": "attacker"}',
+    });
+    assert.equal(scrapePost.status, 405);
+    await scrapePost.body?.cancel();
+    // Neither is a browser-style request on the control socket: text/plain, a foreign Origin.
+    const plain = await callRaw(socketPath, '{"engaged": false}', { "content-type": "text/plain" });
+    assert.equal(plain.status, 415);
+    const foreign = await callRaw(socketPath, '{"engaged": false}', {
+      "content-type": "application/json",
+      origin: "https://evil.example",
+    });
+    assert.equal(foreign.status, 403);
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+
+    // The control socket: a bad body is refused with the field named; a good one releases it,
+    // recorded as made by the socket's user whatever the body claims.
+    const post = (body: unknown) => callControl({ socketPath }, "POST", "/kill-switch", body);
+    const bad = await post({ engaged: "yes" });
     assert.equal(bad.status, 400);
     assert.match(String(bad.body.error), /body\.engaged/);
-    const off = await post('{"engaged": false, "reason": "http test"}');
+    const off = await post({ engaged: false, reason: "http test", requestedBy: "someone-else" });
     assert.equal(off.status, 200);
     assert.equal(off.body.engaged, false);
     assert.equal(killSwitchControls().at(-1), ControlCommand.KILL_SWITCH_OFF);
@@ -271,10 +314,10 @@ test("the kill switch: SQL, HTTP and the command line; announced to the executio
     assert.deepEqual(row.rows[0], {
       kill_switch_engaged: false,
       kill_switch_reason: "http test",
-      kill_switch_changed_by: "http:api",
+      kill_switch_changed_by: `unix:${userInfo().username}`,
     });
     assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
-    const on = await post('{"engaged": true, "reason": "http on"}');
+    const on = await post({ engaged: true, reason: "http on" });
     assert.equal(on.status, 200);
     assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
     const status = await fetch(`${server.url}/kill-switch`).then((r) => r.json());
@@ -294,9 +337,20 @@ test("the kill switch: SQL, HTTP and the command line; announced to the executio
       "KILL_SWITCH_OFF after the command",
     );
     assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
+
+    // The command line over the control socket (what it does against a live `tradepipe run`).
+    assert.equal(
+      await killSwitchCommand(["on", "--socket", socketPath, "--reason", "cli socket"]),
+      0,
+    );
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+    const bySocket = await h.db.pool.query("SELECT kill_switch_changed_by FROM risk_state");
+    assert.equal(bySocket.rows[0].kill_switch_changed_by, `unix:${userInfo().username}`);
   } finally {
+    await control.close();
     await server.close();
     await h.close();
+    await rm(runDir, { recursive: true, force: true });
   }
 });
 
@@ -338,6 +392,47 @@ test("spec.killSwitch engages the kill switch at start, in the database", async 
     assert.equal(last.core_state.killSwitch.engaged, true);
   } finally {
     await h.close();
+  }
+});
+
+test("spec.killSwitch: a release is refused while the spec says true, and a spec changed to true engages it at once", async () => {
+  const h = await startHarness({
+    sim: { symbols: { AAPL: 100 }, clock: "manual" },
+    spec: { killSwitch: true },
+  });
+  const runDir = await mkdtemp(join(tmpdir(), "tp-rm-"));
+  const socketPath = join(runDir, "risk-manager.control.sock");
+  const control = await startControlServer({ routes: h.controlRoutes, socketPath });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true });
+    const release = await callControl({ socketPath }, "POST", "/kill-switch", { engaged: false });
+    assert.equal(release.status, 409);
+    assert.match(String(release.body.error), /spec\.killSwitch is true/);
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+
+    // The spec goes to false: now a release works; back to true: engaged again without a restart.
+    h.changeSpec({ killSwitch: false });
+    const ok = await callControl({ socketPath }, "POST", "/kill-switch", { engaged: false });
+    assert.equal(ok.status, 200);
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
+    h.changeSpec({ killSwitch: true });
+    const engaged = async () =>
+      (await h.db.pool.query("SELECT kill_switch_engaged, kill_switch_changed_by FROM risk_state"))
+        .rows[0];
+    for (let i = 0; i < 100 && !(await engaged()).kill_switch_engaged; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(await engaged(), {
+      kill_switch_engaged: true,
+      kill_switch_changed_by: "spec",
+    });
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "kill_switch");
+  } finally {
+    await control.close();
+    await h.close();
+    await rm(runDir, { recursive: true, force: true });
   }
 });
 

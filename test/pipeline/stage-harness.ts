@@ -12,6 +12,7 @@ import {
 } from "../../services/broker-sim/index.ts";
 import { InProcBus } from "../../services/core/bus/index.ts";
 import type { BusMessage } from "../../services/core/bus/types.ts";
+import type { ControlHandler } from "../../services/core/control/server.ts";
 import type { RouteHandler } from "../../services/core/health/index.ts";
 import { parsePipeline, type TradingPipeline } from "../../services/core/spec/index.ts";
 import { createLogger, createMetrics, type Metrics } from "../../services/core/telemetry/index.ts";
@@ -33,8 +34,12 @@ export interface Harness {
   pipeline: TradingPipeline;
   /** Log lines the stages wrote (JSON objects). */
   logs: Record<string, unknown>[];
-  /** HTTP routes the stages added (e.g. "POST /kill-switch"), shared by every start. */
+  /** Read-only health routes the stages added (e.g. "GET /kill-switch"), shared by every start. */
   routes: Record<string, RouteHandler>;
+  /** Control-listener routes the stages added (e.g. "POST /kill-switch"). */
+  controlRoutes: Record<string, ControlHandler>;
+  /** changeSpec hands running stages a new version of the spec (as a changed spec file would). */
+  changeSpec(spec: Record<string, unknown>): void;
   start(stage: StageProcess): Promise<StageInstance>;
   /** record collects every message matching `filters` (decoded by the caller). */
   record(filters: readonly string[]): BusMessage[];
@@ -66,6 +71,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     throw new Error(`test pipeline invalid: ${JSON.stringify(parsed.errors)}`);
   }
   const pipeline = parsed.pipeline;
+  const specListeners = new Set<(p: TradingPipeline) => void>();
+  const watchSpec = (l: (p: TradingPipeline) => void) => {
+    specListeners.add(l);
+    return () => specListeners.delete(l);
+  };
   const logs: Record<string, unknown>[] = [];
   const log = createLogger({
     name: "test",
@@ -84,6 +94,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const instances: StageInstance[] = [];
   const subscriptions: Array<{ unsubscribe(): void }> = [];
   const routes: Record<string, RouteHandler> = {};
+  const controlRoutes: Record<string, ControlHandler> = {};
   return {
     sim,
     db,
@@ -92,6 +103,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     pipeline,
     logs,
     routes,
+    controlRoutes,
+    changeSpec(spec) {
+      const next = parsePipeline({
+        apiVersion: "tradepipe.io/v1alpha1",
+        kind: "TradingPipeline",
+        metadata: { name: "test" },
+        spec: { ...pipeline.spec, ...spec },
+      });
+      if (!next.ok) throw new Error(`changed spec invalid: ${JSON.stringify(next.errors)}`);
+      for (const l of specListeners) l(next.pipeline);
+    },
     async start(stage) {
       const instance = await startStageInstance(stage, {
         pipeline,
@@ -106,6 +128,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         },
         sectors,
         routes,
+        controlRoutes,
+        watchSpec,
       });
       if (!instance) throw new Error(`${stage} did not start`);
       instances.push(instance);

@@ -32,6 +32,7 @@ import {
   PIPELINE,
   publishIntent,
   publishQuote,
+  SYMBOLS,
   updatesOf,
 } from "./execution-support.ts";
 import { waitFor } from "./stage-harness.ts";
@@ -75,7 +76,7 @@ async function contender(): Promise<Contender> {
     apiVersion: "tradepipe.io/v1alpha1",
     kind: "TradingPipeline",
     metadata: { name: PIPELINE },
-    spec: { symbols: ["AAPL"], broker: { kind: "simulator" } },
+    spec: { symbols: SYMBOLS, broker: { kind: "simulator" } },
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const bus = new InProcBus();
@@ -99,6 +100,7 @@ async function contender(): Promise<Contender> {
     },
     sectors: await loadSectors(),
     routes: {},
+    controlRoutes: {},
     signal: abort.signal,
   };
   const c: Contender = {

@@ -61,8 +61,11 @@ export function writeRecords(
   symbol: string,
   date: string,
   records: readonly MarketRecord[],
+  /** seq: a recording's global input order (a column `seq`), absent in fetched history. */
+  seq?: readonly bigint[],
 ): string {
   const path = partitionPath(dir, kind, symbol, date);
+  const seqColumn = seq === undefined ? [] : [{ name: "seq", type: "INT64" as const, data: seq }];
   const t = records.map((r) => r.exchangeNs);
   const received = records.map((r) => r.receivedNs);
   if (kind === "quotes") {
@@ -75,6 +78,7 @@ export function writeRecords(
         { name: "bid_size", type: "DOUBLE", data: records.map((r) => toNumber(r.bidSize)) },
         { name: "ask_price", type: "DOUBLE", data: records.map((r) => toNumber(r.askPrice)) },
         { name: "ask_size", type: "DOUBLE", data: records.map((r) => toNumber(r.askSize)) },
+        ...seqColumn,
       ],
       META,
     );
@@ -87,6 +91,7 @@ export function writeRecords(
         { name: "price", type: "DOUBLE", data: records.map((r) => toNumber(r.price)) },
         { name: "size", type: "DOUBLE", data: records.map((r) => toNumber(r.size)) },
         { name: "trade_id", type: "INT64", data: records.map((r) => BigInt(r.tradeId)) },
+        ...seqColumn,
       ],
       META,
     );

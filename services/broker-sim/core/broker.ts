@@ -5,6 +5,7 @@
  * serialises them. One PRNG (seeded from the simulator seed) draws ids and partial fills, so the
  * same order flow against the same quotes gives the same fills.
  */
+import { type FeeSchedule, fillFees } from "../../core/fees.ts";
 import { type Fixed, mul, ONE, ZERO } from "../../core/money.ts";
 import { accountFigures, planOrder } from "./account.ts";
 import { applyFill, createLedger, type Ledger } from "./ledger.ts";
@@ -77,6 +78,8 @@ export interface BrokerOptions {
    * Absent: paper's rules.
    */
   fillModel?: FillModel;
+  /** fees: the regulatory fees charged on each execution (none when absent). */
+  fees?: FeeSchedule;
 }
 
 export interface BrokerState {
@@ -316,6 +319,17 @@ function execute(
   updates: TradeUpdate[],
 ): void {
   const positionQty = applyFill(state.ledger, o.symbol, o.assetId, o.side, qty, price);
+  if (state.options.fees !== undefined) {
+    // Alpaca deducts accrued fees from the balance as they arise (and bills them at day end).
+    const fees = fillFees(
+      state.options.fees,
+      o.side,
+      o.filledQty,
+      o.filledQty + qty,
+      mul(qty, price),
+    );
+    state.ledger.cash -= fees.total;
+  }
   o.filledQty += qty;
   o.filledNotional += mul(qty, price);
   o.updatedAt = now;

@@ -202,6 +202,9 @@ const postCloseSession: Handler = (ctx) => {
   return json(200, { ok: true });
 };
 
+/** MAX_STALL_MS bounds a stall: one request must not freeze the streams for good. */
+export const MAX_STALL_MS = 300_000;
+
 /** postStreams: {action: "disconnect"|"stall", kind: "trade"|"data"|"all", ms?} */
 const postStreams: Handler = (ctx, req) => {
   const b = obj(req.body);
@@ -213,8 +216,8 @@ const postStreams: Handler = (ctx, req) => {
     return json(200, { disconnected: ctx.streams.disconnect(kind) });
   if (b["action"] === "stall") {
     const ms = b["ms"] ?? 65_000;
-    if (typeof ms !== "number" || !(ms >= 0))
-      return ERR.invalidParam("ms: expected a non-negative number");
+    if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_STALL_MS)
+      return ERR.invalidParam(`ms: expected a number of milliseconds from 0 to ${MAX_STALL_MS}`);
     const kinds: ("trade" | "data")[] = kind === "all" ? ["trade", "data"] : [kind];
     for (const k of kinds) ctx.faults.stall(k, ms, performance.now());
     return json(200, { stalled: kinds, ms });

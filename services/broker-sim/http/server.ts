@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { isAuthorized, type SimContext } from "../shell/context.ts";
+import { isAdminAuthorized, isAuthorized, type SimContext } from "../shell/context.ts";
 import { ADMIN_ROUTES } from "./admin.ts";
 import { MARKET_DATA_ROUTES } from "./marketdata.ts";
 import { type ApiRequest, type ApiResponse, ERR } from "./respond.ts";
@@ -94,7 +94,16 @@ export async function handle(
     send(res, ERR.tooLarge(), { ...headers(), Connection: "close" });
     return;
   }
-  if (!isAuthorized(ctx, req.headers["apca-api-key-id"], req.headers["apca-api-secret-key"])) {
+  const keyId = req.headers["apca-api-key-id"];
+  const secret = req.headers["apca-api-secret-key"];
+  if (isAdmin && ctx.admin.kind === "off") {
+    send(res, ERR.notFound(), headers());
+    return;
+  }
+  const authorized = isAdmin
+    ? isAdminAuthorized(ctx, req.headers.authorization, keyId, secret)
+    : isAuthorized(ctx, keyId, secret);
+  if (!authorized) {
     send(res, ERR.unauthorized(), headers());
     return;
   }

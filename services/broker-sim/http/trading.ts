@@ -8,6 +8,7 @@ import * as actions from "../core/order-actions.ts";
 import { isOpen, type Order, parseOrderRequest, parseReplaceRequest } from "../core/orders.ts";
 import { formatRfc3339, parseTime } from "../core/time.ts";
 import type { SimContext } from "../shell/context.ts";
+import { getActivities, getActivitiesOfType } from "./activities.ts";
 import { type ApiRequest, type ApiResponse, ERR, json } from "./respond.ts";
 import { accountJson, assetJson, clockJson, type Marks, orderJson, positionJson } from "./views.ts";
 
@@ -260,6 +261,8 @@ function route(method: string, path: string, handler: Handler): Route {
 
 export const TRADING_ROUTES: Route[] = [
   route("GET", "/v2/account", getAccount),
+  route("GET", "/v2/account/activities", getActivities),
+  route("GET", "/v2/account/activities/{activity_type}", getActivitiesOfType),
   route("GET", "/v2/clock", getClock),
   route("POST", "/v2/orders", logged("submit", postOrder)),
   route("GET", "/v2/orders", listOrders),

@@ -204,10 +204,15 @@ export class AccountStore {
   }
 }
 
-/** writeAtomically replaces `path` so a reader sees the old file or the new one, never a part. */
+/**
+ * writeAtomically replaces `path` so a reader sees the old file or the new one, never a part.
+ * The account (cash, positions, every order) is the user's alone: mode 0600, and the temporary
+ * file is made new (never written through a file or link someone left at its name).
+ */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, "w", 0o644);
+  await rm(tmp, { force: true });
+  const fh = await open(tmp, "wx", 0o600);
   try {
     await fh.writeFile(text);
     await fh.sync();

@@ -6,6 +6,7 @@
  * Two clock modes: "realtime" (simulated time = start + elapsed wall time × speed) and "manual"
  * (time moves only when `advance` is called — fully deterministic, for tests).
  */
+import type { FeeSchedule } from "../../core/fees.ts";
 import { type Fixed, fromDecimal } from "../../core/money.ts";
 import * as broker from "../core/broker.ts";
 import {
@@ -43,6 +44,8 @@ export interface EngineOptions {
   marketAlwaysOpen: boolean;
   partialFillProbability: number;
   startingCash: Fixed;
+  /** fees: regulatory fees charged on each execution (none when absent). */
+  fees?: FeeSchedule;
   shortingEnabled: boolean;
   market: Partial<MarketOptions>;
   replay: MarketEvent[] | undefined;
@@ -93,6 +96,7 @@ export class Engine {
         startingCash: o.startingCash,
         partialFillProbability: o.partialFillProbability,
         shortingEnabled: o.shortingEnabled,
+        ...(o.fees !== undefined ? { fees: o.fees } : {}),
       },
       o.assets,
       t0,

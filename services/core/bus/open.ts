@@ -42,7 +42,15 @@ export async function openBus(options: OpenBusOptions): Promise<NetworkBus> {
     );
   }
   const hwm = options.highWaterMark;
-  if (transports.has("uds")) return UdsBus.open(options);
+  if (transports.has("uds")) {
+    if (options.curve) {
+      throw new TradepipeError(
+        "TP_ERR_CONFIG",
+        "bus: CURVE keys are for ZeroMQ endpoints (tcp://, ipc://); unix:// sockets are guarded by file permissions",
+      );
+    }
+    return UdsBus.open(options);
+  }
   return ZmqBus.open({
     ...options,
     ...(hwm === undefined ? {} : { sendHighWaterMark: hwm, receiveHighWaterMark: hwm }),

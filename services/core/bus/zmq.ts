@@ -14,6 +14,7 @@
 import { Publisher, Subscriber } from "zeromq";
 import { TradepipeError } from "../errors.ts";
 import { BusCore } from "./core.ts";
+import { type BusCurve, checkCurveKey } from "./curve.ts";
 import { wireFilter } from "./filters.ts";
 import type {
   Bus,
@@ -23,19 +24,35 @@ import type {
   StreamPosition,
   Subscription,
 } from "./types.ts";
+import { registerZapDomain, type ZapDecision } from "./zap.ts";
+
+/**
+ * DEFAULT_SEND_HIGH_WATER_MARK bounds what a publisher queues for one subscriber that does not
+ * read (a stalled or idle peer): past it, that subscriber's messages are dropped and it sees a
+ * gap. 10,000 frames of a few hundred bytes is a few MB per peer, and several seconds of the
+ * busiest topic; a live subscriber never gets near it.
+ */
+export const DEFAULT_SEND_HIGH_WATER_MARK = 10_000;
 
 export interface ZmqBusOptions extends BusOptions {
   /** Endpoints the PUB socket binds (e.g. `ipc:///run/tradepipe/market-data.sock`). */
   bind?: readonly string[];
   /** Endpoints the SUB socket connects to. */
   connect?: readonly string[];
-  /** Messages queued per subscriber before the publisher drops; default 100,000. */
+  /** Messages queued per subscriber before the publisher drops; default 10,000. */
   sendHighWaterMark?: number;
   /** Messages queued in the subscriber before its side drops; default 100,000. */
   receiveHighWaterMark?: number;
   /** First reconnect delay in ms (doubling up to `reconnectMaxInterval`); default 100. */
   reconnectInterval?: number;
   reconnectMaxInterval?: number;
+  /**
+   * CURVE encryption and authentication (curve.ts). The publisher admits only clients whose
+   * public key is allowed; the subscriber only talks to a publisher holding `serverKey`.
+   */
+  curve?: BusCurve;
+  /** Called with each CURVE handshake the publisher's ZAP handler decided (logs, tests). */
+  onAuthentication?: (decision: ZapDecision) => void;
 }
 
 export class ZmqBus implements Bus {
@@ -43,6 +60,7 @@ export class ZmqBus implements Bus {
   readonly #pub: Publisher | undefined;
   readonly #sub: Subscriber | undefined;
   readonly #boundEndpoints: string[] = [];
+  #unregisterZap: (() => Promise<void>) | undefined;
   #readLoop: Promise<void> | undefined;
   readonly #sendFailed = (): void => {
     this.#core.countDropped();
@@ -52,6 +70,18 @@ export class ZmqBus implements Bus {
   static async open(options: ZmqBusOptions): Promise<ZmqBus> {
     const bus = new ZmqBus(options);
     try {
+      if (bus.#pub && options.curve) {
+        // IMPORTANT: the ZAP handler must hold the allow-list before the first bind, or libzmq
+        // admits any CURVE client during the gap.
+        const curve = options.curve;
+        const allowed = curve.allowedClientKeys ?? [curve.publicKey];
+        for (const [i, key] of allowed.entries()) {
+          checkCurveKey(key, `bus curve allowedClientKeys[${i}]`);
+        }
+        const zap = await registerZapDomain(allowed, options.onAuthentication);
+        bus.#unregisterZap = zap.unregister;
+        bus.#pub.zapDomain = zap.domain;
+      }
       for (const endpoint of options.bind ?? []) await bus.#bind(endpoint);
     } catch (error) {
       await bus.close();
@@ -66,11 +96,18 @@ export class ZmqBus implements Bus {
       reconnectMaxInterval: options.reconnectMaxInterval ?? 2000,
       linger: 0,
     };
+    const curve = options.curve;
+    if (curve) {
+      checkCurveKey(curve.publicKey, "bus curve publicKey");
+      checkCurveKey(curve.secretKey, "bus curve secretKey");
+      if (curve.serverKey) checkCurveKey(curve.serverKey, "bus curve serverKey");
+    }
     if (options.bind && options.bind.length > 0) {
       this.#pub = new Publisher({
         ...reconnect,
-        sendHighWaterMark: options.sendHighWaterMark ?? 100_000,
+        sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
         sendTimeout: 0,
+        ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}),
       });
     }
     const sub =
@@ -78,6 +115,13 @@ export class ZmqBus implements Bus {
         ? new Subscriber({
             ...reconnect,
             receiveHighWaterMark: options.receiveHighWaterMark ?? 100_000,
+            ...(curve
+              ? {
+                  curvePublicKey: curve.publicKey,
+                  curveSecretKey: curve.secretKey,
+                  curveServerKey: curve.serverKey ?? curve.publicKey,
+                }
+              : {}),
           })
         : undefined;
     this.#sub = sub;
@@ -151,6 +195,7 @@ export class ZmqBus implements Bus {
     this.#pub?.close();
     this.#sub?.close();
     await this.#readLoop;
+    await this.#unregisterZap?.();
   }
 
   async #bind(endpoint: string): Promise<void> {

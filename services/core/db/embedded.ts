@@ -61,6 +61,11 @@ export interface EmbeddedPostgres {
   port: number;
   dataDir: string;
   pid: number;
+  /**
+   * Settles, with how it ended ("killed by SIGKILL", "exit code 1"), when the server exits
+   * without stop() having been asked: a crash. Never settles after stop().
+   */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -121,12 +126,23 @@ export async function startEmbeddedPostgres(
     return stopping;
   };
   const detach = attachOwnerHooks(child, stop, opts.stopOnSignals ?? true);
+  const exited = new Promise<string>((resolveExit) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (stopping) return;
+      detach();
+      resolveExit(signal ? `killed by ${signal}` : `exit code ${code ?? "none"}`);
+    };
+    if (child.exitCode !== null || child.signalCode !== null)
+      onExit(child.exitCode, child.signalCode);
+    else child.once("exit", onExit);
+  });
   return {
     url: embeddedUrl({ user: SUPERUSER, password, port, database }),
     adminUrl,
     port,
     dataDir,
     pid: child.pid ?? -1,
+    exited,
     stop,
   };
 }

@@ -38,3 +38,43 @@ export function translateDbError(err: unknown): unknown {
   }
   return err;
 }
+
+/** Node socket errors that mean the server could not be reached or the connection broke. */
+const NETWORK_ERRNOS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * isDatabaseUnavailable: the error says the database is away (down, restarting, unreachable,
+ * read-only after a demotion, or too slow to answer), not that this process did something wrong.
+ * A stage rides such errors out (stands by and reconnects) instead of exiting.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof TradepipeError) {
+    if (err.code === "TP_ERR_DB_UNAVAILABLE" || err.code === "TP_ERR_LEADERSHIP_DEADLINE")
+      return true;
+    return err.cause !== undefined && isDatabaseUnavailable(err.cause);
+  }
+  if (err instanceof AggregateError && err.errors.some(isDatabaseUnavailable)) return true;
+  const state = sqlState(err);
+  if (state !== undefined) {
+    if (NETWORK_ERRNOS.has(state)) return true;
+    // 08: connection exception; 57P01-57P05: shutdown, crash recovery, cannot connect now,
+    // idle session timeout; 25006: read-only transaction (a standby or a demoted primary);
+    // 57014: statement timeout or cancel (a hung server).
+    if (state.startsWith("08") || /^57P0[1-5]$/.test(state)) return true;
+    if (state === "25006" || state === "57014" || state === "53300") return true;
+  }
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message !== "string") return false;
+  return /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|read-only|the database system is|server closed the connection|Connection ended|not queryable/i.test(
+    message,
+  );
+}

@@ -81,9 +81,12 @@ test("/metrics serves the registry in Prometheus text format", async () => {
   assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
 });
 
-test("unknown paths are 404, wrong methods 405, extra routes are served", async () => {
+test("unknown paths are 404, extra GET routes are served, and nothing but GET/HEAD is", async () => {
   const s = await start({
-    routes: { "POST /kill-switch": (_req, res) => void res.writeHead(202).end() },
+    routes: {
+      "GET /kill-switch": (_req, res) => void res.writeHead(200).end(),
+      "POST /kill-switch": (_req, res) => void res.writeHead(202).end(),
+    },
   });
   const notFound = await fetch(`${s.url}/nope`);
   assert.equal(notFound.status, 404);
@@ -91,8 +94,17 @@ test("unknown paths are 404, wrong methods 405, extra routes are served", async 
   const wrong = await fetch(`${s.url}/health`, { method: "POST" });
   assert.equal(wrong.status, 405);
   await wrong.body?.cancel();
-  const extra = await fetch(`${s.url}/kill-switch`, { method: "POST" });
-  assert.equal(extra.status, 202);
+  const extra = await fetch(`${s.url}/kill-switch`);
+  assert.equal(extra.status, 200);
+  await extra.body?.cancel();
+  // A mutating route mounted here by mistake is still not reachable: the scrape port is read-only.
+  const post = await fetch(`${s.url}/kill-switch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"engaged": false}',
+  });
+  assert.equal(post.status, 405);
+  assert.match(String(((await post.json()) as { error: string }).error), /read-only/);
 });
 
 test("close() frees the port even with a keep-alive connection open", async () => {

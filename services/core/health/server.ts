@@ -3,7 +3,11 @@
  *   GET /health   200 while the process is alive (liveness)
  *   GET /ready    200 when ready to trade, else 503 with the reasons (readiness)
  *   GET /metrics  Prometheus exposition of the process registry
- * Extra routes (e.g. a stage's control endpoints) can be mounted on the same server.
+ * Extra read-only routes (e.g. a stage's `GET /kill-switch`) can be mounted on the same server.
+ *
+ * IMPORTANT: this server is read-only. It answers anyone who can reach it (Prometheus, probes,
+ * other pods), so it serves GET and HEAD only; anything that changes state belongs on the
+ * authenticated control listener (services/core/control).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +23,7 @@ export interface HealthServerOptions {
   host?: string;
   registry?: Registry;
   readiness?: ReadinessSource;
-  /** Extra routes keyed "METHOD /path", e.g. { "POST /kill-switch": handler }. */
+  /** Extra read-only routes keyed "GET /path", e.g. { "GET /kill-switch": handler }. */
   routes?: Record<string, RouteHandler>;
 }
 
@@ -69,13 +73,14 @@ async function handle(
 ): Promise<void> {
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   const method = req.method ?? "GET";
-  const extra = opts.routes?.[`${method} ${path}`];
-  if (extra) return extra(req, res);
-  const builtIn = path === "/health" || path === "/ready" || path === "/metrics";
-  if (builtIn && method !== "GET" && method !== "HEAD") {
+  if (method !== "GET" && method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
-    return sendJson(res, 405, { error: `${method} ${path}: method not allowed` });
+    return sendJson(res, 405, {
+      error: `${method} ${path}: this server is read-only (changes go to the control listener)`,
+    });
   }
+  const extra = opts.routes?.[`GET ${path}`];
+  if (extra) return extra(req, res);
   switch (path) {
     case "/health":
       return sendJson(res, 200, {

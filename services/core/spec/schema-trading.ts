@@ -4,8 +4,9 @@
  * string (see DECIMAL_PATTERN), counts are integers, ratios are fractions unless the name says Pct.
  */
 import { Type } from "@sinclair/typebox";
+import { DEFAULT_FEE_RATES } from "../fees.ts";
 import { celAt } from "./rules.ts";
-import { Choice, Decimal, Int, Num } from "./schema-parts.ts";
+import { Choice, DECIMAL_PATTERN, Decimal, Int, Num } from "./schema-parts.ts";
 
 const strict = { additionalProperties: false, default: {} } as const;
 
@@ -265,6 +266,33 @@ export const ExecutionSchema = Type.Object(
   { ...strict, description: "Order lifecycle settings of the execution engine." },
 );
 
+/** FeesSchema: the regulatory fee rates booked on every fill (services/core/fees.ts). */
+export const FeesSchema = Type.Object(
+  {
+    secPerMillion: Decimal(
+      "SEC transaction fee on sells, in USD per $1,000,000 of principal.",
+      DEFAULT_FEE_RATES.secPerMillion,
+    ),
+    tafPerShare: Decimal(
+      "FINRA Trading Activity Fee on sells, in USD per share.",
+      DEFAULT_FEE_RATES.tafPerShare,
+    ),
+    tafMaxPerTrade: Decimal(
+      "Largest FINRA Trading Activity Fee of one order, in USD.",
+      DEFAULT_FEE_RATES.tafMaxPerTrade,
+    ),
+    catPerShare: Decimal(
+      "Consolidated Audit Trail fee on buys and sells, in USD per executed share (rounded up to a whole share).",
+      DEFAULT_FEE_RATES.catPerShare,
+    ),
+  },
+  {
+    ...strict,
+    description:
+      "Regulatory fees booked into realized P&L and daily loss; set them to the broker's current published rates.",
+  },
+);
+
 export const PositionsSchema = Type.Object(
   {
     reconcileIntervalSeconds: Int(
@@ -288,6 +316,17 @@ export const PositionsSchema = Type.Object(
       minimum: 1,
       maximum: 86400,
     }),
+    fees: FeesSchema,
+    sharedAccountCapital: Type.Optional(
+      Type.String({
+        description:
+          "Set when other pipelines trade on the same broker account: this pipeline's capital in USD (e.g. \"50000\"). Equity is then this capital plus the pipeline's own P&L, and the account's cash (shared) is not used. Unset: the pipeline owns the account and equity is its cash plus positions.",
+        pattern: DECIMAL_PATTERN,
+        maxLength: 25,
+        patternHint: 'must be a non-negative decimal string such as "50000"',
+        typeHint: 'must be a quoted decimal string such as "50000"; money is never a float',
+      }),
+    ),
   },
   { ...strict, description: "Position tracking: P&L, reconciliation with the broker, drawdown." },
 );

@@ -48,6 +48,12 @@ describe("defaults", () => {
       reconcileIntervalSeconds: 300,
       drawdownAlertPct: 5,
       snapshotIntervalSeconds: 3600,
+      fees: {
+        secPerMillion: "0",
+        tafPerShare: "0.000166",
+        tafMaxPerTrade: "8.3",
+        catPerShare: "0.0000265",
+      },
     });
     assert.equal(spec.database.instances, 2);
     assert.equal(spec.database.synchronous, true);

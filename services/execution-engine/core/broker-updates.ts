@@ -65,6 +65,10 @@ export function applySnapshot(
     filledQty: toDecimal(o.filledQty),
     ...(figures.executionId !== "" ? { executionId: figures.executionId } : {}),
     ...(fillQty > 0n ? { fillQty: toDecimal(fillQty), fillPrice: toDecimal(fillPrice!) } : {}),
+    // The broker execution itself, recorded as its own fill row even when it arrives late.
+    ...(figures.executionId !== "" && figures.fillQty !== null && figures.fillPrice !== null
+      ? { executionQty: toDecimal(figures.fillQty), executionPrice: toDecimal(figures.fillPrice) }
+      : {}),
   };
   let moved = false;
   if (target !== from && !isStale(from, target)) {

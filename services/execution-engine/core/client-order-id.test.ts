@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CLIENT_ORDER_ID_MAX_LENGTH, clientOrderIdFor } from "./client-order-id.ts";
+import { CLIENT_ORDER_ID_MAX_LENGTH, clientOrderIdFor, orderIdScope } from "./client-order-id.ts";
 
 test("client_order_id is a pure function of (pipeline, signal id)", () => {
   assert.equal(
@@ -32,4 +32,18 @@ test("the readable and hashed forms cannot collide", () => {
   const hashed = clientOrderIdFor("demo", "x".repeat(100));
   const tail = hashed.slice(hashed.lastIndexOf("-h") + 2);
   assert.notEqual(clientOrderIdFor("demo", tail), hashed);
+});
+
+test("two pipelines with the default name derive identical order ids: the prefix is unique per pipeline and account", () => {
+  const scope = (account: string, symbols: string[], namespace?: string) =>
+    orderIdScope({ account, name: "local", symbols, ...(namespace ? { namespace } : {}) });
+  const prefix = (s: string) => clientOrderIdFor(s, "sig-1").slice(0, 12);
+  const a = scope("PKACCOUNT1", ["AAPL", "MSFT"]);
+  // Same default name, same account, each pipeline with its own (disjoint) universe.
+  assert.notEqual(prefix(a), prefix(scope("PKACCOUNT1", ["XOM", "CVX"])));
+  // Same name and universe on another account, or in another namespace.
+  assert.notEqual(prefix(a), prefix(scope("PKACCOUNT2", ["AAPL", "MSFT"])));
+  assert.notEqual(prefix(a), prefix(scope("PKACCOUNT1", ["AAPL", "MSFT"], "team-b")));
+  // A function of configuration alone: every instance, restart and replay agrees.
+  assert.equal(prefix(a), prefix(scope("PKACCOUNT1", ["MSFT", "AAPL", "AAPL"])));
 });

@@ -6,8 +6,10 @@
  * Form (at most 48 characters, the older Alpaca limit, so either API version accepts it):
  * - `tp-<p8>-s<signalId>` when the signal id is made of [A-Za-z0-9._:-] and fits (readable);
  * - `tp-<p8>-h<h24>` otherwise, h24 being 24 hex digits of SHA-256(pipeline, signal id).
- * `<p8>` is 8 hex digits of SHA-256 of the pipeline name, so two pipelines on one account never
- * collide on the same signal id. The `s`/`h` marker keeps the two forms apart.
+ * `<p8>` is 8 hex digits of SHA-256 of the pipeline's order-id scope (`orderIdScope`: the
+ * account, the pipeline's namespace and name, and its symbols), so two pipelines on one account
+ * never collide on the same signal id, even when they carry the same (default) name: pipelines
+ * sharing an account trade disjoint symbols. The `s`/`h` marker keeps the two forms apart.
  */
 import { createHash } from "node:crypto";
 
@@ -26,6 +28,27 @@ function pipelinePrefix(pipeline: string): string {
     pipelinePrefixCache.set(pipeline, prefix);
   }
   return prefix;
+}
+
+/** OrderIdScopeParts: what makes a pipeline's orders its own on a broker account. */
+export interface OrderIdScopeParts {
+  /** account: the broker account's identity (the API key id names exactly one account). */
+  account: string;
+  namespace?: string;
+  name: string;
+  /** symbols: the pipeline's universe; order-independent. */
+  symbols: readonly string[];
+}
+
+/**
+ * orderIdScope is the text `clientOrderIdFor` hashes into the id prefix: unique per pipeline and
+ * account, and a function of configuration alone, so every instance, restart and replay of a
+ * pipeline names its orders the same. IMPORTANT: changing the account, name or universe changes
+ * the prefix; orders already at the broker keep the ids they were sent with.
+ */
+export function orderIdScope(p: OrderIdScopeParts): string {
+  const symbols = [...new Set(p.symbols)].sort().join(",");
+  return `account=${p.account}\npipeline=${p.namespace ?? ""}/${p.name}\nsymbols=${symbols}`;
 }
 
 /** clientOrderIdFor is the deterministic client_order_id of the order a signal produces. */

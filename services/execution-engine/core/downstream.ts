@@ -23,6 +23,7 @@ export function fillForTracker(u: OrderUpdateOut): FillReceived | null {
     fillQty: u.fillQty,
     fillPrice: u.fillPrice,
     filledQty: u.filledQty,
+    ...(u.filledAvgPrice !== null ? { filledAvgPrice: u.filledAvgPrice } : {}),
   };
 }
 

@@ -1,5 +1,10 @@
 /** The execution-engine's pure core: createExecutionState, stepExecution, client_order_id. */
-export { CLIENT_ORDER_ID_MAX_LENGTH, clientOrderIdFor } from "./client-order-id.ts";
+export {
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  clientOrderIdFor,
+  type OrderIdScopeParts,
+  orderIdScope,
+} from "./client-order-id.ts";
 export { eventsForRisk, fillForTracker } from "./downstream.ts";
 export {
   type CallWindow,

@@ -36,6 +36,10 @@ export interface ExecutionState {
   auditSeq: number;
   /** finishedSeq counts orders finished so far (a held order is re-examined when it moves). */
   finishedSeq: number;
+  /** sides: per symbol, live orders that are not held, by side (finds an opposite in O(1)). */
+  sides: Map<string, { buy: number; sell: number }>;
+  /** held: orders held behind an opposite working order. */
+  held: number;
 }
 
 export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
@@ -94,6 +98,8 @@ export function createExecutionState(params: ExecutionParams): ExecutionState {
     killSwitch: false,
     auditSeq: 0,
     finishedSeq: 0,
+    sides: new Map(),
+    held: 0,
   };
 }
 
@@ -119,6 +125,7 @@ export function restoreExecutionState(
     } else {
       copy.awaiting = "resolve";
       state.orders.set(copy.clientOrderId, copy);
+      countLive(state, copy, 1);
     }
   }
   return state;
@@ -129,8 +136,22 @@ export function findOrder(state: ExecutionState, clientOrderId: string): Order |
   return state.orders.get(clientOrderId) ?? state.finished.get(clientOrderId);
 }
 
+/** countLive adds `delta` to the live, not held, orders of the order's symbol and side. */
+export function countLive(state: ExecutionState, o: Order, delta: 1 | -1): void {
+  let c = state.sides.get(o.symbol);
+  if (c === undefined) {
+    c = { buy: 0, sell: 0 };
+    state.sides.set(o.symbol, c);
+  }
+  c[o.side] += delta;
+}
+
 /** rememberFinished moves an order to the bounded finished set. */
 export function rememberFinished(state: ExecutionState, order: Order): void {
+  if (state.orders.has(order.clientOrderId)) {
+    if (order.awaiting === "opposite") state.held--;
+    else countLive(state, order, -1);
+  }
   state.orders.delete(order.clientOrderId);
   state.finished.set(order.clientOrderId, order);
   state.finishedSeq++;

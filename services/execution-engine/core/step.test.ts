@@ -325,6 +325,25 @@ test("an order opposite a working order is held until that order ends, never sen
   const released = ofType(filled, "SendOrder");
   assert.equal(released.length, 1);
   assert.equal(released[0]!.request.side, "buy");
+  const buyId = released[0]!.request.clientOrderId;
+  stepExecution(s, tradeUpdate(buyId, "fill", "filled", 5, 100, T0 + 2n * SECOND));
+  assert.deepEqual([s.sides.get("XOM"), s.held], [{ buy: 0, sell: 0 }, 0], "the books balance");
+});
+
+test("the kill switch cancels a held order locally: it never reached the broker", () => {
+  const s = engine();
+  stepExecution(s, approval("sell", 10, 100, "sell"));
+  stepExecution(s, approval("buy", 5, 100, "buy"));
+  assert.equal(s.held, 1);
+  const cmds = stepExecution(s, { type: "KillSwitchChanged", timeNs: T0, engaged: true });
+  const cancelled = updates(cmds).filter((u) => u.status === "Cancelled");
+  assert.deepEqual(
+    cancelled.map((u) => u.side),
+    ["buy"],
+    "the held buy ends here; the sent sell is cancelled at the broker",
+  );
+  assert.equal(ofType(cmds, "CancelOrder").length, 1);
+  assert.deepEqual([s.sides.get("XOM"), s.held], [{ buy: 0, sell: 1 }, 0]);
 });
 
 test("an order held behind an opposite order that never ends is refused by the engine", () => {

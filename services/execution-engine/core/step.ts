@@ -9,7 +9,7 @@ import { applySnapshot } from "./broker-updates.ts";
 import { clientOrderIdFor } from "./client-order-id.ts";
 import { audit, moveTo, type Out, publish } from "./emit.ts";
 import { nextTokenAtNs, record, tryTake } from "./rate-limit.ts";
-import { type ExecutionState, findOrder } from "./state.ts";
+import { countLive, type ExecutionState, findOrder } from "./state.ts";
 
 import type {
   ExecutionCommand,
@@ -80,6 +80,7 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
       if (o.awaiting === "opposite") {
         const blocker = oppositeLive(state, o);
         if (blocker !== undefined) {
+          unhold(state, o);
           rejectLocally(
             state,
             out,
@@ -90,7 +91,7 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
           );
           break;
         }
-        o.awaiting = "none";
+        unhold(state, o);
       } else if (o.awaiting !== "retry") {
         break;
       }
@@ -190,6 +191,7 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
     updatedNs: e.timeNs,
   };
   state.orders.set(id, o);
+  countLive(state, o, 1);
   audit(state, out, o, "intent", null, "Created", e.timeNs, {
     signalId: o.signalId,
     symbol: o.symbol,
@@ -220,6 +222,8 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
 
 /** oppositeLive: a live order of the other side of `o`'s symbol that is not itself held. */
 function oppositeLive(state: ExecutionState, o: Order): Order | undefined {
+  const c = state.sides.get(o.symbol);
+  if (c === undefined || (o.side === "buy" ? c.sell : c.buy) === 0) return undefined;
   for (const x of state.orders.values()) {
     if (x !== o && x.symbol === o.symbol && x.side !== o.side && x.awaiting !== "opposite")
       return x;
@@ -240,6 +244,8 @@ function admit(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
     return;
   }
   o.awaiting = "opposite";
+  state.held++;
+  countLive(state, o, -1);
   const atNs = nowNs + state.config.oppositeWaitNs;
   audit(state, out, o, "held_for_opposite", o.status, o.status, nowNs, {
     blockedBy: blocker.clientOrderId,
@@ -253,11 +259,20 @@ function admit(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
   });
 }
 
+/** unhold: a held order is live again (about to be sent, refused or cancelled). */
+function unhold(state: ExecutionState, o: Order): void {
+  if (o.awaiting !== "opposite") return;
+  o.awaiting = "none";
+  state.held--;
+  countLive(state, o, 1);
+}
+
 /** releaseHeld sends the held orders whose opposite orders have all ended. */
 function releaseHeld(state: ExecutionState, out: Out, nowNs: bigint): void {
+  if (state.held === 0) return;
   for (const o of [...state.orders.values()]) {
     if (o.awaiting !== "opposite" || oppositeLive(state, o) !== undefined) continue;
-    o.awaiting = "none";
+    unhold(state, o);
     audit(state, out, o, "released", o.status, o.status, nowNs);
     if (state.killSwitch) cancelLocally(state, out, o, nowNs);
     else dispatch(state, out, o, nowNs);
@@ -335,6 +350,7 @@ function rejectLocally(
 }
 
 function cancelLocally(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+  unhold(state, o);
   o.awaiting = "none";
   moveTo(state, out, o, "Cancelled", "cancelled_locally", nowNs, { reason: "kill_switch" });
   publish(out, o, "canceled", nowNs, 0n, null, "kill_switch");

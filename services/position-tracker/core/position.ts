@@ -7,16 +7,32 @@
  * books the difference as realized P&L; one that crosses zero closes the whole lot and opens the
  * remainder at the fill price.
  *
- * IMPORTANT (conservation, tested): realized − cost changes by exactly −(fill qty × price) on
- * every fill, so realized + unrealized always equals the cash flows plus the marked value, with
- * no rounding residue, whatever the order of fills.
+ * IMPORTANT (conservation, tested): realized − cost changes by exactly −(the fill's notional,
+ * rounded to nine places) on every fill, so realized + unrealized always equals the cash flows
+ * plus the marked value, with no rounding residue, whatever the order of fills.
+ *
+ * Beside the cost (rounded to nine places, what P&L is booked from) the position keeps `basis`,
+ * the same open-lot notional unrounded (a `Wide`, scale 10^18): the average cost is basis / qty,
+ * so one fill's average is its price exactly, not a rounded notional divided back.
  */
-import { abs, div, divRound, type Fixed, mul, ZERO } from "../../core/money.ts";
+import {
+  abs,
+  divRound,
+  divWide,
+  type Fixed,
+  fromWide,
+  mul,
+  mulWide,
+  type Wide,
+  ZERO,
+} from "../../core/money.ts";
 
 export interface Position {
   symbol: string;
   qty: Fixed;
   cost: Fixed;
+  /** basis: the open lot's signed notional, unrounded (scale 10^18), for the average cost. */
+  basis: Wide;
   realized: Fixed;
   mark: Fixed;
   /** marketValue and unrealized are cached from qty, cost and mark. */
@@ -29,6 +45,7 @@ export function createPosition(symbol: string): Position {
     symbol,
     qty: ZERO,
     cost: ZERO,
+    basis: 0n,
     realized: ZERO,
     mark: ZERO,
     marketValue: ZERO,
@@ -47,27 +64,41 @@ export interface FillEffect {
  * at the fill price (the latest trade). Returns the realized P&L and cash flow it caused.
  */
 export function applyFill(p: Position, signedQty: Fixed, price: Fixed): FillEffect {
-  const notional = mul(signedQty, price);
+  return applyExecution(p, signedQty, mulWide(signedQty, price), price);
+}
+
+/**
+ * applyExecution books `signedQty` (buy > 0, sell < 0) for the signed notional `wide` (qty ×
+ * price unrounded; for several executions booked at once, their sum) and marks the position at
+ * `mark`. Returns the realized P&L and cash flow it caused.
+ */
+export function applyExecution(p: Position, signedQty: Fixed, wide: Wide, mark: Fixed): FillEffect {
+  const notional = fromWide(wide);
   let realized = ZERO;
   const q = p.qty;
   if (q === ZERO || q > ZERO === signedQty > ZERO) {
     p.cost += notional;
+    p.basis += wide;
     p.qty = q + signedQty;
   } else {
     const closing = abs(signedQty) < abs(q) ? signedQty : -q;
-    const closingNotional = closing === signedQty ? notional : mul(closing, price);
-    const removed = closing === -q ? p.cost : divRound(p.cost * abs(closing), abs(q));
+    const closingWide = closing === signedQty ? wide : divRound(wide * closing, signedQty);
+    const closingNotional = fromWide(closingWide);
+    const whole = closing === -q;
+    const removed = whole ? p.cost : divRound(p.cost * abs(closing), abs(q));
     realized = -closingNotional - removed;
     p.cost -= removed;
+    p.basis = whole ? 0n : p.basis - divRound(p.basis * abs(closing), abs(q));
     p.qty = q + closing;
     const rest = signedQty - closing;
     if (rest !== ZERO) {
       p.cost += notional - closingNotional;
+      p.basis = wide - closingWide;
       p.qty += rest;
     }
     p.realized += realized;
   }
-  p.mark = price;
+  p.mark = mark;
   remark(p);
   return { realized, cashFlow: -notional };
 }
@@ -83,7 +114,7 @@ function remark(p: Position): void {
   p.unrealized = p.marketValue - p.cost;
 }
 
-/** averageCost is the open lot's average price (0 when flat). */
+/** averageCost is the open lot's average price (0 when flat), from the unrounded basis. */
 export function averageCost(p: Position): Fixed {
-  return p.qty === ZERO ? ZERO : div(abs(p.cost), abs(p.qty));
+  return p.qty === ZERO ? ZERO : divWide(abs(p.basis), abs(p.qty));
 }

@@ -3,7 +3,8 @@
  * the drawdown tracker, reconciliation status and the snapshot clock.
  */
 import { TradepipeError } from "../../core/errors.ts";
-import { type Fixed, fromDecimal, toDecimal, ZERO } from "../../core/money.ts";
+import { type FeeSchedule, NO_FEES } from "../../core/fees.ts";
+import { type Fixed, fromDecimal, toDecimal, type Wide, ZERO } from "../../core/money.ts";
 import { createDrawdown, type DrawdownState, setPeak } from "./drawdown.ts";
 import { averageCost, type Position } from "./position.ts";
 import {
@@ -22,15 +23,27 @@ export interface PositionConfig {
   publishIntervalNs: bigint;
   startingEquity: Fixed | null;
   sectors: ReadonlyMap<string, string>;
+  fees: FeeSchedule;
+  /** ownSymbols: the universe reconciled against the broker (null: every symbol). */
+  ownSymbols: ReadonlySet<string> | null;
+  sharedAccount: boolean;
+}
+
+/** OrderBooked: what one order has booked so far: cumulative quantity and notional (unrounded). */
+export interface OrderBooked {
+  qty: Fixed;
+  notional: Wide;
 }
 
 export interface PositionState {
   config: PositionConfig;
   positions: Map<string, Position>;
-  /** applied: cumulative quantity already booked per client_order_id (fill idempotency). */
-  applied: Map<string, Fixed>;
+  /** applied: what each client_order_id has booked (fill idempotency and pricing). */
+  applied: Map<string, OrderBooked>;
   cash: Fixed | null;
+  /** realized: net of fees. */
   realized: Fixed;
+  fees: Fixed;
   unrealized: Fixed;
   marketValue: Fixed;
   drawdown: DrawdownState;
@@ -52,6 +65,12 @@ function positiveInt(name: string, v: number): bigint {
 
 export function createPositionState(params: PositionParams): PositionState {
   positiveInt("reconcileIntervalSeconds", params.reconcileIntervalSeconds);
+  if (params.sharedAccount === true && params.startingEquity === undefined) {
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      "positions.sharedAccountCapital: a pipeline sharing its account needs its own capital",
+    );
+  }
   const publishMs =
     params.portfolioPublishIntervalMs ?? DEFAULT_POSITION_EXTRAS.portfolioPublishIntervalMs;
   if (!Number.isInteger(publishMs) || publishMs < 0) {
@@ -68,11 +87,15 @@ export function createPositionState(params: PositionParams): PositionState {
       startingEquity:
         params.startingEquity === undefined ? null : fromDecimal(params.startingEquity),
       sectors: new Map(Object.entries(params.sectors ?? {})),
+      fees: params.fees ?? NO_FEES,
+      ownSymbols: params.symbols === undefined ? null : new Set(params.symbols),
+      sharedAccount: params.sharedAccount === true,
     },
     positions: new Map(),
     applied: new Map(),
     cash: null,
     realized: ZERO,
+    fees: ZERO,
     unrealized: ZERO,
     marketValue: ZERO,
     drawdown: createDrawdown(params.drawdownAlertPct, params.drawdownRearmPct),
@@ -114,6 +137,7 @@ export function portfolioView(s: PositionState, timeNs: bigint, drawdown: Fixed)
     cash: s.cash,
     realizedPnl: s.realized,
     unrealizedPnl: s.unrealized,
+    fees: s.fees,
     marketValue: s.marketValue,
     peakEquity: s.drawdown.peak,
     drawdown,

@@ -54,7 +54,7 @@ test("portfolio updates caused by quotes are throttled on event time", () => {
 
 test("equity is cash + market value once the broker's cash is known", () => {
   const s = tracker({ startingEquity: "1" });
-  stepPositions(s, { type: "AccountReceived", timeNs: T0, cash: d(50000) });
+  stepPositions(s, { type: "BrokerPositionsReceived", timeNs: T0, positions: [], cash: d(50000) });
   stepPositions(s, fill("XOM", "buy", 100, 100));
   assert.equal(s.cash, d(40000));
   stepPositions(s, quote("XOM", 110, 110));

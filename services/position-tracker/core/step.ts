@@ -4,12 +4,13 @@
  * randomness, no I/O. Quotes are the hot path: one position re-marked, running totals adjusted,
  * no allocation unless a command is due.
  */
-import { type Fixed, mul, ZERO } from "../../core/money.ts";
+import { fillFees } from "../../core/fees.ts";
+import { type Fixed, fromWide, mul, mulWide, ZERO } from "../../core/money.ts";
 import { drawdownOf, observeEquity } from "./drawdown.ts";
-import { applyFill, createPosition, markTo, type Position } from "./position.ts";
+import { applyExecution, createPosition, markTo, type Position } from "./position.ts";
 import { findBreaks } from "./reconcile.ts";
 import { equityOf, type PositionState, portfolioView, positionView, snapshotOf } from "./state.ts";
-import type { BrokerPosition, PositionCommand, PositionEvent } from "./types.ts";
+import type { BrokerPosition, FillReceived, PositionCommand, PositionEvent } from "./types.ts";
 
 /** stepPositions applies one event and returns the commands it causes, in order. */
 export function stepPositions(state: PositionState, event: PositionEvent): PositionCommand[] {
@@ -29,36 +30,19 @@ export function stepPositions(state: PositionState, event: PositionEvent): Posit
         remarkAndWatch(state, p, event.price, event.timeNs, out);
       break;
     }
-    case "FillReceived": {
-      const done = state.applied.get(event.clientOrderId) ?? ZERO;
-      if (event.filledQty <= done || event.fillQty <= ZERO) break;
-      // A fill the cumulative figure says is larger than this event's qty means an earlier one
-      // was missed: book the whole difference at this price.
-      const qty = event.filledQty - done;
-      state.applied.set(event.clientOrderId, event.filledQty);
-      let p = state.positions.get(event.symbol);
-      if (p === undefined) {
-        p = createPosition(event.symbol);
-        state.positions.set(event.symbol, p);
-      }
-      const before = { mv: p.marketValue, unrl: p.unrealized };
-      const effect = applyFill(p, event.side === "buy" ? qty : -qty, event.fillPrice);
-      state.realized += effect.realized;
-      if (state.cash !== null) state.cash += effect.cashFlow;
-      state.marketValue += p.marketValue - before.mv;
-      state.unrealized += p.unrealized - before.unrl;
-      out.push({ type: "PublishPosition", position: positionView(state, p) });
-      watchEquity(state, event.timeNs, out, true);
-      break;
-    }
-    case "AccountReceived":
-      state.cash = event.cash;
-      watchEquity(state, event.timeNs, out, true);
+    case "FillReceived":
+      bookFill(state, event, out);
       break;
     case "BrokerPositionsReceived": {
-      const breaks = findBreaks(state.positions, event.positions);
+      const breaks = findBreaks(state.positions, event.positions, state.config.ownSymbols);
       state.breaks = breaks;
       state.reconciled = breaks.length === 0;
+      // IMPORTANT: the broker's cash only together with positions that match ours; otherwise
+      // it may hold a fill we have not booked (or lack one we have) and equity would be wrong.
+      // A shared account's cash is never this pipeline's.
+      if (state.reconciled && event.cash !== undefined && !state.config.sharedAccount) {
+        state.cash = event.cash;
+      }
       out.push({
         type: "PublishReconciliation",
         ok: state.reconciled,
@@ -86,6 +70,45 @@ export function stepPositions(state: PositionState, event: PositionEvent): Posit
 
 type Out = PositionCommand[];
 
+/**
+ * bookFill books what an order filled beyond what it already booked: the quantity above the
+ * booked cumulative quantity, for the cumulative notional (filledQty × filledAvgPrice) minus the
+ * booked notional when the average is given, and the order's fees on top.
+ */
+function bookFill(state: PositionState, event: FillReceived, out: Out): void {
+  const done = state.applied.get(event.clientOrderId);
+  const doneQty = done?.qty ?? ZERO;
+  if (event.filledQty <= doneQty || event.fillQty <= ZERO) return;
+  const qty = event.filledQty - doneQty;
+  const booked = done?.notional ?? 0n;
+  let cumulative = booked + mulWide(qty, event.fillPrice);
+  if (event.filledAvgPrice !== undefined && event.filledAvgPrice > ZERO) {
+    // A rounded average could leave nothing (or less than nothing) for the new quantity: then
+    // the fill's own price is the better figure.
+    const byAverage = mulWide(event.filledQty, event.filledAvgPrice);
+    if (byAverage > booked) cumulative = byAverage;
+  }
+  const wide = cumulative - booked;
+  state.applied.set(event.clientOrderId, { qty: event.filledQty, notional: cumulative });
+  let p = state.positions.get(event.symbol);
+  if (p === undefined) {
+    p = createPosition(event.symbol);
+    state.positions.set(event.symbol, p);
+  }
+  const before = { mv: p.marketValue, unrl: p.unrealized };
+  const buy = event.side === "buy";
+  const effect = applyExecution(p, buy ? qty : -qty, buy ? wide : -wide, event.fillPrice);
+  const fee = fillFees(state.config.fees, event.side, doneQty, event.filledQty, fromWide(wide));
+  p.realized -= fee.total;
+  state.fees += fee.total;
+  state.realized += effect.realized - fee.total;
+  if (state.cash !== null) state.cash += effect.cashFlow - fee.total;
+  state.marketValue += p.marketValue - before.mv;
+  state.unrealized += p.unrealized - before.unrl;
+  out.push({ type: "PublishPosition", position: positionView(state, p) });
+  watchEquity(state, event.timeNs, out, true);
+}
+
 function remarkAndWatch(
   state: PositionState,
   p: Position,
@@ -101,10 +124,15 @@ function remarkAndWatch(
   watchEquity(state, timeNs, out, false);
 }
 
-/** watchEquity checks drawdown on every change; publishes the portfolio now or when due. */
+/**
+ * watchEquity checks drawdown on every change; publishes the portfolio now or when due.
+ * IMPORTANT: while a reconciliation break is open our books disagree with the broker's, so the
+ * equity is not trusted: the peak does not move and no alert or recovery fires (the trading gate
+ * is closed meanwhile); the watch resumes with the reconciliation that passes.
+ */
 function watchEquity(state: PositionState, timeNs: bigint, out: Out, force: boolean): void {
   const equity = equityOf(state);
-  if (equity !== null) {
+  if (equity !== null && state.breaks.length === 0) {
     const signal = observeEquity(state.drawdown, equity);
     if (signal === "alert") {
       out.push({
@@ -154,6 +182,7 @@ function adopt(state: PositionState, theirs: readonly BrokerPosition[]): void {
 
 function setLot(p: Position, qty: Fixed, avg: Fixed): void {
   p.qty = qty;
+  p.basis = mulWide(qty, avg);
   p.cost = mul(qty, avg);
   markTo(p, p.mark > ZERO ? p.mark : avg);
 }

@@ -5,6 +5,7 @@
  * Time: every event carries `timeNs`, nanoseconds since the Unix epoch as a bigint (the bus
  * header's event time); snapshots are due when event time crosses an interval boundary.
  */
+import type { FeeSchedule } from "../../core/fees.ts";
 import type { Fixed } from "../../core/money.ts";
 
 export type Side = "buy" | "sell";
@@ -22,13 +23,30 @@ export interface PositionParams {
   portfolioPublishIntervalMs?: number;
   /** sectors maps symbol → sector, copied into published positions. */
   sectors?: Readonly<Record<string, string>>;
+  /** fees: the regulatory fee schedule booked on every fill (`services/core/fees.ts`); none if absent. */
+  fees?: FeeSchedule;
+  /**
+   * symbols: the pipeline's own universe. When given, the broker's positions in other symbols
+   * belong to someone else on the account and are no break.
+   */
+  symbols?: readonly string[];
+  /**
+   * sharedAccount: other pipelines trade on the account, so its cash is not this pipeline's and
+   * is never taken; equity is `startingEquity` (the pipeline's capital) + its own P&L.
+   */
+  sharedAccount?: boolean;
 }
 
 export const DEFAULT_POSITION_EXTRAS = { portfolioPublishIntervalMs: 1000 } as const;
 
 // ---- events ---------------------------------------------------------------------------------
 
-/** FillReceived: a fill of one order; `filledQty` (cumulative) makes it idempotent. */
+/**
+ * FillReceived: a fill of one order; `filledQty` (cumulative) makes it idempotent. With
+ * `filledAvgPrice` (the order's cumulative average), what is booked is the cumulative notional
+ * filledQty × filledAvgPrice minus what the order already booked, so a later fill arriving first
+ * is priced right; without it, the quantity not yet booked is priced at `fillPrice`.
+ */
 export interface FillReceived {
   type: "FillReceived";
   timeNs: bigint;
@@ -38,6 +56,7 @@ export interface FillReceived {
   fillQty: Fixed;
   fillPrice: Fixed;
   filledQty: Fixed;
+  filledAvgPrice?: Fixed;
 }
 
 export interface QuoteReceived {
@@ -55,13 +74,6 @@ export interface TradeReceived {
   price: Fixed;
 }
 
-/** AccountReceived: the broker's cash (GET /v2/account), taken as the truth from then on. */
-export interface AccountReceived {
-  type: "AccountReceived";
-  timeNs: bigint;
-  cash: Fixed;
-}
-
 export interface BrokerPosition {
   symbol: string;
   /** qty: signed (negative when short), as /v2/positions reports it with side. */
@@ -69,11 +81,17 @@ export interface BrokerPosition {
   avgEntryPrice: Fixed;
 }
 
-/** BrokerPositionsReceived: GET /v2/positions, to reconcile against. */
+/**
+ * BrokerPositionsReceived: GET /v2/positions, to reconcile against, with the account's cash
+ * (GET /v2/account) when both were read from one state of the account. The cash is taken only
+ * when the positions reconcile with what the tracker booked: cash read before (or after) a fill
+ * the tracker has (or has not) booked would count that fill twice (or not at all).
+ */
 export interface BrokerPositionsReceived {
   type: "BrokerPositionsReceived";
   timeNs: bigint;
   positions: readonly BrokerPosition[];
+  cash?: Fixed;
 }
 
 /** BrokerPositionsAdopted: an operator accepts the broker's positions as the truth. */
@@ -92,7 +110,6 @@ export type PositionEvent =
   | FillReceived
   | QuoteReceived
   | TradeReceived
-  | AccountReceived
   | BrokerPositionsReceived
   | BrokerPositionsAdopted
   | TimeAdvanced;
@@ -114,8 +131,11 @@ export interface PortfolioView {
   /** equity: cash + market value when cash is known, else startingEquity + P&L, else null. */
   equity: Fixed | null;
   cash: Fixed | null;
+  /** realizedPnl: net of the fees booked. */
   realizedPnl: Fixed;
   unrealizedPnl: Fixed;
+  /** fees: every fee booked so far (already taken out of realizedPnl). */
+  fees: Fixed;
   marketValue: Fixed;
   peakEquity: Fixed | null;
   /** drawdown: (peak − equity) / peak as a fraction (0.05 = 5%). */

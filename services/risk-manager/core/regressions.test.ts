@@ -10,6 +10,7 @@ import { createRiskState, exportRiskState, restoreRiskState } from "./state.ts";
 import { riskStatus } from "./status.ts";
 import { stepRisk } from "./step.ts";
 import {
+  brokerFailure,
   d,
   hold,
   proposal,
@@ -164,6 +165,7 @@ test("a proposal repeated after a restart does not add its working order twice",
   const again = propose(r, p);
   assert.equal(again.approved, true);
   assert.equal(again.repeated, true);
+  assert.deepEqual([again.signalId, again.referencePrice], [p.signalId, p.referencePrice]);
   assert.equal(r.symbols.get("XOM")?.pendingBuy, d(600));
 });
 
@@ -258,14 +260,7 @@ test("the engine's own refusals do not open the breaker; broker rejects do", () 
 test("an open breaker lets a reducing order through and refuses growing ones", () => {
   const s = tradableState(breakerParams);
   hold(s, "XOM", 300, 10);
-  for (let i = 0; i < 5; i++)
-    stepRisk(s, {
-      type: "OrderFailed",
-      timeNs: T0,
-      clientOrderId: `x${i}`,
-      reason: "500",
-      origin: "broker",
-    });
+  for (let i = 0; i < 5; i++) brokerFailure(s, T0, `x${i}`);
   assert.equal(s.breaker.status, "open");
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10)).reason, "circuit_open");
   const flatten = propose(s, proposal("XOM", "sell", 300, 10));

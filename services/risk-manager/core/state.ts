@@ -88,8 +88,11 @@ export interface RiskState {
   limits: RiskLimits;
   symbols: Map<string, SymbolExposure>;
   pending: Map<string, PendingOrder>;
-  /** decisions: recent decisions by client_order_id (insertion order = decision order). */
+  /** decisions: recent decisions by client_order_id. */
   decisions: Map<string, RiskDecision>;
+  /** decisionIds: the ids in `decisions`, oldest first from `decisionHead` (eviction order). */
+  decisionIds: string[];
+  decisionHead: number;
   equity: Fixed | null;
   totalPnl: Fixed;
   pnlKnown: boolean;
@@ -175,6 +178,8 @@ export function createRiskState(params: RiskParams): RiskState {
     symbols: new Map(),
     pending: new Map(),
     decisions: new Map(),
+    decisionIds: [],
+    decisionHead: 0,
     equity: null,
     totalPnl: ZERO,
     pnlKnown: false,
@@ -297,10 +302,14 @@ export function restoreRiskState(
 /** rememberDecision keeps a decision to answer a repeated proposal (bounded, oldest dropped). */
 export function rememberDecision(state: RiskState, d: RiskDecision): void {
   if (d.clientOrderId === "") return;
+  if (!state.decisions.has(d.clientOrderId)) state.decisionIds.push(d.clientOrderId);
   state.decisions.set(d.clientOrderId, d);
   if (state.decisions.size > state.limits.decisionRetention) {
-    const oldest = state.decisions.keys().next().value;
-    if (oldest !== undefined) state.decisions.delete(oldest);
+    state.decisions.delete(state.decisionIds[state.decisionHead++]!);
+    if (state.decisionHead * 2 > state.decisionIds.length) {
+      state.decisionIds.splice(0, state.decisionHead);
+      state.decisionHead = 0;
+    }
   }
 }
 

@@ -3,7 +3,16 @@ import { test } from "node:test";
 import { proposalFromSignal } from "./proposal.ts";
 import { riskStatus } from "./status.ts";
 import { stepRisk } from "./step.ts";
-import { d, hold, proposal, propose, SECOND, T0, tradableState } from "./test-support.ts";
+import {
+  brokerFailure,
+  d,
+  hold,
+  proposal,
+  propose,
+  SECOND,
+  T0,
+  tradableState,
+} from "./test-support.ts";
 
 test("status reports open positions, today's P&L, VaR, rejects and the breaker's cooldown", () => {
   const s = tradableState({
@@ -19,13 +28,7 @@ test("status reports open positions, today's P&L, VaR, rejects and the breaker's
     canTrade: true,
   });
   assert.equal(propose(s, proposal("XOM", "buy", 5000, 100)).reason, "max_position_shares");
-  stepRisk(s, {
-    type: "OrderFailed",
-    timeNs: T0,
-    clientOrderId: "x",
-    reason: "500",
-    origin: "broker",
-  });
+  brokerFailure(s, T0);
   const st = riskStatus(s);
   assert.equal(st.openPositions, 1);
   assert.equal(st.dailyPnl, d(-1000));

@@ -4,6 +4,7 @@ import { isTradepipeError } from "../../core/errors.ts";
 import { createRiskState, exportRiskState, restoreRiskState } from "./state.ts";
 import { stepRisk } from "./step.ts";
 import {
+  brokerFailure,
   d,
   hold,
   proposal,
@@ -36,14 +37,7 @@ test("orders are refused until the tracker reports the first reconciliation", ()
 
 test("circuit breaker: closed → open → half-open → open → half-open → closed", () => {
   const s = tradableState(breakerParams);
-  const fail = (t: bigint, id = "x") =>
-    stepRisk(s, {
-      type: "OrderFailed",
-      timeNs: t,
-      clientOrderId: id,
-      reason: "500",
-      origin: "broker",
-    });
+  const fail = (t: bigint, id = "x") => brokerFailure(s, t, id);
   // failures spread wider than the window never open it
   fail(T0);
   fail(T0 + 40n * SECOND);
@@ -104,14 +98,7 @@ test("refusals by the six checks never open the breaker, so reducing orders stil
 
 test("a half-open test whose outcome never arrives is forgotten after a cooldown", () => {
   const s = tradableState(breakerParams);
-  for (let i = 0; i < 3; i++)
-    stepRisk(s, {
-      type: "OrderFailed",
-      timeNs: T0,
-      clientOrderId: "x",
-      reason: "500",
-      origin: "broker",
-    });
+  for (let i = 0; i < 3; i++) brokerFailure(s, T0);
   const t = T0 + 300n * SECOND;
   assert.equal(propose(s, proposal("XOM", "buy", 1, 10, t)).breakerTest, true);
   assert.equal(
@@ -209,14 +196,7 @@ test("the persisted state restores kill switch, halt, breaker and the day's base
     requestedBy: "spec",
     reason: "maintenance",
   });
-  for (let i = 0; i < 3; i++)
-    stepRisk(s, {
-      type: "OrderFailed",
-      timeNs: T0,
-      clientOrderId: "x",
-      reason: "500",
-      origin: "broker",
-    });
+  for (let i = 0; i < 3; i++) brokerFailure(s, T0);
   const saved = JSON.parse(JSON.stringify(exportRiskState(s)));
   const r = restoreRiskState({ ...SPEC_RISK, ...breakerParams }, saved, [
     { clientOrderId: "o1", symbol: "XOM", side: "buy", qty: d(900), filledQty: d(100) },
@@ -236,16 +216,7 @@ test("the same events give the same commands (determinism)", () => {
       const t = T0 + BigInt(i) * 7n * SECOND;
       const p = proposal(i % 3 === 0 ? "XOM" : "AAPL", i % 2 ? "buy" : "sell", 10 + i * 40, 100, t);
       out.push(stepRisk(s, { ...p, signalId: `s${i}`, correlationId: `c${i}` }));
-      if (i % 5 === 0)
-        out.push(
-          stepRisk(s, {
-            type: "OrderFailed",
-            timeNs: t,
-            clientOrderId: "z",
-            reason: "x",
-            origin: "broker",
-          }),
-        );
+      if (i % 5 === 0) out.push(brokerFailure(s, t, "z", "x"));
     }
     return JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
   };
@@ -254,14 +225,7 @@ test("the same events give the same commands (determinism)", () => {
 
 test("a half-open test order that fills closes the breaker even without an acknowledgement", () => {
   const s = tradableState(breakerParams);
-  for (let i = 0; i < 3; i++)
-    stepRisk(s, {
-      type: "OrderFailed",
-      timeNs: T0,
-      clientOrderId: "x",
-      reason: "500",
-      origin: "broker",
-    });
+  for (let i = 0; i < 3; i++) brokerFailure(s, T0);
   const t = T0 + 300n * SECOND;
   const probe = propose(s, proposal("XOM", "buy", 10, 10, t));
   assert.equal(probe.breakerTest, true);

@@ -189,7 +189,16 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
   const clientOrderId =
     e.signalId === "" ? "" : clientOrderIdFor(state.limits.pipelineName, e.signalId);
   const earlier = clientOrderId === "" ? undefined : state.decisions.get(clientOrderId);
-  if (earlier !== undefined) return { ...earlier, repeated: true };
+  if (earlier !== undefined) {
+    // A decision restored after a restart knows only the order; the proposal names its signal.
+    return {
+      ...earlier,
+      signalId: earlier.signalId === "" ? e.signalId : earlier.signalId,
+      correlationId: earlier.correlationId === "" ? e.correlationId : earlier.correlationId,
+      referencePrice: earlier.referencePrice > ZERO ? earlier.referencePrice : e.referencePrice,
+      repeated: true,
+    };
+  }
   const sym = symbolExposure(state, e.symbol);
   const shape = shapeOf(sym, e.side === "buy" ? e.qty : -e.qty);
   let refusal = gate(state, e, shape.grows);

@@ -107,3 +107,13 @@ export function settle(
     marketPrice: decision.referencePrice,
   });
 }
+
+/** brokerFailure steps an OrderFailed the broker caused (a reject), which the breaker counts. */
+export function brokerFailure(
+  state: RiskState,
+  timeNs: bigint,
+  clientOrderId = "x",
+  reason = "500",
+): RiskCommand[] {
+  return stepRisk(state, { type: "OrderFailed", timeNs, clientOrderId, reason, origin: "broker" });
+}

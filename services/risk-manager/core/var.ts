@@ -28,6 +28,8 @@ export const MIN_SCENARIOS_FOR_QUANTILE = 100;
 
 /** ReturnSeries: a ring buffer of the most recent daily returns of one symbol and their days. */
 export interface ReturnSeries {
+  /** id tells series apart (a replaced history is a new series). */
+  id: number;
   values: Float64Array;
   days: Int32Array;
   capacity: number;
@@ -38,8 +40,11 @@ export interface ReturnSeries {
   lastDay: number;
 }
 
+let nextSeriesId = 0;
+
 export function createReturnSeries(capacity: number): ReturnSeries {
   return {
+    id: nextSeriesId++,
     values: new Float64Array(capacity),
     days: new Int32Array(capacity),
     capacity,
@@ -111,9 +116,50 @@ interface Exposed {
   shortPost: number;
 }
 
-/** scenarioPnl: a symbol's P&L for return r, the worse of its long and short ends. */
-function scenarioPnl(long: number, short: number, r: number): number {
-  return r >= 0 ? short * r : long * r;
+// Scratch buffers reused across calls: a proposal allocates no per-scenario arrays.
+let scratchPre = new Float64Array(256);
+let scratchPost = new Float64Array(256);
+const aligned = new Map<number, Float64Array>();
+let alignedFor: number[] | null = null;
+
+/**
+ * alignedReturns: a series' returns on the calendar's dates, newest first (0 on a date it has
+ * none). A symbol's P&L in a scenario is then the worse of its two ends: r ≥ 0 hurts the short
+ * end, r < 0 the long end. Remembered while the calendar stays the same.
+ */
+function alignedReturns(series: ReturnSeries, calendar: number[], S: number): Float64Array {
+  if (alignedFor !== calendar) {
+    aligned.clear();
+    alignedFor = calendar;
+  }
+  let out = aligned.get(series.id);
+  if (out === undefined) {
+    out = new Float64Array(S);
+    let k = 0;
+    for (let sc = 0; sc < S; sc++) {
+      while (k < series.count && dayAt(series, k) > calendar[sc]!) k++;
+      if (k < series.count && dayAt(series, k) === calendar[sc]) out[sc] = returnAt(series, k);
+    }
+    aligned.set(series.id, out);
+  }
+  return out;
+}
+
+let cachedKey = "";
+let cachedCalendar: number[] = [];
+
+/**
+ * calendarFor: calendarOf, remembered for the last set of series (a proposal after a proposal
+ * sees the same histories; any new close changes a series' lastDay and so the key).
+ */
+function calendarFor(series: readonly ReturnSeries[], window: number): number[] {
+  let key = `${window}`;
+  for (const s of series) key += `|${s.id}:${s.lastDay}:${s.count}`;
+  if (key !== cachedKey) {
+    cachedCalendar = calendarOf(series, window);
+    cachedKey = key;
+  }
+  return cachedCalendar;
 }
 
 /** calendarOf: the most recent `window` distinct days with a return in any of the series. */
@@ -142,16 +188,37 @@ function worstAbsReturn(series: ReturnSeries | null): number {
   return worst;
 }
 
+const worst: number[] = [];
+
 /** lossQuantile: the VaR of scenario P&Ls (k-th worst loss, or the thin-window bound). */
 function lossQuantile(pnl: Float64Array): number {
   const n = pnl.length;
-  const sorted = Float64Array.from(pnl).sort();
-  if (n >= MIN_SCENARIOS_FOR_QUANTILE) return Math.max(0, -sorted[Math.floor(n / 100)]!);
+  if (n >= MIN_SCENARIOS_FOR_QUANTILE) {
+    // The k smallest P&Ls by insertion (k = ⌊n/100⌋ + 1 is 3 for a year): no sort needed.
+    const k = Math.floor(n / 100) + 1;
+    worst.length = 0;
+    for (let i = 0; i < n; i++) {
+      const v = pnl[i]!;
+      if (worst.length === k && v >= worst[k - 1]!) continue;
+      let j = worst.length < k ? worst.length : k - 1;
+      if (worst.length < k) worst.push(v);
+      while (j > 0 && worst[j - 1]! > v) {
+        worst[j] = worst[j - 1]!;
+        j--;
+      }
+      worst[j] = v;
+    }
+    return Math.max(0, -worst[k - 1]!);
+  }
   let mean = 0;
-  for (const v of pnl) mean += v / n;
+  let lowest = 0;
+  for (let i = 0; i < n; i++) {
+    mean += pnl[i]! / n;
+    lowest = Math.min(lowest, pnl[i]!);
+  }
   let variance = 0;
-  for (const v of pnl) variance += (v - mean) ** 2 / Math.max(1, n - 1);
-  return Math.max(0, -sorted[0]!, Z99 * Math.sqrt(variance));
+  for (let i = 0; i < n; i++) variance += (pnl[i]! - mean) ** 2 / Math.max(1, n - 1);
+  return Math.max(0, -lowest, Z99 * Math.sqrt(variance));
 }
 
 /**
@@ -184,14 +251,20 @@ export function var99PrePost(
     exposed.push(e);
   }
   const enough = (e: Exposed) => e.series !== null && e.series.count >= limits.varMinObservations;
-  const calendar = calendarOf(
+  const calendar = calendarFor(
     exposed.filter(enough).map((e) => e.series!),
     limits.varWindowDays,
   );
   const S = calendar.length >= limits.varMinObservations ? calendar.length : 0;
   const oldest = S > 0 ? calendar[S - 1]! : 0;
-  const pnlPre = new Float64Array(S);
-  const pnlPost = new Float64Array(S);
+  if (scratchPre.length < S) {
+    scratchPre = new Float64Array(S);
+    scratchPost = new Float64Array(S);
+  }
+  const pnlPre = scratchPre.subarray(0, S);
+  const pnlPost = scratchPost.subarray(0, S);
+  pnlPre.fill(0);
+  pnlPost.fill(0);
   const addOnRate = Z99 * limits.varFallbackDailyVolatility;
   let addOnPre = 0;
   let addOnPost = 0;
@@ -204,13 +277,12 @@ export function var99PrePost(
       addOnPost += rate * Math.max(Math.abs(e.longPost), Math.abs(e.shortPost));
       continue;
     }
-    let k = 0;
+    const r = alignedReturns(series!, calendar, S);
+    const { longPre, shortPre, longPost, shortPost } = e;
     for (let sc = 0; sc < S; sc++) {
-      let r = 0;
-      while (k < series!.count && dayAt(series!, k) > calendar[sc]!) k++;
-      if (k < series!.count && dayAt(series!, k) === calendar[sc]) r = returnAt(series!, k);
-      pnlPre[sc]! += scenarioPnl(e.longPre, e.shortPre, r);
-      pnlPost[sc]! += scenarioPnl(e.longPost, e.shortPost, r);
+      const x = r[sc]!;
+      pnlPre[sc]! += x >= 0 ? shortPre * x : longPre * x;
+      pnlPost[sc]! += x >= 0 ? shortPost * x : longPost * x;
     }
   }
   const hsPre = S > 0 ? lossQuantile(pnlPre) : 0;

@@ -8,8 +8,16 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { Publisher, Subscriber } from "zeromq";
 import { openBus } from "../../../services/core/bus/open.ts";
 
-export type Variant = "uds-raw" | "zmq-raw" | "zmq-bus" | "uds-bus";
+export type Variant = "uds-raw" | "zmq-raw" | "zmq-bus" | "uds-bus" | "zmq-curve";
 export const VARIANTS: readonly Variant[] = ["uds-raw", "zmq-raw", "zmq-bus", "uds-bus"];
+/** Every variant `--variants` accepts; `zmq-curve` (the bus with CURVE on) is opt-in. */
+export const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, "zmq-curve"];
+
+/** BENCH_CURVE: a fixed pair both benchmark processes share (benchmark use only). */
+const BENCH_CURVE = {
+  publicKey: "ww:pI74@ml&bN.@lvCtpKYSCt4OY^IX&{VjaU.j}",
+  secretKey: "U(c/KhcIa]MHa1#.#um@CEynE3u$2tzj64b[E2Rs",
+};
 
 /** Link is one side of a duplex connection; `listen` sides are started before `dial` sides. */
 export interface Link {
@@ -39,6 +47,8 @@ export async function openLink(plan: LinkPlan, side: "listen" | "dial"): Promise
       return openBusLink(plan, "ipc");
     case "uds-bus":
       return openBusLink(plan, "unix");
+    case "zmq-curve":
+      return openBusLink(plan, "ipc", true);
   }
 }
 
@@ -136,11 +146,12 @@ async function openZmqRaw(plan: LinkPlan): Promise<Link> {
   };
 }
 
-async function openBusLink(plan: LinkPlan, scheme: "ipc" | "unix"): Promise<Link> {
+async function openBusLink(plan: LinkPlan, scheme: "ipc" | "unix", curve = false): Promise<Link> {
   const bus = await openBus({
     bind: [`${scheme}://${plan.own}`],
     connect: [`${scheme}://${plan.peer}`],
     highWaterMark: 1_000_000,
+    ...(curve ? { curve: BENCH_CURVE } : {}),
   });
   return {
     send(payload) {

@@ -65,7 +65,15 @@ let bus: InProcBus;
 let readiness: Readiness[];
 let stop: () => Promise<void>;
 if (opts.stages === "all") {
-  const fused = await startFusedPipeline({ pipeline, db, log, metrics, broker, routes: {} });
+  const fused = await startFusedPipeline({
+    pipeline,
+    db,
+    log,
+    metrics,
+    broker,
+    routes: {},
+    controlRoutes: {},
+  });
   bus = fused.bus;
   readiness = Object.values(fused.readiness);
   stop = () => fused.stop();
@@ -77,7 +85,17 @@ if (opts.stages === "all") {
   for (const stage of ["market-data", "signal-bridge"] as StageProcess[]) {
     const r = createReadiness();
     readiness.push(r);
-    const deps = { pipeline, bus, db, log, metrics, broker, sectors, routes: {} };
+    const deps = {
+      pipeline,
+      bus,
+      db,
+      log,
+      metrics,
+      broker,
+      sectors,
+      routes: {},
+      controlRoutes: {},
+    };
     started.push(await startStageInstance(stage, deps, r));
   }
   stop = async () => {

@@ -1,0 +1,173 @@
+/**
+ * Backtest throughput and memory, each beside a bare loop over the same decoded events in the
+ * same run:
+ *   - loading: Parquet catalog → decoded, merged market records (reported apart);
+ *   - bare loop: one pass over the decoded records touching each one (the floor);
+ *   - replay floor: records → event queue → market-data core, execution and tracker cores,
+ *     the venue's matching (no strategy: quotes do not reach the signal-bridge);
+ *   - full: all five cores, indicators, risk checks and the ONNX model (one native call per
+ *     tick that can change a decision, never batched), against the venue;
+ *   - peak RSS of a full run over 1 day vs 20 days of the same quotes (separate processes).
+ *
+ *   npm run bench -- backtest            # 3 symbols, 30 minutes a day, 20 days for memory
+ *   npx node test/bench/backtest.bench.ts [--symbols 3] [--minutes 30] [--memory-days 20]
+ *
+ * Data: the simulator's seeded market model (seed 1), written to a temporary catalog.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { catalogSource, newCatalogStats } from "../../services/backtest/catalog/catalog.ts";
+import { BacktestEngine } from "../../services/backtest/engine.ts";
+import type { MarketRecord } from "../../services/backtest/records.ts";
+import { writeSyntheticCatalog } from "../../services/backtest/synthetic.ts";
+import { T0, testConfig } from "../../services/backtest/test-support.ts";
+import { etDate } from "../../services/broker-sim/core/time.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    symbols: { type: "string", default: "3" },
+    minutes: { type: "string", default: "30" },
+    "memory-days": { type: "string", default: "20" },
+    child: { type: "string" },
+  },
+});
+const ALL = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "SPY", "QQQ", "FAKEPACA"];
+const symbols = ALL.slice(0, Number(args.symbols));
+const minutes = BigInt(args.minutes);
+const DAY = 86_400_000_000_000n;
+const FROM = etDate(T0);
+
+async function load(dir: string, to: string): Promise<{ records: MarketRecord[]; ms: number }> {
+  const stats = newCatalogStats();
+  const t = performance.now();
+  const records: MarketRecord[] = [];
+  for await (const b of catalogSource({ dir, symbols, from: FROM, to, stats })) {
+    for (const r of b) records.push(r);
+  }
+  return { records, ms: performance.now() - t };
+}
+
+async function runEngine(records: readonly MarketRecord[], noStrategy: boolean) {
+  const cfg = await testConfig(symbols, 1);
+  cfg.kernel = { ...cfg.kernel, noStrategy };
+  const score = cfg.model.scoreSync;
+  let scores = 0;
+  cfg.model = {
+    input: cfg.model.input,
+    scoreSync: () => {
+      scores++;
+      return score();
+    },
+  };
+  const engine = new BacktestEngine(cfg);
+  const t = performance.now();
+  for (let i = 0; i < records.length; i += 65_536) engine.push(records.slice(i, i + 65_536));
+  const result = engine.finish();
+  const ms = performance.now() - t;
+  return { ms, scores, orders: result.orders.length, fills: result.fills.length };
+}
+
+function bareLoop(records: readonly MarketRecord[]): { ms: number; sink: bigint } {
+  const t = performance.now();
+  let sink = 0n;
+  let last = 0n;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.exchangeNs >= last) last = r.exchangeNs;
+    sink += r.kind === "quote" ? r.bidPrice : r.price;
+  }
+  return { ms: performance.now() - t, sink: sink + last };
+}
+
+function writeCatalog(dir: string, days: number): void {
+  const prices = Object.fromEntries(symbols.map((s) => [s, 100]));
+  writeSyntheticCatalog(dir, { symbols: prices, seed: 1, startNs: T0, minutes, days });
+}
+
+const rate = (n: number, ms: number) =>
+  `${Math.round((n / ms) * 1000).toLocaleString("en-US")} events/s`;
+
+if (args.child !== undefined) {
+  // Memory child: a full run over the catalog's first N days, streaming; prints peak RSS.
+  const [dir, days] = args.child.split(",") as [string, string];
+  const cfg = await testConfig(symbols, 1);
+  const engine = new BacktestEngine(cfg);
+  let peak = process.memoryUsage().rss;
+  let events = 0;
+  for await (const b of catalogSource({
+    dir,
+    symbols,
+    from: FROM,
+    to: etDate(T0 + BigInt(Number(days) - 1) * DAY),
+  })) {
+    engine.push(b);
+    events += b.length;
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  engine.finish();
+  process.stdout.write(`${peak} ${events}\n`);
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "tp-bench-backtest-"));
+try {
+  const memDays = Number(args["memory-days"]);
+  console.log(`${cpus()[0]?.model ?? "cpu"}, ${cpus().length} cores; Node ${process.version}`);
+  console.log(
+    `data: ${symbols.length} symbols × ${minutes} min a day of the simulator's market (seed 1), ${memDays} days written`,
+  );
+  writeCatalog(dir, memDays);
+  const day = await load(dir, FROM);
+  const n = day.records.length;
+  console.log(`\none day: ${n.toLocaleString("en-US")} events (quotes + trades)`);
+  console.log(
+    `  loading (Parquet → decoded records)     ${day.ms.toFixed(0).padStart(7)} ms   ${rate(n, day.ms)}`,
+  );
+  bareLoop(day.records); // warm
+  const bare = bareLoop(day.records);
+  console.log(
+    `  bare loop over the decoded records      ${bare.ms.toFixed(1).padStart(7)} ms   ${rate(n, bare.ms)}`,
+  );
+  await runEngine(day.records.slice(0, 20_000), true); // warm the code paths
+  const floor = await runEngine(day.records, true);
+  console.log(
+    `  replay + md/exec/tracker + matching     ${floor.ms.toFixed(0).padStart(7)} ms   ${rate(n, floor.ms)}  (no strategy)`,
+  );
+  const full = await runEngine(day.records, false);
+  console.log(
+    `  all five cores + indicators + risk + ONNX ${full.ms.toFixed(0).padStart(5)} ms   ${rate(n, full.ms)}  (${full.scores} model calls, ${full.orders} orders, ${full.fills} fills)`,
+  );
+  const self = fileURLToPath(import.meta.url);
+  const peakOf = (days: number) => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        self,
+        "--symbols",
+        String(symbols.length),
+        "--minutes",
+        String(minutes),
+        "--child",
+        `${dir},${days}`,
+      ],
+      { encoding: "utf8", maxBuffer: 1 << 20 },
+    );
+    const [rss, events] = out.trim().split(" ").map(Number) as [number, number];
+    return { rss, events };
+  };
+  const one = peakOf(1);
+  const many = peakOf(memDays);
+  console.log(`\npeak RSS, full run streaming from the catalog:`);
+  console.log(
+    `  1 day   ${(one.rss / 1e6).toFixed(0).padStart(5)} MB  (${one.events.toLocaleString("en-US")} events)`,
+  );
+  console.log(
+    `  ${memDays} days ${(many.rss / 1e6).toFixed(0).padStart(5)} MB  (${many.events.toLocaleString("en-US")} events)`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
