@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `wrote ${f.strategy}\n      ${f.test}\n      ${f.pipeline}\n\n` +
         `test it:      npm test -- ${f.test}\n` +
-        `backtest it:  npx tradepipe backtest -f ${f.pipeline}\n` +
+        `backtest it:  npx tradepipe backtest -f ${f.pipeline} --data DATA --from DATE --to DATE --out DIR\n` +
+        `              (DATA: a catalog from \`tradepipe data fetch\`; see services/backtest/README.md)\n` +
         `run it:       npx tradepipe run -f ${f.pipeline} --duration 120\n` +
         `(in a pipeline: spec.strategies: [{ id: ${name}, module: ${f.module} }])\n`,
     );

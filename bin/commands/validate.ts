@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { isTradepipeError } from "../../services/core/errors.ts";
 import {
   formatErrors,
   loadSectorMap,
@@ -17,6 +18,7 @@ import {
   symbolsWithoutSector,
   type TradingPipeline,
 } from "../../services/core/spec/index.ts";
+import { loadStrategies } from "../../services/signal-bridge/strategy-loader.ts";
 
 const DEFAULT_FILE = "config/pipeline.yaml";
 const DEFAULT_SECTORS = "config/sectors.yaml";
@@ -46,6 +48,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${formatErrors(result.errors)}\n`);
     const n = result.errors.length;
     process.stderr.write(`${file}: ${n} error${n === 1 ? "" : "s"}\n`);
+    return 1;
+  }
+  try {
+    // The strategies' modules and parameters, as the signal-bridge will check them at start.
+    await loadStrategies(result.pipeline.spec);
+  } catch (err) {
+    if (!isTradepipeError(err, "TP_ERR_CONFIG")) throw err;
+    process.stderr.write(`${err.message}\n${file}: 1 error\n`);
     return 1;
   }
   const warnings = await sectorWarnings(result.pipeline, args.sectors);

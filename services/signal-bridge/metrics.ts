@@ -2,7 +2,7 @@
  * signalBridgeMetrics creates the signal-bridge's metrics once and binds the labelled children
  * the tick path uses.
  */
-import { Gauge } from "prom-client";
+import type { Gauge } from "prom-client";
 import type { Metrics } from "../core/telemetry/index.ts";
 
 export function signalBridgeMetrics(m: Metrics) {
@@ -72,29 +72,25 @@ export function strategyAttributionGauges(
   m: Metrics,
   read: () => readonly { id: string; pnl: number; position: number }[],
 ): void {
-  const gauge = (name: string, help: string, field: "pnl" | "position") => {
-    // A restarted stage in the same process reads its new engine.
-    m.registry.removeSingleMetric(name);
-    return new Gauge({
-      name,
-      help,
-      labelNames: ["strategy"],
-      registers: [m.registry],
-      collect() {
-        this.reset();
-        // Cents: the float sums of prices carry noise below them.
-        for (const a of read()) this.inc({ strategy: a.id }, Math.round(a[field] * 100) / 100);
-      },
-    });
+  const gauges = {
+    pnl: m.gauge(
+      "strategy_pnl_usd",
+      "Mark-to-mid P&L of the signals each strategy voted for (an attribution estimate; the position-tracker keeps the exact P&L).",
+      ["strategy"],
+    ),
+    position: m.gauge(
+      "strategy_position_shares",
+      "Intended net position of each strategy over all symbols, in shares (from its votes).",
+      ["strategy"],
+    ),
   };
-  gauge(
-    "tradepipe_strategy_pnl_usd",
-    "Mark-to-mid P&L of the signals each strategy voted for (an attribution estimate; the position-tracker keeps the exact P&L).",
-    "pnl",
-  );
-  gauge(
-    "tradepipe_strategy_position_shares",
-    "Intended net position of each strategy over all symbols, in shares (from its votes).",
-    "position",
-  );
+  for (const field of ["pnl", "position"] as const) {
+    const g = gauges[field] as Gauge<"strategy"> & { collect?: () => void };
+    // prom-client calls `collect` before each scrape; a restarted stage replaces the reader.
+    g.collect = () => {
+      g.reset();
+      // Cents: the float sums of prices carry noise below them.
+      for (const a of read()) g.inc({ strategy: a.id }, Math.round(a[field] * 100) / 100);
+    };
+  }
 }

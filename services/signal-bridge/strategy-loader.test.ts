@@ -140,3 +140,27 @@ spec:
     /tradepipe run: strategy "trend" \(spec\.strategies\[0\]\): params\.fast expected integer to be greater or equal to 1/,
   );
 });
+
+it("tradepipe validate refuses a missing strategy module, naming the path", () => {
+  const file = join(dir, "missing-module.yaml");
+  writeFileSync(
+    file,
+    `apiVersion: tradepipe.io/v1alpha1
+kind: TradingPipeline
+metadata: { name: missing-module }
+spec:
+  strategies:
+    - { id: mine, module: strategies/nowhere.ts }
+`,
+  );
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/tradepipe.ts"), "validate", "-f", file], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `spec\\.strategies\\[0\\]\\.module: strategy module ${join(ROOT, "strategies/nowhere.ts")} does not exist`,
+    ),
+  );
+});

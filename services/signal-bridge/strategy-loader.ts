@@ -7,14 +7,16 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { TradepipeError } from "../core/errors.ts";
 import type { StrategyEntrySpec, TradingPipelineSpec } from "../core/spec/index.ts";
-import { REPO_ROOT } from "./model-scorer.ts";
 import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
 import type { AggregationRules } from "./strategy/aggregate.ts";
 import type { StrategyDefinition } from "./strategy/api.ts";
 import { prepareSlot, type StrategySlot } from "./strategy/slot.ts";
+
+/** REPO_ROOT is the repository (image, install) root that relative module paths start from. */
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** BUILTIN_PREFIX marks a strategy shipped with tradepipe in spec.strategies[].module. */
 export const BUILTIN_PREFIX = "builtin:";

@@ -6,8 +6,11 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { TradepipeError } from "../core/errors.ts";
-import { REPO_ROOT } from "./model-scorer.ts";
+
+/** REPO_ROOT is the repository root the template's imports are relative to. */
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export const STRATEGY_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 

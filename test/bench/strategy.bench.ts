@@ -15,7 +15,8 @@ import { SymbolSignal } from "../../services/signal-bridge/core/symbol-signal.ts
 import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
 import { BUILTIN_STRATEGIES } from "../../services/signal-bridge/strategies/index.ts";
 import { StrategyEngine } from "../../services/signal-bridge/strategy/engine.ts";
-import { prepareSlot } from "../../services/signal-bridge/strategy/slot.ts";
+import { prepareSlot, type StrategySlot } from "../../services/signal-bridge/strategy/slot.ts";
+import { timedSlots } from "../../services/signal-bridge/strategy-timing.ts";
 import { BenchRows, timeBatched } from "./support/batched.ts";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -50,7 +51,10 @@ function direct(): Float64Array {
   });
 }
 
-function viaEngine(ids: readonly string[]): () => Float64Array {
+function viaEngine(
+  ids: readonly string[],
+  wrap: (slots: StrategySlot[]) => StrategySlot[] = (s) => s,
+): () => Float64Array {
   const params: Record<string, object> = {
     "ma-crossover": { fast: 20, slow: 80 },
     "opening-range-breakout": { rangeMinutes: 5 },
@@ -59,7 +63,7 @@ function viaEngine(ids: readonly string[]): () => Float64Array {
     const slots = ids.map((id) =>
       prepareSlot(BUILTIN_STRATEGIES[id]!, { id, params: params[id] ?? {} }),
     );
-    const engine = new StrategyEngine(slots, { minConfidence: 0, defaultQty: 10 });
+    const engine = new StrategyEngine(wrap(slots), { minConfidence: 0, defaultQty: 10 });
     const input = new Float32Array(8);
     const step = (i: number) => {
       const t = path[i]!;
@@ -81,6 +85,14 @@ const variants: [string, () => Float64Array][] = [
   ["baseline: SymbolSignal called directly", direct],
   ["rules-model through the API (1 strategy)", viaEngine(["rules-model"])],
   [
+    "  + the stage's sampled latency timing",
+    viaEngine(["rules-model"], (slots) =>
+      timedSlots(slots, (_i, seconds) => {
+        sink += seconds;
+      }),
+    ),
+  ],
+  [
     "3 strategies through the API (+ma-crossover, +orb)",
     viaEngine(["rules-model", "ma-crossover", "opening-range-breakout"]),
   ],
@@ -94,13 +106,17 @@ for (let round = 0; round < ROUNDS; round++) {
 const bench = new BenchRows();
 const summaries = variants.map(([name], v) => bench.report(name, pooled[v]!));
 bench.print(`per tick, ${N} ticks × ${ROUNDS} rounds, batches of ${BATCH}`, 52);
-const [base, one, three] = summaries as [
+const [base, one, timed, three] = summaries as [
+  (typeof summaries)[0],
   (typeof summaries)[0],
   (typeof summaries)[0],
   (typeof summaries)[0],
 ];
 console.log(
   `added by the API for one strategy: p50 ${(one.p50 - base.p50).toFixed(0)} ns, mean ${(one.mean - base.mean).toFixed(0)} ns per tick (target <= 1000 ns)`,
+);
+console.log(
+  `with the stage's timing wrapper: p50 ${(timed.p50 - base.p50).toFixed(0)} ns added per tick`,
 );
 console.log(
   `three strategies: p50 ${(three.p50 - base.p50).toFixed(0)} ns over the baseline, ${((three.p50 - base.p50) / 3).toFixed(0)} ns per strategy`,

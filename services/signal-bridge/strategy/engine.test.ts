@@ -259,6 +259,73 @@ describe("isolation", () => {
   });
 });
 
+describe("a strategy's contract is checked on every tick", () => {
+  const bad = (write: (out: Decision) => boolean) =>
+    defineStrategy({
+      name: "bad",
+      description: "test",
+      params: Type.Object({}),
+      create: () => ({ onTick: (_t, _f, out) => write(out) }),
+    }) as unknown as StrategyDefinition;
+  const cases: [string, (out: Decision) => boolean, RegExp][] = [
+    [
+      "a NaN strength",
+      (out) => {
+        act(out, 1, Number.NaN, "x");
+        return false;
+      },
+      /strength NaN/,
+    ],
+    [
+      "a strength above 1",
+      (out) => {
+        act(out, 1, 1.5, "x");
+        return false;
+      },
+      /strength 1\.5/,
+    ],
+    [
+      "a direction of 2",
+      (out) => {
+        act(out, 2 as never, 1, "x");
+        return false;
+      },
+      /direction 2/,
+    ],
+    [
+      "a negative target",
+      (out) => {
+        act(out, 1, 1, "x");
+        out.targetQty = -5;
+        return false;
+      },
+      /targetQty -5/,
+    ],
+    ["a model request without a model", () => true, /asked for a model score without a model/],
+  ];
+  for (const [what, write, message] of cases) {
+    it(`${what} disables the strategy, the others go on`, () => {
+      const r = replayStrategies(
+        [prepareSlot(bad(write), { id: "bad" }), prepareSlot(constant(-1, 0.5), { id: "ok" })],
+        RULES,
+        [
+          { symbol: "X", timeNs: T0, bidPrice: 1, bidSize: 1, askPrice: 1.02, askSize: 1 },
+          { symbol: "X", timeNs: T0 + 1n, bidPrice: 1, bidSize: 1, askPrice: 1.04, askSize: 1 },
+        ],
+      );
+      assert.equal(r.failures.length, 1);
+      assert.match(r.failures[0]!.error, message);
+      assert.deepEqual(
+        r.signals.map((s) => [s.direction, s.strategyId, s.confidence]),
+        [
+          [-1, "ok", 0.5],
+          [-1, "ok", 0.5],
+        ],
+      );
+    });
+  }
+});
+
 describe("features", () => {
   it("two strategies declaring the same feature share one computer, updated once per tick", () => {
     const seen: number[][] = [[], []];

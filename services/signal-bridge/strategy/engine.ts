@@ -29,7 +29,7 @@ export interface StrategyFailure {
   readonly slot: number;
   readonly symbol: string;
   readonly timeNs: bigint;
-  readonly phase: "create" | "onTick" | "writeModelInput" | "onScore";
+  readonly phase: "create" | "onTick" | "writeModelInput" | "onScore" | "indicators";
   readonly error: string;
 }
 
@@ -137,7 +137,13 @@ export class StrategyEngine {
       const keys = b.keys;
       for (let k = 0; k < keys.length; k++) b.values[keys[k]!] = computers[b.computers[k]!]!.value;
       try {
-        if (inst.onTick(t, b.values, d) === true) this.pending.push(i);
+        if (inst.onTick(t, b.values, d) !== true) continue;
+        if (slots[i]!.model === undefined || !inst.writeModelInput || !inst.onScore) {
+          throw new Error(
+            "asked for a model score without a model (declare model(), writeModelInput and onScore)",
+          );
+        }
+        this.pending.push(i);
       } catch (err) {
         this.fail(i, t, "onTick", err);
       }
@@ -192,12 +198,20 @@ export class StrategyEngine {
     }
   }
 
-  /** finish aggregates the decisions of this quote into the outcome (see aggregate.ts). */
+  /**
+   * finish aggregates the decisions of this quote into the outcome (see aggregate.ts). A decision
+   * out of range (direction not 1, −1 or 0; strength not in [0, 1]; a negative or non-finite
+   * target or limit) is a failure of its strategy, like a throw.
+   */
   finish(): Outcome {
     const s = this.current!;
     const votes = s.votes;
     for (let i = 0; i < votes.length; i++) {
       const d = this.decisions[i]!;
+      if (this.enabled[i] && !validDecision(d)) {
+        const problem = `invalid decision: direction ${d.direction}, strength ${d.strength}, targetQty ${d.targetQty}, limitPrice ${d.limitPrice}`;
+        this.fail(i, s.tick, "onTick", new Error(problem));
+      }
       if (!this.enabled[i]) resetDecision(d, "disabled");
       votes[i]!.decision = d;
     }
@@ -211,7 +225,7 @@ export class StrategyEngine {
     try {
       return inst.indicators();
     } catch (err) {
-      this.fail(slot, this.current!.tick, "onTick", err);
+      this.fail(slot, this.current!.tick, "indicators", err);
       return undefined;
     }
   }
@@ -318,6 +332,18 @@ function planFeatures(slots: readonly StrategySlot[]): FeaturePlan {
     return { keys, computers };
   });
   return { computerKeys, make, slots: planned };
+}
+
+function validDecision(d: Decision): boolean {
+  return (
+    (d.direction === 1 || d.direction === -1 || d.direction === 0) &&
+    d.strength >= 0 &&
+    d.strength <= 1 &&
+    d.targetQty >= 0 &&
+    Number.isFinite(d.targetQty) &&
+    d.limitPrice >= 0 &&
+    Number.isFinite(d.limitPrice)
+  );
 }
 
 function newDecision(): Decision {
