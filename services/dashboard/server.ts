@@ -330,7 +330,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     let busy = false;
     let lastWrite = Date.now();
     const tick = async () => {
-      if (busy || res.writableEnded) return;
+      if (busy || res.writableEnded || res.destroyed) return;
       busy = true;
       try {
         for (;;) {
@@ -360,7 +360,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         busy = false;
       }
     };
-    await tick();
+    // The listeners come first: a client may leave during the first (replaying) tick.
     const timer = setInterval(tick, pollMs);
     const stop = () => {
       clearInterval(timer);
@@ -368,6 +368,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     };
     req.on("close", stop);
     res.on("close", stop);
+    if (res.destroyed) stop();
+    await tick();
   }
 
   const server = createServer((req, res) => {
