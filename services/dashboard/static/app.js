@@ -377,7 +377,7 @@ async function showAudit(clientOrderId) {
   const box = $("audit");
   box.replaceChildren(
     el("h3", null, `Audit trail of ${clientOrderId}`),
-    el("div", { class: "scroll" }, el("table", { id: "audit-table" })),
+    el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "audit trail table" }, el("table", { id: "audit-table" })),
   );
   table(
     "audit-table",
