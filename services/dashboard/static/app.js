@@ -377,7 +377,13 @@ async function showAudit(clientOrderId) {
   const box = $("audit");
   box.replaceChildren(
     el("h3", null, `Audit trail of ${clientOrderId}`),
-    el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "audit trail table" }, el("table", { id: "audit-table" })),
+    focusable(
+      el(
+        "div",
+        { class: "scroll", "data-label": "audit trail table" },
+        el("table", { id: "audit-table" }),
+      ),
+    ),
   );
   table(
     "audit-table",
@@ -471,6 +477,17 @@ async function submitKill(ev) {
   }
 }
 
+/**
+ * focusable lets keyboard users scroll a scrolling table (WCAG 2.1.1): a tab stop named after
+ * its table. Done here rather than in the HTML, which keeps the markup free of ARIA roles.
+ */
+function focusable(box) {
+  box.tabIndex = 0;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", box.dataset.label);
+  return box;
+}
+
 // ---- start ----------------------------------------------------------------------------------
 
 function showError(err) {
@@ -499,6 +516,7 @@ async function start() {
   }
   if (state.me.heartbeatMs) state.staleAfterMs = state.me.heartbeatMs * 2.5;
   $("app").hidden = false;
+  for (const box of document.querySelectorAll(".scroll")) focusable(box);
   const operator = state.me.user.role === "operator";
   $("kill-start").hidden = !operator;
   $("release-start").hidden = !operator;
