@@ -384,7 +384,28 @@ export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
   };
 }
 
-export async function attribution(db: Q) {
+/**
+ * The last attribution per database pool, with the state it was computed from: replaying 100k
+ * fills takes a while and blocks the event loop, and the page asks again after every change.
+ */
+const attributionCache = new WeakMap<object, { key: string; value: unknown }>();
+
+export async function attribution(db: Q): Promise<ReturnType<typeof computeAttribution>> {
+  const k = await db.query(
+    `SELECT (SELECT coalesce(max(id), 0) FROM fills)::text || '|' ||
+            (SELECT count(*) FROM fills)::text || '|' ||
+            coalesce((SELECT max(updated_at) FROM positions)::text, '') || '|' ||
+            current_date::text AS key`,
+  );
+  const key = k.rows[0].key as string;
+  const hit = attributionCache.get(db);
+  if (hit?.key === key) return hit.value as ReturnType<typeof computeAttribution>;
+  const value = await computeAttribution(db);
+  attributionCache.set(db, { key, value });
+  return value;
+}
+
+async function computeAttribution(db: Q) {
   const [fills, pos] = await Promise.all([
     db.query(
       `SELECT symbol, side, qty::text, price::text, commission::text, filled_at FROM fills ORDER BY filled_at, id`,

@@ -110,6 +110,7 @@ test("the page's figures are the database's", async () => {
     open2.rows.map((r) => r.symbol),
   );
   // The attribution's rows add up to its total row, as shown.
+  await page.waitForSelector("body[data-attribution=true]");
   const cells = await page.$$eval("#attribution tbody tr", (trs) =>
     trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
   );
@@ -285,8 +286,10 @@ test("axe-core finds no WCAG 2.1 A/AA violation, logged in or not", async () => 
     [secured.url, "login"],
   ] as const) {
     const page = await newPage(url);
-    if (label === "dashboard") await ready(page);
-    else await page.waitForSelector("#login:not([hidden])");
+    if (label === "dashboard") {
+      await ready(page);
+      await page.waitForSelector("body[data-attribution=true]");
+    } else await page.waitForSelector("#login:not([hidden])");
     // Evaluated over the DevTools protocol, so the page's CSP (no inline script) stays as it is.
     await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {

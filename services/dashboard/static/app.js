@@ -535,8 +535,20 @@ async function start() {
   $("more-fills").addEventListener("click", () => loadFills(true).catch(showError));
   $("more-orders").addEventListener("click", () => loadOrders(true).catch(showError));
   connect();
-  await Promise.all([reloadPanels(), loadFills(false), loadOrders(false), loadBacktests()]);
+  // The first paint needs the figures, charts, positions and blotter; the attribution (a replay
+  // of every fill on the server) follows.
+  await Promise.all([
+    loadSummary(),
+    loadEquity(),
+    loadPositions(),
+    loadRisk(),
+    loadFills(false),
+    loadOrders(false),
+    loadBacktests(),
+  ]);
   document.body.dataset.ready = "true";
+  await loadAttribution();
+  document.body.dataset.attribution = "true";
 }
 
 start().catch(showError);
