@@ -4,19 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mulberry32 as rng } from "../core/random.ts";
 import { allocateCents, attribute, centsText, toCents } from "./attribution.ts";
-
-/** A small seeded generator (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "NVDA"];
 const SECTORS: Record<string, string> = {

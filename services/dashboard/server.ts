@@ -156,9 +156,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         return json(res, 200, await data.positions(opts.pool));
       case "/api/fills": {
         const f = filterOf(q);
-        const before = q.has("before")
-          ? intParam(q, "before", 0, 1, Number.MAX_SAFE_INTEGER)
-          : null;
+        const before = beforeParam(q);
         return json(
           res,
           200,
@@ -177,9 +175,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       }
       case "/api/orders": {
         const f = filterOf(q);
-        const before = q.has("before")
-          ? intParam(q, "before", 0, 1, Number.MAX_SAFE_INTEGER)
-          : null;
+        const before = beforeParam(q);
         return json(
           res,
           200,
@@ -452,6 +448,11 @@ function intParam(
     throw new HttpError(400, `${name}: must be an integer from ${lo} to ${hi}, got "${raw}"`);
   }
   return n;
+}
+
+/** beforeParam is the keyset cursor: the last id of the previous page, or null for the first. */
+function beforeParam(q: URLSearchParams): number | null {
+  return q.has("before") ? intParam(q, "before", 0, 1, Number.MAX_SAFE_INTEGER) : null;
 }
 
 function filterOf(q: URLSearchParams): data.FillFilter {

@@ -6,37 +6,21 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
 import pg from "pg";
-import { hashToken, parseTokenFile } from "../../services/dashboard/auth.ts";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
-import { addFill, seedPipeline } from "./fixture.ts";
+import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
 
 let db: TestDatabase;
 let open: Dashboard;
 let secured: Dashboard;
 
-const tokens = parseTokenFile(
-  `viewer vera ${hashToken("viewer-token-123").toString("hex")}\noperator olga ${hashToken("operator-token-456").toString("hex")}\n`,
-  "tokens",
-);
+const tokens = TEST_TOKENS;
 
 before(async () => {
   db = await withMigratedDatabase();
   await seedPipeline(db.pool, { fills: 250, snapshots: 300 });
-  open = await startDashboard({
-    pool: db.pool,
-    host: "127.0.0.1",
-    port: 0,
-    pipelineName: "alpha",
-    pollMs: 50,
-  });
-  secured = await startDashboard({
-    pool: db.pool,
-    host: "127.0.0.1",
-    port: 0,
-    pipelineName: "alpha",
-    auth: { tokens },
-  });
+  open = await dashboardOn(db.pool, { pollMs: 50 });
+  secured = await dashboardOn(db.pool, { auth: { tokens: TEST_TOKENS } });
 });
 after(async () => {
   await open?.close();

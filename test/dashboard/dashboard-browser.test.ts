@@ -11,11 +11,10 @@ import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
-import { hashToken, parseTokenFile } from "../../services/dashboard/auth.ts";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { launchChromium } from "./browser.ts";
-import { addFill, seedPipeline } from "./fixture.ts";
+import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -30,25 +29,8 @@ const pages: Page[] = [];
 before(async () => {
   db = await withMigratedDatabase();
   await seedPipeline(db.pool, { fills: 300, snapshots: 2000 });
-  open = await startDashboard({
-    pool: db.pool,
-    host: "127.0.0.1",
-    port: 0,
-    pipelineName: "alpha",
-    pollMs: 100,
-  });
-  secured = await startDashboard({
-    pool: db.pool,
-    host: "127.0.0.1",
-    port: 0,
-    pipelineName: "alpha",
-    auth: {
-      tokens: parseTokenFile(
-        `viewer vera ${hashToken("viewer-token-123").toString("hex")}\noperator olga ${hashToken("operator-token-456").toString("hex")}`,
-        "tokens",
-      ),
-    },
-  });
+  open = await dashboardOn(db.pool, { pollMs: 100 });
+  secured = await dashboardOn(db.pool, { auth: { tokens: TEST_TOKENS } });
   chrome = await launchChromium();
   browser = chrome.browser;
 });

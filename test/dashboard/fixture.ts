@@ -5,6 +5,21 @@
  * seconds.
  */
 import type pg from "pg";
+import { hashToken, parseTokenFile } from "../../services/dashboard/auth.ts";
+import { type DashboardOptions, startDashboard } from "../../services/dashboard/server.ts";
+
+/** Two users of the tests: vera (viewer) and olga (operator), with the tokens below. */
+export const VIEWER_TOKEN = "viewer-token-123";
+export const OPERATOR_TOKEN = "operator-token-456";
+export const TEST_TOKENS = parseTokenFile(
+  `viewer vera ${hashToken(VIEWER_TOKEN).toString("hex")}\noperator olga ${hashToken(OPERATOR_TOKEN).toString("hex")}\n`,
+  "tokens",
+);
+
+/** dashboardOn serves pipeline "alpha" of `pool` on a free loopback port. */
+export function dashboardOn(pool: pg.Pool, more: Partial<DashboardOptions> = {}) {
+  return startDashboard({ pool, host: "127.0.0.1", port: 0, pipelineName: "alpha", ...more });
+}
 
 export const STAGES = [
   "market-data",
