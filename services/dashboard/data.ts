@@ -5,7 +5,8 @@
  */
 import type pg from "pg";
 import type { TradingPipeline } from "../core/spec/index.ts";
-import { attribute, type Bucket, centsText } from "./attribution.ts";
+import { type Bucket, centsText } from "./attribution.ts";
+import { attributeOffThread } from "./attribution-worker.ts";
 import { downsampleMinMax } from "./downsample.ts";
 
 type Q = Pick<pg.Pool, "query">;
@@ -418,7 +419,7 @@ async function computeAttribution(db: Q) {
     if (p.last !== null) marks[p.symbol] = p.last;
     if (p.sector) sectors[p.symbol] = p.sector;
   }
-  const a = attribute({
+  const a = await attributeOffThread({
     fills: fills.rows.map((r) => ({
       symbol: r.symbol,
       side: r.side,

@@ -409,8 +409,16 @@ function reloadPanels() {
     loadEquity(),
     loadPositions(),
     loadRisk(),
-    loadAttribution(),
+    throttledAttribution(),
   ]).catch((err) => showError(err));
+}
+
+/** The attribution replays every fill on the server: refreshed at most every 10 s. */
+let attributionAt = 0;
+function throttledAttribution() {
+  if (Date.now() - attributionAt < 10_000) return undefined;
+  attributionAt = Date.now();
+  return loadAttribution();
 }
 
 function connect() {
@@ -547,6 +555,7 @@ async function start() {
     loadBacktests(),
   ]);
   document.body.dataset.ready = "true";
+  attributionAt = Date.now();
   await loadAttribution();
   document.body.dataset.attribution = "true";
 }
