@@ -406,19 +406,22 @@ function scheduleReload() {
 function reloadPanels() {
   return Promise.all([
     loadSummary(),
-    loadEquity(),
+    throttled("equity", 5_000, loadEquity),
     loadPositions(),
     loadRisk(),
-    throttledAttribution(),
+    throttled("attribution", 10_000, loadAttribution),
   ]).catch((err) => showError(err));
 }
 
-/** The attribution replays every fill on the server: refreshed at most every 10 s. */
-let attributionAt = 0;
-function throttledAttribution() {
-  if (Date.now() - attributionAt < 10_000) return undefined;
-  attributionAt = Date.now();
-  return loadAttribution();
+/**
+ * The equity series (every snapshot, downsampled) and the attribution (a replay of every fill)
+ * cost the server most: refreshed at most every `ms`, however often the data changes.
+ */
+const loadedAt = { equity: 0, attribution: 0 };
+function throttled(name, ms, load) {
+  if (Date.now() - loadedAt[name] < ms) return undefined;
+  loadedAt[name] = Date.now();
+  return load();
 }
 
 function connect() {
@@ -545,6 +548,7 @@ async function start() {
   connect();
   // The first paint needs the figures, charts, positions and blotter; the attribution (a replay
   // of every fill on the server) follows.
+  loadedAt.equity = Date.now();
   await Promise.all([
     loadSummary(),
     loadEquity(),
@@ -555,7 +559,7 @@ async function start() {
     loadBacktests(),
   ]);
   document.body.dataset.ready = "true";
-  attributionAt = Date.now();
+  loadedAt.attribution = Date.now();
   await loadAttribution();
   document.body.dataset.attribution = "true";
 }
