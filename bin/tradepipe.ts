@@ -19,6 +19,7 @@ const COMMANDS: Record<string, string> = {
   report: "Write equity, drawdown and P&L pictures (SVG, PNG) and report.md from the database.",
   backtest:
     "Run the pipeline's cores on history: tradepipe backtest -f spec --data DIR --from --to.",
+  dashboard: "Serve the live trading dashboard in the browser: tradepipe dashboard [-f spec].",
   data: "Fill the backtest's Parquet catalog from Alpaca's historical API: tradepipe data fetch.",
   features:
     "Write a training dataset (Parquet) from the catalog: tradepipe features -f spec --data DIR.",

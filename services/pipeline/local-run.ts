@@ -21,6 +21,7 @@ import { ensureStageLogins } from "../core/db/stage-roles.ts";
 import { type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger } from "../core/telemetry/index.ts";
+import { serveRunDashboard } from "../dashboard/run-hook.ts";
 import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
@@ -189,6 +190,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> 
           ? "Stages: five supervised processes over Unix sockets (unix://)"
           : "Stages: five supervised processes over ZeroMQ ipc://",
     );
+    // The browser dashboard (services/dashboard), once the run is up.
+    await serveRunDashboard(db.pool, pipeline, env, (t) => say(log, t), cleanups);
     return await watch(opts, started, log, db);
   } finally {
     await cleanup();

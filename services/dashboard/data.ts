@@ -1,0 +1,471 @@
+/**
+ * data: what the dashboard reads from the pipeline's database, one function per panel. Every
+ * figure is read from the tables the stages write (sql/); nothing is cached, so a page shows
+ * the database as it is.
+ */
+import type pg from "pg";
+import type { TradingPipeline } from "../core/spec/index.ts";
+import { type Bucket, centsText } from "./attribution.ts";
+import { attributeOffThread } from "./attribution-worker.ts";
+import { downsampleMinMax } from "./downsample.ts";
+
+type Q = Pick<pg.Pool, "query">;
+
+/** The order-rate limit the broker enforces (Alpaca: 200/min; the pipeline keeps to 180). */
+export const ORDER_RATE_LIMIT_PER_MIN = 180;
+
+export async function summary(db: Q, pipelineName: string) {
+  const [risk, stages, lastFill, pnl, fees, snap] = await Promise.all([
+    db.query("SELECT * FROM risk_state WHERE id = 1"),
+    db.query(
+      `SELECT stage, holder, epoch, renewed_at,
+              extract(epoch FROM now() - renewed_at) AS age_s
+         FROM stage_leadership ORDER BY stage`,
+    ),
+    db.query(
+      "SELECT max(filled_at) AS at, extract(epoch FROM now() - max(filled_at)) AS age_s FROM fills",
+    ),
+    db.query(
+      `SELECT coalesce(sum(realized_pnl), 0)::text AS realized,
+              coalesce(sum(unrealized_pnl), 0)::text AS unrealized FROM positions`,
+    ),
+    db.query("SELECT coalesce(sum(commission), 0)::text AS fees, count(*)::int AS n FROM fills"),
+    db.query(
+      "SELECT equity::text, peak_equity::text, drawdown_alerted FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1",
+    ),
+  ]);
+  const r = risk.rows[0] ?? {};
+  const warnings: string[] = [];
+  if (r.kill_switch_engaged)
+    warnings.push(`kill switch engaged: ${r.kill_switch_reason ?? "no reason"}`);
+  if (r.circuit_state && r.circuit_state !== "closed")
+    warnings.push(`circuit breaker ${r.circuit_state}`);
+  if (snap.rows[0]?.drawdown_alerted) warnings.push("drawdown alert");
+  const stageRows = stages.rows.map((s) => ({
+    stage: s.stage as string,
+    holder: s.holder as string,
+    epoch: Number(s.epoch),
+    // A leader renews its lease every few seconds; 30 s without a renewal means it is gone.
+    leading: Number(s.age_s) < 30,
+    renewedAgoS: Math.round(Number(s.age_s)),
+  }));
+  for (const s of stageRows)
+    if (!s.leading) warnings.push(`${s.stage}: no leader renewal for ${s.renewedAgoS} s`);
+  return {
+    pipeline: pipelineName,
+    stages: stageRows,
+    lastFillAt: lastFill.rows[0]?.at ? new Date(lastFill.rows[0].at).toISOString() : null,
+    lastFillAgeS: lastFill.rows[0]?.age_s == null ? null : Number(lastFill.rows[0].age_s),
+    fills: fees.rows[0].n as number,
+    killSwitch: {
+      engaged: Boolean(r.kill_switch_engaged),
+      reason: r.kill_switch_reason ?? null,
+      changedBy: r.kill_switch_changed_by ?? null,
+      changedAt: r.kill_switch_changed_at ? new Date(r.kill_switch_changed_at).toISOString() : null,
+    },
+    breaker: r.circuit_state ?? "closed",
+    pnl: {
+      realized: money(pnl.rows[0].realized),
+      unrealized: money(pnl.rows[0].unrealized),
+      fees: money(fees.rows[0].fees),
+    },
+    equity: snap.rows[0]?.equity ? money(snap.rows[0].equity) : null,
+    peakEquity: snap.rows[0]?.peak_equity ? money(snap.rows[0].peak_equity) : null,
+    warnings,
+  };
+}
+
+/** money shows a tp_decimal with two decimals, rounded half away from zero. */
+export function money(decimal: string): string {
+  const neg = decimal.startsWith("-");
+  const [int = "0", frac = ""] = (neg ? decimal.slice(1) : decimal).split(".");
+  let cents = BigInt(int) * 100n + BigInt((frac + "00").slice(0, 2));
+  if (Number((frac + "000").charAt(2)) >= 5) cents += 1n;
+  return centsText(neg ? -cents : cents);
+}
+
+export async function equity(db: Q, width: number, drawdownAlertPct: number | null) {
+  const res = await db.query(
+    `SELECT extract(epoch FROM snapshot_at) * 1000 AS t, equity::float8 AS v
+       FROM portfolio_snapshots WHERE equity IS NOT NULL ORDER BY snapshot_at`,
+  );
+  const t = res.rows.map((r) => Number(r.t));
+  const v = res.rows.map((r) => Number(r.v));
+  // Drawdown from the running peak, in percent; computed on every point before downsampling.
+  let peak = Number.NEGATIVE_INFINITY;
+  const dd = v.map((x) => {
+    peak = Math.max(peak, x);
+    return peak > 0 ? ((x - peak) / peak) * 100 : 0;
+  });
+  const buckets = Math.max(1, Math.min(4000, Math.floor(width)));
+  return {
+    points: t.length,
+    equity: downsampleMinMax({ t, v }, buckets),
+    drawdown: downsampleMinMax({ t, v: dd }, buckets),
+    drawdownAlertPct,
+    maxDrawdownPct: dd.length ? Math.min(...dd) : 0,
+  };
+}
+
+export async function positions(db: Q) {
+  const res = await db.query(
+    `SELECT symbol, qty::text, avg_entry_price::text AS avg, last_price::text AS last,
+            (qty * coalesce(last_price, avg_entry_price))::text AS market_value,
+            unrealized_pnl::text AS unrealized, realized_pnl::text AS realized, sector
+       FROM positions WHERE qty <> 0 ORDER BY symbol`,
+  );
+  return res.rows.map((r) => ({
+    symbol: r.symbol as string,
+    qty: trimZeros(r.qty),
+    avgPrice: money(r.avg),
+    lastPrice: r.last === null ? null : money(r.last),
+    marketValue: money(r.market_value),
+    unrealized: money(r.unrealized),
+    realized: money(r.realized),
+    sector: (r.sector as string | null) ?? null,
+  }));
+}
+
+function trimZeros(decimal: string): string {
+  return decimal.includes(".") ? decimal.replace(/0+$/, "").replace(/\.$/, "") : decimal;
+}
+
+export interface FillFilter {
+  symbol?: string;
+  side?: "buy" | "sell";
+}
+
+/** parseFillFilter turns query parameters into a filter, naming what is wrong. */
+export function parseFillFilter(q: URLSearchParams): FillFilter | string {
+  const f: FillFilter = {};
+  const symbol = q.get("symbol");
+  if (symbol) {
+    if (!/^[A-Z][A-Z0-9.]{0,9}$/.test(symbol)) return `symbol: "${symbol}" is not a ticker`;
+    f.symbol = symbol;
+  }
+  const side = q.get("side");
+  if (side) {
+    if (side !== "buy" && side !== "sell") return `side: must be buy or sell, got "${side}"`;
+    f.side = side;
+  }
+  return f;
+}
+
+function fillWhere(f: FillFilter, params: unknown[]): string {
+  const parts: string[] = [];
+  if (f.symbol) {
+    params.push(f.symbol);
+    parts.push(`symbol = $${params.length}`);
+  }
+  if (f.side) {
+    params.push(f.side);
+    parts.push(`side = $${params.length}`);
+  }
+  return parts.length ? parts.join(" AND ") : "true";
+}
+
+const FILL_COLUMNS = `id, client_order_id, symbol, side, qty::text, price::text, commission::text, filled_at`;
+
+export interface FillRow {
+  id: number;
+  clientOrderId: string;
+  symbol: string;
+  side: string;
+  qty: string;
+  price: string;
+  commission: string;
+  filledAt: string;
+}
+
+export function fillRow(r: Record<string, unknown>): FillRow {
+  return {
+    id: Number(r.id),
+    clientOrderId: r.client_order_id as string,
+    symbol: r.symbol as string,
+    side: r.side as string,
+    qty: trimZeros(r.qty as string),
+    price: trimZeros(r.price as string),
+    commission: trimZeros(r.commission as string),
+    filledAt: new Date(r.filled_at as string).toISOString(),
+  };
+}
+
+/** fillsPage: newest first, keyset-paged by id (before = the last id of the previous page). */
+export async function fillsPage(db: Q, f: FillFilter, before: number | null, limit: number) {
+  const params: unknown[] = [];
+  let where = fillWhere(f, params);
+  if (before !== null) {
+    params.push(before);
+    where += ` AND id < $${params.length}`;
+  }
+  params.push(limit);
+  const res = await db.query(
+    `SELECT ${FILL_COLUMNS} FROM fills WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const rows = res.rows.map(fillRow);
+  const countParams: unknown[] = [];
+  const total = await db.query(
+    `SELECT count(*)::int AS n FROM fills WHERE ${fillWhere(f, countParams)}`,
+    countParams,
+  );
+  return {
+    rows,
+    total: total.rows[0].n as number,
+    nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null,
+  };
+}
+
+/** fillsCsv yields the CSV of every fill matching the filter, newest first, page by page. */
+export async function* fillsCsv(db: Q, f: FillFilter): AsyncGenerator<string> {
+  yield "id,client_order_id,symbol,side,qty,price,commission,filled_at\n";
+  let before: number | null = null;
+  for (;;) {
+    const page = await fillsPage(db, f, before, 5000);
+    for (const r of page.rows) {
+      yield `${[r.id, r.clientOrderId, r.symbol, r.side, r.qty, r.price, r.commission, r.filledAt].map(csvCell).join(",")}\n`;
+    }
+    if (page.nextBefore === null) return;
+    before = page.nextBefore;
+  }
+}
+
+/** csvCell quotes a cell when needed and defuses spreadsheet formulas (=, +, -, @ first). */
+export function csvCell(v: unknown): string {
+  let s = String(v);
+  if (/^[=+@]/.test(s) || (/^-/.test(s) && !/^-?\d/.test(s))) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export async function ordersPage(
+  db: Q,
+  symbol: string | undefined,
+  before: number | null,
+  limit: number,
+) {
+  const params: unknown[] = [];
+  const parts: string[] = [];
+  if (symbol) {
+    params.push(symbol);
+    parts.push(`symbol = $${params.length}`);
+  }
+  if (before !== null) {
+    params.push(before);
+    parts.push(`id < $${params.length}`);
+  }
+  params.push(limit);
+  const res = await db.query(
+    `SELECT id, client_order_id, symbol, side, order_type, qty::text, filled_qty::text, status,
+            limit_price::text, created_at
+       FROM orders WHERE ${parts.length ? parts.join(" AND ") : "true"}
+      ORDER BY id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const rows = res.rows.map((r) => ({
+    id: Number(r.id),
+    clientOrderId: r.client_order_id as string,
+    symbol: r.symbol as string,
+    side: r.side as string,
+    type: r.order_type as string,
+    qty: trimZeros(r.qty),
+    filledQty: trimZeros(r.filled_qty),
+    status: r.status as string,
+    limitPrice: r.limit_price === null ? null : trimZeros(r.limit_price),
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+  return { rows, nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null };
+}
+
+export async function auditTrail(db: Q, clientOrderId: string) {
+  const res = await db.query(
+    `SELECT id, stage, event_type, from_status, to_status, reason, occurred_at
+       FROM order_audit_trail WHERE client_order_id = $1 ORDER BY id`,
+    [clientOrderId],
+  );
+  return res.rows.map((r) => ({
+    id: Number(r.id),
+    stage: r.stage as string,
+    event: r.event_type as string,
+    from: r.from_status as string | null,
+    to: r.to_status as string | null,
+    reason: r.reason as string | null,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+  }));
+}
+
+export interface LimitUse {
+  name: string;
+  used: number | null;
+  limit: number | null;
+  unit: string;
+  note?: string;
+}
+
+/** risk: each of the six limits as used vs limit, the order rate and the reconciliation. */
+export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
+  const [pos, rs, rate, recon] = await Promise.all([
+    db.query(
+      `SELECT symbol, abs(qty)::float8 AS shares,
+              abs(qty * coalesce(last_price, avg_entry_price))::float8 AS notional, sector
+         FROM positions WHERE qty <> 0`,
+    ),
+    db.query("SELECT daily_realized_pnl::float8 AS daily FROM risk_state WHERE id = 1"),
+    db.query(
+      "SELECT count(*)::int AS n FROM orders WHERE created_at > now() - interval '60 seconds'",
+    ),
+    db.query(
+      `SELECT event_type, reason, occurred_at FROM order_audit_trail
+        WHERE event_type ILIKE '%reconcil%' ORDER BY id DESC LIMIT 1`,
+    ),
+  ]);
+  const limits = spec?.risk;
+  const rows = pos.rows as Array<{
+    symbol: string;
+    shares: number;
+    notional: number;
+    sector: string | null;
+  }>;
+  const gross = rows.reduce((s, r) => s + r.notional, 0);
+  const bySector = new Map<string, number>();
+  for (const r of rows)
+    bySector.set(r.sector ?? "unknown", (bySector.get(r.sector ?? "unknown") ?? 0) + r.notional);
+  const maxSector = gross > 0 ? Math.max(...bySector.values()) / gross : 0;
+  const daily = Number(rs.rows[0]?.daily ?? 0);
+  const num = (v: unknown) => (v === undefined || v === null ? null : Number(v));
+  const uses: LimitUse[] = [
+    {
+      name: "Position size",
+      used: Math.max(0, ...rows.map((r) => r.shares)),
+      limit: num(limits?.maxPositionShares),
+      unit: "shares",
+    },
+    {
+      name: "Notional per symbol",
+      used: Math.max(0, ...rows.map((r) => r.notional)),
+      limit: num(limits?.maxNotionalPerSymbol),
+      unit: "USD",
+    },
+    {
+      name: "Open positions",
+      used: rows.length,
+      limit: num(limits?.maxOpenPositions),
+      unit: "positions",
+    },
+    {
+      name: "Daily loss",
+      used: Math.max(0, -daily),
+      limit: num(limits?.maxDailyLoss),
+      unit: "USD",
+    },
+    {
+      name: "VaR 99% 1-day",
+      used: null,
+      limit: num(limits?.maxVar99),
+      unit: "USD",
+      note: "computed by the risk manager per order; not stored in the database",
+    },
+    {
+      name: "Sector concentration",
+      used: maxSector * 100,
+      limit: limits ? Number(limits.maxSectorConcentration) * 100 : null,
+      unit: "%",
+    },
+  ];
+  const last = recon.rows[0];
+  return {
+    limits: uses,
+    orderRate: { perMinute: rate.rows[0].n as number, limit: ORDER_RATE_LIMIT_PER_MIN },
+    reconciliation: last
+      ? {
+          status: last.event_type as string,
+          detail: last.reason as string | null,
+          at: new Date(last.occurred_at).toISOString(),
+        }
+      : { status: "none recorded", detail: null, at: null },
+  };
+}
+
+/**
+ * The last attribution per database pool, with the state it was computed from: replaying 100k
+ * fills takes a while and blocks the event loop, and the page asks again after every change.
+ */
+const attributionCache = new WeakMap<object, { key: string; value: unknown }>();
+
+export async function attribution(db: Q): Promise<ReturnType<typeof computeAttribution>> {
+  const k = await db.query(
+    `SELECT (SELECT coalesce(max(id), 0) FROM fills)::text || '|' ||
+            (SELECT count(*) FROM fills)::text || '|' ||
+            coalesce((SELECT max(updated_at) FROM positions)::text, '') || '|' ||
+            current_date::text AS key`,
+  );
+  const key = k.rows[0].key as string;
+  const hit = attributionCache.get(db);
+  if (hit?.key === key) return hit.value as ReturnType<typeof computeAttribution>;
+  const value = await computeAttribution(db);
+  attributionCache.set(db, { key, value });
+  return value;
+}
+
+async function computeAttribution(db: Q) {
+  const [fills, pos] = await Promise.all([
+    db.query(
+      `SELECT symbol, side, qty::text, price::text, commission::text, filled_at FROM fills ORDER BY filled_at, id`,
+    ),
+    db.query("SELECT symbol, last_price::text AS last, sector FROM positions"),
+  ]);
+  const marks: Record<string, string> = {};
+  const sectors: Record<string, string> = {};
+  for (const p of pos.rows) {
+    if (p.last !== null) marks[p.symbol] = p.last;
+    if (p.sector) sectors[p.symbol] = p.sector;
+  }
+  const a = await attributeOffThread({
+    fills: fills.rows.map((r) => ({
+      symbol: r.symbol,
+      side: r.side,
+      qty: r.qty,
+      price: r.price,
+      commission: r.commission,
+      filledAt: new Date(r.filled_at).toISOString(),
+    })),
+    marks,
+    sectors,
+    asOfDay: new Date().toISOString().slice(0, 10),
+  });
+  const text = (b: Omit<Bucket, "key"> & { key?: string }) => ({
+    ...(b.key === undefined ? {} : { key: b.key }),
+    realized: centsText(b.realized),
+    unrealized: centsText(b.unrealized),
+    fees: centsText(b.fees),
+    total: centsText(b.total),
+  });
+  return {
+    total: text(a.total),
+    bySymbol: a.bySymbol.map(text),
+    bySide: a.bySide.map(text),
+    bySector: a.bySector.map(text),
+    byDay: a.byDay.map(text),
+  };
+}
+
+/** newFills: fills after `afterId`, ascending, for the stream. */
+export async function newFills(db: Q, afterId: number, limit = 1000): Promise<FillRow[]> {
+  const res = await db.query(
+    `SELECT ${FILL_COLUMNS} FROM fills WHERE id > $1 ORDER BY id LIMIT $2`,
+    [afterId, limit],
+  );
+  return res.rows.map(fillRow);
+}
+
+/** stateVersion changes whenever anything the page shows besides fills changes. */
+export async function stateVersion(db: Q): Promise<string> {
+  const res = await db.query(
+    `SELECT (SELECT updated_at FROM risk_state WHERE id = 1)::text AS r,
+            (SELECT max(updated_at) FROM orders)::text AS o,
+            (SELECT max(updated_at) FROM positions)::text AS p,
+            (SELECT max(snapshot_at) FROM portfolio_snapshots)::text AS s,
+            (SELECT max(renewed_at) FROM stage_leadership)::text AS l`,
+  );
+  const r = res.rows[0];
+  return `${r.r}|${r.o}|${r.p}|${r.s}|${r.l}`;
+}

@@ -1,0 +1,567 @@
+// The dashboard page: plain JavaScript served as a file (the CSP allows no inline script), no
+// framework and no CDN. It loads each panel from /api, then follows /api/stream (server-sent
+// events): fills are added to the blotter as they come, `state` reloads the panels.
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  me: null,
+  filter: { symbol: "", side: "" },
+  fillIds: new Set(),
+  fillsBefore: null,
+  ordersBefore: null,
+  attribution: null,
+  lastMessageAt: Date.now(),
+  staleAfterMs: 12000,
+  reloadTimer: null,
+  killRequestId: null,
+  killEngage: true,
+};
+
+async function api(path, options) {
+  const res = await fetch(path, { credentials: "same-origin", ...options });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || `${res.status}`);
+  return body;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c === null || c === undefined ? "" : c);
+  return node;
+}
+
+function signClass(text) {
+  return String(text).startsWith("-") ? "num neg" : "num";
+}
+
+function table(target, headers, rows, numeric) {
+  const t = $(target);
+  const head = el(
+    "thead",
+    null,
+    el(
+      "tr",
+      null,
+      ...headers.map((h, i) => el("th", { scope: "col", class: numeric[i] ? "num" : "" }, h)),
+    ),
+  );
+  const body = el("tbody");
+  for (const r of rows)
+    body.append(
+      el(
+        "tr",
+        null,
+        ...r.map((c, i) =>
+          c instanceof Node
+            ? el("td", null, c)
+            : el("td", { class: numeric[i] ? signClass(c) : "" }, c),
+        ),
+      ),
+    );
+  t.replaceChildren(head, body);
+  return body;
+}
+
+// ---- header, P&L, positions, risk, attribution ----------------------------------------------
+
+async function loadSummary() {
+  const s = await api("/api/summary");
+  $("pipeline-name").textContent = s.pipeline;
+  const parts = [
+    el("span", null, `Kill switch: ${s.killSwitch.engaged ? "ENGAGED" : "off"}`),
+    el("span", null, `Breaker: ${s.breaker}`),
+    el(
+      "span",
+      { id: "last-fill" },
+      `Last fill: ${s.lastFillAgeS === null ? "none" : `${Math.round(s.lastFillAgeS)} s ago`}`,
+    ),
+    ...s.stages.map((st) =>
+      el("span", null, `${st.stage}: ${st.leading ? "leading" : "no leader"} (epoch ${st.epoch})`),
+    ),
+    ...s.warnings.map((w) => el("span", { class: "warn" }, `⚠ ${w}`)),
+  ];
+  $("status").replaceChildren(...parts);
+  const fig = (label, value, id) => [
+    el("dt", null, label),
+    el("dd", { id, class: signClass(value ?? "") }, value ?? "–"),
+  ];
+  $("pnl").replaceChildren(
+    ...fig("Equity", s.equity, "fig-equity"),
+    ...fig("Realized", s.pnl.realized, "fig-realized"),
+    ...fig("Unrealized", s.pnl.unrealized, "fig-unrealized"),
+    ...fig("Fees", s.pnl.fees, "fig-fees"),
+    ...fig("Fills", String(s.fills), "fig-fills"),
+  );
+  $("kill-state").textContent = s.killSwitch.engaged
+    ? `Engaged by ${s.killSwitch.changedBy ?? "?"}: ${s.killSwitch.reason ?? "no reason"}`
+    : `Off${s.killSwitch.changedBy ? ` (last change by ${s.killSwitch.changedBy})` : ""}`;
+  $("kill-state").dataset.engaged = String(s.killSwitch.engaged);
+}
+
+function chart(target, series, label, alertLevel) {
+  const w = 600;
+  const h = 160;
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  const { t, v } = series;
+  if (t.length > 0) {
+    const values = alertLevel === null || alertLevel === undefined ? v : [...v, alertLevel];
+    let lo = Math.min(...values);
+    let hi = Math.max(...values);
+    if (hi === lo) {
+      hi += 1;
+      lo -= 1;
+    }
+    const t0 = t[0];
+    const span = t[t.length - 1] - t0 || 1;
+    const x = (ti) => ((ti - t0) / span) * (w - 4) + 2;
+    const y = (vi) => h - 2 - ((vi - lo) / (hi - lo)) * (h - 4);
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute(
+      "points",
+      t.map((ti, i) => `${x(ti).toFixed(1)},${y(v[i]).toFixed(1)}`).join(" "),
+    );
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "#0b4f9c");
+    line.setAttribute("stroke-width", "1.5");
+    svg.append(line);
+    if (alertLevel !== null && alertLevel !== undefined) {
+      const a = document.createElementNS(ns, "line");
+      a.setAttribute("x1", "0");
+      a.setAttribute("x2", String(w));
+      a.setAttribute("y1", String(y(alertLevel)));
+      a.setAttribute("y2", String(y(alertLevel)));
+      a.setAttribute("stroke", "#a4000f");
+      a.setAttribute("stroke-dasharray", "4 3");
+      svg.append(a);
+    }
+  }
+  $(target).replaceChildren(svg);
+}
+
+async function loadEquity() {
+  const width = Math.max(100, Math.round($("equity-chart").clientWidth || 600));
+  const e = await api(`/api/equity?width=${width}`);
+  const alert = e.drawdownAlertPct === null ? null : -e.drawdownAlertPct;
+  chart("equity-chart", e.equity, "Equity over time", null);
+  chart("drawdown-chart", e.drawdown, "Drawdown from peak in percent", alert);
+  const last = e.equity.v.length ? e.equity.v[e.equity.v.length - 1].toFixed(2) : "–";
+  $("equity-caption").textContent =
+    `Equity: ${e.points} snapshots, last ${last}; shown as ${e.equity.t.length} points (min/max per pixel).`;
+  $("drawdown-caption").textContent =
+    `Drawdown: worst ${e.maxDrawdownPct.toFixed(2)}%${alert === null ? "" : `; alert level ${alert.toFixed(2)}% (dashed)`}.`;
+  const step = Math.max(1, Math.ceil(e.equity.t.length / 50));
+  const rows = [];
+  for (let i = 0; i < e.equity.t.length; i += step)
+    rows.push([new Date(e.equity.t[i]).toISOString(), e.equity.v[i].toFixed(2)]);
+  table("equity-table", ["Time", "Equity"], rows, [false, true]);
+}
+
+async function loadPositions() {
+  const p = await api("/api/positions");
+  table(
+    "positions",
+    ["Symbol", "Qty", "Avg price", "Last", "Market value", "Unrealized", "Realized"],
+    p.map((r) => [
+      r.symbol,
+      r.qty,
+      r.avgPrice,
+      r.lastPrice ?? "–",
+      r.marketValue,
+      r.unrealized,
+      r.realized,
+    ]),
+    [false, true, true, true, true, true, true],
+  );
+}
+
+async function loadRisk() {
+  const r = await api("/api/risk");
+  const fmt = (n) => (n === null ? "–" : Number(n).toFixed(2).replace(/\.00$/, ""));
+  table(
+    "risk",
+    ["Limit", "Used", "Limit", "Use"],
+    r.limits.map((l) => {
+      const pct = l.used !== null && l.limit ? (l.used / l.limit) * 100 : null;
+      const use = pct === null ? (l.note ?? "–") : `${pct.toFixed(0)}%`;
+      return [
+        l.name,
+        `${fmt(l.used)} ${l.unit}`,
+        `${fmt(l.limit)} ${l.unit}`,
+        el("span", { class: pct !== null && pct >= 100 ? "over" : "" }, use),
+      ];
+    }),
+    [false, true, true, false],
+  );
+  const rec = r.reconciliation;
+  $("risk-extra").textContent =
+    `Order rate: ${r.orderRate.perMinute} / ${r.orderRate.limit} per minute. Reconciliation: ${rec.status}${rec.detail ? ` (${rec.detail})` : ""}${rec.at ? ` at ${rec.at}` : ""}.`;
+}
+
+async function loadAttribution() {
+  state.attribution = await api("/api/attribution");
+  renderAttribution();
+}
+
+function renderAttribution() {
+  const a = state.attribution;
+  if (!a) return;
+  const rows = a[$("attr-dim").value].map((b) => [
+    b.key,
+    b.realized,
+    b.unrealized,
+    b.fees,
+    b.total,
+  ]);
+  const body = table("attribution", ["Bucket", "Realized", "Unrealized", "Fees", "Total"], rows, [
+    false,
+    true,
+    true,
+    true,
+    true,
+  ]);
+  const t = a.total;
+  body.append(
+    el(
+      "tr",
+      { class: "total" },
+      el("th", { scope: "row" }, "Total"),
+      ...[t.realized, t.unrealized, t.fees, t.total].map((c) =>
+        el("td", { class: signClass(c) }, c),
+      ),
+    ),
+  );
+}
+
+async function loadBacktests() {
+  const b = await api("/api/backtests");
+  const items = b.runs.map((r) =>
+    el(
+      "li",
+      null,
+      el("a", { href: r.href, target: "_blank", rel: "noopener" }, r.name),
+      ` (${r.modifiedAt})`,
+    ),
+  );
+  if (!items.length)
+    items.push(
+      el(
+        "li",
+        null,
+        b.configured
+          ? "No backtests in the directory yet."
+          : "No backtest directory configured (--backtests DIR).",
+      ),
+    );
+  $("backtests").replaceChildren(...items);
+}
+
+// ---- blotter --------------------------------------------------------------------------------
+
+function fillQuery(extra) {
+  const q = new URLSearchParams();
+  if (state.filter.symbol) q.set("symbol", state.filter.symbol);
+  if (state.filter.side) q.set("side", state.filter.side);
+  for (const [k, v] of Object.entries(extra || {})) q.set(k, String(v));
+  return q.toString();
+}
+
+function fillRow(f) {
+  return el(
+    "tr",
+    { "data-fill-id": String(f.id) },
+    el("td", { class: "num" }, String(f.id)),
+    el("td", null, f.filledAt.replace("T", " ").slice(0, 19)),
+    el("td", null, f.symbol),
+    el("td", null, f.side),
+    el("td", { class: "num" }, f.qty),
+    el("td", { class: "num" }, f.price),
+    el("td", { class: "num" }, f.commission),
+    el(
+      "td",
+      null,
+      el(
+        "button",
+        { type: "button", class: "link", onclick: () => showAudit(f.clientOrderId) },
+        f.clientOrderId,
+      ),
+    ),
+  );
+}
+
+async function loadFills(more) {
+  const page = await api(`/api/fills?${fillQuery(more ? { before: state.fillsBefore } : {})}`);
+  let body = $("fills").querySelector("tbody");
+  if (!more || !body) {
+    state.fillIds.clear();
+    body = table(
+      "fills",
+      ["Id", "Time (UTC)", "Symbol", "Side", "Qty", "Price", "Fee", "Order"],
+      [],
+      [true, false, false, false, true, true, true, false],
+    );
+  }
+  for (const f of page.rows) {
+    if (state.fillIds.has(f.id)) continue;
+    state.fillIds.add(f.id);
+    body.append(fillRow(f));
+  }
+  state.fillsBefore = page.nextBefore;
+  $("more-fills").hidden = page.nextBefore === null;
+  $("fills-count").textContent = `${page.total} fills match.`;
+  $("fills-count").dataset.total = String(page.total);
+  $("csv").setAttribute("href", `/api/fills.csv?${fillQuery()}`);
+}
+
+function addLiveFill(f) {
+  if (state.filter.symbol && f.symbol !== state.filter.symbol) return;
+  if (state.filter.side && f.side !== state.filter.side) return;
+  if (state.fillIds.has(f.id)) return;
+  state.fillIds.add(f.id);
+  const body = $("fills").querySelector("tbody");
+  if (body) body.prepend(fillRow(f));
+  const count = $("fills-count");
+  const total = Number(count.dataset.total || "0") + 1;
+  count.dataset.total = String(total);
+  count.textContent = `${total} fills match.`;
+}
+
+async function loadOrders(more) {
+  const page = await api(`/api/orders?${more ? `before=${state.ordersBefore}` : ""}`);
+  let body = $("orders").querySelector("tbody");
+  if (!more || !body)
+    body = table(
+      "orders",
+      ["Id", "Symbol", "Side", "Type", "Qty", "Filled", "Status", "Audit"],
+      [],
+      [true, false, false, false, true, true, false, false],
+    );
+  for (const o of page.rows) {
+    body.append(
+      el(
+        "tr",
+        null,
+        el("td", { class: "num" }, String(o.id)),
+        el("td", null, o.symbol),
+        el("td", null, o.side),
+        el("td", null, o.type),
+        el("td", { class: "num" }, o.qty),
+        el("td", { class: "num" }, o.filledQty),
+        el("td", null, o.status),
+        el(
+          "td",
+          null,
+          el(
+            "button",
+            { type: "button", class: "link", onclick: () => showAudit(o.clientOrderId) },
+            `trail of ${o.clientOrderId}`,
+          ),
+        ),
+      ),
+    );
+  }
+  state.ordersBefore = page.nextBefore;
+  $("more-orders").hidden = page.nextBefore === null;
+}
+
+async function showAudit(clientOrderId) {
+  const rows = await api(`/api/audit?clientOrderId=${encodeURIComponent(clientOrderId)}`);
+  const box = $("audit");
+  box.replaceChildren(
+    el("h3", null, `Audit trail of ${clientOrderId}`),
+    focusable(
+      el(
+        "div",
+        { class: "scroll", "data-label": "audit trail table" },
+        el("table", { id: "audit-table" }),
+      ),
+    ),
+  );
+  table(
+    "audit-table",
+    ["Time", "Stage", "Event", "From", "To", "Reason"],
+    rows.map((r) => [r.occurredAt, r.stage, r.event, r.from ?? "", r.to ?? "", r.reason ?? ""]),
+    [],
+  );
+}
+
+// ---- live stream ----------------------------------------------------------------------------
+
+function scheduleReload() {
+  if (state.reloadTimer) return;
+  state.reloadTimer = setTimeout(() => {
+    state.reloadTimer = null;
+    reloadPanels();
+  }, 150);
+}
+
+function reloadPanels() {
+  return Promise.all([
+    loadSummary(),
+    throttled("equity", 5_000, loadEquity),
+    loadPositions(),
+    loadRisk(),
+    throttled("attribution", 10_000, loadAttribution),
+  ]).catch((err) => showError(err));
+}
+
+/**
+ * The equity series (every snapshot, downsampled) and the attribution (a replay of every fill)
+ * cost the server most: refreshed at most every `ms`, however often the data changes.
+ */
+const loadedAt = { equity: 0, attribution: 0 };
+function throttled(name, ms, load) {
+  if (Date.now() - loadedAt[name] < ms) return undefined;
+  loadedAt[name] = Date.now();
+  return load();
+}
+
+function connect() {
+  const source = new EventSource("/api/stream");
+  const seen = () => {
+    state.lastMessageAt = Date.now();
+    $("stale").hidden = true;
+  };
+  source.addEventListener("hello", seen);
+  source.addEventListener("heartbeat", seen);
+  source.addEventListener("state", () => {
+    seen();
+    scheduleReload();
+  });
+  source.addEventListener("fill", (ev) => {
+    seen();
+    addLiveFill(JSON.parse(ev.data));
+    scheduleReload();
+  });
+  setInterval(() => {
+    const age = Date.now() - state.lastMessageAt;
+    if (age > state.staleAfterMs) {
+      $("stale").hidden = false;
+      $("stale-age").textContent = `${Math.round(age / 1000)} s ago`;
+    }
+  }, 1000);
+}
+
+// ---- kill switch ----------------------------------------------------------------------------
+
+function openKill(engage) {
+  state.killEngage = engage;
+  state.killRequestId = crypto.randomUUID();
+  $("kill-question").textContent =
+    `${engage ? "Engage" : "Release"} the kill switch of pipeline "${state.me.pipeline}"? ${engage ? "Trading halts and open orders are cancelled." : "Trading may resume."}`;
+  $("kill-pipeline").value = "";
+  $("kill-reason").value = "";
+  $("kill-error").textContent = "";
+  $("kill-confirm").hidden = false;
+  $("kill-pipeline").focus();
+}
+
+async function submitKill(ev) {
+  ev.preventDefault();
+  const button = $("kill-submit");
+  button.disabled = true;
+  try {
+    await api("/api/kill-switch", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Tradepipe-Confirm": "kill-switch" },
+      body: JSON.stringify({
+        engaged: state.killEngage,
+        reason: $("kill-reason").value,
+        confirmPipeline: $("kill-pipeline").value,
+        requestId: state.killRequestId,
+      }),
+    });
+    $("kill-confirm").hidden = true;
+    await loadSummary();
+  } catch (err) {
+    $("kill-error").textContent = err.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/**
+ * focusable lets keyboard users scroll a scrolling table (WCAG 2.1.1): a tab stop named after
+ * its table. Done here rather than in the HTML, which keeps the markup free of ARIA roles.
+ */
+function focusable(box) {
+  box.tabIndex = 0;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", box.dataset.label);
+  return box;
+}
+
+// ---- start ----------------------------------------------------------------------------------
+
+function showError(err) {
+  $("status").append(el("span", { class: "warn" }, `⚠ ${err.message}`));
+}
+
+async function start() {
+  state.me = await api("/api/me");
+  $("pipeline-name").textContent = state.me.pipeline;
+  if (!state.me.user) {
+    $("login").hidden = false;
+    $("login-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("/api/login", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ token: $("token").value }),
+        });
+        location.reload();
+      } catch (err) {
+        $("login-error").textContent = err.message;
+      }
+    });
+    return;
+  }
+  if (state.me.heartbeatMs) state.staleAfterMs = state.me.heartbeatMs * 2.5;
+  $("app").hidden = false;
+  for (const box of document.querySelectorAll(".scroll")) focusable(box);
+  const operator = state.me.user.role === "operator";
+  $("kill-start").hidden = !operator;
+  $("release-start").hidden = !operator;
+  $("kill-start").addEventListener("click", () => openKill(true));
+  $("release-start").addEventListener("click", () => openKill(false));
+  $("kill-cancel").addEventListener("click", () => {
+    $("kill-confirm").hidden = true;
+  });
+  $("kill-confirm").addEventListener("submit", submitKill);
+  $("attr-dim").addEventListener("change", renderAttribution);
+  $("fill-filter").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    state.filter = { symbol: $("f-symbol").value.trim().toUpperCase(), side: $("f-side").value };
+    loadFills(false).catch(showError);
+  });
+  $("more-fills").addEventListener("click", () => loadFills(true).catch(showError));
+  $("more-orders").addEventListener("click", () => loadOrders(true).catch(showError));
+  connect();
+  // The first paint needs the figures, charts, positions and blotter; the attribution (a replay
+  // of every fill on the server) follows.
+  loadedAt.equity = Date.now();
+  await Promise.all([
+    loadSummary(),
+    loadEquity(),
+    loadPositions(),
+    loadRisk(),
+    loadFills(false),
+    loadOrders(false),
+    loadBacktests(),
+  ]);
+  document.body.dataset.ready = "true";
+  loadedAt.attribution = Date.now();
+  await loadAttribution();
+  document.body.dataset.attribution = "true";
+}
+
+start().catch(showError);

@@ -1,0 +1,135 @@
+/**
+ * The dashboard with a long history, in headless Chromium (test/dashboard/browser.ts):
+ *   - first paint: navigation to the first contentful paint, and to every panel loaded
+ *     (body[data-ready]), with N fills and M equity snapshots in Postgres; baseline: the same
+ *     page with no data behind it (the login page of a dashboard with auth), same browser;
+ *   - update latency: a fill committed in Postgres → its row in the page's blotter; baseline:
+ *     a bare poll of the same table at the stream's interval, in this process.
+ *
+ *   npm run bench -- dashboard                       # 100k fills, 100k snapshots
+ *   npx node test/bench/dashboard.bench.ts --fills 100000 --snapshots 1000000 --updates 30
+ *   (--screenshot FILE saves the loaded page)
+ */
+import { parseArgs } from "node:util";
+import { hashToken } from "../../services/dashboard/auth.ts";
+import { startDashboard } from "../../services/dashboard/server.ts";
+import { launchChromium } from "../dashboard/browser.ts";
+import { addFill, seedPipeline } from "../dashboard/fixture.ts";
+import { withMigratedDatabase } from "../support/pg.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    fills: { type: "string", default: "100000" },
+    snapshots: { type: "string", default: "100000" },
+    updates: { type: "string", default: "30" },
+    loads: { type: "string", default: "5" },
+    screenshot: { type: "string" },
+  },
+});
+const FILLS = Number(args.fills);
+const SNAPSHOTS = Number(args.snapshots);
+const UPDATES = Number(args.updates);
+const LOADS = Number(args.loads);
+const POLL_MS = 200;
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+const line = (label: string, xs: number[]) =>
+  console.log(
+    `${label.padEnd(44)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms  p95 ${pct(xs, 95).toFixed(0).padStart(5)} ms  max ${Math.max(
+      ...xs,
+    )
+      .toFixed(0)
+      .padStart(5)} ms  (n=${xs.length})`,
+  );
+
+const db = await withMigratedDatabase();
+const seeded = performance.now();
+await seedPipeline(db.pool, { fills: FILLS, snapshots: SNAPSHOTS });
+console.log(
+  `seeded ${FILLS} fills, ${SNAPSHOTS} equity snapshots in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
+);
+const dashboard = await startDashboard({
+  pool: db.pool,
+  host: "127.0.0.1",
+  port: 0,
+  pipelineName: "bench",
+  pollMs: POLL_MS,
+});
+const empty = await startDashboard({
+  pool: db.pool,
+  host: "127.0.0.1",
+  port: 0,
+  pipelineName: "bench",
+  auth: { tokens: [{ name: "x", role: "viewer", hash: hashToken("x") }] },
+});
+const chrome = await launchChromium();
+try {
+  const fcp = async (page: import("playwright-core").Page) =>
+    page.evaluate(
+      () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? Number.NaN,
+    );
+  const paint: number[] = [];
+  const ready: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < LOADS; i += 1) {
+    const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const t0 = performance.now();
+    await page.goto(dashboard.url);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+    ready.push(performance.now() - t0);
+    paint.push(await fcp(page));
+    if (i === 0 && args.screenshot) await page.screenshot({ path: args.screenshot });
+    await context.close();
+    const bctx = await chrome.browser.newContext();
+    const bpage = await bctx.newPage();
+    await bpage.goto(empty.url);
+    await bpage.waitForSelector("#login:not([hidden])");
+    base.push(await fcp(bpage));
+    await bctx.close();
+  }
+  console.log(`\nfirst paint, ${FILLS} fills and ${SNAPSHOTS} snapshots:`);
+  line("  baseline: first paint of the page, no data", base);
+  line("  dashboard: first contentful paint", paint);
+  line("  dashboard: every panel loaded", ready);
+
+  const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(dashboard.url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 120_000 });
+  const latency: number[] = [];
+  for (let i = 0; i < UPDATES; i += 1) {
+    const t0 = performance.now();
+    const id = await addFill(db.pool, "AAPL", i % 2 ? "buy" : "sell");
+    await page.waitForSelector(`#fills tr[data-fill-id="${id}"]`, { timeout: 30_000 });
+    latency.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+  }
+  await context.close();
+  const bare: number[] = [];
+  let last = Number((await db.pool.query("SELECT max(id) AS id FROM fills")).rows[0].id);
+  for (let i = 0; i < UPDATES; i += 1) {
+    const t0 = performance.now();
+    const id = await addFill(db.pool);
+    // A bare poll at the stream's period, started at a random phase as the stream's is.
+    await new Promise((r) => setTimeout(r, Math.random() * POLL_MS));
+    for (;;) {
+      const r = await db.pool.query("SELECT id FROM fills WHERE id > $1 ORDER BY id", [last]);
+      if (r.rows.some((x) => Number(x.id) === id)) break;
+      await new Promise((res) => setTimeout(res, POLL_MS));
+    }
+    last = id;
+    bare.push(performance.now() - t0);
+  }
+  console.log(`\nupdate latency (fill committed → shown), stream polls every ${POLL_MS} ms:`);
+  line("  baseline: bare poll of fills, no browser", bare);
+  line("  dashboard: row in the browser's blotter", latency);
+} finally {
+  await chrome.close();
+  await dashboard.close();
+  await empty.close();
+  await db.drop();
+}

@@ -1,0 +1,301 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard in a real browser (Debian's headless Chromium): the page shows the database's
+ * figures, a new fill arrives over the stream, a dropped stream resumes without gaps or
+ * duplicates, the kill switch's flows, a phone-sized viewport, accessibility (axe-core, WCAG 2.1
+ * A/AA) and no Content-Security-Policy violation anywhere.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+import pg from "pg";
+import type { Browser, Page } from "playwright-core";
+import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
+import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
+import { launchChromium } from "./browser.ts";
+import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let db: TestDatabase;
+let open: Dashboard;
+let secured: Dashboard;
+let chrome: Awaited<ReturnType<typeof launchChromium>>;
+let browser: Browser;
+const cspViolations: string[] = [];
+const pages: Page[] = [];
+
+before(async () => {
+  db = await withMigratedDatabase();
+  await seedPipeline(db.pool, { fills: 300, snapshots: 2000 });
+  open = await dashboardOn(db.pool, { pollMs: 100 });
+  secured = await dashboardOn(db.pool, { auth: { tokens: TEST_TOKENS } });
+  chrome = await launchChromium();
+  browser = chrome.browser;
+});
+after(async () => {
+  for (const p of pages) assert.equal(p.isClosed(), p.isClosed()); // pages close with the browser
+  await chrome?.close();
+  await open?.close();
+  await secured?.close();
+  await db?.drop();
+  assert.deepEqual(cspViolations, [], "no Content-Security-Policy violation fires");
+});
+
+/** newPage opens a page that reports CSP violations and blocks any request off this machine. */
+async function newPage(url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  pages.push(page);
+  await page.exposeFunction("reportCspViolation", (text: string) => cspViolations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      (window as unknown as { reportCspViolation(t: string): void }).reportCspViolation(
+        `${e.violatedDirective} ${e.blockedURI}`,
+      );
+    });
+  });
+  // Every asset is served by the dashboard: anything else is refused and would show as missing.
+  await page.route(
+    (u) => u.hostname !== "127.0.0.1",
+    (route) => route.abort(),
+  );
+  await page.goto(url);
+  return page;
+}
+
+async function ready(page: Page): Promise<void> {
+  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+}
+
+test("the page's figures are the database's", async () => {
+  const page = await newPage(open.url);
+  await ready(page);
+  const db2 = (
+    await db.pool.query(
+      `SELECT round(sum(realized_pnl), 2)::text r, round(sum(unrealized_pnl), 2)::text u,
+              (SELECT round(sum(commission), 2)::text FROM fills) f,
+              (SELECT count(*)::text FROM fills) n FROM positions`,
+    )
+  ).rows[0];
+  assert.equal(await page.textContent("#fig-realized"), db2.r);
+  assert.equal(await page.textContent("#fig-unrealized"), db2.u);
+  assert.equal(await page.textContent("#fig-fees"), db2.f);
+  assert.equal(await page.textContent("#fig-fills"), db2.n);
+  const open2 = await db.pool.query("SELECT symbol FROM positions WHERE qty <> 0 ORDER BY symbol");
+  const shown = await page.$$eval("#positions tbody tr td:first-child", (tds) =>
+    tds.map((t) => t.textContent),
+  );
+  assert.deepEqual(
+    shown,
+    open2.rows.map((r) => r.symbol),
+  );
+  // The attribution's rows add up to its total row, as shown.
+  await page.waitForSelector("body[data-attribution=true]");
+  const cells = await page.$$eval("#attribution tbody tr", (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+  );
+  const totalRow = cells.pop()!;
+  const cents = (s: string) => Math.round(Number(s) * 100);
+  for (let col = 0; col < 4; col += 1) {
+    assert.equal(
+      cells.reduce((s, r) => s + cents(r[col + 1]!), 0),
+      cents(totalRow[col]!),
+    );
+  }
+  await page.context().close();
+});
+
+test("a new fill appears on the page", async () => {
+  const page = await newPage(open.url);
+  await ready(page);
+  const started = performance.now();
+  const id = await addFill(db.pool, "MSFT", "sell");
+  await page.waitForSelector(`#fills tr[data-fill-id="${id}"]`, { timeout: 15_000 });
+  const ms = performance.now() - started;
+  process.stdout.write(`# fill ${id} on the page ${ms.toFixed(0)} ms after its insert\n`);
+  await page.context().close();
+});
+
+test("a dropped stream resumes without gaps or duplicates", async () => {
+  const page = await newPage(open.url);
+  await ready(page);
+  const before = await addFill(db.pool, "AAPL", "buy");
+  await page.waitForSelector(`#fills tr[data-fill-id="${before}"]`);
+  open.dropStreams();
+  const missed: number[] = [];
+  for (let i = 0; i < 5; i += 1) missed.push(await addFill(db.pool, "XOM", i % 2 ? "buy" : "sell"));
+  for (const id of missed)
+    await page.waitForSelector(`#fills tr[data-fill-id="${id}"]`, { timeout: 15_000 });
+  const ids = await page.$$eval("#fills tbody tr", (trs) =>
+    trs.map((tr) => tr.getAttribute("data-fill-id")),
+  );
+  assert.equal(new Set(ids).size, ids.length, "no fill is shown twice");
+  const expected = (await db.pool.query("SELECT id FROM fills ORDER BY id DESC LIMIT 6")).rows.map(
+    (r) => String(r.id),
+  );
+  assert.deepEqual(ids.slice(0, 6), expected);
+  await page.context().close();
+});
+
+test("the stale-data banner shows when the stream stops", async () => {
+  const quiet = await startDashboard({
+    pool: db.pool,
+    host: "127.0.0.1",
+    port: 0,
+    pipelineName: "alpha",
+    heartbeatMs: 400,
+  });
+  const page = await newPage(quiet.url);
+  await ready(page);
+  assert.equal(await page.isHidden("#stale"), true);
+  await quiet.close(); // the stream ends and cannot come back
+  await page.waitForSelector("#stale", { state: "visible", timeout: 15_000 });
+  await page.context().close();
+});
+
+async function loginPage(token: string): Promise<Page> {
+  const page = await newPage(secured.url);
+  await page.fill("#token", token);
+  await page.click("#login-form button[type=submit]");
+  await ready(page);
+  return page;
+}
+
+test("kill switch: an operator confirms by naming the pipeline; a double submit is one action", async () => {
+  const listener = new pg.Client({ connectionString: db.url });
+  listener.on("error", () => {});
+  await listener.connect();
+  const notices: string[] = [];
+  listener.on("notification", (n) => notices.push(n.payload ?? ""));
+  await listener.query("LISTEN tradepipe_kill_switch");
+  try {
+    const page = await loginPage("operator-token-456");
+    await page.click("#kill-start");
+    await page.fill("#kill-pipeline", "wrong-name");
+    await page.fill("#kill-reason", "browser test");
+    await page.click("#kill-submit");
+    await page.waitForFunction(() =>
+      document.getElementById("kill-error")?.textContent?.includes("alpha"),
+    );
+    assert.equal(
+      (await db.pool.query("SELECT kill_switch_engaged FROM risk_state")).rows[0]
+        .kill_switch_engaged,
+      false,
+    );
+    await page.fill("#kill-pipeline", "alpha");
+    // Two submits of the same confirmation, as a double click would send them.
+    await page.evaluate(() => {
+      const form = document.getElementById("kill-confirm") as HTMLFormElement;
+      form.requestSubmit();
+      form.requestSubmit();
+    });
+    await page.waitForSelector("#kill-state[data-engaged=true]", { timeout: 15_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(notices.length, 1, `one change, got ${notices.length}`);
+    const row = (await db.pool.query("SELECT * FROM risk_state")).rows[0];
+    assert.equal(row.kill_switch_changed_by, "dashboard:olga");
+    assert.equal(row.kill_switch_reason, "browser test");
+    await db.pool.query("SELECT tp_set_kill_switch(false, null, 'test')");
+    await page.context().close();
+  } finally {
+    await listener.end();
+  }
+});
+
+test("kill switch: a viewer has no button and is refused; a cross-origin POST is refused", async () => {
+  const page = await loginPage(
+    "viewer-token-456".replace("456", "123").replace("viewer-token-123", "viewer-token-123"),
+  );
+  assert.equal(await page.isHidden("#kill-start"), true);
+  const status = await page.evaluate(async () => {
+    const res = await fetch("/api/kill-switch", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Tradepipe-Confirm": "kill-switch" },
+      body: JSON.stringify({
+        engaged: true,
+        reason: "x",
+        confirmPipeline: "alpha",
+        requestId: "viewer-try-1",
+      }),
+    });
+    return res.status;
+  });
+  assert.equal(status, 403);
+  await page.context().close();
+
+  // An operator logged in on the dashboard visits another site, which posts a form at it.
+  const operator = await loginPage("operator-token-456");
+  const evil = await operator.context().newPage();
+  await evil.goto(open.url); // another origin (another port)
+  await evil.evaluate((target) => {
+    const form = document.createElement("form");
+    form.method = "POST";
+    form.action = target;
+    form.enctype = "text/plain";
+    const input = document.createElement("input");
+    input.name =
+      '{"engaged":true,"confirmPipeline":"alpha","requestId":"evil-000001","reason":"x","a":"';
+    input.value = '"}';
+    form.append(input);
+    document.body.append(form);
+    form.submit();
+  }, `${secured.url}api/kill-switch`);
+  await evil.waitForLoadState("load");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(
+    (await db.pool.query("SELECT kill_switch_engaged FROM risk_state")).rows[0].kill_switch_engaged,
+    false,
+  );
+  await operator.context().close();
+});
+
+test("a 390×844 viewport has no horizontal scroll", async () => {
+  const page = await newPage(open.url, { width: 390, height: 844 });
+  await ready(page);
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `page is ${scroll}px wide in a ${client}px viewport`);
+  await page.context().close();
+});
+
+test("axe-core finds no WCAG 2.1 A/AA violation, logged in or not", async () => {
+  for (const [url, label] of [
+    [open.url, "dashboard"],
+    [secured.url, "login"],
+  ] as const) {
+    const page = await newPage(url);
+    if (label === "dashboard") {
+      await ready(page);
+      await page.waitForSelector("body[data-attribution=true]");
+    } else await page.waitForSelector("#login:not([hidden])");
+    // Evaluated over the DevTools protocol, so the page's CSP (no inline script) stays as it is.
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async () => {
+      const axe = (
+        window as unknown as {
+          axe: {
+            run(
+              ctx: unknown,
+              o: unknown,
+            ): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }>;
+          };
+        }
+      ).axe;
+      const r = await axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      });
+      return r.violations.map(
+        (v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target).slice(0, 3))}`,
+      );
+    });
+    assert.deepEqual(violations, [], `${label} page`);
+    if (process.env.TRADEPIPE_DASHBOARD_SCREENSHOT && label === "dashboard") {
+      await page.screenshot({ path: process.env.TRADEPIPE_DASHBOARD_SCREENSHOT, fullPage: true });
+    }
+    await page.context().close();
+  }
+});
