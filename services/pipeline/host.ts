@@ -200,11 +200,15 @@ export async function startStageInstance(
     try {
       running = await definition.start(ctx);
     } catch (err) {
+      // IMPORTANT: asked before the release, which ends the leadership and so makes mayAct()
+      // false: asked after it, every failed start looked like an outage and was retried forever
+      // (a strategy's bad parameter kept the stage "waiting for the database").
+      const leadershipEnded = !leadership.mayAct();
       await leadership.release();
       resetLeader();
       // A stage that could not start because its database went away (or its leadership ended
       // under it) waits for the database like any standby; any other error is its own fault.
-      if (isDatabaseUnavailable(err) || !leadership.mayAct()) throw new OutageError(err);
+      if (isDatabaseUnavailable(err) || leadershipEnded) throw new OutageError(err);
       throw err;
     }
     current = { leadership, running };

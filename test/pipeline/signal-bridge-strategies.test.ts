@@ -1,9 +1,7 @@
 /**
  * The signal-bridge stage with several strategies, started by the host as in production: a
  * strategy module that throws is disabled and reported (metric, log line, stage status) while
- * the others keep publishing signals; each signal names the strategy that led it. (A bad
- * parameter refused at start: strategy-loader.test.ts, through the loader every start uses, and
- * through `tradepipe run` and `tradepipe validate`.)
+ * the others keep publishing signals; each signal names the strategy that led it.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -127,5 +125,22 @@ test("a strategy that throws is disabled and reported; the other keeps trading",
     assert.match(String(report.detail), /disabled: broken/);
   } finally {
     await instance.stop();
+  }
+});
+
+test("a bad parameter stops the stage at start, naming the strategy and the field", async () => {
+  const bad = await startHarness({
+    sim: { symbols: ["AAPL"], clock: "manual" },
+    spec: {
+      strategies: [{ id: "trend", module: "builtin:ma-crossover", params: { slow: 1 } }],
+    },
+  });
+  try {
+    await assert.rejects(
+      bad.start("signal-bridge"),
+      /strategy "trend" \(spec\.strategies\[0\]\): params\.slow expected integer to be greater or equal to 2 \(got 1\)/,
+    );
+  } finally {
+    await bad.close();
   }
 });
