@@ -208,7 +208,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     assert.match(events.stdout, /RollingStage/);
   });
 
-  test("spec.killSwitch engages the kill switch on the stage Leases and halts trading", async () => {
+  test("spec.killSwitch marks the stage Leases engaged and reports the pipeline Halted and not trading, until cleared", async () => {
     await cluster.kubectl([
       "patch",
       "tp",

@@ -48,8 +48,24 @@ test("the operator's kill-switch request halts trading and is acknowledged once 
     `INSERT INTO orders (client_order_id, correlation_id, symbol, side, order_type, qty, status, fencing_epoch)
      VALUES ('tp-test-1', 'c1', 'AAPL', 'buy', 'limit', 1, 'new', 0)`,
   );
+  // The bridge's pool, counting its open-order checks: each is a chance to acknowledge too early.
+  let openOrderChecks = 0;
+  const countingPool = new Proxy(pool, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (key === "query") {
+        return (...args: unknown[]) => {
+          if (typeof args[0] === "string" && /FROM orders WHERE status IN/.test(args[0]))
+            openOrderChecks++;
+          return value.apply(target, args);
+        };
+      }
+      return value.bind(target);
+    },
+  });
   const lease = await startKubeStageLease({
-    db: pool,
+    db: countingPool,
     log: createLogger({ name: "test", level: "silent" }),
     env: {
       TRADEPIPE_STAGE_LEASE: LEASE,
@@ -82,8 +98,16 @@ test("the operator's kill-switch request halts trading and is acknowledged once 
       "tradepipe.io/kill-switch=engaged",
     ]);
     await waitFor("the kill switch engaged in the database", 20_000, killSwitchEngaged);
-    // Not acknowledged while an order is still open.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Not acknowledged while an order is still open: looked at once the bridge has found the
+    // order open twice after the switch was engaged, so it has had the chance to answer wrongly.
+    const checksAtEngage = openOrderChecks;
+    await waitFor(
+      "two open-order checks (or an early acknowledgement)",
+      20_000,
+      async () =>
+        openOrderChecks >= checksAtEngage + 2 ||
+        (await annotations())["tradepipe.io/halted"] !== undefined,
+    );
     assert.equal((await annotations())["tradepipe.io/halted"], undefined);
 
     await pool.query("UPDATE orders SET status = 'cancelled' WHERE client_order_id = 'tp-test-1'");

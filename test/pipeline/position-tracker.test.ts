@@ -279,7 +279,14 @@ test("a drawdown past the alert level is logged, measured and sent to the risk-m
     );
     // Lower still: no second alert for the same crossing.
     publishQuote(h, "AAPL", "39.99", "40.01");
-    await new Promise((r) => setTimeout(r, 100));
+    // Looked at once the tracker has marked at 40 (the deeper drawdown is on its gauge): that
+    // step's commands, a second alert among them if it made one, have all been carried out.
+    await eventually(
+      async () => (await metricValue(h, "tradepipe_drawdown_ratio")) > 0.055000026,
+      "marked at 40",
+      10_000,
+    );
+    await new Promise((r) => setImmediate(r));
     assert.equal(controls.length, 1);
   } finally {
     await h.close();

@@ -43,6 +43,8 @@ interface Contender {
   abort: AbortController;
   instance: Promise<StageInstance | null>;
   started?: StageInstance | null;
+  /** how many connections this instance has taken from the pool: a standby takes one per lock attempt. */
+  connects: number;
 }
 
 let sim: Simulator;
@@ -83,10 +85,25 @@ async function contender(): Promise<Contender> {
   // Each contender has its own registry, as two processes would.
   const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));
   const abort = new AbortController();
+  const counted = { connects: 0 };
+  // The shared pool, counting this instance's checkouts (its lock attempts while it stands by).
+  const pool = new Proxy(db.pool, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (key === "connect") {
+        return (...args: unknown[]) => {
+          counted.connects++;
+          return value.apply(target, args);
+        };
+      }
+      return value.bind(target);
+    },
+  });
   const deps: HostDeps = {
     pipeline: parsed.pipeline,
     bus,
-    db: db.pool,
+    db: pool,
     log: createLogger({
       name: "test",
       level: "warn",
@@ -108,6 +125,9 @@ async function contender(): Promise<Contender> {
     metrics,
     abort,
     instance: startStageInstance("execution-engine", deps),
+    get connects() {
+      return counted.connects;
+    },
   };
   void c.instance.then((i) => {
     c.started = i;
@@ -143,9 +163,15 @@ test("two engines at once: only the leader sends; the standby takes over with a 
     () => ids.every((s) => updatesOf(updatesA, coid(s)).some((u) => u.event === OrderEvent.FILL)),
     "fills through the leader",
   );
-  // Give the standby every chance to misbehave before looking.
-  await new Promise((r) => setTimeout(r, 300));
+  // The standby has seen the intents on its bus; it must have gone for the lock again (twice,
+  // so at least one whole attempt began after the fills) and been refused before we look.
+  const attemptsAtFills = b.connects;
+  await waitFor(
+    () => b.connects >= attemptsAtFills + 2,
+    "the standby tried for the lock twice more",
+  );
   assert.equal(b.started, undefined, "the standby must still be waiting for the lock");
+  assert.equal(await currentEpoch(db.pool), epochA, "the standby never took the stage's epoch");
   assert.equal(updatesB.length, 0);
   assert.equal(await submitted(b.metrics), 0);
   const state = sim.admin.state();

@@ -50,3 +50,32 @@ test("fractional quantities and sub-cent prices stay exact", () => {
   assert.equal(p.qty, 0n);
   assert.equal(p.cost, 0n as Fixed);
 });
+
+test("a partial close of a cost that does not divide evenly removes its share rounded half-even at 10^-9", () => {
+  const p = createPosition("XOM");
+  applyFill(p, d(1), d("10.00"));
+  applyFill(p, d(2), d("10.01"));
+  assert.equal(toDecimal(p.cost), "30.02");
+  // 30.02 / 3 = 10.00666666666…: one share takes 10.006666667, two keep 20.013333333.
+  const first = applyFill(p, d(-1), d("10.00"));
+  assert.equal(toDecimal(first.realized), "-0.006666667");
+  assert.equal(toDecimal(p.cost), "20.013333333");
+  assert.equal(toDecimal(p.qty), "2");
+  const rest = applyFill(p, d(-2), d("10.00"));
+  assert.equal(toDecimal(rest.realized), "-0.013333333");
+  assert.equal(toDecimal(p.realized), "-0.02", "the rounded shares add back to the exact loss");
+  assert.equal(p.cost, 0n as Fixed);
+});
+
+test("a partial close that lands on half a nano-dollar rounds to the even digit", () => {
+  const p = createPosition("XOM");
+  applyFill(p, d(1), d("1.000000000"));
+  applyFill(p, d(1), d("1.000000001"));
+  // Half of 2.000000001 is 1.0000000005: half-even takes 1.000000000 and leaves 1.000000001.
+  const e = applyFill(p, d(-1), d(2));
+  assert.equal(toDecimal(e.realized), "1");
+  assert.equal(toDecimal(p.cost), "1.000000001");
+  applyFill(p, d(-1), d(2));
+  assert.equal(toDecimal(p.realized), "1.999999999");
+  assert.equal(p.cost, 0n as Fixed);
+});

@@ -6,6 +6,7 @@ import { stepRisk } from "./step.ts";
 import {
   brokerFailure,
   d,
+  decisionOf,
   hold,
   proposal,
   propose,
@@ -235,19 +236,63 @@ test("the persisted state restores kill switch, halt, breaker and the day's base
   assert.deepEqual(exportRiskState(r), saved);
 });
 
-test("the same events give the same commands (determinism)", () => {
+test("the same events give the same command log, whole, over a long manual-clock run (determinism)", () => {
+  // A manual clock: every event's time is derived from its index, never read from the machine.
   const run = () => {
     const s = tradableState(breakerParams);
-    const out: unknown[] = [];
-    for (let i = 0; i < 50; i++) {
+    const log: RiskCommand[] = [];
+    const step = (e: Parameters<typeof stepRisk>[1]) => {
+      const cmds = stepRisk(s, e);
+      log.push(...cmds);
+      return cmds;
+    };
+    for (let i = 0; i < 300; i++) {
       const t = T0 + BigInt(i) * 7n * SECOND;
-      const p = proposal(i % 3 === 0 ? "XOM" : "AAPL", i % 2 ? "buy" : "sell", 10 + i * 40, 100, t);
-      out.push(stepRisk(s, { ...p, signalId: `s${i}`, correlationId: `c${i}` }));
-      if (i % 5 === 0) out.push(brokerFailure(s, t, "z", "x"));
+      const symbol = i % 3 === 0 ? "XOM" : "AAPL";
+      const p = proposal(symbol, i % 2 ? "buy" : "sell", 10 + (i % 13) * 40, 100 + (i % 7), t);
+      const decision = decisionOf(step({ ...p, signalId: `s${i}`, correlationId: `c${i}` }));
+      if (decision.approved && i % 4 !== 3) {
+        step({ type: "OrderAccepted", timeNs: t, clientOrderId: decision.clientOrderId });
+        step({
+          type: "OrderProgressed",
+          timeNs: t + SECOND,
+          clientOrderId: decision.clientOrderId,
+          filledQty: decision.qty,
+          terminal: true,
+        });
+        step({
+          type: "PositionChanged",
+          timeNs: t + SECOND,
+          symbol,
+          qty: d(i % 5),
+          marketPrice: decision.referencePrice,
+        });
+      } else if (decision.approved) {
+        step({
+          type: "OrderFailed",
+          timeNs: t + SECOND,
+          clientOrderId: decision.clientOrderId,
+          reason: "rejected",
+          origin: "broker",
+        });
+      }
+      if (i % 5 === 0) brokerFailure(s, t, "z", "x");
+      step({ type: "TimeAdvanced", timeNs: t + 3n * SECOND });
     }
-    return JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    return log;
   };
-  assert.equal(run(), run());
+  const first = run();
+  const second = run();
+  const kinds = new Map<string, number>();
+  for (const c of first) kinds.set(c.type, (kinds.get(c.type) ?? 0) + 1);
+  assert.ok(first.length >= 300, `a substantial log: ${first.length} commands`);
+  assert.ok((kinds.get("PublishDecision") ?? 0) >= 300, "every proposal decided");
+  assert.ok((kinds.get("PersistRiskState") ?? 0) > 0, "state persisted along the way");
+  const decisions = first.flatMap((c) => (c.type === "PublishDecision" ? [c.decision] : []));
+  assert.ok(decisions.some((x) => x.approved) && decisions.some((x) => !x.approved));
+  const text = (log: RiskCommand[]) =>
+    JSON.stringify(log, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  assert.equal(text(second), text(first));
 });
 
 test("a half-open test order that fills closes the breaker even without an acknowledgement", () => {
