@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import {
   buildDatabaseConfig,
   buildDatabasePdbs,
+  buildDatabaseRbac,
   buildDatabaseSecret,
   buildDatabaseServices,
   buildDatabaseStatefulSet,
@@ -39,6 +40,7 @@ export function killSwitchWanted(o: Observed): boolean {
 export function desiredObjects(o: Observed): { first: Manifest[]; second: Manifest[] } {
   const tp = o.tp;
   const simulator = tp.spec.broker.kind === "simulator";
+  const [dbServiceAccount, dbRole, dbRoleBinding] = buildDatabaseRbac(tp);
   return {
     first: [
       buildConfigMap(tp),
@@ -46,6 +48,8 @@ export function desiredObjects(o: Observed): { first: Manifest[]; second: Manife
       buildRole(tp),
       ...buildStageLeases(tp, killSwitchWanted(o)),
       buildDatabaseConfig(tp),
+      dbServiceAccount,
+      dbRole,
       ...buildDatabaseServices(tp),
       ...buildDatabasePdbs(tp),
       ...buildStageServices(tp),
@@ -54,6 +58,7 @@ export function desiredObjects(o: Observed): { first: Manifest[]; second: Manife
     ],
     second: [
       buildRoleBinding(tp),
+      dbRoleBinding,
       buildDatabaseStatefulSet(tp),
       ...buildStageWorkloads(tp),
       ...(simulator ? [buildSimulatorDeployment(tp)] : []),
@@ -63,9 +68,10 @@ export function desiredObjects(o: Observed): { first: Manifest[]; second: Manife
 
 export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Promise<void> {
   const { first, second } = desiredObjects(o);
-  const password = randomBytes(18).toString("base64url");
+  const secret = () => randomBytes(18).toString("base64url");
+  const passwords = { app: secret(), superuser: secret(), replication: secret(), rewind: secret() };
   const [created] = await Promise.all([
-    ensureCreated(ctx, buildDatabaseSecret(o.tp, password)),
+    ensureCreated(ctx, buildDatabaseSecret(o.tp, passwords)),
     ensureAll(ctx, first),
   ]);
   if (created) {

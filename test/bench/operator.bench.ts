@@ -79,7 +79,10 @@ function expectedChildren(doc: ReturnType<typeof samplePipeline>): string[] {
   ];
   const names = [
     `ConfigMap/${n}-config`,
-    `ConfigMap/${n}-db-config`,
+    `ConfigMap/${n}-db-patroni`,
+    `ServiceAccount/${n}-db`,
+    `Role/${n}-db`,
+    `RoleBinding/${n}-db`,
     `ServiceAccount/${n}-stage`,
     `Role/${n}-stage`,
     `RoleBinding/${n}-stage`,
@@ -180,7 +183,15 @@ async function main() {
       if (!parsed.ok) throw new Error("bad sample");
       const { first, second } = desiredObjects({ tp: parsed.pipeline, raw: doc } as never);
       return {
-        first: [...first, buildDatabaseSecret(parsed.pipeline, "pw")].map((m) => strip(m as never)),
+        first: [
+          ...first,
+          buildDatabaseSecret(parsed.pipeline, {
+            app: "pw",
+            superuser: "su",
+            replication: "rep",
+            rewind: "rw",
+          }),
+        ].map((m) => strip(m as never)),
         second: second.map((m) => strip(m as never)),
       };
     };

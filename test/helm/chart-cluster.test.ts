@@ -184,7 +184,7 @@ describe("charts/tradepipe-operator on a real apiserver", () => {
       );
       assert.equal(stages.length, 5);
       const sa = await getJson(cluster, ["serviceaccounts", "-n", "trading", "-l", selector]);
-      assert.equal(sa.items.length, 1);
+      assert.equal(sa.items.length, 2, "the stages' ServiceAccount and Patroni's");
       const tp = await getJson(cluster, ["tp", "paper", "-n", "trading"]);
       const types = (tp.status?.conditions ?? []).map((c: { type: string }) => c.type);
       for (const t of ["Ready", "DatabaseReady", "StagesReady"])
