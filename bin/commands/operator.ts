@@ -178,6 +178,13 @@ export async function main(argv: string[]): Promise<number> {
       network,
       log,
       metrics,
+      // IMPORTANT: a replica that lost its Lease exits at once (before anyone else may take the
+      // Lease, renewDeadline < leaseDuration), so no reconcile it started can write after a new
+      // leader begins; its Deployment restarts it as a standby.
+      onLostLeadership: (reason) => {
+        log.error({ reason }, "leadership lost: exiting");
+        process.exit(3);
+      },
     });
   } catch (err) {
     await health.close();

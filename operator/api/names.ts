@@ -14,7 +14,7 @@ export const FINALIZER = `${API_GROUP}/finalizer`;
 export const LABEL_PIPELINE = `${API_GROUP}/pipeline`;
 export const LABEL_COMPONENT = `${API_GROUP}/component`;
 export const LABEL_STAGE = `${API_GROUP}/stage`;
-/** LABEL_DB_ROLE on a Postgres pod: primary, replica or fenced; the Services select on it. */
+/** LABEL_DB_ROLE on a Postgres pod: primary or replica, written by Patroni (role_label); the Services select on it. */
 export const LABEL_DB_ROLE = `${API_GROUP}/db-role`;
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const LABEL_NAME = "app.kubernetes.io/name";

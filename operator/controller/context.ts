@@ -2,12 +2,14 @@
  * context: what a reconcile step may use — the API client, the informer caches, an event
  * recorder, the clock — and what the steps of one reconcile tell each other (Observed).
  */
+
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import type { Logger } from "../../services/core/telemetry/index.ts";
 import type { KubeObject } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { ResourceKind } from "../kube/resources.ts";
+import type { PatroniView } from "../postgres/patroni-state.ts";
 import type { NetworkSettings } from "../specs/network-policy.ts";
 import type { WrittenRecord } from "./ensure.ts";
 import type { EventRecorder } from "./events.ts";
@@ -42,10 +44,12 @@ export interface Observed {
   database: {
     primary?: string;
     ready: boolean;
-    /** DatabaseReady's reason: PrimaryReady, PrimaryNotReady, PrimaryStarting or FailingOver. */
+    /** DatabaseReady's reason: LeaderRunning, RestartPending, NoLeader or Provisioning. */
     reason?: string;
     message: string;
     failover?: { from: string; to: string; reason: string; time: string };
+    /** Patroni's view (leader, members, lag, timeline), for status.database. */
+    patroni?: PatroniView;
   };
   rollingOut: string[];
   /** Set by a step that wants another look sooner than the resync. */

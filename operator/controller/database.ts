@@ -1,130 +1,218 @@
 /**
- * database: the Postgres step — carry out evaluateDatabaseRoles' decision: role labels on the pods, deletion of fenced pods, and the
- * failover record (status and an Event).
+ * database: the Postgres step. Patroni runs failover inside the database pods; this step only
+ * reads Patroni's view (what it writes on its pods), reports it, and makes requests to Patroni's
+ * REST API on the leader: a switchover when the pipeline asks for one (one-shot: the annotation
+ * is removed once Patroni answers), and the dynamic configuration rendered from the spec
+ * (PATCH /config; Patroni reloads, and marks members that need a restart).
  */
 import { toRfc3339 } from "../api/conditions.ts";
-import { LABEL_COMPONENT, LABEL_DB_ROLE, LABEL_PIPELINE } from "../api/names.ts";
-import { deleteObject, type KubeObject, serverSideApply } from "../kube/apply.ts";
-import { type DbPodView, type DbRole, evaluateDatabaseRoles } from "../postgres/index.ts";
+import { ANNOTATION_SWITCHOVER, LABEL_COMPONENT, LABEL_PIPELINE } from "../api/names.ts";
+import type { KubeObject } from "../kube/apply.ts";
+import { RESOURCES, resourcePath } from "../kube/resources.ts";
+import {
+  configPatch,
+  dynamicConfig,
+  type PatroniView,
+  patroniView,
+  planSwitchover,
+} from "../postgres/index.ts";
 import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
 
-/**
- * The failover this operator last decided, per pipeline (uid). The operator is the only writer
- * of status.primary and status.lastFailover, but its informer cache can lag its own write: a
- * reconcile that still saw the replaced primary there would put it back, and one that wrote the
- * status from the stale copy would drop lastFailover. While the cache shows the replaced
- * primary, the decided failover stands; once it shows anything else, the cache has caught up
- * and the memo goes.
- */
-type Failover = NonNullable<Observed["database"]["failover"]>;
-const decidedFailover = new Map<string, Failover>();
+/** PATRONI_TIMEOUT_MS bounds every call to a Patroni REST API (a hung pod never stalls a pass). */
+const PATRONI_TIMEOUT_MS = 3000;
 
-function pendingFailover(o: Observed): Failover | undefined {
-  const cached = o.tp.status?.primary;
-  const uid = o.raw.metadata.uid ?? "";
-  const memo = decidedFailover.get(uid);
-  if (memo && cached === memo.from && cached !== memo.to) return memo;
-  decidedFailover.delete(uid);
-  return undefined;
-}
+/** The switchover this operator asked for, per pipeline uid, so the leader change it causes is recorded as one. */
+const askedSwitchover = new Map<string, { from: string; to: string }>();
 
-/** reconcileDatabase: the database's objects are applied by reconcileObjects; this decides roles. */
 export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
   const tp = o.tp;
   const ns = tp.metadata.namespace ?? "default";
+  const uid = o.raw.metadata.uid ?? "";
   const pods = ctx.caches.Pod.list(
     (p) =>
       p.metadata.namespace === ns &&
       p.metadata.labels?.[LABEL_PIPELINE] === tp.metadata.name &&
       p.metadata.labels?.[LABEL_COMPONENT] === "database",
   );
-  const switchoverTo = tp.metadata.annotations?.["tradepipe.io/switchover-to"];
-  // Whether the recorded primary has served since it was chosen, read back from the status
-  // this step wrote (reason PrimaryReady, or PrimaryNotReady once it stopped being Ready).
-  const previous = tp.status?.conditions?.find((c) => c.type === "DatabaseReady");
-  const primaryHasServed =
-    previous?.reason === "PrimaryReady" || previous?.reason === "PrimaryNotReady";
-  const pending = pendingFailover(o);
-  const recordedPrimary = pending?.to ?? tp.status?.primary;
-  const decision = evaluateDatabaseRoles({
-    pods: pods.map(podView),
-    recordedPrimary,
-    primaryHasServed,
-    failoverDelaySeconds: tp.spec.database.failoverDelaySeconds,
-    switchoverTo,
-    nowMs: ctx.now(),
-  });
-  ctx.log.debug(
-    { pipeline: tp.metadata.name, pods: pods.map(podView), primaryHasServed, decision },
-    "database roles",
-  );
-  for (const { pod, role } of decision.labels) await labelPod(ctx, ns, pod, role);
-  for (const pod of decision.deletePods) {
-    const uid = pods.find((p) => p.metadata.name === pod)?.metadata.uid;
-    await deleteObject(ctx.client, "Pod", ns, pod, uid);
+  const view = patroniView(pods as never);
+  o.database.patroni = view;
+  recordLeaderChange(ctx, o, view, uid);
+
+  if (view.leader) {
+    await requestSwitchover(ctx, o, view, uid);
+    await applyDynamicConfig(ctx, o, view);
   }
-  if (pending && !decision.failover) o.database.failover = pending;
-  if (decision.failover) {
-    const f = decision.failover;
-    const time = toRfc3339(new Date(ctx.now()));
-    o.database.failover = { ...f, time };
-    decidedFailover.set(o.raw.metadata.uid ?? "", o.database.failover);
+
+  const leader = view.members.find((m) => m.name === view.leader);
+  const replicas = view.members.filter((m) => m !== leader);
+  const streaming = replicas.filter((m) => m.state === "streaming" || m.state === "running");
+  const waitingRestart = view.members.filter((m) => m.pendingRestart).map((m) => m.name);
+  if (view.leader) o.database.primary = view.leader;
+  o.database.ready = Boolean(leader);
+  if (!leader) {
+    o.database.reason = pods.length === 0 ? "Provisioning" : "NoLeader";
+    o.database.message = `Patroni reports no leader (${view.members.map((m) => `${m.name}: ${m.state || "no status"}`).join(", ") || "no pods"})`;
+    requeueSoon(o, 2000);
+    return;
+  }
+  const lag = replicas
+    .map(
+      (m) =>
+        `${m.name} ${m.state || "unknown"}${m.lagBytes !== undefined ? `, ${m.lagBytes} B behind` : ""}`,
+    )
+    .join("; ");
+  o.database.reason = waitingRestart.length > 0 ? "RestartPending" : "LeaderRunning";
+  o.database.message =
+    `leader ${leader.name} on timeline ${leader.timeline ?? "?"}, ${streaming.length} of ${tp.spec.database.instances - 1} replicas streaming` +
+    (lag ? ` (${lag})` : "") +
+    (waitingRestart.length > 0
+      ? `; a configuration change waits for a restart of ${waitingRestart.join(", ")} (patronictl restart)`
+      : "");
+  // Patroni writes each change of state on its pod (an event that queues this pipeline); lag and
+  // restarts are refreshed at least this often.
+  requeueSoon(o, 15_000);
+}
+
+/** recordLeaderChange: a leader other than the recorded one is a failover Patroni made (or the switchover asked for). */
+function recordLeaderChange(
+  ctx: ReconcileContext,
+  o: Observed,
+  view: PatroniView,
+  uid: string,
+): void {
+  const previous = o.tp.status?.primary;
+  if (!view.leader || !previous || previous === view.leader) return;
+  const asked = askedSwitchover.get(uid);
+  const reason = asked?.to === view.leader ? "Switchover" : "Failover";
+  askedSwitchover.delete(uid);
+  o.database.failover = {
+    from: previous,
+    to: view.leader,
+    reason,
+    time: toRfc3339(new Date(ctx.now())),
+  };
+  ctx.recorder.event(
+    o.raw,
+    reason === "Switchover" ? "Normal" : "Warning",
+    reason,
+    `Patroni moved the database leader from ${previous} to ${view.leader}`,
+  );
+}
+
+async function requestSwitchover(
+  ctx: ReconcileContext,
+  o: Observed,
+  view: PatroniView,
+  uid: string,
+): Promise<void> {
+  const target = o.raw.metadata.annotations?.[ANNOTATION_SWITCHOVER];
+  const plan = planSwitchover(target, view);
+  if (plan.act === "none") return;
+  if (plan.act === "wait") {
+    requeueSoon(o, 2000);
+    return;
+  }
+  if (plan.act === "done") {
+    await consumeSwitchover(ctx, o, target as string);
+    return;
+  }
+  if (plan.act === "refuse") {
+    ctx.recorder.event(o.raw, "Warning", "SwitchoverRefused", plan.why);
+    await consumeSwitchover(ctx, o, target as string);
+    return;
+  }
+  let status: number;
+  let body: string;
+  try {
+    const r = await fetch(`${plan.apiUrl}/switchover`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ leader: plan.leader, candidate: plan.candidate }),
+      signal: AbortSignal.timeout(PATRONI_TIMEOUT_MS * 10),
+    });
+    status = r.status;
+    body = (await r.text()).trim();
+  } catch (err) {
+    // No answer: Patroni may or may not have acted; the next pass sees which and asks again.
+    ctx.log.warn({ err: (err as Error).message, target }, "switchover request failed");
+    requeueSoon(o, 2000);
+    return;
+  }
+  if (status === 200 || status === 202) {
+    askedSwitchover.set(uid, { from: plan.leader, to: plan.candidate });
+    ctx.recorder.event(
+      o.raw,
+      "Normal",
+      "SwitchoverRequested",
+      `asked Patroni to move the leader from ${plan.leader} to ${plan.candidate}: ${body}`,
+    );
+  } else {
     ctx.recorder.event(
       o.raw,
       "Warning",
-      f.reason === "Switchover" ? "Switchover" : "Failover",
-      `database primary moved from ${f.from} to ${f.to} (${f.reason}); ${f.from} fenced`,
+      "SwitchoverRefused",
+      `Patroni refused the switchover to ${plan.candidate} (HTTP ${status}): ${body}`,
     );
   }
-  if (decision.requeueAfterMs !== undefined) requeueSoon(o, decision.requeueAfterMs);
-  const primaryPod = pods.find((p) => p.metadata.name === decision.primary);
-  const ready = primaryPod ? isPodReady(primaryPod) && !decision.failover : false;
-  const replicasReady = pods.filter(
-    (p) => p.metadata.name !== decision.primary && isPodReady(p),
-  ).length;
-  if (decision.primary) o.database.primary = decision.primary;
-  o.database.ready = ready;
-  o.database.reason = ready
-    ? "PrimaryReady"
-    : decision.failover
-      ? "FailingOver"
-      : primaryHasServed && decision.primary === recordedPrimary
-        ? "PrimaryNotReady"
-        : "PrimaryStarting";
-  o.database.message = ready
-    ? `primary ${decision.primary} ready, ${replicasReady} of ${tp.spec.database.instances - 1} standby ready`
-    : (decision.waiting ?? "waiting for the primary");
-  if (!ready) requeueSoon(o, 2000);
+  // IMPORTANT: one-shot. Once Patroni has answered, the request is consumed: it never fires again.
+  await consumeSwitchover(ctx, o, target as string);
 }
 
-async function labelPod(ctx: ReconcileContext, ns: string, pod: string, role: DbRole) {
-  await serverSideApply(ctx.client, {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: pod, namespace: ns, labels: { [LABEL_DB_ROLE]: role } },
+/** consumeSwitchover removes the annotation only if it still asks for `target` (test-guarded). */
+async function consumeSwitchover(ctx: ReconcileContext, o: Observed, target: string) {
+  const path = `/metadata/annotations/${ANNOTATION_SWITCHOVER.replace("/", "~1")}`;
+  try {
+    await ctx.client.request(
+      "PATCH",
+      resourcePath(RESOURCES.TradingPipeline, o.raw.metadata.namespace, o.raw.metadata.name),
+      {
+        body: [
+          { op: "test", path, value: target },
+          { op: "remove", path },
+        ],
+        contentType: "application/json-patch+json",
+      },
+    );
+  } catch (err) {
+    // 422: the annotation changed meanwhile (a new request): the next pass handles that one.
+    if ((err as { status?: number }).status !== 422) throw err;
+  }
+}
+
+async function applyDynamicConfig(ctx: ReconcileContext, o: Observed, view: PatroniView) {
+  const leader = view.members.find((m) => m.name === view.leader);
+  if (!leader?.apiUrl) return;
+  let current: Record<string, unknown>;
+  try {
+    const r = await fetch(`${leader.apiUrl}/config`, {
+      signal: AbortSignal.timeout(PATRONI_TIMEOUT_MS),
+    });
+    if (!r.ok) throw new Error(`GET /config: HTTP ${r.status}`);
+    current = (await r.json()) as Record<string, unknown>;
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message }, "could not read Patroni's configuration");
+    requeueSoon(o, 2000);
+    return;
+  }
+  const patch = configPatch(dynamicConfig(o.tp), current);
+  if (!patch) return;
+  const r = await fetch(`${leader.apiUrl}/config`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch),
+    signal: AbortSignal.timeout(PATRONI_TIMEOUT_MS),
   });
+  if (!r.ok) throw new Error(`Patroni PATCH /config: HTTP ${r.status}: ${await r.text()}`);
+  ctx.recorder.event(
+    o.raw,
+    "Normal",
+    "DatabaseConfigured",
+    `applied to Patroni's dynamic configuration: ${JSON.stringify(patch)}`,
+  );
 }
 
 export function isPodReady(pod: KubeObject): boolean {
   const conditions = (pod.status as { conditions?: { type: string; status: string }[] })
     ?.conditions;
   return conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-}
-
-function podView(pod: KubeObject): DbPodView {
-  const conditions =
-    (pod.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] })
-      ?.conditions ?? [];
-  const readyCondition = conditions.find((c) => c.type === "Ready");
-  const ready = readyCondition?.status === "True";
-  const since = readyCondition?.lastTransitionTime ?? pod.metadata.creationTimestamp;
-  const role = pod.metadata.labels?.[LABEL_DB_ROLE] as DbRole | undefined;
-  return {
-    name: pod.metadata.name,
-    ordinal: Number(pod.metadata.name.split("-").pop()),
-    ready,
-    role,
-    notReadySinceMs: ready || !since ? undefined : Date.parse(since),
-    deleting: Boolean(pod.metadata.deletionTimestamp),
-  };
 }

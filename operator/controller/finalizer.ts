@@ -14,10 +14,13 @@
 import {
   ANNOTATION_FENCING_EPOCH,
   ANNOTATION_HALTED,
+  ANNOTATION_KILL_SWITCH,
   FINALIZER,
   stageLeaseName,
 } from "../api/names.ts";
-import { type KubeObject, removeFinalizer } from "../kube/apply.ts";
+import { isStatus, type KubeObject, removeFinalizer } from "../kube/apply.ts";
+import { RESOURCES, resourcePath } from "../kube/resources.ts";
+import { buildStageLeases } from "../specs/rbac.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
 import { requeueSoon } from "./context.ts";
 
@@ -46,6 +49,44 @@ export function haltState(lease: KubeObject | undefined, nowMs: number): HaltSta
     return { halted: true, why: `${spec.holderIdentity} reported halted at epoch ${epoch}` };
   }
   return { halted: false, why: `waiting for ${spec.holderIdentity} to report halted` };
+}
+
+/**
+ * engageKillSwitch asks every EXISTING stage Lease to halt, with a merge patch preconditioned on
+ * the cached resourceVersion. IMPORTANT: never create or apply a Lease here: a terminating
+ * namespace refuses new objects, and an error on this path must not keep the pipeline from
+ * reaching its finalizer (`kubectl delete namespace` would hang). A Lease that is gone needs no
+ * halt; a conflict is retried by the next pass; any other error is logged and the finalizer's
+ * halt timeout still bounds the wait.
+ */
+export async function engageKillSwitch(ctx: ReconcileContext, o: Observed): Promise<void> {
+  const ns = o.raw.metadata.namespace ?? "default";
+  await Promise.all(
+    buildStageLeases(o.tp, true).map(async (manifest) => {
+      const name = manifest.metadata.name;
+      const lease = ctx.caches.Lease.get(ns, name);
+      if (!lease || lease.metadata.annotations?.[ANNOTATION_KILL_SWITCH] === "engaged") return;
+      try {
+        await ctx.client.request("PATCH", resourcePath(RESOURCES.Lease, ns, name), {
+          body: {
+            metadata: {
+              resourceVersion: lease.metadata.resourceVersion,
+              annotations: { [ANNOTATION_KILL_SWITCH]: "engaged" },
+            },
+          },
+          contentType: "application/merge-patch+json",
+        });
+      } catch (err) {
+        if (isStatus(err, 404)) return;
+        if (isStatus(err, 409)) requeueSoon(o, 250);
+        else
+          ctx.log.warn(
+            { lease: name, err: (err as Error).message },
+            "could not engage the kill switch",
+          );
+      }
+    }),
+  );
 }
 
 /** finalize runs after the deletion-time reconcile steps; true once the finalizer is gone. */

@@ -26,6 +26,13 @@ export interface OperatorOptions {
   leaseName?: string;
   identity: string;
   timing?: Partial<ElectionTiming>;
+  /**
+   * Called when leadership is lost (other than by stop()) while reconciles are in flight: they
+   * may still be writing, so the process should exit (`tradepipe operator` does; its Deployment
+   * restarts it as a standby). With none in flight the workers are already stopped and the
+   * replica simply stands by.
+   */
+  onLostLeadership?(reason: string): void;
   workers?: number;
   resyncMs?: number;
   haltTimeoutMs?: number;
@@ -133,10 +140,12 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   const depthGauge = m?.gauge("operator_queue_depth", "Keys waiting in the work queue.");
   const pipelinesGauge = m?.gauge("operator_pipelines", "TradingPipelines in the cache.");
 
+  let inFlight = 0;
   async function worker(q: WorkQueue): Promise<void> {
     for (;;) {
       const key = await q.get();
       if (key === undefined) return;
+      inFlight++;
       const started = process.hrtime.bigint();
       const slow = setTimeout(
         () => log.warn({ key }, "reconcile still running after 10 s"),
@@ -162,6 +171,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
           Number(process.hrtime.bigint() - started) / 1e9,
         );
       } finally {
+        inFlight--;
         clearTimeout(slow);
         q.done(key);
         depthGauge?.set(q.length);
@@ -194,6 +204,7 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
       leaderGauge?.set(0);
       queue?.shutdown();
       queue = undefined;
+      if (reason !== "released" && inFlight > 0) opts.onLostLeadership?.(reason);
     },
     onError: (err) => log.debug({ err: err.message }, "lease attempt failed"),
   });

@@ -6,11 +6,10 @@
 import { parsePipeline, type TradingPipeline } from "../../services/core/spec/index.ts";
 import { FINALIZER } from "../api/names.ts";
 import { type KubeObject, serverSideApply } from "../kube/apply.ts";
-import { buildStageLeases } from "../specs/rbac.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
 import { reconcileDatabase } from "./database.ts";
-import { ensureAll, ReconcileRefused } from "./ensure.ts";
-import { finalize } from "./finalizer.ts";
+import { ReconcileRefused } from "./ensure.ts";
+import { engageKillSwitch, finalize } from "./finalizer.ts";
 import { reconcileRollout } from "./rollout.ts";
 import { reconcileStatus } from "./status.ts";
 import { reconcileObjects } from "./steps.ts";
@@ -81,8 +80,8 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
 
 async function reconcileDeletion(ctx: ReconcileContext, o: Observed): Promise<ReconcileResult> {
   if (!o.raw.metadata.finalizers?.includes(FINALIZER)) return {};
-  // Engage the kill switch on every stage Lease (idempotent), then wait for the halt.
-  await ensureAll(ctx, buildStageLeases(o.tp, true));
+  // Engage the kill switch on every existing stage Lease, then wait for the halt.
+  await engageKillSwitch(ctx, o);
   await reconcileStatus(ctx, o).catch(() => {});
   const done = await finalize(ctx, o);
   return done || o.requeueAfterMs === undefined ? {} : { requeueAfterMs: o.requeueAfterMs };

@@ -14,6 +14,7 @@ import { type ConditionInput, findCondition, setConditions } from "../api/condit
 import { ANNOTATION_FENCING_EPOCH, stageLeaseName } from "../api/names.ts";
 import { derivePhase } from "../api/phase.ts";
 import { serverSideApply } from "../kube/apply.ts";
+import type { PatroniView } from "../postgres/patroni-state.ts";
 import { buildStageWorkloads } from "../specs/stage-workload.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
 import { isPodReady } from "./database.ts";
@@ -82,13 +83,13 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
     ? {
         type: "DatabaseReady",
         status: "True",
-        reason: "PrimaryReady",
+        reason: input.database.reason ?? "LeaderRunning",
         message: input.database.message,
       }
     : {
         type: "DatabaseReady",
         status: "False",
-        reason: input.database.reason ?? "PrimaryStarting",
+        reason: input.database.reason ?? "Provisioning",
         message: input.database.message,
       };
   const killSwitch: ConditionInput = input.deleting
@@ -166,6 +167,7 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
     conditions,
     stages,
     ...(lastFailover ? { lastFailover } : {}),
+    ...(input.database.patroni ? { database: databaseStatus(input.database.patroni) } : {}),
   };
 }
 
@@ -285,4 +287,20 @@ export function canonical(value: unknown): string {
     return v;
   };
   return JSON.stringify(walk(value ?? null));
+}
+
+/** databaseStatus: Patroni's view as status.database (leader, timeline, members with lag). */
+function databaseStatus(view: PatroniView) {
+  return {
+    ...(view.leader ? { leader: view.leader } : {}),
+    ...(view.timeline !== undefined ? { timeline: view.timeline } : {}),
+    members: view.members.map((m) => ({
+      name: m.name,
+      role: m.role || "unknown",
+      state: m.state || "unknown",
+      ...(m.timeline !== undefined ? { timeline: m.timeline } : {}),
+      ...(m.lagBytes !== undefined ? { lagBytes: m.lagBytes } : {}),
+      ...(m.pendingRestart ? { pendingRestart: true } : {}),
+    })),
+  };
 }

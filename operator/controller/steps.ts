@@ -11,6 +11,7 @@ import { generateCurveKeyPair } from "../../services/core/bus/curve.ts";
 import {
   buildDatabaseConfig,
   buildDatabasePdbs,
+  buildDatabaseRbac,
   buildDatabaseSecret,
   buildDatabaseServices,
   buildDatabaseStatefulSet,
@@ -53,6 +54,7 @@ export function desiredObjects(
 ): { first: Manifest[]; second: Manifest[] } {
   const tp = o.tp;
   const simulator = tp.spec.broker.kind === "simulator";
+  const [dbServiceAccount, dbRole, dbRoleBinding] = buildDatabaseRbac(tp);
   return {
     first: [
       ...buildNetworkPolicies(tp, network),
@@ -61,6 +63,8 @@ export function desiredObjects(
       ...buildRoles(tp),
       ...buildStageLeases(tp, killSwitchWanted(o)),
       buildDatabaseConfig(tp),
+      dbServiceAccount,
+      dbRole,
       ...buildDatabaseServices(tp),
       ...buildDatabasePdbs(tp),
       ...buildStageServices(tp),
@@ -69,6 +73,7 @@ export function desiredObjects(
     ],
     second: [
       ...buildRoleBindings(tp),
+      dbRoleBinding,
       buildDatabaseStatefulSet(tp),
       ...buildStageWorkloads(tp),
       ...(simulator ? [buildSimulatorDeployment(tp)] : []),
@@ -80,9 +85,10 @@ export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Prom
   // IMPORTANT: before any pod may mount the broker Secret.
   await checkBrokerCredentials(ctx, o);
   const { first, second } = desiredObjects(o, ctx.network);
-  const password = randomBytes(18).toString("base64url");
+  const secret = () => randomBytes(18).toString("base64url");
+  const passwords = { app: secret(), superuser: secret(), replication: secret(), rewind: secret() };
   const [created] = await Promise.all([
-    ensureCreated(ctx, buildDatabaseSecret(o.tp, password)),
+    ensureCreated(ctx, buildDatabaseSecret(o.tp, passwords)),
     ensureCreated(ctx, buildBusCurveSecret(o.tp, generateCurveKeyPair())),
     ...(o.tp.spec.broker.kind === "simulator"
       ? [ensureCreated(ctx, buildSimulatorSecret(o.tp, generateSimulatorCredentials()))]

@@ -8,6 +8,10 @@
  * or expired; once leading, renew every retryPeriod; if no renewal has succeeded for
  * renewDeadline, leadership is lost (`signal` aborts) and the elector goes back to acquiring.
  * release() gives the Lease up at once so a contender needn't wait for expiry.
+ *
+ * IMPORTANT: every duration is measured on the monotonic clock (performance.now), and the
+ * renew deadline is a timer armed from the START of the last successful attempt: a renewal that
+ * hangs ends leadership on time rather than when the hung request returns.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { isStatus } from "../kube/apply.ts";
@@ -52,7 +56,7 @@ export class LeaseElector {
   private observation: Observation = { resourceVersion: undefined, observedAtMs: 0 };
   private leading: AbortController | undefined;
   private currentEpoch = 0;
-  private lastRenewMs = 0;
+  private deadline: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
 
@@ -122,8 +126,7 @@ export class LeaseElector {
   }
 
   /** tryAcquireOrRenew: one attempt; true when this candidate leads afterwards. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    const nowMs = Date.now();
+  private async tryAcquireOrRenew(nowMs: number): Promise<boolean> {
     let lease = await this.get();
     if (!lease) {
       if (this.opts.create === false) return false;
@@ -151,6 +154,7 @@ export class LeaseElector {
         identity: this.opts.identity,
         leading: this.isLeader,
         nowMs,
+        wallMs: Date.now(),
         leaseDurationMs: this.timing.leaseDurationMs,
       },
       this.pendingAnnotations,
@@ -176,20 +180,33 @@ export class LeaseElector {
     const { retryPeriodMs, renewDeadlineMs } = this.timing;
     while (!this.stopped.signal.aborted) {
       let ok = false;
+      const attemptStartedMs = performance.now();
       try {
-        ok = await this.tryAcquireOrRenew();
+        ok = await this.tryAcquireOrRenew(attemptStartedMs);
       } catch (err) {
         this.opts.onError?.(err as Error);
       }
-      const now = Date.now();
-      if (ok) {
-        this.lastRenewMs = now;
-        if (!this.isLeader) {
-          this.leading = new AbortController();
-          this.opts.onStartedLeading?.({ epoch: this.currentEpoch, signal: this.leading.signal });
+      if (ok && !this.stopped.signal.aborted) {
+        // Others count the lease from when they saw our write, which is after this attempt
+        // began: measuring from the start keeps the deadline on the safe side.
+        const remainingMs = attemptStartedMs + renewDeadlineMs - performance.now();
+        if (remainingMs <= 0) {
+          this.loseLeadership("renew deadline passed");
+        } else {
+          if (!this.isLeader) {
+            this.leading = new AbortController();
+            this.opts.onStartedLeading?.({
+              epoch: this.currentEpoch,
+              signal: this.leading.signal,
+            });
+          }
+          clearTimeout(this.deadline);
+          this.deadline = setTimeout(
+            () => this.loseLeadership("renew deadline passed"),
+            remainingMs,
+          );
+          this.deadline.unref();
         }
-      } else if (this.isLeader && now - this.lastRenewMs >= renewDeadlineMs) {
-        this.loseLeadership("renew deadline passed");
       }
       const wait = this.isLeader ? retryPeriodMs : retryPeriodMs * (1 + Math.random() * 0.2);
       await sleep(wait, undefined, { signal: this.stopped.signal }).catch(() => {});
@@ -197,6 +214,8 @@ export class LeaseElector {
   }
 
   private loseLeadership(reason: string): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
     if (!this.leading) return;
     const was = this.leading;
     this.leading = undefined;

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decide, type Lease, released, toMicroTime, validateTiming } from "./lease-record.ts";
+import {
+  DEFAULT_TIMING,
+  decide,
+  type Lease,
+  released,
+  toMicroTime,
+  validateTiming,
+} from "./lease-record.ts";
 
 const lease = (spec: Lease["spec"], epoch?: number): Lease => ({
   apiVersion: "coordination.k8s.io/v1",
@@ -19,8 +26,11 @@ const me = (nowMs: number, leading = false) => ({
   identity: "me",
   leading,
   nowMs,
+  // The wall clock is another clock than the monotonic one decisions use.
+  wallMs: WALL_EPOCH + nowMs,
   leaseDurationMs: 2000,
 });
+const WALL_EPOCH = Date.UTC(2026, 0, 1);
 
 test("a free Lease is acquired with epoch 1 and microsecond times", () => {
   const d = decide(lease({}), { resourceVersion: "7", observedAtMs: 0 }, me(1000), new Map());
@@ -83,4 +93,30 @@ test("release empties the holder; timing rules follow client-go", () => {
   assert.throws(() =>
     validateTiming({ leaseDurationMs: 2000, renewDeadlineMs: 600, retryPeriodMs: 500 }),
   );
+});
+
+test("a wall-clock jump never shortens another holder's lease (the monotonic observation decides)", () => {
+  // The record says it was renewed an hour ago by the wall clock; this candidate saw it change
+  // 1 s ago on its monotonic clock, so the 2 s lease still blocks it.
+  const held = lease(
+    {
+      holderIdentity: "other",
+      leaseDurationSeconds: 2,
+      renewTime: toMicroTime(WALL_EPOCH - 3_600_000),
+    },
+    4,
+  );
+  const d = decide(held, { resourceVersion: "7", observedAtMs: 10_000 }, me(11_000), new Map());
+  assert.equal(d.act, "wait");
+  assert.equal(d.act === "wait" && d.expiresInMs, 1000);
+});
+
+test("the operator's default timing keeps Kubernetes' margins (15/10/2 s)", () => {
+  assert.deepEqual(DEFAULT_TIMING, {
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+  });
+  validateTiming(DEFAULT_TIMING);
+  assert.ok(DEFAULT_TIMING.leaseDurationMs - DEFAULT_TIMING.renewDeadlineMs >= 5_000);
 });

@@ -32,13 +32,24 @@ export interface ElectionTiming {
 }
 
 /**
- * DEFAULT_TIMING is tuned for a takeover within 3 s of a leader's crash: the Lease expires 2 s
- * after a contender last saw it change, contenders retry every 0.5 s (+20 % jitter), so a
- * takeover lands 2.0-2.6 s after the last renewal. A leader that cannot renew for 1.5 s steps
- * down, before anyone else may take over. A leader that stops cleanly releases the Lease and a
- * contender takes it on its next try (≤ 0.6 s).
+ * DEFAULT_TIMING is the operator's, Kubernetes' own defaults (client-go, kube-controller-manager):
+ * a leader that cannot renew for 10 s stops (the operator process exits), 5 s before anyone else
+ * may take the Lease; a crashed leader is replaced 15-17.4 s after a contender last saw the Lease
+ * change. A leader that stops cleanly releases the Lease and a contender takes it on its next
+ * try (≤ 2.4 s). The 5 s margin covers a slow apiserver, GC pauses and timer drift.
  */
 export const DEFAULT_TIMING: ElectionTiming = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
+
+/**
+ * STAGE_TIMING is a stage instance's: trading resumes within about 2.6 s of a crash. The margin
+ * is short (0.5 s), so every database write of a stage also carries its fencing epoch, which the
+ * database refuses once a newer leader has written (sql/0003_fencing.sql).
+ */
+export const STAGE_TIMING: ElectionTiming = {
   leaseDurationMs: 2000,
   renewDeadlineMs: 1500,
   retryPeriodMs: 500,
@@ -82,13 +93,21 @@ export type Decision =
   | { act: "write"; lease: Lease; acquired: boolean; epoch: number };
 
 /**
- * decide: IMPORTANT — expiry is judged by when THIS candidate saw the record change (its own
- * clock), never by the record's renewTime, so clock skew between nodes cannot shorten a lease.
+ * decide: IMPORTANT — expiry is judged by when THIS candidate saw the record change, on its own
+ * monotonic clock (`nowMs`, with `observation.observedAtMs` on the same clock), never by the
+ * record's renewTime: neither clock skew between nodes nor a wall-clock step can shorten a lease.
+ * `wallMs` only stamps the record's acquire and renew times, which nobody decides by.
  */
 export function decide(
   current: Lease,
   observation: Observation,
-  self: { identity: string; leading: boolean; nowMs: number; leaseDurationMs: number },
+  self: {
+    identity: string;
+    leading: boolean;
+    nowMs: number;
+    wallMs: number;
+    leaseDurationMs: number;
+  },
   annotations: ReadonlyMap<string, string | null>,
 ): Decision {
   const spec = current.spec ?? {};
@@ -100,7 +119,7 @@ export function decide(
     if (expiresInMs > 0) return { act: "wait", holder, expiresInMs };
   }
   const renewing = holder === self.identity && self.leading;
-  const now = toMicroTime(self.nowMs);
+  const now = toMicroTime(self.wallMs);
   const epoch = renewing ? fencingEpoch(current) : fencingEpoch(current) + 1;
   const merged: Record<string, string> = { ...(current.metadata.annotations ?? {}) };
   for (const [k, v] of annotations) {

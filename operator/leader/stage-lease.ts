@@ -10,7 +10,7 @@
 import { ANNOTATION_HALTED, ANNOTATION_KILL_SWITCH } from "../api/names.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { type Leadership, LeaseElector } from "./lease-elector.ts";
-import type { ElectionTiming, Lease } from "./lease-record.ts";
+import { type ElectionTiming, type Lease, STAGE_TIMING } from "./lease-record.ts";
 
 export interface StageLeaseOptions extends Partial<ElectionTiming> {
   client: KubeClient;
@@ -36,6 +36,9 @@ export function startStageLease(opts: StageLeaseOptions): StageLease {
   let acknowledged: string | undefined;
   const elector: LeaseElector = new LeaseElector({
     ...opts,
+    leaseDurationMs: opts.leaseDurationMs ?? STAGE_TIMING.leaseDurationMs,
+    renewDeadlineMs: opts.renewDeadlineMs ?? STAGE_TIMING.renewDeadlineMs,
+    retryPeriodMs: opts.retryPeriodMs ?? STAGE_TIMING.retryPeriodMs,
     create: false,
     onObserved: (lease: Lease) => {
       if (!elector.isLeader || handling) return;

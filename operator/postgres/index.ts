@@ -1,3 +1,4 @@
-/** postgres: the pipeline's Postgres on Kubernetes — builders and the failover decision. */
-export * from "./failover.ts";
+/** postgres: the pipeline's Postgres on Kubernetes under Patroni — builders and Patroni's view. */
+export * from "./patroni-settings.ts";
+export * from "./patroni-state.ts";
 export * from "./resources.ts";

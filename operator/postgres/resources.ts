@@ -1,17 +1,21 @@
 /**
- * resources: the pipeline's Postgres as Kubernetes objects — a credentials Secret, a
- * StatefulSet of `database.instances` pods (the official postgres image, run by agent.sh),
- * read-write and read-only Services that select pods by the role label the operator sets, and
- * PodDisruptionBudgets. Pure; the password comes from the caller.
+ * resources: the pipeline's Postgres as Kubernetes objects — a credentials Secret, Patroni's
+ * configuration, a StatefulSet of `database.instances` pods each running Postgres under Patroni
+ * (Kubernetes as the DCS), the ServiceAccount and Role Patroni uses, read-write and read-only
+ * Services that select pods by the role label Patroni sets, and PodDisruptionBudgets. Pure; the
+ * passwords come from the caller.
  */
-import { readFileSync } from "node:fs";
 import type {
   V1ConfigMap,
   V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
   V1Secret,
   V1Service,
+  V1ServiceAccount,
   V1StatefulSet,
 } from "@kubernetes/client-node";
+import { stringify } from "yaml";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import {
   commonLabels,
@@ -32,18 +36,37 @@ import {
   withDigest,
 } from "../specs/common.ts";
 import { spreadAndAffinity, tolerations } from "../specs/stage-pod.ts";
+import { dynamicConfig, PATRONI_USERS } from "./patroni-settings.ts";
 
 export const POSTGRES_PORT = 5432;
+/** PATRONI_PORT: Patroni's REST API (health, /switchover, /config). */
+export const PATRONI_PORT = 8008;
 export const DB_USER = "tradepipe";
 export const DB_NAME = "tradepipe";
-/** POSTGRES_UID is the postgres user of the official image. */
+/** POSTGRES_UID is the postgres user of the official image (and of operator/postgres/Dockerfile). */
 export const POSTGRES_UID = 999;
-export type DbRole = "primary" | "replica" | "fenced";
-
-const AGENT = readFileSync(new URL("./agent.sh", import.meta.url), "utf8");
+/** Values Patroni writes into LABEL_DB_ROLE (leader_label_value, follower_label_value). */
+export type DbRole = "primary" | "replica";
+/** LABEL_DB_CLUSTER carries Patroni's scope; Patroni finds its members by it. */
+export const LABEL_DB_CLUSTER = "tradepipe.io/db-cluster";
+const CONFIG_DIR = "/etc/patroni";
+const PGDATA = "/var/lib/postgresql/data/pgdata";
 
 export function databaseSelector(pipeline: string): Record<string, string> {
   return { [LABEL_PIPELINE]: pipeline, [LABEL_COMPONENT]: "database" };
+}
+
+/**
+ * patroniConfigMapName holds patroni.yml. IMPORTANT: not `<scope>-config`, which is the name
+ * Patroni gives its own dynamic-configuration ConfigMap (with `-leader`, `-sync`, `-failover`).
+ */
+export function patroniConfigMapName(pipeline: string): string {
+  return `${databaseName(pipeline)}-patroni`;
+}
+
+/** patroniScope: the Patroni cluster's name, also the prefix of its ConfigMaps. */
+export function patroniScope(pipeline: string): string {
+  return databaseName(pipeline);
 }
 
 function meta(tp: TradingPipeline, name: string) {
@@ -65,7 +88,19 @@ export function databaseUri(tp: TradingPipeline, password: string): string {
  * buildDatabaseSecret: IMPORTANT — created once and never re-applied, or every reconcile would
  * change the password (controller/steps.ts creates it only when missing).
  */
-export function buildDatabaseSecret(tp: TradingPipeline, password: string): V1Secret & Manifest {
+export interface DatabasePasswords {
+  /** The stages' role (`tradepipe`). */
+  app: string;
+  superuser: string;
+  replication: string;
+  rewind: string;
+}
+
+export function buildDatabaseSecret(
+  tp: TradingPipeline,
+  passwords: DatabasePasswords,
+): V1Secret & Manifest {
+  const password = passwords.app;
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -76,35 +111,118 @@ export function buildDatabaseSecret(tp: TradingPipeline, password: string): V1Se
       password,
       database: DB_NAME,
       uri: databaseUri(tp, password),
+      "superuser-password": passwords.superuser,
+      "replication-password": passwords.replication,
+      "rewind-password": passwords.rewind,
     },
   };
 }
 
-export function postgresqlConf(tp: TradingPipeline): string {
-  const sync = tp.spec.database.synchronous && tp.spec.database.instances >= 2;
-  return [
-    "listen_addresses = '*'",
-    `port = ${POSTGRES_PORT}`,
-    "unix_socket_directories = '/var/run/postgresql'",
-    "wal_level = replica",
-    "hot_standby = on",
-    "max_wal_senders = 10",
-    "max_replication_slots = 10",
-    "wal_log_hints = on",
-    "wal_keep_size = '512MB'",
-    sync ? "synchronous_standby_names = 'ANY 1 (*)'" : "synchronous_standby_names = ''",
-    "synchronous_commit = on",
-    "",
-  ].join("\n");
+/**
+ * POST_BOOTSTRAP runs once, on the member that initialises the cluster (Patroni passes a
+ * superuser connection string): it creates the stages' role and database. Replicas clone them.
+ */
+export const POST_BOOTSTRAP = `#!/bin/sh
+# Run by Patroni once, after initdb on the first member: the stages' role and database.
+set -eu
+psql -v ON_ERROR_STOP=1 -v user="$TRADEPIPE_DB_USER" -v pw="$TRADEPIPE_DB_PASSWORD" \\
+  -v db="$TRADEPIPE_DB_NAME" "$1" <<'SQL'
+CREATE ROLE :"user" LOGIN PASSWORD :'pw';
+CREATE DATABASE :"db" OWNER :"user";
+SQL
+`;
+
+/**
+ * patroniConfig: Patroni's configuration for the pipeline's pods (Kubernetes DCS). What differs
+ * per pod (name, pod IP, addresses, passwords) comes from the environment the StatefulSet sets.
+ * ConfigMaps rather than Endpoints hold the leader key: the operator owns the Services, and rw
+ * follows the role label Patroni writes on its own pod.
+ */
+export function patroniConfig(tp: TradingPipeline): Record<string, unknown> {
+  const pipeline = tp.metadata.name;
+  return {
+    scope: patroniScope(pipeline),
+    kubernetes: {
+      labels: { ...databaseSelector(pipeline) },
+      scope_label: LABEL_DB_CLUSTER,
+      role_label: LABEL_DB_ROLE,
+      leader_label_value: "primary",
+      follower_label_value: "replica",
+      standby_leader_label_value: "primary",
+      use_endpoints: false,
+      ports: [{ name: "postgres", port: POSTGRES_PORT }],
+    },
+    restapi: { listen: `0.0.0.0:${PATRONI_PORT}` },
+    bootstrap: {
+      dcs: dynamicConfig(tp),
+      initdb: [{ encoding: "UTF8" }, { locale: "C" }, "data-checksums"],
+      post_bootstrap: `sh ${CONFIG_DIR}/post-bootstrap.sh`,
+    },
+    postgresql: {
+      listen: `0.0.0.0:${POSTGRES_PORT}`,
+      data_dir: PGDATA,
+      pgpass: "/tmp/pgpass",
+      authentication: {
+        superuser: { username: PATRONI_USERS.superuser },
+        replication: { username: PATRONI_USERS.replication },
+        rewind: { username: PATRONI_USERS.rewind },
+      },
+      pg_hba: [
+        "local all all scram-sha-256",
+        `host replication ${PATRONI_USERS.replication} 0.0.0.0/0 scram-sha-256`,
+        "host all all 0.0.0.0/0 scram-sha-256",
+        "host all all ::/0 scram-sha-256",
+      ],
+      // IMPORTANT: never wipe a data directory on a failed rewind or a diverged timeline.
+      remove_data_directory_on_rewind_failure: false,
+      remove_data_directory_on_diverged_timelines: false,
+      create_replica_methods: ["basebackup"],
+      basebackup: [{ checkpoint: "fast" }],
+      parameters: { unix_socket_directories: "/var/run/postgresql" },
+    },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+  };
 }
 
 export function buildDatabaseConfig(tp: TradingPipeline): V1ConfigMap & Manifest {
   return withDigest({
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: meta(tp, `${databaseName(tp.metadata.name)}-config`),
-    data: { "postgresql.conf": postgresqlConf(tp), "agent.sh": AGENT },
+    metadata: meta(tp, patroniConfigMapName(tp.metadata.name)),
+    data: { "patroni.yml": stringify(patroniConfig(tp)), "post-bootstrap.sh": POST_BOOTSTRAP },
   });
+}
+
+/** The ServiceAccount Patroni runs as, and what its Role lets it do (Patroni's documented set). */
+export const PATRONI_RULES = [
+  {
+    apiGroups: [""],
+    resources: ["configmaps"],
+    verbs: ["get", "list", "watch", "create", "patch", "update", "delete"],
+  },
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "patch", "update"] },
+];
+
+export function buildDatabaseRbac(
+  tp: TradingPipeline,
+): [V1ServiceAccount & Manifest, V1Role & Manifest, V1RoleBinding & Manifest] {
+  const name = databaseName(tp.metadata.name);
+  return [
+    withDigest({ apiVersion: "v1", kind: "ServiceAccount", metadata: meta(tp, name) }),
+    withDigest({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: meta(tp, name),
+      rules: PATRONI_RULES,
+    }),
+    withDigest({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: meta(tp, name),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: namespaceOf(tp) }],
+    }),
+  ];
 }
 
 export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & Manifest {
@@ -112,10 +230,16 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
   const db = tp.spec.database;
   const name = databaseName(pipeline);
   const selector = databaseSelector(pipeline);
-  const labels = { ...commonLabels(pipeline, "database"), ...selector };
+  const labels = {
+    ...commonLabels(pipeline, "database"),
+    ...selector,
+    [LABEL_DB_CLUSTER]: patroniScope(pipeline),
+  };
   const secret = databaseSecretName(pipeline);
   const fromSecret = (key: string) => ({ secretKeyRef: { name: secret, key } });
+  const field = (fieldPath: string) => ({ fieldRef: { fieldPath } });
   const security = { ...restrictedContainer(), runAsUser: POSTGRES_UID, runAsGroup: POSTGRES_UID };
+  const config = stringify(patroniConfig(tp)) + POST_BOOTSTRAP;
   return withDigest({
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -124,17 +248,22 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
       replicas: db.instances,
       serviceName: name,
       podManagementPolicy: "Parallel",
+      // Patroni restarts Postgres for configuration changes itself (PATCH /config); a pod is
+      // replaced only when its template changes, one at a time, by the operator's rollout.
       updateStrategy: { type: "OnDelete" },
       selector: { matchLabels: selector },
       template: {
         metadata: {
           labels,
-          annotations: { "tradepipe.io/config-hash": digest(postgresqlConf(tp) + AGENT) },
+          annotations: { "tradepipe.io/config-hash": digest(config) },
         },
         spec: {
           enableServiceLinks: false,
-          automountServiceAccountToken: false,
-          terminationGracePeriodSeconds: 30,
+          serviceAccountName: name,
+          // Patroni talks to the apiserver (its DCS) with this pod's ServiceAccount token.
+          automountServiceAccountToken: true,
+          // Patroni stops Postgres and releases the leader key on SIGTERM: give it the time.
+          terminationGracePeriodSeconds: 60,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: POSTGRES_UID,
@@ -149,27 +278,43 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
             {
               name: "postgres",
               image: db.image,
-              command: ["bash", "/etc/tradepipe-db/agent.sh"],
+              command: ["patroni", `${CONFIG_DIR}/patroni.yml`],
               env: [
-                { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-                { name: "POSTGRES_USER", valueFrom: fromSecret("username") },
-                { name: "POSTGRES_PASSWORD", valueFrom: fromSecret("password") },
-                { name: "POSTGRES_DB", valueFrom: fromSecret("database") },
-                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "PATRONI_NAME", valueFrom: field("metadata.name") },
+                { name: "PATRONI_KUBERNETES_NAMESPACE", valueFrom: field("metadata.namespace") },
+                { name: "PATRONI_KUBERNETES_POD_IP", valueFrom: field("status.podIP") },
                 {
-                  name: "TRADEPIPE_DB_RW_HOST",
-                  value: `${databaseServiceName(pipeline, "rw")}.${namespaceOf(tp)}.svc`,
+                  name: "PATRONI_RESTAPI_CONNECT_ADDRESS",
+                  value: `$(PATRONI_KUBERNETES_POD_IP):${PATRONI_PORT}`,
                 },
+                {
+                  name: "PATRONI_POSTGRESQL_CONNECT_ADDRESS",
+                  value: `$(PATRONI_KUBERNETES_POD_IP):${POSTGRES_PORT}`,
+                },
+                { name: "PATRONI_SUPERUSER_PASSWORD", valueFrom: fromSecret("superuser-password") },
+                {
+                  name: "PATRONI_REPLICATION_PASSWORD",
+                  valueFrom: fromSecret("replication-password"),
+                },
+                { name: "PATRONI_REWIND_PASSWORD", valueFrom: fromSecret("rewind-password") },
+                { name: "TRADEPIPE_DB_USER", valueFrom: fromSecret("username") },
+                { name: "TRADEPIPE_DB_PASSWORD", valueFrom: fromSecret("password") },
+                { name: "TRADEPIPE_DB_NAME", valueFrom: fromSecret("database") },
               ],
-              ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
+              ports: [
+                { name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" },
+                { name: "patroni", containerPort: PATRONI_PORT, protocol: "TCP" },
+              ],
               resources: guaranteed(db.resources.cpu, db.resources.memory),
+              // Patroni's own health: /readiness is 200 for a running leader or a streaming
+              // replica; /liveness while Patroni's HA loop runs.
               readinessProbe: {
-                exec: { command: ["pg_isready", "-h", "/var/run/postgresql", "-p", "5432"] },
+                httpGet: { path: "/readiness", port: "patroni" },
                 periodSeconds: 2,
                 failureThreshold: 2,
               },
               livenessProbe: {
-                tcpSocket: { port: "postgres" },
+                httpGet: { path: "/liveness", port: "patroni" },
                 periodSeconds: 10,
                 failureThreshold: 6,
                 initialDelaySeconds: 30,
@@ -177,21 +322,14 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
               securityContext: security,
               volumeMounts: [
                 { name: "data", mountPath: "/var/lib/postgresql/data" },
-                { name: "config", mountPath: "/etc/tradepipe-db", readOnly: true },
-                { name: "podinfo", mountPath: "/etc/podinfo", readOnly: true },
+                { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                 { name: "run", mountPath: "/var/run/postgresql" },
                 { name: "tmp", mountPath: "/tmp" },
               ],
             },
           ],
           volumes: [
-            { name: "config", configMap: { name: `${name}-config` } },
-            {
-              name: "podinfo",
-              downwardAPI: {
-                items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }],
-              },
-            },
+            { name: "config", configMap: { name: patroniConfigMapName(pipeline) } },
             { name: "run", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
           ],
@@ -230,7 +368,10 @@ function service(
   });
 }
 
-/** buildDatabaseServices: rw → the pod labelled primary, ro → replicas, plus the pods' headless one. */
+/**
+ * buildDatabaseServices: rw → the pod Patroni labels primary (its leader), ro → the pods it
+ * labels replica (running replicas), plus the pods' headless one.
+ */
 export function buildDatabaseServices(tp: TradingPipeline): (V1Service & Manifest)[] {
   const pipeline = tp.metadata.name;
   const sel = databaseSelector(pipeline);

@@ -6,7 +6,7 @@ import { parsePipeline } from "../../services/core/spec/index.ts";
 import { OWNED_KINDS } from "../controller/manager.ts";
 import { desiredObjects } from "../controller/steps.ts";
 import { RESOURCES, type ResourceType, resourceByKind } from "../kube/resources.ts";
-import { buildDatabaseSecret } from "../postgres/resources.ts";
+import { buildDatabaseSecret, PATRONI_RULES } from "../postgres/resources.ts";
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -59,11 +59,16 @@ function required(): Map<string, Set<string>> {
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const { first, second } = desiredObjects({ tp: r.pipeline, raw: { metadata: {} } } as never);
     for (const m of [...first, ...second]) need(resourceByKind(m.kind), "create", "patch");
-    need(resourceByKind(buildDatabaseSecret(r.pipeline, "x").kind), "create");
+    const pw = { app: "x", superuser: "x", replication: "x", rewind: "x" };
+    need(resourceByKind(buildDatabaseSecret(r.pipeline, pw).kind), "create");
   }
   // Pods: role labels (apply), rollout and fencing (delete). Events. The operator's own Lease.
   need(RESOURCES.Pod, "patch", "delete");
   need(RESOURCES.Event, "create");
+  // Patroni's Role in each pipeline namespace: the apiserver lets the operator grant only what
+  // it holds itself.
+  for (const rule of PATRONI_RULES)
+    for (const resource of rule.resources) need(`${rule.apiGroups[0]}/${resource}`, ...rule.verbs);
   need(RESOURCES.Lease, "get", "create", "update");
   // The broker Secret's labels (metadata only; controller/credentials.ts).
   need(RESOURCES.Secret, "get");

@@ -66,7 +66,7 @@ function everyManifest(tp: TradingPipeline): Manifest[] {
     ...buildStageLeases(tp, false),
     buildSimulatorDeployment(tp),
     buildSimulatorService(tp),
-    buildDatabaseSecret(tp, "pw"),
+    buildDatabaseSecret(tp, { app: "pw", superuser: "su", replication: "rep", rewind: "rw" }),
     buildDatabaseConfig(tp),
     buildDatabaseStatefulSet(tp),
     ...buildDatabaseServices(tp),
@@ -304,21 +304,32 @@ test("each stage's identity may touch only its own Lease; the kill switch rides 
   }
 });
 
-test("Postgres: rw and ro Services select by role, synchronous replication when asked", () => {
+test("Postgres: rw and ro Services select by Patroni's role label, synchronous mode when asked", () => {
   const tp = pipeline();
   const [rw, ro] = buildDatabaseServices(tp);
   assert.equal(rw?.spec?.selector?.["tradepipe.io/db-role"], "primary");
   assert.equal(ro?.spec?.selector?.["tradepipe.io/db-role"], "replica");
-  const conf = buildDatabaseConfig(tp).data?.["postgresql.conf"] ?? "";
-  assert.match(conf, /synchronous_standby_names = 'ANY 1 \(\*\)'/);
-  const async = buildDatabaseConfig(pipeline({ database: { synchronous: false } })).data?.[
-    "postgresql.conf"
-  ];
-  assert.match(async ?? "", /synchronous_standby_names = ''/);
+  const conf = parse(buildDatabaseConfig(tp).data?.["patroni.yml"] ?? "");
+  assert.equal(conf.kubernetes.role_label, "tradepipe.io/db-role");
+  assert.equal(conf.kubernetes.leader_label_value, "primary");
+  assert.equal(conf.bootstrap.dcs.synchronous_mode, true);
+  assert.equal(conf.postgresql.remove_data_directory_on_rewind_failure, false);
+  assert.equal(conf.bootstrap.dcs.postgresql.use_pg_rewind, true);
+  const async = parse(
+    buildDatabaseConfig(pipeline({ database: { synchronous: false } })).data?.["patroni.yml"] ?? "",
+  );
+  assert.equal(async.bootstrap.dcs.synchronous_mode, false);
   const sts = buildDatabaseStatefulSet(tp);
   assert.equal(sts.spec?.replicas, 2);
   assert.equal(sts.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage, "10Gi");
-  const secret = buildDatabaseSecret(tp, "p@ss");
+  const secret = buildDatabaseSecret(tp, {
+    app: "p@ss",
+    superuser: "su",
+    replication: "rep",
+    rewind: "rw",
+  });
+  assert.equal(secret.stringData?.["superuser-password"], "su");
+  assert.equal(sts.spec?.template.spec?.containers[0]?.command?.[0], "patroni");
   assert.equal(
     secret.stringData?.uri,
     "postgres://tradepipe:p%40ss@alpha-db-rw.trading.svc:5432/tradepipe",

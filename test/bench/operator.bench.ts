@@ -155,7 +155,15 @@ async function main() {
       if (!parsed.ok) throw new Error("bad sample");
       const { first, second } = desiredObjects({ tp: parsed.pipeline, raw: doc } as never);
       return {
-        first: [...first, buildDatabaseSecret(parsed.pipeline, "pw")].map((m) => strip(m as never)),
+        first: [
+          ...first,
+          buildDatabaseSecret(parsed.pipeline, {
+            app: "pw",
+            superuser: "su",
+            replication: "rep",
+            rewind: "rw",
+          }),
+        ].map((m) => strip(m as never)),
         second: second.map((m) => strip(m as never)),
       };
     };

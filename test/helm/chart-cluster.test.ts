@@ -185,7 +185,7 @@ describe("charts/tradepipe-operator on a real apiserver", () => {
       assert.equal(stages.length, 5);
       // One identity per stage, each allowed only its own Lease.
       const sa = await getJson(cluster, ["serviceaccounts", "-n", "trading", "-l", selector]);
-      assert.equal(sa.items.length, 5);
+      assert.equal(sa.items.length, 6, "one per stage and Patroni's");
       const tp = await getJson(cluster, ["tp", "paper", "-n", "trading"]);
       const types = (tp.status?.conditions ?? []).map((c: { type: string }) => c.type);
       for (const t of ["Ready", "DatabaseReady", "StagesReady"])

@@ -1,9 +1,13 @@
 /**
  * The informer and the Lease elector against a real apiserver: the cache follows creates,
  * updates and deletes, survives an apiserver restart (re-watching or re-listing), and the
- * elector's fencing epoch moves on every acquisition.
+ * elector's fencing epoch moves on every acquisition, and a leader whose renewals hang stops
+ * leading before anyone else can take its Lease.
  */
 import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { KubeObject } from "../../operator/kube/apply.ts";
 import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
@@ -11,6 +15,7 @@ import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
 import { LeaseElector } from "../../operator/leader/lease-elector.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
+import { startTcpProxy } from "../support/patroni.ts";
 import { waitFor } from "./support.ts";
 
 let cluster: ControlPlane;
@@ -112,5 +117,49 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
     assert.equal((lease.spec as { holderIdentity: string }).holderIdentity, "b");
     assert.match((lease.spec as { renewTime: string }).renewTime, /\.\d{6}Z$/);
     await b.release();
+  });
+
+  test("a leader whose renewals hang stops leading before another replica takes the Lease", async () => {
+    // A's every request goes through a TCP proxy the test cuts: its renewals hang (no error),
+    // the case a wall-clock check after the request returns would miss.
+    const server = new URL(client.server);
+    const proxy = await startTcpProxy(`${server.hostname}:${server.port}`);
+    const config = readFileSync(cluster.kubeconfigPath, "utf8");
+    const viaProxy = join(tmpdir(), `tp-elector-${process.pid}.kubeconfig`);
+    writeFileSync(viaProxy, config.replace(server.origin, `https://127.0.0.1:${proxy.port}`));
+    const clientA = await createKubeClient(loadKubeConfig(viaProxy));
+    const order: string[] = [];
+    const timing = { leaseDurationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 500 };
+    const a = new LeaseElector({
+      client: clientA,
+      namespace: NS,
+      name: "deadline-test",
+      identity: "a",
+      ...timing,
+      onStoppedLeading: (reason) => order.push(`a stopped: ${reason}`),
+    });
+    a.start();
+    await waitFor("a leads", async () => a.isLeader);
+    const b = new LeaseElector({
+      client,
+      namespace: NS,
+      name: "deadline-test",
+      identity: "b",
+      ...timing,
+      onStartedLeading: () => order.push("b leads"),
+    });
+    b.start();
+    try {
+      proxy.block();
+      await waitFor("b leads", async () => b.isLeader, 30_000, 50);
+      assert.deepEqual(order, ["a stopped: renew deadline passed", "b leads"]);
+    } finally {
+      proxy.unblock();
+      await b.release();
+      await a.release();
+      await clientA.close();
+      await proxy.close();
+      rmSync(viaProxy, { force: true });
+    }
   });
 });

@@ -85,11 +85,13 @@ describe("operator leader election", { timeout: 300_000 }, () => {
         const h = await holder();
         return h && h !== before ? h : undefined;
       },
-      20_000,
+      60_000,
       50,
     );
     const takeoverMs = Date.now() - killedAt;
-    process.stdout.write(`# takeover after SIGKILL: ${takeoverMs} ms (target ≤ 3000 ms)\n`);
+    process.stdout.write(
+      `# takeover after SIGKILL: ${takeoverMs} ms (lease 15 s + retry 2-2.4 s after the last renewal)\n`,
+    );
     assert.equal(next, standby.identity);
     await cluster.kubectl([
       "patch",

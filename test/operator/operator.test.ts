@@ -16,6 +16,7 @@ import {
   type Json,
   type OperatorProcess,
   samplePipeline,
+  standInForPatroni,
   startClusterWithOperatorRbac,
   startOperatorProcess,
   waitFor,
@@ -24,6 +25,7 @@ import {
 const NS = "trading";
 let cluster: ControlPlane;
 let operator: OperatorProcess;
+let stopPatroniStandIn: (() => Promise<void>) | undefined;
 
 async function pipeline(name: string): Promise<Json> {
   return getJson(cluster, ["tp", name, "-n", NS]);
@@ -49,8 +51,11 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     cluster = started.cluster;
     operator = startOperatorProcess(started.saKubeconfig, "operator-0", ["--halt-timeout", "4"]);
     await createNamespace(cluster, NS);
+    // No Patroni runs under kwok: stand in for it (test/operator/patroni-k8s.test.ts runs real ones).
+    stopPatroniStandIn = standInForPatroni(cluster, NS);
   });
   after(async () => {
+    await stopPatroniStandIn?.();
     const code = await operator?.stop();
     if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
     await cluster?.stop();
@@ -386,139 +391,6 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
       "tradepipe.io/pipeline=gamma,tradepipe.io/component=stage",
     ]);
     assert.equal(svc.items.length, 0, "no bus Services: the stages talk over ipc://");
-  });
-
-  /** waitRwServiceOn waits until delta's read-write Service routes to `pod` alone. */
-  const waitRwServiceOn = (pod: string) =>
-    waitFor(`rw Service points at ${pod}`, async () => {
-      const rw = await getJson(cluster, [
-        "endpointslices",
-        "-n",
-        NS,
-        "-l",
-        "kubernetes.io/service-name=delta-db-rw",
-      ]);
-      const names = rw.items
-        .flatMap((s: Json) => s.endpoints ?? [])
-        .map((e: Json) => e.targetRef?.name);
-      return names.length === 1 && names[0] === pod;
-    });
-
-  /** dbState: what the operator saw, for a failed failover or switchover wait. */
-  const dbState = async (name: string) => {
-    const list = await pods(`tradepipe.io/pipeline=${name},tradepipe.io/component=database`);
-    const t = await pipeline(name);
-    return JSON.stringify({
-      pods: list.map((p: Json) => ({
-        name: p.metadata.name,
-        role: p.metadata.labels?.["tradepipe.io/db-role"],
-        node: p.spec.nodeName,
-        ready: p.status.conditions?.find((c: Json) => c.type === "Ready"),
-        deleting: Boolean(p.metadata.deletionTimestamp),
-      })),
-      primary: t.status?.primary,
-      lastFailover: t.status?.lastFailover,
-      database: t.status?.conditions?.find((c: Json) => c.type === "DatabaseReady"),
-    });
-  };
-  const explain = (name: string) => async (err: Error) => {
-    throw new Error(`${err.message}\n${await dbState(name).catch((e) => String(e))}`);
-  };
-
-  test("a primary that stays not ready fails over: standby promoted, rw Service switched", async () => {
-    await applyYaml(
-      cluster,
-      samplePipeline("delta", NS, { database: { failoverDelaySeconds: 1 } }),
-    );
-    await waitReady("delta");
-    // Play the primary's failing readiness probe: kwok, which plays the kubelet, marks the pod
-    // Ready again within about a second, so keep reporting it not ready (since one fixed time)
-    // until the operator has acted, as a kubelet whose probe keeps failing would.
-    const since = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    // The uid in the patch makes it a precondition: the pod that replaces delta-db-0 is spared.
-    const uid = (await getJson(cluster, ["pod", "delta-db-0", "-n", NS])).metadata.uid;
-    let failing = true;
-    // Straight to the API (no kubectl process per patch), so the not-ready status is what the
-    // operator sees nearly all the time even on a loaded machine.
-    const client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
-    const probe = (async () => {
-      while (failing) {
-        await client
-          .request("PATCH", `/api/v1/namespaces/${NS}/pods/delta-db-0/status`, {
-            body: {
-              metadata: { uid },
-              status: {
-                conditions: [
-                  {
-                    type: "Ready",
-                    status: "False",
-                    reason: "ProbeFailed",
-                    lastTransitionTime: since,
-                  },
-                ],
-              },
-            },
-            contentType: "application/strategic-merge-patch+json",
-          })
-          .catch(() => {});
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    const tp = await waitFor(
-      "failover recorded",
-      async () => {
-        const t = await pipeline("delta");
-        return t.status?.primary === "delta-db-1" && t.status.lastFailover && t;
-      },
-      120_000,
-    )
-      .catch(explain("delta"))
-      .finally(async () => {
-        failing = false;
-        await probe;
-        await client.close();
-      });
-    assert.equal(tp.status.lastFailover.from, "delta-db-0");
-    assert.equal(tp.status.lastFailover.to, "delta-db-1");
-    assert.equal(tp.status.lastFailover.reason, "PrimaryUnavailable");
-    await waitRwServiceOn("delta-db-1");
-    const events = await cluster.kubectl([
-      "get",
-      "events",
-      "-n",
-      NS,
-      "--field-selector",
-      "involvedObject.name=delta",
-    ]);
-    assert.match(events.stdout, /Failover.*delta-db-0 to delta-db-1/);
-  });
-
-  test("a switchover by annotation moves the primary back to a ready replica", async () => {
-    await waitFor("the fenced pod comes back as a ready replica", async () => {
-      const p = (await pods("tradepipe.io/pipeline=delta,tradepipe.io/component=database")).find(
-        (x) => x.metadata.name === "delta-db-0",
-      );
-      return (
-        p?.metadata.labels["tradepipe.io/db-role"] === "replica" &&
-        p.status.conditions?.some((c: Json) => c.type === "Ready" && c.status === "True")
-      );
-    });
-    await cluster.kubectl([
-      "annotate",
-      "tp",
-      "delta",
-      "-n",
-      NS,
-      "tradepipe.io/switchover-to=delta-db-0",
-    ]);
-    const tp = await waitFor("switchover recorded", async () => {
-      const t = await pipeline("delta");
-      return (
-        t.status?.primary === "delta-db-0" && t.status.lastFailover?.reason === "Switchover" && t
-      );
-    }).catch(explain("delta"));
-    assert.equal(tp.status.lastFailover.from, "delta-db-1");
-    await waitRwServiceOn("delta-db-0");
   });
 
   test("the operator rides out an apiserver restart", async () => {

@@ -231,3 +231,59 @@ export async function applyYaml(cluster: ControlPlane, doc: unknown, extra: stri
 export async function createNamespace(cluster: ControlPlane, name: string) {
   await cluster.kubectl(["create", "namespace", name]);
 }
+
+/**
+ * standInForPatroni plays Patroni for the database pods of `namespace` in tests that are not
+ * about the database (kwok runs no container): the first pod of each pipeline is labelled and
+ * annotated as Patroni's running leader, the others as streaming replicas, exactly as Patroni
+ * writes them (role label, `status` annotation without an api_url, so the operator makes no
+ * request to a REST API). Returns a function that stops it.
+ */
+export function standInForPatroni(cluster: ControlPlane, namespace: string): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const pods: Json = await getJson(cluster, [
+          "pods",
+          "-n",
+          namespace,
+          "-l",
+          "tradepipe.io/component=database",
+        ]);
+        for (const pod of pods.items as Json[]) {
+          if (pod.metadata.annotations?.status) continue;
+          const leader = pod.metadata.name.endsWith("-db-0");
+          const status = JSON.stringify({
+            state: leader ? "running" : "streaming",
+            role: leader ? "primary" : "replica",
+            timeline: 1,
+            xlog_location: 0,
+          });
+          await cluster.kubectl([
+            "patch",
+            "pod",
+            pod.metadata.name,
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            JSON.stringify({
+              metadata: {
+                labels: { "tradepipe.io/db-role": leader ? "primary" : "replica" },
+                annotations: { status },
+              },
+            }),
+          ]);
+        }
+      } catch {
+        // the apiserver restarts in some tests: try again
+      }
+      await sleep(500);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}

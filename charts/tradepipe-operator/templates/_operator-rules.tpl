@@ -35,13 +35,24 @@ rules:
       - ""
     resources:
       - services
-      - configmaps
       - serviceaccounts
     verbs:
       - list
       - watch
       - create
       - patch
+  - apiGroups:
+      - ""
+    resources:
+      - configmaps
+    verbs:
+      - get
+      - list
+      - watch
+      - create
+      - patch
+      - update
+      - delete
   - apiGroups:
       - ""
     resources:
@@ -54,9 +65,11 @@ rules:
     resources:
       - pods
     verbs:
+      - get
       - list
       - watch
       - patch
+      - update
       - delete
   - apiGroups:
       - ""

@@ -187,13 +187,14 @@ export const DatabaseSchema = Type.Object(
       }),
     ),
     image: Type.String({
-      description: "Postgres container image (the official image).",
-      default: "postgres:17",
+      description:
+        "Postgres container image with Patroni 4 (`patroni` on PATH), run as uid 999; operator/postgres/Dockerfile builds one.",
+      default: "tradepipe/postgres-patroni:17-4.1.5",
       minLength: 1,
       maxLength: 512,
     }),
     failoverDelaySeconds: Int(
-      "Seconds the primary may be unavailable before a standby is promoted.",
+      "Unused since Patroni runs failover (its leader key TTL, 20 s, decides); kept for compatibility.",
       {
         default: 10,
         minimum: 1,

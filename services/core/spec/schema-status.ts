@@ -63,12 +63,40 @@ export const StageStatusSchema = Type.Object(
 
 export const FailoverSchema = Type.Object(
   {
-    time: Timestamp("When the promotion happened."),
+    time: Timestamp("When the operator saw the new leader."),
     from: Type.String({ description: "Pod that was primary before." }),
     to: Type.String({ description: "Pod promoted to primary." }),
-    reason: Type.String({ description: "Why: PrimaryUnavailable or Switchover." }),
+    reason: Type.String({ description: "Why: Failover (Patroni promoted) or Switchover." }),
   },
   { additionalProperties: false, description: "The last database failover or switchover." },
+);
+
+export const DatabaseMemberStatusSchema = Type.Object(
+  {
+    name: Type.String({ description: "Database pod." }),
+    role: Type.String({ description: "Patroni's role for it: primary, replica, …" }),
+    state: Type.String({ description: "Patroni's state: running, streaming, starting, …" }),
+    timeline: Type.Optional(Int("Postgres timeline.", { minimum: 0, format: "int64" })),
+    lagBytes: Type.Optional(Int("WAL bytes behind the leader.", { minimum: 0, format: "int64" })),
+    pendingRestart: Type.Optional(
+      Type.Boolean({ description: "A configuration change waits for a restart of this member." }),
+    ),
+  },
+  { additionalProperties: false, description: "One Postgres member as Patroni reports it." },
+);
+
+export const DatabaseStatusSchema = Type.Object(
+  {
+    leader: Type.Optional(Type.String({ description: "Pod Patroni elected leader." })),
+    timeline: Type.Optional(Int("The leader's timeline.", { minimum: 0, format: "int64" })),
+    members: Type.Array(DatabaseMemberStatusSchema, {
+      description: "Every database member.",
+      maxItems: 5,
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["name"],
+    }),
+  },
+  { additionalProperties: false, description: "Patroni's view of the pipeline's Postgres." },
 );
 
 export const TradingPipelineStatusSchema = Type.Object(
@@ -100,6 +128,7 @@ export const TradingPipelineStatusSchema = Type.Object(
       }),
     ),
     lastFailover: Type.Optional(FailoverSchema),
+    database: Type.Optional(DatabaseStatusSchema),
   },
   {
     additionalProperties: false,

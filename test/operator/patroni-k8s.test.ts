@@ -1,0 +1,309 @@
+/**
+ * Postgres under Patroni with Kubernetes as the DCS, on the test control plane. kwok runs no
+ * container, so the test runs what the database pods would: one real Patroni process (the pinned
+ * venv, Debian's Postgres) per pod the operator's StatefulSet made, named after the pod, with
+ * the patroni.yml the operator rendered into its ConfigMap, the passwords from its Secret and
+ * Patroni's own ServiceAccount token (so the Role the operator grants is what Patroni runs
+ * with). Only what a pod's environment and volumes would set differs: addresses on loopback,
+ * local directories, the Postgres binaries.
+ *
+ * The operator renders, asks and reports: the rw Service follows the role label Patroni writes,
+ * status shows Patroni's view, a spec change to synchronous reaches Postgres through PATCH
+ * /config, a switchover annotation is consumed once, and a leader crash is Patroni's failover.
+ */
+import assert from "node:assert/strict";
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { parse } from "yaml";
+import { PATRONI_TIMINGS } from "../../operator/postgres/patroni-settings.ts";
+import type { ControlPlane } from "../cluster/controlplane.ts";
+import {
+  freePort,
+  type PatroniMember,
+  patroniRuntime,
+  startPatroniMember,
+} from "../support/patroni.ts";
+import {
+  applyYaml,
+  createNamespace,
+  getJson,
+  type Json,
+  type OperatorProcess,
+  samplePipeline,
+  startClusterWithOperatorRbac,
+  startOperatorProcess,
+  waitFor,
+} from "./support.ts";
+
+const NS = "pg";
+const P = "pgha";
+const FAILOVER_WAIT_MS = (PATRONI_TIMINGS.ttl + 10 * PATRONI_TIMINGS.loopWait) * 1000 + 60_000;
+let cluster: ControlPlane;
+let operator: OperatorProcess;
+let dir: string;
+let appPassword: string;
+let superPassword: string;
+const members: PatroniMember[] = [];
+
+const member = (name: string) => {
+  const m = members.find((x) => x.name === name);
+  if (!m) throw new Error(`no member ${name}`);
+  return m;
+};
+
+async function tp(): Promise<Json> {
+  return getJson(cluster, ["tp", P, "-n", NS]);
+}
+
+async function labelledPrimary(): Promise<string | undefined> {
+  const pods = await getJson(cluster, ["pods", "-n", NS, "-l", "tradepipe.io/db-role=primary"]);
+  return pods.items.length === 1 ? pods.items[0].metadata.name : undefined;
+}
+
+/** rwTargets: the pods the rw Service routes to (its EndpointSlices). */
+async function rwTargets(): Promise<string[]> {
+  const slices = await getJson(cluster, [
+    "endpointslices",
+    "-n",
+    NS,
+    "-l",
+    `kubernetes.io/service-name=${P}-db-rw`,
+  ]);
+  return slices.items
+    .flatMap((s: Json) => s.endpoints ?? [])
+    .map((e: Json) => e.targetRef?.name)
+    .sort();
+}
+
+async function waitRwOn(pod: string): Promise<void> {
+  await waitFor(`rw routes to ${pod} alone`, async () => {
+    const t = await rwTargets();
+    return t.length === 1 && t[0] === pod;
+  });
+}
+
+async function waitLeader(what: string, pred: (leader: string) => boolean): Promise<string> {
+  return waitFor(
+    what,
+    async () => {
+      const leader = await labelledPrimary();
+      return leader && pred(leader) ? leader : undefined;
+    },
+    FAILOVER_WAIT_MS,
+    250,
+  );
+}
+
+async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
+  const c = new pg.Client({
+    host: "127.0.0.1",
+    port: m.pgPort,
+    user: "postgres",
+    password: superPassword,
+    database: "postgres",
+  });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
+  before(async () => {
+    const rt = await patroniRuntime();
+    const started = await startClusterWithOperatorRbac();
+    cluster = started.cluster;
+    operator = startOperatorProcess(started.saKubeconfig, "operator-0");
+    await createNamespace(cluster, NS);
+    await applyYaml(
+      cluster,
+      samplePipeline(P, NS, { database: { instances: 2, synchronous: false } }),
+    );
+    const pods = await waitFor(
+      "both database pods",
+      async () => {
+        const list = await getJson(cluster, [
+          "pods",
+          "-n",
+          NS,
+          "-l",
+          "tradepipe.io/component=database",
+        ]);
+        return list.items.length === 2 ? (list.items as Json[]) : undefined;
+      },
+      180_000,
+      500,
+    );
+    const cm = await getJson(cluster, ["configmap", `${P}-db-patroni`, "-n", NS]);
+    const secret = await getJson(cluster, ["secret", `${P}-db-credentials`, "-n", NS]);
+    const fromSecret = (k: string) => Buffer.from(secret.data[k], "base64").toString("utf8");
+    appPassword = fromSecret("password");
+    superPassword = fromSecret("superuser-password");
+    dir = await mkdtemp(join(tmpdir(), "tp-patroni-k8s-"));
+    await chmod(dir, 0o755);
+    // Patroni's own ServiceAccount: it runs with exactly the Role the operator granted.
+    const kubeconfig = join(dir, "kubeconfig");
+    await writeFile(
+      kubeconfig,
+      await readFile(await cluster.createServiceAccountKubeconfig(NS, `${P}-db`)),
+      { mode: 0o600 },
+    );
+    const kubeContext = parse(await readFile(kubeconfig, "utf8"))["current-context"] as string;
+    const bootstrapScript = join(dir, "post-bootstrap.sh");
+    await writeFile(bootstrapScript, cm.data["post-bootstrap.sh"], { mode: 0o755 });
+    if (rt.runAs) await chown(kubeconfig, rt.runAs.uid, rt.runAs.gid);
+    const env = {
+      KUBECONFIG: kubeconfig,
+      PATH: `${rt.pgBinDir}:/usr/bin:/bin`,
+      PATRONI_KUBERNETES_NAMESPACE: NS,
+      PATRONI_SUPERUSER_PASSWORD: superPassword,
+      PATRONI_REPLICATION_PASSWORD: fromSecret("replication-password"),
+      PATRONI_REWIND_PASSWORD: fromSecret("rewind-password"),
+      TRADEPIPE_DB_USER: fromSecret("username"),
+      TRADEPIPE_DB_PASSWORD: appPassword,
+      TRADEPIPE_DB_NAME: fromSecret("database"),
+    };
+    for (const pod of pods.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+      const name = pod.metadata.name as string;
+      const config = parse(cm.data["patroni.yml"]);
+      const rest = `127.0.0.1:${await freePort()}`;
+      const pgAddr = `127.0.0.1:${await freePort()}`;
+      // What the pod's environment (PATRONI_NAME, *_CONNECT_ADDRESS) and volumes would set.
+      config.name = name;
+      config.restapi = { listen: rest, connect_address: rest };
+      config.postgresql.listen = pgAddr;
+      config.postgresql.connect_address = pgAddr;
+      config.postgresql.data_dir = join(dir, name, "data");
+      config.postgresql.pgpass = join(dir, name, "pgpass");
+      config.postgresql.bin_dir = rt.pgBinDir;
+      config.postgresql.parameters.unix_socket_directories = join(dir, name, "run");
+      config.bootstrap.post_bootstrap = `sh ${bootstrapScript}`;
+      // In a pod Patroni uses the in-cluster token; outside, its kubeconfig's context.
+      config.kubernetes.context = kubeContext;
+      members.push(await startPatroniMember({ dir: join(dir, name), config, env }));
+    }
+  });
+
+  after(async () => {
+    for (const m of members) await m.kill();
+    const code = await operator?.stop();
+    if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
+    await cluster?.stop();
+    if (process.env.TRADEPIPE_TEST_KEEP_PATRONI) process.stdout.write(`# kept ${dir}\n`);
+    else if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test("Patroni elects a leader; rw follows its role label; status shows Patroni's view", async () => {
+    const leader = await waitLeader("a leader labelled by Patroni", () => true);
+    await waitRwOn(leader);
+    const status = await waitFor(
+      "status with Patroni's leader and two members",
+      async () => {
+        const s = (await tp()).status;
+        return s?.database?.leader === leader &&
+          s.database.members.length === 2 &&
+          s.database.members.every((m: Json) => m.state === "running" || m.state === "streaming")
+          ? s
+          : undefined;
+      },
+      180_000,
+      500,
+    );
+    assert.equal(status.primary, leader);
+    assert.ok(status.database.timeline >= 1);
+    const db = status.conditions.find((c: Json) => c.type === "DatabaseReady");
+    assert.equal(db.status, "True");
+    assert.equal(db.reason, "LeaderRunning");
+    // Bootstrap ran once, with the operator's post-bootstrap script: the stages' role works.
+    const app = new pg.Client({
+      host: "127.0.0.1",
+      port: member(leader).pgPort,
+      user: "tradepipe",
+      password: appPassword,
+      database: "tradepipe",
+    });
+    await app.connect();
+    await app.query("CREATE TABLE t (id int)");
+    await app.end();
+  });
+
+  test("a spec change to synchronous reaches Postgres through Patroni's dynamic configuration", async () => {
+    const leader = (await labelledPrimary()) as string;
+    await cluster.kubectl([
+      "patch",
+      "tp",
+      P,
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      '{"spec":{"database":{"synchronous":true}}}',
+    ]);
+    const names = await waitFor(
+      "synchronous_standby_names set on the leader",
+      async () => {
+        const [row] = await query<{ s: string }>(
+          member(leader),
+          "SELECT current_setting('synchronous_standby_names') AS s",
+        );
+        return row?.s ? row.s : undefined;
+      },
+      120_000,
+      500,
+    );
+    const replica = members.find((m) => m.name !== leader)?.name as string;
+    assert.match(names, new RegExp(replica));
+    const config = (await (await fetch(`${member(leader).restUrl}/config`)).json()) as Json;
+    assert.equal(config.synchronous_mode, true);
+  });
+
+  test("a switchover annotation moves the leader once and is consumed", async () => {
+    const leader = (await labelledPrimary()) as string;
+    const replica = members.find((m) => m.name !== leader)?.name as string;
+    await waitFor("the replica is the synchronous standby", async () => {
+      const r = await fetch(`${member(leader).restUrl}/cluster`);
+      const body = (await r.json()) as Json;
+      return body.members.some((m: Json) => m.name === replica && m.role === "sync_standby");
+    });
+    await cluster.kubectl(["annotate", "tp", P, "-n", NS, `tradepipe.io/switchover-to=${replica}`]);
+    await waitLeader("the replica leads", (l) => l === replica);
+    await waitFor("the request consumed", async () => {
+      const t = await tp();
+      return t.metadata.annotations?.["tradepipe.io/switchover-to"] === undefined;
+    });
+    const recorded = await waitFor("the switchover recorded", async () => {
+      const f = (await tp()).status?.lastFailover;
+      return f?.to === replica && f.reason === "Switchover" ? f : undefined;
+    });
+    assert.equal(recorded.from, leader);
+    await waitRwOn(replica);
+    // Consumed: the leader stays where the switchover put it.
+    await new Promise((r) => setTimeout(r, 4 * PATRONI_TIMINGS.loopWait * 1000));
+    assert.equal(await labelledPrimary(), replica);
+  });
+
+  test("a leader crash: Patroni promotes the standby, the operator reports the failover", async () => {
+    const leader = (await labelledPrimary()) as string;
+    const standby = members.find((m) => m.name !== leader)?.name as string;
+    const killedAt = performance.now();
+    await member(leader).kill();
+    // Play the node: kwok would keep the dead pod Ready with the labels its Patroni last wrote,
+    // where a kubelet would fail its readiness probe and restart it. Replace the pod instead.
+    await cluster.kubectl(["delete", "pod", leader, "-n", NS, "--wait=false"]);
+    await waitLeader("the standby promoted by Patroni", (l) => l === standby);
+    process.stdout.write(
+      `# Kubernetes DCS: host crash → standby labelled primary after ${((performance.now() - killedAt) / 1000).toFixed(1)} s\n`,
+    );
+    const recorded = await waitFor("the failover recorded", async () => {
+      const f = (await tp()).status?.lastFailover;
+      return f?.to === standby && f.reason === "Failover" ? f : undefined;
+    });
+    assert.equal(recorded.from, leader);
+    await waitRwOn(standby);
+  });
+});
