@@ -8,7 +8,7 @@
  * | stage pods (bus)    | 5555            | this pipeline's stage pods                     |
  * | stage pods (metrics)| metrics port(s) | pods in the monitoring namespaces (configurable)|
  * | database pods       | 5432            | this pipeline's stage and database pods        |
- * | database pods       | 8008 (Patroni)  | this pipeline's database pods                  |
+ * | database pods       | 8008 (Patroni)  | this pipeline's database pods; the operator    |
  * | simulator pod       | 8730            | this pipeline's stage pods                     |
  *
  * Egress: DNS (53) anywhere, the Kubernetes API (443/6443 to `apiServerCidrs`) for stages and
@@ -185,6 +185,16 @@ export function buildNetworkPolicies(
       ingress: [
         { from: [stages, databases], ports: [tcp(POSTGRES_PORT)] },
         { from: [databases], ports: [tcp(PATRONI_API_PORT)] },
+        // The operator asks Patroni's REST API for switchovers and configuration changes.
+        {
+          from: [
+            {
+              namespaceSelector: {},
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "tradepipe-operator" } },
+            },
+          ],
+          ports: [tcp(PATRONI_API_PORT)],
+        },
       ],
       egress: [
         { to: [databases], ports: [tcp(POSTGRES_PORT), tcp(PATRONI_API_PORT)] },
