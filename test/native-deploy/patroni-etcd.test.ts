@@ -326,6 +326,10 @@ test("a leader cut off from etcd demotes itself before a replica is promoted", a
     const v = await clusterView(members);
     return v.members.filter((m) => m.state === "streaming").length === 2 ? true : undefined;
   });
+  // Only a synchronous standby may be promoted: right after the previous scenario's member came
+  // back, streaming comes before Patroni names the standby again, and a cut made in between
+  // leaves nobody to promote.
+  await waitFor("a synchronous standby", 60_000, () => roleOf("sync_standby"));
   const writer = new Writer(nextId);
   await waitForAcks(writer, 20, "writes before the partition");
   const cutAt = performance.now();

@@ -189,7 +189,7 @@ export async function engineHostDeps(o: {
     apiVersion: "tradepipe.io/v1alpha1",
     kind: "TradingPipeline",
     metadata: { name: PIPELINE },
-    spec: { symbols: ["AAPL"], broker: { kind: "simulator" } },
+    spec: { symbols: [...SYMBOLS], broker: { kind: "simulator" } },
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   return {

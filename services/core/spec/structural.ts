@@ -48,9 +48,14 @@ export function convertSchema(schema: TSchema, dialect: Dialect): Json {
   } else if (s.type === "object") {
     out.type = "object";
     const props = (s.properties ?? {}) as Record<string, TSchema>;
-    out.properties = Object.fromEntries(
-      Object.entries(props).map(([k, v]) => [k, convertSchema(v, dialect)]),
-    );
+    // An object with no declared fields (free-form, x-kubernetes-preserve-unknown-fields) gets
+    // no `properties`: the apiserver drops an empty one when it stores the CRD, and a CRD applied
+    // by two server-side appliers (kubectl, then helm) then conflicted on .spec.versions.
+    if (Object.keys(props).length > 0 || s["x-kubernetes-preserve-unknown-fields"] !== true) {
+      out.properties = Object.fromEntries(
+        Object.entries(props).map(([k, v]) => [k, convertSchema(v, dialect)]),
+      );
+    }
     // A field with a default is filled in before validation: listing it as required would only
     // mislead `kubectl explain` readers.
     const required = ((s.required as string[] | undefined) ?? []).filter(
