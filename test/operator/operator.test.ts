@@ -52,7 +52,7 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
     operator = startOperatorProcess(started.saKubeconfig, "operator-0", ["--halt-timeout", "4"]);
     await createNamespace(cluster, NS);
     // No Patroni runs under kwok: stand in for it (test/operator/patroni-k8s.test.ts runs real ones).
-    stopPatroniStandIn = standInForPatroni(cluster, NS);
+    stopPatroniStandIn = await standInForPatroni(cluster, NS);
   });
   after(async () => {
     await stopPatroniStandIn?.();

@@ -8,7 +8,10 @@ import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { LABEL_COMPONENT, LABEL_DB_ROLE } from "../../operator/api/names.ts";
+import type { KubeObject } from "../../operator/kube/apply.ts";
 import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../operator/kube/client.ts";
+import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
 import { toMicroTime } from "../../operator/leader/lease-record.ts";
 import {
@@ -233,57 +236,61 @@ export async function createNamespace(cluster: ControlPlane, name: string) {
 }
 
 /**
- * standInForPatroni plays Patroni for the database pods of `namespace` in tests that are not
- * about the database (kwok runs no container): the first pod of each pipeline is labelled and
- * annotated as Patroni's running leader, the others as streaming replicas, exactly as Patroni
- * writes them (role label, `status` annotation without an api_url, so the operator makes no
- * request to a REST API). Returns a function that stops it.
+ * standInForPatroni plays Patroni for the database pods of `namespace` in tests and benchmarks
+ * that are not about the database (kwok runs no container): the first pod of each pipeline is
+ * labelled and annotated as Patroni's running leader, the others as streaming replicas, exactly
+ * as Patroni writes them (role label, `status` annotation without an api_url, so the operator
+ * makes no request to a REST API). It watches the pods and answers each new one at once, so a
+ * benchmark's time to Ready is not the stand-in's polling. Resolves, once its watch is synced,
+ * to a function that stops it.
  */
-export function standInForPatroni(cluster: ControlPlane, namespace: string): () => Promise<void> {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const pods: Json = await getJson(cluster, [
-          "pods",
-          "-n",
-          namespace,
-          "-l",
-          "tradepipe.io/component=database",
-        ]);
-        for (const pod of pods.items as Json[]) {
-          if (pod.metadata.annotations?.status) continue;
-          const leader = pod.metadata.name.endsWith("-db-0");
-          const status = JSON.stringify({
-            state: leader ? "running" : "streaming",
-            role: leader ? "primary" : "replica",
-            timeline: 1,
-            xlog_location: 0,
-          });
-          await cluster.kubectl([
-            "patch",
-            "pod",
-            pod.metadata.name,
-            "-n",
-            namespace,
-            "--type=merge",
-            "-p",
-            JSON.stringify({
-              metadata: {
-                labels: { "tradepipe.io/db-role": leader ? "primary" : "replica" },
-                annotations: { status },
-              },
-            }),
-          ]);
-        }
-      } catch {
-        // the apiserver restarts in some tests: try again
-      }
-      await sleep(500);
-    }
-  })();
+export async function standInForPatroni(
+  cluster: ControlPlane,
+  namespace: string,
+): Promise<() => Promise<void>> {
+  const client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
+  const answered = new Set<string>();
+  const pending = new Set<Promise<void>>();
+  const play = async (pod: KubeObject) => {
+    const leader = pod.metadata.name.endsWith("-db-0");
+    const status = JSON.stringify({
+      state: leader ? "running" : "streaming",
+      role: leader ? "primary" : "replica",
+      timeline: 1,
+      xlog_location: 0,
+    });
+    await client.request("PATCH", resourcePath(RESOURCES.Pod, namespace, pod.metadata.name), {
+      body: {
+        metadata: {
+          labels: { [LABEL_DB_ROLE]: leader ? "primary" : "replica" },
+          annotations: { status },
+        },
+      },
+      contentType: MERGE_PATCH,
+    });
+  };
+  const informer = new Informer(client, RESOURCES.Pod, {
+    namespace,
+    labelSelector: `${LABEL_COMPONENT}=database`,
+    onEvent: (type, pod) => {
+      const uid = pod.metadata.uid ?? pod.metadata.name;
+      if (type === "DELETED" || pod.metadata.annotations?.status || answered.has(uid)) return;
+      answered.add(uid);
+      const p = play(pod)
+        .catch(() => {
+          answered.delete(uid); // the apiserver restarts in some tests: the next event retries
+        })
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    // Replays the cache, so a pod whose patch failed is answered again.
+    resyncMs: 2000,
+  });
+  informer.start();
+  await informer.synced;
   return async () => {
-    stopped = true;
-    await loop;
+    await informer.stop();
+    await Promise.all(pending);
+    await client.close();
   };
 }

@@ -189,7 +189,7 @@ export const DatabaseSchema = Type.Object(
     image: Type.String({
       description:
         "Postgres container image with Patroni 4 (`patroni` on PATH), run as uid 999; operator/postgres/Dockerfile builds one.",
-      default: "tradepipe/postgres-patroni:17-4.1.5",
+      default: "ghcr.io/tradepipe/postgres-patroni:17-4.1.5",
       minLength: 1,
       maxLength: 512,
     }),

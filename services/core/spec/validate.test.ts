@@ -58,7 +58,7 @@ describe("defaults", () => {
     assert.equal(spec.database.instances, 2);
     assert.equal(spec.database.synchronous, true);
     assert.equal(spec.database.storage, "10Gi");
-    assert.equal(spec.database.image, "postgres:17");
+    assert.equal(spec.database.image, "ghcr.io/tradepipe/postgres-patroni:17-4.1.5");
     assert.equal(spec.placement.topology, "distributed");
     assert.equal(spec.killSwitch, false);
     for (const stage of Object.values(spec.stages)) {
