@@ -62,13 +62,14 @@ function required(): Map<string, Set<string>> {
     const pw = { app: "x", superuser: "x", replication: "x", rewind: "x" };
     need(resourceByKind(buildDatabaseSecret(r.pipeline, pw).kind), "create");
   }
-  // Pods: role labels (apply), rollout and fencing (delete). Events. The operator's own Lease.
-  need(RESOURCES.Pod, "patch", "delete");
+  // Pods: the stages' rollout deletes them (patch comes with Patroni's Role, below). Events.
+  need(RESOURCES.Pod, "delete");
   need(RESOURCES.Event, "create");
   // Patroni's Role in each pipeline namespace: the apiserver lets the operator grant only what
   // it holds itself.
   for (const rule of PATRONI_RULES)
     for (const resource of rule.resources) need(`${rule.apiGroups[0]}/${resource}`, ...rule.verbs);
+  // The operator's own Lease.
   need(RESOURCES.Lease, "get", "create", "update");
   // The broker Secret's labels (metadata only; controller/credentials.ts).
   need(RESOURCES.Secret, "get");

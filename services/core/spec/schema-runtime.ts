@@ -193,14 +193,6 @@ export const DatabaseSchema = Type.Object(
       minLength: 1,
       maxLength: 512,
     }),
-    failoverDelaySeconds: Int(
-      "Unused since Patroni runs failover (its leader key TTL, 20 s, decides); kept for compatibility.",
-      {
-        default: 10,
-        minimum: 1,
-        maximum: 3600,
-      },
-    ),
     resources: resourcesSchema("Postgres instance"),
   },
   {
