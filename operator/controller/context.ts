@@ -48,12 +48,26 @@ export interface Observed {
     reason?: string;
     message: string;
     failover?: { from: string; to: string; reason: string; time: string };
+    /**
+     * A switchover Patroni accepted (status.switchover): set when asked, null once the leader
+     * changed, undefined to keep what the status says.
+     */
+    switchover?: { from: string; to: string; time: string } | null;
     /** Patroni's view (leader, members, lag, timeline), for status.database. */
     patroni?: PatroniView;
   };
   rollingOut: string[];
   /** Set by a step that wants another look sooner than the resync. */
   requeueAfterMs?: number;
+}
+
+/**
+ * observeWrite puts the apiserver's answer to one of the operator's own writes into the
+ * informer cache of its kind, so the next reconcile reads what this one wrote (read-your-writes)
+ * even before the watch delivers it.
+ */
+export function observeWrite(ctx: ReconcileContext, written: KubeObject): void {
+  ctx.caches[written.kind as keyof Caches]?.observe(written);
 }
 
 export function requeueSoon(observed: Observed, ms: number): void {

@@ -16,18 +16,14 @@ import {
   patroniView,
   planSwitchover,
 } from "../postgres/index.ts";
-import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
+import { type Observed, observeWrite, type ReconcileContext, requeueSoon } from "./context.ts";
 
 /** PATRONI_TIMEOUT_MS bounds every call to a Patroni REST API (a hung pod never stalls a pass). */
 const PATRONI_TIMEOUT_MS = 3000;
 
-/** The switchover this operator asked for, per pipeline uid, so the leader change it causes is recorded as one. */
-const askedSwitchover = new Map<string, { from: string; to: string }>();
-
 export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
   const tp = o.tp;
   const ns = tp.metadata.namespace ?? "default";
-  const uid = o.raw.metadata.uid ?? "";
   const pods = ctx.caches.Pod.list(
     (p) =>
       p.metadata.namespace === ns &&
@@ -36,10 +32,10 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   );
   const view = patroniView(pods as never);
   o.database.patroni = view;
-  recordLeaderChange(ctx, o, view, uid);
+  recordLeaderChange(ctx, o, view);
 
   if (view.leader) {
-    await requestSwitchover(ctx, o, view, uid);
+    await requestSwitchover(ctx, o, view);
     await applyDynamicConfig(ctx, o, view);
   }
 
@@ -73,18 +69,18 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   requeueSoon(o, 15_000);
 }
 
-/** recordLeaderChange: a leader other than the recorded one is a failover Patroni made (or the switchover asked for). */
-function recordLeaderChange(
-  ctx: ReconcileContext,
-  o: Observed,
-  view: PatroniView,
-  uid: string,
-): void {
+/**
+ * recordLeaderChange: a leader other than the recorded one (status.primary) is a failover
+ * Patroni made, or the switchover it accepted (status.switchover). Both are read from the
+ * cached pipeline, which holds this operator's own last status write (observeWrite), so a
+ * change is recorded once however far the watch lags.
+ */
+function recordLeaderChange(ctx: ReconcileContext, o: Observed, view: PatroniView): void {
   const previous = o.tp.status?.primary;
   if (!view.leader || !previous || previous === view.leader) return;
-  const asked = askedSwitchover.get(uid);
+  const asked = o.tp.status?.switchover;
   const reason = asked?.to === view.leader ? "Switchover" : "Failover";
-  askedSwitchover.delete(uid);
+  o.database.switchover = null;
   o.database.failover = {
     from: previous,
     to: view.leader,
@@ -103,7 +99,6 @@ async function requestSwitchover(
   ctx: ReconcileContext,
   o: Observed,
   view: PatroniView,
-  uid: string,
 ): Promise<void> {
   const target = o.raw.metadata.annotations?.[ANNOTATION_SWITCHOVER];
   const plan = planSwitchover(target, view);
@@ -139,7 +134,11 @@ async function requestSwitchover(
     return;
   }
   if (status === 200 || status === 202) {
-    askedSwitchover.set(uid, { from: plan.leader, to: plan.candidate });
+    o.database.switchover = {
+      from: plan.leader,
+      to: plan.candidate,
+      time: toRfc3339(new Date(ctx.now())),
+    };
     ctx.recorder.event(
       o.raw,
       "Normal",
@@ -162,7 +161,7 @@ async function requestSwitchover(
 async function consumeSwitchover(ctx: ReconcileContext, o: Observed, target: string) {
   const path = `/metadata/annotations/${ANNOTATION_SWITCHOVER.replace("/", "~1")}`;
   try {
-    await ctx.client.request(
+    const written = await ctx.client.request<KubeObject>(
       "PATCH",
       resourcePath(RESOURCES.TradingPipeline, o.raw.metadata.namespace, o.raw.metadata.name),
       {
@@ -173,6 +172,7 @@ async function consumeSwitchover(ctx: ReconcileContext, o: Observed, target: str
         contentType: "application/json-patch+json",
       },
     );
+    observeWrite(ctx, written);
   } catch (err) {
     // 422: the annotation changed meanwhile (a new request): the next pass handles that one.
     if ((err as { status?: number }).status !== 422) throw err;

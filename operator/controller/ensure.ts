@@ -26,7 +26,7 @@ import {
 } from "../kube/apply.ts";
 import { resourceByKind, resourcePath } from "../kube/resources.ts";
 import type { Manifest } from "../specs/common.ts";
-import type { Caches, ReconcileContext } from "./context.ts";
+import { type Caches, observeWrite, type ReconcileContext } from "./context.ts";
 
 /** ReconcileRefused: the operator will not do this; `reason` becomes Ready's reason. */
 export class ReconcileRefused extends Error {
@@ -150,6 +150,7 @@ export async function ensure(ctx: ReconcileContext, manifest: Manifest): Promise
     written = await serverSideApply(ctx.client, manifest as unknown as KubeObject);
   }
   remember(ctx, written);
+  observeWrite(ctx, written);
 }
 
 /** managersOf: the field managers of the object itself (not its status). */

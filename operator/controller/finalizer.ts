@@ -21,8 +21,7 @@ import {
 import { isStatus, type KubeObject, removeFinalizer } from "../kube/apply.ts";
 import { RESOURCES, resourcePath } from "../kube/resources.ts";
 import { buildStageLeases } from "../specs/rbac.ts";
-import type { Observed, ReconcileContext } from "./context.ts";
-import { requeueSoon } from "./context.ts";
+import { type Observed, observeWrite, type ReconcileContext, requeueSoon } from "./context.ts";
 
 export type HaltState = { halted: true; why: string } | { halted: false; why: string };
 
@@ -67,15 +66,20 @@ export async function engageKillSwitch(ctx: ReconcileContext, o: Observed): Prom
       const lease = ctx.caches.Lease.get(ns, name);
       if (!lease || lease.metadata.annotations?.[ANNOTATION_KILL_SWITCH] === "engaged") return;
       try {
-        await ctx.client.request("PATCH", resourcePath(RESOURCES.Lease, ns, name), {
-          body: {
-            metadata: {
-              resourceVersion: lease.metadata.resourceVersion,
-              annotations: { [ANNOTATION_KILL_SWITCH]: "engaged" },
+        const written = await ctx.client.request<KubeObject>(
+          "PATCH",
+          resourcePath(RESOURCES.Lease, ns, name),
+          {
+            body: {
+              metadata: {
+                resourceVersion: lease.metadata.resourceVersion,
+                annotations: { [ANNOTATION_KILL_SWITCH]: "engaged" },
+              },
             },
+            contentType: "application/merge-patch+json",
           },
-          contentType: "application/merge-patch+json",
-        });
+        );
+        observeWrite(ctx, written);
       } catch (err) {
         if (isStatus(err, 404)) return;
         if (isStatus(err, 409)) requeueSoon(o, 250);

@@ -6,7 +6,7 @@
 import { parsePipeline, type TradingPipeline } from "../../services/core/spec/index.ts";
 import { FINALIZER } from "../api/names.ts";
 import { type KubeObject, serverSideApply } from "../kube/apply.ts";
-import type { Observed, ReconcileContext } from "./context.ts";
+import { type Observed, observeWrite, type ReconcileContext } from "./context.ts";
 import { reconcileDatabase } from "./database.ts";
 import { ReconcileRefused } from "./ensure.ts";
 import { engageKillSwitch, finalize } from "./finalizer.ts";
@@ -89,7 +89,7 @@ async function reconcileDeletion(ctx: ReconcileContext, o: Observed): Promise<Re
 
 /** addFinalizer: applied with the one field manager, which then owns just that list entry. */
 async function addFinalizer(ctx: ReconcileContext, raw: KubeObject): Promise<void> {
-  await serverSideApply(ctx.client, {
+  const written = await serverSideApply(ctx.client, {
     apiVersion: raw.apiVersion,
     kind: raw.kind,
     metadata: {
@@ -98,6 +98,7 @@ async function addFinalizer(ctx: ReconcileContext, raw: KubeObject): Promise<voi
       finalizers: [FINALIZER],
     },
   });
+  observeWrite(ctx, written);
   ctx.recorder.event(
     raw,
     "Normal",

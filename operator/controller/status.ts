@@ -16,7 +16,7 @@ import { derivePhase } from "../api/phase.ts";
 import { serverSideApply } from "../kube/apply.ts";
 import type { PatroniView } from "../postgres/patroni-state.ts";
 import { buildStageWorkloads } from "../specs/stage-workload.ts";
-import type { Observed, ReconcileContext } from "./context.ts";
+import { type Observed, observeWrite, type ReconcileContext } from "./context.ts";
 import { isPodReady } from "./database.ts";
 import { leaderPodOf } from "./rollout.ts";
 import { killSwitchWanted } from "./steps.ts";
@@ -154,6 +154,10 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
   const fresh = !input.workloads.some((w) => w.exists);
   const primary = input.database.primary ?? input.previous?.primary;
   const lastFailover = input.database.failover ?? input.previous?.lastFailover;
+  const switchover =
+    input.database.switchover === undefined
+      ? input.previous?.switchover
+      : (input.database.switchover ?? undefined);
   return {
     phase: derivePhase({
       conditions,
@@ -167,6 +171,7 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
     conditions,
     stages,
     ...(lastFailover ? { lastFailover } : {}),
+    ...(switchover ? { switchover } : {}),
     ...(input.database.patroni ? { database: databaseStatus(input.database.patroni) } : {}),
   };
 }
@@ -232,7 +237,7 @@ export async function reconcileStatus(
     now: new Date(ctx.now()),
   });
   if (canonical(previous) === canonical(next)) return;
-  await serverSideApply(
+  const written = await serverSideApply(
     ctx.client,
     {
       apiVersion: o.raw.apiVersion,
@@ -242,6 +247,7 @@ export async function reconcileStatus(
     },
     "status",
   );
+  observeWrite(ctx, written);
   for (const c of next.conditions ?? []) {
     const before = findCondition(previous?.conditions, c.type as ConditionType);
     if (before?.status === c.status) continue;

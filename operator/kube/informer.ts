@@ -4,6 +4,12 @@
  * timeout), follow every event's resourceVersion, re-list on 410 Gone, restart after ANY error
  * with capped backoff, treat a silent stream as failed (inactivity timeout), and replay the cache
  * to the handler every resync period so level-triggered reconciles catch anything missed.
+ *
+ * Read-your-writes: `observe(obj)` puts the apiserver's answer to the operator's own write into
+ * the store at once (client-go's mutation cache does the same for the same reason), so the next
+ * reconcile reads what it wrote although the watch has not delivered it yet. The store never
+ * goes back to an older version: a watch event or a list older than a stored write is ignored
+ * for that object until the watch passes it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeObject } from "./apply.ts";
@@ -74,6 +80,20 @@ export class Informer {
     await this.loop;
   }
 
+  /**
+   * observe stores `obj`, an object the caller just wrote (the apiserver's answer), unless the
+   * watch has already delivered that version or a later one. No event is raised: the watch
+   * event for the same version arrives later and is handled as usual.
+   */
+  observe(written: KubeObject): void {
+    const rv = written.metadata.resourceVersion;
+    if (!isNewer(rv, this.resourceVersion)) return;
+    const obj = withKind(written, this.resource);
+    const key = objectKey(obj);
+    if (!isNewer(rv, this.store.get(key)?.metadata.resourceVersion)) return;
+    this.store.set(key, obj);
+  }
+
   get(namespace: string, name: string): KubeObject | undefined {
     return this.store.get(`${namespace}/${name}`);
   }
@@ -133,14 +153,23 @@ export class Informer {
     const previous = new Map(this.store);
     this.store.clear();
     for (const [k, obj] of fresh) {
-      this.store.set(k, obj);
       const old = previous.get(k);
+      if (old && isNewer(old.metadata.resourceVersion, obj.metadata.resourceVersion)) {
+        this.store.set(k, old); // the operator's own write, newer than this list
+        continue;
+      }
+      this.store.set(k, obj);
       if (!old) this.options.onEvent("ADDED", obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
         this.options.onEvent("MODIFIED", obj, old);
       }
     }
-    for (const [k, old] of previous) if (!fresh.has(k)) this.options.onEvent("DELETED", old);
+    for (const [k, old] of previous) {
+      if (fresh.has(k)) continue;
+      // Created by the operator's own write after this list was taken: keep it.
+      if (isNewer(old.metadata.resourceVersion, rv)) this.store.set(k, old);
+      else this.options.onEvent("DELETED", old);
+    }
     this.resourceVersion = rv;
     this.syncedResolve();
   }
@@ -174,11 +203,26 @@ export class Informer {
       const typed = withKind(obj, this.resource);
       const key = objectKey(typed);
       const old = this.store.get(key);
+      // A stored write of the operator's own is newer than this event: the watch will reach it.
+      if (event.type !== "DELETED" && isNewer(old?.metadata.resourceVersion, rv)) continue;
       if (event.type === "DELETED") this.store.delete(key);
       else this.store.set(key, typed);
       this.options.onEvent(event.type === "ADDED" && old ? "MODIFIED" : event.type, typed, old);
     }
   }
+}
+
+/**
+ * isNewer: whether resourceVersion `a` is later than `b` (a missing `b` is older than any `a`).
+ * Kubernetes calls resourceVersions opaque; every etcd-backed apiserver issues them as one
+ * increasing integer, which is what this compares. Anything else counts as not newer, so
+ * observe() then leaves the store to the watch alone.
+ */
+export function isNewer(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || !/^[0-9]+$/.test(a)) return false;
+  if (b === undefined || b === "") return true;
+  if (!/^[0-9]+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
 }
 
 /**

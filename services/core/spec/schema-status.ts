@@ -71,6 +71,19 @@ export const FailoverSchema = Type.Object(
   { additionalProperties: false, description: "The last database failover or switchover." },
 );
 
+export const SwitchoverRequestSchema = Type.Object(
+  {
+    time: Timestamp("When Patroni accepted the request."),
+    from: Type.String({ description: "The leader when the operator asked." }),
+    to: Type.String({ description: "The member Patroni was asked to promote." }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "A switchover Patroni accepted, kept until the operator sees the leader change, which it then records as a Switchover (also after an operator restart).",
+  },
+);
+
 export const DatabaseMemberStatusSchema = Type.Object(
   {
     name: Type.String({ description: "Database pod." }),
@@ -128,6 +141,7 @@ export const TradingPipelineStatusSchema = Type.Object(
       }),
     ),
     lastFailover: Type.Optional(FailoverSchema),
+    switchover: Type.Optional(SwitchoverRequestSchema),
     database: Type.Optional(DatabaseStatusSchema),
   },
   {
