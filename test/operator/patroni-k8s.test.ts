@@ -8,8 +8,10 @@
  * local directories, the Postgres binaries.
  *
  * The operator renders, asks and reports: the rw Service follows the role label Patroni writes,
- * status shows Patroni's view, a spec change to synchronous reaches Postgres through PATCH
- * /config, a switchover annotation is consumed once, and a leader crash is Patroni's failover.
+ * status shows Patroni's view, the operator's drift repair (also after its restart) leaves
+ * Patroni's labels, status and keys alone and Patroni writes none of the operator's objects, a
+ * spec change to synchronous reaches Postgres through PATCH /config, a switchover annotation is
+ * consumed once, and a leader crash is Patroni's failover.
  */
 import assert from "node:assert/strict";
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -43,6 +45,7 @@ const P = "pgha";
 const FAILOVER_WAIT_MS = (PATRONI_TIMINGS.ttl + 10 * PATRONI_TIMINGS.loopWait) * 1000 + 60_000;
 let cluster: ControlPlane;
 let operator: OperatorProcess;
+let operatorKubeconfig: string;
 let dir: string;
 let appPassword: string;
 let superPassword: string;
@@ -97,6 +100,35 @@ async function waitLeader(what: string, pred: (leader: string) => boolean): Prom
   );
 }
 
+/** managers: the field managers of an object's own fields (not its status). */
+function managers(obj: Json): string[] {
+  return [
+    ...new Set(
+      ((obj.metadata.managedFields ?? []) as Json[])
+        .filter((f) => !f.subresource)
+        .map((f) => f.manager as string),
+    ),
+  ].sort();
+}
+
+/** patroniWrites: what Patroni wrote on its pods (role label, status role) and its leader key. */
+async function patroniWrites(): Promise<Json> {
+  const pods = await getJson(cluster, ["pods", "-n", NS, "-l", "tradepipe.io/component=database"]);
+  const leaderKey = await getJson(cluster, ["configmap", `${P}-db-leader`, "-n", NS]);
+  return {
+    pods: Object.fromEntries(
+      (pods.items as Json[]).map((pod) => [
+        pod.metadata.name,
+        {
+          label: pod.metadata.labels?.["tradepipe.io/db-role"],
+          role: JSON.parse(pod.metadata.annotations?.status ?? "{}").role,
+        },
+      ]),
+    ),
+    leader: leaderKey.metadata.annotations?.leader,
+  };
+}
+
 async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
   const c = new pg.Client({
     host: "127.0.0.1",
@@ -118,7 +150,8 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
     const rt = await patroniRuntime();
     const started = await startClusterWithOperatorRbac();
     cluster = started.cluster;
-    operator = startOperatorProcess(started.saKubeconfig, "operator-0");
+    operatorKubeconfig = started.saKubeconfig;
+    operator = startOperatorProcess(operatorKubeconfig, "operator-0");
     await createNamespace(cluster, NS);
     await applyYaml(
       cluster,
@@ -230,6 +263,63 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
     await app.connect();
     await app.query("CREATE TABLE t (id int)");
     await app.end();
+  });
+
+  test("the operator's drift repair leaves alone what Patroni writes, and Patroni the operator's objects", async () => {
+    const leader = (await labelledPrimary()) as string;
+    const before = await patroniWrites();
+    assert.equal(before.leader, leader);
+    // A new operator process has recorded no write of its own, so it applies every object once
+    // more; and a tampered rw Service makes it repair drift.
+    assert.equal(await operator.stop(), 0);
+    operator = startOperatorProcess(operatorKubeconfig, "operator-1");
+    await cluster.kubectl([
+      "patch",
+      "service",
+      `${P}-db-rw`,
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      '{"spec":{"selector":{"tradepipe.io/db-role":"replica"}}}',
+    ]);
+    await waitFor("the operator repairs the rw Service", async () => {
+      const svc = await getJson(cluster, ["service", `${P}-db-rw`, "-n", NS]);
+      return svc.spec.selector["tradepipe.io/db-role"] === "primary";
+    });
+    await waitRwOn(leader);
+    assert.deepEqual(await patroniWrites(), before, "Patroni's labels, status and leader key");
+    // Nothing either one writes is written by the other: the database pods and Patroni's own
+    // ConfigMaps carry no field of the operator's, the operator's objects none of Patroni's.
+    const show = ["-n", NS, "--show-managed-fields"];
+    const pods = await getJson(cluster, ["pods", "-l", "tradepipe.io/component=database", ...show]);
+    const patroniMaps = await getJson(cluster, [
+      "configmaps",
+      "-l",
+      `tradepipe.io/db-cluster=${P}-db`,
+      ...show,
+    ]);
+    assert.ok(patroniMaps.items.length >= 2, "Patroni's leader and config keys");
+    for (const obj of [...pods.items, ...patroniMaps.items] as Json[]) {
+      assert.ok(
+        !managers(obj).includes("tradepipe-operator"),
+        `${obj.kind} ${obj.metadata.name} is written by ${managers(obj).join(", ")}`,
+      );
+    }
+    const patroni = managers(pods.items.find((p: Json) => p.metadata.name === leader)).filter(
+      (m) => m !== "kube-controller-manager",
+    );
+    assert.ok(patroni.length > 0, "Patroni's manager on its pod");
+    const owned = await getJson(cluster, [
+      "services,configmaps,statefulsets,poddisruptionbudgets",
+      "-l",
+      "app.kubernetes.io/managed-by=tradepipe-operator",
+      ...show,
+    ]);
+    for (const obj of owned.items as Json[]) {
+      const foreign = managers(obj).filter((m) => patroni.includes(m));
+      assert.deepEqual(foreign, [], `${obj.kind} ${obj.metadata.name} written by Patroni`);
+    }
   });
 
   test("a spec change to synchronous reaches Postgres through Patroni's dynamic configuration", async () => {
