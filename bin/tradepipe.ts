@@ -15,6 +15,7 @@ const COMMANDS: Record<string, string> = {
   stage: "Run one pipeline stage (used by the supervisor, systemd units and pods).",
   operator: "Run the Kubernetes operator.",
   render: "Render deployment files from a spec: tradepipe render systemd -f spec -o dir.",
+  certs: "Make the database's CA and server certificates: tradepipe certs ca|server (bare metal).",
   new: "Start a strategy from a working template: tradepipe new strategy NAME.",
   report: "Write equity, drawdown and P&L pictures (SVG, PNG) and report.md from the database.",
   backtest:

@@ -95,10 +95,12 @@ render_args=(render systemd -f "$spec" -o "$dest/etc/systemd/system" --prefix "$
 
 if [ -z "$dest" ]; then
   step "migrating the database"
-  DATABASE_URL_FILE="$config/credentials/database-url" "$node" "$prefix/bin/tradepipe.ts" migrate
+  ca_env=()
+  [ -e "$config/credentials/database-ca.crt" ] && ca_env=(DATABASE_CA_FILE="$config/credentials/database-ca.crt")
+  env DATABASE_URL_FILE="$config/credentials/database-url" "${ca_env[@]}" "$node" "$prefix/bin/tradepipe.ts" migrate
   step "enabling and starting tradepipe-$name.target"
   systemctl daemon-reload
   systemctl enable --now "tradepipe-$name.target"
   systemctl try-restart "tradepipe-$name-*.service"
 fi
-step "done: the database URL goes in $config/credentials/database-url, broker keys in $config/credentials/ (APCA_API_KEY_ID, APCA_API_SECRET_KEY), each mode 0600"
+step "done: the database URL goes in $config/credentials/database-url, the database server's CA certificate in $config/credentials/database-ca.crt (the stages verify the server with it and do not start without it), broker keys in $config/credentials/ (APCA_API_KEY_ID, APCA_API_SECRET_KEY), each mode 0600"

@@ -53,6 +53,8 @@ export interface MemberPorts {
   dataDir?: string;
   /** Directory of the Unix socket; default Debian's /var/run/postgresql. */
   socketDir?: string;
+  /** Directory of the member's TLS files; default patroniTlsDir(p). */
+  tlsDir?: string;
 }
 
 export const PATRONI_DEFAULTS = {
@@ -66,6 +68,35 @@ export const PATRONI_DEFAULTS = {
 /** patroniScope is the cluster's name in the DCS (one per pipeline). */
 export function patroniScope(p: TradingPipeline): string {
   return `tradepipe-${p.metadata.name}`;
+}
+
+/**
+ * patroniTlsDir is where a Postgres host keeps its TLS files (`tradepipe certs server --out`):
+ * server.crt and server.key (0600, owned by postgres) and ca.crt, the CA every member and every
+ * client verifies the others against.
+ */
+export function patroniTlsDir(p: TradingPipeline): string {
+  return `/etc/patroni/${patroniScope(p)}-tls`;
+}
+
+/**
+ * patroniHba: TLS only. Connections without it are rejected before authentication, from
+ * anywhere; with it, replication only from the database hosts and SCRAM for everything. The
+ * Unix socket (`local`) stays for the host's own administrators.
+ */
+export function patroniHba(dbHosts: readonly HaHost[]): string[] {
+  return [
+    "local all all scram-sha-256",
+    "hostnossl all all 0.0.0.0/0 reject",
+    "hostnossl all all ::/0 reject",
+    "hostnossl replication all 0.0.0.0/0 reject",
+    "hostnossl replication all ::/0 reject",
+    ...dbHosts.map(
+      (h) => `hostssl replication ${PATRONI_USERS.replication} ${cidr(h.address)} scram-sha-256`,
+    ),
+    "hostssl all all 0.0.0.0/0 scram-sha-256",
+    "hostssl all all ::/0 scram-sha-256",
+  ];
 }
 
 /** The environment variables a Patroni member needs (values live in a 0600 file). */
@@ -88,14 +119,11 @@ export function renderPatroniConfig(
   const dataRoot = topology.dataRoot ?? PATRONI_DEFAULTS.dataRoot;
   const endpoints =
     ports?.etcdEndpoints ?? topology.etcdHosts.map((h) => `${h.address}:${etcdPort}`);
-  const hba = [
-    "local all all scram-sha-256",
-    ...topology.dbHosts.map(
-      (h) => `host replication ${PATRONI_USERS.replication} ${cidr(h.address)} scram-sha-256`,
-    ),
-    "host all all 0.0.0.0/0 scram-sha-256",
-    "host all all ::/0 scram-sha-256",
-  ];
+  const hba = patroniHba(topology.dbHosts);
+  const tlsDir = ports?.tlsDir ?? patroniTlsDir(p);
+  // Patroni's own connections (its checks, replication, pg_rewind, pg_basebackup) verify the
+  // member they reach as any client does: the CA signature and the host name.
+  const verified = { sslmode: "verify-full", sslrootcert: `${tlsDir}/ca.crt` };
   return {
     scope: patroniScope(p),
     namespace: "/service/",
@@ -119,9 +147,9 @@ export function renderPatroniConfig(
       bin_dir: topology.pgBinDir,
       pgpass: `${ports?.dataDir ?? `${dataRoot}/${p.metadata.name}`}.pgpass`,
       authentication: {
-        superuser: { username: PATRONI_USERS.superuser },
-        replication: { username: PATRONI_USERS.replication },
-        rewind: { username: PATRONI_USERS.rewind },
+        superuser: { username: PATRONI_USERS.superuser, ...verified },
+        replication: { username: PATRONI_USERS.replication, ...verified },
+        rewind: { username: PATRONI_USERS.rewind, ...verified },
       },
       pg_hba: hba,
       // IMPORTANT: a failed rewind must never wipe a data directory (it may hold the only copy
@@ -132,6 +160,10 @@ export function renderPatroniConfig(
       basebackup: [{ checkpoint: "fast" }],
       parameters: {
         unix_socket_directories: ports?.socketDir ?? "/var/run/postgresql",
+        ssl: "on",
+        ssl_cert_file: `${tlsDir}/server.crt`,
+        ssl_key_file: `${tlsDir}/server.key`,
+        ssl_min_protocol_version: "TLSv1.2",
       },
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },

@@ -100,6 +100,10 @@ function renderService(
     "# Secrets as systemd credentials, never in the environment, the unit or on the command",
     "# line: the database URL (read from $CREDENTIALS_DIRECTORY/database-url) and broker keys.",
     ["LoadCredential", `database-url:${credentials}/database-url`],
+    "# The database server's CA: the stage then connects with TLS only and verifies the server",
+    "# (sslmode=verify-full against this CA, whatever the URL says). Required: without it the",
+    "# unit does not start.",
+    ["LoadCredential", `database-ca.crt:${credentials}/database-ca.crt`],
   ];
   if (p.spec.broker.kind === "alpaca") {
     service.push(

@@ -18,6 +18,7 @@ import {
 } from "../postgres/resources.ts";
 import type { Manifest } from "../specs/common.ts";
 import { buildConfigMap } from "../specs/config-map.ts";
+import { buildDatabaseTlsSecret, generateDatabaseTls } from "../specs/database-tls.ts";
 import { buildNetworkPolicies, type NetworkSettings } from "../specs/network-policy.ts";
 import {
   buildRoleBindings,
@@ -87,8 +88,11 @@ export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Prom
   const { first, second } = desiredObjects(o, ctx.network);
   const secret = () => randomBytes(18).toString("base64url");
   const passwords = { app: secret(), superuser: secret(), replication: secret(), rewind: secret() };
+  const tls = await generateDatabaseTls(o.tp, new Date());
   const [created] = await Promise.all([
     ensureCreated(ctx, buildDatabaseSecret(o.tp, passwords)),
+    // Before the database pods, which mount it (ssl on), and the stage pods, which trust its CA.
+    ensureCreated(ctx, buildDatabaseTlsSecret(o.tp, tls)),
     ensureCreated(ctx, buildBusCurveSecret(o.tp, generateCurveKeyPair())),
     ...(o.tp.spec.broker.kind === "simulator"
       ? [ensureCreated(ctx, buildSimulatorSecret(o.tp, generateSimulatorCredentials()))]

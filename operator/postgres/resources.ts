@@ -35,6 +35,12 @@ import {
   restrictedContainer,
   withDigest,
 } from "../specs/common.ts";
+import {
+  databaseTlsMount,
+  databaseTlsVolume,
+  patroniConnectAddress,
+  withPatroniTls,
+} from "../specs/database-tls.ts";
 import { spreadAndAffinity, tolerations } from "../specs/stage-pod.ts";
 import { dynamicConfig, PATRONI_USERS } from "./patroni-settings.ts";
 
@@ -140,7 +146,7 @@ SQL
  */
 export function patroniConfig(tp: TradingPipeline): Record<string, unknown> {
   const pipeline = tp.metadata.name;
-  return {
+  return withPatroniTls({
     scope: patroniScope(pipeline),
     kubernetes: {
       labels: { ...databaseSelector(pipeline) },
@@ -181,7 +187,7 @@ export function patroniConfig(tp: TradingPipeline): Record<string, unknown> {
       parameters: { unix_socket_directories: "/var/run/postgresql" },
     },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
-  };
+  });
 }
 
 export function buildDatabaseConfig(tp: TradingPipeline): V1ConfigMap & Manifest {
@@ -289,7 +295,7 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
                 },
                 {
                   name: "PATRONI_POSTGRESQL_CONNECT_ADDRESS",
-                  value: `$(PATRONI_KUBERNETES_POD_IP):${POSTGRES_PORT}`,
+                  value: patroniConnectAddress(tp, POSTGRES_PORT),
                 },
                 { name: "PATRONI_SUPERUSER_PASSWORD", valueFrom: fromSecret("superuser-password") },
                 {
@@ -325,6 +331,7 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
                 { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                 { name: "run", mountPath: "/var/run/postgresql" },
                 { name: "tmp", mountPath: "/tmp" },
+                databaseTlsMount,
               ],
             },
           ],
@@ -332,6 +339,7 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
             { name: "config", configMap: { name: patroniConfigMapName(pipeline) } },
             { name: "run", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+            databaseTlsVolume(pipeline),
           ],
         },
       },

@@ -29,6 +29,7 @@ import {
 } from "../api/names.ts";
 import { guaranteed, namespaceOf, restrictedContainer, restrictedPod } from "./common.ts";
 import { CONFIG_DIR, CONFIG_FILE } from "./config-map.ts";
+import { stageDatabaseCaEnv, stageDatabaseCaMount, stageDatabaseCaVolume } from "./database-tls.ts";
 import { SIMULATOR_SECRET_KEYS } from "./secrets.ts";
 import { SIMULATOR_PORT } from "./simulator.ts";
 
@@ -78,6 +79,7 @@ function sharedEnv(tp: TradingPipeline, colocated: boolean): V1EnvVar[] {
     { name: "TRADEPIPE_PIPELINE", value: name },
     { name: "TRADEPIPE_SPEC_FILE", value: `${CONFIG_DIR}/${CONFIG_FILE}` },
     databaseUrlEnv(tp),
+    stageDatabaseCaEnv,
   ];
   if (colocated) {
     env.push(
@@ -111,6 +113,7 @@ function volumeMounts(tp: TradingPipeline, colocated: boolean): V1VolumeMount[] 
     { name: "config", mountPath: CONFIG_DIR, readOnly: true },
     { name: "tmp", mountPath: "/tmp" },
     databaseUrlMount,
+    stageDatabaseCaMount,
   ];
   if (colocated) mounts.push({ name: "run", mountPath: RUN_DIR });
   else mounts.push({ name: "bus-curve", mountPath: BUS_CURVE_DIR, readOnly: true });
@@ -170,10 +173,10 @@ export function migrateContainer(tp: TradingPipeline): V1Container {
     image: tp.spec.image,
     imagePullPolicy: "IfNotPresent",
     args: ["migrate"],
-    env: [databaseUrlEnv(tp)],
+    env: [databaseUrlEnv(tp), stageDatabaseCaEnv],
     resources: guaranteed(MIGRATE_RESOURCES.cpu, MIGRATE_RESOURCES.memory),
     securityContext: restrictedContainer(),
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, databaseUrlMount],
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, databaseUrlMount, stageDatabaseCaMount],
   };
 }
 
@@ -206,6 +209,8 @@ function volumes(tp: TradingPipeline, colocated: boolean): V1Volume[] {
         items: [{ key: "uri", path: "uri" }],
       },
     },
+    // The database's CA: the stage verifies the server (TLS, verify-full) against it.
+    stageDatabaseCaVolume(tp.metadata.name),
   ];
   if (colocated) out.push({ name: "run", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } });
   else {

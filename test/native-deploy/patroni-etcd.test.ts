@@ -24,6 +24,7 @@ import {
   renderPatroniConfig,
 } from "../../native-deploy/patroni-config.ts";
 import { loadPipelineFile, type TradingPipeline } from "../../services/core/spec/index.ts";
+import { ensureCertificateAuthority } from "../../services/core/tls/authority.ts";
 import {
   clusterView,
   type Etcd,
@@ -32,6 +33,7 @@ import {
   type PatroniMember,
   patroniRuntime,
   pgUrl,
+  prepareMemberTls,
   startEtcd,
   startPatroniMember,
   startTcpProxy,
@@ -80,6 +82,12 @@ before(async () => {
     const proxy = await startTcpProxy(etcd.endpoints[0]!);
     proxies.set(host.name, proxy);
     const memberDir = join(dir, host.name);
+    // Each member's own server certificate from one CA, as `tradepipe certs server` makes it.
+    const tlsDir = await prepareMemberTls(join(dir, "ca"), join(memberDir, "tls"), [
+      host.name,
+      host.address,
+      "localhost",
+    ]);
     const config = renderPatroniConfig(pipeline, topology, host, {
       pgPort: await freePort(),
       restApiPort: await freePort(),
@@ -87,6 +95,7 @@ before(async () => {
       etcdUseProxies: true,
       dataDir: join(memberDir, "data"),
       socketDir: join(memberDir, "run"),
+      tlsDir,
     });
     members.push(await startPatroniMember({ dir: memberDir, config, env: ENV }));
     if (members.length === 1) {
@@ -214,6 +223,52 @@ function sleep(ms: number) {
 }
 
 let nextId = 1;
+
+test("every member speaks TLS only: replication verified, plaintext and foreign CAs refused", async () => {
+  for (const m of members) {
+    const url = new URL(pgUrl(m, PASSWORD));
+    url.searchParams.set("sslmode", "disable");
+    url.searchParams.delete("sslrootcert");
+    const plain = new pg.Client({
+      connectionString: url.toString(),
+      connectionTimeoutMillis: 5000,
+    });
+    plain.on("error", () => {});
+    await assert.rejects(plain.connect(), /no encryption/, `${m.name}: plaintext refused`);
+    await plain.end().catch(() => {});
+    const otherCa = join(dir, "other-ca");
+    await ensureCertificateAuthority(otherCa, { now: new Date() });
+    url.searchParams.set("sslmode", "verify-full");
+    url.searchParams.set("sslrootcert", join(otherCa, "ca.crt"));
+    const foreign = new pg.Client({
+      connectionString: url.toString(),
+      connectionTimeoutMillis: 5000,
+    });
+    foreign.on("error", () => {});
+    await assert.rejects(
+      foreign.connect(),
+      (e: Error & { code?: string }) => /UNABLE_TO_(VERIFY|GET_ISSUER)/.test(e.code ?? ""),
+      `${m.name}: a client trusting another CA refuses the member`,
+    );
+    await foreign.end().catch(() => {});
+  }
+  // The standbys stream over TLS, having verified the primary (Patroni's sslmode=verify-full).
+  const leader = new pg.Client({ connectionString: pgUrl(byName(await leaderName()), PASSWORD) });
+  await leader.connect();
+  const streams = await leader.query<{ ssl: boolean }>(
+    "SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s ON s.pid = r.pid",
+  );
+  const conninfo = await leader.query<{ ssl: boolean }>(
+    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+  );
+  await leader.end();
+  assert.equal(streams.rows.length, 2, "two standbys stream");
+  assert.ok(
+    streams.rows.every((r) => r.ssl),
+    "every replication connection is encrypted",
+  );
+  assert.equal(conninfo.rows[0]?.ssl, true);
+});
 
 test("a leader host crash under writes: the synchronous standby is promoted, no acknowledged write lost", async () => {
   const oldLeader = await leaderName();

@@ -159,6 +159,8 @@ before(async () => {
   await writeFile(join(staging, "secrets", "APCA_API_KEY_ID"), DEV_KEYS.keyId);
   await writeFile(join(staging, "secrets", "APCA_API_SECRET_KEY"), DEV_KEYS.secretKey);
   await writeFile(join(staging, "secrets", "database-url"), `${db.url}\n`);
+  // The embedded server's CA, as the stages' database-ca.crt credential: they verify the server.
+  await writeFile(join(staging, "secrets", "database-ca.crt"), await readFile(db.caFile));
   const config = `/etc/tradepipe/${NAME}`;
   await writeFile(
     join(staging, "prepare.sh"),
@@ -166,7 +168,7 @@ before(async () => {
       "set -euo pipefail",
       `install -d -m 0750 ${config}`,
       `install -d -m 0700 ${config}/credentials`,
-      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY /srv/tp/secrets/database-url ${config}/credentials/`,
+      `install -m 0600 /srv/tp/secrets/APCA_API_KEY_ID /srv/tp/secrets/APCA_API_SECRET_KEY /srv/tp/secrets/database-url /srv/tp/secrets/database-ca.crt ${config}/credentials/`,
       ...dropIns.flatMap((s) => [
         `mkdir -p /etc/systemd/system/${unit(s)}.d`,
         `printf '[Service]\\nCPUAffinity=\\nCPUAffinity=${last}\\n' > /etc/systemd/system/${unit(s)}.d/cpus.conf`,

@@ -172,6 +172,11 @@ test("broker keys and the database URL arrive as credentials, never in the unit,
     text,
     /^LoadCredential=database-url:\/etc\/tradepipe\/local\/credentials\/database-url$/m,
   );
+  // The server's CA: the stage verifies the database (TLS, verify-full) and needs it to start.
+  assert.match(
+    text,
+    /^LoadCredential=database-ca\.crt:\/etc\/tradepipe\/local\/credentials\/database-ca\.crt$/m,
+  );
   assert.doesNotMatch(text, /EnvironmentFile|DATABASE_URL/);
   assert.doesNotMatch(text, /secret_key=|APCA_API_SECRET_KEY=/i);
 });

@@ -14,7 +14,8 @@
  * consumed once, and a leader crash is Patroni's failover.
  */
 import assert from "node:assert/strict";
-import { chmod, chown, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -110,6 +111,7 @@ async function commitsOn(m: PatroniMember): Promise<boolean> {
     database: "tradepipe",
     connectionTimeoutMillis: 1000,
     query_timeout: 2000,
+    ...verified(),
   });
   c.on("error", () => {});
   try {
@@ -151,6 +153,9 @@ async function patroniWrites(): Promise<Json> {
     leader: leaderKey.metadata.annotations?.leader,
   };
 }
+/** The operator's database CA (its `<pipeline>-db-tls` Secret): every client verifies with it. */
+let caFile: string;
+const verified = () => ({ ssl: { ca: readFileSync(caFile, "utf8"), rejectUnauthorized: true } });
 
 async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
   const c = new pg.Client({
@@ -159,6 +164,7 @@ async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string)
     user: "postgres",
     password: superPassword,
     database: "postgres",
+    ...verified(),
   });
   await c.connect();
   try {
@@ -210,6 +216,18 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
       { mode: 0o600 },
     );
     const kubeContext = parse(await readFile(kubeconfig, "utf8"))["current-context"] as string;
+    // What the database-tls volume would mount: the operator's certificate, key and CA, with
+    // the key private to the user that runs Postgres.
+    const tlsSecret = await getJson(cluster, ["secret", `${P}-db-tls`, "-n", NS]);
+    const tlsDir = join(dir, "tls");
+    await mkdir(tlsDir, { mode: 0o700 });
+    for (const key of ["tls.crt", "tls.key", "ca.crt"]) {
+      const path = join(tlsDir, key);
+      await writeFile(path, Buffer.from(tlsSecret.data[key], "base64"), { mode: 0o600 });
+      if (rt.runAs) await chown(path, rt.runAs.uid, rt.runAs.gid);
+    }
+    if (rt.runAs) await chown(tlsDir, rt.runAs.uid, rt.runAs.gid);
+    caFile = join(tlsDir, "ca.crt");
     const bootstrapScript = join(dir, "post-bootstrap.sh");
     await writeFile(bootstrapScript, cm.data["post-bootstrap.sh"], { mode: 0o755 });
     if (rt.runAs) await chown(kubeconfig, rt.runAs.uid, rt.runAs.gid);
@@ -238,6 +256,11 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
       config.postgresql.pgpass = join(dir, name, "pgpass");
       config.postgresql.bin_dir = rt.pgBinDir;
       config.postgresql.parameters.unix_socket_directories = join(dir, name, "run");
+      config.postgresql.parameters.ssl_cert_file = join(tlsDir, "tls.crt");
+      config.postgresql.parameters.ssl_key_file = join(tlsDir, "tls.key");
+      for (const role of Object.values(config.postgresql.authentication) as Json[]) {
+        role.sslrootcert = caFile;
+      }
       config.bootstrap.post_bootstrap = `sh ${bootstrapScript}`;
       // In a pod Patroni uses the in-cluster token; outside, its kubeconfig's context.
       config.kubernetes.context = kubeContext;
@@ -282,10 +305,32 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
       user: "tradepipe",
       password: appPassword,
       database: "tradepipe",
+      ...verified(),
     });
     await app.connect();
     await app.query("CREATE TABLE t (id int)");
     await app.end();
+    // TLS only: a client without it is refused; the standby streams encrypted, having verified
+    // the leader's certificate (Patroni's sslmode=verify-full against the operator's CA).
+    const plain = new pg.Client({
+      host: "127.0.0.1",
+      port: member(leader).pgPort,
+      user: "tradepipe",
+      password: appPassword,
+      database: "tradepipe",
+      ssl: false,
+    });
+    plain.on("error", () => {});
+    await assert.rejects(plain.connect(), /no encryption/);
+    await plain.end().catch(() => {});
+    const streams = await waitFor("the standby streaming", async () => {
+      const rows = await query<{ ssl: boolean }>(
+        member(leader),
+        "SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s ON s.pid = r.pid",
+      );
+      return rows.length === 1 ? rows : undefined;
+    });
+    assert.equal(streams[0]?.ssl, true, "replication is encrypted");
   });
 
   test("the operator's drift repair leaves alone what Patroni writes, and Patroni the operator's objects", async () => {

@@ -21,6 +21,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { stringify } from "yaml";
+import {
+  ensureCertificateAuthority,
+  ensureHostCertificate,
+} from "../../services/core/tls/authority.ts";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -390,9 +394,39 @@ export async function clusterView(members: PatroniMember[]): Promise<ClusterView
   throw new Error("no member answered GET /cluster");
 }
 
-/** pgUrl connects as the superuser over TCP to one member's Postgres. */
+/** The CA every member's certificate comes from (prepareMemberTls); clients trust only it. */
+let memberCaFile: string | undefined;
+
+/**
+ * prepareMemberTls makes the CA in `caDir` (once) and a member's server certificate for `hosts`
+ * in `out`, owned by the user that runs Patroni, as `tradepipe certs ca|server` does; returns
+ * `out`.
+ */
+export async function prepareMemberTls(
+  caDir: string,
+  out: string,
+  hosts: string[],
+): Promise<string> {
+  const rt = await patroniRuntime();
+  const now = new Date();
+  await ensureCertificateAuthority(caDir, { now });
+  await ensureHostCertificate(caDir, out, {
+    hosts,
+    now,
+    ...(rt.runAs ? { owner: { uid: rt.runAs.uid, gid: rt.runAs.gid } } : {}),
+  });
+  memberCaFile = join(caDir, "ca.crt");
+  return out;
+}
+
+/**
+ * pgUrl connects as the superuser over TCP to one member's Postgres: TLS, the server verified
+ * against the members' CA (prepareMemberTls).
+ */
 export function pgUrl(member: PatroniMember, password: string, database = "postgres"): string {
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${member.pgPort}/${database}`;
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${member.pgPort}/${database}`;
+  if (!memberCaFile) return base;
+  return `${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(memberCaFile)}`;
 }
 
 /** isWritable: a member's Postgres accepts a read-write session now. */

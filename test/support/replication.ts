@@ -57,7 +57,7 @@ export async function startPrimaryAndStandby(prefix: string): Promise<PrimaryAnd
   await writeFile(join(standbyDir, "standby.signal"), "");
   await appendFile(
     join(standbyDir, "postgresql.auto.conf"),
-    `primary_conninfo = 'host=127.0.0.1 port=${port} user=tradepipe password=${password} application_name=standby-1'\n`,
+    `primary_conninfo = 'host=127.0.0.1 port=${port} user=tradepipe password=${password} application_name=standby-1 sslmode=verify-full sslrootcert=${join(standbyDir, "tls", "ca.crt")}'\n`,
   );
   const primary = await startEmbeddedPostgres({ dataDir: primaryDir, port, ...quiet });
   const standby = await startEmbeddedPostgres({ dataDir: standbyDir, ...quiet });

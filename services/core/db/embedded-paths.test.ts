@@ -39,9 +39,18 @@ test("firstUnsearchableDir finds the directory the server's user cannot enter", 
   assert.equal(firstUnsearchableDir(open, pgUser), undefined);
 });
 
-test("embeddedUrl escapes the password", () => {
+test("embeddedUrl escapes the password and asks for a verified TLS server", () => {
+  const url = embeddedUrl({
+    user: "tradepipe",
+    password: "a/b@c",
+    port: 5433,
+    database: "tradepipe",
+    caFile: "/data/my dir/tls/ca.crt",
+  });
   assert.equal(
-    embeddedUrl({ user: "tradepipe", password: "a/b@c", port: 5433, database: "tradepipe" }),
-    "postgres://tradepipe:a%2Fb%40c@127.0.0.1:5433/tradepipe",
+    url,
+    "postgres://tradepipe:a%2Fb%40c@127.0.0.1:5433/tradepipe?sslmode=verify-full&sslrootcert=%2Fdata%2Fmy%20dir%2Ftls%2Fca.crt",
   );
+  const params = new URL(url).searchParams;
+  assert.equal(params.get("sslrootcert"), "/data/my dir/tls/ca.crt");
 });

@@ -55,13 +55,19 @@ export function ancestorsOf(absolutePath: string): string[] {
   return out;
 }
 
-/** embeddedUrl is the connection string of the embedded server for `database`. */
+/**
+ * embeddedUrl is the connection string of the embedded server for `database`: TLS with the
+ * server's certificate verified against the data directory's CA and its name checked
+ * (node-postgres reads `sslrootcert` and treats `verify-full` as libpq does).
+ */
 export function embeddedUrl(opts: {
   user: string;
   password: string;
   port: number;
   database: string;
+  caFile: string;
 }): string {
   const pw = encodeURIComponent(opts.password);
-  return `postgres://${opts.user}:${pw}@127.0.0.1:${opts.port}/${opts.database}`;
+  const tls = `sslmode=verify-full&sslrootcert=${encodeURIComponent(opts.caFile)}`;
+  return `postgres://${opts.user}:${pw}@127.0.0.1:${opts.port}/${opts.database}?${tls}`;
 }

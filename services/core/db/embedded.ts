@@ -28,6 +28,7 @@ import {
   embeddedUrl,
   firstUnsearchableDir,
 } from "./embedded-paths.ts";
+import { prepareEmbeddedTls } from "./embedded-tls.ts";
 import { locatePostgresBinaries } from "./pg-binaries.ts";
 
 /** EmbeddedLog is the slice of a pino logger the embedded server reports through. */
@@ -58,6 +59,11 @@ export interface EmbeddedPostgres {
   url: string;
   /** Connection string of the `postgres` maintenance database (for CREATE DATABASE). */
   adminUrl: string;
+  /**
+   * The CA certificate that signed the server's certificate: both URLs carry it
+   * (`sslmode=verify-full&sslrootcert=`), and any other client must trust it to connect.
+   */
+  caFile: string;
   port: number;
   dataDir: string;
   pid: number;
@@ -104,9 +110,11 @@ export async function startEmbeddedPostgres(
     opts.log?.info({ dataDir }, "embedded postgres: initialised a new cluster");
   }
 
+  const tls = await prepareEmbeddedTls(dataDir, runAs, opts.log);
   const port = opts.port ?? (await freePort());
-  const child = spawnServer(bins.postgres, dataDir, port, runAs, opts.durable ?? true);
-  const adminUrl = embeddedUrl({ user: SUPERUSER, password, port, database: "postgres" });
+  const child = spawnServer(bins.postgres, dataDir, port, runAs, opts.durable ?? true, tls);
+  const caFile = tls.caFile;
+  const adminUrl = embeddedUrl({ user: SUPERUSER, password, port, database: "postgres", caFile });
   try {
     await waitUntilReady(child, adminUrl, dataDir);
     await ensureDatabase(adminUrl, database);
@@ -137,8 +145,9 @@ export async function startEmbeddedPostgres(
     else child.once("exit", onExit);
   });
   return {
-    url: embeddedUrl({ user: SUPERUSER, password, port, database }),
+    url: embeddedUrl({ user: SUPERUSER, password, port, database, caFile }),
     adminUrl,
+    caFile,
     port,
     dataDir,
     pid: child.pid ?? -1,
@@ -279,6 +288,7 @@ function spawnServer(
   port: number,
   runAs: RunAs | undefined,
   durable: boolean,
+  tls: { certFile: string; keyFile: string },
 ): ChildProcess {
   const args = [
     "-D",
@@ -291,6 +301,15 @@ function spawnServer(
     "unix_socket_directories=",
     "-c",
     "max_connections=200",
+    // TLS only (pg_hba.conf refuses anything else): see embedded-tls.ts.
+    "-c",
+    "ssl=on",
+    "-c",
+    `ssl_cert_file=${tls.certFile}`,
+    "-c",
+    `ssl_key_file=${tls.keyFile}`,
+    "-c",
+    "ssl_min_protocol_version=TLSv1.2",
     ...(durable
       ? []
       : ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"]),
@@ -305,7 +324,9 @@ function spawnServer(
     const child = spawn(cmd, argv, {
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       cwd: tmpdir(),
-      env: { ...process.env, LC_ALL: "C" },
+      // As another user, HOME is the data directory: libpq inside the server (a standby's
+      // walreceiver) looks for ~/.postgresql/ client certificates and fails on root's home.
+      env: { ...process.env, LC_ALL: "C", ...(runAs ? { HOME: dataDir } : {}) },
       stdio: ["ignore", logFd, logFd],
     });
     child.unref();

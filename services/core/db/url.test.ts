@@ -1,10 +1,10 @@
 /** Where the database URL comes from (a file, a systemd credential, the environment) and how it is shown. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { databaseUrlFromEnv, maskDatabaseUrl } from "./url.ts";
+import { databaseUrlFromEnv, maskDatabaseUrl, withVerifiedTls } from "./url.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tp-url-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,4 +53,32 @@ test("masking hides the whole userinfo, even a password with a space or an @, an
     assert.ok(!maskDatabaseUrl(url).includes("s3cret"));
     assert.ok(!maskDatabaseUrl(url).includes("word"));
   }
+});
+
+test("a CA file or credential makes the URL verify the server, whatever the URL said", () => {
+  const creds = join(dir, "creds");
+  mkdirSync(creds);
+  writeFileSync(join(creds, "database-url"), "postgres://a:b@db.example/tp?sslmode=disable");
+  writeFileSync(join(creds, "database-ca.crt"), "PEM");
+  const fromCredential = new URL(databaseUrlFromEnv({ CREDENTIALS_DIRECTORY: creds }) ?? "");
+  assert.equal(fromCredential.searchParams.get("sslmode"), "verify-full");
+  assert.equal(fromCredential.searchParams.get("sslrootcert"), join(creds, "database-ca.crt"));
+  const ca = join(dir, "ca.crt");
+  writeFileSync(ca, "PEM");
+  assert.equal(
+    databaseUrlFromEnv({ DATABASE_URL: "postgres://a:b@db/tp", DATABASE_CA_FILE: ca }),
+    `postgres://a:b@db/tp?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`,
+  );
+  assert.throws(
+    () => databaseUrlFromEnv({ DATABASE_URL: "postgres://db/tp", DATABASE_CA_FILE: "/nope" }),
+    /DATABASE_CA_FILE \/nope: no such file/,
+  );
+  // Several hosts (which WHATWG URL cannot parse) keep their form.
+  assert.equal(
+    withVerifiedTls(
+      "postgres://u:p@10.0.0.11:5432,10.0.0.12:5432/tp?target_session_attrs=read-write&sslmode=prefer",
+      "/etc/ca.crt",
+    ),
+    "postgres://u:p@10.0.0.11:5432,10.0.0.12:5432/tp?target_session_attrs=read-write&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.crt",
+  );
 });
