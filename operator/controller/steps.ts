@@ -20,6 +20,7 @@ import type { Manifest } from "../specs/common.ts";
 import { buildConfigMap } from "../specs/config-map.ts";
 import { buildNetworkPolicies, type NetworkSettings } from "../specs/network-policy.ts";
 import {
+  buildControlAuthBinding,
   buildRoleBindings,
   buildRoles,
   buildServiceAccounts,
@@ -73,6 +74,7 @@ export function desiredObjects(
     ],
     second: [
       ...buildRoleBindings(tp),
+      buildControlAuthBinding(tp),
       dbRoleBinding,
       buildDatabaseStatefulSet(tp),
       ...buildStageWorkloads(tp),
