@@ -111,6 +111,9 @@ export function chartValuesSchema(): Schema {
         monitoringNamespaceSelector: stringMap(
           "Labels of the namespaces whose pods may scrape the stages' metrics.",
         ),
+        controlNamespaceSelector: stringMap(
+          "Labels of more namespaces whose pods may reach the risk-managers' control port (the release namespace always may).",
+        ),
         apiServerCidrs: {
           type: "array",
           description: "Where stage and database pods may reach the Kubernetes API (443, 6443).",

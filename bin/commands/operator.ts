@@ -31,6 +31,10 @@ const USAGE = `usage: tradepipe operator [options]
   --monitoring-namespace-selector K=V[,K=V]
                           labels of the namespaces whose pods may scrape the stages' metrics
                           (default kubernetes.io/metadata.name=monitoring)
+  --control-namespace-selector K=V[,K=V]
+                          labels of more namespaces whose pods may reach the risk-manager's
+                          control port (the kill switch); the operator's own namespace always
+                          may (default: none more)
   --apiserver-cidrs LIST  where stage and database pods may reach the Kubernetes API, ports 443
                           and 6443 (default 0.0.0.0/0,::/0)
   --cluster-cidrs LIST    pod and Service ranges, never reached through the broker's egress
@@ -38,12 +42,15 @@ const USAGE = `usage: tradepipe operator [options]
 `;
 
 /** parseSelector reads "k=v,k2=v2" into matchLabels, or names what is wrong. */
-export function parseSelector(text: string): Record<string, string> | string {
+export function parseSelector(
+  text: string,
+  flag = "monitoring-namespace-selector",
+): Record<string, string> | string {
   const out: Record<string, string> = {};
   for (const part of text.split(",")) {
     const [key, value, ...rest] = part.split("=");
     if (!key || value === undefined || rest.length > 0) {
-      return `--monitoring-namespace-selector: "${part}" is not key=value`;
+      return `--${flag}: "${part}" is not key=value`;
     }
     out[key.trim()] = value.trim();
   }
@@ -79,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
         "health-port": { type: "string" },
         "health-host": { type: "string" },
         "monitoring-namespace-selector": { type: "string" },
+        "control-namespace-selector": { type: "string" },
         "apiserver-cidrs": { type: "string" },
         "cluster-cidrs": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -125,6 +133,12 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof parsed === "string") problems.push(parsed);
     else network.monitoringNamespaceSelector = parsed;
   }
+  const controlSelector = values["control-namespace-selector"] as string | undefined;
+  if (controlSelector) {
+    const parsed = parseSelector(controlSelector, "control-namespace-selector");
+    if (typeof parsed === "string") problems.push(parsed);
+    else network.controlNamespaceSelector = parsed;
+  }
   for (const [flag, field] of [
     ["apiserver-cidrs", "apiServerCidrs"],
     ["cluster-cidrs", "clusterCidrs"],
@@ -155,6 +169,8 @@ export async function main(argv: string[]): Promise<number> {
     (values.identity as string) ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
   const leaseNamespace =
     (values["lease-namespace"] as string) ?? process.env.POD_NAMESPACE ?? client.namespace;
+  // The operator's namespace may reach the risk-managers' control ports (NetworkPolicy).
+  network.operatorNamespace = leaseNamespace;
   const readiness = createReadiness();
   readiness.declare("caches");
   const health = await startHealthServer({

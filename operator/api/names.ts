@@ -16,6 +16,11 @@ export const LABEL_COMPONENT = `${API_GROUP}/component`;
 export const LABEL_STAGE = `${API_GROUP}/stage`;
 /** LABEL_DB_ROLE on a Postgres pod: primary or replica, written by Patroni (role_label); the Services select on it. */
 export const LABEL_DB_ROLE = `${API_GROUP}/db-role`;
+/**
+ * LABEL_NAMESPACE on a cluster-scoped child (it has no namespace of its own): the namespace of
+ * the pipeline it belongs to, so its events find the pipeline.
+ */
+export const LABEL_NAMESPACE = `${API_GROUP}/namespace`;
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const LABEL_NAME = "app.kubernetes.io/name";
 export const LABEL_INSTANCE = "app.kubernetes.io/instance";
@@ -31,6 +36,12 @@ export const ANNOTATION_FENCING_EPOCH = `${API_GROUP}/fencing-epoch`;
 export const ANNOTATION_KILL_SWITCH = `${API_GROUP}/kill-switch`;
 /** ANNOTATION_HALTED on a stage Lease: the epoch of the holder that has halted trading. */
 export const ANNOTATION_HALTED = `${API_GROUP}/halted`;
+/**
+ * ANNOTATION_OWNER_UID on a cluster-scoped child: the uid of the pipeline that controls it. A
+ * cluster-scoped object may not name a namespaced owner (the garbage collector would never
+ * delete it), so the operator records the owner here and deletes the object itself.
+ */
+export const ANNOTATION_OWNER_UID = `${API_GROUP}/owner-uid`;
 /** ANNOTATION_SWITCHOVER on a TradingPipeline: the name of a standby pod to promote. */
 export const ANNOTATION_SWITCHOVER = `${API_GROUP}/switchover-to`;
 
@@ -80,6 +91,15 @@ export function busCurveSecretName(pipeline: string): string {
 /** simulatorSecretName holds the simulator's generated API keys and admin token. */
 export function simulatorSecretName(pipeline: string): string {
   return `${pipeline}-sim-credentials`;
+}
+
+/**
+ * controlAuthBindingName: the ClusterRoleBinding that lets the risk-manager's ServiceAccount ask
+ * the API server who a caller of its control listener is (cluster-wide names: the namespace is in
+ * it).
+ */
+export function controlAuthBindingName(namespace: string, pipeline: string): string {
+  return `tradepipe:${namespace}:${pipeline}:control-auth`;
 }
 
 /** commonLabels are on every child object (and the pods), so one selector finds them all. */

@@ -3,7 +3,13 @@ import { test } from "node:test";
 import type { KubeObject } from "../kube/apply.ts";
 import { haltState } from "./finalizer.ts";
 import { leaderPodOf, planRollout, type RolloutPod } from "./rollout.ts";
-import { canonical, computeStatus, type StatusInput, type WorkloadView } from "./status.ts";
+import {
+  canonical,
+  computeStatus,
+  leaseOutages,
+  type StatusInput,
+  type WorkloadView,
+} from "./status.ts";
 
 const stages = [
   "market-data",
@@ -172,4 +178,41 @@ test("halted: no lease, no holder, an expired lease, or the leader's acknowledge
       .halted,
     true,
   );
+});
+
+test("a stage's database outage is quoted in StagesReady, Ready and Trading", () => {
+  const outage =
+    "database unreachable since 2026-03-01T09:59:30.000Z: connect ECONNREFUSED 10.0.0.7:5432";
+  const s = computeStatus({
+    ...base,
+    outages: new Map([
+      ["execution-engine", [outage, outage]],
+      ["market-data", []],
+    ]),
+  });
+  const stagesReady = cond(s, "StagesReady");
+  assert.equal(stagesReady?.status, "False");
+  assert.equal(stagesReady?.reason, "DatabaseUnreachable");
+  assert.equal(stagesReady?.message, `execution-engine: ${outage}`);
+  assert.equal(cond(s, "Ready")?.status, "False");
+  assert.match(cond(s, "Ready")?.message ?? "", /execution-engine: database unreachable since/);
+  assert.match(cond(s, "Trading")?.message ?? "", /ECONNREFUSED/);
+  assert.equal(s.trading, false);
+  // Over: the condition is back as before.
+  assert.equal(cond(computeStatus({ ...base, outages: new Map() }), "StagesReady")?.status, "True");
+});
+
+test("leaseOutages: the outage annotations of pods that exist, by pod", () => {
+  const annotations = {
+    "outage.tradepipe.io/a-execution-engine-1": "database unreachable since b: y",
+    "outage.tradepipe.io/a-execution-engine-0": "database unreachable since a: x",
+    "outage.tradepipe.io/a-execution-engine-9": "left by a pod that is gone",
+    "tradepipe.io/fencing-epoch": "7",
+  };
+  const live = new Set(["a-execution-engine-0", "a-execution-engine-1"]);
+  assert.deepEqual(leaseOutages(annotations, live), [
+    "database unreachable since a: x",
+    "database unreachable since b: y",
+  ]);
+  assert.deepEqual(leaseOutages(undefined, live), []);
 });

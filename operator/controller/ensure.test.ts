@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubeObject } from "../kube/apply.ts";
 import type { Manifest } from "../specs/common.ts";
-import { drifted } from "./ensure.ts";
+import { drifted, keyOf } from "./ensure.ts";
 
 const manifest = (kind: string, annotations: Record<string, string> = {}): Manifest => ({
   apiVersion: "v1",
@@ -72,4 +72,13 @@ test("Leases compare the operator's own fields: a stripped kill-switch request i
   assert.equal(drifted(want, renewed, undefined), false);
   const stripped = observed("Lease", { resourceVersion: "501" });
   assert.equal(drifted(want, stripped, undefined), true);
+});
+
+test("a cluster-scoped object is recorded under the key its manifest looks it up by", () => {
+  // The builder says namespace "" (cluster-scoped paths); the API's answer has no namespace.
+  // Different keys would leave the operator without a record, re-applying it at every pass.
+  const built = { kind: "ClusterRoleBinding", metadata: { name: "b", namespace: "" } };
+  const answered = { kind: "ClusterRoleBinding", metadata: { name: "b" } };
+  assert.equal(keyOf(built), keyOf(answered));
+  assert.notEqual(keyOf({ kind: "Role", metadata: { name: "b", namespace: "n" } }), keyOf(built));
 });

@@ -16,7 +16,7 @@
  * merged into. The apply itself is not forced: a conflict means another field manager owns a
  * field the operator sets, and the operator forces only on an object its pipeline controls.
  */
-import { ANNOTATION_HASH } from "../api/names.ts";
+import { ANNOTATION_HASH, ANNOTATION_OWNER_UID } from "../api/names.ts";
 import {
   createObject,
   getMetadata,
@@ -50,8 +50,9 @@ const GENERATION_KINDS = new Set(["StatefulSet", "Deployment", "PodDisruptionBud
 const OWNED_FIELDS_ONLY = new Set(["Lease"]);
 const KEPT_VERSIONS = 4;
 
-function keyOf(m: { kind: string; metadata: { namespace?: string; name: string } }): string {
-  return `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`;
+/** keyOf: kind/namespace/name; a cluster-scoped object's namespace is "" (the API omits it). */
+export function keyOf(m: { kind: string; metadata: { namespace?: string; name: string } }): string {
+  return `${m.kind}/${m.metadata.namespace ?? ""}/${m.metadata.name}`;
 }
 
 function versionOf(obj: KubeObject): string {
@@ -92,9 +93,17 @@ export function remember(ctx: ReconcileContext, written: KubeObject): void {
   });
 }
 
-/** controlledBy: the uid of the object's controller, if any. */
-function controllerUid(obj: KubeObject | undefined): string | undefined {
-  return obj?.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+/**
+ * controllerUid: the uid of the object's controller, if any — its controller owner reference,
+ * or for a cluster-scoped child (which may not name a namespaced owner) the owner annotation.
+ */
+function controllerUid(
+  obj: Pick<KubeObject, "metadata"> | Pick<Manifest, "metadata"> | undefined,
+): string | undefined {
+  return (
+    obj?.metadata.ownerReferences?.find((r) => r.controller)?.uid ??
+    obj?.metadata.annotations?.[ANNOTATION_OWNER_UID]
+  );
 }
 
 export async function ensure(ctx: ReconcileContext, manifest: Manifest): Promise<void> {
@@ -111,7 +120,7 @@ export async function ensure(ctx: ReconcileContext, manifest: Manifest): Promise
     if (record) ctx.stats.repaired++;
   }
   ctx.stats.applied++;
-  const owner = manifest.metadata.ownerReferences.find((r) => r.controller)?.uid;
+  const owner = controllerUid(manifest);
   const cachedController = controllerUid(cached);
   if (cached && cachedController !== undefined && cachedController !== owner) {
     throw refusal(manifest, `is controlled by another owner (uid ${cachedController})`);

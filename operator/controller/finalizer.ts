@@ -15,10 +15,12 @@ import {
   ANNOTATION_FENCING_EPOCH,
   ANNOTATION_HALTED,
   ANNOTATION_KILL_SWITCH,
+  ANNOTATION_OWNER_UID,
+  controlAuthBindingName,
   FINALIZER,
   stageLeaseName,
 } from "../api/names.ts";
-import { isStatus, type KubeObject, removeFinalizer } from "../kube/apply.ts";
+import { deleteObject, isStatus, type KubeObject, removeFinalizer } from "../kube/apply.ts";
 import { RESOURCES, resourcePath } from "../kube/resources.ts";
 import { buildStageLeases } from "../specs/rbac.ts";
 import { type Observed, observeWrite, type ReconcileContext, requeueSoon } from "./context.ts";
@@ -115,6 +117,38 @@ export async function finalize(ctx: ReconcileContext, o: Observed): Promise<bool
       `no halt reported within ${Math.round(ctx.haltTimeoutMs / 1000)} s (${state.why}); deleting anyway`,
     );
   }
+  await deleteClusterScopedChildren(ctx, raw);
   await removeFinalizer(ctx.client, raw, FINALIZER);
   return true;
+}
+
+/**
+ * deleteClusterScopedChildren: the garbage collector deletes only children that name the
+ * pipeline as owner, which a cluster-scoped object may not; the control listener's
+ * ClusterRoleBinding is deleted here, and only when its owner annotation is this pipeline (a
+ * binding of that name someone else made stays). A failure is reported, never a reason to keep
+ * the pipeline (and a `kubectl delete namespace`) waiting forever.
+ */
+async function deleteClusterScopedChildren(ctx: ReconcileContext, raw: KubeObject): Promise<void> {
+  const name = controlAuthBindingName(raw.metadata.namespace ?? "default", raw.metadata.name);
+  try {
+    const list = await ctx.client.request<{ items: KubeObject[] }>(
+      "GET",
+      resourcePath(RESOURCES.ClusterRoleBinding),
+      { query: { fieldSelector: `metadata.name=${name}` } },
+    );
+    const binding = list.items[0];
+    if (!binding || binding.metadata.annotations?.[ANNOTATION_OWNER_UID] !== raw.metadata.uid) {
+      return;
+    }
+    await deleteObject(ctx.client, "ClusterRoleBinding", "", name, binding.metadata.uid);
+  } catch (err) {
+    ctx.log.warn({ binding: name, err: (err as Error).message }, "could not delete a binding");
+    ctx.recorder.event(
+      raw,
+      "Warning",
+      "DeleteFailed",
+      `ClusterRoleBinding ${name}: ${(err as Error).message}; delete it by hand`,
+    );
+  }
 }

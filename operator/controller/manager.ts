@@ -4,11 +4,11 @@
  * Lease, and reconcile workers that run only while this replica leads.
  */
 import type { Logger, Metrics } from "../../services/core/telemetry/index.ts";
-import { FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_PIPELINE } from "../api/names.ts";
+import { FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_NAMESPACE, LABEL_PIPELINE } from "../api/names.ts";
 import type { KubeObject } from "../kube/apply.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
-import { RESOURCES } from "../kube/resources.ts";
+import { RESOURCES, type ResourceType } from "../kube/resources.ts";
 import { LeaseElector } from "../leader/lease-elector.ts";
 import type { ElectionTiming } from "../leader/lease-record.ts";
 import { DEFAULT_NETWORK_SETTINGS, type NetworkSettings } from "../specs/network-policy.ts";
@@ -59,6 +59,7 @@ export const OWNED_KINDS = [
   "ServiceAccount",
   "Role",
   "RoleBinding",
+  "ClusterRoleBinding",
   "Lease",
   "PodDisruptionBudget",
   "NetworkPolicy",
@@ -100,12 +101,18 @@ export function startOperator(opts: OperatorOptions): RunningOperator {
   });
   const caches = { TradingPipeline: tpInformer } as Caches;
   for (const kind of OWNED_KINDS) {
-    caches[kind] = new Informer(opts.client, RESOURCES[kind], {
-      ...(opts.namespace ? { namespace: opts.namespace } : {}),
-      labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
+    const rt: ResourceType = RESOURCES[kind];
+    const namespaced = rt.namespaced !== false;
+    caches[kind] = new Informer(opts.client, rt, {
+      ...(opts.namespace && namespaced ? { namespace: opts.namespace } : {}),
+      // A cluster-scoped child names its pipeline's namespace in a label (it has none itself).
+      labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}${
+        !namespaced && opts.namespace ? `,${LABEL_NAMESPACE}=${opts.namespace}` : ""
+      }`,
       onEvent: (_type, obj: KubeObject) => {
         const pipeline = obj.metadata.labels?.[LABEL_PIPELINE];
-        if (pipeline) enqueue(`${obj.metadata.namespace}/${pipeline}`);
+        const ns = obj.metadata.namespace || obj.metadata.labels?.[LABEL_NAMESPACE];
+        if (pipeline && ns) enqueue(`${ns}/${pipeline}`);
       },
       onError: onError(kind),
     });

@@ -9,6 +9,7 @@ import {
   type StageStatus,
   type TradingPipelineStatus,
 } from "../../services/core/spec/index.ts";
+import { OUTAGE_ANNOTATION_PREFIX } from "../../services/pipeline/lease-outage-report.ts";
 import { STAGE_PROCESS, type StageProcess } from "../../services/pipeline/stages.ts";
 import { type ConditionInput, findCondition, setConditions } from "../api/conditions.ts";
 import { ANNOTATION_FENCING_EPOCH, stageLeaseName } from "../api/names.ts";
@@ -37,6 +38,11 @@ export interface StatusInput {
   workloads: readonly WorkloadView[];
   leaders: ReadonlyMap<StageProcess, { holder?: string; epoch?: number }>;
   database: Observed["database"];
+  /**
+   * What the stage instances report on their Leases (lease-outage-report.ts), e.g. "database
+   * unreachable since …: …", per stage; only pods that exist.
+   */
+  outages?: ReadonlyMap<StageProcess, readonly string[]>;
   rollingOut: readonly string[];
   reconcileError?: string;
   /** Ready's reason with reconcileError (default ReconcileFailed), e.g. OwnershipConflict. */
@@ -58,27 +64,38 @@ export function computeStatus(input: StatusInput): TradingPipelineStatus {
     };
   });
   const missing = input.workloads.filter((w) => !w.exists || w.readyReplicas < 1);
+  // A stage instance that lost its database says why; that is what a person needs to read.
+  const outages = [...(input.outages ?? new Map<StageProcess, readonly string[]>())]
+    .filter(([, messages]) => messages.length > 0)
+    .map(([stage, messages]) => `${stage}: ${[...new Set(messages)].join("; ")}`);
   const stagesReady: ConditionInput =
-    missing.length === 0
-      ? input.rollingOut.length > 0
-        ? {
-            type: "StagesReady",
-            status: "True",
-            reason: "RollingOut",
-            message: `every stage has an active instance; rolling out ${input.rollingOut.join(", ")}`,
-          }
-        : {
-            type: "StagesReady",
-            status: "True",
-            reason: "AllStagesReady",
-            message: "every stage has an active instance",
-          }
-      : {
+    outages.length > 0
+      ? {
           type: "StagesReady",
           status: "False",
-          reason: input.workloads.some((w) => w.exists) ? "InstancesUnavailable" : "Provisioning",
-          message: `waiting for ${missing.map((w) => w.name).join(", ")}`,
-        };
+          reason: "DatabaseUnreachable",
+          message: outages.join("; "),
+        }
+      : missing.length === 0
+        ? input.rollingOut.length > 0
+          ? {
+              type: "StagesReady",
+              status: "True",
+              reason: "RollingOut",
+              message: `every stage has an active instance; rolling out ${input.rollingOut.join(", ")}`,
+            }
+          : {
+              type: "StagesReady",
+              status: "True",
+              reason: "AllStagesReady",
+              message: "every stage has an active instance",
+            }
+        : {
+            type: "StagesReady",
+            status: "False",
+            reason: input.workloads.some((w) => w.exists) ? "InstancesUnavailable" : "Provisioning",
+            message: `waiting for ${missing.map((w) => w.name).join(", ")}`,
+          };
   const dbReady: ConditionInput = input.database.ready
     ? {
         type: "DatabaseReady",
@@ -202,9 +219,16 @@ export function observeStages(ctx: ReconcileContext, o: Observed) {
     };
   });
   const leaders = new Map<StageProcess, { holder?: string; epoch?: number }>();
+  const outages = new Map<StageProcess, string[]>();
+  const livePods = new Set(
+    ctx.caches.Pod.list((p) => p.metadata.namespace === ns && !p.metadata.deletionTimestamp).map(
+      (p) => p.metadata.name,
+    ),
+  );
   for (const name of STAGE_NAMES) {
     const process = STAGE_PROCESS[name];
     const lease = ctx.caches.Lease.get(ns, stageLeaseName(o.tp.metadata.name, process));
+    outages.set(process, leaseOutages(lease?.metadata.annotations, livePods));
     const epoch = lease?.metadata.annotations?.[ANNOTATION_FENCING_EPOCH];
     const holder = leaderPodOf(lease);
     leaders.set(process, {
@@ -212,7 +236,22 @@ export function observeStages(ctx: ReconcileContext, o: Observed) {
       ...(epoch ? { epoch: Number(epoch) } : {}),
     });
   }
-  return { workloads, leaders };
+  return { workloads, leaders, outages };
+}
+
+/**
+ * leaseOutages: the outage messages on a stage Lease (one annotation per pod, written by the
+ * stage), of pods that still exist (a pod gone mid-outage cannot clear its own), sorted by pod.
+ */
+export function leaseOutages(
+  annotations: Record<string, string> | undefined,
+  livePods: ReadonlySet<string>,
+): string[] {
+  return Object.entries(annotations ?? {})
+    .filter(([k, v]) => k.startsWith(OUTAGE_ANNOTATION_PREFIX) && v !== "")
+    .filter(([k]) => livePods.has(k.slice(OUTAGE_ANNOTATION_PREFIX.length)))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, v]) => v);
 }
 
 export async function reconcileStatus(
@@ -221,7 +260,7 @@ export async function reconcileStatus(
   reconcileError?: string,
   reconcileReason?: string,
 ): Promise<void> {
-  const { workloads, leaders } = observeStages(ctx, o);
+  const { workloads, leaders, outages } = observeStages(ctx, o);
   const previous = o.tp.status;
   const next = computeStatus({
     generation: o.raw.metadata.generation ?? 0,
@@ -230,6 +269,7 @@ export async function reconcileStatus(
     killSwitch: killSwitchWanted(o),
     workloads,
     leaders,
+    outages,
     database: o.database,
     rollingOut: o.rollingOut,
     ...(reconcileError ? { reconcileError } : {}),

@@ -21,6 +21,7 @@ import { buildConfigMap } from "../specs/config-map.ts";
 import { buildDatabaseTlsSecret, generateDatabaseTls } from "../specs/database-tls.ts";
 import { buildNetworkPolicies, type NetworkSettings } from "../specs/network-policy.ts";
 import {
+  buildControlAuthBinding,
   buildRoleBindings,
   buildRoles,
   buildServiceAccounts,
@@ -74,6 +75,7 @@ export function desiredObjects(
     ],
     second: [
       ...buildRoleBindings(tp),
+      buildControlAuthBinding(tp),
       dbRoleBinding,
       buildDatabaseStatefulSet(tp),
       ...buildStageWorkloads(tp),

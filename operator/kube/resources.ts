@@ -9,6 +9,8 @@ export interface ResourceType {
   version: string;
   kind: string;
   plural: string;
+  /** False for cluster-scoped kinds (their paths and informers have no namespace). */
+  namespaced?: boolean;
 }
 
 const core = (kind: string, plural: string): ResourceType => ({
@@ -34,6 +36,13 @@ export const RESOURCES = {
     version: "v1",
     kind: "RoleBinding",
     plural: "rolebindings",
+  },
+  ClusterRoleBinding: {
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "ClusterRoleBinding",
+    plural: "clusterrolebindings",
+    namespaced: false,
   },
   Lease: { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases" },
   NetworkPolicy: {

@@ -73,6 +73,11 @@ function required(): Map<string, Set<string>> {
   need(RESOURCES.Lease, "get", "create", "update");
   // The broker Secret's labels (metadata only; controller/credentials.ts).
   need(RESOURCES.Secret, "get");
+  // The control listener's ClusterRoleBinding is deleted with its pipeline (finalizer.ts); the
+  // apiserver lets the operator bind `system:auth-delegator` only if it holds its rules.
+  need(RESOURCES.ClusterRoleBinding, "delete");
+  need("authentication.k8s.io/tokenreviews", "create");
+  need("authorization.k8s.io/subjectaccessreviews", "create");
   return out;
 }
 

@@ -3,12 +3,17 @@ import { test } from "node:test";
 import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import { parsePipeline, type TradingPipeline } from "../../services/core/spec/index.ts";
 import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
-import type { NetworkPolicy, PodView } from "../../test/operator/network-policy-eval.ts";
+import {
+  allowed,
+  type NetworkPolicy,
+  type PodView,
+} from "../../test/operator/network-policy-eval.ts";
 import { brokenPromises, networkPromises } from "../../test/operator/network-promises.ts";
 import { buildDatabaseStatefulSet } from "../postgres/resources.ts";
 import { buildNetworkPolicies, DEFAULT_NETWORK_SETTINGS } from "./network-policy.ts";
 import { buildSimulatorDeployment } from "./simulator.ts";
-import { buildStageWorkload } from "./stage-workload.ts";
+import { CONTROL_PORT } from "./stage-pod.ts";
+import { buildStageWorkload, buildStageWorkloads } from "./stage-workload.ts";
 
 function pipeline(spec: Record<string, unknown> = {}): TradingPipeline {
   const r = parsePipeline({
@@ -41,6 +46,8 @@ const namespaces = new Map<string, Record<string, string>>([
   ["elsewhere", { "kubernetes.io/metadata.name": "elsewhere" }],
   ["monitoring", { "kubernetes.io/metadata.name": "monitoring" }],
   ["kube-system", { "kubernetes.io/metadata.name": "kube-system" }],
+  ["tradepipe-system", { "kubernetes.io/metadata.name": "tradepipe-system" }],
+  ["ops", { "kubernetes.io/metadata.name": "ops", team: "ops" }],
 ]);
 
 function podsOf(tp: TradingPipeline) {
@@ -59,6 +66,8 @@ function podsOf(tp: TradingPipeline) {
     foreignOtherNamespace: { ...stage, name: "look-alike", namespace: "elsewhere" },
     monitoring: { name: "prometheus", namespace: "monitoring", labels: { app: "prometheus" } },
     dns: { name: "coredns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
+    riskManager: podOf("rm", "trading", buildStageWorkload(tp, "risk-manager").spec?.template),
+    operatorPod: { name: "operator", namespace: "tradepipe-system", labels: { app: "x" } },
   };
 }
 
@@ -101,7 +110,7 @@ test("alpaca: egress to the broker's ports outside the cluster ranges; no simula
   });
   assert.deepEqual(
     policies.map((p) => p.metadata.name),
-    ["alpha-default-deny", "alpha-stages", "alpha-database"],
+    ["alpha-default-deny", "alpha-stages", "alpha-database", "alpha-control"],
   );
   const stages = policies.find((p) => p.metadata.name === "alpha-stages");
   const broker = stages?.spec.egress?.at(-1);
@@ -123,4 +132,38 @@ test("colocated: no bus port between pods; one metrics port per stage", () => {
   const base = tp.spec.observability.metricsPort;
   assert.deepEqual(ingressPorts, [base, base + 1, base + 2, base + 3, base + 4]);
   assert.ok(!JSON.stringify(stages).includes(`"port":${BUS_PORT}`));
+});
+
+test("the control port: the operator's namespace and the configured namespaces, nobody else", () => {
+  const tp = pipeline();
+  const pods = podsOf(tp);
+  const opsPod = { name: "ops", namespace: "ops", labels: {} };
+  const control = (settings = DEFAULT_NETWORK_SETTINGS) =>
+    buildNetworkPolicies(tp, settings) as unknown as NetworkPolicy[];
+  const reach = (policies: NetworkPolicy[], from: PodView, to: PodView) =>
+    allowed(policies, namespaces, from, to, CONTROL_PORT, "TCP");
+  assert.equal(reach(control(), pods.operatorPod, pods.riskManager), true);
+  assert.equal(reach(control(), opsPod, pods.riskManager), false);
+  // Only the risk-manager listens: the other stages' pods are not opened.
+  assert.equal(reach(control(), pods.operatorPod, pods.stage), false);
+  const withOps = control({
+    ...DEFAULT_NETWORK_SETTINGS,
+    controlNamespaceSelector: { team: "ops" },
+  });
+  assert.equal(reach(withOps, opsPod, pods.riskManager), true);
+  assert.equal(reach(withOps, pods.monitoring, pods.riskManager), false);
+  // The operator in another namespace: that one, not the default.
+  const moved = control({ ...DEFAULT_NETWORK_SETTINGS, operatorNamespace: "ops" });
+  assert.equal(reach(moved, opsPod, pods.riskManager), true);
+  assert.equal(reach(moved, pods.operatorPod, pods.riskManager), false);
+});
+
+test("colocated: the control port on the stages pod", () => {
+  const tp = pipeline({ placement: { topology: "colocated" } });
+  const pod = podOf("stages", "trading", buildStageWorkloads(tp)[0]?.spec?.template);
+  const operatorPod = { name: "operator", namespace: "tradepipe-system", labels: {} };
+  const policies = buildNetworkPolicies(tp) as unknown as NetworkPolicy[];
+  assert.equal(allowed(policies, namespaces, operatorPod, pod, CONTROL_PORT, "TCP"), true);
+  const monitoring = { name: "prometheus", namespace: "monitoring", labels: {} };
+  assert.equal(allowed(policies, namespaces, monitoring, pod, CONTROL_PORT, "TCP"), false);
 });

@@ -10,6 +10,8 @@
  * | database pods       | 5432            | this pipeline's stage and database pods        |
  * | database pods       | 8008 (Patroni)  | this pipeline's database pods; the operator    |
  * | simulator pod       | 8730            | this pipeline's stage pods                     |
+ * | risk-manager pods   | 8790 (control)  | pods in the operator's namespace, and in the   |
+ * |                     |                 | control namespaces (configurable)              |
  *
  * Egress: DNS (53) anywhere, the Kubernetes API (443/6443 to `apiServerCidrs`) for stages and
  * database pods, and for `broker.kind: alpaca` the broker's ports outside the cluster
@@ -27,11 +29,11 @@ import type {
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
-import { commonLabels, LABEL_COMPONENT, LABEL_PIPELINE } from "../api/names.ts";
+import { commonLabels, LABEL_COMPONENT, LABEL_PIPELINE, LABEL_STAGE } from "../api/names.ts";
 import { POSTGRES_PORT } from "../postgres/resources.ts";
 import { type Manifest, namespaceOf, ownerReference, withDigest } from "./common.ts";
 import { SIMULATOR_PORT } from "./simulator.ts";
-import { healthPort } from "./stage-pod.ts";
+import { CONTROL_PORT, CONTROL_STAGE, healthPort } from "./stage-pod.ts";
 
 /** PATRONI_API_PORT: the database members' REST API (leader checks between members). */
 export const PATRONI_API_PORT = 8008;
@@ -46,12 +48,21 @@ export interface NetworkSettings {
   apiServerCidrs: string[];
   /** Pod and Service ranges, excluded from the egress to the broker and traces endpoints. */
   clusterCidrs: string[];
+  /** The operator's namespace: its pods may call the risk-manager's control listener. */
+  operatorNamespace: string;
+  /**
+   * More namespaces whose pods may call the control listener (matchLabels of a namespace; empty:
+   * none). The listener still authenticates every request: this narrows who may try.
+   */
+  controlNamespaceSelector: Record<string, string>;
 }
 
 export const DEFAULT_NETWORK_SETTINGS: NetworkSettings = {
   monitoringNamespaceSelector: { "kubernetes.io/metadata.name": "monitoring" },
   apiServerCidrs: ["0.0.0.0/0", "::/0"],
   clusterCidrs: [],
+  operatorNamespace: "tradepipe-system",
+  controlNamespaceSelector: {},
 };
 
 /**
@@ -152,6 +163,30 @@ function metricsPorts(tp: TradingPipeline): number[] {
   return STAGE_PROCESSES.map((s) => healthPort(tp, s, true));
 }
 
+/**
+ * controlPolicy: the risk-manager's control port (the kill switch) only from the operator's
+ * namespace and the namespaces the settings name. Distributed: the risk-manager's pods alone;
+ * colocated: the pods of the five stages (the risk-manager is one of their containers).
+ */
+function controlPolicy(tp: TradingPipeline, settings: NetworkSettings): NetworkPolicyManifest {
+  const p = tp.metadata.name;
+  const colocated = tp.spec.placement.topology === "colocated";
+  const pods: V1LabelSelector = colocated
+    ? podsOf(p, ["stages"])
+    : { matchLabels: { [LABEL_PIPELINE]: p, [LABEL_STAGE]: CONTROL_STAGE } };
+  const from: V1NetworkPolicyPeer[] = [
+    {
+      namespaceSelector: {
+        matchLabels: { "kubernetes.io/metadata.name": settings.operatorNamespace },
+      },
+    },
+  ];
+  if (Object.keys(settings.controlNamespaceSelector).length > 0) {
+    from.push({ namespaceSelector: { matchLabels: { ...settings.controlNamespaceSelector } } });
+  }
+  return policy(tp, "control", pods, { ingress: [{ from, ports: [tcp(CONTROL_PORT)] }] });
+}
+
 export function buildNetworkPolicies(
   tp: TradingPipeline,
   settings: NetworkSettings = DEFAULT_NETWORK_SETTINGS,
@@ -203,6 +238,7 @@ export function buildNetworkPolicies(
       ],
     }),
   ];
+  out.push(controlPolicy(tp, settings));
   if (simulator) {
     out.push(
       policy(tp, "simulator", simulatorPods(p), {

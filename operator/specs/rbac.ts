@@ -6,17 +6,27 @@
  * strip its kill-switch annotation. A colocated pod runs all five stages in one pod (one
  * identity), so its ServiceAccount holds the five Leases. Pure.
  */
-import type { V1Lease, V1Role, V1RoleBinding, V1ServiceAccount } from "@kubernetes/client-node";
+import type {
+  V1ClusterRoleBinding,
+  V1Lease,
+  V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from "@kubernetes/client-node";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import { STAGE_PROCESSES, type StageProcess } from "../../services/pipeline/stages.ts";
 import {
   ANNOTATION_KILL_SWITCH,
+  ANNOTATION_OWNER_UID,
   commonLabels,
+  controlAuthBindingName,
+  LABEL_NAMESPACE,
   LABEL_STAGE,
   stageLeaseName,
   stageServiceAccountName,
 } from "../api/names.ts";
 import { type Manifest, namespaceOf, ownerReference, withDigest } from "./common.ts";
+import { CONTROL_STAGE } from "./stage-pod.ts";
 
 function meta(tp: TradingPipeline, name: string) {
   return {
@@ -84,6 +94,39 @@ export function buildRoleBindings(tp: TradingPipeline): (V1RoleBinding & Manifes
       subjects: [{ kind: "ServiceAccount", name: id.serviceAccount, namespace: namespaceOf(tp) }],
     }),
   );
+}
+
+/**
+ * buildControlAuthBinding: the risk-manager's control listener asks the API server who is
+ * calling (TokenReview) and whether that user may `update tradingpipelines/killswitch`
+ * (SubjectAccessReview). Both are cluster-scoped requests, so only a ClusterRoleBinding of the
+ * built-in `system:auth-delegator` grants them (a RoleBinding cannot). It grants nothing else:
+ * reviewing tokens and asking about access. Cluster-scoped, it cannot name the pipeline as its
+ * owner: the owner's uid is an annotation and the operator deletes it with the pipeline
+ * (controller/finalizer.ts). Its namespace is "" (cluster-scoped paths).
+ */
+export function buildControlAuthBinding(tp: TradingPipeline): V1ClusterRoleBinding & Manifest {
+  const p = tp.metadata.name;
+  const ns = namespaceOf(tp);
+  const colocated = tp.spec.placement.topology === "colocated";
+  const serviceAccount = stageServiceAccountName(p, colocated ? "all" : CONTROL_STAGE);
+  return withDigest({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: {
+      name: controlAuthBindingName(ns, p),
+      namespace: "",
+      labels: { ...commonLabels(p, "stages"), [LABEL_NAMESPACE]: ns },
+      annotations: { [ANNOTATION_OWNER_UID]: ownerReference(tp).uid },
+      ownerReferences: [],
+    },
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "system:auth-delegator",
+    },
+    subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: ns }],
+  });
 }
 
 /**

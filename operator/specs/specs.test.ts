@@ -15,9 +15,16 @@ import {
 import { allContainers, type Manifest } from "./common.ts";
 import { buildConfigMap, CONFIG_FILE } from "./config-map.ts";
 import { buildNetworkPolicies } from "./network-policy.ts";
-import { buildRoleBindings, buildRoles, buildServiceAccounts, buildStageLeases } from "./rbac.ts";
+import {
+  buildControlAuthBinding,
+  buildRoleBindings,
+  buildRoles,
+  buildServiceAccounts,
+  buildStageLeases,
+} from "./rbac.ts";
 import { buildBusCurveSecret } from "./secrets.ts";
 import { buildSimulatorDeployment, buildSimulatorService } from "./simulator.ts";
+import { CONTROL_PORT } from "./stage-pod.ts";
 import {
   buildStagePdbs,
   buildStageService,
@@ -371,4 +378,47 @@ test("distributed stages mount the pipeline's bus key pair; colocated pods need 
     colocated.volumes?.find((v) => v.name === "bus-curve"),
     undefined,
   );
+});
+
+test("the risk-manager serves its authenticated control listener; only its ServiceAccount reviews tokens", () => {
+  const tp = pipeline();
+  for (const stage of STAGE_PROCESSES) {
+    const c = podSpec(buildStageWorkload(tp, stage)).containers[0]!;
+    const port = c.ports?.find((p) => p.name === "control");
+    if (stage === "risk-manager") {
+      assert.equal(env(c, "TRADEPIPE_CONTROL_PORT")?.value, String(CONTROL_PORT));
+      assert.equal(port?.containerPort, CONTROL_PORT);
+      // The listener authenticates through the API server in its own namespace.
+      assert.equal(env(c, "POD_NAMESPACE")?.valueFrom?.fieldRef?.fieldPath, "metadata.namespace");
+    } else {
+      assert.equal(env(c, "TRADEPIPE_CONTROL_PORT"), undefined, stage);
+      assert.equal(port, undefined, stage);
+    }
+  }
+  const service = buildStageService(tp, "risk-manager");
+  assert.deepEqual(
+    service.spec?.ports?.find((p) => p.name === "control"),
+    { name: "control", port: CONTROL_PORT, targetPort: "control", protocol: "TCP" },
+  );
+  const binding = buildControlAuthBinding(tp);
+  assert.equal(binding.metadata.name, "tradepipe:trading:alpha:control-auth");
+  assert.deepEqual(binding.roleRef, {
+    apiGroup: "rbac.authorization.k8s.io",
+    kind: "ClusterRole",
+    name: "system:auth-delegator",
+  });
+  assert.deepEqual(binding.subjects, [
+    { kind: "ServiceAccount", name: "alpha-risk-manager", namespace: "trading" },
+  ]);
+  // Cluster-scoped: no namespaced owner (the garbage collector would never delete it); the
+  // owner's uid and namespace are recorded for the operator, which deletes it.
+  assert.deepEqual(binding.metadata.ownerReferences, []);
+  assert.equal(binding.metadata.annotations?.["tradepipe.io/owner-uid"], "uid-1");
+  assert.equal(binding.metadata.labels["tradepipe.io/namespace"], "trading");
+  const colocated = pipeline({ placement: { topology: "colocated" } });
+  assert.equal(buildControlAuthBinding(colocated).subjects?.[0]?.name, "alpha-stages");
+  const rm = podSpec(buildStageWorkloads(colocated)[0]!).containers.find(
+    (c) => c.name === "risk-manager",
+  )!;
+  assert.equal(env(rm, "TRADEPIPE_CONTROL_PORT")?.value, String(CONTROL_PORT));
 });

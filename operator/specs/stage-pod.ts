@@ -37,6 +37,14 @@ export const RUN_DIR = "/run/tradepipe";
 export const BROKER_SECRET_DIR = "/var/run/secrets/tradepipe/broker";
 /** BUS_CURVE_DIR holds the pipeline's CURVE key pair (distributed: the bus crosses pods). */
 export const BUS_CURVE_DIR = "/var/run/secrets/tradepipe/bus";
+/**
+ * CONTROL_PORT: the risk-manager's authenticated control listener (the kill switch), TCP in a
+ * pod; every request is authenticated by the API server (TokenReview + SubjectAccessReview,
+ * services/core/control/kube-auth.ts). It is not the metrics port: that one is read-only.
+ */
+export const CONTROL_PORT = 8790;
+/** CONTROL_STAGE: the stage whose control routes change something (the kill switch). */
+export const CONTROL_STAGE: StageProcess = "risk-manager";
 /** MIGRATE_RESOURCES sizes the init container; a pod's request is the max of init and main. */
 export const MIGRATE_RESOURCES = { cpu: 1, memory: "256Mi" } as const;
 
@@ -134,6 +142,12 @@ export function stageContainer(
   const portName = metricsPortName(stage, colocated);
   const ports = [{ name: portName, containerPort: port, protocol: "TCP" }];
   if (!colocated) ports.push({ name: "bus", containerPort: BUS_PORT, protocol: "TCP" });
+  const control: V1EnvVar[] = [];
+  if (stage === CONTROL_STAGE) {
+    ports.push({ name: "control", containerPort: CONTROL_PORT, protocol: "TCP" });
+    // With POD_NAMESPACE (sharedEnv): the listener authenticates through the API server.
+    control.push({ name: "TRADEPIPE_CONTROL_PORT", value: String(CONTROL_PORT) });
+  }
   return {
     name: stage,
     image: tp.spec.image,
@@ -144,6 +158,7 @@ export function stageContainer(
       { name: "TRADEPIPE_STAGE_LEASE", value: stageLeaseName(tp.metadata.name, stage) },
       { name: "TRADEPIPE_HEALTH_PORT", value: String(port) },
       { name: "TRADEPIPE_HEALTH_HOST", value: "0.0.0.0" },
+      ...control,
     ],
     ports,
     resources: guaranteed(spec.resources.cpu, spec.resources.memory),

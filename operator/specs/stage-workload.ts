@@ -26,7 +26,14 @@ import {
 } from "../api/names.ts";
 import { type Manifest, namespaceOf, ownerReference, withDigest } from "./common.ts";
 import { configDigest } from "./config-map.ts";
-import { healthPort, metricsPortName, stagePodSpec, stageSelector } from "./stage-pod.ts";
+import {
+  CONTROL_PORT,
+  CONTROL_STAGE,
+  healthPort,
+  metricsPortName,
+  stagePodSpec,
+  stageSelector,
+} from "./stage-pod.ts";
 
 export const ANNOTATION_CONFIG_HASH = "tradepipe.io/config-hash";
 
@@ -118,6 +125,10 @@ export function buildStageService(tp: TradingPipeline, stage: StageProcess): V1S
           targetPort: portName,
           protocol: "TCP",
         },
+        // The Service reaches the Ready (leading) instance: the one a kill switch is meant for.
+        ...(stage === CONTROL_STAGE
+          ? [{ name: "control", port: CONTROL_PORT, targetPort: "control", protocol: "TCP" }]
+          : []),
       ],
     },
   });

@@ -404,6 +404,15 @@ function hostMetrics(metrics: Metrics) {
 }
 
 /**
+ * databaseOutageMessage: the one sentence every rendering shows for a stage's database outage —
+ * the readiness reason (/ready, `tradepipe run`'s screen), systemd's STATUS= and, through the
+ * stage Lease, the TradingPipeline's StagesReady condition.
+ */
+export function databaseOutageMessage(sinceIso: string, error: string): string {
+  return `database unreachable since ${sinceIso}: ${error}`;
+}
+
+/**
  * databaseOutage tracks one stage instance's view of its database: up, or down since when and
  * why; it sets the readiness check "database", the metrics and the status detail.
  */
@@ -415,6 +424,8 @@ function databaseOutage(
   publish: (r: StageReport) => void,
 ) {
   let downSince: number | undefined;
+  /** When the outage began, by the wall clock: what a person compares with other logs. */
+  let downSinceIso = "";
   let lastReason = "";
   let attempts = 0;
   let counted = 0;
@@ -422,7 +433,7 @@ function databaseOutage(
   m.outageSeconds.set({ stage }, 0);
   const describe = () => {
     const s = Math.round((performance.now() - (downSince ?? performance.now())) / 1000);
-    return `database unreachable for ${s} s (${lastReason}); reconnecting, attempt ${attempts}`;
+    return `${databaseOutageMessage(downSinceIso, lastReason)} (${s} s; reconnecting, attempt ${attempts})`;
   };
   const sample = () => {
     if (downSince === undefined) return;
@@ -439,13 +450,18 @@ function databaseOutage(
       lastReason = (err as Error)?.message ?? String(err);
       if (downSince === undefined) {
         downSince = performance.now();
+        downSinceIso = new Date().toISOString();
         counted = 0;
         attempts = 0;
         m.up.set({ stage }, 0);
         log.error({ err: lastReason }, "database unreachable: standing by and reconnecting");
       }
       readiness.set("database", false, describe());
-      publish({ detail: describe(), database: "unreachable" });
+      publish({
+        detail: describe(),
+        database: "unreachable",
+        databaseOutage: databaseOutageMessage(downSinceIso, lastReason),
+      });
     },
     reconnecting() {
       attempts++;
@@ -461,7 +477,7 @@ function databaseOutage(
       m.up.set({ stage }, 1);
       m.outageSeconds.set({ stage }, 0);
       readiness.remove("database");
-      publish({ detail: "", database: "up" });
+      publish({ detail: "", database: "up", databaseOutage: undefined });
     },
   };
 }

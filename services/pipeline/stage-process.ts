@@ -3,6 +3,7 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
+import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { readBusCurveDir } from "../core/bus/curve.ts";
 import { openBus } from "../core/bus/open.ts";
 import type { ControlHandler } from "../core/control/server.ts";
@@ -13,7 +14,7 @@ import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
 import { wallClockNs } from "../core/messages/time.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
-import { createLogger, createMetrics, startTracing } from "../core/telemetry/index.ts";
+import { createLogger, createMetrics, type Logger, startTracing } from "../core/telemetry/index.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
 import type { StageReport } from "./context.ts";
 import { startControlListener } from "./control-listener.ts";
@@ -21,6 +22,7 @@ import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
+import { type LeaseOutageReport, startLeaseOutageReport } from "./lease-outage-report.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
 import { systemdNotifier } from "./sd-notify.ts";
 import { watchSpecFile } from "./spec-watch.ts";
@@ -141,6 +143,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 
+  // In a pod: an outage is reported on the stage Lease, for the pipeline's status.
+  const outageReport = await startOutageReport(env, log);
   // A colocated pod's stages lead together (the operator names the pod's group).
   const groupName = env.TRADEPIPE_LEADERSHIP_GROUP;
   const group = groupName ? joinLeadershipGroup(db, groupName) : undefined;
@@ -165,6 +169,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
           const { ready, reasons } = r.report();
           latest = { type: "status", stage, ready, reasons, healthUrl: health.url, ...report };
           notifier.status(statusText(stage, reasons));
+          const outage = report.databaseOutage;
+          outageReport?.set(typeof outage === "string" ? outage : null);
           // At most four status messages a second reach the supervisor.
           if (!pending)
             pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
@@ -199,6 +205,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   stopStopping();
   if (pending) clearTimeout(pending);
   await kubeLease?.stop().catch(() => {});
+  await outageReport?.stop();
   await instance?.stop().catch((err: unknown) => {
     log.error({ err: (err as Error).message }, "stage did not stop cleanly");
     exitCode = 1;
@@ -224,10 +231,48 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
 }
 
 /**
+ * startOutageReport: with TRADEPIPE_STAGE_LEASE (a pod), a database outage is written to the
+ * stage Lease for the operator (lease-outage-report.ts); null elsewhere, or when the API server
+ * cannot be configured (the stage works on without it).
+ */
+async function startOutageReport(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<LeaseOutageReport | null> {
+  const lease = env.TRADEPIPE_STAGE_LEASE;
+  const namespace = env.POD_NAMESPACE;
+  const pod = env.POD_NAME;
+  if (!lease || !namespace || !pod) return null;
+  try {
+    const client = await createKubeClient(loadKubeConfig(env.TRADEPIPE_KUBECONFIG));
+    const report = startLeaseOutageReport({ client, namespace, lease, pod, log });
+    return {
+      ...report,
+      async stop() {
+        await report.stop();
+        await client.close();
+      },
+    };
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, "outages will not be reported on the stage Lease");
+    return null;
+  }
+}
+
+/**
  * statusText is the one-line state of a stage process for systemd's STATUS= (what `systemctl
- * status` shows): "leading <stage>" when it leads and is ready, else why it is not ready (standing
- * by, database unreachable for how long, recovering).
+ * status` shows): "leading <stage>" when it leads and is ready; "<stage>: database unreachable
+ * since <time>: <error> (…)" during a database outage; else why it is not ready (standing by,
+ * recovering).
  */
 export function statusText(stage: StageProcess, reasons: readonly string[]): string {
-  return reasons.length === 0 ? `leading ${stage}` : `${stage} not ready: ${reasons.join("; ")}`;
+  if (reasons.length === 0) return `leading ${stage}`;
+  // A database outage says it all (the stage stands by until it is back): the same sentence
+  // as the TradingPipeline's condition on Kubernetes.
+  const outage = reasons.find((r) => r.startsWith(DATABASE_REASON));
+  if (outage) return `${stage}: ${outage.slice(DATABASE_REASON.length)}`;
+  return `${stage} not ready: ${reasons.join("; ")}`;
 }
+
+/** The readiness check a database outage sets (host.ts), as it prefixes its reason. */
+const DATABASE_REASON = "database: ";

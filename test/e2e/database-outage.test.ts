@@ -158,7 +158,7 @@ test(`a database stopped for ${OUTAGE_SECONDS} s: no stage process exits, tradin
       "no order reached the broker while the database was away",
     );
     assert.ok(
-      [...reasons].some((r) => /database unreachable for \d+ s/.test(r)),
+      [...reasons].some((r) => /database unreachable since \S+: .+ \(\d+ s;/.test(r)),
       `a stage said why it is not ready: ${[...reasons].join(" | ")}`,
     );
 

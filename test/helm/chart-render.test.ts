@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { operatorClusterRoleRules } from "../../scripts/chart-files.ts";
+import { operatorClusterRoleRules, splitRules } from "../../scripts/chart-files.ts";
 import { CHART, find, type Manifest, type OfflineHelm, offlineHelm, ROOT } from "./support.ts";
 
 const MONITORING_API = ["--api-versions", "monitoring.coreos.com/v1"];
@@ -87,12 +87,21 @@ describe("charts/tradepipe-operator rendered by helm", () => {
 
   it("binds the operator in its one namespace when operator.watchNamespace is set", async () => {
     const scoped = await helm.template(["--set", "operator.watchNamespace=trading"]);
-    assert.equal(find(scoped, "ClusterRole"), undefined, "no ClusterRole");
-    assert.equal(find(scoped, "ClusterRoleBinding"), undefined, "no ClusterRoleBinding");
+    const { namespaced, clusterScoped } = splitRules(await operatorClusterRoleRules());
+    // Cluster-wide only what no Role can grant: the control listeners' auth-delegator bindings.
+    const clusterRoles = scoped.filter((m) => m.kind === "ClusterRole");
+    assert.equal(clusterRoles.length, 1);
+    assert.deepEqual(clusterRoles[0].rules, clusterScoped);
+    assert.deepEqual(
+      clusterScoped.flatMap((r) => (r as { resources: string[] }).resources).sort(),
+      ["clusterrolebindings", "subjectaccessreviews", "tokenreviews"],
+    );
+    const clusterBinding = find(scoped, "ClusterRoleBinding");
+    assert.equal(clusterBinding?.roleRef.name, clusterRoles[0].metadata.name);
     const roles = scoped.filter((m) => m.kind === "Role");
     const main = roles.find((r) => r.metadata.namespace === "trading");
     assert.ok(main, "a Role in the watched namespace");
-    assert.deepEqual(main.rules, await operatorClusterRoleRules());
+    assert.deepEqual(main.rules, namespaced);
     const binding = scoped.find(
       (m) => m.kind === "RoleBinding" && m.metadata.namespace === "trading",
     );

@@ -348,7 +348,12 @@ test("kill -9 of Postgres: no unit restarts, each says why, and trading resumes 
     60_000,
     async () => {
       const p = await show(unit("execution-engine"), "StatusText");
-      return /database unreachable for \d+ s/.test(p.StatusText ?? "") ? p.StatusText : undefined;
+      // The same sentence as the Kubernetes condition: "<stage>: database unreachable since …".
+      return /^execution-engine: database unreachable since \S+: .+ \(\d+ s; reconnecting/.test(
+        p.StatusText ?? "",
+      )
+        ? p.StatusText
+        : undefined;
     },
   );
   const stopMs = Date.now() - t0;

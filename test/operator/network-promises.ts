@@ -5,6 +5,7 @@
  */
 import { POSTGRES_PORT } from "../../operator/postgres/resources.ts";
 import { SIMULATOR_PORT } from "../../operator/specs/simulator.ts";
+import { CONTROL_PORT } from "../../operator/specs/stage-pod.ts";
 import { BUS_PORT } from "../../services/pipeline/endpoints.ts";
 import {
   allowed,
@@ -27,6 +28,10 @@ export interface PromisePods {
   monitoring: PodView;
   /** The cluster DNS (kube-system). */
   dns: PodView;
+  /** The pipeline's risk-manager (its control listener: the kill switch). */
+  riskManager: PodView;
+  /** A pod in the operator's namespace (tradepipe-system). */
+  operatorPod: PodView;
 }
 
 export interface Connection {
@@ -163,6 +168,41 @@ export function networkPromises(metrics: number): Connection[] {
       port: simulator,
       allowed: false,
       why: "the database reaches the simulator",
+    },
+    {
+      from: "operatorPod",
+      to: "riskManager",
+      port: CONTROL_PORT,
+      allowed: true,
+      why: "the operator's namespace reaches the kill switch",
+    },
+    {
+      from: "foreignSameNamespace",
+      to: "riskManager",
+      port: CONTROL_PORT,
+      allowed: false,
+      why: "another pipeline's pod reaches the kill switch",
+    },
+    {
+      from: "foreignOtherNamespace",
+      to: "riskManager",
+      port: CONTROL_PORT,
+      allowed: false,
+      why: "a look-alike pod in another namespace reaches the kill switch",
+    },
+    {
+      from: "monitoring",
+      to: "riskManager",
+      port: CONTROL_PORT,
+      allowed: false,
+      why: "monitoring reaches the kill switch",
+    },
+    {
+      from: "otherStage",
+      to: "riskManager",
+      port: CONTROL_PORT,
+      allowed: false,
+      why: "another stage reaches the kill switch",
     },
     {
       from: "stage",

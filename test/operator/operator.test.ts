@@ -280,6 +280,9 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
         );
         return st?.leader === "alpha-execution-engine-0" && st.epoch >= 1;
       });
+      // The control listener's ClusterRoleBinding: cluster-scoped, so no garbage collection.
+      const binding = `clusterrolebinding/tradepipe:${NS}:alpha:control-auth`;
+      await waitFor("the control listener's binding", () => getJson(cluster, [binding]));
       await cluster.kubectl(["delete", "tp", "alpha", "-n", NS, "--wait=false"]);
       const deleting = await pipeline("alpha");
       assert.ok(deleting.metadata.deletionTimestamp, "held by the finalizer");
@@ -288,6 +291,8 @@ describe("the operator on a real control plane", { timeout: 600_000 }, () => {
         return r.exitCode !== 0 && /NotFound/.test(r.stderr);
       });
       assert.deepEqual(halts, [true], "the stage was asked to halt once");
+      const gone = await cluster.kubectl(["get", binding], { check: false });
+      assert.match(gone.stderr, /NotFound/, "the operator deleted the binding with the pipeline");
       const lease = await getJson(cluster, ["lease", "alpha-execution-engine", "-n", NS]).catch(
         () => undefined,
       );

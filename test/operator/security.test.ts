@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
+import { CONTROL_PORT } from "../../operator/specs/stage-pod.ts";
+import { CONTROL_AUDIENCE } from "../../services/core/control/kube-auth.ts";
+import { startControlListener } from "../../services/pipeline/control-listener.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
+import { startHarness } from "../pipeline/stage-harness.ts";
 import type { NetworkPolicy, PodView } from "./network-policy-eval.ts";
 import { brokenPromises, networkPromises, type PromisePods } from "./network-promises.ts";
 import {
@@ -16,6 +20,7 @@ import {
   createNamespace,
   getJson,
   type Json,
+  OPERATOR_NAMESPACE,
   type OperatorProcess,
   ROOT,
   samplePipeline,
@@ -84,7 +89,7 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       const items = (
         await getJson(cluster, ["networkpolicies", "-n", NS, "-l", "tradepipe.io/pipeline=alpha"])
       ).items as NetworkPolicy[];
-      return items.length === 4 && items;
+      return items.length === 5 && items;
     });
     await runPod(NS, "intruder", {
       "tradepipe.io/pipeline": "beta",
@@ -97,6 +102,7 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
     });
     await runPod("monitoring", "prometheus", { app: "prometheus" });
     await runPod("kube-system", "coredns", { "k8s-app": "kube-dns" });
+    await runPod(OPERATOR_NAMESPACE, "operator-pod", { app: "tradepipe-tools" });
     const pods: PromisePods = {
       stage: podView(await runningPod(NS, "tradepipe.io/stage=market-data")),
       otherStage: podView(await runningPod(NS, "tradepipe.io/stage=signal-bridge")),
@@ -106,6 +112,8 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       foreignOtherNamespace: podView(await runningPod("elsewhere", "tradepipe.io/pipeline")),
       monitoring: podView(await runningPod("monitoring", "app=prometheus")),
       dns: podView(await runningPod("kube-system", "k8s-app=kube-dns")),
+      riskManager: podView(await runningPod(NS, "tradepipe.io/stage=risk-manager")),
+      operatorPod: podView(await runningPod(OPERATOR_NAMESPACE, "app=tradepipe-tools")),
     };
     const namespaces = new Map<string, Record<string, string>>(
       (await getJson(cluster, ["namespaces"])).items.map((n: Json) => [
@@ -121,6 +129,123 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
       brokenPromises([], namespaces, pods, connections).length,
       connections.filter((c) => !c.allowed).length,
     );
+  });
+
+  test("the risk-manager's control listener, as its pod runs it: only a token for the audience whose user may update the kill switch releases it, recorded as that user", async () => {
+    // What the operator wrote: the listener's port and namespace on the risk-manager, and the
+    // ClusterRoleBinding that lets its own ServiceAccount review tokens.
+    const sts: Json = await waitFor("the risk-manager StatefulSet", () =>
+      getJson(cluster, ["statefulset", "alpha-risk-manager", "-n", NS]),
+    );
+    const container = (sts.spec.template.spec.containers as Json[])[0]!;
+    const podEnv: NodeJS.ProcessEnv = {};
+    for (const e of container.env as Json[]) {
+      if (e.value !== undefined) podEnv[e.name] = e.value;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") podEnv[e.name] = NS;
+    }
+    assert.equal(podEnv.TRADEPIPE_CONTROL_PORT, String(CONTROL_PORT));
+    assert.equal(podEnv.POD_NAMESPACE, NS);
+    assert.ok(
+      (container.ports as Json[]).some(
+        (p) => p.name === "control" && p.containerPort === CONTROL_PORT,
+      ),
+    );
+    const binding: Json = await waitFor("the control listener's ClusterRoleBinding", () =>
+      getJson(cluster, ["clusterrolebinding", `tradepipe:${NS}:alpha:control-auth`]),
+    );
+    assert.equal(binding.roleRef.name, "system:auth-delegator");
+    assert.deepEqual(binding.subjects, [
+      { kind: "ServiceAccount", name: "alpha-risk-manager", namespace: NS },
+    ]);
+    await cluster.kubectl(["apply", "-f", "-"], {
+      input: `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ops, namespace: ${NS}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: viewer, namespace: ${NS}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: alpha-killswitch, namespace: ${NS}}
+rules:
+  - apiGroups: [tradepipe.io]
+    resources: [tradingpipelines/killswitch]
+    resourceNames: [alpha]
+    verbs: [update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ops-alpha-killswitch, namespace: ${NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: alpha-killswitch}
+subjects: [{kind: ServiceAccount, name: ops, namespace: ${NS}}]
+`,
+    });
+    // The listener as the pod starts it: the pod's environment, the stage ServiceAccount's
+    // token (the operator's ServiceAccount, bound by the operator's binding), the risk-manager's
+    // real kill-switch routes over a real database. Locally on a free port instead of 8790.
+    const kubeconfig = await cluster.createServiceAccountKubeconfig(NS, "alpha-risk-manager");
+    const h = await startHarness({ sim: { symbols: { AAPL: 100 }, clock: "manual" } });
+    const risk = await h.start("risk-manager");
+    const env = {
+      ...podEnv,
+      TRADEPIPE_CONTROL_PORT: "0",
+      TRADEPIPE_CONTROL_HOST: "127.0.0.1",
+      TRADEPIPE_KUBECONFIG: kubeconfig,
+    };
+    const control = await startControlListener(env, "risk-manager", "alpha", h.controlRoutes);
+    assert.ok(control);
+    try {
+      await h.db.pool.query("SELECT tp_set_kill_switch(true, 'halted for the test', 'cli:test')");
+      const token = async (sa: string, audience?: string) => {
+        const args = ["create", "token", sa, "-n", NS, "--duration", "10m"];
+        if (audience) args.push("--audience", audience);
+        return (await cluster.kubectl(args)).stdout.trim();
+      };
+      const ops = await token("ops", CONTROL_AUDIENCE);
+      const post = (headers: Record<string, string>, body: string) =>
+        fetch(`${control.address}/kill-switch`, { method: "POST", headers, body }).then(
+          async (r) => ({ status: r.status, body: (await r.json()) as Json }),
+        );
+      const json = { "content-type": "application/json" };
+      const release = JSON.stringify({ engaged: false, requestedBy: "someone-else" });
+      // The attacks, each refused: no token; a token for the API server; a user without the
+      // verb; a browser page of another origin with a good token; a form-like body.
+      assert.equal((await post(json, release)).status, 401);
+      const apiToken = await token("ops");
+      assert.equal(
+        (await post({ ...json, authorization: `Bearer ${apiToken}` }, release)).status,
+        401,
+      );
+      const viewer = await token("viewer", CONTROL_AUDIENCE);
+      const refused = await post({ ...json, authorization: `Bearer ${viewer}` }, release);
+      assert.equal(refused.status, 403);
+      assert.match(String(refused.body.error), /may not update tradingpipelines\/killswitch/);
+      const origin = { ...json, authorization: `Bearer ${ops}`, origin: "https://evil.example" };
+      assert.equal((await post(origin, release)).status, 403);
+      const plain = { "content-type": "text/plain", authorization: `Bearer ${ops}` };
+      assert.equal((await post(plain, release)).status, 415);
+      const notJson = await post({ ...json, authorization: `Bearer ${ops}` }, "engaged=false");
+      assert.equal(notJson.status, 400);
+      const still = await h.db.pool.query("SELECT kill_switch_engaged FROM risk_state");
+      assert.equal(still.rows[0].kill_switch_engaged, true, "nothing was released");
+
+      const ok = await post({ ...json, authorization: `Bearer ${ops}` }, release);
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const row = await h.db.pool.query(
+        "SELECT kill_switch_engaged, kill_switch_changed_by FROM risk_state",
+      );
+      assert.deepEqual(row.rows[0], {
+        kill_switch_engaged: false,
+        kill_switch_changed_by: `kube:system:serviceaccount:${NS}:ops`,
+      });
+    } finally {
+      await control.close();
+      await risk.stop();
+      await h.close();
+    }
   });
 
   test("a stage's ServiceAccount patches its own Lease and no other stage's", async () => {
@@ -341,11 +466,20 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
     const docs = parseAllDocuments(rendered.stdout)
       .map((d) => d.toJS() as Json | null)
       .filter((d): d is Json => Boolean(d) && wanted.has(d?.kind));
+    // Cluster-wide only what no Role can grant: the risk-managers' auth-delegator bindings.
+    const clusterWide = docs.filter((d) => d.kind.startsWith("Cluster"));
     assert.deepEqual(
-      docs.filter((d) => d.kind.startsWith("Cluster")).map((d) => d.kind),
-      [],
-      "no cluster-wide RBAC when one namespace is watched",
+      clusterWide.map((d) => [d.kind, d.metadata.name]),
+      [
+        ["ClusterRole", "tp-tradepipe-operator-control-auth"],
+        ["ClusterRoleBinding", "tp-tradepipe-operator-control-auth"],
+      ],
     );
+    assert.deepEqual((clusterWide[0]!.rules as Json[]).flatMap((r) => r.resources).sort(), [
+      "clusterrolebindings",
+      "subjectaccessreviews",
+      "tokenreviews",
+    ]);
     await createNamespace(cluster, "scoped");
     await cluster.kubectl(["apply", "-f", "-"], {
       input: docs.map((d) => stringify(d)).join("---\n"),
@@ -358,6 +492,24 @@ describe("security controls on a real control plane", { timeout: 600_000 }, () =
     assert.equal(await can("create", "roles", "-n", "kube-system"), "no");
     assert.equal(await can("update", "leases/tradepipe-operator", "-n", "tradepipe-system"), "yes");
     assert.equal(await can("update", "leases/other", "-n", "tradepipe-system"), "no");
+    // The ClusterRoleBindings it may write can grant no more than it holds: binding
+    // cluster-admin to anyone is refused by the apiserver's escalation check.
+    assert.equal(await can("create", "clusterrolebindings"), "yes");
+    assert.equal(await can("create", "clusterroles"), "no");
+    const escalate = await cluster.kubectl(
+      [
+        "create",
+        "clusterrolebinding",
+        "steal",
+        "--clusterrole=cluster-admin",
+        "--serviceaccount=scoped:default",
+        "--dry-run=server",
+        ...as,
+      ],
+      { check: false },
+    );
+    assert.notEqual(escalate.exitCode, 0);
+    assert.match(escalate.stderr, /forbidden|escalat/i);
 
     const attempt = (spec: Record<string, unknown>) =>
       cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], {

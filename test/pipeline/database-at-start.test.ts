@@ -55,7 +55,7 @@ test("a stage started while its database is down waits for it, says why, then le
         readiness
           .report()
           .reasons.some((r) =>
-            /^database: database unreachable for \d+ s \(.*ECONNREFUSED/.test(r),
+            /^database: database unreachable since \S+: .*ECONNREFUSED.* \(\d+ s;/.test(r),
           ),
       "the reason on readiness",
       30_000,
