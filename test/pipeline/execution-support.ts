@@ -32,6 +32,7 @@ import { clientOrderIdFor, orderIdScope } from "../../services/execution-engine/
 import { simulatorEndpoints } from "../../services/pipeline/broker-connection.ts";
 import { type HostDeps, loadSectors } from "../../services/pipeline/host.ts";
 import { sharedMetrics } from "../../services/pipeline/metrics.ts";
+import { useTestJournalDir } from "./stage-harness.ts";
 
 export const PIPELINE = "test";
 /** SYMBOLS: the universe of the test pipelines these helpers serve (it is in the id scope). */
@@ -185,6 +186,7 @@ export async function engineHostDeps(o: {
   signal: AbortSignal;
   name?: string;
 }): Promise<HostDeps & { bus: InProcBus; metrics: Metrics }> {
+  useTestJournalDir();
   const parsed = parsePipeline({
     apiVersion: "tradepipe.io/v1alpha1",
     kind: "TradingPipeline",
