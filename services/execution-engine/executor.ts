@@ -25,6 +25,7 @@ import {
   type OrderUpdateOut,
   stepExecution,
 } from "./core/index.ts";
+import { faultPoint } from "./fault-points.ts";
 import type { Journal } from "./journal.ts";
 import { encodeAudit } from "./journal-records.ts";
 import type { ExecutionMetrics } from "./metrics.ts";
@@ -189,6 +190,7 @@ export class Executor {
             return;
           }
         }
+        faultPoint("after_journal_append");
         if (c.attempt === 1) {
           this.ordersSent++;
           (c.request.side === "buy" ? d.metrics.submittedBuy : d.metrics.submittedSell).inc();

@@ -181,7 +181,8 @@ export async function eventually(
  * on `pool` against `sim`, with its own bus and metrics registry, as a process of its own has.
  */
 export async function engineHostDeps(o: {
-  sim: Simulator;
+  /** The broker: a simulator, or any Alpaca-compatible URL with its keys (a proxy before one). */
+  sim: Pick<Simulator, "tradingUrl" | "keys">;
   pool: pg.Pool;
   signal: AbortSignal;
   name?: string;
