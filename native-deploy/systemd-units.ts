@@ -112,6 +112,17 @@ function renderService(
       ["Environment", "TRADEPIPE_BROKER_SECRET_DIR=%d"],
     );
   }
+  if (stage === "execution-engine") {
+    // The order journal (services/execution-engine/README.md) must outlive the process and a
+    // reboot: a state directory, the one place ProtectSystem=strict leaves writable for it.
+    const journal = `tradepipe/${p.metadata.name}/journal`;
+    service.push(
+      "# The order journal: appended before each order is sent, replayed after a crash.",
+      ["StateDirectory", journal],
+      ["StateDirectoryMode", "0700"],
+      ["Environment", `TRADEPIPE_JOURNAL_DIR=%S/${journal}`],
+    );
+  }
   service.push(
     "# ipc:// sockets shared by the pipeline's stages, and each stage's control socket (0600).",
     ["RuntimeDirectory", runDir],

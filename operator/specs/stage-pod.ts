@@ -67,6 +67,8 @@ export function healthPort(tp: TradingPipeline, stage: StageProcess, colocated: 
 
 /** Where the database Secret's `uri` is mounted: a file, never an environment variable. */
 export const DATABASE_URL_DIR = "/var/run/secrets/tradepipe/database";
+/** JOURNAL_DIR: the execution engine's order journal (an emptyDir volume of the pod). */
+export const JOURNAL_DIR = "/var/lib/tradepipe/journal";
 
 function databaseUrlEnv(_tp: TradingPipeline): V1EnvVar {
   return { name: "DATABASE_URL_FILE", value: `${DATABASE_URL_DIR}/uri` };
@@ -159,6 +161,9 @@ export function stageContainer(
       { name: "TRADEPIPE_HEALTH_PORT", value: String(port) },
       { name: "TRADEPIPE_HEALTH_HOST", value: "0.0.0.0" },
       ...control,
+      ...(stage === "execution-engine"
+        ? [{ name: "TRADEPIPE_JOURNAL_DIR", value: JOURNAL_DIR }]
+        : []),
     ],
     ports,
     resources: guaranteed(spec.resources.cpu, spec.resources.memory),
@@ -177,7 +182,10 @@ export function stageContainer(
       failureThreshold: 2,
     },
     securityContext: restrictedContainer(),
-    volumeMounts: volumeMounts(tp, colocated),
+    volumeMounts: [
+      ...volumeMounts(tp, colocated),
+      ...(stage === "execution-engine" ? [{ name: "journal", mountPath: JOURNAL_DIR }] : []),
+    ],
   };
 }
 
@@ -216,6 +224,9 @@ function volumes(tp: TradingPipeline, colocated: boolean): V1Volume[] {
   const out: V1Volume[] = [
     { name: "config", configMap: { name: configMapName(tp.metadata.name) } },
     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    // The execution engine's order journal: it survives a container restart in the pod; a pod
+    // replaced elsewhere recovers from Postgres and the broker's order listing instead.
+    { name: "journal", emptyDir: { sizeLimit: "1Gi" } },
     {
       name: "database-url",
       secret: {

@@ -33,6 +33,7 @@ export const ErrorCodes = {
   TP_ERR_SIM_STATE:
     "The simulator's saved account file is unreadable, corrupt, in use or of another version.",
   TP_ERR_BAD_DATA: "A market-data file has a bad row (named with its file and row).",
+  TP_ERR_JOURNAL: "The execution journal could not be written, synced or read.",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

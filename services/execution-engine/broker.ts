@@ -9,6 +9,7 @@ import type { AlpacaTradingClient } from "../alpaca-client/index.ts";
 import { BrokerHttpError, classifySendFailure } from "../alpaca-client/index.ts";
 import { orderSentChannel } from "./channels.ts";
 import type { CancelOrder, ExecutionEvent, SendOrder } from "./core/index.ts";
+import { faultPoint } from "./fault-points.ts";
 import { orderRequestBody, snapshotOf } from "./wire.ts";
 
 export interface BrokerCalls {
@@ -75,13 +76,15 @@ export function createBrokerCalls(deps: BrokerCallsDeps): BrokerCalls {
       }
       reply
         .then(
-          (o) =>
+          (o) => {
+            faultPoint("after_broker_answer");
             deliver({
               type: "SendSucceeded",
               timeNs: nowNs(),
               clientOrderId: body.client_order_id,
               order: snapshotOf(o),
-            }),
+            });
+          },
           (err: unknown) => {
             const f = classifySendFailure(err);
             deliver({

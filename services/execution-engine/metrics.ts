@@ -40,6 +40,22 @@ export function executionMetrics(m: Metrics) {
       "execution_recovered",
       "1 once the restart recovery (rebuild from Postgres, resolve with the broker) is done.",
     ),
+    auditLag: m.latencyHistogram(
+      "audit_lag_seconds",
+      "Time from an audit record's journal append (before its order was sent) to its row committed in Postgres by the write-behind.",
+    ),
+    auditBacklogRows: m.gauge(
+      "audit_backlog_rows",
+      "Audit records journaled but not yet committed in Postgres.",
+    ),
+    auditBacklogSeconds: m.gauge(
+      "audit_backlog_seconds",
+      "Age of the oldest audit record not yet committed in Postgres (0 when none).",
+    ),
+    auditBacklogHalted: m.gauge(
+      "audit_backlog_halted",
+      "1 while new orders are held because the audit backlog is over its bound, else 0.",
+    ),
     auditWrite: m.latencyHistogram(
       "audit_write_latency_seconds",
       "Time to commit one batch of audit records (with its order and fill rows).",

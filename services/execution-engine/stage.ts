@@ -4,11 +4,18 @@
  * `order.update/<SYM>`. Last prices come from `md.quote/*` and `md.trade/*` (slippage guard),
  * the kill switch from `control` (and, at start, the spec and risk_state).
  *
- * Start-up is a recovery: the core is rebuilt from Postgres (unfinished orders, recent finished
- * ones, the audit sequence), the trade_updates stream is opened, and every unfinished order is
- * resolved with the broker. Until that is done the readiness check "recovered" is false and
+ * The order path is journal-ahead (executor.ts): audit records are appended to a local journal
+ * and the order is written to the broker in the same synchronous run; Postgres is written
+ * behind (write-behind.ts), and new orders stop while that backlog is over its bound.
+ *
+ * Start-up is a recovery (recovery.ts): journals older terms left are replayed into Postgres,
+ * the broker's recent orders of this pipeline that Postgres lacks are adopted, the core is
+ * rebuilt from Postgres (unfinished orders, recent finished ones, the audit sequence), the
+ * trade_updates stream is opened, every unfinished order is resolved with the broker, and
+ * positions are compared. Until that is done the readiness check "recovered" is false and
  * intents wait in a queue; none is turned into an order before.
  */
+import { unlink } from "node:fs/promises";
 import { createAlpacaClient, type WireTradeUpdate } from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
@@ -41,8 +48,10 @@ import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
 import { pipelineOrderIdScope } from "./order-id-scope.ts";
+import { adoptBrokerOrders, journalDir, openJournal, replayJournals } from "./recovery.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
+import { WriteBehind } from "./write-behind.ts";
 
 /** Tunables of the shell; the defaults are what `tradepipe run` uses. */
 export const EXECUTION_SETTINGS = {
@@ -52,6 +61,14 @@ export const EXECUTION_SETTINGS = {
   lookupRetryMs: 500,
   /** stop() waits this long for queued writes and broker answers. */
   stopDrainMs: 3_000,
+  /**
+   * Audit backlog bound: new orders stop while this many records wait for Postgres, or the
+   * oldest has waited this long; they resume once it drains.
+   */
+  auditBacklogMaxRows: 10_000,
+  auditBacklogMaxSeconds: 10,
+  /** Records per write-behind statement. */
+  auditBatchMax: 1_000,
 };
 
 interface IntentInfo {
@@ -72,9 +89,46 @@ export const stage: StageDefinition = {
     };
     const metrics = executionMetrics(ctx.metrics);
     const store = new ExecutionStore(ctx.db, ctx.epoch);
-    ctx.readiness.declare("recovered");
-    ctx.readiness.set("recovered", false, "rebuilding orders from Postgres");
+    ctx.readiness.declare("recovered", "auditBacklog");
+    ctx.readiness.set("recovered", false, "replaying the journal into Postgres");
+    ctx.readiness.set("auditBacklog", true);
     metrics.recovered.set(0);
+    metrics.auditBacklogHalted.set(0);
+    // Every client_order_id of this pipeline starts with "tp-<8 hex of its order-id scope>-".
+    const ownPrefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
+
+    const client = createAlpacaClient({
+      endpoints: ctx.broker.endpoints,
+      credentials: ctx.broker.credentials,
+      rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
+    });
+    // ---- recovery before anything is rebuilt: the journal, then the broker's listing ----------
+    const dir = journalDir();
+    const dbId = await store.databaseIdentity();
+    const replay = await replayJournals({
+      dir,
+      prefix: ownPrefix,
+      epoch: ctx.epoch,
+      dbId,
+      store,
+      log,
+    });
+    ctx.readiness.set("recovered", false, "adopting the broker's orders Postgres lacks");
+    const adoption = await adoptBrokerOrders({
+      trading: client.trading,
+      store,
+      prefix: ownPrefix,
+      nowNs: ctx.nowNs(),
+      log,
+    });
+    if (adoption.adopted.length > 0) {
+      metrics.anomalies.labels("adopted_from_broker").inc(adoption.adopted.length);
+    }
+    log.info(
+      { dir, replay, listed: adoption.listed, adopted: adoption.adopted.length },
+      "journal replayed and broker orders adopted",
+    );
+    ctx.readiness.set("recovered", false, "rebuilding orders from Postgres");
 
     const { orders, lastSeq } = await store.loadOrders(DEFAULT_EXECUTION_EXTRAS.terminalRetention);
     const killSwitch = spec.killSwitch || (await store.killSwitchEngaged());
@@ -84,20 +138,15 @@ export const stage: StageDefinition = {
       "execution state rebuilt from Postgres",
     );
 
-    const client = createAlpacaClient({
-      endpoints: ctx.broker.endpoints,
-      credentials: ctx.broker.credentials,
-      rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
-    });
     const intents = new Map<string, IntentInfo>();
     const updateTopics = new Map<string, string>();
     const pendingRecovery = new Set<string>();
     const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
     let recovered = false;
     let recoveryStarted = false;
-    // Every client_order_id of this pipeline starts with "tp-<8 hex of its order-id scope>-".
-    const ownPrefix = clientOrderIdFor(params.pipelineName, "x").slice(0, 12);
     let stopped = false;
+    let fills = 0;
+    let backlogHalt: string | null = null;
     let missingDecisionLogged = false;
 
     const report = (detail?: string) => {
@@ -105,23 +154,41 @@ export const stage: StageDefinition = {
       metrics.halted.set(halted ? 1 : 0);
       ctx.report({
         ordersSent: exec.ordersSent,
-        fills: exec.fills,
+        fills,
         openOrders: state.orders.size,
         killSwitch: halted,
         halted,
         recovered,
         fenced: exec.fenced,
-        ...(detail !== undefined ? { detail } : {}),
+        auditBacklog: writeBehind.backlogRows,
+        ordersHeld: backlogHalt !== null,
+        ...(detail !== undefined
+          ? { detail }
+          : backlogHalt !== null
+            ? { detail: `orders held: ${backlogHalt}` }
+            : {}),
       });
     };
 
-    const exec: Executor = new Executor({
-      state,
+    const onFenced = (err: Error) => {
+      log.error(
+        { err: err.message },
+        "a write was refused for a stale fencing epoch: stepping down",
+      );
+      exec.fence();
+      ctx.readiness.set("recovered", false, "fenced: another instance leads this stage");
+      void shutdown();
+      report("fenced");
+    };
+    const writeBehind = new WriteBehind({
       store,
       log,
       metrics,
-      nowNs: ctx.nowNs,
-      intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
+      limits: {
+        maxRows: EXECUTION_SETTINGS.auditBacklogMaxRows,
+        maxSeconds: EXECUTION_SETTINGS.auditBacklogMaxSeconds,
+        maxBatch: EXECUTION_SETTINGS.auditBatchMax,
+      },
       fetchExecutions: (order, filledQty) =>
         fetchOrderExecutions(client.trading, order, filledQty).catch((err: unknown) => {
           log.warn(
@@ -130,6 +197,46 @@ export const stage: StageDefinition = {
           );
           return null;
         }),
+      onCommitted(inserted) {
+        fills += inserted;
+        metrics.fills.inc(inserted);
+        report();
+      },
+      onFenced,
+      onHaltChanged(reason) {
+        backlogHalt = reason;
+        if (reason === null) {
+          log.info("audit backlog drained below its bound: new orders resume");
+          ctx.readiness.set("auditBacklog", true);
+        } else {
+          log.error({ reason }, "new orders held: the audit backlog is over its bound");
+          ctx.readiness.set("auditBacklog", false, `new orders held: ${reason}`);
+        }
+        report();
+      },
+    });
+    const { journal, path: journalPath } = openJournal({
+      dir,
+      prefix: ownPrefix,
+      epoch: ctx.epoch,
+      dbId,
+      nowNs: ctx.nowNs(),
+      onSyncError(err) {
+        log.error({ err: err.message, journalPath }, "journal fsync failed: trading stops");
+        exec.fence();
+        ctx.readiness.set("recovered", false, `journal fsync failed: ${err.message}`);
+        void shutdown();
+      },
+    });
+
+    const exec: Executor = new Executor({
+      state,
+      journal,
+      writeBehind,
+      log,
+      metrics,
+      nowNs: ctx.nowNs,
+      intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
       publish(u, order, extra) {
         const info = intents.get(u.clientOrderId);
         const header = headerFrom(STAGE, info?.header, u.timeNs);
@@ -146,14 +253,11 @@ export const stage: StageDefinition = {
         publishMessage(bus, t, OrderUpdateSchema, msg);
         if (u.terminal) intents.delete(u.clientOrderId);
       },
-      onFenced(err) {
-        log.error(
-          { err: err.message },
-          "a write was refused for a stale fencing epoch: stepping down",
-        );
-        ctx.readiness.set("recovered", false, "fenced: another instance leads this stage");
+      onJournalFailed(err) {
+        log.error({ err: err.message, journalPath }, "journal append failed: trading stops");
+        ctx.readiness.set("recovered", false, `journal append failed: ${err.message}`);
         void shutdown();
-        report("fenced");
+        report("journal append failed");
       },
       onChange: () => report(),
       mayAct: () => ctx.leadership.mayAct(),
@@ -385,8 +489,20 @@ export const stage: StageDefinition = {
         for (const s of subscriptions) s.unsubscribe();
         exec.stop();
         const deadline = Date.now() + EXECUTION_SETTINGS.stopDrainMs;
-        while (Date.now() < deadline && (broker.inFlight > 0 || !(await settled(exec.idle())))) {
+        while (Date.now() < deadline && broker.inFlight > 0) {
           await new Promise((r) => setTimeout(r, 20));
+        }
+        const drained = await writeBehind.drained(Math.max(0, deadline - Date.now()));
+        writeBehind.stop();
+        journal.close();
+        if (drained && !exec.fenced) {
+          // Everything it held is committed in Postgres: nothing to replay.
+          await unlink(journalPath).catch(() => {});
+        } else {
+          log.warn(
+            { journalPath, backlog: writeBehind.backlogRows },
+            "stopped with audit records not in Postgres: the next start replays the journal",
+          );
         }
         await client.close().catch(() => {});
       })();
@@ -396,19 +512,3 @@ export const stage: StageDefinition = {
     return { stop: shutdown };
   },
 };
-
-/** settled waits up to 50 ms for `p`; false when it is still pending (or failed). */
-async function settled(p: Promise<void>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    p.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), 50);
-    }),
-  ]);
-  clearTimeout(timer);
-  return r;
-}

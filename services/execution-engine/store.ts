@@ -59,6 +59,11 @@ WITH audit AS (
     FROM jsonb_to_recordset($1::jsonb) AS a(event_type text, correlation_id text,
          client_order_id text, broker_order_id text, symbol text, from_status text,
          to_status text, reason text, payload jsonb, occurred_us numeric, n bigint)
+   -- Idempotent: a record replayed from the journal that is already stored is not added again.
+   WHERE NOT EXISTS (
+         SELECT 1 FROM order_audit_trail x
+          WHERE x.client_order_id = a.client_order_id AND x.stage = $4
+            AND x.event_type = a.event_type AND x.payload->'seq' = a.payload->'seq')
    ORDER BY n
   RETURNING id
 ), upserted AS (
@@ -81,6 +86,8 @@ WITH audit AS (
          reject_reason = coalesce(EXCLUDED.reject_reason, o.reject_reason),
          submitted_at = coalesce(o.submitted_at, EXCLUDED.submitted_at),
          fencing_epoch = EXCLUDED.fencing_epoch
+   -- A journal of an older term replayed late never overwrites what a newer term stored.
+   WHERE o.fencing_epoch <= $6
   RETURNING id
 ), filled AS (
   INSERT INTO fills (execution_id, client_order_id, broker_order_id, symbol, side, qty, price,
@@ -115,8 +122,11 @@ export class ExecutionStore {
   /**
    * writeBatch appends the audit records in order, upserts each touched order's latest row and
    * inserts the fills among them, in one statement. Returns the fills newly inserted.
+   * Idempotent: records already stored (same order, event and seq) and fills already stored
+   * are skipped, so a journal can be replayed. `snapshotEpoch`: the term whose writes these
+   * are (older when replaying an old journal): an order row a newer term wrote is kept.
    */
-  async writeBatch(writes: readonly AuditWrite[]): Promise<number> {
+  async writeBatch(writes: readonly AuditWrite[], snapshotEpoch = this.epoch): Promise<number> {
     const audits: unknown[] = [];
     const orders = new Map<string, Order>();
     const fills: unknown[] = [];
@@ -152,9 +162,63 @@ export class ExecutionStore {
         this.epoch,
         STAGE,
         JSON.stringify(fills),
+        snapshotEpoch,
       ],
     });
     return Number(r.rows[0]?.fills ?? 0);
+  }
+
+  /**
+   * databaseIdentity names the database the rows go to (its cluster's system identifier, which
+   * a Patroni standby shares, and its name): a journal is replayed only into its own database.
+   */
+  async databaseIdentity(): Promise<string> {
+    try {
+      const r = await this.#db.query<{ id: string }>(
+        "SELECT system_identifier::text || '/' || current_database() AS id FROM pg_control_system()",
+      );
+      return r.rows[0]!.id;
+    } catch {
+      const r = await this.#db.query<{ id: string }>("SELECT current_database() AS id");
+      return r.rows[0]!.id;
+    }
+  }
+
+  /**
+   * lastDurableNs: commit time of the newest audit row of this stage (0 when none). Orders sent
+   * after it may be missing from Postgres when the journal that held them is gone.
+   */
+  async lastDurableNs(): Promise<bigint> {
+    const r = await this.#db.query<{ us: string | null }>(
+      `SELECT (extract(epoch FROM max(created_at)) * 1e6)::bigint AS us
+         FROM order_audit_trail WHERE stage = $1`,
+      [STAGE],
+    );
+    const us = r.rows[0]?.us;
+    return us === null || us === undefined ? 0n : BigInt(us) * 1000n;
+  }
+
+  /** lastSeq: the highest audit `seq` this stage stored (0 when none). */
+  async lastSeq(): Promise<number> {
+    const seq = await this.#db.query<{ seq: string | null }>(
+      // The newest rows, not the last one: a journal of an older term replayed at start may
+      // have been stored after rows with higher sequence numbers.
+      `SELECT max((payload->>'seq')::bigint) AS seq FROM (
+         SELECT payload FROM order_audit_trail
+          WHERE stage = $1 AND payload ? 'seq' ORDER BY id DESC LIMIT 10000) recent`,
+      [STAGE],
+    );
+    return Number(seq.rows[0]?.seq ?? 0);
+  }
+
+  /** knownOrders: which of `ids` have an `orders` row. */
+  async knownOrders(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const r = await this.#db.query<{ id: string }>(
+      "SELECT client_order_id AS id FROM orders WHERE client_order_id = ANY($1::text[])",
+      [ids],
+    );
+    return new Set(r.rows.map((x) => x.id));
   }
 
   /** killSwitchEngaged reads the risk manager's persisted kill switch. */
@@ -172,12 +236,7 @@ export class ExecutionStore {
    */
   async loadOrders(finishedLimit: number): Promise<{ orders: Order[]; lastSeq: number }> {
     const r = await this.#db.query<OrderRow>(LOAD_ORDERS, [OPEN_DB_STATUSES, finishedLimit, STAGE]);
-    const seq = await this.#db.query<{ seq: string | null }>(
-      `SELECT (payload->>'seq') AS seq FROM order_audit_trail
-        WHERE stage = $1 AND payload ? 'seq' ORDER BY id DESC LIMIT 1`,
-      [STAGE],
-    );
-    return { orders: r.rows.map(orderFromRow), lastSeq: Number(seq.rows[0]?.seq ?? 0) };
+    return { orders: r.rows.map(orderFromRow), lastSeq: await this.lastSeq() };
   }
 }
 

@@ -66,6 +66,11 @@ export function approvalFromIntent(m: OrderIntent, timeNs: bigint): OrderApprove
       return bad("limit_price", `signal ${m.signalId}: a limit order needs a positive limit_price`);
     }
     if (m.symbol === "") return bad("symbol", `signal ${m.signalId}: symbol is empty`);
+    // The order is on the wire before its rows reach Postgres (journal-ahead): a value the
+    // tables cannot hold must be refused here, not discovered by the write behind the send.
+    if (!storable(qty) || (limitPrice !== null && !storable(limitPrice))) {
+      return bad("qty", `signal ${m.signalId}: quantity or limit price exceeds numeric(38, 9)`);
+    }
     const decision = m.decisionPrice !== "" ? fromDecimal(m.decisionPrice) : limitPrice;
     if (decision !== null && decision < 0n) {
       return bad("decision_price", `signal ${m.signalId}: decision_price is negative`);
@@ -88,6 +93,10 @@ export function approvalFromIntent(m: OrderIntent, timeNs: bigint): OrderApprove
     return bad("decimal", `signal ${m.signalId}: ${(err as Error).message}`);
   }
 }
+
+/** Largest magnitude a tp_decimal column (numeric(38, 9)) holds, in fixed-point units. */
+const STORABLE_BOUND = 10n ** 38n;
+const storable = (v: bigint) => v < STORABLE_BOUND && v > -STORABLE_BOUND;
 
 function bad(field: string, message: string): IntentProblem {
   return { reason: `invalid_${field}`, message };

@@ -7,11 +7,16 @@
  */
 import assert from "node:assert/strict";
 import diagnostics from "node:diagnostics_channel";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { OrderEvent, wallClockNs } from "../../services/core/messages/index.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import type { OrderSent } from "../../services/execution-engine/channels.ts";
 import type { AuditRecord, Order } from "../../services/execution-engine/core/index.ts";
+import { readJournal } from "../../services/execution-engine/journal.ts";
+import { decodeEntry } from "../../services/execution-engine/journal-records.ts";
+import { journalDir } from "../../services/execution-engine/recovery.ts";
 import { type AuditWrite, ExecutionStore } from "../../services/execution-engine/store.ts";
 import type { StageInstance } from "../../services/pipeline/host.ts";
 import {
@@ -27,6 +32,35 @@ import {
   updatesOf,
 } from "./execution-support.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
+
+/**
+ * auditEventsOnceStored: the order's audit events once `last` is among them (rows are written
+ * behind the order path, so they reach Postgres a moment after the bus saw the update).
+ */
+async function auditEventsOnceStored(h: Harness, id: string, last: string): Promise<string[]> {
+  await eventually(
+    async () => (await auditOf(h.db.pool, id)).some((a) => a.event_type === last),
+    `${last} row of ${id}`,
+  );
+  return (await auditOf(h.db.pool, id)).map((a) => a.event_type);
+}
+
+/** journaledEvents: the audit events of one order in this process's journal files, in order. */
+function journaledEvents(clientOrderId: string): string[] {
+  const dir = journalDir();
+  const out: string[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith(".journal"))
+    .sort()) {
+    for (const payload of readJournal(join(dir, name)).records) {
+      const e = decodeEntry(payload);
+      if (e.kind === "audit" && e.write.record.clientOrderId === clientOrderId) {
+        out.push(e.write.record.event);
+      }
+    }
+  }
+  return out;
+}
 
 const SIM = { symbols: ["AAPL", "MSFT"], clock: "manual" as const, partialFillProbability: 0 };
 
@@ -64,9 +98,14 @@ describe("execution-engine over the simulator and Postgres", () => {
   let h: Harness;
   let engine: StageInstance;
   const sentAt = new Map<string, number>();
+  /** The journal's records of each order at the moment its first POST was handed over. */
+  const journaledAtSend = new Map<string, string[]>();
   const onSent = (m: unknown) => {
     const e = m as OrderSent;
-    if (!sentAt.has(e.clientOrderId)) sentAt.set(e.clientOrderId, Date.now());
+    if (!sentAt.has(e.clientOrderId)) {
+      sentAt.set(e.clientOrderId, Date.now());
+      journaledAtSend.set(e.clientOrderId, journaledEvents(e.clientOrderId));
+    }
   };
   before(async () => {
     h = await startHarness({ sim: SIM });
@@ -119,7 +158,14 @@ describe("execution-engine over the simulator and Postgres", () => {
     );
 
     await waitFor(() => sentAt.has(id), "order-sent diagnostic");
+    // Journal-ahead: the intent and send records were in the journal file when the POST left.
+    assert.deepEqual(journaledAtSend.get(id), ["intent", "marketable_limit", "send"]);
     const epoch = await currentEpoch(h.db.pool);
+    // Written behind the send: the rows reach Postgres shortly after.
+    await eventually(
+      async () => (await auditOf(h.db.pool, id)).some((a) => a.event_type === "fill"),
+      "fill audit row committed",
+    );
     const row = await orderRow(h.db.pool, id);
     assert.equal(row?.status, "filled");
     assert.equal(Number(row?.filled_qty), 5);
@@ -140,8 +186,6 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.ok(events.indexOf("fill") > sendAt, `fill after send: ${events.join(",")}`);
     assert.ok(audit.every((a) => a.correlation_id === "corr-sig-1"));
     assert.ok(audit.every((a) => Number(a.fencing_epoch) === epoch));
-    // The send row was committed before the POST was handed to the HTTP client.
-    assert.ok(audit[sendAt]!.created_at.getTime() <= sentAt.get(id)!);
   });
 
   test("a duplicate intent (same client_order_id) sends nothing again", async () => {
@@ -180,7 +224,7 @@ describe("execution-engine over the simulator and Postgres", () => {
     const { orders, accepted } = sentOrders(h, id);
     assert.equal(orders.length, 1);
     assert.equal(accepted.length, 1);
-    const events = (await auditOf(h.db.pool, id)).map((a) => a.event_type);
+    const events = await auditEventsOnceStored(h, id, "fill");
     for (const e of ["send", "send_ambiguous", "not_at_broker", "retry_scheduled", "resend"]) {
       assert.ok(events.includes(e), `${e} in ${events.join(",")}`);
     }
@@ -210,14 +254,14 @@ describe("execution-engine over the simulator and Postgres", () => {
     const { orders, accepted } = sentOrders(h, id);
     assert.equal(orders.length, 1);
     assert.equal(accepted.length, 1);
-    const events = (await auditOf(h.db.pool, id)).map((a) => a.event_type);
+    const events = await auditEventsOnceStored(h, id, "fill");
     assert.ok(events.indexOf("send_ambiguous") > events.indexOf("send"), events.join(","));
     assert.ok(!events.includes("resend"), events.join(","));
     assert.equal(updatesOf(seen, id).filter((u) => u.fillQty !== "").length, 1);
     assert.equal((await fillsOf(h.db.pool, id)).length, 1);
   });
 
-  test("an intent the database cannot store is set aside; nothing is sent and the engine goes on", async () => {
+  test("an intent the database could not store is refused at intake; nothing is sent and the engine goes on", async () => {
     const seen = h.record(["order.update/*"]);
     // 10^30 shares overflows numeric(38, 9): the intent's audit batch is refused.
     const huge = publishIntent(h.bus, {
@@ -233,10 +277,11 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal(sentOrders(h, huge).requests.length, 0);
     assert.equal(updatesOf(seen, huge).length, 0);
     assert.equal((await auditOf(h.db.pool, huge)).length, 0);
+    // The order would be on the wire before its rows reach Postgres: refused before the core.
     const refused = await h.metrics.registry
-      .getSingleMetric("tradepipe_order_anomalies_total")
+      .getSingleMetric("tradepipe_order_rejects_total")
       ?.get();
-    assert.equal(refused?.values.find((v) => v.labels.kind === "audit_write_refused")?.value, 1);
+    assert.equal(refused?.values.find((v) => v.labels.reason === "invalid_qty")?.value, 1);
   });
 
   test("the slippage guard refuses a buy whose ask is too far above the decision price", async () => {
@@ -247,6 +292,7 @@ describe("execution-engine over the simulator and Postgres", () => {
     assert.equal(u!.event, OrderEvent.REJECTED);
     assert.equal(u!.reason, "slippage");
     assert.equal(sentOrders(h, id).requests.length, 0);
+    await eventually(async () => (await orderRow(h.db.pool, id))?.status === "rejected", "row");
     const row = await orderRow(h.db.pool, id);
     assert.equal(row?.status, "rejected");
     assert.equal(row?.reject_reason, "slippage");
@@ -332,7 +378,7 @@ describe("execution-engine restart", () => {
     const fill = updatesOf(seen, near).find((u) => u.event === OrderEvent.FILL)!;
     assert.equal(fill.fillQty, "3");
     assert.equal(fill.fillPrice, "399");
-    const nearEvents = (await auditOf(h.db.pool, near)).map((a) => a.event_type);
+    const nearEvents = await auditEventsOnceStored(h, near, "resolved");
     assert.ok(nearEvents.includes("resolve_after_restart"), nearEvents.join(","));
     assert.equal(sentOrders(h, near).requests.length, 1);
     assert.equal((await fillsOf(h.db.pool, near)).length, 1);
@@ -345,6 +391,7 @@ describe("execution-engine restart", () => {
     );
     assert.equal(sentOrders(h, far).requests.length, 1);
     await eventually(async () => (await orderRow(h.db.pool, far))?.status === "filled", "row");
+    await auditEventsOnceStored(h, far, "fill");
     assert.equal((await fillsOf(h.db.pool, far)).length, 1);
     assert.equal(second.readiness.report().ready, true);
     await second.stop();
@@ -416,11 +463,11 @@ describe("execution-engine after a crash between the audit commit and the broker
     assert.equal(sentOrders(h, lost).orders.length, 1);
     assert.equal(sentOrders(h, landed).orders.length, 1);
     assert.equal(sentOrders(h, landed).requests.length, 1, "the landed order is not posted again");
-    const lostEvents = (await auditOf(h.db.pool, lost)).map((a) => a.event_type);
+    const lostEvents = await auditEventsOnceStored(h, lost, "fill");
     for (const e of ["resolve_after_restart", "not_at_broker", "resend"]) {
       assert.ok(lostEvents.includes(e), `${e} in ${lostEvents.join(",")}`);
     }
-    const landedEvents = (await auditOf(h.db.pool, landed)).map((a) => a.event_type);
+    const landedEvents = await auditEventsOnceStored(h, landed, "resolved");
     assert.ok(landedEvents.includes("resolve_after_restart"), landedEvents.join(","));
     assert.ok(!landedEvents.includes("resend"), landedEvents.join(","));
     for (const id of [lost, landed]) {

@@ -32,6 +32,7 @@ import { clientOrderIdFor, orderIdScope } from "../../services/execution-engine/
 import { simulatorEndpoints } from "../../services/pipeline/broker-connection.ts";
 import { type HostDeps, loadSectors } from "../../services/pipeline/host.ts";
 import { sharedMetrics } from "../../services/pipeline/metrics.ts";
+import { useTestJournalDir } from "./stage-harness.ts";
 
 export const PIPELINE = "test";
 /** SYMBOLS: the universe of the test pipelines these helpers serve (it is in the id scope). */
@@ -180,11 +181,13 @@ export async function eventually(
  * on `pool` against `sim`, with its own bus and metrics registry, as a process of its own has.
  */
 export async function engineHostDeps(o: {
-  sim: Simulator;
+  /** The broker: a simulator, or any Alpaca-compatible URL with its keys (a proxy before one). */
+  sim: Pick<Simulator, "tradingUrl" | "keys">;
   pool: pg.Pool;
   signal: AbortSignal;
   name?: string;
 }): Promise<HostDeps & { bus: InProcBus; metrics: Metrics }> {
+  useTestJournalDir();
   const parsed = parsePipeline({
     apiVersion: "tradepipe.io/v1alpha1",
     kind: "TradingPipeline",

@@ -3,6 +3,9 @@
  * real parts: the broker simulator over HTTP/WebSocket, a fresh migrated Postgres database and an
  * InProcBus. Tests observe the stage through the bus.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { Credentials } from "../../services/alpaca-client/credentials.ts";
 import {
@@ -46,6 +49,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * useTestJournalDir points the execution engine's journal (TRADEPIPE_JOURNAL_DIR) at a
+ * directory of this test process, unless the test chose one: never the user's data directory.
+ */
+export function useTestJournalDir(): string {
+  process.env.TRADEPIPE_JOURNAL_DIR ??= mkdtempSync(join(tmpdir(), "tp-test-journal-"));
+  return process.env.TRADEPIPE_JOURNAL_DIR;
+}
+
 export interface HarnessOptions {
   sim?: SimulatorOptions;
   /** Spec fields merged over the defaults (broker.kind is always the simulator). */
@@ -53,6 +65,7 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  useTestJournalDir();
   const symbols = opts.sim?.symbols ?? ["AAPL", "MSFT"];
   const sim = await startSimulator({ seed: 7, ...opts.sim, symbols });
   const db = await withMigratedDatabase();
