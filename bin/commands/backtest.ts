@@ -350,10 +350,12 @@ async function replay(file: string, dir: string): Promise<number> {
   const r = await replayJob(pipeline, dir);
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `${r.inputs} inputs replayed in ${secs} s; ${r.intents.length} order intents, sha256 ${r.intentsSha256}\n` +
+    `${r.inputs} inputs replayed in ${secs} s; ${r.lines} ${r.compared === "intents" ? "order intents" : "decisions"}, sha256 ${r.sha256}\n` +
       (r.identical
-        ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
-        : `DIFFERENT from the recorded intents (sha256 ${r.recordedSha256}); first difference at intent ${r.firstDifference}\n`),
+        ? r.compared === "intents"
+          ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
+          : "identical to the recorded decisions (same signals, strategies, sides, quantities and prices, in order)\n"
+        : `DIFFERENT from the recorded ${r.compared} (sha256 ${r.recordedSha256}); first difference at line ${r.firstDifference}\n`),
   );
   return r.identical ? 0 : 1;
 }

@@ -8,6 +8,7 @@ import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
+import { riskParamsFromSpec } from "../risk-manager/spec-params.ts";
 import {
   loadModelScorer,
   type ModelScorer,
@@ -66,25 +67,13 @@ export function kernelConfigOf(
   accountKeyId: string = BACKTEST_ACCOUNT,
 ): KernelConfig {
   const spec = pipeline.spec;
-  const r = spec.risk;
   const sectorRecord = Object.fromEntries(sectors);
   const scope = pipelineOrderIdScope(pipeline, accountKeyId);
   const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
   return {
     strategies: { slots, rules: aggregationRules(spec) },
     orderQty: fromDecimal(spec.strategy.orderQty),
-    risk: {
-      pipelineName: scope,
-      maxPositionShares: r.maxPositionShares,
-      maxNotionalPerSymbol: r.maxNotionalPerSymbol,
-      maxOpenPositions: r.maxOpenPositions,
-      maxDailyLoss: r.maxDailyLoss,
-      maxVar99: r.maxVar99,
-      varWindowDays: r.varWindowDays,
-      maxSectorConcentration: r.maxSectorConcentration,
-      circuitBreaker: { ...r.circuitBreaker },
-      sectors: sectorRecord,
-    },
+    risk: riskParamsFromSpec(pipeline, sectors, accountKeyId),
     execution: {
       pipelineName: scope,
       maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
