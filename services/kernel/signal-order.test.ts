@@ -26,7 +26,8 @@ test("a signal's quantity and limit price become the order's, on the tick and wi
     {
       id: "sized",
       module: "services/kernel/testdata/sized-limit-strategy.ts",
-      params: {},
+      // 1.5 USD beyond the mid: beyond a 50 bps guard at AAPL's ~190, inside it at MSFT's ~410.
+      params: { offset: 1.5 },
       weight: 1,
       role: "vote",
       budgetShares: 0,
@@ -54,10 +55,15 @@ test("a signal's quantity and limit price become the order's, on the tick and wi
     const want = orderLimit(r.side, asked, s.referencePrice, guard);
     assert.equal(toDecimal(r.limitPrice!), toDecimal(want), r.clientOrderId);
     assert.equal(r.limitPrice! % 10_000_000n, 0n, "on the cent");
-    if (r.side === "buy" ? want < asked : want > asked) capped++;
+    // Never beyond the guard: reference ± maxSlippageBps.
+    const bound = (s.referencePrice * guard) / 10_000n / 1_000_000_000n;
+    if (r.side === "buy") assert.ok(r.limitPrice! <= s.referencePrice + bound, r.clientOrderId);
+    else assert.ok(r.limitPrice! >= s.referencePrice - bound, r.clientOrderId);
+    const cent = 10_000_000n;
+    if (r.side === "buy" ? want < asked - cent : want > asked + cent) capped++;
   }
-  // The strategy asks 0.12 beyond the mid: the default guard caps the dearer stocks' limits.
   assert.ok(capped > 0, "some limits were capped by the guard");
+  assert.ok(capped < result.intents.length, "some were inside it");
 
   // The live path: the signal-bridge publishes the same strings; the risk-manager shell decodes
   // them and proposes the same order as the kernel did.
