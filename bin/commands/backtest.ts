@@ -4,7 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { parseCommission } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
@@ -17,6 +16,7 @@ import {
 } from "../../services/backtest/run.ts";
 import { parseParam, runSweep } from "../../services/backtest/sweep.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
        tradepipe backtest -f SPEC --replay RECORDING [--venue simulated]
@@ -76,38 +76,27 @@ parameter set, and the set with the best in-sample Sharpe.
 `;
 
 async function sweepMain(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        data: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        param: { type: "string", multiple: true },
-        random: { type: "string" },
-        seed: { type: "string" },
-        folds: { type: "string" },
-        workers: { type: "string" },
-        symbols: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(SWEEP_USAGE);
-      return 0;
-    }
-    for (const required of ["file", "data", "from", "to", "param"]) {
-      if (values[required] === undefined) throw new Error(`--${required} is required`);
-    }
-  } catch (err) {
-    process.stderr.write(`tradepipe backtest sweep: ${(err as Error).message}\n\n${SWEEP_USAGE}`);
-    return 2;
-  }
-  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const args = parseCommand(
+    "backtest sweep",
+    SWEEP_USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      data: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      param: { type: "string", multiple: true },
+      random: { type: "string" },
+      seed: { type: "string" },
+      folds: { type: "string" },
+      workers: { type: "string" },
+      symbols: { type: "string" },
+      out: { type: "string" },
+    },
+    ["file", "data", "from", "to", "param"],
+  );
+  if (typeof args === "number") return args;
+  const { str } = args;
   const int = (k: string, fallback: number) => {
     const v = str(k);
     if (v === undefined) return fallback;
@@ -121,7 +110,7 @@ async function sweepMain(argv: string[]): Promise<number> {
     dataDir: str("data")!,
     from: parseDate(str("from")!, "--from"),
     to: parseDate(str("to")!, "--to"),
-    params: (values.param as string[]).map(parseParam),
+    params: args.list("param").map(parseParam),
     ...(str("random") ? { random: int("random", 1) } : {}),
     seed: int("seed", 1),
     folds: int("folds", 2),
@@ -162,53 +151,41 @@ async function sweepMain(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "sweep") return sweepMain(argv.slice(1));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        data: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        out: { type: "string" },
-        symbols: { type: "string" },
-        seed: { type: "string" },
-        latency: { type: "string" },
-        limits: { type: "string" },
-        "quote-lot": { type: "string" },
-        commission: { type: "string" },
-        "risk-free": { type: "string" },
-        "no-png": { type: "boolean" },
-        record: { type: "string" },
-        check: { type: "string" },
-        samples: { type: "string" },
-        tolerance: { type: "string" },
-        "warmup-ticks": { type: "string" },
-        replay: { type: "string" },
-        venue: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    const needed =
-      typeof values.replay === "string"
+  const args = parseCommand(
+    "backtest",
+    USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      data: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+      symbols: { type: "string" },
+      seed: { type: "string" },
+      latency: { type: "string" },
+      limits: { type: "string" },
+      "quote-lot": { type: "string" },
+      commission: { type: "string" },
+      "risk-free": { type: "string" },
+      "no-png": { type: "boolean" },
+      record: { type: "string" },
+      check: { type: "string" },
+      samples: { type: "string" },
+      tolerance: { type: "string" },
+      "warmup-ticks": { type: "string" },
+      replay: { type: "string" },
+      venue: { type: "string" },
+    },
+    (v) =>
+      typeof v.replay === "string"
         ? ["file"]
-        : typeof values.check === "string"
+        : typeof v.check === "string"
           ? ["file", "data", "from", "to"]
-          : ["file", "data", "from", "to", "out"];
-    for (const required of needed) {
-      if (typeof values[required] !== "string") throw new Error(`--${required} is required`);
-    }
-  } catch (err) {
-    process.stderr.write(`tradepipe backtest: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+          : ["file", "data", "from", "to", "out"],
+  );
+  if (typeof args === "number") return args;
+  const { str } = args;
   if (str("replay") !== undefined && str("venue") === "simulated") {
     const pipeline = await loadPipelineFile(str("file")!);
     const { parity, result } = await simulateRecordingJob(pipeline, str("replay")!, {
@@ -326,7 +303,7 @@ export async function main(argv: string[]): Promise<number> {
     quoteLotShares: number("quote-lot", 100),
     ...(str("commission") ? { commission: parseCommission(str("commission")!) } : {}),
     riskFreeAnnual: number("risk-free", 0),
-    png: values["no-png"] !== true,
+    png: !args.flag("no-png"),
     ...(str("record") ? { recordDir: str("record")! } : {}),
     onDay: (date, i, n) => process.stderr.write(`day ${i + 1}/${n} ${date}\n`),
     onProgress: (events, orders) => process.stderr.write(`  ${events} events, ${orders} orders\r`),
@@ -355,7 +332,7 @@ async function replay(file: string, dir: string): Promise<number> {
         ? r.compared === "intents"
           ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
           : "identical to the recorded decisions (same signals, strategies, sides, quantities and prices, in order)\n"
-        : `DIFFERENT from the recorded ${r.compared} (sha256 ${r.recordedSha256}); first difference at line ${r.firstDifference}\n`),
+        : `DIFFERENT from the recorded ${r.compared} (sha256 ${r.recordedSha256}); first difference at ${r.compared === "intents" ? "intent" : "decision"} ${r.firstDifference}\n`),
   );
   return r.identical ? 0 : 1;
 }
