@@ -14,7 +14,18 @@ import {
   simulateRecordingJob,
   warmupJob,
 } from "../../services/backtest/run.ts";
-import { parseParam, runSweep } from "../../services/backtest/sweep.ts";
+import {
+  parseParam,
+  runSweep,
+  type SweepOptions,
+  type SweepReport,
+} from "../../services/backtest/sweep.ts";
+import {
+  mergeShards,
+  renderSweepJob,
+  runSweepShard,
+  shardIndexOf,
+} from "../../services/backtest/sweep-shards.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
 import { parseCommand } from "./args.ts";
 
@@ -73,6 +84,18 @@ parameter set, and the set with the best in-sample Sharpe.
   --workers N         worker threads (default 2)
   --symbols A,B       symbols instead of the spec's
   --out DIR           also write sweep.json there
+
+Across machines (a Kubernetes Indexed Job, one shard per index):
+  --render kubernetes print a ConfigMap (the spec) and an Indexed Job running --shards N pods,
+                      at most --parallelism P at once (default N); each reads the catalog from
+                      the claim --data-claim (default tradepipe-catalog, read-only) and writes
+                      its shard to --results-claim (default tradepipe-sweep-results), under
+                      --name (default tradepipe-sweep; also the Job's name); --namespace NS
+  --shards N          run one shard of N (index: --shard-index I, else JOB_COMPLETION_INDEX) and
+                      write shard-I-of-N.json into --out DIR
+  tradepipe backtest sweep merge --out DIR
+                      combine DIR's shard files into the report (and DIR/sweep.json): the same
+                      table as one process running the whole sweep
 `;
 
 async function sweepMain(argv: string[]): Promise<number> {
@@ -92,8 +115,21 @@ async function sweepMain(argv: string[]): Promise<number> {
       workers: { type: "string" },
       symbols: { type: "string" },
       out: { type: "string" },
+      render: { type: "string" },
+      shards: { type: "string" },
+      "shard-index": { type: "string" },
+      parallelism: { type: "string" },
+      "data-claim": { type: "string" },
+      "results-claim": { type: "string" },
+      name: { type: "string" },
+      namespace: { type: "string" },
     },
-    ["file", "data", "from", "to", "param"],
+    (v) =>
+      v.render !== undefined
+        ? ["file", "from", "to", "param", "shards"]
+        : v.shards !== undefined
+          ? ["file", "data", "from", "to", "param", "out"]
+          : ["file", "data", "from", "to", "param"],
   );
   if (typeof args === "number") return args;
   const { str } = args;
@@ -105,7 +141,30 @@ async function sweepMain(argv: string[]): Promise<number> {
     return n;
   };
   const pipeline = await loadPipelineFile(str("file")!);
-  const report = await runSweep({
+  if (str("render") !== undefined) {
+    if (str("render") !== "kubernetes")
+      throw new Error(`--render: "${str("render")}" is not kubernetes`);
+    const shards = int("shards", 1);
+    // The pods run the same sweep: everything that defines it goes along.
+    const sweepArgs = ["--from", str("from")!, "--to", str("to")!];
+    for (const p of args.list("param")) sweepArgs.push("--param", p);
+    for (const k of ["random", "seed", "folds", "workers", "symbols"])
+      if (str(k) !== undefined) sweepArgs.push(`--${k}`, str(k)!);
+    process.stdout.write(
+      renderSweepJob({
+        pipeline,
+        name: str("name") ?? "tradepipe-sweep",
+        ...(str("namespace") ? { namespace: str("namespace")! } : {}),
+        shards,
+        parallelism: int("parallelism", shards),
+        sweepArgs,
+        dataClaim: str("data-claim") ?? "tradepipe-catalog",
+        resultsClaim: str("results-claim") ?? "tradepipe-sweep-results",
+      }),
+    );
+    return 0;
+  }
+  const options: SweepOptions = {
     pipeline,
     dataDir: str("data")!,
     from: parseDate(str("from")!, "--from"),
@@ -123,7 +182,33 @@ async function sweepMain(argv: string[]): Promise<number> {
         }
       : {}),
     onRun: (done, total) => process.stderr.write(`  ${done}/${total} backtests\r`),
-  });
+  };
+  if (str("shards") !== undefined) {
+    const count = int("shards", 1);
+    const index = shardIndexOf(str("shard-index"), count);
+    const { path, tasks } = await runSweepShard(options, index, count, str("out")!);
+    process.stdout.write(`shard ${index} of ${count}: ${tasks} backtests → ${path}\n`);
+    return 0;
+  }
+  printSweep(await runSweep(options), str("out"));
+  return 0;
+}
+
+async function mergeMain(argv: string[]): Promise<number> {
+  const args = parseCommand(
+    "backtest sweep merge",
+    SWEEP_USAGE,
+    argv,
+    { out: { type: "string" } },
+    ["out"],
+  );
+  if (typeof args === "number") return args;
+  printSweep(mergeShards(args.need("out")), args.need("out"));
+  return 0;
+}
+
+/** printSweep prints the sweep's table and writes sweep.json into `out` when given. */
+function printSweep(report: SweepReport, out: string | undefined): void {
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(2));
   const p = (x: number) => `${(x * 100).toFixed(2)}%`;
   process.stdout.write(
@@ -142,14 +227,14 @@ async function sweepMain(argv: string[]): Promise<number> {
       `best in sample: ${JSON.stringify(report.best.params)}: Sharpe ${f(report.best.meanSharpeIn)} in, ${f(report.best.meanSharpeOut)} out of sample\n`,
     );
   }
-  if (str("out")) {
-    mkdirSync(str("out")!, { recursive: true });
-    writeFileSync(join(str("out")!, "sweep.json"), `${JSON.stringify(report, null, 1)}\n`);
+  if (out !== undefined) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "sweep.json"), `${JSON.stringify(report, null, 1)}\n`);
   }
-  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "sweep" && argv[1] === "merge") return mergeMain(argv.slice(2));
   if (argv[0] === "sweep") return sweepMain(argv.slice(1));
   const args = parseCommand(
     "backtest",
