@@ -4,7 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { parseCommission } from "../../services/backtest/fees.ts";
 import { parseLatencyMs } from "../../services/backtest/latency.ts";
@@ -15,8 +14,20 @@ import {
   simulateRecordingJob,
   warmupJob,
 } from "../../services/backtest/run.ts";
-import { parseParam, runSweep } from "../../services/backtest/sweep.ts";
+import {
+  parseParam,
+  runSweep,
+  type SweepOptions,
+  type SweepReport,
+} from "../../services/backtest/sweep.ts";
+import {
+  mergeShards,
+  renderSweepJob,
+  runSweepShard,
+  shardIndexOf,
+} from "../../services/backtest/sweep-shards.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
        tradepipe backtest -f SPEC --replay RECORDING [--venue simulated]
@@ -73,41 +84,55 @@ parameter set, and the set with the best in-sample Sharpe.
   --workers N         worker threads (default 2)
   --symbols A,B       symbols instead of the spec's
   --out DIR           also write sweep.json there
+
+Across machines (a Kubernetes Indexed Job, one shard per index):
+  --render kubernetes print a ConfigMap (the spec) and an Indexed Job running --shards N pods,
+                      at most --parallelism P at once (default N); each reads the catalog from
+                      the claim --data-claim (default tradepipe-catalog, read-only) and writes
+                      its shard to --results-claim (default tradepipe-sweep-results), under
+                      --name (default tradepipe-sweep; also the Job's name); --namespace NS
+  --shards N          run one shard of N (index: --shard-index I, else JOB_COMPLETION_INDEX) and
+                      write shard-I-of-N.json into --out DIR
+  tradepipe backtest sweep merge --out DIR
+                      combine DIR's shard files into the report (and DIR/sweep.json): the same
+                      table as one process running the whole sweep
 `;
 
 async function sweepMain(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        data: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        param: { type: "string", multiple: true },
-        random: { type: "string" },
-        seed: { type: "string" },
-        folds: { type: "string" },
-        workers: { type: "string" },
-        symbols: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(SWEEP_USAGE);
-      return 0;
-    }
-    for (const required of ["file", "data", "from", "to", "param"]) {
-      if (values[required] === undefined) throw new Error(`--${required} is required`);
-    }
-  } catch (err) {
-    process.stderr.write(`tradepipe backtest sweep: ${(err as Error).message}\n\n${SWEEP_USAGE}`);
-    return 2;
-  }
-  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const args = parseCommand(
+    "backtest sweep",
+    SWEEP_USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      data: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      param: { type: "string", multiple: true },
+      random: { type: "string" },
+      seed: { type: "string" },
+      folds: { type: "string" },
+      workers: { type: "string" },
+      symbols: { type: "string" },
+      out: { type: "string" },
+      render: { type: "string" },
+      shards: { type: "string" },
+      "shard-index": { type: "string" },
+      parallelism: { type: "string" },
+      "data-claim": { type: "string" },
+      "results-claim": { type: "string" },
+      name: { type: "string" },
+      namespace: { type: "string" },
+    },
+    (v) =>
+      v.render !== undefined
+        ? ["file", "from", "to", "param", "shards"]
+        : v.shards !== undefined
+          ? ["file", "data", "from", "to", "param", "out"]
+          : ["file", "data", "from", "to", "param"],
+  );
+  if (typeof args === "number") return args;
+  const { str } = args;
   const int = (k: string, fallback: number) => {
     const v = str(k);
     if (v === undefined) return fallback;
@@ -116,12 +141,35 @@ async function sweepMain(argv: string[]): Promise<number> {
     return n;
   };
   const pipeline = await loadPipelineFile(str("file")!);
-  const report = await runSweep({
+  if (str("render") !== undefined) {
+    if (str("render") !== "kubernetes")
+      throw new Error(`--render: "${str("render")}" is not kubernetes`);
+    const shards = int("shards", 1);
+    // The pods run the same sweep: everything that defines it goes along.
+    const sweepArgs = ["--from", str("from")!, "--to", str("to")!];
+    for (const p of args.list("param")) sweepArgs.push("--param", p);
+    for (const k of ["random", "seed", "folds", "workers", "symbols"])
+      if (str(k) !== undefined) sweepArgs.push(`--${k}`, str(k)!);
+    process.stdout.write(
+      renderSweepJob({
+        pipeline,
+        name: str("name") ?? "tradepipe-sweep",
+        ...(str("namespace") ? { namespace: str("namespace")! } : {}),
+        shards,
+        parallelism: int("parallelism", shards),
+        sweepArgs,
+        dataClaim: str("data-claim") ?? "tradepipe-catalog",
+        resultsClaim: str("results-claim") ?? "tradepipe-sweep-results",
+      }),
+    );
+    return 0;
+  }
+  const options: SweepOptions = {
     pipeline,
     dataDir: str("data")!,
     from: parseDate(str("from")!, "--from"),
     to: parseDate(str("to")!, "--to"),
-    params: (values.param as string[]).map(parseParam),
+    params: args.list("param").map(parseParam),
     ...(str("random") ? { random: int("random", 1) } : {}),
     seed: int("seed", 1),
     folds: int("folds", 2),
@@ -134,7 +182,33 @@ async function sweepMain(argv: string[]): Promise<number> {
         }
       : {}),
     onRun: (done, total) => process.stderr.write(`  ${done}/${total} backtests\r`),
-  });
+  };
+  if (str("shards") !== undefined) {
+    const count = int("shards", 1);
+    const index = shardIndexOf(str("shard-index"), count);
+    const { path, tasks } = await runSweepShard(options, index, count, str("out")!);
+    process.stdout.write(`shard ${index} of ${count}: ${tasks} backtests → ${path}\n`);
+    return 0;
+  }
+  printSweep(await runSweep(options), str("out"));
+  return 0;
+}
+
+async function mergeMain(argv: string[]): Promise<number> {
+  const args = parseCommand(
+    "backtest sweep merge",
+    SWEEP_USAGE,
+    argv,
+    { out: { type: "string" } },
+    ["out"],
+  );
+  if (typeof args === "number") return args;
+  printSweep(mergeShards(args.need("out")), args.need("out"));
+  return 0;
+}
+
+/** printSweep prints the sweep's table and writes sweep.json into `out` when given. */
+function printSweep(report: SweepReport, out: string | undefined): void {
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(2));
   const p = (x: number) => `${(x * 100).toFixed(2)}%`;
   process.stdout.write(
@@ -153,62 +227,50 @@ async function sweepMain(argv: string[]): Promise<number> {
       `best in sample: ${JSON.stringify(report.best.params)}: Sharpe ${f(report.best.meanSharpeIn)} in, ${f(report.best.meanSharpeOut)} out of sample\n`,
     );
   }
-  if (str("out")) {
-    mkdirSync(str("out")!, { recursive: true });
-    writeFileSync(join(str("out")!, "sweep.json"), `${JSON.stringify(report, null, 1)}\n`);
+  if (out !== undefined) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "sweep.json"), `${JSON.stringify(report, null, 1)}\n`);
   }
-  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "sweep" && argv[1] === "merge") return mergeMain(argv.slice(2));
   if (argv[0] === "sweep") return sweepMain(argv.slice(1));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        data: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        out: { type: "string" },
-        symbols: { type: "string" },
-        seed: { type: "string" },
-        latency: { type: "string" },
-        limits: { type: "string" },
-        "quote-lot": { type: "string" },
-        commission: { type: "string" },
-        "risk-free": { type: "string" },
-        "no-png": { type: "boolean" },
-        record: { type: "string" },
-        check: { type: "string" },
-        samples: { type: "string" },
-        tolerance: { type: "string" },
-        "warmup-ticks": { type: "string" },
-        replay: { type: "string" },
-        venue: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    const needed =
-      typeof values.replay === "string"
+  const args = parseCommand(
+    "backtest",
+    USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      data: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+      symbols: { type: "string" },
+      seed: { type: "string" },
+      latency: { type: "string" },
+      limits: { type: "string" },
+      "quote-lot": { type: "string" },
+      commission: { type: "string" },
+      "risk-free": { type: "string" },
+      "no-png": { type: "boolean" },
+      record: { type: "string" },
+      check: { type: "string" },
+      samples: { type: "string" },
+      tolerance: { type: "string" },
+      "warmup-ticks": { type: "string" },
+      replay: { type: "string" },
+      venue: { type: "string" },
+    },
+    (v) =>
+      typeof v.replay === "string"
         ? ["file"]
-        : typeof values.check === "string"
+        : typeof v.check === "string"
           ? ["file", "data", "from", "to"]
-          : ["file", "data", "from", "to", "out"];
-    for (const required of needed) {
-      if (typeof values[required] !== "string") throw new Error(`--${required} is required`);
-    }
-  } catch (err) {
-    process.stderr.write(`tradepipe backtest: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+          : ["file", "data", "from", "to", "out"],
+  );
+  if (typeof args === "number") return args;
+  const { str } = args;
   if (str("replay") !== undefined && str("venue") === "simulated") {
     const pipeline = await loadPipelineFile(str("file")!);
     const { parity, result } = await simulateRecordingJob(pipeline, str("replay")!, {
@@ -326,7 +388,7 @@ export async function main(argv: string[]): Promise<number> {
     quoteLotShares: number("quote-lot", 100),
     ...(str("commission") ? { commission: parseCommission(str("commission")!) } : {}),
     riskFreeAnnual: number("risk-free", 0),
-    png: values["no-png"] !== true,
+    png: !args.flag("no-png"),
     ...(str("record") ? { recordDir: str("record")! } : {}),
     onDay: (date, i, n) => process.stderr.write(`day ${i + 1}/${n} ${date}\n`),
     onProgress: (events, orders) => process.stderr.write(`  ${events} events, ${orders} orders\r`),
@@ -350,10 +412,12 @@ async function replay(file: string, dir: string): Promise<number> {
   const r = await replayJob(pipeline, dir);
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `${r.inputs} inputs replayed in ${secs} s; ${r.intents.length} order intents, sha256 ${r.intentsSha256}\n` +
+    `${r.inputs} inputs replayed in ${secs} s; ${r.lines} ${r.compared === "intents" ? "order intents" : "decisions"}, sha256 ${r.sha256}\n` +
       (r.identical
-        ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
-        : `DIFFERENT from the recorded intents (sha256 ${r.recordedSha256}); first difference at intent ${r.firstDifference}\n`),
+        ? r.compared === "intents"
+          ? "identical to the recorded intents (same client_order_ids, fields and order)\n"
+          : "identical to the recorded decisions (same signals, strategies, sides, quantities and prices, in order)\n"
+        : `DIFFERENT from the recorded ${r.compared} (sha256 ${r.recordedSha256}); first difference at ${r.compared === "intents" ? "intent" : "decision"} ${r.firstDifference}\n`),
   );
   return r.identical ? 0 : 1;
 }

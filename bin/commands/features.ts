@@ -5,7 +5,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { catalogSource } from "../../services/backtest/catalog/catalog.ts";
 import { parseDate } from "../../services/backtest/catalog/layout.ts";
 import { writeParquet } from "../../services/backtest/catalog/parquet.ts";
@@ -15,6 +14,7 @@ import {
   FeatureDatasetBuilder,
   parseFeatureSpec,
 } from "../../services/signal-bridge/strategy/feature-dataset.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe features -f SPEC --data DIR --from DATE --to DATE --out DIR
 
@@ -30,41 +30,29 @@ DIR/dataset.json (feature names, feature-definition hash, spec) for tradepipe tr
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  let v: Record<string, string | boolean | undefined>;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        data: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`tradepipe features: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  for (const need of ["file", "data", "from", "to", "out"] as const) {
-    if (typeof v[need] !== "string") {
-      process.stderr.write(`tradepipe features: --${need} is required\n\n${USAGE}`);
-      return 2;
-    }
-  }
+  const args = parseCommand(
+    "features",
+    USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      data: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+    },
+    ["file", "data", "from", "to", "out"],
+  );
+  if (typeof args === "number") return args;
+  const v = { file: args.need("file"), data: args.need("data"), out: args.need("out") };
   const started = Date.now();
-  const spec = parseFeatureSpec(readFileSync(v.file as string, "utf8"), v.file as string);
-  const from = parseDate(v.from as string, "--from");
-  const to = parseDate(v.to as string, "--to");
+  const spec = parseFeatureSpec(readFileSync(v.file, "utf8"), v.file);
+  const from = parseDate(args.need("from"), "--from");
+  const to = parseDate(args.need("to"), "--to");
   const builder = new FeatureDatasetBuilder(spec);
   let events = 0;
   for await (const batch of catalogSource({
-    dir: v.data as string,
+    dir: v.data,
     symbols: spec.symbols,
     from,
     to,
@@ -93,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   const ds = builder.finish();
-  const out = v.out as string;
+  const out = v.out;
   mkdirSync(out, { recursive: true });
   const hash = featureDefinitionHash(spec.features);
   writeParquet(

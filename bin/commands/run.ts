@@ -13,13 +13,16 @@ export const DEFAULT_PIPELINE_FILE = fileURLToPath(
   new URL("../../config/pipeline.yaml", import.meta.url),
 );
 
-const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused | --bus zmq|uds] [--duration SECONDS]
+const USAGE = `usage: tradepipe run [-f pipeline.yaml] [--fused | --bus zmq|uds] [--duration SECONDS] [--record DIR]
 
   -f, --file       the TradingPipeline to run (default config/pipeline.yaml)
       --fused      run all five stages in this process over the in-process bus
       --bus        transport between stage processes: zmq (ZeroMQ ipc://, default) or uds
                    (tradepipe's Unix-socket transport, the lowest-latency multi-process option)
       --duration   stop by itself after this many seconds (default: run until Ctrl-C)
+      --record     record the session into DIR: market data as the market-data stage receives
+                   it (catalog partitions, written at stop) and the signal-bridge's decisions
+                   (decisions.csv); \`tradepipe backtest -f SPEC --replay DIR\` replays it
       --metrics-port  first /health, /ready, /metrics port (default spec.observability.metricsPort;
                    stage processes take the next ones in pipeline order; 0 picks free ports)
 `;
@@ -33,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       duration: { type: "string" },
       bus: { type: "string", default: "zmq" },
       "metrics-port": { type: "string" },
+      record: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -91,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     fused: values.fused,
     transport,
     durationSeconds,
+    ...(values.record === undefined ? {} : { recordDir: values.record }),
     ...(metricsPort === undefined ? {} : { healthPort: metricsPort }),
   });
   process.stdout.write(

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseCommand } from "./args.ts";
 
 const RESEARCH = fileURLToPath(new URL("../../research/", import.meta.url));
 
@@ -31,35 +31,25 @@ written as OUT/<sha256 prefix>.onnx. The first run builds the research venv (res
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  let v: Record<string, string | boolean | undefined>;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        file: { type: "string", short: "f" },
-        dataset: { type: "string" },
-        out: { type: "string" },
-        splits: { type: "string" },
-        "embargo-s": { type: "string" },
-        rounds: { type: "string" },
-        storage: { type: "string" },
-        study: { type: "string" },
-        trials: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`tradepipe train: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (typeof v.dataset !== "string") {
-    process.stderr.write(`tradepipe train: --dataset is required\n\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommand(
+    "train",
+    USAGE,
+    argv,
+    {
+      file: { type: "string", short: "f" },
+      dataset: { type: "string" },
+      out: { type: "string" },
+      splits: { type: "string" },
+      "embargo-s": { type: "string" },
+      rounds: { type: "string" },
+      storage: { type: "string" },
+      study: { type: "string" },
+      trials: { type: "string" },
+    },
+    ["dataset"],
+  );
+  if (typeof args === "number") return args;
+  const v = { file: args.str("file"), dataset: args.need("dataset"), out: args.str("out") };
   if (typeof v.file === "string" && !existsSync(v.file)) {
     process.stderr.write(`tradepipe train: spec ${v.file} does not exist\n`);
     return 2;
@@ -75,18 +65,19 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const venv = setup.stdout.trim().split("\n").at(-1)!;
-  const args = [
+  const pythonArgs = [
     "-m",
     "tradepipe_research.train",
     "--dataset",
     resolve(v.dataset),
     "--out",
-    resolve((v.out as string) ?? "config/models"),
+    resolve(v.out ?? "config/models"),
   ];
   for (const k of ["splits", "embargo-s", "rounds", "storage", "study", "trials"] as const) {
-    if (typeof v[k] === "string") args.push(`--${k}`, v[k] as string);
+    const value = args.str(k);
+    if (value !== undefined) pythonArgs.push(`--${k}`, value);
   }
-  const run = spawnSync(`${venv}/bin/python`, args, { cwd: RESEARCH, stdio: "inherit" });
+  const run = spawnSync(`${venv}/bin/python`, pythonArgs, { cwd: RESEARCH, stdio: "inherit" });
   process.stderr.write(`train: finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return run.status ?? 1;
 }

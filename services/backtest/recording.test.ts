@@ -53,7 +53,8 @@ describe("recordings", () => {
     assert.ok((quotes.columns.received_ns![0] as bigint) > (quotes.columns.t_ns![0] as bigint));
     const replay = await replayRecording(dir, cfg.kernel, cfg.score);
     assert.equal(replay.intents.length, requests.length);
-    assert.equal(replay.intentsSha256, written.intentsSha256);
+    assert.equal(replay.sha256, written.intentsSha256);
+    assert.equal(replay.compared, "intents");
     assert.ok(replay.identical);
     assert.equal(replay.firstDifference, 0);
   });

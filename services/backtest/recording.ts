@@ -15,11 +15,22 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { etDate } from "../broker-sim/core/time.ts";
-import { type Fixed, max } from "../core/money.ts";
+import { type Fixed, max, toDecimal } from "../core/money.ts";
 import type { ExecutionEvent, OrderRequest } from "../execution-engine/core/index.ts";
-import { Kernel, type KernelConfig, type KernelInput } from "../kernel/kernel.ts";
+import {
+  Kernel,
+  type KernelConfig,
+  type KernelInput,
+  type SignalEmitted,
+} from "../kernel/kernel.ts";
 import { fixedFromWire } from "../market-data/core/alpaca-decode.ts";
 import type { MarketDataEvent } from "../market-data/core/events.ts";
+import {
+  DECISIONS_FILE,
+  DECISIONS_HEADER,
+  type DecisionFields,
+  decisionLine,
+} from "../signal-bridge/decision-log.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { badData, writeRecords } from "./catalog/catalog.ts";
 import {
@@ -105,6 +116,16 @@ export class InputRecorder {
     intents: readonly OrderRequest[],
     meta: { pipeline: string; symbols: readonly string[] },
   ): { files: number; intentsSha256: string } {
+    const { files, dates } = this.writeInputs(dir);
+    const text = intentsText(intents);
+    writeFileSync(join(dir, "intents.csv"), text);
+    const intentsSha256 = sha256(text);
+    writeRecordingInfo(dir, dates, { ...meta, intents: intents.length, intentsSha256 });
+    return { files: files + 2, intentsSha256 };
+  }
+
+  /** writeInputs writes the logged inputs (catalog partitions and broker/) and their dates. */
+  writeInputs(dir: string): { files: number; dates: Set<string> } {
     let files = 0;
     const dates = new Set<string>();
     for (const [key, part] of this.market) {
@@ -124,15 +145,47 @@ export class InputRecorder {
       dates.add(date);
       files++;
     }
-    const text = intentsText(intents);
-    writeFileSync(join(dir, "intents.csv"), text);
-    const sorted = [...dates].sort();
-    const intentsSha256 = sha256(text);
-    writeFileSync(
-      join(dir, "recording.json"),
-      `${JSON.stringify({ format: "tradepipe-recording", version: 1, ...meta, from: sorted[0], to: sorted.at(-1), intents: intents.length, intentsSha256 }, null, 1)}\n`,
-    );
-    return { files: files + 2, intentsSha256 };
+    return { files, dates };
+  }
+}
+
+function writeRecordingInfo(dir: string, dates: ReadonlySet<string>, info: object): void {
+  const sorted = [...dates].sort();
+  writeFileSync(
+    join(dir, "recording.json"),
+    `${JSON.stringify({ format: "tradepipe-recording", version: 1, ...info, from: sorted[0], to: sorted.at(-1) }, null, 1)}\n`,
+  );
+}
+
+/**
+ * MarketRecorder records a live session at market-data ingress (`tradepipe run --record DIR`):
+ * every decoded quote and trade as the market-data stage received it (`received_ns` = when the
+ * stage read its frame; `seq` = arrival order across symbols), kept in memory and written as
+ * catalog partitions when the stage stops. The recording has no broker log (`inputs:
+ * "market"`); the signal-bridge writes the live decisions beside it (decisions.csv), and
+ * `replayRecording` compares the replayed decisions with those.
+ */
+export class MarketRecorder {
+  readonly #inputs = new InputRecorder();
+  readonly #input: { kind: "market"; nowNs: bigint; event: MarketDataEvent } = {
+    kind: "market",
+    nowNs: 0n,
+    event: null as unknown as MarketDataEvent,
+  };
+
+  /** record logs one feed event received at `receivedNs` (books are not recorded). */
+  record(event: MarketDataEvent, receivedNs: bigint): void {
+    if (event.type === "book") return;
+    const input = this.#input;
+    input.nowNs = receivedNs;
+    input.event = event;
+    this.#inputs.onInput(input);
+  }
+
+  write(dir: string, meta: { pipeline: string; symbols: readonly string[] }): { files: number } {
+    const { files, dates } = this.#inputs.writeInputs(dir);
+    writeRecordingInfo(dir, dates, { ...meta, inputs: "market", decisions: DECISIONS_FILE });
+    return { files: files + 1 };
   }
 }
 
@@ -141,6 +194,8 @@ export interface RecordingInfo {
   symbols: string[];
   from: string;
   to: string;
+  /** inputs: "market" for a recording made at market-data ingress (no broker log, no intents). */
+  inputs?: "market";
   intents: number;
   intentsSha256: string;
 }
@@ -218,16 +273,29 @@ async function readInputs(
 }
 
 export interface ReplayOutcome {
+  /**
+   * compared: what was compared with the recording: the order intents (a kernel recording, with
+   * its broker log), or the signal-bridge's decisions (a live recording at market-data ingress).
+   */
+  compared: "intents" | "decisions";
   intents: OrderRequest[];
-  intentsSha256: string;
+  /** decisions: the replayed decision lines (decision-log.ts), in order. */
+  decisions: string[];
+  /** sha256 of the replayed text compared (intents or decisions); recordedSha256 of the recording's. */
+  sha256: string;
   recordedSha256: string;
   identical: boolean;
-  /** firstDifference: the first intent line that differs (1-based), or 0. */
+  /** firstDifference: the first line that differs (1-based, after any header), or 0. */
   firstDifference: number;
+  /** lines: how many lines (intents or decisions) the replay produced. */
+  lines: number;
   inputs: number;
 }
 
-/** replayRecording replays a recording through a new kernel and compares its order intents. */
+/**
+ * replayRecording replays a recording through a new kernel and compares its order intents (a
+ * kernel recording) or its decisions (a live recording at market-data ingress) with the recorded.
+ */
 export async function replayRecording(
   dir: string,
   config: KernelConfig,
@@ -235,11 +303,13 @@ export async function replayRecording(
 ): Promise<ReplayOutcome> {
   const info = readRecordingInfo(dir);
   const intents: OrderRequest[] = [];
+  const decisions: string[] = [];
   const kernel = new Kernel(config, {
     score,
     broker: { send: (cmd) => void intents.push(cmd.request), cancel: () => {}, resolve: () => {} },
     // Retries come back as recorded RetryDue events.
     scheduleRetry: () => {},
+    observer: { signal: (s) => void decisions.push(decisionLine(decisionOf(s))) },
   });
   let inputs = 0;
   let lastSeq = -1n;
@@ -251,8 +321,40 @@ export async function replayRecording(
       applyInput(kernel, input);
     }
   }
-  const text = intentsText(intents);
+  if (info.inputs === "market") {
+    const path = join(dir, DECISIONS_FILE);
+    if (!existsSync(path))
+      throw new Error(`${dir}: no ${DECISIONS_FILE} (the signal-bridge did not record)`);
+    const recorded = readFileSync(path, "utf8");
+    if (!recorded.startsWith(DECISIONS_HEADER))
+      throw new Error(`${path}: the first line is not the decisions header`);
+    const body = recorded.slice(DECISIONS_HEADER.length);
+    return compared("decisions", decisions.join(""), body, sha256(body), {
+      intents,
+      decisions,
+      inputs,
+      lines: decisions.length,
+    });
+  }
   const recorded = readFileSync(join(dir, "intents.csv"), "utf8");
+  const outcome = compared("intents", intentsText(intents), recorded, info.intentsSha256, {
+    intents,
+    decisions,
+    inputs,
+    lines: intents.length,
+  });
+  // The file must also be the one the recording's hash names.
+  outcome.identical &&= sha256(recorded) === info.intentsSha256;
+  return outcome;
+}
+
+function compared(
+  kind: ReplayOutcome["compared"],
+  text: string,
+  recorded: string,
+  recordedSha256: string,
+  rest: Pick<ReplayOutcome, "intents" | "decisions" | "inputs" | "lines">,
+): ReplayOutcome {
   const a = text.split("\n");
   const b = recorded.split("\n");
   let firstDifference = 0;
@@ -262,14 +364,28 @@ export async function replayRecording(
       break;
     }
   }
-  const intentsSha256 = sha256(text);
+  const hash = sha256(text);
   return {
-    intents,
-    intentsSha256,
-    recordedSha256: info.intentsSha256,
-    identical: intentsSha256 === info.intentsSha256 && sha256(recorded) === info.intentsSha256,
+    compared: kind,
+    sha256: hash,
+    recordedSha256,
+    identical: hash === recordedSha256,
     firstDifference,
-    inputs,
+    ...rest,
+  };
+}
+
+/** decisionOf: a kernel signal as the signal-bridge stage logs it (decision-log.ts). */
+export function decisionOf(s: SignalEmitted): DecisionFields {
+  return {
+    signalId: s.signalId,
+    strategyId: s.strategyId,
+    symbol: s.symbol,
+    direction: s.direction,
+    quantity: s.quantity,
+    limitPrice: s.limitPrice,
+    referencePrice: toDecimal(s.referencePrice),
+    confidence: s.confidence,
   };
 }
 

@@ -153,7 +153,7 @@ export function windowsOf(
   }));
 }
 
-interface Task {
+export interface Task {
   id: number;
   pipeline: TradingPipeline;
   dataDir: string;
@@ -167,7 +167,14 @@ const mean = (xs: readonly (number | null)[]): number | null => {
   return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
 };
 
-export async function runSweep(o: SweepOptions): Promise<SweepReport> {
+/** SweepPlan: the parameter sets, the windows and one task per (set, window), set-major. */
+export interface SweepPlan {
+  sets: ParamSet[];
+  windows: { from: string; to: string }[];
+  tasks: Task[];
+}
+
+export function sweepPlan(o: SweepOptions): SweepPlan {
   const sets = paramSets(o.params, o.random, o.seed);
   const windows = windowsOf(o.dataDir, o.from, o.to, o.folds);
   const tasks: Task[] = [];
@@ -184,7 +191,34 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
       });
     }
   }
-  const results = await runPool(tasks, Math.max(1, o.workers), o.onRun);
+  return { sets, windows, tasks };
+}
+
+export async function runSweep(o: SweepOptions): Promise<SweepReport> {
+  const plan = sweepPlan(o);
+  const results = await runTasks(plan.tasks, o.workers, o.onRun);
+  return sweepReport(plan.sets, plan.windows, results);
+}
+
+/** runTasks runs backtest tasks on a pool of `workers` threads; results in task order. */
+export function runTasks(
+  tasks: readonly Task[],
+  workers: number,
+  onRun?: (done: number, total: number) => void,
+): Promise<WindowFigures[]> {
+  return runPool(
+    tasks.map((t, i) => ({ ...t, id: i })),
+    Math.max(1, workers),
+    onRun,
+  );
+}
+
+/** sweepReport: the table from every task's figures (`results[i]` is task i of the plan). */
+export function sweepReport(
+  sets: readonly ParamSet[],
+  windows: readonly { from: string; to: string }[],
+  results: readonly WindowFigures[],
+): SweepReport {
   const rows = sets.map((params, i) => {
     const figures = windows.map((_, k) => results[i * windows.length + k]!);
     const inSample = figures.slice(0, -1);
@@ -207,7 +241,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepReport> {
     )
       best = r;
   }
-  return { windows, rows, best: best ?? rows[0] };
+  return { windows: [...windows], rows, best: best ?? rows[0] };
 }
 
 function runPool(

@@ -47,8 +47,8 @@ import {
 import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
-import { pipelineOrderIdScope } from "./order-id-scope.ts";
 import { adoptBrokerOrders, journalDir, openJournal, replayJournals } from "./recovery.ts";
+import { executionParamsFromSpec } from "./spec-params.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
 import { WriteBehind } from "./write-behind.ts";
@@ -81,12 +81,7 @@ export const stage: StageDefinition = {
   async start(ctx: StageContext): Promise<RunningStage> {
     const { bus, log, pipeline } = ctx;
     const spec = pipeline.spec;
-    const params: ExecutionParams = {
-      pipelineName: pipelineOrderIdScope(pipeline, ctx.broker.credentials.keyId),
-      maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
-      maxSlippageBps: spec.execution.maxSlippageBps,
-      retries: spec.execution.retries,
-    };
+    const params: ExecutionParams = executionParamsFromSpec(pipeline, ctx.broker.credentials.keyId);
     const metrics = executionMetrics(ctx.metrics);
     const store = new ExecutionStore(ctx.db, ctx.epoch);
     ctx.readiness.declare("recovered", "auditBacklog");

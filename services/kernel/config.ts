@@ -4,10 +4,11 @@
  * `accountKeyId` scopes the client_order_ids as the live stages scope them (the broker account's
  * key id); a backtest passes a fixed one.
  */
-import { feeSchedule } from "../core/fees.ts";
 import { fromDecimal } from "../core/money.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
-import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
+import { executionParamsFromSpec } from "../execution-engine/spec-params.ts";
+import { positionParamsFromSpec } from "../position-tracker/spec-params.ts";
+import { riskParamsFromSpec } from "../risk-manager/spec-params.ts";
 import {
   loadModelScorer,
   type ModelScorer,
@@ -66,39 +67,12 @@ export function kernelConfigOf(
   accountKeyId: string = BACKTEST_ACCOUNT,
 ): KernelConfig {
   const spec = pipeline.spec;
-  const r = spec.risk;
-  const sectorRecord = Object.fromEntries(sectors);
-  const scope = pipelineOrderIdScope(pipeline, accountKeyId);
-  const { fees, sharedAccountCapital, ...positionSpec } = spec.positions;
+  // The stage shells map the spec with these same functions.
   return {
     strategies: { slots, rules: aggregationRules(spec) },
     orderQty: fromDecimal(spec.strategy.orderQty),
-    risk: {
-      pipelineName: scope,
-      maxPositionShares: r.maxPositionShares,
-      maxNotionalPerSymbol: r.maxNotionalPerSymbol,
-      maxOpenPositions: r.maxOpenPositions,
-      maxDailyLoss: r.maxDailyLoss,
-      maxVar99: r.maxVar99,
-      varWindowDays: r.varWindowDays,
-      maxSectorConcentration: r.maxSectorConcentration,
-      circuitBreaker: { ...r.circuitBreaker },
-      sectors: sectorRecord,
-    },
-    execution: {
-      pipelineName: scope,
-      maxOrdersPerMinute: spec.execution.maxOrdersPerMinute,
-      maxSlippageBps: spec.execution.maxSlippageBps,
-      retries: spec.execution.retries,
-    },
-    positions: {
-      ...positionSpec,
-      sectors: sectorRecord,
-      fees: feeSchedule(fees),
-      symbols: spec.symbols,
-      ...(sharedAccountCapital !== undefined
-        ? { startingEquity: sharedAccountCapital, sharedAccount: true }
-        : {}),
-    },
+    risk: riskParamsFromSpec(pipeline, sectors, accountKeyId),
+    execution: executionParamsFromSpec(pipeline, accountKeyId),
+    positions: positionParamsFromSpec(pipeline, sectors),
   };
 }

@@ -59,7 +59,7 @@ import {
   type RiskState,
   stepRisk,
 } from "../risk-manager/core/index.ts";
-import { SignalIds } from "../signal-bridge/signal-message.ts";
+import { decimalOf, SignalIds } from "../signal-bridge/signal-message.ts";
 import type { AggregationRules } from "../signal-bridge/strategy/aggregate.ts";
 import { StrategyEngine, type StrategyFailure } from "../signal-bridge/strategy/engine.ts";
 import { type ModelScore, type ReplayQuote, stepQuote } from "../signal-bridge/strategy/replay.ts";
@@ -95,6 +95,9 @@ export interface SignalEmitted {
   /** strategyId: the leading strategy of the aggregated decision. */
   strategyId: string;
   referencePrice: Fixed;
+  /** quantity, limitPrice: the signal's decimal strings as the stage publishes them ("": none). */
+  quantity: string;
+  limitPrice: string;
   /** indicators: the leading strategy's indicator values on this tick (a copy). */
   indicators: Readonly<Record<string, number>>;
 }
@@ -322,6 +325,8 @@ export class Kernel {
     if (o.direction === 0) return;
     const signalId = this.ids.next(symbol, eventTimeNs);
     const referencePrice = (bid + ask) / 2n;
+    const quantity = decimalOf(Math.floor(o.targetQty), 0);
+    const limitPrice = decimalOf(o.limitPrice, 4);
     this.observer.signal?.({
       signalId,
       symbol,
@@ -331,10 +336,19 @@ export class Kernel {
       confidence: o.confidence,
       strategyId: this.config.strategies.slots[o.leader]!.id,
       referencePrice,
+      quantity,
+      limitPrice,
       indicators: { ...(engine.indicatorsOf(o.leader) ?? {}) },
     });
     const proposal = proposalFromSignal(
-      { signalId, symbol, action: o.direction > 0 ? "buy" : "sell", referencePrice },
+      {
+        signalId,
+        symbol,
+        action: o.direction > 0 ? "buy" : "sell",
+        referencePrice,
+        quantity,
+        limitPrice,
+      },
       this.config.orderQty,
       eventTimeNs,
       signalId,

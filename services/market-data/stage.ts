@@ -83,6 +83,11 @@ export const stage: StageDefinition = {
       frameReadNs = 0n;
     };
     const applied: BookApplied = { symbol: "", ns: 0 };
+    // `tradepipe run --record DIR`: every decoded quote and trade as received (loaded only then).
+    const recorder =
+      ctx.recordDir === undefined
+        ? undefined
+        : new (await import("../backtest/recording.ts")).MarketRecorder();
 
     ctx.readiness.declare("md-feed");
     const client = createAlpacaClient({
@@ -125,6 +130,7 @@ export const stage: StageDefinition = {
         return;
       }
       if (ev.timeNs > newestEventNs) newestEventNs = ev.timeNs;
+      recorder?.record(ev, frameReadNs);
       let t0 = 0n;
       if (ev.type === "book") {
         metrics.inBook.inc();
@@ -246,6 +252,13 @@ export const stage: StageDefinition = {
       async stop() {
         clearInterval(heartbeat);
         await client.close();
+        if (recorder !== undefined && ctx.recordDir !== undefined) {
+          const { files } = recorder.write(ctx.recordDir, {
+            pipeline: ctx.pipeline.metadata.name,
+            symbols,
+          });
+          log.info({ dir: ctx.recordDir, files }, "recording written");
+        }
       },
     };
   },

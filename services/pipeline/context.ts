@@ -13,6 +13,9 @@ import type { TradingPipeline } from "../core/spec/index.ts";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
 import type { StageProcess } from "./stages.ts";
 
+/** RECORD_DIR_ENV carries `tradepipe run --record DIR` to every stage (processes, fused). */
+export const RECORD_DIR_ENV = "TRADEPIPE_RECORD_DIR";
+
 export interface BrokerConnection {
   kind: "simulator" | "alpaca";
   endpoints: AlpacaEndpoints;
@@ -54,6 +57,12 @@ export interface StageContext {
   watchSpec?(listener: (pipeline: TradingPipeline) => void): () => void;
   /** Reports counters for the status screen and the supervisor (cheap; call freely). */
   report(status: StageReport): void;
+  /**
+   * recordDir: `tradepipe run --record DIR`: the market-data stage records what it receives
+   * there (catalog partitions) and the signal-bridge its decisions (decisions.csv), for
+   * `tradepipe backtest --replay DIR`. Absent: nothing is recorded.
+   */
+  recordDir?: string;
 }
 
 /**

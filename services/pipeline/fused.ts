@@ -26,6 +26,8 @@ export interface FusedPipelineOptions {
   /** Routes of the process's control listener; stages add theirs. */
   controlRoutes: Record<string, ControlHandler>;
   onLeadershipLost?: (stage: StageProcess, reason: Error) => void;
+  /** StageContext.recordDir (`tradepipe run --record DIR`). */
+  recordDir?: string;
 }
 
 export interface FusedPipeline {
@@ -70,6 +72,7 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
           routes: opts.routes,
           controlRoutes: opts.controlRoutes,
           ...(opts.onLeadershipLost ? { onLeadershipLost: opts.onLeadershipLost } : {}),
+          ...(opts.recordDir ? { recordDir: opts.recordDir } : {}),
         },
         readiness[stage],
       );

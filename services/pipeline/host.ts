@@ -51,6 +51,8 @@ export interface HostDeps {
    * per stage).
    */
   group?: LeadershipGroup;
+  /** StageContext.recordDir (`tradepipe run --record DIR`). */
+  recordDir?: string;
 }
 
 export interface StageInstance {
@@ -193,6 +195,7 @@ export async function startStageInstance(
       routes: deps.routes,
       controlRoutes: deps.controlRoutes,
       ...(deps.watchSpec ? { watchSpec: deps.watchSpec } : {}),
+      ...(deps.recordDir ? { recordDir: deps.recordDir } : {}),
       nowNs: wallClockNs,
       report: publish,
     };

@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import type { Simulator } from "../broker-sim/index.ts";
@@ -25,7 +25,7 @@ import { serveRunDashboard } from "../dashboard/run-hook.ts";
 import { type PipelineStatus, StatusView } from "../supervisor/status-screen.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
-import type { StageReport } from "./context.ts";
+import { RECORD_DIR_ENV, type StageReport } from "./context.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import type { LocalTransport } from "./endpoints.ts";
 import { type FusedPipeline, startFusedPipeline } from "./fused.ts";
@@ -53,6 +53,11 @@ export interface LocalRunOptions {
    * spec's observability.metricsPort; 0 lets each pick a free port (tests).
    */
   healthPort?: number;
+  /**
+   * recordDir: record the session there (`tradepipe run --record DIR`): market data as the
+   * market-data stage receives it, and the signal-bridge's decisions; see services/backtest.
+   */
+  recordDir?: string;
   /** Resolves when the run should stop (tests); Ctrl-C and --duration also stop it. */
   stopSignal?: AbortSignal;
   /** A simulator started by the caller (tests: fixed start time, admin access); else one is started. */
@@ -87,6 +92,7 @@ interface Started {
 
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunSummary> {
   const env = { ...(opts.env ?? process.env) };
+  if (opts.recordDir !== undefined) env[RECORD_DIR_ENV] = resolve(opts.recordDir);
   const { pipeline } = opts;
   // On a terminal the status screen owns the screen, so every log line goes to files instead.
   const logDir = process.stdout.isTTY ? join(runStateDir(env), "logs") : undefined;
@@ -331,6 +337,7 @@ async function startFused(
     broker: resolveBrokerConnection(pipeline, env),
     routes,
     controlRoutes,
+    ...(env[RECORD_DIR_ENV] ? { recordDir: env[RECORD_DIR_ENV] } : {}),
   });
   void fused.failed.then(failed);
   cleanups.push(() => fused!.stop());

@@ -16,7 +16,7 @@ import { wallClockNs } from "../core/messages/time.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger, startTracing } from "../core/telemetry/index.ts";
 import { resolveBrokerConnection } from "./broker-connection.ts";
-import type { StageReport } from "./context.ts";
+import { RECORD_DIR_ENV, type StageReport } from "./context.ts";
 import { startControlListener } from "./control-listener.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
@@ -176,6 +176,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
             pending = setTimeout(sendStatus, Math.max(0, 250 - (Date.now() - lastSent)));
         },
         ...(group ? { group } : {}),
+        ...(env[RECORD_DIR_ENV] ? { recordDir: env[RECORD_DIR_ENV] } : {}),
       },
       readiness,
     ))().catch((err: unknown) => {

@@ -13,7 +13,6 @@
 import { createAlpacaClient } from "../alpaca-client/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeDecoded } from "../core/bus/typed.ts";
-import { feeSchedule } from "../core/fees.ts";
 import {
   ControlSchema,
   newHeader,
@@ -47,6 +46,7 @@ import {
 } from "./messages.ts";
 import { trackerMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
+import { positionParamsFromSpec } from "./spec-params.ts";
 import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./store.ts";
 
 /** FILL_CATCH_UP_MS: how often fills stored in the database are checked for ones the bus missed. */
@@ -64,7 +64,6 @@ export const stage: StageDefinition = {
   async start(ctx: StageContext): Promise<RunningStage> {
     const { bus, log } = ctx;
     const spec = ctx.pipeline.spec.positions;
-    const sectors = Object.fromEntries(ctx.sectors);
     const metrics = trackerMetrics(ctx.metrics);
     metrics.drawdownAlertLevel.set(ctx.pipeline.spec.positions.drawdownAlertPct / 100);
     ctx.readiness.declare("reconciled");
@@ -73,17 +72,8 @@ export const stage: StageDefinition = {
     const sectorOf = (s: string) => ctx.sectors.get(s) ?? "UNKNOWN";
 
     const lastSnapshot = await loadLastPortfolioSnapshot(ctx.db);
-    const { fees, sharedAccountCapital, ...positionSpec } = spec;
     const state = restorePositionState(
-      {
-        ...positionSpec,
-        sectors,
-        fees: feeSchedule(fees),
-        symbols: ctx.pipeline.spec.symbols,
-        ...(sharedAccountCapital !== undefined
-          ? { startingEquity: sharedAccountCapital, sharedAccount: true }
-          : {}),
-      },
+      positionParamsFromSpec(ctx.pipeline, ctx.sectors),
       lastSnapshot,
     );
     const broker = createAlpacaClient({

@@ -162,8 +162,8 @@ export function intentFieldsOf(
   out.symbol = d.symbol;
   out.side = d.side === "buy" ? Side.BUY : Side.SELL;
   out.qty = toDecimal(d.qty);
-  out.orderType = OrderType.MARKET;
-  out.limitPrice = "";
+  out.orderType = d.limitPrice === null ? OrderType.MARKET : OrderType.LIMIT;
+  out.limitPrice = d.limitPrice === null ? "" : toDecimal(d.limitPrice);
   out.stopPrice = "";
   out.timeInForce = TimeInForce.DAY;
   out.decision = d.approved ? IntentDecision.APPROVED : IntentDecision.REJECTED;
@@ -176,7 +176,7 @@ export function intentFieldsOf(
 
 /**
  * proposalOfFields is the order a BUY or SELL signal proposes (null for HOLD), from the fields
- * wire.ts's decodeSignal read. An unreadable reference price becomes 0, which the core refuses
+ * wire.ts's decodeSignal read (its quantity and limit price as proposal.ts reads them). An unreadable reference price becomes 0, which the core refuses
  * as `invalid_order` (and says so on the bus).
  */
 export function proposalOfFields(s: SignalFields, orderQty: Fixed): OrderProposed | null {
@@ -188,6 +188,8 @@ export function proposalOfFields(s: SignalFields, orderQty: Fixed): OrderPropose
       symbol: s.symbol,
       action,
       referencePrice: decimalOr(s.referencePrice, ZERO),
+      quantity: s.quantity,
+      limitPrice: s.limitPrice,
     },
     orderQty,
     s.eventTimeNs,

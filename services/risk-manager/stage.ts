@@ -25,7 +25,6 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, fromDecimal } from "../core/money.ts";
-import { pipelineOrderIdScope } from "../execution-engine/order-id-scope.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type RiskDecisionTiming, riskDecisionChannel } from "./channels.ts";
 import {
@@ -52,6 +51,7 @@ import {
 } from "./messages.ts";
 import { riskMetrics } from "./metrics.ts";
 import { createRiskRuntime } from "./runtime.ts";
+import { riskParamsFromSpec } from "./spec-params.ts";
 import {
   type KillSwitchRow,
   loadOpenOrders,
@@ -76,19 +76,7 @@ function decimalOrNull(v: string): Fixed | null {
 }
 
 export function riskParamsOf(ctx: StageContext): RiskParams {
-  const r = ctx.pipeline.spec.risk;
-  return {
-    pipelineName: pipelineOrderIdScope(ctx.pipeline, ctx.broker.credentials.keyId),
-    maxPositionShares: r.maxPositionShares,
-    maxNotionalPerSymbol: r.maxNotionalPerSymbol,
-    maxOpenPositions: r.maxOpenPositions,
-    maxDailyLoss: r.maxDailyLoss,
-    maxVar99: r.maxVar99,
-    varWindowDays: r.varWindowDays,
-    maxSectorConcentration: r.maxSectorConcentration,
-    circuitBreaker: { ...r.circuitBreaker },
-    sectors: Object.fromEntries(ctx.sectors),
-  };
+  return riskParamsFromSpec(ctx.pipeline, ctx.sectors, ctx.broker.credentials.keyId);
 }
 
 export const stage: StageDefinition = {

@@ -104,6 +104,8 @@ test("decodeSignal reads what fromBinary reads, with the bus's appended header m
       indicators: { rsi_14: r() * 100, macd: -r(), rules: 3 },
       referencePrice: text(r, 12),
       model: text(r, 30),
+      quantity: text(r, 6),
+      limitPrice: text(r, 10),
     });
     // The bus stamps sequence, publish time and publisher id in a second header occurrence.
     const stamp = toBinary(
@@ -126,6 +128,8 @@ test("decodeSignal reads what fromBinary reads, with the bus's appended header m
         symbol: want.symbol,
         action: want.action,
         referencePrice: want.referencePrice,
+        quantity: want.quantity,
+        limitPrice: want.limitPrice,
       },
       `case ${i}`,
     );

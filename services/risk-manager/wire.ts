@@ -38,6 +38,10 @@ export interface SignalFields extends HeaderFields {
   /** action: the SignalAction number (1 BUY, 2 SELL, 3 HOLD). */
   action: number;
   referencePrice: string;
+  /** quantity: shares asked for ("" for the pipeline's order quantity); field 10. */
+  quantity: string;
+  /** limitPrice: the limit asked for ("" for a market order); field 11. */
+  limitPrice: string;
 }
 
 export function emptySignalFields(): SignalFields {
@@ -50,6 +54,8 @@ export function emptySignalFields(): SignalFields {
     symbol: "",
     action: 0,
     referencePrice: "",
+    quantity: "",
+    limitPrice: "",
   };
 }
 
@@ -142,6 +148,8 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
   out.symbol = "";
   out.action = 0;
   out.referencePrice = "";
+  out.quantity = "";
+  out.limitPrice = "";
   const end = b.length;
   let p = 0;
   while (p < end) {
@@ -172,6 +180,12 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
         break;
       case 7:
         out.referencePrice = b.toString("utf8", s, e);
+        break;
+      case 10:
+        out.quantity = b.toString("utf8", s, e);
+        break;
+      case 11:
+        out.limitPrice = b.toString("utf8", s, e);
         break;
     }
     p = e;

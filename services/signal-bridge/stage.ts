@@ -18,6 +18,7 @@ import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts"
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
+import { DecisionLog } from "./decision-log.ts";
 import { signalBridgeMetrics, strategyAttributionGauges } from "./metrics.ts";
 import { verifyLoadedModel } from "./model-contract.ts";
 import { loadModelScorer, type ModelScorer, resolveModelPath } from "./model-scorer.ts";
@@ -114,6 +115,11 @@ export const stage: StageDefinition = {
     /** A real model call since the keep-warm timer last fired: no need to warm this time. */
     let scoredSinceWarm = false;
     const disabled: string[] = [];
+    // `tradepipe run --record DIR`: the decisions published, for the replay to compare with.
+    const decisionLog = ctx.recordDir === undefined ? undefined : new DecisionLog(ctx.recordDir);
+    const decisionFlush =
+      decisionLog === undefined ? undefined : setInterval(() => decisionLog.flush(), 1_000);
+    decisionFlush?.unref();
 
     const status = () =>
       ctx.report({
@@ -159,6 +165,16 @@ export const stage: StageDefinition = {
         engine.indicatorsOf(o.leader),
       );
       bus.publish(t, encodeSignal(fields));
+      decisionLog?.add({
+        signalId: fields.signalId,
+        strategyId: fields.strategyId,
+        symbol: fields.symbol,
+        direction: o.direction,
+        quantity: fields.quantity,
+        limitPrice: fields.limitPrice,
+        referencePrice: fields.referencePrice,
+        confidence: fields.confidence,
+      });
       (o.direction > 0 ? metrics.buys : metrics.sells).inc();
       ledCounters[o.leader]!.inc();
       signals++;
@@ -304,6 +320,8 @@ export const stage: StageDefinition = {
         stopped = true;
         if (keepWarm) clearInterval(keepWarm);
         subscription.unsubscribe();
+        if (decisionFlush) clearInterval(decisionFlush);
+        decisionLog?.flush();
       },
     };
   },

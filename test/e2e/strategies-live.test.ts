@@ -9,107 +9,32 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startSimulator } from "../../services/broker-sim/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
-import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
 import { loadModelScorer, resolveModelPath } from "../../services/signal-bridge/model-scorer.ts";
-import {
-  type ReplayQuote,
-  replayStrategies,
-} from "../../services/signal-bridge/strategy/replay.ts";
+import { replayStrategies } from "../../services/signal-bridge/strategy/replay.ts";
 import { aggregationRules, loadStrategies } from "../../services/signal-bridge/strategy-loader.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
-import { defaultPipeline, simState, startRun, waitFor } from "./support.ts";
-
-/** 2026-06-15 13:30:00 UTC is 09:30 in New York (daylight saving time). */
-const OPEN_MS = Date.UTC(2026, 5, 15, 13, 30);
-const SYMBOLS = { AAPL: 187, MSFT: 410 } as const;
-const TICKS = 1500; // per symbol, 100 ms apart: 2.5 minutes of session
-const STEP_MS = 100;
-
-/** The recorded session: two seeded paths interleaved, a quote only when it changes. */
-function session(): { lines: string[]; quotes: ReplayQuote[] } {
-  const lines: string[] = [];
-  const quotes: ReplayQuote[] = [];
-  const paths = Object.entries(SYMBOLS).map(([symbol, price], k) => ({
-    symbol,
-    path: syntheticMarket({ seed: 31 + k, ticks: TICKS, startPrice: price }),
-    last: "",
-  }));
-  for (let i = 0; i < TICKS; i++) {
-    for (const [k, p] of paths.entries()) {
-      const t = p.path[i]!;
-      const bp = t.bidPrice.toFixed(2);
-      const ap = t.askPrice.toFixed(2);
-      const bs = Math.max(1, Math.round(t.bidSize / 100)) * 100;
-      const as = Math.max(1, Math.round(t.askSize / 100)) * 100;
-      const key = `${bp} ${ap} ${bs} ${as}`;
-      if (key === p.last) continue;
-      p.last = key;
-      const ms = OPEN_MS + i * STEP_MS + k; // the two symbols a millisecond apart
-      const time = new Date(ms).toISOString();
-      lines.push(
-        JSON.stringify({ T: "q", S: p.symbol, t: time, bp: Number(bp), bs, ap: Number(ap), as }),
-      );
-      quotes.push({
-        symbol: p.symbol,
-        timeNs: BigInt(ms) * 1_000_000n,
-        bidPrice: Number(bp),
-        bidSize: bs,
-        askPrice: Number(ap),
-        askSize: as,
-      });
-    }
-  }
-  return { lines, quotes };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** counter reads one sample of a Prometheus counter from an exposition (0 when absent). */
-function counter(exposition: string, name: string, labels: Record<string, string>): number {
-  for (const line of exposition.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return 0;
-}
+import { simState, startRun, waitFor } from "./support.ts";
+import {
+  counter,
+  freePort,
+  OPEN_MS,
+  STEP_MS,
+  session,
+  TICKS,
+  threeStrategiesPipeline,
+} from "./three-strategies-session.ts";
 
 test("rules-model, ma-crossover and opening-range-breakout trade live together, as replayed", {
   timeout: 600_000,
 }, async (t) => {
   const db = await withMigratedDatabase();
-  const pipeline = await defaultPipeline();
-  pipeline.metadata.name = "three-strategies";
-  pipeline.spec.symbols = Object.keys(SYMBOLS);
-  const entry = (id: string, module: string, params: object, more: object = {}) => ({
-    id,
-    module: `builtin:${module}`,
-    params,
-    weight: 1,
-    role: "vote" as const,
-    budgetShares: 0,
-    ...more,
-  });
-  pipeline.spec.strategies = [
-    entry("rules-model", "rules-model", {}),
-    entry("trend", "ma-crossover", { fast: 20, slow: 80, minGapBps: 1 }),
-    entry("orb", "opening-range-breakout", { rangeMinutes: 1 }, { weight: 2 }),
-    // A slower trend that never votes but blocks signals against it.
-    entry("filter", "ma-crossover", { fast: 50, slow: 200, mode: "trend" }, { role: "veto" }),
-  ];
+  const pipeline = await threeStrategiesPipeline();
 
   const { lines, quotes } = session();
   const dir = mkdtempSync(join(tmpdir(), "tp-three-strategies-"));

@@ -208,13 +208,21 @@ export function startRun(o: {
   env?: NodeJS.ProcessEnv;
   /** First /health, /ready, /metrics port (default 0: free ports). */
   healthPort?: number;
+  /** Transport between stage processes when not fused (default zmq). */
+  transport?: "zmq" | "uds";
+  /** Record the session there (`tradepipe run --record DIR`). */
+  recordDir?: string;
+  /** The spec file stage processes read (it must hold `pipeline`); default config/pipeline.yaml. */
+  specFile?: string;
 }): TestRun {
   const stop = new AbortController();
   let handle: RunHandle | undefined;
   const run = runLocal({
     pipeline: o.pipeline,
-    specFile: DEFAULT_PIPELINE_FILE,
+    specFile: o.specFile ?? DEFAULT_PIPELINE_FILE,
     fused: o.fused,
+    ...(o.transport ? { transport: o.transport } : {}),
+    ...(o.recordDir ? { recordDir: o.recordDir } : {}),
     durationSeconds: 0,
     simulator: o.simulator,
     stopSignal: stop.signal,

@@ -1,6 +1,7 @@
 /**
- * downstream turns an approved decision into the execution engine's OrderApproved (market,
- * day order at the decision's reference price); a refusal produces nothing downstream.
+ * downstream turns an approved decision into the execution engine's OrderApproved: a day
+ * order, limit when the decision carries a limit price (else market), with the decision's
+ * reference price as the slippage guard's reference; a refusal produces nothing downstream.
  */
 import type { OrderApproved } from "../../execution-engine/core/types.ts";
 import type { RiskDecision } from "./types.ts";
@@ -15,8 +16,8 @@ export function approvalForExecution(d: RiskDecision): OrderApproved | null {
     symbol: d.symbol,
     side: d.side,
     qty: d.qty,
-    orderType: "market",
-    limitPrice: null,
+    orderType: d.limitPrice === null ? "market" : "limit",
+    limitPrice: d.limitPrice,
     timeInForce: "day",
     decisionPrice: d.referencePrice,
   };

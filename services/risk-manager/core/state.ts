@@ -37,6 +37,8 @@ export interface RiskLimits {
   requireReconciliation: boolean;
   decisionRetention: number;
   sectors: ReadonlyMap<string, string>;
+  /** maxSlippageBps: the execution guard that caps a signal's limit price (null: not capped). */
+  maxSlippageBps: Fixed | null;
 }
 
 /**
@@ -161,7 +163,18 @@ export function compileRiskLimits(params: RiskParams): RiskLimits {
     requireReconciliation: extras.requireReconciliation,
     decisionRetention: requirePositiveInt("decisionRetention", extras.decisionRetention),
     sectors: new Map(Object.entries(params.sectors ?? {})),
+    maxSlippageBps: compileSlippage(params.maxSlippageBps),
   };
+}
+
+function compileSlippage(bps: number | undefined): Fixed | null {
+  if (bps === undefined) return null;
+  if (!Number.isInteger(bps) || bps < 0)
+    throw new TradepipeError(
+      "TP_ERR_CONFIG",
+      `execution.maxSlippageBps: must be a non-negative integer, got ${bps}`,
+    );
+  return fromDecimal(bps);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -291,6 +304,7 @@ export function restoreRiskState(
       side: o.side,
       qty: o.qty,
       referencePrice: ZERO,
+      limitPrice: null,
       timeNs: 0n,
       breakerTest: false,
       repeated: false,

@@ -26,6 +26,7 @@ import {
   startBreakerTest,
 } from "./breaker.ts";
 import { brokerRefusal, type Rejection, runChecks, shapeOf } from "./checks.ts";
+import { orderLimit } from "./limit-price.ts";
 import {
   addPending,
   exportRiskState,
@@ -182,6 +183,9 @@ function gate(state: RiskState, e: OrderProposed, grows: boolean): Rejection | n
       message: "quantity and reference price must be positive, signal id non-empty",
     };
   }
+  if (e.limitPrice !== undefined && e.limitPrice !== null && e.limitPrice <= ZERO) {
+    return { reason: "invalid_order", message: "a limit price must be positive" };
+  }
   return null;
 }
 
@@ -249,6 +253,10 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
     side: e.side,
     qty: e.qty,
     referencePrice: e.referencePrice,
+    limitPrice:
+      e.limitPrice === undefined || e.limitPrice === null || refusal !== null
+        ? null
+        : orderLimit(e.side, e.limitPrice, e.referencePrice, state.limits.maxSlippageBps),
     timeNs: e.timeNs,
     breakerTest,
     repeated: false,

@@ -42,6 +42,12 @@ export interface RiskParams {
   requireReconciliation?: boolean;
   /** decisionRetention: recent decisions kept to answer a repeated proposal (oldest dropped). */
   decisionRetention?: number;
+  /**
+   * maxSlippageBps: the execution engine's slippage guard (spec.execution.maxSlippageBps): a
+   * limit price a signal asks for is capped at the marketable limit it allows (limit-price.ts).
+   * Absent: limit prices are only rounded to the tick.
+   */
+  maxSlippageBps?: number;
 }
 
 export const DEFAULT_RISK_EXTRAS = {
@@ -92,8 +98,10 @@ export interface OrderProposed {
   symbol: string;
   side: Side;
   qty: Fixed;
-  /** referencePrice: the price the signal was computed at (limit price for limit orders). */
+  /** referencePrice: the price the signal was computed at (the checks' price; the guard's). */
   referencePrice: Fixed;
+  /** limitPrice: the limit the signal asked for (a limit order); null or absent: a market order. */
+  limitPrice?: Fixed | null;
 }
 
 /** PositionChanged: the position tracker's filled position and mark for one symbol. */
@@ -214,6 +222,8 @@ export interface RiskDecision {
   side: Side;
   qty: Fixed;
   referencePrice: Fixed;
+  /** limitPrice: the order's limit (on the tick, capped by the slippage guard); null: market. */
+  limitPrice: Fixed | null;
   timeNs: bigint;
   /** breakerTest: this approval is the half-open breaker's single test order. */
   breakerTest: boolean;
