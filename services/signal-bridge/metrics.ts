@@ -33,7 +33,7 @@ export function signalBridgeMetrics(m: Metrics) {
     ),
     aggregateHolds: m.counter(
       "sb_aggregate_holds_total",
-      "Quotes on which some strategy wanted to trade but the aggregation held, by reason (tie, vetoed, low-confidence).",
+      "Quotes on which some strategy wanted to trade but the aggregation held, by reason (tie, vetoed, low-confidence, cool-down).",
       ["reason"],
     ),
     strategy: strategyMetrics(m),
