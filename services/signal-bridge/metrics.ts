@@ -21,6 +21,11 @@ export function signalBridgeMetrics(m: Metrics) {
       "Time of one ONNX model call (features already written).",
     ),
     modelErrors: m.counter("sb_model_errors_total", "Model calls that failed."),
+    modelReloads: m.counter(
+      "sb_model_reloads_total",
+      "New model versions seen at run time (spec change or file replaced), by result: swapped in, or refused (the previous model keeps trading).",
+      ["result"],
+    ),
     invalid: m.counter("sb_invalid_quotes_total", "Quotes that could not be decoded."),
     oneSided: m.counter(
       "sb_one_sided_quotes_total",
@@ -28,7 +33,7 @@ export function signalBridgeMetrics(m: Metrics) {
     ),
     aggregateHolds: m.counter(
       "sb_aggregate_holds_total",
-      "Quotes on which some strategy wanted to trade but the aggregation held, by reason (tie, vetoed, low-confidence).",
+      "Quotes on which some strategy wanted to trade but the aggregation held, by reason (tie, vetoed, low-confidence, cool-down).",
       ["reason"],
     ),
     strategy: strategyMetrics(m),

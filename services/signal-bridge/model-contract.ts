@@ -39,7 +39,10 @@ const DTYPES: Record<number, string> = {
 };
 
 /** readModelContract decodes the model file's input type and metadata. */
-export function readModelContract(path: string, bytes = readFileSync(path)): ModelContract {
+export function readModelContract(
+  path: string,
+  bytes: Uint8Array = readFileSync(path),
+): ModelContract {
   const model = fromBinary(ModelProtoSchema, bytes);
   const metadata: Record<string, string> = {};
   for (const p of model.metadataProps) metadata[p.key] = p.value;
@@ -154,12 +157,14 @@ export function verifyModelContract(
 
 /**
  * verifyLoadedModel checks a freshly loaded scorer against the features a strategy's model
- * declares, scoring the golden rows through it (then clearing its input buffer).
+ * declares, scoring the golden rows through it (then clearing its input buffer). `bytes` are the
+ * file's bytes the scorer was built from, when the caller read them (else the file is read).
  */
 export function verifyLoadedModel(
   path: string,
   scorer: { input: Float32Array; scoreSync: (() => number) | undefined },
   features: readonly FeatureRef[],
+  bytes?: Uint8Array,
 ): void {
   const run = scorer.scoreSync;
   if (run === undefined) {
@@ -168,7 +173,7 @@ export function verifyLoadedModel(
       `model ${path}: golden rows need the synchronous native session (onnxruntime-node binding)`,
     );
   }
-  verifyModelContract(path, readModelContract(path), { features }, (row) => {
+  verifyModelContract(path, readModelContract(path, bytes), { features }, (row) => {
     scorer.input.set(row);
     return run();
   });

@@ -32,6 +32,8 @@ const SESSION_OPTIONS = {
 
 interface NativeSession {
   loadModel(path: string, options: object): void;
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  dispose(): void;
   run(feeds: object, fetches: object, options: object): Record<string, unknown>;
   inputMetadata: Array<{ name: string }>;
   outputMetadata: Array<{ name: string }>;
@@ -51,6 +53,8 @@ export interface ModelScorer {
   readonly scoreSync: (() => number) | undefined;
   /** Score of `input` through whichever path is available. */
   score(): Promise<number>;
+  /** dispose frees the runtime's session (a model replaced or refused at run time). */
+  dispose(): Promise<void>;
 }
 
 /** resolveModelPath resolves spec.strategy.modelRef: absolute as is, relative to the repo root. */
@@ -67,12 +71,16 @@ export function resolveModelPath(modelRef: string, root = REPO_ROOT): string {
 
 /**
  * loadModelScorer opens the model and checks it has the signal model's input and output
- * (`inputs` features, FEATURE_COUNT unless a strategy's model declares another length).
+ * (`inputs` features, FEATURE_COUNT unless a strategy's model declares another length). With
+ * `bytes` the session is built from those bytes (the file as read once, so the session, its hash
+ * and its metadata are of one version even while the file is being replaced); `path` then only
+ * names it.
  */
 export async function loadModelScorer(
   path: string,
-  opts: { native?: boolean; inputs?: number } = {},
+  opts: { native?: boolean; inputs?: number; bytes?: Uint8Array } = {},
 ): Promise<ModelScorer> {
+  const bytes = opts.bytes;
   const inputs = opts.inputs ?? FEATURE_COUNT;
   const input = new Float32Array(inputs);
   const inputTensor = new ort.Tensor("float32", input, [1, inputs]);
@@ -84,29 +92,55 @@ export async function loadModelScorer(
     native.initOrt();
     const session = new native.binding.InferenceSession();
     try {
-      session.loadModel(path, SESSION_OPTIONS);
+      if (bytes === undefined) session.loadModel(path, SESSION_OPTIONS);
+      else
+        session.loadModel(
+          bytes.buffer as ArrayBuffer,
+          bytes.byteOffset,
+          bytes.byteLength,
+          SESSION_OPTIONS,
+        );
     } catch (err) {
+      // Nothing to free: a session that failed to load was never initialized.
       throw modelError(path, err);
     }
-    checkNames(
-      path,
-      session.inputMetadata.map((m) => m.name),
-      session.outputMetadata.map((m) => m.name),
-    );
+    try {
+      checkNames(
+        path,
+        session.inputMetadata.map((m) => m.name),
+        session.outputMetadata.map((m) => m.name),
+      );
+    } catch (err) {
+      session.dispose();
+      throw err;
+    }
     const runOptions = {};
     const scoreSync = () => {
       session.run(feeds, fetches, runOptions);
       return output[0]!;
     };
-    return { input, path, scoreSync, score: async () => scoreSync() };
+    return {
+      input,
+      path,
+      scoreSync,
+      score: async () => scoreSync(),
+      dispose: async () => session.dispose(),
+    };
   }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(path, SESSION_OPTIONS);
+    session = await (bytes === undefined
+      ? ort.InferenceSession.create(path, SESSION_OPTIONS)
+      : ort.InferenceSession.create(bytes, SESSION_OPTIONS));
   } catch (err) {
     throw modelError(path, err);
   }
-  checkNames(path, session.inputNames, session.outputNames);
+  try {
+    checkNames(path, session.inputNames, session.outputNames);
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
   return {
     input,
     path,
@@ -115,6 +149,7 @@ export async function loadModelScorer(
       await session.run(feeds, fetches);
       return output[0]!;
     },
+    dispose: () => session.release(),
   };
 }
 

@@ -50,7 +50,10 @@ export class SignalWriter {
   readonly #ids: readonly string[];
   readonly #models: readonly string[];
 
-  /** ids and models (name@version, or "") are per strategy slot. */
+  /**
+   * ids and models (name@version, or "") are per strategy slot; `models` is read on each signal,
+   * so its owner may replace an entry when it swaps a model in.
+   */
   constructor(ids: readonly string[], models: readonly string[]) {
     this.#ids = ids;
     this.#models = models;
@@ -74,6 +77,8 @@ export class SignalWriter {
     out.symbol = q.symbol;
     out.action = o.direction > 0 ? SignalAction.BUY : SignalAction.SELL;
     out.confidence = o.confidence;
+    // Read on every signal: a model swapped at run time changes the slot's model version.
+    out.model = this.#models[o.leader] ?? "";
     const names = out.indicatorNames;
     for (let i = 0; i < names.length; i++) out.indicatorValues[i] = indicators![names[i]!]!;
     out.referencePrice = midPrice(q);

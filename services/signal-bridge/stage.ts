@@ -9,19 +9,22 @@
  * the asynchronous fallback, quotes that arrive while the model runs wait in a queue, which keeps
  * the core's calls serialized and the output the same as the synchronous path's.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { Topics, topic } from "../core/bus/topics.ts";
-import type { StrategySpec } from "../core/spec/index.ts";
+import type { StrategySpec, TradingPipeline } from "../core/spec/index.ts";
 import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
-import { type SignalTiming, sbTimingChannel } from "./channels.ts";
+import { type SignalTiming, sbModelChannel, sbTimingChannel } from "./channels.ts";
 import type { SignalParams } from "./core/params.ts";
 import { DecisionLog } from "./decision-log.ts";
 import { signalBridgeMetrics, strategyAttributionGauges } from "./metrics.ts";
-import { verifyLoadedModel } from "./model-contract.ts";
-import { loadModelScorer, type ModelScorer, resolveModelPath } from "./model-scorer.ts";
+import {
+  type CheckedModel,
+  loadCheckedModel,
+  type ModelNeed,
+  ModelReloader,
+  type SwapOutcome,
+} from "./model-reload.ts";
+import { type ModelScorer, resolveModelPath } from "./model-scorer.ts";
 import { SignalIds, SignalWriter } from "./signal-message.ts";
 import { encodeSignal } from "./signal-wire.ts";
 import { StrategyEngine } from "./strategy/engine.ts";
@@ -56,28 +59,23 @@ export const SIGNAL_BRIDGE_SETTINGS = {
   modelKeepWarmMs: 1,
 };
 
-/** modelLabel is `name@<first 12 hex of the file's sha256>`, the signal's `model`. */
-function modelLabel(path: string): string {
-  const sha = createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 12);
-  return `${basename(path, ".onnx")}@${sha}`;
-}
-
-/** loadModels opens each distinct model the strategies declare, once. */
+/**
+ * loadModels opens each distinct model the strategies declare, once, keyed by the path the
+ * strategies name it by, and checks it (model-reload.ts). At start a refused model stops the
+ * stage with the error; later versions go through the ModelReloader, which keeps the model in
+ * use when it refuses one.
+ */
 async function loadModels(slots: readonly StrategySlot[]) {
-  const scorers = new Map<string, ModelScorer>();
-  const labels = slots.map(() => "");
-  for (const [i, slot] of slots.entries()) {
-    if (slot.model === undefined) continue;
-    const path = resolveModelPath(slot.model.path);
-    let scorer = scorers.get(slot.model.path);
-    if (scorer === undefined) {
-      scorer = await loadModelScorer(path, { inputs: slot.model.inputs });
-      if (slot.model.features !== undefined) verifyLoadedModel(path, scorer, slot.model.features);
-      scorers.set(slot.model.path, scorer);
-    }
-    labels[i] = modelLabel(path);
+  const models = new Map<string, { need: ModelNeed; model: CheckedModel }>();
+  /** The model key of each slot ("" for a strategy without a model). */
+  const keys = slots.map((s) => s.model?.path ?? "");
+  for (const slot of slots) {
+    if (slot.model === undefined || models.has(slot.model.path)) continue;
+    const need = { inputs: slot.model.inputs, features: slot.model.features };
+    const model = await loadCheckedModel(resolveModelPath(slot.model.path), need);
+    models.set(slot.model.path, { need, model });
   }
-  return { scorers, labels };
+  return { models, keys };
 }
 
 export const stage: StageDefinition = {
@@ -88,7 +86,12 @@ export const stage: StageDefinition = {
     const metrics = signalBridgeMetrics(ctx.metrics);
     const loaded = await loadStrategies(spec);
     const ids = loaded.map((s) => s.id);
-    const { scorers, labels } = await loadModels(loaded);
+    const { models, keys: modelKeys } = await loadModels(loaded);
+    /** The scorer in use per model key: the tick path reads it, a swap replaces an entry. */
+    const scorers = new Map<string, ModelScorer>(
+      [...models].map(([key, m]) => [key, m.model.scorer]),
+    );
+    const labels = modelKeys.map((key) => models.get(key)?.model.label ?? "");
     const latency = ids.map((id) => metrics.strategy.latency.labels(id));
     const slots = timedSlots(loaded, (i, seconds) => latency[i]!.observe(seconds));
     const engine = new StrategyEngine(slots, aggregationRules(spec));
@@ -120,12 +123,24 @@ export const stage: StageDefinition = {
     const decisionFlush =
       decisionLog === undefined ? undefined : setInterval(() => decisionLog.flush(), 1_000);
     decisionFlush?.unref();
+    /** Model swaps waiting for the quote in flight (asynchronous model call) to finish. */
+    const afterQuote: Array<() => void> = [];
+    /** The last refusal per model key, until a later version of it is swapped in. */
+    const refusals = new Map<string, string>();
+    let reloader: ModelReloader | undefined;
 
     const status = () =>
       ctx.report({
-        detail: `${signals} signals${disabled.length ? `; disabled: ${disabled.join(", ")}` : ""}`,
+        detail: `${signals} signals${disabled.length ? `; disabled: ${disabled.join(", ")}` : ""}${
+          refusals.size ? `; model refused: ${[...refusals.values()].join("; ")}` : ""
+        }`,
         signals,
         strategies: ids.map((id, i) => ({ id, enabled: engine.enabled[i] })),
+        models: [...scorers.keys()].map((key) => ({
+          ref: key,
+          model: reloader?.current(key)?.label ?? models.get(key)!.model.label,
+          ...(refusals.has(key) ? { refused: refusals.get(key) } : {}),
+        })),
       });
 
     const reportFailures = () => {
@@ -207,6 +222,7 @@ export const stage: StageDefinition = {
       if (i === n) {
         busy = false;
         conclude(q);
+        for (const swap of afterQuote.splice(0)) swap();
         let head = 0;
         while (!busy && head < pending.length && !stopped) handle(pending[head++]!);
         pending.splice(0, head);
@@ -290,7 +306,7 @@ export const stage: StageDefinition = {
       onInvalid,
     );
     const warmMs = SIGNAL_BRIDGE_SETTINGS.modelKeepWarmMs;
-    const warmers = [...scorers.values()].flatMap((s) => (s.scoreSync ? [s.scoreSync] : []));
+    let warmers = [...scorers.values()].flatMap((s) => (s.scoreSync ? [s.scoreSync] : []));
     const keepWarm =
       warmMs > 0 && allSync && warmers.length > 0
         ? setInterval(() => {
@@ -299,6 +315,64 @@ export const stage: StageDefinition = {
           }, warmMs)
         : undefined;
     keepWarm?.unref();
+
+    /** install puts a checked model in use between two quotes (never inside one). */
+    const install = (key: string, model: CheckedModel): void | Promise<void> => {
+      const swap = () => {
+        scorers.set(key, model.scorer);
+        for (let i = 0; i < modelKeys.length; i++)
+          if (modelKeys[i] === key) labels[i] = model.label;
+        warmers = [...scorers.values()].flatMap((s) => (s.scoreSync ? [s.scoreSync] : []));
+      };
+      if (!busy) return swap();
+      return new Promise<void>((resolve) =>
+        afterQuote.push(() => {
+          swap();
+          resolve();
+        }),
+      );
+    };
+    const onSwap = (o: SwapOutcome) => {
+      metrics.modelReloads.labels(o.result).inc();
+      if (o.result === "swapped") {
+        refusals.delete(o.key);
+        log.info(
+          { ref: o.key, cause: o.cause, file: o.path, model: o.label, previous: o.previous },
+          "model swapped: new version in use",
+        );
+      } else {
+        refusals.set(o.key, o.reason);
+        log.error(
+          { ref: o.key, cause: o.cause, file: o.path, kept: o.kept, err: o.reason },
+          "model refused: the previous model keeps trading",
+        );
+      }
+      if (sbModelChannel.hasSubscribers) sbModelChannel.publish(o);
+      status();
+    };
+    reloader = new ModelReloader({ install, report: onSwap });
+    for (const [key, m] of models) await reloader.add(key, m.need, m.model);
+    reloader.watchFiles();
+    /** A changed spec naming another model file for a running strategy: load, check, swap. */
+    const onSpecChange = async (next: TradingPipeline) => {
+      let nextSlots: StrategySlot[];
+      try {
+        nextSlots = await loadStrategies(next.spec);
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message },
+          "changed spec's strategies are not valid: the models in use stay",
+        );
+        return;
+      }
+      for (const slot of loaded) {
+        const model = nextSlots.find((s) => s.id === slot.id)?.model;
+        if (slot.model !== undefined && model !== undefined) {
+          reloader?.request(slot.model.path, model.path, "spec");
+        }
+      }
+    };
+    const unwatchSpec = ctx.watchSpec?.((next) => void onSpecChange(next));
     status();
     log.info(
       {
@@ -322,6 +396,11 @@ export const stage: StageDefinition = {
         subscription.unsubscribe();
         if (decisionFlush) clearInterval(decisionFlush);
         decisionLog?.flush();
+        unwatchSpec?.();
+        // A swap waiting for a quote that will never conclude is let go.
+        for (const swap of afterQuote.splice(0)) swap();
+        // The sessions are freed unless an asynchronous model call may still be running on one.
+        await reloader?.stop({ dispose: !busy });
       },
     };
   },

@@ -134,5 +134,9 @@ export async function loadStrategies(
 
 /** aggregationRules are the spec's aggregation settings for the engine. */
 export function aggregationRules(spec: TradingPipelineSpec): AggregationRules {
-  return { minConfidence: spec.aggregation.minConfidence, defaultQty: spec.strategy.orderQty };
+  return {
+    minConfidence: spec.aggregation.minConfidence,
+    defaultQty: spec.strategy.orderQty,
+    signalCooldownNs: BigInt(Math.round(spec.aggregation.signalCooldownSeconds * 1e9)),
+  };
 }

@@ -91,7 +91,7 @@ export const StrategyEntrySchema = Type.Object(
     }),
     module: Type.String({
       description:
-        "The strategy's code: builtin:<name> for a strategy shipped with tradepipe (rules-model, ma-crossover, opening-range-breakout), or the path of a module exporting a defineStrategy() definition, absolute or relative to the working directory (locally) or to the image's root (in a container).",
+        "The strategy's code: builtin:<name> for a strategy shipped with tradepipe (rules-model, ma-crossover, opening-range-breakout, model-features), or the path of a module exporting a defineStrategy() definition, absolute or relative to the working directory (locally) or to the image's root (in a container).",
       minLength: 1,
       maxLength: 1024,
     }),
@@ -139,11 +139,15 @@ export const AggregationSchema = Type.Object(
       "Confidence (0 to 1) the weighted vote of the strategies needs to become a signal.",
       { default: 0, minimum: 0, maximum: 1 },
     ),
+    signalCooldownSeconds: Int(
+      "Seconds of event time after a symbol's signal during which no other signal for that symbol is published (HOLD cool-down); 0: no cool-down. The default pipeline (config/pipeline.yaml) sets 60 so a first run trades at a readable pace.",
+      { default: 0, minimum: 0, maximum: 86400 },
+    ),
   },
   {
     ...strict,
     description:
-      "How the strategies' decisions on one quote become one signal: weighted vote, veto, per-strategy budget (services/signal-bridge/README.md).",
+      "How the strategies' decisions on one quote become one signal: weighted vote, veto, threshold, per-symbol cool-down, per-strategy budget (services/signal-bridge/README.md).",
   },
 );
 

@@ -12,7 +12,9 @@
  * 3. Veto. A strategy with role `veto` never votes; its decision on the same quote in the
  *    opposite direction blocks the signal (HOLD "vetoed", `vetoedBy`).
  * 4. Threshold. Confidence below `minConfidence`: HOLD "low-confidence".
- * 5. Signal. The leader is the agreeing voter with the largest weight × strength (first in spec
+ * 5. Cool-down. Less than `signalCooldownNs` of event time since the symbol's last signal:
+ *    HOLD "cool-down" (nothing is credited). A signal starts the symbol's cool-down.
+ * 6. Signal. The leader is the agreeing voter with the largest weight × strength (first in spec
  *    order on a tie); its target quantity and limit price, if set, are the signal's. Each
  *    agreeing voter is credited with the shares it asked for (its target, else `defaultQty`) at
  *    the mid: that intended position is what rule 1 and the P&L attribution read.
@@ -26,9 +28,23 @@ export interface AggregationRules {
   readonly minConfidence: number;
   /** Shares of a decision without a target (the pipeline's order quantity). */
   readonly defaultQty: number;
+  /** Event time after a symbol's signal during which it gets no other signal (0n or absent: none). */
+  readonly signalCooldownNs?: bigint;
 }
 
-export type OutcomeReason = "signal" | "no-vote" | "tie" | "vetoed" | "low-confidence";
+/** SymbolMemory is what the aggregation remembers of one symbol between its quotes. */
+export interface SymbolMemory {
+  /** Event time of the symbol's last signal, -1n before its first. */
+  lastSignalNs: bigint;
+}
+
+export type OutcomeReason =
+  | "signal"
+  | "no-vote"
+  | "tie"
+  | "vetoed"
+  | "low-confidence"
+  | "cool-down";
 
 /** Outcome is one quote's aggregated decision (reused: valid until the next quote). */
 export interface Outcome {
@@ -78,6 +94,7 @@ export function aggregate(
   mid: number,
   votes: readonly VotingSlot[],
   out: Outcome,
+  memory: SymbolMemory,
 ): Outcome {
   out.symbol = symbol;
   out.timeNs = timeNs;
@@ -118,6 +135,12 @@ export function aggregate(
     out.reason = "low-confidence";
     return out;
   }
+  const cooldown = rules.signalCooldownNs ?? 0n;
+  if (cooldown > 0n && memory.lastSignalNs >= 0n && timeNs - memory.lastSignalNs < cooldown) {
+    out.reason = "cool-down";
+    return out;
+  }
+  memory.lastSignalNs = timeNs;
   let best = -1;
   for (let i = 0; i < votes.length; i++) {
     const v = votes[i]!;

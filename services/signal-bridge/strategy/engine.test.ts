@@ -177,6 +177,32 @@ describe("aggregation", () => {
     ]);
     assert.equal(agreeing.signals[0]!.confidence, 0.9, "the veto's strength is not a vote");
   });
+  it("a cool-down holds a symbol's signals for that long in event time after its last one", () => {
+    const SECOND = 1_000_000_000n;
+    const at = (symbol: string, seconds: bigint, nanos = 0n) => ({
+      ...one(),
+      symbol,
+      timeNs: T0 + seconds * SECOND + nanos,
+    });
+    const quotes = [
+      at("X", 0n), // signal: the first of X
+      at("Y", 1n), // signal: Y has its own cool-down
+      at("X", 10n), // held
+      at("X", 29n, SECOND - 1n), // held: one nanosecond short of 30 s
+      at("X", 30n), // signal: 30 s after X's last, which starts the next cool-down
+      at("X", 59n), // held
+      at("Y", 31n), // signal
+    ];
+    const slots = [prepareSlot(constant(1, 0.8), { id: "always" })];
+    const r = replayStrategies(slots, { ...RULES, signalCooldownNs: 30n * SECOND }, quotes);
+    assert.deepEqual(
+      r.signals.map((s) => `${s.symbol}@${(s.timeNs - T0) / SECOND}`),
+      ["X@0", "Y@1", "X@30", "Y@31"],
+    );
+    assert.deepEqual(r.holds, { "cool-down": 3 });
+    // No cool-down (0 or absent): every quote signals.
+    assert.equal(replayStrategies(slots, RULES, quotes).signals.length, quotes.length);
+  });
   it("a budget stops a strategy voting beyond its intended position", () => {
     const slots = [prepareSlot(constant(1, 0.8, 10), { id: "capped", budgetShares: 25 })];
     const r = replayStrategies(slots, RULES, [one(0), one(1), one(2), one(3)]);

@@ -18,7 +18,13 @@
  * the Outcome and Decision objects are reused: valid until the next onQuote.
  */
 
-import { type AggregationRules, aggregate, type Outcome, type VotingSlot } from "./aggregate.ts";
+import {
+  type AggregationRules,
+  aggregate,
+  type Outcome,
+  type SymbolMemory,
+  type VotingSlot,
+} from "./aggregate.ts";
 import type { Decision, Direction, ModelRef, StrategyInstance, Tick } from "./api.ts";
 import { type FeatureComputer, resolveFeature } from "./feature-library.ts";
 import type { StrategySlot } from "./slot.ts";
@@ -57,6 +63,8 @@ interface SymbolState {
   readonly instances: (StrategyInstance | undefined)[];
   readonly bindings: FeatureBinding[];
   readonly votes: VotingSlot[];
+  /** The aggregation's memory of the symbol (its cool-down). */
+  readonly memory: SymbolMemory;
 }
 
 /** Plan of the features: per slot, its keys and the index of each in the shared computers. */
@@ -215,7 +223,15 @@ export class StrategyEngine {
       if (!this.enabled[i]) resetDecision(d, "disabled");
       votes[i]!.decision = d;
     }
-    return aggregate(this.rules, s.tick.symbol, s.tick.timeNs, s.tick.mid, votes, this.outcome);
+    return aggregate(
+      this.rules,
+      s.tick.symbol,
+      s.tick.timeNs,
+      s.tick.mid,
+      votes,
+      this.outcome,
+      s.memory,
+    );
   }
 
   /** indicatorsOf returns the slot's indicators for the current symbol (after a decision). */
@@ -275,6 +291,7 @@ export class StrategyEngine {
         computers: p.computers,
         values: Object.fromEntries(p.keys.map((k) => [k, Number.NaN])),
       })),
+      memory: { lastSignalNs: -1n },
       votes: this.slots.map((slot) => ({
         weight: slot.weight,
         role: slot.role,
