@@ -7,7 +7,6 @@ import type pg from "pg";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { type Bucket, centsText } from "./attribution.ts";
 import { attributeOffThread } from "./attribution-worker.ts";
-import { downsampleMinMax } from "./downsample.ts";
 
 type Q = Pick<pg.Pool, "query">;
 
@@ -82,29 +81,6 @@ export function money(decimal: string): string {
   let cents = BigInt(int) * 100n + BigInt((frac + "00").slice(0, 2));
   if (Number((frac + "000").charAt(2)) >= 5) cents += 1n;
   return centsText(neg ? -cents : cents);
-}
-
-export async function equity(db: Q, width: number, drawdownAlertPct: number | null) {
-  const res = await db.query(
-    `SELECT extract(epoch FROM snapshot_at) * 1000 AS t, equity::float8 AS v
-       FROM portfolio_snapshots WHERE equity IS NOT NULL ORDER BY snapshot_at`,
-  );
-  const t = res.rows.map((r) => Number(r.t));
-  const v = res.rows.map((r) => Number(r.v));
-  // Drawdown from the running peak, in percent; computed on every point before downsampling.
-  let peak = Number.NEGATIVE_INFINITY;
-  const dd = v.map((x) => {
-    peak = Math.max(peak, x);
-    return peak > 0 ? ((x - peak) / peak) * 100 : 0;
-  });
-  const buckets = Math.max(1, Math.min(4000, Math.floor(width)));
-  return {
-    points: t.length,
-    equity: downsampleMinMax({ t, v }, buckets),
-    drawdown: downsampleMinMax({ t, v: dd }, buckets),
-    drawdownAlertPct,
-    maxDrawdownPct: dd.length ? Math.min(...dd) : 0,
-  };
 }
 
 export async function positions(db: Q) {

@@ -80,9 +80,10 @@ export async function seedPipeline(
   await pool.query(
     `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
                                       unrealized_pnl, fencing_epoch)
-     SELECT now() - make_interval(secs => ($1 - g)), 50000,
-            100000 + 500 * sin(g / 40.0) - g * 0.01, 100500, 0, 0, 1
-       FROM generate_series(1, $1) g`,
+     SELECT at, 50000, equity, max(equity) OVER (ORDER BY g), 0, 0, 1
+       FROM (SELECT g, now() - make_interval(secs => ($1 - g)) AS at,
+                    round((100000 + 500 * sin(g / 40.0) - g * 0.01)::numeric, 2) AS equity
+               FROM generate_series(1, $1) g) curve`,
     [opts.snapshots],
   );
 }

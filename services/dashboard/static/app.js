@@ -155,14 +155,29 @@ async function loadEquity() {
   chart("drawdown-chart", e.drawdown, "Drawdown from peak in percent", alert);
   const last = e.equity.v.length ? e.equity.v[e.equity.v.length - 1].toFixed(2) : "–";
   $("equity-caption").textContent =
-    `Equity: ${e.points} snapshots, last ${last}; shown as ${e.equity.t.length} points (min/max per pixel).`;
+    `Equity: ${e.points} snapshots, last ${last}; ${e.strideMs ? `shown as ${e.equity.t.length} points (first, lowest, highest and last of every ${duration(e.strideMs)})` : "every snapshot shown"}.`;
   $("drawdown-caption").textContent =
     `Drawdown: worst ${e.maxDrawdownPct.toFixed(2)}%${alert === null ? "" : `; alert level ${alert.toFixed(2)}% (dashed)`}.`;
-  const step = Math.max(1, Math.ceil(e.equity.t.length / 50));
-  const rows = [];
-  for (let i = 0; i < e.equity.t.length; i += step)
-    rows.push([new Date(e.equity.t[i]).toISOString(), e.equity.v[i].toFixed(2)]);
-  table("equity-table", ["Time", "Equity"], rows, [false, true]);
+  table(
+    "equity-table",
+    ["From", "To", "Snapshots", "Low", "High", "Last"],
+    e.table.map((r) => [
+      new Date(r.from).toISOString(),
+      new Date(r.to).toISOString(),
+      String(r.n),
+      r.lo.toFixed(2),
+      r.hi.toFixed(2),
+      r.last.toFixed(2),
+    ]),
+    [false, false, true, true, true, true],
+  );
+}
+
+function duration(ms) {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 async function loadPositions() {
