@@ -82,6 +82,21 @@ test("the page's figures are the database's", async () => {
   assert.equal(await page.textContent("#fig-unrealized"), db2.u);
   assert.equal(await page.textContent("#fig-fees"), db2.f);
   assert.equal(await page.textContent("#fig-fills"), db2.n);
+  // Buying power (the broker's, as the tracker last recorded it) and the risk manager's VaR.
+  const recorded = (
+    await db.pool.query(
+      `SELECT (SELECT round(buying_power, 2)::text FROM portfolio_snapshots
+                WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1) bp,
+              (SELECT value_at_risk_99::float8 FROM risk_state) var99`,
+    )
+  ).rows[0];
+  assert.equal(await page.textContent("#fig-buying-power"), recorded.bp);
+  const varRow = await page.$$eval("#risk tbody tr", (trs) =>
+    trs
+      .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? ""))
+      .find((cells) => cells[0]?.startsWith("VaR")),
+  );
+  assert.equal(varRow?.[1], `${Number(recorded.var99).toFixed(2)} USD`);
   const open2 = await db.pool.query("SELECT symbol FROM positions WHERE qty <> 0 ORDER BY symbol");
   const shown = await page.$$eval("#positions tbody tr td:first-child", (tds) =>
     tds.map((t) => t.textContent),

@@ -75,6 +75,7 @@ async function loadSummary() {
   const parts = [
     el("span", null, `Kill switch: ${s.killSwitch.engaged ? "ENGAGED" : "off"}`),
     el("span", null, `Breaker: ${s.breaker}`),
+    el("span", { id: "buying-power" }, `Buying power: ${s.buyingPower ?? "not read yet"}`),
     el(
       "span",
       { id: "last-fill" },
@@ -95,6 +96,7 @@ async function loadSummary() {
     ...fig("Realized", s.pnl.realized, "fig-realized"),
     ...fig("Unrealized", s.pnl.unrealized, "fig-unrealized"),
     ...fig("Fees", s.pnl.fees, "fig-fees"),
+    ...fig("Buying power", s.buyingPower, "fig-buying-power"),
     ...fig("Fills", String(s.fills), "fig-fills"),
   );
   $("kill-state").textContent = s.killSwitch.engaged
