@@ -7,7 +7,6 @@ import type pg from "pg";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { type Bucket, centsText } from "./attribution.ts";
 import { attributeOffThread } from "./attribution-worker.ts";
-import { downsampleMinMax } from "./downsample.ts";
 
 type Q = Pick<pg.Pool, "query">;
 
@@ -15,23 +14,30 @@ type Q = Pick<pg.Pool, "query">;
 export const ORDER_RATE_LIMIT_PER_MIN = 180;
 
 export async function summary(db: Q, pipelineName: string) {
-  const [risk, stages, lastFill, pnl, fees, snap] = await Promise.all([
+  const [risk, stages, fills, pnl, snap, power] = await Promise.all([
     db.query("SELECT * FROM risk_state WHERE id = 1"),
     db.query(
       `SELECT stage, holder, epoch, renewed_at,
               extract(epoch FROM now() - renewed_at) AS age_s
          FROM stage_leadership ORDER BY stage`,
     ),
+    // One pass over the fills for their count, fees and the last one's time.
     db.query(
-      "SELECT max(filled_at) AS at, extract(epoch FROM now() - max(filled_at)) AS age_s FROM fills",
+      `SELECT max(filled_at) AS at, extract(epoch FROM now() - max(filled_at)) AS age_s,
+              coalesce(sum(commission), 0)::text AS fees, count(*)::int AS n FROM fills`,
     ),
     db.query(
       `SELECT coalesce(sum(realized_pnl), 0)::text AS realized,
               coalesce(sum(unrealized_pnl), 0)::text AS unrealized FROM positions`,
     ),
-    db.query("SELECT coalesce(sum(commission), 0)::text AS fees, count(*)::int AS n FROM fills"),
     db.query(
       "SELECT equity::text, peak_equity::text, drawdown_alerted FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1",
+    ),
+    // The broker's buying power as the position tracker last read it (the newest snapshot
+    // that carries one).
+    db.query(
+      `SELECT buying_power::text, snapshot_at FROM portfolio_snapshots
+        WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1`,
     ),
   ]);
   const r = risk.rows[0] ?? {};
@@ -54,9 +60,9 @@ export async function summary(db: Q, pipelineName: string) {
   return {
     pipeline: pipelineName,
     stages: stageRows,
-    lastFillAt: lastFill.rows[0]?.at ? new Date(lastFill.rows[0].at).toISOString() : null,
-    lastFillAgeS: lastFill.rows[0]?.age_s == null ? null : Number(lastFill.rows[0].age_s),
-    fills: fees.rows[0].n as number,
+    lastFillAt: fills.rows[0]?.at ? new Date(fills.rows[0].at).toISOString() : null,
+    lastFillAgeS: fills.rows[0]?.age_s == null ? null : Number(fills.rows[0].age_s),
+    fills: fills.rows[0].n as number,
     killSwitch: {
       engaged: Boolean(r.kill_switch_engaged),
       reason: r.kill_switch_reason ?? null,
@@ -67,10 +73,12 @@ export async function summary(db: Q, pipelineName: string) {
     pnl: {
       realized: money(pnl.rows[0].realized),
       unrealized: money(pnl.rows[0].unrealized),
-      fees: money(fees.rows[0].fees),
+      fees: money(fills.rows[0].fees),
     },
     equity: snap.rows[0]?.equity ? money(snap.rows[0].equity) : null,
     peakEquity: snap.rows[0]?.peak_equity ? money(snap.rows[0].peak_equity) : null,
+    buyingPower: power.rows[0] ? money(power.rows[0].buying_power) : null,
+    buyingPowerAt: power.rows[0] ? new Date(power.rows[0].snapshot_at).toISOString() : null,
     warnings,
   };
 }
@@ -82,29 +90,6 @@ export function money(decimal: string): string {
   let cents = BigInt(int) * 100n + BigInt((frac + "00").slice(0, 2));
   if (Number((frac + "000").charAt(2)) >= 5) cents += 1n;
   return centsText(neg ? -cents : cents);
-}
-
-export async function equity(db: Q, width: number, drawdownAlertPct: number | null) {
-  const res = await db.query(
-    `SELECT extract(epoch FROM snapshot_at) * 1000 AS t, equity::float8 AS v
-       FROM portfolio_snapshots WHERE equity IS NOT NULL ORDER BY snapshot_at`,
-  );
-  const t = res.rows.map((r) => Number(r.t));
-  const v = res.rows.map((r) => Number(r.v));
-  // Drawdown from the running peak, in percent; computed on every point before downsampling.
-  let peak = Number.NEGATIVE_INFINITY;
-  const dd = v.map((x) => {
-    peak = Math.max(peak, x);
-    return peak > 0 ? ((x - peak) / peak) * 100 : 0;
-  });
-  const buckets = Math.max(1, Math.min(4000, Math.floor(width)));
-  return {
-    points: t.length,
-    equity: downsampleMinMax({ t, v }, buckets),
-    drawdown: downsampleMinMax({ t, v: dd }, buckets),
-    drawdownAlertPct,
-    maxDrawdownPct: dd.length ? Math.min(...dd) : 0,
-  };
 }
 
 export async function positions(db: Q) {
@@ -309,7 +294,10 @@ export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
               abs(qty * coalesce(last_price, avg_entry_price))::float8 AS notional, sector
          FROM positions WHERE qty <> 0`,
     ),
-    db.query("SELECT daily_realized_pnl::float8 AS daily FROM risk_state WHERE id = 1"),
+    db.query(
+      `SELECT daily_realized_pnl::float8 AS daily, value_at_risk_99::float8 AS var99
+         FROM risk_state WHERE id = 1`,
+    ),
     db.query(
       "SELECT count(*)::int AS n FROM orders WHERE created_at > now() - interval '60 seconds'",
     ),
@@ -359,10 +347,10 @@ export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
     },
     {
       name: "VaR 99% 1-day",
-      used: null,
+      used: num(rs.rows[0]?.var99),
       limit: num(limits?.maxVar99),
       unit: "USD",
-      note: "computed by the risk manager per order; not stored in the database",
+      ...(rs.rows[0]?.var99 == null ? { note: "not recorded yet by the risk manager" } : {}),
     },
     {
       name: "Sector concentration",

@@ -1,8 +1,26 @@
 /**
- * downsample: min/max per pixel bucket. A line of n points drawn into w pixels keeps, for each
- * pixel column, the first, lowest, highest and last point, so spikes survive (an average would
- * hide a drawdown) and the browser draws at most 4·w points whatever the history's length.
+ * downsample: min/max (M4) per time bucket, the pure half. The database groups the snapshots
+ * into buckets of one stride and returns, per bucket, the first and last point and the lowest
+ * and highest value (equity.ts); this file picks the stride and turns the buckets into what the
+ * page draws. Each bucket becomes at most four points (first, low, high, last), so spikes
+ * survive (an average would hide a drawdown) and the browser draws at most 4 points per bucket
+ * however long the history.
  */
+
+/** One bucket of a series as the database aggregates it. */
+export interface Bucket {
+  /** Epoch milliseconds of the bucket's start (a multiple of the stride). */
+  start: number;
+  /** Points in the bucket. */
+  n: number;
+  /** Epoch milliseconds of the bucket's first and last point. */
+  tFirst: number;
+  tLast: number;
+  first: number;
+  last: number;
+  lo: number;
+  hi: number;
+}
 
 export interface Series {
   /** Epoch milliseconds, ascending. */
@@ -10,34 +28,111 @@ export interface Series {
   v: number[];
 }
 
-export function downsampleMinMax(series: Series, buckets: number): Series {
-  const n = series.t.length;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * Strides a chart's buckets are cut at: round units, so that a bucket, once its time is past,
+ * keeps its bounds as the history grows (the server keeps finished buckets; equity.ts).
+ */
+export const STRIDES_MS = [
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+] as const;
+
+/**
+ * strideFor is the smallest round stride that cuts [t0, t1] into at most `buckets` buckets
+ * aligned to the epoch; past a day, whole days.
+ */
+export function strideFor(t0: number, t1: number, buckets: number): number {
   if (!(Number.isInteger(buckets) && buckets > 0)) {
     throw new RangeError(`downsample: buckets must be a positive integer, got ${buckets}`);
   }
-  if (n <= buckets * 4) return { t: [...series.t], v: [...series.v] };
-  const t0 = series.t[0]!;
-  const span = series.t[n - 1]! - t0 || 1;
+  if (!(Number.isFinite(t0) && Number.isFinite(t1) && t1 >= t0)) {
+    throw new RangeError(`downsample: bad time range ${t0}..${t1}`);
+  }
+  const count = (s: number) => Math.floor(t1 / s) - Math.floor(t0 / s) + 1;
+  for (const s of STRIDES_MS) if (count(s) <= buckets) return s;
+  let days = Math.max(1, Math.ceil((t1 - t0) / DAY / buckets));
+  while (count(days * DAY) > buckets) days += 1;
+  return days * DAY;
+}
+
+/**
+ * bucketPoints draws each bucket as its first point, its low and high (at the bucket's middle,
+ * in the order the line travels: towards the last point), and its last point. Within one
+ * pixel column the low and high's exact times do not change the picture.
+ */
+export function bucketPoints(buckets: readonly Bucket[]): Series {
   const out: Series = { t: [], v: [] };
-  let i = 0;
-  while (i < n) {
-    const b = Math.min(buckets - 1, Math.floor(((series.t[i]! - t0) / span) * buckets));
-    const start = i;
-    let lo = i;
-    let hi = i;
-    while (
-      i < n &&
-      Math.min(buckets - 1, Math.floor(((series.t[i]! - t0) / span) * buckets)) === b
-    ) {
-      if (series.v[i]! < series.v[lo]!) lo = i;
-      if (series.v[i]! > series.v[hi]!) hi = i;
-      i += 1;
+  const push = (t: number, v: number) => {
+    out.t.push(t);
+    out.v.push(v);
+  };
+  for (const b of buckets) {
+    push(b.tFirst, b.first);
+    if (b.n > 2) {
+      const mid = b.tFirst + (b.tLast - b.tFirst) / 2;
+      const [a, c] = b.first <= b.last ? [b.lo, b.hi] : [b.hi, b.lo];
+      if (a !== b.first) push(mid, a);
+      if (c !== b.last) push(mid, c);
     }
-    const keep = [...new Set([start, lo, hi, i - 1])].sort((a, c) => a - c);
-    for (const k of keep) {
-      out.t.push(series.t[k]!);
-      out.v.push(series.v[k]!);
-    }
+    if (b.n > 1) push(b.tLast, b.last);
+  }
+  return out;
+}
+
+/** One row of a chart's table alternative: a span of buckets. */
+export interface SpanRow {
+  from: number;
+  to: number;
+  n: number;
+  lo: number;
+  hi: number;
+  last: number;
+}
+
+/** spanRows merges consecutive buckets into at most `rows` rows (low, high, last of each). */
+export function spanRows(buckets: readonly Bucket[], rows: number): SpanRow[] {
+  const per = Math.max(1, Math.ceil(buckets.length / rows));
+  const out: SpanRow[] = [];
+  for (let i = 0; i < buckets.length; i += per) {
+    const part = buckets.slice(i, i + per);
+    out.push({
+      from: part[0]!.tFirst,
+      to: part[part.length - 1]!.tLast,
+      n: part.reduce((s, b) => s + b.n, 0),
+      lo: Math.min(...part.map((b) => b.lo)),
+      hi: Math.max(...part.map((b) => b.hi)),
+      last: part[part.length - 1]!.last,
+    });
   }
   return out;
 }

@@ -19,6 +19,7 @@ import {
   userForToken,
 } from "./auth.ts";
 import * as data from "./data.ts";
+import { equityPanel } from "./equity.ts";
 
 export interface DashboardOptions {
   pool: pg.Pool;
@@ -149,7 +150,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         return json(
           res,
           200,
-          await data.equity(opts.pool, width, alert === undefined ? null : Number(alert)),
+          await equityPanel(opts.pool, width, alert === undefined ? null : Number(alert)),
         );
       }
       case "/api/positions":

@@ -19,6 +19,8 @@ export function brokerPositionOf(w: WirePosition): BrokerPosition {
 export interface BrokerHoldings {
   /** cash: null when the account moved while it was read (see readBrokerHoldings). */
   cash: Fixed | null;
+  /** buyingPower: the account's buying power as read (shown on the dashboard, never traded on). */
+  buyingPower: Fixed;
   positions: BrokerPosition[];
 }
 
@@ -43,6 +45,7 @@ export async function readBrokerHoldings(trading: AlpacaTradingClient): Promise<
   const positions = (await trading.listPositions()).map(brokerPositionOf);
   return {
     cash: sameHoldings(first, positions) ? fromDecimal(account.cash) : null,
+    buyingPower: fromDecimal(account.buying_power),
     positions,
   };
 }

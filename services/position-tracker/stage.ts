@@ -20,7 +20,7 @@ import {
   PortfolioUpdateSchema,
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
-import { toDecimal, toNumber, ZERO } from "../core/money.ts";
+import { type Fixed, toDecimal, toNumber, ZERO } from "../core/money.ts";
 import { decodeQuote, emptyQuoteFields } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import {
@@ -92,6 +92,8 @@ export const stage: StageDefinition = {
     };
     let fills = 0;
     let stopped = false;
+    /** The broker account's buying power at the last reconciliation, for the snapshots. */
+    let buyingPower: Fixed | null = null;
 
     const report = () => {
       const positions = [...state.positions.values()]
@@ -180,7 +182,7 @@ export const stage: StageDefinition = {
             }
             break;
           case "WriteSnapshot":
-            store.writeSnapshot(c.snapshot, state.positions.values());
+            store.writeSnapshot(c.snapshot, state.positions.values(), buyingPower);
             store.upsertPositions(state.positions.values(), sectorOf);
             break;
         }
@@ -286,6 +288,7 @@ export const stage: StageDefinition = {
       intervalMs: spec.reconcileIntervalSeconds * 1000,
       recheckMs: RECHECK_AFTER_BREAK_MS,
       onHoldings: (holdings) => {
+        buyingPower = holdings.buyingPower;
         const t = ctx.nowNs();
         apply({
           type: "BrokerPositionsReceived",

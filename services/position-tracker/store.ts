@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import { isStaleEpochError } from "../core/db/errors.ts";
-import { fromDecimal, toDecimal, ZERO } from "../core/money.ts";
+import { type Fixed, fromDecimal, toDecimal, ZERO } from "../core/money.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import {
   averageCost,
@@ -105,7 +105,11 @@ export interface PositionStore {
   /** upsertPositions writes the current row of each position (queued). */
   upsertPositions(positions: Iterable<Position>, sectorOf: (s: string) => string): void;
   /** writeSnapshot stores one snapshot: a row per position plus the portfolio row (queued). */
-  writeSnapshot(snapshot: PositionSnapshot, positions: Iterable<Position>): void;
+  writeSnapshot(
+    snapshot: PositionSnapshot,
+    positions: Iterable<Position>,
+    buyingPower?: Fixed | null,
+  ): void;
   /** flush waits for every queued write. */
   flush(): Promise<void>;
 }
@@ -152,7 +156,7 @@ export function positionStore(db: pg.Pool, epoch: number, log: Logger): Position
         }
       });
     },
-    writeSnapshot(s, positions) {
+    writeSnapshot(s, positions, buyingPower = null) {
       const at = nsToTimestamp(BigInt(s.timeNs));
       const rows = [...positions]
         .filter((p) => p.qty !== ZERO || p.realized !== ZERO)
@@ -180,8 +184,8 @@ export function positionStore(db: pg.Pool, epoch: number, log: Logger): Position
           }
           await client.query(
             `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
-                unrealized_pnl, drawdown_alerted, fencing_epoch)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                unrealized_pnl, drawdown_alerted, fencing_epoch, buying_power)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (snapshot_at) DO NOTHING`,
             [
               at,
@@ -192,6 +196,7 @@ export function positionStore(db: pg.Pool, epoch: number, log: Logger): Position
               s.unrealizedPnl,
               s.drawdownAlerted,
               epoch,
+              buyingPower === null ? null : toDecimal(buyingPower),
             ],
           );
           await client.query("COMMIT");

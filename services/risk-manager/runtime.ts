@@ -66,7 +66,7 @@ export function createRiskRuntime(
   let lastStateAt = 0;
   let lastRowKey = "";
   const rowKey = () =>
-    `${JSON.stringify(exportRiskState(state))}|${riskStatus(state).dailyPnl}|${equityPeak}`;
+    `${JSON.stringify(exportRiskState(state))}|${riskStatus(state).dailyPnl}|${riskStatus(state).valueAtRisk}|${equityPeak}`;
 
   const publishState = (force: boolean) => {
     const s = riskStatus(state);
@@ -115,6 +115,7 @@ export function createRiskRuntime(
       tradingDay,
       dailyPnl: s.dailyPnl,
       equityPeak,
+      valueAtRisk99: s.valueAtRisk,
     });
   };
 

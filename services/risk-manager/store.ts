@@ -111,6 +111,8 @@ export interface RiskRow {
   tradingDay: string | null;
   dailyPnl: Fixed;
   equityPeak: Fixed | null;
+  /** valueAtRisk99: the book's current one-day 99% VaR, in dollars (cents). */
+  valueAtRisk99: Fixed;
 }
 
 export interface RiskStore {
@@ -135,7 +137,8 @@ export function riskStore(db: pg.Pool, epoch: number, log: Logger): RiskStore {
               trading_day = $3::date,
               daily_realized_pnl = $4,
               equity_peak = coalesce($5, equity_peak),
-              fencing_epoch = $6
+              fencing_epoch = $6,
+              value_at_risk_99 = $7
         WHERE id = 1`,
       [
         JSON.stringify(row.core),
@@ -144,6 +147,7 @@ export function riskStore(db: pg.Pool, epoch: number, log: Logger): RiskStore {
         toDecimal(row.dailyPnl),
         row.equityPeak === null ? null : toDecimal(row.equityPeak),
         epoch,
+        toDecimal(row.valueAtRisk99),
       ],
     );
   };

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The dashboard in a real browser (Debian's headless Chromium): the page shows the database's
  * figures, a new fill arrives over the stream, a dropped stream resumes without gaps or
@@ -15,6 +14,7 @@ import { type Dashboard, startDashboard } from "../../services/dashboard/server.
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { launchChromium } from "./browser.ts";
 import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
+import type { PageForm, PageGlobals } from "./page-globals.ts";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -50,10 +50,9 @@ async function newPage(url: string, viewport = { width: 1280, height: 900 }): Pr
   pages.push(page);
   await page.exposeFunction("reportCspViolation", (text: string) => cspViolations.push(text));
   await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      (window as unknown as { reportCspViolation(t: string): void }).reportCspViolation(
-        `${e.violatedDirective} ${e.blockedURI}`,
-      );
+    const page = globalThis as unknown as PageGlobals;
+    page.document.addEventListener("securitypolicyviolation", (e) => {
+      page.reportCspViolation(`${e.violatedDirective} ${e.blockedURI}`);
     });
   });
   // Every asset is served by the dashboard: anything else is refused and would show as missing.
@@ -83,6 +82,21 @@ test("the page's figures are the database's", async () => {
   assert.equal(await page.textContent("#fig-unrealized"), db2.u);
   assert.equal(await page.textContent("#fig-fees"), db2.f);
   assert.equal(await page.textContent("#fig-fills"), db2.n);
+  // Buying power (the broker's, as the tracker last recorded it) and the risk manager's VaR.
+  const recorded = (
+    await db.pool.query(
+      `SELECT (SELECT round(buying_power, 2)::text FROM portfolio_snapshots
+                WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1) bp,
+              (SELECT value_at_risk_99::float8 FROM risk_state) var99`,
+    )
+  ).rows[0];
+  assert.equal(await page.textContent("#fig-buying-power"), recorded.bp);
+  const varRow = await page.$$eval("#risk tbody tr", (trs) =>
+    trs
+      .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? ""))
+      .find((cells) => cells[0]?.startsWith("VaR")),
+  );
+  assert.equal(varRow?.[1], `${Number(recorded.var99).toFixed(2)} USD`);
   const open2 = await db.pool.query("SELECT symbol FROM positions WHERE qty <> 0 ORDER BY symbol");
   const shown = await page.$$eval("#positions tbody tr td:first-child", (tds) =>
     tds.map((t) => t.textContent),
@@ -177,7 +191,9 @@ test("kill switch: an operator confirms by naming the pipeline; a double submit 
     await page.fill("#kill-reason", "browser test");
     await page.click("#kill-submit");
     await page.waitForFunction(() =>
-      document.getElementById("kill-error")?.textContent?.includes("alpha"),
+      (globalThis as unknown as PageGlobals).document
+        .getElementById("kill-error")
+        ?.textContent?.includes("alpha"),
     );
     assert.equal(
       (await db.pool.query("SELECT kill_switch_engaged FROM risk_state")).rows[0]
@@ -187,7 +203,8 @@ test("kill switch: an operator confirms by naming the pipeline; a double submit 
     await page.fill("#kill-pipeline", "alpha");
     // Two submits of the same confirmation, as a double click would send them.
     await page.evaluate(() => {
-      const form = document.getElementById("kill-confirm") as HTMLFormElement;
+      const { document } = globalThis as unknown as PageGlobals;
+      const form = document.getElementById("kill-confirm") as PageForm;
       form.requestSubmit();
       form.requestSubmit();
     });
@@ -230,6 +247,7 @@ test("kill switch: a viewer has no button and is refused; a cross-origin POST is
   const evil = await operator.context().newPage();
   await evil.goto(open.url); // another origin (another port)
   await evil.evaluate((target) => {
+    const { document } = globalThis as unknown as PageGlobals;
     const form = document.createElement("form");
     form.method = "POST";
     form.action = target;
@@ -254,10 +272,13 @@ test("kill switch: a viewer has no button and is refused; a cross-origin POST is
 test("a 390×844 viewport has no horizontal scroll", async () => {
   const page = await newPage(open.url, { width: 390, height: 844 });
   await ready(page);
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
+  const { scroll, client } = await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return {
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    };
+  });
   assert.ok(scroll <= client, `page is ${scroll}px wide in a ${client}px viewport`);
   await page.context().close();
 });
@@ -275,16 +296,7 @@ test("axe-core finds no WCAG 2.1 A/AA violation, logged in or not", async () => 
     // Evaluated over the DevTools protocol, so the page's CSP (no inline script) stays as it is.
     await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: {
-            run(
-              ctx: unknown,
-              o: unknown,
-            ): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }>;
-          };
-        }
-      ).axe;
+      const { axe, document } = globalThis as unknown as PageGlobals;
       const r = await axe.run(document, {
         runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
       });

@@ -75,15 +75,22 @@ export async function seedPipeline(
             ('JPM', 0, 0, 100, 7.777, 0, 'Financials', 1)`,
   );
   await pool.query(
-    `UPDATE risk_state SET daily_realized_pnl = -120.5, fencing_epoch = 1, circuit_state = 'closed'`,
+    `UPDATE risk_state SET daily_realized_pnl = -120.5, fencing_epoch = 1, circuit_state = 'closed',
+                           value_at_risk_99 = 1834.27`,
   );
   await pool.query(
     `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
                                       unrealized_pnl, fencing_epoch)
-     SELECT now() - make_interval(secs => ($1 - g)), 50000,
-            100000 + 500 * sin(g / 40.0) - g * 0.01, 100500, 0, 0, 1
-       FROM generate_series(1, $1) g`,
+     SELECT at, 50000, equity, max(equity) OVER (ORDER BY g), 0, 0, 1
+       FROM (SELECT g, now() - make_interval(secs => ($1 - g)) AS at,
+                    round((100000 + 500 * sin(g / 40.0) - g * 0.01)::numeric, 2) AS equity
+               FROM generate_series(1, $1) g) curve`,
     [opts.snapshots],
+  );
+  // The broker's buying power, as the position tracker records it at a reconciliation.
+  await pool.query(
+    `UPDATE portfolio_snapshots SET buying_power = 187654.329
+      WHERE snapshot_at = (SELECT max(snapshot_at) FROM portfolio_snapshots)`,
   );
 }
 

@@ -178,6 +178,19 @@ test("fills become positions with exact P&L, persisted with the epoch, and rebui
     }
     assert.ok(snaps.n > 0, "portfolio snapshots written");
     assert.deepEqual(snaps.epochs, [epoch]);
+    // Each snapshot after a reconciliation carries the broker's buying power as read then.
+    const account = (await (
+      await fetch(`${h.sim.tradingUrl}/v2/account`, {
+        headers: {
+          "APCA-API-KEY-ID": h.sim.keys.keyId,
+          "APCA-API-SECRET-KEY": h.sim.keys.secretKey,
+        },
+      })
+    ).json()) as { buying_power: string };
+    const power = await h.db.pool.query(
+      "SELECT buying_power::float8 AS v FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1",
+    );
+    assert.equal(power.rows[0].v, Number(account.buying_power));
 
     // Restart: the same positions from the stored fills, under a new epoch.
     await first.stop();

@@ -228,6 +228,16 @@ test("signals within the limits are approved; one over each limit is refused wit
     const states = h.record(["risk.state"]);
     await waitFor(() => states.length > 0, "risk.state");
     assert.equal(decodeMessage(states.at(-1)!, RiskStateSchema).halted, true);
+    // The VaR it publishes is the one it records for the dashboard (value_at_risk_99).
+    const published = Number(decodeMessage(states.at(-1)!, RiskStateSchema).valueAtRisk);
+    assert.ok(published > 0, `VaR of a book with positions: ${published}`);
+    let recorded: number | null = null;
+    for (let i = 0; i < 100 && recorded !== published; i++) {
+      const r = await h.db.pool.query("SELECT value_at_risk_99::float8 AS v FROM risk_state");
+      recorded = r.rows[0].v;
+      if (recorded !== published) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(recorded, published, "value_at_risk_99 = the published VaR");
 
     // The halt is in risk_state: a restarted risk-manager still refuses new risk.
     await risk.stop();
