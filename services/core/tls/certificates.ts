@@ -12,7 +12,13 @@ import { isIP } from "node:net";
 import * as x509 from "@peculiar/x509";
 import { TradepipeError } from "../errors.ts";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// The library's signatures name the DOM's WebCrypto types; Node's webcrypto implements them, and
+// these aliases keep the project's typecheck free of the DOM library.
+type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
+type X509KeyPair = x509.X509CertificateCreateSelfSignedParams["keys"];
+type X509Key = x509.X509CertificateCreateWithKeyParams["signingKey"];
+
+x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY_MS = 86_400_000;
@@ -47,14 +53,14 @@ export async function createCertificateAuthority(opts: {
     notBefore: new Date(opts.now.getTime() - 60_000),
     notAfter: new Date(opts.now.getTime() + (opts.days ?? CERTIFICATE_LIFETIME.caDays) * DAY_MS),
     signingAlgorithm: ALGORITHM,
-    keys: keys as unknown as CryptoKeyPair,
+    keys: keys as unknown as X509KeyPair,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(
         x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
         true,
       ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as CryptoKey),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as X509Key),
     ],
   });
   return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
@@ -84,8 +90,8 @@ export async function issueServerCertificate(
     notBefore: new Date(opts.now.getTime() - 60_000),
     notAfter: new Date(notAfter),
     signingAlgorithm: ALGORITHM,
-    publicKey: keys.publicKey as unknown as CryptoKey,
-    signingKey: caKey as unknown as CryptoKey,
+    publicKey: keys.publicKey as unknown as X509Key,
+    signingKey: caKey as unknown as X509Key,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -94,7 +100,7 @@ export async function issueServerCertificate(
         hosts.map((h) => ({ type: isIP(h) ? ("ip" as const) : ("dns" as const), value: h })),
       ),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as CryptoKey),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as X509Key),
     ],
   });
   return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
