@@ -136,3 +136,34 @@ export function spanRows(buckets: readonly Bucket[], rows: number): SpanRow[] {
   }
   return out;
 }
+
+/** bucketsOf groups a series (ascending times) into buckets of `strideMs` aligned to the epoch. */
+export function bucketsOf(series: Series, strideMs: number): Bucket[] {
+  const out: Bucket[] = [];
+  let b: Bucket | undefined;
+  for (let i = 0; i < series.t.length; i += 1) {
+    const t = series.t[i]!;
+    const v = series.v[i]!;
+    const start = Math.floor(t / strideMs) * strideMs;
+    if (b?.start === start) {
+      b.n += 1;
+      b.tLast = t;
+      b.last = v;
+      if (v < b.lo) b.lo = v;
+      if (v > b.hi) b.hi = v;
+    } else {
+      b = { start, n: 1, tFirst: t, tLast: t, first: v, last: v, lo: v, hi: v };
+      out.push(b);
+    }
+  }
+  return out;
+}
+
+/**
+ * rebased: a bucket's values as percent change from `base` (> 0). The map is increasing, so
+ * the low stays the low and the high the high.
+ */
+export function rebased(b: Bucket, base: number): Bucket {
+  const pct = (v: number) => (v / base - 1) * 100;
+  return { ...b, first: pct(b.first), last: pct(b.last), lo: pct(b.lo), hi: pct(b.hi) };
+}
