@@ -175,6 +175,41 @@ export function chartValuesSchema(): Schema {
           namespace: str("Namespace of the ConfigMaps; the release namespace when empty."),
         }),
       }),
+      dashboard: obj("The live trading dashboard for one pipeline.", {
+        enabled: bool("Deploy it."),
+        pipeline: str("The pipeline to show; pipeline.name when empty.", {
+          pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+          maxLength: 63,
+        }),
+        namespace: str("The pipeline's namespace; the release namespace when empty."),
+        databaseSecret: str(
+          "Secret with the database URL under `uri`; <pipeline>-db-credentials when empty.",
+        ),
+        auth: obj("Bearer tokens (one of the two is required).", {
+          tokens: {
+            type: "array",
+            description: 'Token lines "<viewer|operator> <name> <sha256-hex>".',
+            items: { type: "string", pattern: "^(viewer|operator) [A-Za-z0-9._@-]+ [0-9a-f]{64}$" },
+          },
+          existingSecret: str("Existing Secret with the token lines under `tokens`."),
+        }),
+        port: int("Port of the dashboard.", 1, { maximum: 65535 }),
+        service: obj("Its Service.", {
+          type: str("Service type.", { enum: ["ClusterIP", "NodePort", "LoadBalancer"] }),
+        }),
+        allowFrom: anyList(
+          "NetworkPolicy peers that may reach it; the namespace's pods when empty.",
+        ),
+        databaseCidrs: {
+          type: "array",
+          description: "Where the database is (egress TCP 5432); anywhere when empty.",
+          items: { type: "string" },
+        },
+        resources: obj("Requests and limits.", {
+          requests: resourceList("Requests."),
+          limits: resourceList("Limits."),
+        }),
+      }),
       pipeline: obj("A TradingPipeline installed with the chart.", {
         create: bool("Create it."),
         name: dnsName("Its name."),

@@ -16,7 +16,7 @@ import { startDashboard } from "../../services/dashboard/server.ts";
 import { liveRuns } from "../../services/pipeline/run-files.ts";
 import { openReportDatabase } from "../../services/report/database.ts";
 
-const USAGE = `usage: tradepipe dashboard [-f spec.yaml] [--listen HOST:PORT] [--tokens FILE]
+const USAGE = `usage: tradepipe dashboard [-f spec.yaml | --pipeline NAME] [--listen HOST:PORT] [--tokens FILE]
                            [--trusted-proxy ADDR,... --proxy-user-header H [--proxy-role-header H]]
                            [--backtests DIR] [--pid PID] [--data-dir DIR]
        tradepipe dashboard token viewer|operator NAME
@@ -25,6 +25,7 @@ Serves the dashboard (default http://127.0.0.1:8090/). On a loopback address it 
 on any other address it refuses to start unless --tokens or --trusted-proxy is given.
 
   -f FILE                the pipeline's spec: its name and risk limits
+  --pipeline NAME        the pipeline's name, without a spec (typed back to confirm actions)
   --listen HOST:PORT     where to listen (PORT 0 picks a free one)
   --tokens FILE          lines "<viewer|operator> <name> <sha256-hex>" (TRADEPIPE_DASHBOARD_TOKENS_FILE)
   --trusted-proxy ADDRS  addresses of an authenticating proxy whose user header is believed
@@ -90,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       strict: true,
       options: {
         file: { type: "string", short: "f" },
+        pipeline: { type: "string" },
         listen: { type: "string" },
         tokens: { type: "string" },
         "trusted-proxy": { type: "string" },
@@ -141,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       pool: db.pool,
       host: listen.host,
       port: listen.port,
-      pipelineName: spec?.metadata.name ?? db.pipeline ?? "pipeline",
+      pipelineName: spec?.metadata.name ?? str("pipeline") ?? db.pipeline ?? "pipeline",
       ...(spec ? { spec: spec.spec } : {}),
       auth,
       ...(str("backtests") ? { backtestDir: str("backtests") } : {}),

@@ -6,6 +6,7 @@
  * survive (an average would hide a drawdown) and the browser draws at most 4 points per bucket
  * however long the history.
  */
+import { TIME_STEPS } from "../core/charts/scale.ts";
 
 /** One bucket of a series as the database aggregates it. */
 export interface Bucket {
@@ -28,48 +29,18 @@ export interface Series {
   v: number[];
 }
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+const DAY = 86_400_000;
 
 /**
- * Strides a chart's buckets are cut at: round units, so that a bucket, once its time is past,
- * keeps its bounds as the history grows (the server keeps finished buckets; equity.ts).
+ * Strides a chart's buckets are cut at: round units (the charts' axis steps, and sub-second ones
+ * below them), so that a bucket, once its time is past, keeps its bounds as the history grows
+ * (the server keeps finished buckets; equity.ts).
  */
-export const STRIDES_MS = [
-  1,
-  2,
-  5,
-  10,
-  20,
-  50,
-  100,
-  200,
-  500,
-  SECOND,
-  2 * SECOND,
-  5 * SECOND,
-  10 * SECOND,
-  15 * SECOND,
-  30 * SECOND,
-  MINUTE,
-  2 * MINUTE,
-  5 * MINUTE,
-  10 * MINUTE,
-  15 * MINUTE,
-  30 * MINUTE,
-  HOUR,
-  2 * HOUR,
-  3 * HOUR,
-  6 * HOUR,
-  12 * HOUR,
-  DAY,
-] as const;
+export const STRIDES_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, ...TIME_STEPS];
 
 /**
  * strideFor is the smallest round stride that cuts [t0, t1] into at most `buckets` buckets
- * aligned to the epoch; past a day, whole days.
+ * aligned to the epoch; past the longest, whole days.
  */
 export function strideFor(t0: number, t1: number, buckets: number): number {
   if (!(Number.isInteger(buckets) && buckets > 0)) {
@@ -135,4 +106,35 @@ export function spanRows(buckets: readonly Bucket[], rows: number): SpanRow[] {
     });
   }
   return out;
+}
+
+/** bucketsOf groups a series (ascending times) into buckets of `strideMs` aligned to the epoch. */
+export function bucketsOf(series: Series, strideMs: number): Bucket[] {
+  const out: Bucket[] = [];
+  let b: Bucket | undefined;
+  for (let i = 0; i < series.t.length; i += 1) {
+    const t = series.t[i]!;
+    const v = series.v[i]!;
+    const start = Math.floor(t / strideMs) * strideMs;
+    if (b?.start === start) {
+      b.n += 1;
+      b.tLast = t;
+      b.last = v;
+      if (v < b.lo) b.lo = v;
+      if (v > b.hi) b.hi = v;
+    } else {
+      b = { start, n: 1, tFirst: t, tLast: t, first: v, last: v, lo: v, hi: v };
+      out.push(b);
+    }
+  }
+  return out;
+}
+
+/**
+ * rebased: a bucket's values as percent change from `base` (> 0). The map is increasing, so
+ * the low stays the low and the high the high.
+ */
+export function rebased(b: Bucket, base: number): Bucket {
+  const pct = (v: number) => (v / base - 1) * 100;
+  return { ...b, first: pct(b.first), last: pct(b.last), lo: pct(b.lo), hi: pct(b.hi) };
 }

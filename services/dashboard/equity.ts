@@ -28,7 +28,7 @@ type Q = Pick<pg.Pool, "query">;
 const DRAWDOWN = `CASE WHEN peak_equity > 0 THEN (equity - peak_equity) / peak_equity ELSE 0 END`;
 
 /** A bucket of both series, with its bounds as Postgres prints them (exact, µs). */
-interface Kept {
+export interface Kept {
   startAt: string;
   firstAt: string;
   lastAt: string;
@@ -140,8 +140,16 @@ async function keptBuckets(db: Q, strideMs: number, firstAt: string): Promise<Ke
   return next;
 }
 
-/** aggregate: the buckets from `fromAt` on, with their first and last points, in time order. */
-async function aggregate(db: Q, strideMs: number, fromAt: string): Promise<Kept[]> {
+/**
+ * aggregate: the buckets of the snapshots from `fromAt` until before `untilAt` (timestamptz
+ * text), with their first and last points, in time order.
+ */
+export async function aggregate(
+  db: Q,
+  strideMs: number,
+  fromAt: string,
+  untilAt = "infinity",
+): Promise<Kept[]> {
   const res = await db.query(
     `SELECT b::text AS start_at, (extract(epoch FROM b) * 1000)::float8 AS start, n,
             first_at::text, last_at::text,
@@ -154,13 +162,14 @@ async function aggregate(db: Q, strideMs: number, fromAt: string): Promise<Kept[
                             snapshot_at AS at, equity, ${DRAWDOWN} AS dd
                        FROM portfolio_snapshots
                       WHERE equity IS NOT NULL AND snapshot_at >= $2::timestamptz
+                        AND snapshot_at < $3::timestamptz
                      -- OFFSET 0 keeps the bucket an opaque column: the planner then expects a
                      -- few hundred groups and hashes them, instead of taking date_bin of the
                      -- unique key for a million groups and sorting every row to disk.
                      OFFSET 0) p
               GROUP BY b) g
       ORDER BY b`,
-    [`${strideMs} milliseconds`, fromAt],
+    [`${strideMs} milliseconds`, fromAt, untilAt],
   );
   if (res.rows.length === 0) return [];
   const ends = await db.query(

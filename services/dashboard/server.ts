@@ -20,6 +20,7 @@ import {
 } from "./auth.ts";
 import * as data from "./data.ts";
 import { equityPanel } from "./equity.ts";
+import { BACKTEST_EQUITY_FILE, OverlayError, overlay } from "./overlay.ts";
 
 export interface DashboardOptions {
   pool: pg.Pool;
@@ -196,6 +197,21 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         return json(res, 200, listBacktests(opts.backtestDir));
       case "/api/stream":
         return stream(req, res, user);
+    }
+    const overlayRun = /^\/api\/backtests\/([A-Za-z0-9._-]+)\/overlay$/.exec(path);
+    if (overlayRun && opts.backtestDir && overlayRun[1] !== "." && overlayRun[1] !== "..") {
+      const width = intParam(q, "width", 800, 1, 4000);
+      const threshold = intParam(q, "thresholdBps", 100, 0, 100_000);
+      try {
+        return json(
+          res,
+          200,
+          await overlay(opts.pool, opts.backtestDir, overlayRun[1]!, width, threshold),
+        );
+      } catch (err) {
+        if (err instanceof OverlayError) throw new HttpError(404, err.message);
+        throw err;
+      }
     }
     const tearsheet = /^\/backtests\/([A-Za-z0-9._-]+)\/tearsheet\.html$/.exec(path);
     if (tearsheet && opts.backtestDir && tearsheet[1] !== "." && tearsheet[1] !== "..") {
@@ -473,6 +489,8 @@ export function listBacktests(dir: string | undefined) {
       name: r.name,
       modifiedAt: statSync(r.file).mtime.toISOString(),
       href: `/backtests/${r.name}/tearsheet.html`,
+      /** Whether its equity curve can be drawn over the live equity. */
+      overlay: existsSync(join(dir, r.name, BACKTEST_EQUITY_FILE)),
     }))
     .sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
   return { configured: true, runs };

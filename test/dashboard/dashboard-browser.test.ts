@@ -5,15 +5,17 @@
  * A/AA) and no Content-Security-Policy violation anywhere.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { launchChromium } from "./browser.ts";
-import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
+import { addFill, dashboardOn, seedPipeline, TEST_TOKENS, writeBacktestRun } from "./fixture.ts";
 import type { PageForm, PageGlobals } from "./page-globals.ts";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -119,6 +121,54 @@ test("the page's figures are the database's", async () => {
     );
   }
   await page.context().close();
+});
+
+test("a backtest drawn over the live equity of its period: selectable, its gap flagged as the server measured it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tp-bt-"));
+  const period = (
+    await db.pool.query(
+      `SELECT (extract(epoch FROM min(snapshot_at)) * 1000)::float8 AS t0,
+              (extract(epoch FROM max(snapshot_at)) * 1000)::float8 AS t1 FROM portfolio_snapshots`,
+    )
+  ).rows[0];
+  // A backtest of the same period from 50,000 that ends 5% up: far from the live curve.
+  const times = Array.from({ length: 200 }, (_, i) =>
+    Math.ceil(period.t0 + ((period.t1 - period.t0 - 1) * i) / 199),
+  );
+  writeBacktestRun(
+    dir,
+    "same-period",
+    times,
+    times.map((_, i) => 50_000 * (1 + (0.05 * i) / 199)),
+  );
+  const withRuns = await dashboardOn(db.pool, { backtestDir: dir });
+  try {
+    const page = await newPage(withRuns.url);
+    await ready(page);
+    await page.waitForSelector('#overlay-run option[value="same-period"]', { state: "attached" });
+    assert.equal(await page.isHidden("#overlay"), true, "no overlay until one is chosen");
+    await page.selectOption("#overlay-run", "same-period");
+    await page.waitForSelector("#overlay-caption[data-diverged]");
+    const fromServer = (await (
+      await fetch(`${withRuns.url}api/backtests/same-period/overlay?width=600`)
+    ).json()) as { diverged: boolean; maxGapBps: number; table: unknown[] };
+    assert.equal(fromServer.diverged, true);
+    assert.equal(
+      await page.getAttribute("#overlay-caption", "data-diverged"),
+      String(fromServer.diverged),
+    );
+    const caption = (await page.textContent("#overlay-caption")) ?? "";
+    assert.match(caption, /Diverged\./);
+    assert.match(caption, new RegExp(`Largest gap ${fromServer.maxGapBps.toFixed(0)} bps`));
+    assert.equal(await page.locator("#overlay-chart polyline").count(), 2, "live and backtest");
+    assert.equal(await page.locator("#overlay-table tbody tr").count(), fromServer.table.length);
+    await page.selectOption("#overlay-run", "");
+    assert.equal(await page.isHidden("#overlay"), true);
+    await page.context().close();
+  } finally {
+    await withRuns.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a new fill appears on the page", async () => {

@@ -4,7 +4,10 @@
  * risk state and an equity curve. Bulk rows are made by generate_series so 100k fills take
  * seconds.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type pg from "pg";
+import { writeParquet } from "../../services/backtest/catalog/parquet.ts";
 import { hashToken, parseTokenFile } from "../../services/dashboard/auth.ts";
 import { type DashboardOptions, startDashboard } from "../../services/dashboard/server.ts";
 
@@ -113,4 +116,24 @@ export async function addFill(pool: pg.Pool, symbol = "AAPL", side = "buy"): Pro
     [id, symbol, side],
   );
   return Number(r.rows[0].id);
+}
+
+/**
+ * writeBacktestRun writes a backtest output directory as `tradepipe backtest --out root/name`
+ * leaves it, as far as the dashboard reads it: tearsheet.html and equity.parquet (t_ns, equity,
+ * gross_exposure) with equity `equity[i]` at epoch milliseconds `times[i]`.
+ */
+export function writeBacktestRun(
+  root: string,
+  name: string,
+  times: readonly number[],
+  equity: readonly number[],
+): void {
+  mkdirSync(join(root, name), { recursive: true });
+  writeFileSync(join(root, name, "tearsheet.html"), "<!doctype html><title>run</title>");
+  writeParquet(join(root, name, "equity.parquet"), [
+    { name: "t_ns", type: "INT64", data: times.map((t) => BigInt(t) * 1_000_000n) },
+    { name: "equity", type: "DOUBLE", data: equity },
+    { name: "gross_exposure", type: "DOUBLE", data: equity.map(() => 0) },
+  ]);
 }

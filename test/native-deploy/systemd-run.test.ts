@@ -257,6 +257,30 @@ test("the hardened stages trade, with the broker keys and the database URL from 
   assert.ok(!unitFile.stdout.includes(DEV_KEYS.secretKey));
 });
 
+test("the dashboard unit serves the pipeline on loopback, with the database URL from its credential only", async () => {
+  const dashboard = `tradepipe-${NAME}-dashboard.service`;
+  await until("the dashboard active", 60_000, async () =>
+    (await show(dashboard, "ActiveState")).ActiveState === "active" ? true : undefined,
+  );
+  // The container shares the host's network: the unit's 127.0.0.1:8090 is reachable from here.
+  const me = await until("the dashboard answering", 60_000, async () => {
+    const res = await fetch("http://127.0.0.1:8090/api/me").catch(() => undefined);
+    return res?.ok ? ((await res.json()) as { pipeline: string }) : undefined;
+  });
+  assert.equal(me.pipeline, NAME);
+  const summary = (await (await fetch("http://127.0.0.1:8090/api/summary")).json()) as {
+    stages: Array<{ stage: string; leading: boolean }>;
+  };
+  assert.equal(summary.stages.filter((s) => s.leading).length, STAGE_PROCESSES.length);
+  const pid = await mainPid(dashboard);
+  const environ = await box.exec(["cat", `/proc/${pid}/environ`]);
+  assert.ok(
+    !environ.stdout.includes(new URL(db.url).password),
+    "no database password in its environment",
+  );
+  assert.equal((await show(dashboard, "CPUAffinity")).CPUAffinity, "0");
+});
+
 test("what root runs is root's alone: the installed code is root-owned and writable by nobody else", async () => {
   const loose = await box.exec([
     "find",

@@ -59,7 +59,7 @@ test("systemd-analyze verify accepts every generated unit without a word", async
   const r = await render(join(root, "config", "pipeline.yaml"), out);
   assert.equal(r.code, 0, r.stderr);
   const units = (await readdir(out)).map((f) => join(out, f));
-  assert.equal(units.length, 6, "five services and a target");
+  assert.equal(units.length, 7, "five stage services, the dashboard and a target");
   const v = await run("systemd-analyze", ["verify", ...units]);
   assert.equal(`${v.stdout}${v.stderr}`.trim(), "");
 });
@@ -120,6 +120,25 @@ test("every stage unit carries each required hardening directive", async () => {
     );
     assert.deepEqual(missing, [], `${f} lacks ${missing.join(", ")}`);
   }
+});
+
+test("the dashboard unit: the stages' sandbox, loopback only, CPU 0 behind the OS, started with the pipeline", async () => {
+  const out = join(dir, "dashboard");
+  await render(join(root, "config", "pipeline.yaml"), out);
+  const text = await readFile(join(out, "tradepipe-local-dashboard.service"), "utf8");
+  const lines = new Set(text.split("\n").map((l) => l.trim()));
+  const missing = REQUIRED_HARDENING.filter(([k, v]) => !lines.has(`${k}=${v}`)).map(
+    ([k, v]) => `${k}=${v}`,
+  );
+  assert.deepEqual(missing, [], `the dashboard unit lacks ${missing.join(", ")}`);
+  assert.ok(lines.has("ProcSubset=pid"));
+  const exec = /^ExecStart=(.*)$/m.exec(text)?.[1] ?? "";
+  assert.match(exec, / dashboard -f \S+\/pipeline\.yaml --listen 127\.0\.0\.1:8090$/);
+  assert.doesNotMatch(text, /DATABASE_URL=|postgres(ql)?:\/\//, "no database URL in the unit");
+  assert.ok(lines.has("LoadCredential=database-url:/etc/tradepipe/local/credentials/database-url"));
+  assert.ok(lines.has("CPUAffinity=0") && lines.has("Nice=10"));
+  const target = await readFile(join(out, "tradepipe-local.target"), "utf8");
+  assert.match(target, /^Wants=.* tradepipe-local-dashboard\.service$/m);
 });
 
 test("CPU pinning lines carry no trailing comments and never overlap", async () => {

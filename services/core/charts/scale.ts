@@ -100,7 +100,8 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const TIME_STEPS = [
+/** Round time steps in milliseconds, ascending: axis ticks here, chart buckets elsewhere. */
+export const TIME_STEPS = [
   SECOND,
   2 * SECOND,
   5 * SECOND,

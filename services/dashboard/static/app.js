@@ -105,7 +105,7 @@ async function loadSummary() {
   $("kill-state").dataset.engaged = String(s.killSwitch.engaged);
 }
 
-function chart(target, series, label, alertLevel) {
+function chart(target, series, label, alertLevel, more) {
   const w = 600;
   const h = 160;
   const ns = "http://www.w3.org/2000/svg";
@@ -113,28 +113,33 @@ function chart(target, series, label, alertLevel) {
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", label);
-  const { t, v } = series;
-  if (t.length > 0) {
-    const values = alertLevel === null || alertLevel === undefined ? v : [...v, alertLevel];
-    let lo = Math.min(...values);
-    let hi = Math.max(...values);
+  // The first line in blue, any more (an overlaid backtest) in their own colour.
+  const lines = [{ series, color: "#0b4f9c" }, ...(more || [])].filter((l) => l.series.t.length);
+  if (lines.length > 0) {
+    const ts = lines.flatMap((l) => [l.series.t[0], l.series.t[l.series.t.length - 1]]);
+    const values = lines.flatMap((l) => l.series.v);
+    if (alertLevel !== null && alertLevel !== undefined) values.push(alertLevel);
+    let lo = values.reduce((a, b) => Math.min(a, b));
+    let hi = values.reduce((a, b) => Math.max(a, b));
     if (hi === lo) {
       hi += 1;
       lo -= 1;
     }
-    const t0 = t[0];
-    const span = t[t.length - 1] - t0 || 1;
+    const t0 = Math.min(...ts);
+    const span = Math.max(...ts) - t0 || 1;
     const x = (ti) => ((ti - t0) / span) * (w - 4) + 2;
     const y = (vi) => h - 2 - ((vi - lo) / (hi - lo)) * (h - 4);
-    const line = document.createElementNS(ns, "polyline");
-    line.setAttribute(
-      "points",
-      t.map((ti, i) => `${x(ti).toFixed(1)},${y(v[i]).toFixed(1)}`).join(" "),
-    );
-    line.setAttribute("fill", "none");
-    line.setAttribute("stroke", "#0b4f9c");
-    line.setAttribute("stroke-width", "1.5");
-    svg.append(line);
+    for (const l of lines) {
+      const line = document.createElementNS(ns, "polyline");
+      line.setAttribute(
+        "points",
+        l.series.t.map((ti, i) => `${x(ti).toFixed(1)},${y(l.series.v[i]).toFixed(1)}`).join(" "),
+      );
+      line.setAttribute("fill", "none");
+      line.setAttribute("stroke", l.color);
+      line.setAttribute("stroke-width", "1.5");
+      svg.append(line);
+    }
     if (alertLevel !== null && alertLevel !== undefined) {
       const a = document.createElementNS(ns, "line");
       a.setAttribute("x1", "0");
@@ -279,6 +284,46 @@ async function loadBacktests() {
       ),
     );
   $("backtests").replaceChildren(...items);
+  const select = $("overlay-run");
+  const chosen = select.value;
+  select.replaceChildren(
+    el("option", { value: "" }, "none"),
+    ...b.runs.filter((r) => r.overlay).map((r) => el("option", { value: r.name }, r.name)),
+  );
+  select.value = chosen;
+}
+
+async function loadOverlay() {
+  const run = $("overlay-run").value;
+  $("overlay").hidden = !run;
+  $("overlay-details").hidden = !run;
+  if (!run) return;
+  const width = Math.max(100, Math.round($("overlay-chart").clientWidth || 600));
+  const o = await api(`/api/backtests/${encodeURIComponent(run)}/overlay?width=${width}`);
+  chart("overlay-chart", o.live, `Live equity and backtest ${o.run}, percent`, null, [
+    { series: o.backtest, color: "#8a4b00" },
+  ]);
+  const gap =
+    o.maxGapBps === null
+      ? "No live equity in the backtest's period."
+      : `Largest gap ${o.maxGapBps.toFixed(0)} bps at ${new Date(o.maxGapAt).toISOString()} (threshold ${o.thresholdBps} bps).`;
+  const caption = $("overlay-caption");
+  caption.textContent = `${o.run}: ${new Date(o.from).toISOString()} to ${new Date(o.to).toISOString()}. ${gap}${o.diverged ? " Diverged." : ""}`;
+  caption.className = o.diverged ? "diverged" : "";
+  caption.dataset.diverged = String(o.diverged);
+  const pct = (v) => (v === null ? "–" : `${v.toFixed(2)}%`);
+  table(
+    "overlay-table",
+    ["From", "To", "Live", "Backtest", "Gap (bps)"],
+    o.table.map((r) => [
+      new Date(r.from).toISOString(),
+      new Date(r.to).toISOString(),
+      pct(r.live),
+      pct(r.backtest),
+      r.gapBps === null ? "–" : r.gapBps.toFixed(0),
+    ]),
+    [false, false, true, true, true],
+  );
 }
 
 // ---- blotter --------------------------------------------------------------------------------
@@ -555,6 +600,7 @@ async function start() {
   });
   $("kill-confirm").addEventListener("submit", submitKill);
   $("attr-dim").addEventListener("change", renderAttribution);
+  $("overlay-run").addEventListener("change", () => loadOverlay().catch(showError));
   $("fill-filter").addEventListener("submit", (ev) => {
     ev.preventDefault();
     state.filter = { symbol: $("f-symbol").value.trim().toUpperCase(), side: $("f-side").value };
