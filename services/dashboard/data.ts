@@ -44,6 +44,7 @@ export async function summary(db: Q, pipelineName: string) {
   const warnings: string[] = [];
   if (r.kill_switch_engaged)
     warnings.push(`kill switch engaged: ${r.kill_switch_reason ?? "no reason"}`);
+  if (r.paused) warnings.push(`new orders paused: ${r.paused_reason ?? "no reason"}`);
   if (r.circuit_state && r.circuit_state !== "closed")
     warnings.push(`circuit breaker ${r.circuit_state}`);
   if (snap.rows[0]?.drawdown_alerted) warnings.push("drawdown alert");
@@ -68,6 +69,13 @@ export async function summary(db: Q, pipelineName: string) {
       reason: r.kill_switch_reason ?? null,
       changedBy: r.kill_switch_changed_by ?? null,
       changedAt: r.kill_switch_changed_at ? new Date(r.kill_switch_changed_at).toISOString() : null,
+    },
+    // Pause new orders (sql/0010): the risk manager approves no order that grows a position.
+    paused: {
+      paused: Boolean(r.paused),
+      reason: r.paused_reason ?? null,
+      changedBy: r.paused_changed_by ?? null,
+      changedAt: r.paused_changed_at ? new Date(r.paused_changed_at).toISOString() : null,
     },
     breaker: r.circuit_state ?? "closed",
     pnl: {

@@ -85,7 +85,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const log = opts.log ?? (() => {});
   const pollMs = opts.pollMs ?? 200;
   const heartbeatMs = opts.heartbeatMs ?? 5000;
-  const killRequests = new Map<string, Promise<unknown>>();
+  const actionRequests = new Map<string, Promise<Record<string, unknown>>>();
 
   function userOf(req: IncomingMessage): User | undefined {
     if (!authOn) return { name: "local", role: "operator" };
@@ -140,6 +140,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     }
     if (!user) throw new HttpError(401, "log in first");
     if (path === "/api/kill-switch") return killSwitch(req, res, user);
+    if (path === "/api/pause") return pause(req, res, user);
+    if (path === "/api/cancel-all") return cancelAll(req, res, user);
     if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`);
     const q = url.searchParams;
     switch (path) {
@@ -251,55 +253,112 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   }
 
   /**
-   * POST /api/kill-switch {engaged, reason, confirmPipeline, requestId}: operator only, same
-   * origin, JSON with the X-Tradepipe-Confirm header (a form cannot send either), the pipeline's
-   * name typed back, and idempotent by requestId: a repeated request gets the first answer.
+   * The operator actions (kill switch, pause new orders, cancel all open orders) share their
+   * guards: POST, same origin, the operator role, JSON with an `X-Tradepipe-Confirm: <action>`
+   * header (a form can send neither), the pipeline's name typed back, and idempotence by
+   * requestId: a repeated request gets the first answer and changes nothing. The principal is
+   * the session's user, never a field of the body.
    */
-  async function killSwitch(req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
+  async function operatorAction(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: User,
+    action: "kill-switch" | "pause" | "cancel-all",
+    run: (body: Record<string, unknown>, by: string) => Promise<Record<string, unknown>>,
+  ): Promise<void> {
     requirePost(req);
     requireSameOrigin(req);
-    if (user.role !== "operator")
-      throw new HttpError(403, "the kill switch needs the operator role");
+    if (user.role !== "operator") throw new HttpError(403, `${action} needs the operator role`);
     if (!(req.headers["content-type"] ?? "").startsWith("application/json")) {
       throw new HttpError(415, "send application/json");
     }
-    if (header(req, "x-tradepipe-confirm") !== "kill-switch") {
-      throw new HttpError(403, "missing X-Tradepipe-Confirm: kill-switch");
+    if (header(req, "x-tradepipe-confirm") !== action) {
+      throw new HttpError(403, `missing X-Tradepipe-Confirm: ${action}`);
     }
     const body = await readJson(req);
-    if (typeof body.engaged !== "boolean")
-      throw new HttpError(400, "engaged: must be true or false");
     if (typeof body.requestId !== "string" || !/^[A-Za-z0-9-]{8,64}$/.test(body.requestId)) {
       throw new HttpError(400, "requestId: 8 to 64 letters, digits or dashes");
     }
     if (body.confirmPipeline !== opts.pipelineName) {
       throw new HttpError(400, `confirmPipeline: type the pipeline's name, "${opts.pipelineName}"`);
     }
-    const reason = typeof body.reason === "string" ? body.reason.slice(0, 500).trim() : "";
-    if (body.engaged && !reason)
-      throw new HttpError(400, "reason: say why the kill switch is engaged");
-    const key = `${user.name}:${body.requestId}`;
-    let action = killRequests.get(key);
-    if (!action) {
-      action = opts.pool
-        .query("SELECT * FROM tp_set_kill_switch($1, $2, $3)", [
-          body.engaged,
-          reason || null,
-          `dashboard:${user.name}`,
-        ])
-        .then((r) => r.rows[0]);
-      killRequests.set(key, action);
-      action.catch(() => killRequests.delete(key));
+    const key = `${action}:${user.name}:${body.requestId}`;
+    let done = actionRequests.get(key);
+    if (!done) {
+      done = run(body, `dashboard:${user.name}`);
+      actionRequests.set(key, done);
+      done.catch(() => actionRequests.delete(key));
+    }
+    json(res, 200, { ...(await done), requestId: body.requestId });
+  }
+
+  const reasonOf = (body: Record<string, unknown>) =>
+    typeof body.reason === "string" ? body.reason.slice(0, 500).trim() : "";
+
+  /** POST /api/kill-switch {engaged, reason, confirmPipeline, requestId}: halts and cancels. */
+  function killSwitch(req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
+    return operatorAction(req, res, user, "kill-switch", async (body, by) => {
+      if (typeof body.engaged !== "boolean")
+        throw new HttpError(400, "engaged: must be true or false");
+      const reason = reasonOf(body);
+      if (body.engaged && !reason)
+        throw new HttpError(400, "reason: say why the kill switch is engaged");
       log(
         `dashboard: kill switch ${body.engaged ? "engaged" : "released"} by ${user.name} (${user.role}): ${reason || "no reason"} [request ${body.requestId}]`,
       );
-    }
-    const row = (await action) as Record<string, unknown>;
-    json(res, 200, {
-      engaged: Boolean(row.kill_switch_engaged),
-      reason: row.kill_switch_reason ?? null,
-      changedBy: row.kill_switch_changed_by ?? null,
-      requestId: body.requestId,
+      const { rows } = await opts.pool.query("SELECT * FROM tp_set_kill_switch($1, $2, $3)", [
+        body.engaged,
+        reason || null,
+        by,
+      ]);
+      return {
+        engaged: Boolean(rows[0].kill_switch_engaged),
+        reason: rows[0].kill_switch_reason ?? null,
+        changedBy: rows[0].kill_switch_changed_by ?? null,
+      };
+    });
+  }
+
+  /** POST /api/pause {paused, reason, confirmPipeline, requestId}: no new orders approved. */
+  function pause(req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
+    return operatorAction(req, res, user, "pause", async (body, by) => {
+      if (typeof body.paused !== "boolean")
+        throw new HttpError(400, "paused: must be true or false");
+      const reason = reasonOf(body);
+      if (body.paused && !reason) throw new HttpError(400, "reason: say why new orders pause");
+      log(
+        `dashboard: new orders ${body.paused ? "paused" : "resumed"} by ${user.name}: ${reason || "no reason"} [request ${body.requestId}]`,
+      );
+      const { rows } = await opts.pool.query("SELECT * FROM tp_set_pause($1, $2, $3)", [
+        body.paused,
+        reason || null,
+        by,
+      ]);
+      return {
+        paused: Boolean(rows[0].paused),
+        reason: rows[0].paused_reason ?? null,
+        changedBy: rows[0].paused_changed_by ?? null,
+      };
+    });
+  }
+
+  /** POST /api/cancel-all {reason, confirmPipeline, requestId}: every open order, no halt. */
+  function cancelAll(req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
+    return operatorAction(req, res, user, "cancel-all", async (body, by) => {
+      const reason = reasonOf(body);
+      if (!reason) throw new HttpError(400, "reason: say why every open order is cancelled");
+      log(
+        `dashboard: cancel all open orders by ${user.name}: ${reason} [request ${body.requestId}]`,
+      );
+      const { rows } = await opts.pool.query("SELECT * FROM tp_request_cancel_all($1, $2)", [
+        reason,
+        by,
+      ]);
+      return {
+        cancelAllRequest: String(rows[0].id),
+        requestedBy: rows[0].requested_by,
+        reason: rows[0].reason,
+      };
     });
   }
 

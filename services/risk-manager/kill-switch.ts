@@ -10,12 +10,12 @@
  */
 import type pg from "pg";
 import { type ControlHandler, readJsonBody, sendJson } from "../core/control/server.ts";
+import { listenToChannel } from "../core/db/listen.ts";
 import type { RouteHandler } from "../core/health/index.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import type { KillSwitchRow } from "./store.ts";
 
 export const KILL_SWITCH_CHANNEL = "tradepipe_kill_switch";
-const RECONNECT_MS = [250, 500, 1000, 2000, 5000];
 
 export interface KillSwitchListener {
   stop(): Promise<void>;
@@ -57,81 +57,18 @@ export function listenForKillSwitch(
   db: pg.Pool,
   opts: KillSwitchListenerOptions,
 ): KillSwitchListener {
-  let client: pg.PoolClient | null = null;
-  let stopped = false;
-  let attempt = 0;
-  let retry: NodeJS.Timeout | undefined;
-  let connecting: Promise<void> = Promise.resolve();
-
-  const onNotification = (msg: pg.Notification) => {
-    if (msg.channel !== KILL_SWITCH_CHANNEL) return;
-    const row = parseNotification(msg.payload);
-    if (row === null) {
-      opts.log.warn({ payload: msg.payload }, "unreadable kill switch notification ignored");
-      return;
-    }
-    opts.onChange(row);
-  };
-
-  const drop = (c: pg.PoolClient, err: Error) => {
-    if (client !== c) return;
-    client = null;
-    c.removeListener("notification", onNotification);
-    c.release(err);
-    if (stopped) return;
-    opts.onLost(err);
-    schedule();
-  };
-
-  const schedule = () => {
-    const delay = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)]!;
-    attempt++;
-    retry = setTimeout(() => {
-      connecting = connect();
-    }, delay);
-  };
-
-  const connect = async () => {
-    let c: pg.PoolClient;
-    try {
-      c = await db.connect();
-    } catch (err) {
-      if (stopped) return;
-      opts.onLost(err as Error);
-      schedule();
-      return;
-    }
-    if (stopped) {
-      c.release();
-      return;
-    }
-    client = c;
-    c.on("notification", onNotification);
-    c.on("error", (err) => drop(c, err));
-    try {
-      await c.query(`LISTEN ${KILL_SWITCH_CHANNEL}`);
-      attempt = 0;
-      await opts.onListening();
-    } catch (err) {
-      drop(c, err as Error);
-    }
-  };
-
-  connecting = connect();
-  return {
-    async stop() {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      await connecting;
-      const c = client;
-      client = null;
-      if (c) {
-        c.removeListener("notification", onNotification);
-        await c.query(`UNLISTEN ${KILL_SWITCH_CHANNEL}`).catch(() => {});
-        c.release();
+  return listenToChannel(db, KILL_SWITCH_CHANNEL, {
+    onPayload: (payload) => {
+      const row = parseNotification(payload);
+      if (row === null) {
+        opts.log.warn({ payload }, "unreadable kill switch notification ignored");
+        return;
       }
+      opts.onChange(row);
     },
-  };
+    onListening: opts.onListening,
+    onLost: opts.onLost,
+  });
 }
 
 const view = (r: KillSwitchRow) => ({

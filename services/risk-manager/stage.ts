@@ -50,6 +50,7 @@ import {
   SOURCE,
 } from "./messages.ts";
 import { riskMetrics } from "./metrics.ts";
+import { listenForPause, loadPause, type PauseRow, pauseEvent } from "./pause.ts";
 import { createRiskRuntime } from "./runtime.ts";
 import { riskParamsFromSpec } from "./spec-params.ts";
 import {
@@ -144,6 +145,23 @@ export const stage: StageDefinition = {
     onKillSwitch = rt.applyKillSwitch;
     live = true;
     for (const row of early.splice(0)) rt.applyKillSwitch(row);
+    // Pause new orders (sql/0010, pause.ts): the halt of all trading, read back on every
+    // (re)connect of its LISTEN, so a restart or a lost NOTIFY still ends in the row's state.
+    const applyPause = (row: PauseRow) => {
+      const e = pauseEvent(state, row, ctx.nowNs());
+      if (e === null) return;
+      log.warn(
+        { by: row.changedBy, reason: row.reason },
+        row.paused ? "new orders paused" : "new orders resumed",
+      );
+      rt.step(e);
+    };
+    const pauseListener = listenForPause(ctx.db, {
+      log,
+      onChange: applyPause,
+      onListening: async () => applyPause(await loadPause(ctx.db)),
+      onLost: (err) => log.warn({ err: err.message }, "pause LISTEN connection lost; reconnecting"),
+    });
     // spec.killSwitch: asserted now, and again whenever the spec file changes to true.
     let specEngaged = ctx.pipeline.spec.killSwitch;
     const assertSpec = async () => {
@@ -321,6 +339,7 @@ export const stage: StageDefinition = {
         for (const k of Object.keys(routes)) delete ctx.routes[k];
         for (const k of Object.keys(controlRoutes)) delete ctx.controlRoutes[k];
         await listener.stop();
+        await pauseListener.stop();
         await store.flush();
       },
     };

@@ -55,11 +55,22 @@ function killSwitch(
   body: object,
   headers: Record<string, string> = {},
 ) {
-  return fetch(`${d.url}api/kill-switch`, {
+  return operatorAction(d, "kill-switch", cookie, body, headers);
+}
+
+/** operatorAction POSTs as the page does: JSON, same Origin, the X-Tradepipe-Confirm header. */
+function operatorAction(
+  d: Dashboard,
+  action: "kill-switch" | "pause" | "cancel-all",
+  cookie: string,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  return fetch(`${d.url}api/${action}`, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
-      "X-Tradepipe-Confirm": "kill-switch",
+      "X-Tradepipe-Confirm": action,
       Origin: origin(d),
       Cookie: cookie,
       ...headers,
@@ -210,6 +221,123 @@ test("kill switch: a double submit is one action, recorded with who and why", as
   } finally {
     await listener.end();
   }
+});
+
+for (const action of ["pause", "cancel-all"] as const) {
+  test(`${action}: GET 405, viewer 403, foreign Origin 403, other confirm header 403, wrong name 400`, async () => {
+    const viewer = await login(secured, "viewer-token-123");
+    const operator = await login(secured, "operator-token-456");
+    const body = {
+      paused: true,
+      reason: "test",
+      confirmPipeline: "alpha",
+      requestId: "req-guard-1",
+    };
+    const before = (await db.pool.query("SELECT count(*)::int AS n FROM cancel_all_requests"))
+      .rows[0].n;
+    assert.equal(
+      (await fetch(`${secured.url}api/${action}`, { headers: { Cookie: operator } })).status,
+      405,
+    );
+    assert.equal((await operatorAction(secured, action, viewer, body)).status, 403);
+    assert.equal(
+      (await operatorAction(secured, action, operator, body, { Origin: "http://evil.example" }))
+        .status,
+      403,
+    );
+    assert.equal(
+      (
+        await operatorAction(secured, action, operator, body, {
+          "X-Tradepipe-Confirm": "kill-switch",
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await operatorAction(secured, action, operator, { ...body, confirmPipeline: "beta" }))
+        .status,
+      400,
+    );
+    const row = (await db.pool.query("SELECT paused FROM risk_state")).rows[0];
+    assert.equal(row.paused, false, "no refused request may pause");
+    const after = (await db.pool.query("SELECT count(*)::int AS n FROM cancel_all_requests"))
+      .rows[0].n;
+    assert.equal(after, before, "no refused request may ask for a cancel-all");
+  });
+}
+
+test("pause: a double submit is one change, recorded as the session's user, then resumed", async () => {
+  const operator = await login(secured, "operator-token-456");
+  const listener = new pg.Client({ connectionString: db.url });
+  listener.on("error", () => {});
+  await listener.connect();
+  const notices: string[] = [];
+  listener.on("notification", (n) => notices.push(n.payload ?? ""));
+  await listener.query("LISTEN tradepipe_pause");
+  try {
+    const body = {
+      paused: true,
+      reason: "news at noon",
+      confirmPipeline: "alpha",
+      requestId: "req-pause-1",
+      changedBy: "someone-else",
+    };
+    const [a, b] = await Promise.all([
+      operatorAction(secured, "pause", operator, body),
+      operatorAction(secured, "pause", operator, body),
+    ]);
+    assert.equal(a.status, 200, await a.clone().text());
+    assert.deepEqual(await a.json(), await b.json());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(notices.length, 1, `one change, got ${notices.length}`);
+    const row = (await db.pool.query("SELECT * FROM risk_state")).rows[0];
+    assert.equal(row.paused, true);
+    assert.equal(row.paused_changed_by, "dashboard:olga");
+    assert.equal(row.paused_reason, "news at noon");
+    const summary = await getJson(`${secured.url}api/summary`, { headers: { Cookie: operator } });
+    assert.equal(summary.paused.paused, true);
+    const resume = await operatorAction(secured, "pause", operator, {
+      paused: false,
+      confirmPipeline: "alpha",
+      requestId: "req-resume-1",
+    });
+    assert.equal(resume.status, 200);
+    assert.equal((await db.pool.query("SELECT paused FROM risk_state")).rows[0].paused, false);
+  } finally {
+    await listener.end();
+  }
+});
+
+test("cancel-all: a double submit is one request, recorded as the session's user", async () => {
+  const operator = await login(secured, "operator-token-456");
+  const body = {
+    reason: "stale quotes",
+    confirmPipeline: "alpha",
+    requestId: "req-cancel-1",
+    requestedBy: "someone-else",
+  };
+  const [a, b] = await Promise.all([
+    operatorAction(secured, "cancel-all", operator, body),
+    operatorAction(secured, "cancel-all", operator, body),
+  ]);
+  assert.equal(a.status, 200, await a.clone().text());
+  assert.deepEqual(await a.json(), await b.json());
+  const rows = (
+    await db.pool.query("SELECT * FROM cancel_all_requests WHERE reason = 'stale quotes'")
+  ).rows;
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].requested_by, "dashboard:olga");
+  assert.equal(
+    (
+      await operatorAction(secured, "cancel-all", operator, {
+        ...body,
+        reason: "",
+        requestId: "req-cancel-2",
+      })
+    ).status,
+    400,
+    "a reason is required",
+  );
 });
 
 test("blotter: keyset pages cover the filter once; the CSV holds exactly the filtered rows", async () => {

@@ -364,6 +364,53 @@ test("the kill switch: SQL, the control socket and the command line; announced t
   }
 });
 
+/** decideUntil asks for AAPL buys until one gets `reason` (a NOTIFY takes a moment to land). */
+async function decideUntil(h: Harness, intents: BusMessage[], reason: string): Promise<void> {
+  let last = "";
+  for (let i = 0; i < 100; i++) {
+    last = reasonOf(await decide(h, intents, "AAPL", "buy", "100"));
+    if (last === reason) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`a buy never got "${reason}" (last: ${last})`);
+}
+
+test("pause new orders: applied at once from tp_set_pause, no kill switch, kept over a restart, resumed", async () => {
+  const h = await startHarness({ sim: { symbols: { AAPL: 100 }, clock: "manual" } });
+  try {
+    const intents = h.record(["order.intent/*"]);
+    const controls = h.record(["control"]);
+    let risk = await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "approved");
+
+    await h.db.pool.query("SELECT tp_set_pause(true, 'news at noon', 'dashboard:olga')");
+    await decideUntil(h, intents, "halted");
+    const refused = await decide(h, intents, "AAPL", "buy", "100");
+    assert.match(refused.rejectReason, /paused by dashboard:olga: news at noon/);
+    assert.equal(
+      controls
+        .map((m) => decodeMessage(m, ControlSchema))
+        .filter((c) => c.command === ControlCommand.KILL_SWITCH_ON).length,
+      0,
+      "a pause is no kill switch: open orders are not cancelled",
+    );
+
+    // A restart reads the pause back.
+    await risk.stop();
+    risk = await h.start("risk-manager");
+    publishPortfolio(h, { canTrade: true });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reasonOf(await decide(h, intents, "AAPL", "buy", "100")), "halted");
+
+    await h.db.pool.query("SELECT tp_set_pause(false, NULL, 'dashboard:olga')");
+    await decideUntil(h, intents, "approved");
+  } finally {
+    await h.close();
+  }
+});
+
 test("spec.killSwitch engages the kill switch at start, in the database", async () => {
   const h = await startHarness({
     sim: { symbols: { AAPL: 100 }, clock: "manual" },

@@ -14,7 +14,7 @@ const state = {
   staleAfterMs: 12000,
   reloadTimer: null,
   killRequestId: null,
-  killEngage: true,
+  action: null,
 };
 
 async function api(path, options) {
@@ -73,6 +73,11 @@ async function loadSummary() {
   const s = await api("/api/summary");
   $("pipeline-name").textContent = s.pipeline;
   const parts = [
+    el(
+      "span",
+      { id: "trading-state" },
+      s.killSwitch.engaged ? "Halted" : s.paused.paused ? "Paused" : "Trading",
+    ),
     el("span", null, `Kill switch: ${s.killSwitch.engaged ? "ENGAGED" : "off"}`),
     el("span", null, `Breaker: ${s.breaker}`),
     el("span", { id: "buying-power" }, `Buying power: ${s.buyingPower ?? "not read yet"}`),
@@ -103,6 +108,10 @@ async function loadSummary() {
     ? `Engaged by ${s.killSwitch.changedBy ?? "?"}: ${s.killSwitch.reason ?? "no reason"}`
     : `Off${s.killSwitch.changedBy ? ` (last change by ${s.killSwitch.changedBy})` : ""}`;
   $("kill-state").dataset.engaged = String(s.killSwitch.engaged);
+  $("pause-state").textContent = s.paused.paused
+    ? `New orders paused by ${s.paused.changedBy ?? "?"}: ${s.paused.reason ?? "no reason"}`
+    : "New orders are approved";
+  $("pause-state").dataset.paused = String(s.paused.paused);
 }
 
 function chart(target, series, label, alertLevel, more) {
@@ -514,11 +523,50 @@ function connect() {
 
 // ---- kill switch ----------------------------------------------------------------------------
 
-function openKill(engage) {
-  state.killEngage = engage;
+/**
+ * The operator actions share one confirmation form: the second step names the pipeline and
+ * what happens, and each opening makes a new requestId, so a double submit is one action.
+ */
+const ACTIONS = {
+  engage: {
+    path: "/api/kill-switch",
+    confirm: "kill-switch",
+    body: { engaged: true },
+    question: (p) =>
+      `Engage the kill switch of pipeline "${p}"? Trading halts and open orders are cancelled.`,
+  },
+  release: {
+    path: "/api/kill-switch",
+    confirm: "kill-switch",
+    body: { engaged: false },
+    question: (p) => `Release the kill switch of pipeline "${p}"? Trading may resume.`,
+  },
+  pause: {
+    path: "/api/pause",
+    confirm: "pause",
+    body: { paused: true },
+    question: (p) =>
+      `Pause new orders of pipeline "${p}"? No order that grows a position is approved; open orders keep working.`,
+  },
+  resume: {
+    path: "/api/pause",
+    confirm: "pause",
+    body: { paused: false },
+    question: (p) => `Resume new orders of pipeline "${p}"?`,
+  },
+  cancelAll: {
+    path: "/api/cancel-all",
+    confirm: "cancel-all",
+    body: {},
+    question: (p) =>
+      `Cancel every open order of pipeline "${p}" at the broker? Trading goes on; new orders are still approved.`,
+  },
+};
+
+function openKill(name) {
+  state.action = ACTIONS[name];
   state.killRequestId = crypto.randomUUID();
-  $("kill-question").textContent =
-    `${engage ? "Engage" : "Release"} the kill switch of pipeline "${state.me.pipeline}"? ${engage ? "Trading halts and open orders are cancelled." : "Trading may resume."}`;
+  $("kill-question").textContent = state.action.question(state.me.pipeline);
   $("kill-pipeline").value = "";
   $("kill-reason").value = "";
   $("kill-error").textContent = "";
@@ -531,11 +579,11 @@ async function submitKill(ev) {
   const button = $("kill-submit");
   button.disabled = true;
   try {
-    await api("/api/kill-switch", {
+    await api(state.action.path, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Tradepipe-Confirm": "kill-switch" },
+      headers: { "Content-Type": "application/json", "X-Tradepipe-Confirm": state.action.confirm },
       body: JSON.stringify({
-        engaged: state.killEngage,
+        ...state.action.body,
         reason: $("kill-reason").value,
         confirmPipeline: $("kill-pipeline").value,
         requestId: state.killRequestId,
@@ -591,10 +639,17 @@ async function start() {
   $("app").hidden = false;
   for (const box of document.querySelectorAll(".scroll")) focusable(box);
   const operator = state.me.user.role === "operator";
-  $("kill-start").hidden = !operator;
-  $("release-start").hidden = !operator;
-  $("kill-start").addEventListener("click", () => openKill(true));
-  $("release-start").addEventListener("click", () => openKill(false));
+  const actionButtons = {
+    "kill-start": "engage",
+    "release-start": "release",
+    "pause-start": "pause",
+    "resume-start": "resume",
+    "cancel-all-start": "cancelAll",
+  };
+  for (const [id, name] of Object.entries(actionButtons)) {
+    $(id).hidden = !operator;
+    $(id).addEventListener("click", () => openKill(name));
+  }
   $("kill-cancel").addEventListener("click", () => {
     $("kill-confirm").hidden = true;
   });
