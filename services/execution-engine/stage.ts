@@ -34,6 +34,7 @@ import {
 import { fromDecimal } from "../core/money.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { createBrokerCalls } from "./broker.ts";
+import { serveCancelAllRequests } from "./cancel-all.ts";
 import {
   clientOrderIdFor,
   DEFAULT_EXECUTION_EXTRAS,
@@ -476,12 +477,21 @@ export const stage: StageDefinition = {
 
     stream.start();
     report(killSwitch ? "halted: kill switch engaged" : "recovering");
+    const cancelAllRequests = serveCancelAllRequests(ctx.db, {
+      log,
+      cancelAll: () => {
+        const open = state.orders.size;
+        if (!stopped) exec.step({ type: "CancelAllRequested", timeNs: ctx.nowNs() });
+        return open;
+      },
+    });
 
     let stopping: Promise<void> | undefined;
     function shutdown(): Promise<void> {
       stopping ??= (async () => {
         stopped = true;
         for (const s of subscriptions) s.unsubscribe();
+        await cancelAllRequests.stop();
         exec.stop();
         const deadline = Date.now() + EXECUTION_SETTINGS.stopDrainMs;
         while (Date.now() < deadline && broker.inFlight > 0) {

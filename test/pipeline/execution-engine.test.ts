@@ -330,6 +330,53 @@ describe("execution-engine over the simulator and Postgres", () => {
     publishKillSwitch(h.bus, false);
     await waitFor(() => engine.lastReport().killSwitch === false, "kill switch released");
   });
+
+  test("cancel-all (tp_request_cancel_all) cancels every open order at the broker, once, and trading goes on", async () => {
+    const seen = h.record(["order.update/*"]);
+    const far = ["sig-far-a", "sig-far-b"].map((signalId, i) =>
+      publishIntent(h.bus, { signalId, limitPrice: `15${i}.00`, decisionPrice: "190.01" }),
+    );
+    await waitFor(
+      () => far.every((id) => updatesOf(seen, id).some((u) => u.event === OrderEvent.NEW)),
+      "two open orders",
+    );
+    const openAtBroker = () =>
+      h.sim.admin
+        .state()
+        .orders.filter((o) => ["new", "accepted", "partially_filled"].includes(String(o.status)));
+    assert.ok(openAtBroker().length >= 2);
+
+    const { rows } = await h.db.pool.query(
+      "SELECT id FROM tp_request_cancel_all('stale quotes', 'dashboard:olga')",
+    );
+    await waitFor(
+      () => far.every((id) => updatesOf(seen, id).some((u) => u.event === OrderEvent.CANCELED)),
+      "both cancelled",
+    );
+    assert.equal(openAtBroker().length, 0, "no open order left at the broker");
+    await eventually(async () => {
+      const r = await h.db.pool.query("SELECT * FROM cancel_all_requests WHERE id = $1", [
+        rows[0].id,
+      ]);
+      return r.rows[0].done_at !== null && r.rows[0].cancelled_count >= 2;
+    }, "the request stamped done");
+    const audit = await auditOf(h.db.pool, far[0]!);
+    assert.ok(
+      audit.some((a) => JSON.stringify(a).includes("cancel_all")),
+      "the audit trail says why it was cancelled",
+    );
+
+    // Not a halt: the next order is sent and fills.
+    const next = publishIntent(h.bus, {
+      signalId: "sig-after-cancel-all",
+      decisionPrice: "190.01",
+    });
+    await waitFor(
+      () => updatesOf(seen, next).some((u) => u.event === OrderEvent.FILL),
+      "next fill",
+    );
+    assert.equal(engine.lastReport().killSwitch, false);
+  });
 });
 
 describe("execution-engine restart", () => {

@@ -124,6 +124,10 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
       if (event.engaged)
         for (const o of [...state.orders.values()]) requestCancel(state, out, o, event.timeNs);
       break;
+    case "CancelAllRequested":
+      for (const o of [...state.orders.values()])
+        requestCancel(state, out, o, event.timeNs, "cancel_all");
+      break;
     case "Started":
       for (const o of [...state.orders.values()]) restart(state, out, o, event.timeNs);
       break;
@@ -349,11 +353,17 @@ function rejectLocally(
   publish(out, o, "rejected", nowNs, 0n, null, reason);
 }
 
-function cancelLocally(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+function cancelLocally(
+  state: ExecutionState,
+  out: Out,
+  o: Order,
+  nowNs: bigint,
+  reason: CancelReason = "kill_switch",
+): void {
   unhold(state, o);
   o.awaiting = "none";
-  moveTo(state, out, o, "Cancelled", "cancelled_locally", nowNs, { reason: "kill_switch" });
-  publish(out, o, "canceled", nowNs, 0n, null, "kill_switch");
+  moveTo(state, out, o, "Cancelled", "cancelled_locally", nowNs, { reason });
+  publish(out, o, "canceled", nowNs, 0n, null, reason);
 }
 
 /** send audits the attempt, then emits SendOrder (IMPORTANT: the audit comes first). */
@@ -473,15 +483,27 @@ function notAtBroker(state: ExecutionState, out: Out, o: Order, nowNs: bigint): 
   }
 }
 
-/** requestCancel: kill switch. Never-acknowledged orders end here; live ones are cancelled. */
-function requestCancel(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
+/** Why the engine cancels an order itself: the kill switch, or an operator's cancel-all. */
+type CancelReason = "kill_switch" | "cancel_all";
+
+/**
+ * requestCancel: kill switch or cancel-all. Never-acknowledged orders end here; live ones are
+ * cancelled at the broker.
+ */
+function requestCancel(
+  state: ExecutionState,
+  out: Out,
+  o: Order,
+  nowNs: bigint,
+  reason: CancelReason = "kill_switch",
+): void {
   if (o.status === "Created" || (o.status === "Submitted" && o.awaiting === "retry")) {
-    cancelLocally(state, out, o, nowNs);
+    cancelLocally(state, out, o, nowNs, reason);
     return;
   }
   if (o.cancelRequested) return;
   o.cancelRequested = true;
-  audit(state, out, o, "cancel_requested", o.status, o.status, nowNs, { reason: "kill_switch" });
+  audit(state, out, o, "cancel_requested", o.status, o.status, nowNs, { reason });
   // A cancel without the broker's id is two calls: the lookup, then the DELETE.
   record(state.calls, nowNs, o.brokerOrderId === null ? 2 : 1);
   out.push({ type: "CancelOrder", clientOrderId: o.clientOrderId, brokerOrderId: o.brokerOrderId });

@@ -199,6 +199,12 @@ export interface KillSwitchChanged {
   engaged: boolean;
 }
 
+/** CancelAllRequested: an operator asked to cancel every open order; trading goes on. */
+export interface CancelAllRequested {
+  type: "CancelAllRequested";
+  timeNs: bigint;
+}
+
 /**
  * BrokerCallsMade: calls the shell made on the account outside the core's commands (listing
  * open orders at start, lookups tried again, lookups after a stream reconnect). They count
@@ -227,6 +233,7 @@ export type ExecutionEvent =
   | TradeUpdated
   | CancelFailed
   | KillSwitchChanged
+  | CancelAllRequested
   | BrokerCallsMade
   | Started;
 
