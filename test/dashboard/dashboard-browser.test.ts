@@ -319,6 +319,115 @@ test("kill switch: a viewer has no button and is refused; a cross-origin POST is
   await operator.context().close();
 });
 
+/** confirmTwice fills the confirmation and submits it twice, as a double click would. */
+async function confirmTwice(page: Page, reason: string): Promise<void> {
+  await page.fill("#kill-pipeline", "alpha");
+  await page.fill("#kill-reason", reason);
+  await page.evaluate(() => {
+    const { document } = globalThis as unknown as PageGlobals;
+    const form = document.getElementById("kill-confirm") as PageForm;
+    form.requestSubmit();
+    form.requestSubmit();
+  });
+}
+
+test("pause and cancel-all: two-step, one action per confirmation, the header says Paused / Trading", async () => {
+  const listener = new pg.Client({ connectionString: db.url });
+  listener.on("error", () => {});
+  await listener.connect();
+  const notices: string[] = [];
+  listener.on("notification", (n) => notices.push(n.payload ?? ""));
+  await listener.query("LISTEN tradepipe_pause");
+  try {
+    const page = await loginPage("operator-token-456");
+    await page.waitForSelector("#trading-state");
+    assert.equal(await page.textContent("#trading-state"), "Trading");
+    await page.click("#pause-start");
+    assert.match((await page.textContent("#kill-question")) ?? "", /open orders keep working/);
+    await confirmTwice(page, "news at noon");
+    await page.waitForSelector("#pause-state[data-paused=true]", { timeout: 15_000 });
+    assert.equal(await page.textContent("#trading-state"), "Paused");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(notices.length, 1, `one change, got ${notices.length}`);
+    const row = (await db.pool.query("SELECT * FROM risk_state")).rows[0];
+    assert.equal(row.paused_changed_by, "dashboard:olga");
+    assert.equal(row.paused_reason, "news at noon");
+
+    await page.click("#resume-start");
+    await confirmTwice(page, "");
+    await page.waitForSelector("#pause-state[data-paused=false]", { timeout: 15_000 });
+    assert.equal(await page.textContent("#trading-state"), "Trading");
+
+    const before = (await db.pool.query("SELECT count(*)::int AS n FROM cancel_all_requests"))
+      .rows[0].n;
+    await page.click("#cancel-all-start");
+    assert.match((await page.textContent("#kill-question")) ?? "", /Trading goes on/);
+    await confirmTwice(page, "stale quotes");
+    await page.waitForSelector("#kill-confirm", { state: "hidden", timeout: 15_000 });
+    const requests = (
+      await db.pool.query("SELECT * FROM cancel_all_requests ORDER BY id OFFSET $1", [before])
+    ).rows;
+    assert.equal(requests.length, 1, "one request per confirmation");
+    assert.equal(requests[0].requested_by, "dashboard:olga");
+    assert.equal(
+      (await db.pool.query("SELECT kill_switch_engaged FROM risk_state")).rows[0]
+        .kill_switch_engaged,
+      false,
+      "cancel-all is no kill switch",
+    );
+    await page.context().close();
+  } finally {
+    await listener.end();
+    await db.pool.query("SELECT tp_set_pause(false, null, 'test')"); // whatever happened above
+  }
+});
+
+test("pause and cancel-all: a viewer has no buttons and is refused; a cross-origin form changes nothing", async () => {
+  const page = await loginPage("viewer-token-123");
+  assert.equal(await page.isHidden("#pause-start"), true);
+  assert.equal(await page.isHidden("#cancel-all-start"), true);
+  const statuses = await page.evaluate(async () => {
+    const post = async (action: string, body: object) =>
+      (
+        await fetch(`/api/${action}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Tradepipe-Confirm": action },
+          body: JSON.stringify({
+            ...body,
+            reason: "x",
+            confirmPipeline: "alpha",
+            requestId: "viewer-try-2",
+          }),
+        })
+      ).status;
+    return [await post("pause", { paused: true }), await post("cancel-all", {})];
+  });
+  assert.deepEqual(statuses, [403, 403]);
+  await page.context().close();
+
+  const operator = await loginPage("operator-token-456");
+  const evil = await operator.context().newPage();
+  await evil.goto(open.url);
+  await evil.evaluate((target) => {
+    const { document } = globalThis as unknown as PageGlobals;
+    const form = document.createElement("form");
+    form.method = "POST";
+    form.action = target;
+    form.enctype = "text/plain";
+    const input = document.createElement("input");
+    input.name =
+      '{"paused":true,"confirmPipeline":"alpha","requestId":"evil-000002","reason":"x","a":"';
+    input.value = '"}';
+    form.append(input);
+    document.body.append(form);
+    form.submit();
+  }, `${secured.url}api/pause`);
+  await evil.waitForLoadState("load");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await db.pool.query("SELECT paused FROM risk_state")).rows[0].paused, false);
+  await operator.context().close();
+});
+
 test("a 390×844 viewport has no horizontal scroll", async () => {
   const page = await newPage(open.url, { width: 390, height: 844 });
   await ready(page);
