@@ -12,6 +12,7 @@ const COMMANDS: Record<string, string> = {
   validate: "Validate a TradingPipeline spec and print every error with its path.",
   migrate: "Apply the database migrations (DATABASE_URL or the embedded Postgres).",
   "kill-switch": "Engage or release the kill switch: tradepipe kill-switch on|off.",
+  pause: "Pause or resume new orders (open orders keep working): tradepipe pause on|off.",
   stage: "Run one pipeline stage (used by the supervisor, systemd units and pods).",
   operator: "Run the Kubernetes operator.",
   render: "Render deployment files from a spec: tradepipe render systemd -f spec -o dir.",

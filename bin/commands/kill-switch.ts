@@ -43,14 +43,20 @@ function target(values: {
   }
   const url = databaseUrlFromEnv(process.env);
   if (url) return { databaseUrl: url };
-  const pid = values.pid === undefined ? undefined : Number(values.pid);
+  const picked = pickLiveRun(values.pid);
+  if ("problem" in picked) return picked;
+  return picked.run.controlSocket
+    ? { control: { socketPath: picked.run.controlSocket } }
+    : { databaseUrl: picked.run.databaseUrl };
+}
+
+/** pickLiveRun: the one `tradepipe run` on this machine (--pid picks one when several run). */
+export function pickLiveRun(
+  pidOption: string | undefined,
+): { run: ReturnType<typeof liveRuns>[number] } | { problem: string } {
+  const pid = pidOption === undefined ? undefined : Number(pidOption);
   const runs = liveRuns().filter((r) => pid === undefined || r.pid === pid);
-  if (runs.length === 1) {
-    const run = runs[0]!;
-    return run.controlSocket
-      ? { control: { socketPath: run.controlSocket } }
-      : { databaseUrl: run.databaseUrl };
-  }
+  if (runs.length === 1) return { run: runs[0]! };
   if (runs.length === 0) {
     return {
       problem:
