@@ -144,6 +144,42 @@ test("the kill switch columns change only through tp_set_kill_switch, which reco
   );
 });
 
+test("pause and cancel-all change only through their functions; the execution engine serves requests", async () => {
+  const risk = await loginAs("tradepipe_risk_manager");
+  await assert.rejects(
+    risk.query("UPDATE risk_state SET paused = true WHERE id = 1"),
+    refused("42501", /permission denied/),
+  );
+  const ops = await loginAs("tradepipe_kill_switch");
+  const paused = await ops.query(
+    "SELECT paused, paused_changed_by FROM tp_set_pause(true, 'x', 'ops')",
+  );
+  assert.deepEqual(paused.rows[0], { paused: true, paused_changed_by: "ops" });
+  await ops.query("SELECT tp_set_pause(false, null, 'ops')");
+  const req = await ops.query("SELECT id FROM tp_request_cancel_all('x', 'ops')");
+  await assert.rejects(
+    ops.query("INSERT INTO cancel_all_requests (requested_by) VALUES ('forged')"),
+    refused("42501"),
+  );
+
+  const engine = await loginAs("tradepipe_execution_engine");
+  await assert.rejects(
+    engine.query("SELECT tp_request_cancel_all('x', 'engine')"),
+    refused("42501"),
+  );
+  await assert.rejects(
+    engine.query("UPDATE cancel_all_requests SET requested_by = 'someone'"),
+    refused("42501"),
+  );
+  await engine.query("SELECT tp_finish_cancel_all($1, 3, NULL)", [req.rows[0].id]);
+  const done = await engine.query(
+    "SELECT cancelled_count, done_at FROM cancel_all_requests WHERE id = $1",
+    [req.rows[0].id],
+  );
+  assert.equal(done.rows[0].cancelled_count, 3);
+  assert.notEqual(done.rows[0].done_at, null);
+});
+
 test("every object belongs to the NOLOGIN owner role, and PUBLIC may not create in the schema", async () => {
   const owners = await db.pool.query(
     `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
