@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import pg from "pg";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
-import { addFill, dashboardOn, seedPipeline, TEST_TOKENS } from "./fixture.ts";
+import { addFill, dashboardOn, listenFor, seedPipeline, TEST_TOKENS } from "./fixture.ts";
 
 let db: TestDatabase;
 let open: Dashboard;
@@ -179,12 +178,8 @@ test("kill switch: GET 405, viewer 403, cross-origin 403, form-like 403/415, wro
 
 test("kill switch: a double submit is one action, recorded with who and why", async () => {
   const operator = await login(secured, "operator-token-456");
-  const listener = new pg.Client({ connectionString: db.url });
-  listener.on("error", () => {});
-  await listener.connect();
-  const notices: string[] = [];
-  listener.on("notification", (n) => notices.push(n.payload ?? ""));
-  await listener.query("LISTEN tradepipe_kill_switch");
+  const listener = await listenFor(db.url, "tradepipe_kill_switch");
+  const notices = listener.notices;
   try {
     const body = {
       engaged: true,
@@ -268,12 +263,8 @@ for (const action of ["pause", "cancel-all"] as const) {
 
 test("pause: a double submit is one change, recorded as the session's user, then resumed", async () => {
   const operator = await login(secured, "operator-token-456");
-  const listener = new pg.Client({ connectionString: db.url });
-  listener.on("error", () => {});
-  await listener.connect();
-  const notices: string[] = [];
-  listener.on("notification", (n) => notices.push(n.payload ?? ""));
-  await listener.query("LISTEN tradepipe_pause");
+  const listener = await listenFor(db.url, "tradepipe_pause");
+  const notices = listener.notices;
   try {
     const body = {
       paused: true,

@@ -10,12 +10,18 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { launchChromium } from "./browser.ts";
-import { addFill, dashboardOn, seedPipeline, TEST_TOKENS, writeBacktestRun } from "./fixture.ts";
+import {
+  addFill,
+  dashboardOn,
+  listenFor,
+  seedPipeline,
+  TEST_TOKENS,
+  writeBacktestRun,
+} from "./fixture.ts";
 import type { PageForm, PageGlobals } from "./page-globals.ts";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -228,12 +234,8 @@ async function loginPage(token: string): Promise<Page> {
 }
 
 test("kill switch: an operator confirms by naming the pipeline; a double submit is one action", async () => {
-  const listener = new pg.Client({ connectionString: db.url });
-  listener.on("error", () => {});
-  await listener.connect();
-  const notices: string[] = [];
-  listener.on("notification", (n) => notices.push(n.payload ?? ""));
-  await listener.query("LISTEN tradepipe_kill_switch");
+  const listener = await listenFor(db.url, "tradepipe_kill_switch");
+  const notices = listener.notices;
   try {
     const page = await loginPage("operator-token-456");
     await page.click("#kill-start");
@@ -271,6 +273,29 @@ test("kill switch: an operator confirms by naming the pipeline; a double submit 
   }
 });
 
+/**
+ * postTextFormFrom: another site's page posts a text/plain form at `target` whose body reads as
+ * JSON (`<name>="}`), the classic way around a JSON-only endpoint.
+ */
+async function postTextFormFrom(evil: Page, target: string, jsonStart: string): Promise<void> {
+  await evil.evaluate(
+    ([url, name]) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const form = document.createElement("form");
+      form.method = "POST";
+      form.action = url!;
+      form.enctype = "text/plain";
+      const input = document.createElement("input");
+      input.name = name!;
+      input.value = '"}';
+      form.append(input);
+      document.body.append(form);
+      form.submit();
+    },
+    [target, jsonStart],
+  );
+}
+
 test("kill switch: a viewer has no button and is refused; a cross-origin POST is refused", async () => {
   const page = await loginPage(
     "viewer-token-456".replace("456", "123").replace("viewer-token-123", "viewer-token-123"),
@@ -296,20 +321,11 @@ test("kill switch: a viewer has no button and is refused; a cross-origin POST is
   const operator = await loginPage("operator-token-456");
   const evil = await operator.context().newPage();
   await evil.goto(open.url); // another origin (another port)
-  await evil.evaluate((target) => {
-    const { document } = globalThis as unknown as PageGlobals;
-    const form = document.createElement("form");
-    form.method = "POST";
-    form.action = target;
-    form.enctype = "text/plain";
-    const input = document.createElement("input");
-    input.name =
-      '{"engaged":true,"confirmPipeline":"alpha","requestId":"evil-000001","reason":"x","a":"';
-    input.value = '"}';
-    form.append(input);
-    document.body.append(form);
-    form.submit();
-  }, `${secured.url}api/kill-switch`);
+  await postTextFormFrom(
+    evil,
+    `${secured.url}api/kill-switch`,
+    '{"engaged":true,"confirmPipeline":"alpha","requestId":"evil-000001","reason":"x","a":"',
+  );
   await evil.waitForLoadState("load");
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(
@@ -332,12 +348,8 @@ async function confirmTwice(page: Page, reason: string): Promise<void> {
 }
 
 test("pause and cancel-all: two-step, one action per confirmation, the header says Paused / Trading", async () => {
-  const listener = new pg.Client({ connectionString: db.url });
-  listener.on("error", () => {});
-  await listener.connect();
-  const notices: string[] = [];
-  listener.on("notification", (n) => notices.push(n.payload ?? ""));
-  await listener.query("LISTEN tradepipe_pause");
+  const listener = await listenFor(db.url, "tradepipe_pause");
+  const notices = listener.notices;
   try {
     const page = await loginPage("operator-token-456");
     await page.waitForSelector("#trading-state");
@@ -408,20 +420,11 @@ test("pause and cancel-all: a viewer has no buttons and is refused; a cross-orig
   const operator = await loginPage("operator-token-456");
   const evil = await operator.context().newPage();
   await evil.goto(open.url);
-  await evil.evaluate((target) => {
-    const { document } = globalThis as unknown as PageGlobals;
-    const form = document.createElement("form");
-    form.method = "POST";
-    form.action = target;
-    form.enctype = "text/plain";
-    const input = document.createElement("input");
-    input.name =
-      '{"paused":true,"confirmPipeline":"alpha","requestId":"evil-000002","reason":"x","a":"';
-    input.value = '"}';
-    form.append(input);
-    document.body.append(form);
-    form.submit();
-  }, `${secured.url}api/pause`);
+  await postTextFormFrom(
+    evil,
+    `${secured.url}api/pause`,
+    '{"paused":true,"confirmPipeline":"alpha","requestId":"evil-000002","reason":"x","a":"',
+  );
   await evil.waitForLoadState("load");
   await new Promise((r) => setTimeout(r, 300));
   assert.equal((await db.pool.query("SELECT paused FROM risk_state")).rows[0].paused, false);

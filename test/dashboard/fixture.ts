@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type pg from "pg";
+import pg from "pg";
 import { writeParquet } from "../../services/backtest/catalog/parquet.ts";
 import { hashToken, parseTokenFile } from "../../services/dashboard/auth.ts";
 import { type DashboardOptions, startDashboard } from "../../services/dashboard/server.ts";
@@ -136,4 +136,18 @@ export function writeBacktestRun(
     { name: "equity", type: "DOUBLE", data: equity },
     { name: "gross_exposure", type: "DOUBLE", data: equity.map(() => 0) },
   ]);
+}
+
+/** listenFor collects the payloads NOTIFYed on `channel` until end(). */
+export async function listenFor(
+  url: string,
+  channel: string,
+): Promise<{ notices: string[]; end(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {});
+  await client.connect();
+  const notices: string[] = [];
+  client.on("notification", (n) => notices.push(n.payload ?? ""));
+  await client.query(`LISTEN ${channel}`);
+  return { notices, end: () => client.end() };
 }
