@@ -491,7 +491,6 @@ export const stage: StageDefinition = {
       stopping ??= (async () => {
         stopped = true;
         for (const s of subscriptions) s.unsubscribe();
-        await cancelAllRequests.stop();
         exec.stop();
         const deadline = Date.now() + EXECUTION_SETTINGS.stopDrainMs;
         while (Date.now() < deadline && broker.inFlight > 0) {
@@ -509,6 +508,7 @@ export const stage: StageDefinition = {
             "stopped with audit records not in Postgres: the next start replays the journal",
           );
         }
+        await cancelAllRequests.stop();
         await client.close().catch(() => {});
       })();
       return stopping;
