@@ -64,10 +64,7 @@ export const stage: StageDefinition = {
   async start(ctx: StageContext): Promise<RunningStage> {
     const { bus, log, pipeline } = ctx;
     const spec = pipeline.spec;
-    const params: ExecutionParams = executionParamsFromSpec(
-      pipeline,
-      ctx.broker.credentials.keyId,
-    );
+    const params: ExecutionParams = executionParamsFromSpec(pipeline, ctx.broker.credentials.keyId);
     const metrics = executionMetrics(ctx.metrics);
     const store = new ExecutionStore(ctx.db, ctx.epoch);
     ctx.readiness.declare("recovered");

@@ -45,8 +45,8 @@ import {
   SOURCE,
 } from "./messages.ts";
 import { trackerMetrics } from "./metrics.ts";
-import { positionParamsFromSpec } from "./spec-params.ts";
 import { startReconciler } from "./reconciler.ts";
+import { positionParamsFromSpec } from "./spec-params.ts";
 import { loadLastPortfolioSnapshot, loadStoredFills, positionStore } from "./store.ts";
 
 /** FILL_CATCH_UP_MS: how often fills stored in the database are checked for ones the bus missed. */
