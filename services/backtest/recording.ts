@@ -191,6 +191,22 @@ function writeRecordingInfo(dir: string, dates: ReadonlySet<string>, info: objec
   );
 }
 
+const marketRecorders = new Map<string, MarketRecorder>();
+
+/**
+ * marketRecorderFor: the process's one recorder for `dir`. A stage that stops and starts again
+ * in the same process (leadership lost and regained) keeps recording into it, and each stop
+ * writes everything received so far: a restart never replaces the session by its tail.
+ */
+export function marketRecorderFor(dir: string): MarketRecorder {
+  let r = marketRecorders.get(dir);
+  if (r === undefined) {
+    r = new MarketRecorder();
+    marketRecorders.set(dir, r);
+  }
+  return r;
+}
+
 /**
  * MarketRecorder records a live session at market-data ingress (`tradepipe run --record DIR`):
  * every decoded quote, trade and L2 book update as the market-data stage received it (`received_ns` = when the
