@@ -87,7 +87,7 @@ export const stage: StageDefinition = {
     const recorder =
       ctx.recordDir === undefined
         ? undefined
-        : new (await import("../backtest/recording.ts")).MarketRecorder();
+        : (await import("../backtest/recording.ts")).marketRecorderFor(ctx.recordDir);
 
     ctx.readiness.declare("md-feed");
     const client = createAlpacaClient({
@@ -251,7 +251,8 @@ export const stage: StageDefinition = {
     return {
       async stop() {
         clearInterval(heartbeat);
-        await client.close();
+        // The recording first: a stop has a few seconds before SIGKILL, and closing the
+        // socket can take some of them.
         if (recorder !== undefined && ctx.recordDir !== undefined) {
           const { files } = recorder.write(ctx.recordDir, {
             pipeline: ctx.pipeline.metadata.name,
@@ -259,6 +260,7 @@ export const stage: StageDefinition = {
           });
           log.info({ dir: ctx.recordDir, files }, "recording written");
         }
+        await client.close();
       },
     };
   },
