@@ -9,9 +9,9 @@
  *     (the pipeline's market-data → signal-bridge → risk-manager → execution-engine).
  * Plus per-stage figures: the book update (in the live market-data stage), indicators and
  * inference (in the live signal-bridge) beside a bare onnxruntime-node run() of the same model,
- * and, per mode, the path split where it crosses the bus and the audit commit (frame → signal
- * published, signal → intent published, intent → audit committed, commit → POST written, and
- * each bus hop). Each pipeline run is made against a durable Postgres (fsync on, as
+ * and, per mode, the path split where it crosses the bus and the journal-ahead order path (frame
+ * → signal published, signal → intent published, intent → journal appended → POST written, each
+ * bus hop), and the audit backlog's lag behind it (POST written → its rows committed). Each pipeline run is made against a durable Postgres (fsync on, as
  * `tradepipe run` runs it) and, for comparison, against one without fsync (not a production
  * setting), to show how much of the commit is the disk flush.
  *
@@ -190,7 +190,7 @@ interface RunResult {
   e2e: Percentiles;
   /** Histogram means over the whole run from the stages' metrics: process → metric → µs. */
   means?: Record<string, Record<string, { meanUs: number; count: number }>>;
-  /** Mean time of the execution-engine's audit commit (Postgres) before each send, µs. */
+  /** Mean time of the execution-engine's write-behind commit (Postgres, behind the sends), µs. */
   auditCommitMeanUs?: number;
   drive: DriveResult;
   book?: Percentiles;
@@ -199,7 +199,7 @@ interface RunResult {
   /** The same model called again right after each of the stage's calls, in the same process. */
   inferenceWarm?: Percentiles;
   segments?: Record<string, Percentiles>;
-  /** The path split by stage, bus hop and audit commit (support/pipeline-breakdown.ts). */
+  /** The path split by stage, bus hop and order path (support/pipeline-breakdown.ts). */
   parts?: Record<string, Percentiles>;
   risk?: Percentiles;
 }
