@@ -21,7 +21,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { AlpacaTradingClient, WireOrder } from "../alpaca-client/index.ts";
 import { TradepipeError } from "../core/errors.ts";
-import { fromDecimal } from "../core/money.ts";
+import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import type { AuditRecord, Order } from "./core/index.ts";
 import { Journal, readJournal } from "./journal.ts";
@@ -212,6 +212,37 @@ export async function adoptBrokerOrders(o: {
     );
   }
   return { listed, adopted: missing.map((w) => w.client_order_id) };
+}
+
+export interface PositionCheck {
+  /** Symbols whose broker position differs from the net of this pipeline's stored fills. */
+  mismatches: Array<{ symbol: string; broker: string; stored: string }>;
+}
+
+/**
+ * checkPositions compares the broker's position in each of `symbols` with the net quantity of
+ * the fills Postgres holds for this pipeline's orders. A difference means fills are missing (or
+ * the account is shared with another pipeline or with manual trading on these symbols): it is
+ * reported, and the position-tracker's reconciliation is what corrects the books.
+ */
+export async function checkPositions(o: {
+  trading: AlpacaTradingClient;
+  store: ExecutionStore;
+  prefix: string;
+  symbols: readonly string[];
+}): Promise<PositionCheck> {
+  const [positions, stored] = await Promise.all([
+    o.trading.listPositions(),
+    o.store.netFilled(o.prefix),
+  ]);
+  const broker = new Map(positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+  const mismatches: PositionCheck["mismatches"] = [];
+  for (const symbol of o.symbols) {
+    const b = broker.get(symbol) ?? 0n;
+    const s = stored.get(symbol) ?? 0n;
+    if (b !== s) mismatches.push({ symbol, broker: toDecimal(b), stored: toDecimal(s) });
+  }
+  return { mismatches };
 }
 
 function adoptedWrite(w: WireOrder, prefix: string, seq: number, nowNs: bigint): AuditWrite {

@@ -47,7 +47,13 @@ import {
 import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
-import { adoptBrokerOrders, journalDir, openJournal, replayJournals } from "./recovery.ts";
+import {
+  adoptBrokerOrders,
+  checkPositions,
+  journalDir,
+  openJournal,
+  replayJournals,
+} from "./recovery.ts";
 import { executionParamsFromSpec } from "./spec-params.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
@@ -464,7 +470,43 @@ export const stage: StageDefinition = {
       }
     }
 
+    let finishing = false;
     function finishRecovery(): void {
+      if (recovered || stopped || finishing) return;
+      finishing = true;
+      void positionsThenTrade();
+    }
+
+    /**
+     * positionsThenTrade: with every unfinished order resolved, the rows those lookups made are
+     * committed (briefly waited for) and the broker's positions compared with the stored fills;
+     * only then does the engine take intents.
+     */
+    async function positionsThenTrade(): Promise<void> {
+      ctx.readiness.set("recovered", false, "checking positions against the broker");
+      await writeBehind.drained(EXECUTION_SETTINGS.stopDrainMs);
+      try {
+        callsMade(1);
+        const { mismatches } = await checkPositions({
+          trading: client.trading,
+          store,
+          prefix: ownPrefix,
+          symbols: spec.symbols,
+        });
+        for (const m of mismatches) {
+          metrics.anomalies.labels("position_mismatch").inc();
+          log.error(
+            m,
+            "the broker's position differs from this pipeline's stored fills (the position-tracker reconciles)",
+          );
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "could not read the broker's positions");
+      }
+      tradeNow();
+    }
+
+    function tradeNow(): void {
       if (recovered || stopped) return;
       recovered = true;
       metrics.recovered.set(1);

@@ -247,8 +247,9 @@ export interface AuditRecord {
 
 /**
  * WriteAudit: append a record to the audit trail.
- * IMPORTANT: the shell runs commands in order and must have the audit row committed before it
- * runs a later SendOrder: the intent is on disk before the order is on the wire.
+ * IMPORTANT: the shell runs commands in order and must have the record appended to its journal
+ * before it runs a later SendOrder: the intent is recorded before the order is on the wire
+ * (Postgres gets it behind the send).
  */
 export interface WriteAudit {
   type: "WriteAudit";
