@@ -254,9 +254,11 @@ export class Executor {
             type: "SendFailed",
             timeNs: d.nowNs(),
             clientOrderId: c.request.clientOrderId,
-            failure: "rejected",
+            // Refused here, before the broker: no verdict on the broker path (the risk-manager's
+            // circuit breaker does not count it).
+            failure: "not_sent",
             httpStatus: null,
-            message: "not sent: this instance's leadership deadline passed (database unreachable)",
+            message: "leadership_deadline",
           });
           return;
         }
