@@ -6,8 +6,8 @@
  * to the handler every resync period so level-triggered reconciles catch anything missed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { KubeClient } from "../../services/core/kube/client.ts";
 import type { KubeObject } from "./apply.ts";
-import type { KubeClient } from "./client.ts";
 import { type ResourceType, resourcePath } from "./resources.ts";
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED" | "RESYNC";

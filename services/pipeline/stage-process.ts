@@ -3,7 +3,7 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
+
 import { readBusCurveDir } from "../core/bus/curve.ts";
 import { openBus } from "../core/bus/open.ts";
 import type { ControlHandler } from "../core/control/server.ts";
@@ -12,6 +12,7 @@ import { createStagePool } from "../core/db/pool.ts";
 import { databaseUrlFromEnv } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
+import { createKubeClient, loadKubeConfig } from "../core/kube/client.ts";
 import { wallClockNs } from "../core/messages/time.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger, startTracing } from "../core/telemetry/index.ts";

@@ -10,10 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { KubeObject } from "../../operator/kube/apply.ts";
-import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import { LeaseElector } from "../../operator/leader/lease-elector.ts";
+import {
+  createKubeClient,
+  type KubeClient,
+  loadKubeConfig,
+} from "../../services/core/kube/client.ts";
+import { LeaseElector } from "../../services/core/kube/lease-elector.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
 import { startTcpProxy } from "../support/patroni.ts";
 import { waitFor } from "./support.ts";

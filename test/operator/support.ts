@@ -8,9 +8,9 @@ import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../operator/kube/client.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import { toMicroTime } from "../../operator/leader/lease-record.ts";
+import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../services/core/kube/client.ts";
+import { toMicroTime } from "../../services/core/kube/lease-record.ts";
 import {
   type ControlPlane,
   type ControlPlaneOptions,
