@@ -9,7 +9,11 @@
  * resolved with the broker. Until that is done the readiness check "recovered" is false and
  * intents wait in a queue; none is turned into an order before.
  */
-import { createAlpacaClient, type WireTradeUpdate } from "../alpaca-client/index.ts";
+import {
+  createAlpacaClient,
+  type TradeUpdateHandlers,
+  type WireTradeUpdate,
+} from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
 import {
@@ -302,7 +306,16 @@ export const stage: StageDefinition = {
     }
 
     // ---- broker stream and recovery ---------------------------------------------------------
-    const stream = client.tradeUpdates({
+    // The process's kept stream when there is one: it stays open through a database outage
+    // (what arrived meanwhile comes after onReady); else this term's own.
+    const openTradeUpdates = (handlers: TradeUpdateHandlers) =>
+      ctx.streams
+        ? ctx.streams.tradeUpdates(
+            { endpoints: ctx.broker.endpoints, credentials: ctx.broker.credentials },
+            handlers,
+          )
+        : client.tradeUpdates(handlers);
+    const stream = openTradeUpdates({
       onTradeUpdate(u: WireTradeUpdate) {
         // Orders of other pipelines or placed by hand on the same account are not ours.
         if (!u.order?.client_order_id?.startsWith(ownPrefix)) return;
@@ -388,6 +401,7 @@ export const stage: StageDefinition = {
         while (Date.now() < deadline && (broker.inFlight > 0 || !(await settled(exec.idle())))) {
           await new Promise((r) => setTimeout(r, 20));
         }
+        await stream.close().catch(() => {});
         await client.close().catch(() => {});
       })();
       return stopping;

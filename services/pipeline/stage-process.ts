@@ -22,6 +22,7 @@ import { startControlListener } from "./control-listener.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
+import { createKeptStreams } from "./kept-streams.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
 import { type LeaseOutageReport, startLeaseOutageReport } from "./lease-outage-report.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
@@ -144,6 +145,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 
+  const streams = createKeptStreams();
   // In a pod: an outage is reported on the stage Lease, for the pipeline's status.
   const outageReport = await startOutageReport(env, log);
   // A colocated pod's stages lead together (the operator names the pod's group).
@@ -164,6 +166,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
         sectors: await loadSectors(),
         routes,
         controlRoutes,
+        // The broker's WebSockets stay open through a database outage (kept-streams.ts).
+        streams,
         ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
         signal: shutdown.signal,
         onReport: (_stage, report, r) => {
@@ -218,6 +222,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     await new Promise<void>((resolve) => process.send?.(last, undefined, {}, () => resolve()));
   }
   await group?.release();
+  await streams.close();
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});
