@@ -46,7 +46,15 @@ describe("deleting a namespace with a live pipeline", { timeout: 400_000 }, () =
     await waitFor("the execution-engine Lease", async () =>
       getJson(cluster, ["lease", "gamma-execution-engine", "-n", NS]),
     );
-    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(NS, "gamma-stage");
+    // The execution stage's own ServiceAccount (the operator made it and its Role): one the test
+    // made itself could not read the Lease.
+    await waitFor("the stage's ServiceAccount", () =>
+      getJson(cluster, ["serviceaccount", "gamma-execution-engine", "-n", NS]),
+    );
+    const stageKubeconfig = await cluster.createServiceAccountKubeconfig(
+      NS,
+      "gamma-execution-engine",
+    );
     const client = await createKubeClient(loadKubeConfig(stageKubeconfig));
     let asked = false;
     // A live leader that never reports halted: the finalizer must give up after its timeout.
