@@ -16,7 +16,11 @@
  * intents wait in a queue; none is turned into an order before.
  */
 import { unlink } from "node:fs/promises";
-import { createAlpacaClient, type WireTradeUpdate } from "../alpaca-client/index.ts";
+import {
+  createAlpacaClient,
+  type TradeUpdateHandlers,
+  type WireTradeUpdate,
+} from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
 import {
@@ -407,7 +411,16 @@ export const stage: StageDefinition = {
     }
 
     // ---- broker stream and recovery ---------------------------------------------------------
-    const stream = client.tradeUpdates({
+    // The process's kept stream when there is one: it stays open through a database outage
+    // (what arrived meanwhile comes after onReady); else this term's own.
+    const openTradeUpdates = (handlers: TradeUpdateHandlers) =>
+      ctx.streams
+        ? ctx.streams.tradeUpdates(
+            { endpoints: ctx.broker.endpoints, credentials: ctx.broker.credentials },
+            handlers,
+          )
+        : client.tradeUpdates(handlers);
+    const stream = openTradeUpdates({
       onTradeUpdate(u: WireTradeUpdate) {
         // Orders of other pipelines or placed by hand on the same account are not ours.
         if (!u.order?.client_order_id?.startsWith(ownPrefix)) return;
@@ -541,6 +554,7 @@ export const stage: StageDefinition = {
             "stopped with audit records not in Postgres: the next start replays the journal",
           );
         }
+        await stream.close().catch(() => {});
         await client.close().catch(() => {});
       })();
       return stopping;

@@ -31,6 +31,8 @@ export interface SimState {
   order_requests: Array<{ kind: string; client_order_id: string | null; status: number }>;
   fills: Array<{ execution_id: string; client_order_id: string; symbol: string; qty: string }>;
   positions: Array<{ symbol: string; qty: string }>;
+  /** WebSocket connections open now, and accepted since the start (`opened`). */
+  streams: { trade: number; data: number; opened: { trade: number; data: number } };
 }
 
 export function simState(sim: Simulator): SimState {
