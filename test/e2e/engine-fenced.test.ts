@@ -13,16 +13,20 @@
  * nothing is lost or sent twice.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
-import { DEFAULT_PIPELINE_FILE } from "../../bin/commands/run.ts";
-import { loadPipelineFile } from "../../services/core/spec/index.ts";
-import { runLocal } from "../../services/pipeline/local-run.ts";
 import { withMigratedDatabase } from "../support/pg.ts";
-import { quiesceAndCheck, simState, startTestSimulator, waitFor } from "./support.ts";
+import {
+  busyPipeline,
+  quiesceAndCheck,
+  simState,
+  startRun,
+  startTestSimulator,
+  waitFor,
+} from "./support.ts";
 
 /** Refuses the engine's order writes with TP001 while test_fence has a row; counts refusals. */
 const FENCE_SQL = `
@@ -44,37 +48,17 @@ test("an engine whose write is refused for a stale epoch stops sending, steps do
   timeout: 600_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "tp-engine-fenced-"));
-  // The default pipeline without its cool-down: orders flow several a second, so the engine has
-  // work queued when its writes are refused.
-  const specFile = join(dir, "pipeline.yaml");
-  writeFileSync(
-    specFile,
-    readFileSync(DEFAULT_PIPELINE_FILE, "utf8").replace(
-      /signalCooldownSeconds: \d+/,
-      "signalCooldownSeconds: 0",
-    ),
-  );
-  const pipeline = await loadPipelineFile(specFile);
-  assert.equal(pipeline.spec.aggregation.signalCooldownSeconds, 0);
+  // Without the default pipeline's cool-down: the engine has work queued when it is refused.
+  const { specFile, pipeline } = await busyPipeline(dir);
   const db = await withMigratedDatabase();
   const sim = await startTestSimulator(pipeline, 5);
-  const stopRun = new AbortController();
-  let handle: Parameters<NonNullable<Parameters<typeof runLocal>[0]["onStarted"]>>[0] | undefined;
-  const run = runLocal({
+  const { run, stop, handle } = startRun({
     pipeline,
     specFile,
-    fused: false,
-    durationSeconds: 0,
     simulator: sim,
-    stopSignal: stopRun.signal,
-    env: { ...process.env, DATABASE_URL: db.url, TRADEPIPE_LOG_LEVEL: "warn" },
-    statusIntervalMs: 60_000,
-    healthPort: 0,
-    onStarted: (h) => {
-      handle = h;
-    },
+    databaseUrl: db.url,
+    fused: false,
   });
-  run.catch(() => {});
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", () => {});
   const epoch = async () =>
@@ -85,9 +69,12 @@ test("an engine whose write is refused for a stale epoch stops sending, steps do
         )
       ).rows[0]?.epoch ?? 0,
     );
-  const engine = () => handle!.status().stages.find((s) => s.name === "execution-engine")!;
+  const engine = () =>
+    handle()!
+      .status()
+      .stages.find((s) => s.name === "execution-engine")!;
   try {
-    const h = await waitFor("the pipeline to start", 60_000, () => handle);
+    const h = await waitFor("the pipeline to start", 60_000, handle);
     await waitFor("every stage ready", 180_000, () =>
       h.status().stages.every((s) => s.up && s.ready),
     ).catch((err: Error) => {
@@ -138,9 +125,9 @@ test("an engine whose write is refused for a stale epoch stops sending, steps do
     await waitFor("an order after the new election", 120_000, () =>
       simState(sim).order_requests.length > before ? true : undefined,
     );
-    await quiesceAndCheck({ pool, sim, handle: h, stop: () => stopRun.abort(), run });
+    await quiesceAndCheck({ pool, sim, handle: h, stop, run });
   } finally {
-    stopRun.abort();
+    stop();
     await run.catch(() => {});
     await pool.end();
     await sim.close();
