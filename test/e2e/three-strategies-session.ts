@@ -59,6 +59,9 @@ export async function threeStrategiesPipeline(): Promise<TradingPipeline> {
   const pipeline = await defaultPipeline();
   pipeline.metadata.name = "three-strategies";
   pipeline.spec.symbols = Object.keys(SYMBOLS);
+  // Every signal the session's strategies make, not one a minute per symbol (the default file's
+  // cool-down, which would hold most of the voters' signals).
+  pipeline.spec.aggregation = { ...pipeline.spec.aggregation, signalCooldownSeconds: 0 };
   const entry = (id: string, module: string, params: object, more: object = {}) => ({
     id,
     module: `builtin:${module}`,
