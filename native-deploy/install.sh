@@ -59,9 +59,11 @@ umask 022
 install -d -m 0755 "$dest$prefix"
 # What the stages run: the CLI, the services, config, migrations and the installed packages,
 # and the checkout's own strategy modules (spec.strategies[].module: strategies/<name>.ts).
+# No operator code: the stages never import it. Only Patroni's settings, which `tradepipe
+# render` shares with the operator, come along for the CLI.
 extra=()
 [ -d "$src/strategies" ] && extra+=(strategies)
-tar -C "$src" -cf - bin services operator config sql native-deploy package.json package-lock.json node_modules "${extra[@]}" \
+tar -C "$src" -cf - bin services operator/postgres/patroni-settings.ts config sql native-deploy package.json package-lock.json node_modules "${extra[@]}" \
   | tar -C "$dest$prefix" --no-same-owner --no-same-permissions -xf -
 # Also repairs an earlier install made with the checkout owner's ownership.
 if [ "$(id -u)" -eq 0 ]; then find "$dest$prefix" \( ! -uid 0 -o ! -gid 0 \) -exec chown -h root:root {} +; fi

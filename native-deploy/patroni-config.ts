@@ -32,6 +32,8 @@ export interface PatroniTopology {
   pgBinDir: string;
   /** Parent of each pipeline's data directory; default /var/lib/postgresql/tradepipe. */
   dataRoot?: string;
+  /** Each Postgres host's TLS directory (server.crt, server.key, ca.crt); default patroniTlsDir. */
+  tlsDir?: string;
   /** Ports; defaults 5432, 8008, 2379, 2380. */
   pgPort?: number;
   restApiPort?: number;
@@ -120,7 +122,7 @@ export function renderPatroniConfig(
   const endpoints =
     ports?.etcdEndpoints ?? topology.etcdHosts.map((h) => `${h.address}:${etcdPort}`);
   const hba = patroniHba(topology.dbHosts);
-  const tlsDir = ports?.tlsDir ?? patroniTlsDir(p);
+  const tlsDir = ports?.tlsDir ?? topology.tlsDir ?? patroniTlsDir(p);
   // Patroni's own connections (its checks, replication, pg_rewind, pg_basebackup) verify the
   // member they reach as any client does: the CA signature and the host name.
   const verified = { sslmode: "verify-full", sslrootcert: `${tlsDir}/ca.crt` };

@@ -16,6 +16,8 @@ export interface RenderOptions extends CpuPlanOptions {
   outDir: string;
   prefix?: string;
   configDir?: string;
+  /** The database's CA certificate the stages verify the server with (a path on the host). */
+  databaseCaFile?: string;
   user?: string;
   /** The database tier (Patroni and etcd), written per host under `outDir`/<host>/. */
   ha?: HaUnitOptions & { topology: PatroniTopology; outDir: string };
@@ -31,6 +33,7 @@ export function renderSystemd(pipeline: TradingPipeline, opts: RenderOptions): R
   const files = renderSystemdUnits(pipeline, {
     prefix: opts.prefix ?? "/opt/tradepipe",
     configDir: opts.configDir ?? `/etc/tradepipe/${pipeline.metadata.name}`,
+    ...(opts.databaseCaFile ? { databaseCaFile: opts.databaseCaFile } : {}),
     user: opts.user ?? "tradepipe",
     cpus: planCpus(pipeline, opts),
   });

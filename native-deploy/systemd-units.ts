@@ -16,6 +16,8 @@ export interface UnitOptions {
   prefix: string;
   /** Directory of the pipeline's config (pipeline.yaml, credentials/ with database-url and keys). */
   configDir: string;
+  /** The database server's CA certificate (default `<configDir>/credentials/database-ca.crt`). */
+  databaseCaFile?: string;
   /** System user the stages run as (created by install.sh). */
   user: string;
   cpus: CpuPlan;
@@ -163,7 +165,7 @@ function renderService(
     "# The database server's CA: the stage then connects with TLS only and verifies the server",
     "# (sslmode=verify-full against this CA, whatever the URL says). Required: without it the",
     "# unit does not start.",
-    ["LoadCredential", `database-ca.crt:${credentials}/database-ca.crt`],
+    ["LoadCredential", `database-ca.crt:${o.databaseCaFile ?? `${credentials}/database-ca.crt`}`],
   ];
   if (p.spec.broker.kind === "alpaca") {
     service.push(

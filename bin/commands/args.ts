@@ -7,6 +7,14 @@
  */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 
+/** SPEC_CATALOG_RANGE: the options naming a spec, a catalog and a date range (-f, --data, --from, --to). */
+export const SPEC_CATALOG_RANGE = {
+  file: { type: "string", short: "f" },
+  data: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+} as const satisfies ParseArgsOptionsConfig;
+
 export type ArgValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandArgs {

@@ -27,7 +27,7 @@ import {
   shardIndexOf,
 } from "../../services/backtest/sweep-shards.ts";
 import { loadPipelineFile } from "../../services/core/spec/index.ts";
-import { parseCommand } from "./args.ts";
+import { parseCommand, SPEC_CATALOG_RANGE } from "./args.ts";
 
 const USAGE = `usage: tradepipe backtest -f SPEC --data DIR --from DATE --to DATE --out DIR [options]
        tradepipe backtest -f SPEC --replay RECORDING [--venue simulated]
@@ -104,10 +104,7 @@ async function sweepMain(argv: string[]): Promise<number> {
     SWEEP_USAGE,
     argv,
     {
-      file: { type: "string", short: "f" },
-      data: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
+      ...SPEC_CATALOG_RANGE,
       param: { type: "string", multiple: true },
       random: { type: "string" },
       seed: { type: "string" },
@@ -241,10 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     USAGE,
     argv,
     {
-      file: { type: "string", short: "f" },
-      data: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
+      ...SPEC_CATALOG_RANGE,
       out: { type: "string" },
       symbols: { type: "string" },
       seed: { type: "string" },

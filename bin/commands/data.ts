@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { Credentials, loadCredentials } from "../../services/alpaca-client/credentials.ts";
 import {
   CATALOG_KINDS,
-  type CatalogKind,
+  type FetchableKind,
   parseDate,
 } from "../../services/backtest/catalog/layout.ts";
 import { fetchHistory } from "../../services/backtest/fetch.ts";
@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   const kinds =
     typeof values.kinds === "string" ? values.kinds.split(",").map((k) => k.trim()) : CATALOG_KINDS;
   for (const k of kinds) {
-    if (!CATALOG_KINDS.includes(k as CatalogKind))
+    if (!CATALOG_KINDS.includes(k as FetchableKind))
       throw new Error(`--kinds: unknown kind "${k}" (quotes, trades, bars)`);
   }
   const env = process.env;
@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     from,
     to,
     dir,
-    kinds: kinds as CatalogKind[],
+    kinds: kinds as FetchableKind[],
     onFile: (path, rows) => process.stdout.write(`  ${path}: ${rows} rows\n`),
   });
   process.stdout.write(

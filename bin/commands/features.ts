@@ -14,7 +14,7 @@ import {
   FeatureDatasetBuilder,
   parseFeatureSpec,
 } from "../../services/signal-bridge/strategy/feature-dataset.ts";
-import { parseCommand } from "./args.ts";
+import { parseCommand, SPEC_CATALOG_RANGE } from "./args.ts";
 
 const USAGE = `usage: tradepipe features -f SPEC --data DIR --from DATE --to DATE --out DIR
 
@@ -35,10 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     USAGE,
     argv,
     {
-      file: { type: "string", short: "f" },
-      data: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
+      ...SPEC_CATALOG_RANGE,
       out: { type: "string" },
     },
     ["file", "data", "from", "to", "out"],

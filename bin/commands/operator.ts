@@ -6,10 +6,10 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { startOperator } from "../../operator/controller/manager.ts";
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
-import { DEFAULT_TIMING, validateTiming } from "../../operator/leader/lease-record.ts";
 import { DEFAULT_NETWORK_SETTINGS } from "../../operator/specs/network-policy.ts";
 import { createReadiness, startHealthServer } from "../../services/core/health/index.ts";
+import { createKubeClient, loadKubeConfig } from "../../services/core/kube/client.ts";
+import { DEFAULT_TIMING, validateTiming } from "../../services/core/kube/lease-record.ts";
 import { createLogger, createMetrics } from "../../services/core/telemetry/index.ts";
 
 const USAGE = `usage: tradepipe operator [options]

@@ -15,6 +15,8 @@ const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
       --prefix      where tradepipe is installed (default /opt/tradepipe)
       --config-dir  the pipeline's config directory (default /etc/tradepipe/<name>)
       --user        system user of the stages (default tradepipe)
+      --db-ca-file  the database server's CA certificate the stages verify it with
+                    (default <config-dir>/credentials/database-ca.crt)
       --first-cpu   first CPU given to a stage (default 1; CPU 0 stays with the OS)
       --host-cpus   CPUs on the target host; refuse a plan that does not fit
 
@@ -25,6 +27,8 @@ const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
       --pg-bin-dir  Postgres binaries on the db hosts (default /usr/lib/postgresql/17/bin)
       --patroni-bin patroni executable (default /usr/bin/patroni, Debian's package)
       --etcd-bin    etcd executable (default /usr/bin/etcd, Debian's etcd-server)
+      --db-tls-dir  each Postgres host's server.crt, server.key and ca.crt
+                    (default /etc/patroni/tradepipe-<name>-tls; tradepipe certs server)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -61,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       outDir: values.out,
       ...(values.prefix ? { prefix: values.prefix } : {}),
       ...(values["config-dir"] ? { configDir: values["config-dir"] } : {}),
+      ...(values["db-ca-file"] ? { databaseCaFile: values["db-ca-file"] } : {}),
       ...(values.user ? { user: values.user } : {}),
       ...(firstCpu !== undefined ? { firstCpu } : {}),
       ...(hostCpus !== undefined ? { hostCpus } : {}),
@@ -101,6 +106,8 @@ function parse(argv: string[]) {
       "pg-bin-dir": { type: "string" },
       "patroni-bin": { type: "string" },
       "etcd-bin": { type: "string" },
+      "db-ca-file": { type: "string" },
+      "db-tls-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -119,6 +126,7 @@ function haOptions(values: ReturnType<typeof parse>["values"]): RenderOptions["h
       dbHosts: parseHosts("db-hosts", values["db-hosts"]!),
       etcdHosts: parseHosts("etcd-hosts", values["etcd-hosts"]!),
       pgBinDir: values["pg-bin-dir"] ?? "/usr/lib/postgresql/17/bin",
+      ...(values["db-tls-dir"] ? { tlsDir: values["db-tls-dir"] } : {}),
     };
     validateTopology(topology);
     return {

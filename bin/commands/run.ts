@@ -2,11 +2,14 @@
  * tradepipe run [-f pipeline.yaml] [--fused] [--duration SECONDS]: runs a TradingPipeline on
  * this machine (see services/pipeline/local-run.ts for what it starts).
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isTradepipeError } from "../../services/core/errors.ts";
 import { InvalidSpecError, loadPipelineFile } from "../../services/core/spec/index.ts";
 import { runLocal } from "../../services/pipeline/local-run.ts";
+import { DECISIONS_FILE } from "../../services/signal-bridge/decision-log.ts";
 import { loadStrategies } from "../../services/signal-bridge/strategy-loader.ts";
 
 export const DEFAULT_PIPELINE_FILE = fileURLToPath(
@@ -65,6 +68,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(
       `tradepipe run: --metrics-port must be a port number (0 for free ports)\n\n${USAGE}`,
     );
+    return 2;
+  }
+  if (
+    values.record !== undefined &&
+    ["recording.json", DECISIONS_FILE].some((f) => existsSync(join(values.record!, f)))
+  ) {
+    // One session per directory: the stages append decisions and rewrite the market data.
+    process.stderr.write(`tradepipe run: --record ${values.record} already holds a recording\n`);
     return 2;
   }
   const specFile = values.file ?? DEFAULT_PIPELINE_FILE;

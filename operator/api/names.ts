@@ -27,15 +27,13 @@ export const LABEL_INSTANCE = "app.kubernetes.io/instance";
 
 /** ANNOTATION_HASH is the digest of the desired object; an equal digest skips the apply. */
 export const ANNOTATION_HASH = `${API_GROUP}/desired-hash`;
-/**
- * ANNOTATION_FENCING_EPOCH on a stage Lease: the fencing epoch of the current holder, incremented
- * on every acquisition (see operator/leader/README.md).
- */
-export const ANNOTATION_FENCING_EPOCH = `${API_GROUP}/fencing-epoch`;
-/** ANNOTATION_KILL_SWITCH on a stage Lease: "engaged" while the operator asks the stage to halt. */
-export const ANNOTATION_KILL_SWITCH = `${API_GROUP}/kill-switch`;
-/** ANNOTATION_HALTED on a stage Lease: the epoch of the holder that has halted trading. */
-export const ANNOTATION_HALTED = `${API_GROUP}/halted`;
+// The stage Lease protocol (fencing epoch, kill-switch request, halt acknowledgement) belongs to
+// the stages' side, which must not import the operator.
+export {
+  ANNOTATION_FENCING_EPOCH,
+  ANNOTATION_HALTED,
+  ANNOTATION_KILL_SWITCH,
+} from "../../services/core/kube/lease-annotations.ts";
 /**
  * ANNOTATION_OWNER_UID on a cluster-scoped child: the uid of the pipeline that controls it. A
  * cluster-scoped object may not name a namespaced owner (the garbage collector would never

@@ -3,10 +3,10 @@
  * recorder, the clock — and what the steps of one reconcile tell each other (Observed).
  */
 
+import type { KubeClient } from "../../services/core/kube/client.ts";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
 import type { Logger } from "../../services/core/telemetry/index.ts";
 import type { KubeObject } from "../kube/apply.ts";
-import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { ResourceKind } from "../kube/resources.ts";
 import type { PatroniView } from "../postgres/patroni-state.ts";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubeObject } from "../kube/apply.ts";
 import type { Manifest } from "../specs/common.ts";
-import { drifted, keyOf } from "./ensure.ts";
+import type { ReconcileContext } from "./context.ts";
+import { drifted, ensureCreatedWith, keyOf } from "./ensure.ts";
 
 const manifest = (kind: string, annotations: Record<string, string> = {}): Manifest => ({
   apiVersion: "v1",
@@ -81,4 +82,26 @@ test("a cluster-scoped object is recorded under the key its manifest looks it up
   const answered = { kind: "ClusterRoleBinding", metadata: { name: "b" } };
   assert.equal(keyOf(built), keyOf(answered));
   assert.notEqual(keyOf({ kind: "Role", metadata: { name: "b", namespace: "n" } }), keyOf(built));
+});
+
+test("costly generated material is not made again once its Secret is known to exist", async () => {
+  const identity = {
+    kind: "Secret",
+    metadata: {
+      name: "alpha-db-tls",
+      namespace: "n",
+      labels: {},
+      ownerReferences: [
+        { apiVersion: "v1", kind: "TradingPipeline", name: "alpha", uid: "u1", controller: true },
+      ],
+    },
+  };
+  const ctx = { created: new Set(["Secret/n/alpha-db-tls/u1"]) } as unknown as ReconcileContext;
+  let built = 0;
+  const created = await ensureCreatedWith(ctx, identity, async () => {
+    built += 1;
+    throw new Error("must not build: the Secret exists");
+  });
+  assert.equal(created, false);
+  assert.equal(built, 0);
 });

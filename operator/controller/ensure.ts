@@ -198,6 +198,27 @@ export async function ensureAll(
   await Promise.all(manifests.map((m) => ensure(ctx, m)));
 }
 
+type Identity = Pick<Manifest, "kind" | "metadata">;
+
+function createdKey(m: Identity): string {
+  const owner = m.metadata.ownerReferences.find((r) => r.controller)?.uid;
+  return `${m.kind}/${m.metadata.namespace ?? ""}/${m.metadata.name}/${owner}`;
+}
+
+/**
+ * ensureCreatedWith is ensureCreated for material that is costly to make (a CA and a
+ * certificate: hundreds of ms on a loaded node): `build` runs only while the object named by
+ * `identity` is not yet known to exist, not on every reconcile.
+ */
+export async function ensureCreatedWith(
+  ctx: ReconcileContext,
+  identity: Identity,
+  build: () => Promise<Manifest>,
+): Promise<boolean> {
+  if (ctx.created.has(createdKey(identity))) return false;
+  return ensureCreated(ctx, await build());
+}
+
 /**
  * ensureCreated creates an object once and never updates it (generated credentials): the
  * operator never reads a Secret's data. When one of that name exists already, its metadata
@@ -207,7 +228,7 @@ export async function ensureAll(
 export async function ensureCreated(ctx: ReconcileContext, manifest: Manifest): Promise<boolean> {
   const { namespace = "", name } = manifest.metadata;
   const owner = manifest.metadata.ownerReferences.find((r) => r.controller)?.uid;
-  const key = `${manifest.kind}/${namespace}/${name}/${owner}`;
+  const key = createdKey(manifest);
   if (ctx.created.has(key)) return false;
   try {
     await createObject(ctx.client, manifest as unknown as KubeObject);

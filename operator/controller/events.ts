@@ -2,10 +2,11 @@
  * events: Kubernetes Events for notable transitions of a TradingPipeline (kubectl describe tp
  * shows them). Recording is best effort: a failed Event never fails a reconcile.
  */
+
+import type { KubeClient } from "../../services/core/kube/client.ts";
+import { toMicroTime } from "../../services/core/kube/lease-record.ts";
 import type { KubeObject } from "../kube/apply.ts";
-import type { KubeClient } from "../kube/client.ts";
 import { RESOURCES, resourcePath } from "../kube/resources.ts";
-import { toMicroTime } from "../leader/lease-record.ts";
 
 export type EventType = "Normal" | "Warning";
 

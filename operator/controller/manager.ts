@@ -3,14 +3,15 @@
  * at once, so a standby replica has warm caches and takes over fast), leader election on a
  * Lease, and reconcile workers that run only while this replica leads.
  */
+
+import type { KubeClient } from "../../services/core/kube/client.ts";
+import { LeaseElector } from "../../services/core/kube/lease-elector.ts";
+import type { ElectionTiming } from "../../services/core/kube/lease-record.ts";
 import type { Logger, Metrics } from "../../services/core/telemetry/index.ts";
 import { FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_NAMESPACE, LABEL_PIPELINE } from "../api/names.ts";
 import type { KubeObject } from "../kube/apply.ts";
-import type { KubeClient } from "../kube/client.ts";
 import { Informer, objectKey } from "../kube/informer.ts";
 import { RESOURCES, type ResourceType } from "../kube/resources.ts";
-import { LeaseElector } from "../leader/lease-elector.ts";
-import type { ElectionTiming } from "../leader/lease-record.ts";
 import { DEFAULT_NETWORK_SETTINGS, type NetworkSettings } from "../specs/network-policy.ts";
 import type { Caches, ReconcileContext } from "./context.ts";
 import { createEventRecorder } from "./events.ts";

@@ -18,7 +18,11 @@ import {
 } from "../postgres/resources.ts";
 import type { Manifest } from "../specs/common.ts";
 import { buildConfigMap } from "../specs/config-map.ts";
-import { buildDatabaseTlsSecret, generateDatabaseTls } from "../specs/database-tls.ts";
+import {
+  buildDatabaseTlsSecret,
+  databaseTlsSecretIdentity,
+  generateDatabaseTls,
+} from "../specs/database-tls.ts";
 import { buildNetworkPolicies, type NetworkSettings } from "../specs/network-policy.ts";
 import {
   buildControlAuthBinding,
@@ -40,7 +44,7 @@ import {
 } from "../specs/stage-workload.ts";
 import type { Observed, ReconcileContext } from "./context.ts";
 import { checkBrokerCredentials } from "./credentials.ts";
-import { ensureAll, ensureCreated } from "./ensure.ts";
+import { ensureAll, ensureCreated, ensureCreatedWith } from "./ensure.ts";
 
 export function killSwitchWanted(o: Observed): boolean {
   return o.tp.spec.killSwitch || Boolean(o.raw.metadata.deletionTimestamp);
@@ -90,11 +94,12 @@ export async function reconcileObjects(ctx: ReconcileContext, o: Observed): Prom
   const { first, second } = desiredObjects(o, ctx.network);
   const secret = () => randomBytes(18).toString("base64url");
   const passwords = { app: secret(), superuser: secret(), replication: secret(), rewind: secret() };
-  const tls = await generateDatabaseTls(o.tp, new Date());
   const [created] = await Promise.all([
     ensureCreated(ctx, buildDatabaseSecret(o.tp, passwords)),
     // Before the database pods, which mount it (ssl on), and the stage pods, which trust its CA.
-    ensureCreated(ctx, buildDatabaseTlsSecret(o.tp, tls)),
+    ensureCreatedWith(ctx, databaseTlsSecretIdentity(o.tp), async () =>
+      buildDatabaseTlsSecret(o.tp, await generateDatabaseTls(o.tp, new Date())),
+    ),
     ensureCreated(ctx, buildBusCurveSecret(o.tp, generateCurveKeyPair())),
     ...(o.tp.spec.broker.kind === "simulator"
       ? [ensureCreated(ctx, buildSimulatorSecret(o.tp, generateSimulatorCredentials()))]

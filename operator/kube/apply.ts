@@ -4,8 +4,14 @@
  * operator writes); owned children are applied unforced first (controller/ensure.ts), so an
  * object another manager holds is never taken over silently.
  */
+
+import {
+  APPLY_PATCH,
+  isStatus,
+  JSON_PATCH,
+  type KubeClient,
+} from "../../services/core/kube/client.ts";
 import { FIELD_MANAGER } from "../api/names.ts";
-import { APPLY_PATCH, JSON_PATCH, type KubeApiError, type KubeClient } from "./client.ts";
 import { resourceByKind, resourcePath } from "./resources.ts";
 
 export interface KubeObject {
@@ -115,9 +121,4 @@ export async function removeFinalizer(
   );
 }
 
-export function isStatus(err: unknown, ...codes: number[]): boolean {
-  return (
-    typeof (err as KubeApiError)?.status === "number" &&
-    codes.includes((err as KubeApiError).status)
-  );
-}
+export { isStatus } from "../../services/core/kube/client.ts";

@@ -12,8 +12,8 @@
  * for that object until the watch passes it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { KubeClient } from "../../services/core/kube/client.ts";
 import type { KubeObject } from "./apply.ts";
-import type { KubeClient } from "./client.ts";
 import { type ResourceType, resourcePath } from "./resources.ts";
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED" | "RESYNC";

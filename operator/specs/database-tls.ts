@@ -83,6 +83,21 @@ export async function generateDatabaseTls(
   return { ca, server };
 }
 
+/** databaseTlsSecretIdentity: the Secret's kind and metadata, known before any key is made. */
+export function databaseTlsSecretIdentity(
+  tp: TradingPipeline,
+): Pick<Manifest, "kind" | "metadata"> {
+  return {
+    kind: "Secret",
+    metadata: {
+      name: databaseTlsSecretName(tp.metadata.name),
+      namespace: namespaceOf(tp),
+      labels: commonLabels(tp.metadata.name, "database"),
+      ownerReferences: [ownerReference(tp)],
+    },
+  };
+}
+
 /**
  * buildDatabaseTlsSecret: IMPORTANT — created once and never re-applied or read back. The CA's
  * key is not kept: rotation is a new Secret (delete it; the operator makes a new CA and
@@ -94,13 +109,7 @@ export function buildDatabaseTlsSecret(
 ): V1Secret & Manifest {
   return {
     apiVersion: "v1",
-    kind: "Secret",
-    metadata: {
-      name: databaseTlsSecretName(tp.metadata.name),
-      namespace: namespaceOf(tp),
-      labels: commonLabels(tp.metadata.name, "database"),
-      ownerReferences: [ownerReference(tp)],
-    },
+    ...databaseTlsSecretIdentity(tp),
     type: "kubernetes.io/tls",
     stringData: {
       [DATABASE_TLS_KEYS.cert]: material.server.certPem,

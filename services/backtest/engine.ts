@@ -208,6 +208,12 @@ export class BacktestEngine {
       this.lastExchangeNs = t;
       this.runUntil(t, false);
       if (t >= this.nextSampleNs) this.sample(t);
+      if (r.kind === "book") {
+        // L2 rows shape the venue's queues; the kernel's feed is quotes and trades.
+        this.venue.book(r);
+        this.events++;
+        continue;
+      }
       if (r.kind === "quote") this.venue.quote(r);
       else this.venue.trade(r);
       let at = r.receivedNs >= 0n ? r.receivedNs : t + this.cfg.latency.feedNs;

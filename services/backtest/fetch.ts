@@ -8,7 +8,7 @@ import type { Credentials } from "../alpaca-client/credentials.ts";
 import { AlpacaHistoricalClient } from "../alpaca-client/historical-client.ts";
 import { etDate } from "../broker-sim/core/time.ts";
 import { type BarRow, writeBars, writeRecords } from "./catalog/catalog.ts";
-import type { CatalogKind } from "./catalog/layout.ts";
+import type { FetchableKind } from "./catalog/layout.ts";
 import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
 
 export interface FetchOptions {
@@ -19,13 +19,13 @@ export interface FetchOptions {
   from: string;
   to: string;
   dir: string;
-  kinds?: readonly CatalogKind[];
+  kinds?: readonly FetchableKind[];
   onFile?: (path: string, rows: number) => void;
 }
 
 export interface FetchSummary {
   files: number;
-  rows: Record<CatalogKind, number>;
+  rows: Record<FetchableKind, number>;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,14 +1,22 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { etDate } from "../broker-sim/core/time.ts";
+import { Kernel } from "../kernel/kernel.ts";
+import { DECISIONS_FILE, DecisionLog } from "../signal-bridge/decision-log.ts";
 import { partitionPath } from "./catalog/layout.ts";
 import { readColumns } from "./catalog/parquet.ts";
 import { intentsText, sha256 } from "./digest.ts";
 import { BacktestEngine } from "./engine.ts";
-import { InputRecorder, replayRecording, simulateRecording } from "./recording.ts";
+import {
+  decisionOf,
+  InputRecorder,
+  marketRecorderFor,
+  replayRecording,
+  simulateRecording,
+} from "./recording.ts";
 import { syntheticBatches } from "./synthetic.ts";
 import { T0, testConfig } from "./test-support.ts";
 
@@ -100,5 +108,82 @@ describe("recordings", () => {
       slow.parity.some((p) => p.pnlDiff !== 0 || (p.priceDiffBps ?? 0) !== 0),
       JSON.stringify(slow.parity),
     );
+  });
+
+  it("a recording made at market-data ingress replays to the recorded decisions, and across a stage restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tp-ingress-"));
+    dirs.push(dir);
+    const cfg = await testConfig(["AAPL", "MSFT"], 3);
+    // What the live stages do: the market-data stage records (through a per-process recorder
+    // that survives a stop and start), the signal-bridge logs what it published.
+    const recorder = marketRecorderFor(dir);
+    assert.equal(marketRecorderFor(dir), recorder, "one recorder per directory in a process");
+    const log = new DecisionLog(dir);
+    const live = new Kernel(cfg.kernel, {
+      score: cfg.score,
+      broker: { send: () => {}, cancel: () => {}, resolve: () => {} },
+      scheduleRetry: () => {},
+      observer: { signal: (s) => log.add(decisionOf(s)) },
+    });
+    const batches = [
+      ...syntheticBatches({
+        symbols: { AAPL: 190, MSFT: 410 },
+        seed: 3,
+        startNs: T0,
+        durationNs: 10n * 60_000_000_000n,
+        books: true,
+      }),
+    ];
+    let n = 0;
+    for (const batch of batches) {
+      for (const r of batch) {
+        const received = r.exchangeNs + 3_000_000n;
+        const event =
+          r.kind === "quote"
+            ? {
+                type: "quote" as const,
+                symbol: r.symbol,
+                timeNs: r.exchangeNs,
+                bidPrice: r.bidPrice,
+                bidSize: r.bidSize,
+                askPrice: r.askPrice,
+                askSize: r.askSize,
+              }
+            : r.kind === "trade"
+              ? {
+                  type: "trade" as const,
+                  symbol: r.symbol,
+                  timeNs: r.exchangeNs,
+                  price: r.price,
+                  size: r.size,
+                  tradeId: r.tradeId,
+                }
+              : undefined;
+        if (event === undefined) continue;
+        recorder.record(event, received);
+        live.marketData(event, received);
+        // Half way, the stage stops (writes) and starts again in the same process.
+        if (++n === 2000) recorder.write(dir, { pipeline: "bt", symbols: ["AAPL", "MSFT"] });
+      }
+    }
+    recorder.write(dir, { pipeline: "bt", symbols: ["AAPL", "MSFT"] });
+    log.flush();
+    // A restarted signal-bridge appends to the decisions, it does not start the file again.
+    new DecisionLog(dir).flush();
+    const replay = await replayRecording(dir, cfg.kernel, cfg.score);
+    assert.equal(replay.compared, "decisions");
+    assert.ok(replay.lines > 5, `decisions: ${replay.lines}`);
+    assert.ok(replay.identical, `first difference at ${replay.firstDifference}`);
+    // Another decision in the log is found, at its line.
+    const path = join(dir, DECISIONS_FILE);
+    const lines = readFileSync(path, "utf8").split("\n");
+    lines[3] = lines[3]!.replace(
+      /,(buy|sell),/,
+      (_m, side) => `,${side === "buy" ? "sell" : "buy"},`,
+    );
+    writeFileSync(path, lines.join("\n"));
+    const changed = await replayRecording(dir, cfg.kernel, cfg.score);
+    assert.equal(changed.identical, false);
+    assert.equal(changed.firstDifference, 3, "the third decision (after the header)");
   });
 });

@@ -32,7 +32,7 @@ import {
   decisionLine,
 } from "../signal-bridge/decision-log.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
-import { badData, writeRecords } from "./catalog/catalog.ts";
+import { badData, writeBooks, writeRecords } from "./catalog/catalog.ts";
 import {
   brokerPartitionPath,
   datesBetween,
@@ -43,7 +43,7 @@ import {
 import { readColumns, writeParquet } from "./catalog/parquet.ts";
 import { intentsText, sha256 } from "./digest.ts";
 import { type BacktestConfig, type BacktestResult, runBacktest } from "./engine.ts";
-import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
+import { bookRecord, type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
 
 const bigintOut = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
 const BIGINT_RE = /^-?\d+n$/;
@@ -69,7 +69,31 @@ export class InputRecorder {
     if (input.kind === "market") {
       this.lastNs = input.nowNs;
       const e = input.event;
-      if (e.type === "book") return; // L2 books are not recorded yet (the catalog has no book kind)
+      if (e.type === "book") {
+        // L2 levels as catalog book rows (the queue fill model's input); not kernel inputs.
+        const part = this.partition(`books|${e.symbol}|${etDate(input.nowNs)}`);
+        for (const [side, levels] of [
+          ["bid", e.bids],
+          ["ask", e.asks],
+        ] as const) {
+          for (let i = 0; i < levels.length; i++) {
+            const l = levels[i]!;
+            part.records.push(
+              bookRecord(
+                e.symbol,
+                e.timeNs,
+                side,
+                l.price,
+                l.size,
+                e.reset && i === 0,
+                input.nowNs,
+              ),
+            );
+            part.seq.push(seq);
+          }
+        }
+        return;
+      }
       const record =
         e.type === "quote"
           ? quoteRecord(
@@ -83,11 +107,7 @@ export class InputRecorder {
             )
           : tradeRecord(e.symbol, e.timeNs, e.price, e.size, e.tradeId, input.nowNs);
       const key = `${e.type === "quote" ? "quotes" : "trades"}|${e.symbol}|${etDate(input.nowNs)}`;
-      let part = this.market.get(key);
-      if (part === undefined) {
-        part = { records: [], seq: [] };
-        this.market.set(key, part);
-      }
+      const part = this.partition(key);
       part.records.push(record);
       part.seq.push(seq);
       return;
@@ -110,6 +130,15 @@ export class InputRecorder {
     rows.push({ seq, receivedNs, type: input.kind, json: JSON.stringify(input, bigintOut) });
   };
 
+  private partition(key: string): { records: MarketRecord[]; seq: bigint[] } {
+    let part = this.market.get(key);
+    if (part === undefined) {
+      part = { records: [], seq: [] };
+      this.market.set(key, part);
+    }
+    return part;
+  }
+
   /** write puts the recording into `dir` (catalog partitions, broker/, intents.csv, recording.json). */
   write(
     dir: string,
@@ -129,9 +158,14 @@ export class InputRecorder {
     let files = 0;
     const dates = new Set<string>();
     for (const [key, part] of this.market) {
-      const [kind, symbol, date] = key.split("|") as ["quotes" | "trades", string, string];
+      const [kind, symbol, date] = key.split("|") as [
+        "quotes" | "trades" | "books",
+        string,
+        string,
+      ];
       // Receive order is the file's order; t_ns (exchange time) may step back across venues.
-      writeRecords(dir, kind, symbol, date, part.records, part.seq);
+      if (kind === "books") writeBooks(dir, symbol, date, part.records, part.seq);
+      else writeRecords(dir, kind, symbol, date, part.records, part.seq);
       dates.add(date);
       files++;
     }
@@ -157,9 +191,25 @@ function writeRecordingInfo(dir: string, dates: ReadonlySet<string>, info: objec
   );
 }
 
+const marketRecorders = new Map<string, MarketRecorder>();
+
+/**
+ * marketRecorderFor: the process's one recorder for `dir`. A stage that stops and starts again
+ * in the same process (leadership lost and regained) keeps recording into it, and each stop
+ * writes everything received so far: a restart never replaces the session by its tail.
+ */
+export function marketRecorderFor(dir: string): MarketRecorder {
+  let r = marketRecorders.get(dir);
+  if (r === undefined) {
+    r = new MarketRecorder();
+    marketRecorders.set(dir, r);
+  }
+  return r;
+}
+
 /**
  * MarketRecorder records a live session at market-data ingress (`tradepipe run --record DIR`):
- * every decoded quote and trade as the market-data stage received it (`received_ns` = when the
+ * every decoded quote, trade and L2 book update as the market-data stage received it (`received_ns` = when the
  * stage read its frame; `seq` = arrival order across symbols), kept in memory and written as
  * catalog partitions when the stage stops. The recording has no broker log (`inputs:
  * "market"`); the signal-bridge writes the live decisions beside it (decisions.csv), and
@@ -173,9 +223,8 @@ export class MarketRecorder {
     event: null as unknown as MarketDataEvent,
   };
 
-  /** record logs one feed event received at `receivedNs` (books are not recorded). */
+  /** record logs one feed event received at `receivedNs` (L2 books as book rows). */
   record(event: MarketDataEvent, receivedNs: bigint): void {
-    if (event.type === "book") return;
     const input = this.#input;
     input.nowNs = receivedNs;
     input.event = event;

@@ -2,12 +2,14 @@
  * MarketRecord: one market-data event as the backtest replays it, with both timestamps: when
  * the venue stamped it (`exchangeNs`) and when we received it (`receivedNs`, -1n when the data
  * does not say; the latency model's feed latency is then added). Prices and sizes are exact.
- * One shape for quotes and trades (fields of the other kind are zero) keeps the hot loop
- * monomorphic.
+ * One shape for quotes, trades and L2 book rows (fields of the other kinds are zero) keeps the
+ * hot loop monomorphic. A book row is one price level of one side: a bid level in
+ * `bidPrice`/`bidSize`, an ask level in `askPrice`/`askSize` (sizes in shares, 0: the level is
+ * gone), `tradeId` 1 on the first row of a side's snapshot (the side's levels are cleared first).
  */
 import type { Fixed } from "../core/money.ts";
 
-export type MarketKind = "quote" | "trade";
+export type MarketKind = "quote" | "trade" | "book";
 
 export interface MarketRecord {
   kind: MarketKind;
@@ -67,6 +69,32 @@ export function tradeRecord(
     price,
     size,
     tradeId,
+  };
+}
+
+/** bookRecord: one L2 level change (see above). */
+export function bookRecord(
+  symbol: string,
+  exchangeNs: bigint,
+  side: "bid" | "ask",
+  price: Fixed,
+  size: Fixed,
+  reset: boolean,
+  receivedNs = -1n,
+): MarketRecord {
+  const bid = side === "bid";
+  return {
+    kind: "book",
+    symbol,
+    exchangeNs,
+    receivedNs,
+    bidPrice: bid ? price : 0n,
+    bidSize: bid ? size : 0n,
+    askPrice: bid ? 0n : price,
+    askSize: bid ? 0n : size,
+    price: 0n,
+    size: 0n,
+    tradeId: reset ? 1 : 0,
   };
 }
 

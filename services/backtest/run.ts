@@ -79,6 +79,8 @@ export async function runBacktestJob(
       from: job.from,
       to: job.to,
       stats: data,
+      // The queue model reads L2 books where the catalog has them (else the quoted size).
+      ...(restingLimits === "queue" ? { kinds: ["quotes", "trades", "books"] as const } : {}),
       ...(job.onDay ? { onDay: job.onDay } : {}),
     });
   const recorder = job.recordDir === undefined ? undefined : new InputRecorder();
@@ -118,7 +120,7 @@ export async function runBacktestJob(
         data: `${job.dataDir}: ${data.files} files, ${data.rows} rows; ${data.crossedQuotesSkipped} crossed quotes skipped`,
         "feed latency": `${ms(latency.feedNs)} (recorded receive times are replayed as recorded)`,
         "order latency": `submit ${ms(latency.submitEntryNs)} in / ${ms(latency.submitResponseNs)} back; cancel ${ms(latency.cancelEntryNs)} / ${ms(latency.cancelResponseNs)}; jitter up to ${ms(latency.jitterNs)}`,
-        "fill model": `market orders take the quoted size at the touch (${quoteLotShares} shares per quote lot), the rest from later quotes; resting limits: ${restingLimits === "conservative" ? "fill only when the market trades or quotes through the limit" : "L2 queue position: prints at the limit consume the size ahead first"}; no price improvement, no market impact beyond the quoted size`,
+        "fill model": `market orders take the quoted size at the touch (${quoteLotShares} shares per quote lot), the rest from later quotes; resting limits: ${restingLimits === "conservative" ? "fill only when the market trades or quotes through the limit" : "L2 queue position: the book's size at the limit (the quoted size where the catalog has no books) is ahead; prints at the limit consume it first"}; no price improvement, no market impact beyond the quoted size`,
         fees: `regulatory (spec positions.fees): SEC ${rates.secPerMillion} per million sold, FINRA TAF ${rates.tafPerShare}/share sold up to ${rates.tafMaxPerTrade} an order, CAT ${rates.catPerShare}/share; commission ${toDecimal(commission.perShare)}/share + ${toDecimal(commission.perOrder)}/order`,
         "starting cash": toDecimal(startingCash),
         seed: String(seed),

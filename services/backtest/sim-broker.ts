@@ -15,7 +15,11 @@ import {
   submitOrder,
   type TradeUpdate,
 } from "../broker-sim/core/broker.ts";
-import { createFillModel, type FillModelOptions } from "../broker-sim/core/fill-models.ts";
+import {
+  type BookFillModel,
+  createFillModel,
+  type FillModelOptions,
+} from "../broker-sim/core/fill-models.ts";
 import { marketValues } from "../broker-sim/core/ledger.ts";
 import { cancelOrder } from "../broker-sim/core/order-actions.ts";
 import type {
@@ -100,9 +104,11 @@ export class SimulatedBroker implements BrokerPort {
   private readonly byClientId = new Map<string, OrderRecord>();
   private readonly opts: SimulatedBrokerOptions;
   private readonly jitter: Prng;
+  private readonly fillModel: BookFillModel;
 
   constructor(opts: SimulatedBrokerOptions) {
     this.opts = opts;
+    this.fillModel = createFillModel(opts.fills);
     this.jitter = createPrng(opts.seed, "latency");
     this.state = createBroker(
       {
@@ -110,7 +116,7 @@ export class SimulatedBroker implements BrokerPort {
         startingCash: opts.startingCash,
         partialFillProbability: 0,
         shortingEnabled: true,
-        fillModel: createFillModel(opts.fills),
+        fillModel: this.fillModel,
         fees: opts.fees,
       },
       opts.symbols.map(assetFor),
@@ -153,6 +159,18 @@ export class SimulatedBroker implements BrokerPort {
       onQuote(this.state, q, r.exchangeNs, true),
       r.exchangeNs,
       this.opts.latency.submitResponseNs,
+    );
+  }
+
+  /** book: an L2 level change reaches the venue (the queue model's view of the book). */
+  book(r: MarketRecord): void {
+    const bid = r.bidPrice > ZERO;
+    this.fillModel.onBook(
+      r.symbol,
+      bid ? "bid" : "ask",
+      bid ? r.bidPrice : r.askPrice,
+      bid ? r.bidSize : r.askSize,
+      r.tradeId === 1,
     );
   }
 

@@ -7,7 +7,7 @@ import { advanceMarket, createMarket, type MarketOptions } from "../broker-sim/c
 import { etDate } from "../broker-sim/core/time.ts";
 import { ONE } from "../core/money.ts";
 import { writeRecords } from "./catalog/catalog.ts";
-import { type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
+import { bookRecord, type MarketRecord, quoteRecord, tradeRecord } from "./records.ts";
 
 export interface SyntheticOptions {
   symbols: Record<string, number>;
@@ -16,6 +16,8 @@ export interface SyntheticOptions {
   durationNs: bigint;
   stepNs?: bigint;
   market?: Partial<MarketOptions>;
+  /** books: also the model's L2 book changes, as book rows (the queue fill model reads them). */
+  books?: boolean;
 }
 
 export function* syntheticBatches(o: SyntheticOptions): Generator<MarketRecord[]> {
@@ -41,6 +43,17 @@ export function* syntheticBatches(o: SyntheticOptions): Generator<MarketRecord[]
       } else if (e.kind === "trade") {
         const x = e.trade;
         batch.push(tradeRecord(x.symbol, x.t, x.price, BigInt(x.size) * ONE, x.id));
+      } else if (e.kind === "book" && o.books === true) {
+        const b = e.book;
+        for (const [side, levels] of [
+          ["bid", b.bids],
+          ["ask", b.asks],
+        ] as const) {
+          for (const [i, l] of levels.entries())
+            batch.push(
+              bookRecord(b.symbol, b.t, side, l.price, BigInt(l.size) * ONE, b.reset && i === 0),
+            );
+        }
       }
     }
     yield batch;

@@ -275,7 +275,10 @@ async function start(options: SimulatorOptions, prep: Prepared): Promise<Simulat
     shortingEnabled: options.shortingEnabled ?? true,
     lastday: new Map(),
     orderRequests: [],
-    streams: { disconnect: () => 0, counts: () => ({ trade: 0, data: 0 }) },
+    streams: {
+      disconnect: () => 0,
+      counts: () => ({ trade: 0, data: 0, opened: { trade: 0, data: 0 } }),
+    },
   };
   const account = store
     ? attachStore(ctx, store, saved, options.marketAlwaysOpen ?? true)

@@ -17,6 +17,7 @@
 import type { Logger } from "../core/telemetry/index.ts";
 import type { BrokerCalls } from "./broker.ts";
 import {
+  ENGINE_REFUSAL_REASONS,
   type ExecutionCommand,
   type ExecutionEvent,
   type ExecutionState,
@@ -67,15 +68,8 @@ interface Queued {
 }
 
 const NO_CONTEXT: UpdateContext = { positionQty: "", brokerEventId: "" };
-const LOCAL_REJECT_REASONS = new Set([
-  "kill_switch",
-  "no_last_price",
-  "slippage",
-  "rate_limited",
-  "opposite_working_order",
-  "retries_exhausted",
-  "audit_backlog",
-]);
+/** The reject reasons counted under their own label; any other reject is the broker's. */
+const LOCAL_REJECT_REASONS = new Set([...ENGINE_REFUSAL_REASONS, "retries_exhausted"]);
 
 export class Executor {
   readonly #d: ExecutorDeps;
@@ -157,14 +151,19 @@ export class Executor {
     this.#d.writeBehind.push(write, process.hrtime.bigint());
   }
 
-  #refuse(clientOrderId: string, message: string): void {
+  /**
+   * #refuse: the shell's own gate kept the order from the broker. Published as the engine's
+   * refusal (`not_sent`, reason one of ENGINE_REFUSAL_REASONS), never as a broker reject, so the
+   * risk-manager's circuit breaker does not count it.
+   */
+  #refuse(clientOrderId: string, reason: "leadership_deadline" | "audit_backlog"): void {
     this.step({
       type: "SendFailed",
       timeNs: this.#d.nowNs(),
       clientOrderId,
-      failure: "rejected",
+      failure: "not_sent",
       httpStatus: null,
-      message,
+      message: reason,
     });
   }
 
@@ -176,17 +175,17 @@ export class Executor {
         // the audit backlog bound: a retry of an order already on the wire still goes.
         if (!d.mayAct()) {
           d.refused(c.request.clientOrderId);
-          this.#refuse(
-            c.request.clientOrderId,
-            "not sent: this instance's leadership deadline passed (database unreachable)",
-          );
+          this.#refuse(c.request.clientOrderId, "leadership_deadline");
           return;
         }
         if (c.attempt === 1) {
           const halt = d.writeBehind.halted(process.hrtime.bigint());
           if (halt !== null) {
-            d.metrics.rejects.labels("audit_backlog").inc();
-            this.#refuse(c.request.clientOrderId, `audit_backlog: not sent: ${halt}`);
+            d.log.warn(
+              { clientOrderId: c.request.clientOrderId, halt },
+              "order not sent: the audit backlog bound holds new orders",
+            );
+            this.#refuse(c.request.clientOrderId, "audit_backlog");
             return;
           }
         }

@@ -16,12 +16,13 @@
  * Then the stage rebuilds the core from Postgres, looks every unfinished order up by
  * client_order_id, checks positions, and only then takes intents (stage.ts).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { AlpacaTradingClient, WireOrder } from "../alpaca-client/index.ts";
 import { TradepipeError } from "../core/errors.ts";
-import { fromDecimal } from "../core/money.ts";
+import { fromDecimal, toDecimal } from "../core/money.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import type { AuditRecord, Order } from "./core/index.ts";
 import { Journal, readJournal } from "./journal.ts";
@@ -48,13 +49,24 @@ export function journalDir(env: NodeJS.ProcessEnv = process.env, uid = process.g
   return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "tradepipe", "journal");
 }
 
-/** journalFileName: one file per pipeline prefix and fencing epoch. */
-export function journalFileName(prefix: string, epoch: number): string {
-  return `execution-${prefix}e${epoch}.journal`;
+/**
+ * journalFileName: one file per pipeline prefix, database and fencing epoch. The database is in
+ * the name because one directory can serve pipelines of the same name on different databases
+ * (two `tradepipe run`s with DATABASE_URL as root share /var/lib/tradepipe/journal): without it
+ * both would append to, replay and remove the same file. A promoted standby keeps the cluster's
+ * system identifier, so a database failover finds the journal it must replay.
+ */
+export function journalFileName(prefix: string, dbId: string, epoch: number): string {
+  return `${journalFileHead(prefix, dbId)}${epoch}.journal`;
 }
 
-function epochOfFile(name: string, prefix: string): number | null {
-  const head = `execution-${prefix}e`;
+function journalFileHead(prefix: string, dbId: string): string {
+  const db = createHash("sha256").update(dbId).digest("hex").slice(0, 12);
+  return `execution-${prefix}db${db}-e`;
+}
+
+function epochOfFile(name: string, prefix: string, dbId: string): number | null {
+  const head = journalFileHead(prefix, dbId);
   if (!name.startsWith(head) || !name.endsWith(".journal")) return null;
   const n = Number(name.slice(head.length, -".journal".length));
   return Number.isSafeInteger(n) && n > 0 ? n : null;
@@ -83,7 +95,7 @@ export function openJournal(o: {
       { cause: err },
     );
   }
-  const path = join(o.dir, journalFileName(o.prefix, o.epoch));
+  const path = join(o.dir, journalFileName(o.prefix, o.dbId, o.epoch));
   const journal = new Journal(path, { onSyncError: o.onSyncError });
   if (journal.appendedTo === 0) {
     journal.append(
@@ -121,7 +133,7 @@ export async function replayJournals(o: {
     throw err;
   }
   const files = names
-    .map((name) => ({ name, epoch: epochOfFile(name, o.prefix) }))
+    .map((name) => ({ name, epoch: epochOfFile(name, o.prefix, o.dbId) }))
     .filter((f): f is { name: string; epoch: number } => f.epoch !== null)
     .sort((a, b) => a.epoch - b.epoch);
   for (const f of files) {
@@ -212,6 +224,37 @@ export async function adoptBrokerOrders(o: {
     );
   }
   return { listed, adopted: missing.map((w) => w.client_order_id) };
+}
+
+export interface PositionCheck {
+  /** Symbols whose broker position differs from the net of this pipeline's stored fills. */
+  mismatches: Array<{ symbol: string; broker: string; stored: string }>;
+}
+
+/**
+ * checkPositions compares the broker's position in each of `symbols` with the net quantity of
+ * the fills Postgres holds for this pipeline's orders. A difference means fills are missing (or
+ * the account is shared with another pipeline or with manual trading on these symbols): it is
+ * reported, and the position-tracker's reconciliation is what corrects the books.
+ */
+export async function checkPositions(o: {
+  trading: AlpacaTradingClient;
+  store: ExecutionStore;
+  prefix: string;
+  symbols: readonly string[];
+}): Promise<PositionCheck> {
+  const [positions, stored] = await Promise.all([
+    o.trading.listPositions(),
+    o.store.netFilled(o.prefix),
+  ]);
+  const broker = new Map(positions.map((p) => [p.symbol, fromDecimal(p.qty)]));
+  const mismatches: PositionCheck["mismatches"] = [];
+  for (const symbol of o.symbols) {
+    const b = broker.get(symbol) ?? 0n;
+    const s = stored.get(symbol) ?? 0n;
+    if (b !== s) mismatches.push({ symbol, broker: toDecimal(b), stored: toDecimal(s) });
+  }
+  return { mismatches };
 }
 
 function adoptedWrite(w: WireOrder, prefix: string, seq: number, nowNs: bigint): AuditWrite {

@@ -16,7 +16,11 @@
  * intents wait in a queue; none is turned into an order before.
  */
 import { unlink } from "node:fs/promises";
-import { createAlpacaClient, type WireTradeUpdate } from "../alpaca-client/index.ts";
+import {
+  createAlpacaClient,
+  type TradeUpdateHandlers,
+  type WireTradeUpdate,
+} from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
 import {
@@ -48,7 +52,13 @@ import {
 import { fetchOrderExecutions } from "./executions.ts";
 import { Executor } from "./executor.ts";
 import { executionMetrics } from "./metrics.ts";
-import { adoptBrokerOrders, journalDir, openJournal, replayJournals } from "./recovery.ts";
+import {
+  adoptBrokerOrders,
+  checkPositions,
+  journalDir,
+  openJournal,
+  replayJournals,
+} from "./recovery.ts";
 import { executionParamsFromSpec } from "./spec-params.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
@@ -402,7 +412,16 @@ export const stage: StageDefinition = {
     }
 
     // ---- broker stream and recovery ---------------------------------------------------------
-    const stream = client.tradeUpdates({
+    // The process's kept stream when there is one: it stays open through a database outage
+    // (what arrived meanwhile comes after onReady); else this term's own.
+    const openTradeUpdates = (handlers: TradeUpdateHandlers) =>
+      ctx.streams
+        ? ctx.streams.tradeUpdates(
+            { endpoints: ctx.broker.endpoints, credentials: ctx.broker.credentials },
+            handlers,
+          )
+        : client.tradeUpdates(handlers);
+    const stream = openTradeUpdates({
       onTradeUpdate(u: WireTradeUpdate) {
         // Orders of other pipelines or placed by hand on the same account are not ours.
         if (!u.order?.client_order_id?.startsWith(ownPrefix)) return;
@@ -465,7 +484,43 @@ export const stage: StageDefinition = {
       }
     }
 
+    let finishing = false;
     function finishRecovery(): void {
+      if (recovered || stopped || finishing) return;
+      finishing = true;
+      void positionsThenTrade();
+    }
+
+    /**
+     * positionsThenTrade: with every unfinished order resolved, the rows those lookups made are
+     * committed (briefly waited for) and the broker's positions compared with the stored fills;
+     * only then does the engine take intents.
+     */
+    async function positionsThenTrade(): Promise<void> {
+      ctx.readiness.set("recovered", false, "checking positions against the broker");
+      await writeBehind.drained(EXECUTION_SETTINGS.stopDrainMs);
+      try {
+        callsMade(1);
+        const { mismatches } = await checkPositions({
+          trading: client.trading,
+          store,
+          prefix: ownPrefix,
+          symbols: spec.symbols,
+        });
+        for (const m of mismatches) {
+          metrics.anomalies.labels("position_mismatch").inc();
+          log.error(
+            m,
+            "the broker's position differs from this pipeline's stored fills (the position-tracker reconciles)",
+          );
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "could not read the broker's positions");
+      }
+      tradeNow();
+    }
+
+    function tradeNow(): void {
       if (recovered || stopped) return;
       recovered = true;
       metrics.recovered.set(1);
@@ -509,6 +564,7 @@ export const stage: StageDefinition = {
           );
         }
         await cancelAllRequests.stop();
+        await stream.close().catch(() => {});
         await client.close().catch(() => {});
       })();
       return stopping;

@@ -211,6 +211,16 @@ export class ExecutionStore {
     return Number(seq.rows[0]?.seq ?? 0);
   }
 
+  /** netFilled: per symbol, the net quantity (buys − sells) of the fills of orders with `prefix`. */
+  async netFilled(prefix: string): Promise<Map<string, bigint>> {
+    const r = await this.#db.query<{ symbol: string; qty: string }>(
+      `SELECT symbol, sum(CASE WHEN side = 'sell' THEN -qty ELSE qty END)::text AS qty
+         FROM fills WHERE starts_with(client_order_id, $1) GROUP BY symbol`,
+      [prefix],
+    );
+    return new Map(r.rows.map((x) => [x.symbol, fromDecimal(x.qty)]));
+  }
+
   /** knownOrders: which of `ids` have an `orders` row. */
   async knownOrders(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

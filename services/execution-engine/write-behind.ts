@@ -79,18 +79,23 @@ export class WriteBehind {
   }
 
   /**
-   * push queues one journaled write; the batch is started after the current synchronous run
-   * (IMPORTANT: never inside it, so the order path pays nothing for the database).
+   * push queues one journaled write. IMPORTANT: the batch starts neither inside the current
+   * synchronous run nor before the order it belongs to is written: undici writes a request on a
+   * reused connection from a setImmediate scheduled right after this push, so the batch waits
+   * one more turn (an immediate scheduled from an immediate runs in the next loop iteration) and
+   * the order path pays nothing for the database.
    */
   push(write: AuditWrite, atNs: bigint): void {
     if (this.#fenced) return;
     this.#queue.push({ write, atNs });
     if (!this.#scheduled && this.#pumping === undefined) {
       this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#kick();
-      });
+      setImmediate(() =>
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#kick();
+        }),
+      );
     }
   }
 

@@ -18,7 +18,11 @@
  * latency.
  */
 import { create } from "@bufbuild/protobuf";
-import { createAlpacaClient, type WireRecord } from "../alpaca-client/index.ts";
+import {
+  createAlpacaClient,
+  type MarketDataHandlers,
+  type WireRecord,
+} from "../alpaca-client/index.ts";
 import { Topics } from "../core/bus/topics.ts";
 import { publishMessage } from "../core/bus/typed.ts";
 import { HeartbeatSchema, newHeader } from "../core/messages/index.ts";
@@ -87,7 +91,7 @@ export const stage: StageDefinition = {
     const recorder =
       ctx.recordDir === undefined
         ? undefined
-        : new (await import("../backtest/recording.ts")).MarketRecorder();
+        : (await import("../backtest/recording.ts")).marketRecorderFor(ctx.recordDir);
 
     ctx.readiness.declare("md-feed");
     const client = createAlpacaClient({
@@ -186,7 +190,19 @@ export const stage: StageDefinition = {
     const firstLive = new Promise<void>((resolve) => {
       live = resolve;
     });
-    const stream = client.marketData({
+    // The process's kept stream when there is one: it stays open through a database outage.
+    const openMarketData = (handlers: MarketDataHandlers) =>
+      ctx.streams
+        ? ctx.streams.marketData(
+            {
+              endpoints: ctx.broker.endpoints,
+              credentials: ctx.broker.credentials,
+              streams: { stallTimeoutMs: 0 },
+            },
+            handlers,
+          )
+        : client.marketData(handlers);
+    const stream = openMarketData({
       onRecord,
       onReady: ({ connection, subscription }) => {
         live();
@@ -251,7 +267,8 @@ export const stage: StageDefinition = {
     return {
       async stop() {
         clearInterval(heartbeat);
-        await client.close();
+        // The recording first: a stop has a few seconds before SIGKILL, and closing the
+        // socket can take some of them.
         if (recorder !== undefined && ctx.recordDir !== undefined) {
           const { files } = recorder.write(ctx.recordDir, {
             pipeline: ctx.pipeline.metadata.name,
@@ -259,6 +276,8 @@ export const stage: StageDefinition = {
           });
           log.info({ dir: ctx.recordDir, files }, "recording written");
         }
+        await stream.close();
+        await client.close();
       },
     };
   },

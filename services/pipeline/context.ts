@@ -3,6 +3,7 @@
  * way by the multi-process host (stage-process.ts), the fused mode (fused.ts), systemd units and
  * pods, so a stage never knows which of them runs it.
  */
+
 import type pg from "pg";
 import type { AlpacaEndpoints } from "../alpaca-client/config.ts";
 import type { Credentials } from "../alpaca-client/credentials.ts";
@@ -11,6 +12,7 @@ import type { ControlHandler } from "../core/control/server.ts";
 import type { Readiness, RouteHandler } from "../core/health/index.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
+import type { KeptStreams } from "./kept-streams.ts";
 import type { StageProcess } from "./stages.ts";
 
 /** RECORD_DIR_ENV carries `tradepipe run --record DIR` to every stage (processes, fused). */
@@ -50,6 +52,12 @@ export interface StageContext {
    * "METHOD /path": everything that changes something goes here, never into `routes`.
    */
   controlRoutes: Record<string, ControlHandler>;
+  /**
+   * The process's broker streams, kept across terms of leadership (kept-streams.ts): a stage
+   * that uses them keeps its WebSocket connections through a database outage. Absent: the stage
+   * opens its own.
+   */
+  streams?: KeptStreams;
   /**
    * Calls `listener` with each new valid version of the spec file while the stage runs (absent
    * where nothing watches one, e.g. tests and backtests); returns the unsubscribe.

@@ -8,7 +8,6 @@
  * - else none (the process has no way to be controlled but the database).
  */
 import { join } from "node:path";
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { kubeAuthenticator } from "../core/control/kube-auth.ts";
 import {
   type ControlHandler,
@@ -16,6 +15,7 @@ import {
   startControlServer,
 } from "../core/control/server.ts";
 import { TradepipeError } from "../core/errors.ts";
+import { createKubeClient, loadKubeConfig } from "../core/kube/client.ts";
 
 /** controlSocketPath: the Unix socket of `name` under the run directory, or an explicit path. */
 export function controlSocketPath(env: NodeJS.ProcessEnv, name: string): string | undefined {

@@ -12,6 +12,7 @@ import type { TradingPipeline } from "../core/spec/index.ts";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
 import type { BrokerConnection, StageReport } from "./context.ts";
 import { loadSectors, type StageInstance, startStageInstance } from "./host.ts";
+import { createKeptStreams } from "./kept-streams.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
 import { STAGE_PROCESSES, type StageProcess } from "./stages.ts";
 
@@ -47,12 +48,15 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
     STAGE_PROCESSES.map((s) => [s, createReadiness()]),
   ) as Record<StageProcess, Readiness>;
   const instances: StageInstance[] = [];
+  // The broker's WebSockets outlive a term of leadership here too (kept-streams.ts).
+  const streams = createKeptStreams();
   // Stops downstream stages first; safe to call more than once (the runner's stop and its
   // cleanup both do).
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> => {
     stopping ??= (async () => {
       for (const instance of [...instances].reverse()) await instance.stop();
+      await streams.close();
       await bus.close();
     })();
     return stopping;
@@ -71,6 +75,7 @@ export async function startFusedPipeline(opts: FusedPipelineOptions): Promise<Fu
           sectors,
           routes: opts.routes,
           controlRoutes: opts.controlRoutes,
+          streams,
           ...(opts.onLeadershipLost ? { onLeadershipLost: opts.onLeadershipLost } : {}),
           ...(opts.recordDir ? { recordDir: opts.recordDir } : {}),
         },

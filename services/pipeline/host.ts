@@ -18,6 +18,7 @@ import { wallClockNs } from "../core/messages/time.ts";
 import { loadSectorMap, type TradingPipeline } from "../core/spec/index.ts";
 import type { Logger, Metrics } from "../core/telemetry/index.ts";
 import type { BrokerConnection, RunningStage, StageContext, StageReport } from "./context.ts";
+import type { KeptStreams } from "./kept-streams.ts";
 import { loadStage } from "./registry.ts";
 import type { StageProcess } from "./stages.ts";
 
@@ -37,6 +38,8 @@ export interface HostDeps {
   routes: Record<string, RouteHandler>;
   /** Routes of the process's control listener (POST /kill-switch). */
   controlRoutes: Record<string, ControlHandler>;
+  /** Broker streams that outlive a term of leadership (see StageContext.streams). */
+  streams?: KeptStreams;
   /** Spec file changes while running (StageContext.watchSpec). */
   watchSpec?: StageContext["watchSpec"];
   /** Aborts the wait for leadership (shutdown while standing by). */
@@ -194,6 +197,7 @@ export async function startStageInstance(
       sectors: deps.sectors,
       routes: deps.routes,
       controlRoutes: deps.controlRoutes,
+      ...(deps.streams ? { streams: deps.streams } : {}),
       ...(deps.watchSpec ? { watchSpec: deps.watchSpec } : {}),
       ...(deps.recordDir ? { recordDir: deps.recordDir } : {}),
       nowNs: wallClockNs,

@@ -1,5 +1,5 @@
 /**
- * kube-lease bridges a stage pod to the operator's Lease protocol (operator/leader/stage-lease.ts).
+ * kube-lease bridges a stage pod to the operator's Lease protocol (services/core/kube/stage-lease.ts).
  * In a pod the operator names the stage's Lease in TRADEPIPE_STAGE_LEASE; the stage then takes
  * part in the Lease election (which the operator reads to show each stage's leader and epoch) and
  * answers the operator's kill-switch request: when the Lease carries
@@ -13,8 +13,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
-import { type StageLease, startStageLease } from "../../operator/leader/stage-lease.ts";
+import { createKubeClient, loadKubeConfig } from "../core/kube/client.ts";
+import { type StageLease, startStageLease } from "../core/kube/stage-lease.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 
 export interface KubeStageLeaseOptions {

@@ -13,7 +13,7 @@
  * away too) is retried with backoff, never thrown at the stage.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type KubeClient, MERGE_PATCH } from "../../operator/kube/client.ts";
+import { type KubeClient, MERGE_PATCH } from "../core/kube/client.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 
 /** OUTAGE_ANNOTATION_PREFIX: the stage Lease's annotations, one per pod, that name an outage. */

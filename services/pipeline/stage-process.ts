@@ -3,7 +3,7 @@
  * systemd units and pods. It owns the process-level parts (logger, metrics, health server,
  * database pool, ZeroMQ bus, systemd notifications, signals) and hands the stage to host.ts.
  */
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
+
 import { readBusCurveDir } from "../core/bus/curve.ts";
 import { openBus } from "../core/bus/open.ts";
 import type { ControlHandler } from "../core/control/server.ts";
@@ -12,6 +12,7 @@ import { createStagePool } from "../core/db/pool.ts";
 import { databaseUrlFromEnv } from "../core/db/url.ts";
 import { TradepipeError } from "../core/errors.ts";
 import { createReadiness, type RouteHandler, startHealthServer } from "../core/health/index.ts";
+import { createKubeClient, loadKubeConfig } from "../core/kube/client.ts";
 import { wallClockNs } from "../core/messages/time.ts";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { createLogger, createMetrics, type Logger, startTracing } from "../core/telemetry/index.ts";
@@ -21,6 +22,7 @@ import { startControlListener } from "./control-listener.ts";
 import { startReplicationLagSampler } from "./db-metrics.ts";
 import { endpointsFromEnv } from "./endpoints.ts";
 import { loadSectors, startStageInstance } from "./host.ts";
+import { createKeptStreams } from "./kept-streams.ts";
 import { startKubeStageLease } from "./kube-lease.ts";
 import { type LeaseOutageReport, startLeaseOutageReport } from "./lease-outage-report.ts";
 import { busObserver, sharedMetrics } from "./metrics.ts";
@@ -143,6 +145,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 
+  const streams = createKeptStreams();
   // In a pod: an outage is reported on the stage Lease, for the pipeline's status.
   const outageReport = await startOutageReport(env, log);
   // A colocated pod's stages lead together (the operator names the pod's group).
@@ -163,6 +166,8 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
         sectors: await loadSectors(),
         routes,
         controlRoutes,
+        // The broker's WebSockets stay open through a database outage (kept-streams.ts).
+        streams,
         ...(specWatcher ? { watchSpec: specWatcher.watch } : {}),
         signal: shutdown.signal,
         onReport: (_stage, report, r) => {
@@ -218,6 +223,7 @@ export async function runStageProcess(opts: StageProcessOptions): Promise<number
     await new Promise<void>((resolve) => process.send?.(last, undefined, {}, () => resolve()));
   }
   await group?.release();
+  await streams.close();
   replicationLag.stop();
   await bus.close();
   await db.end().catch(() => {});

@@ -9,7 +9,7 @@
  * none), reference_price the exact mid, confidence the float as JavaScript prints it (shortest
  * round-trip form, so equal doubles print equally).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const DECISIONS_FILE = "decisions.csv";
@@ -41,10 +41,11 @@ export class DecisionLog {
   readonly path: string;
   #pending: string[] = [];
 
+  /** A stage that starts again (leadership regained, process restarted) appends to the file. */
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, DECISIONS_FILE);
-    writeFileSync(this.path, DECISIONS_HEADER);
+    if (!existsSync(this.path)) writeFileSync(this.path, DECISIONS_HEADER);
   }
 
   add(d: DecisionFields): void {

@@ -206,10 +206,11 @@ export const stage: StageDefinition = {
       for (let i = 0; i < n; i++) {
         const scorer = scorers.get(engine.modelOf(i).path)!;
         if (!engine.writeModelInput(i, scorer.input)) continue;
-        const t1 = process.hrtime.bigint();
+        // performance.now() (a double) rather than hrtime.bigint(): no BigInt per scored tick.
+        const t1 = performance.now();
         const score = scorer.scoreSync!();
         scoredSinceWarm = true;
-        const ns = Number(process.hrtime.bigint() - t1);
+        const ns = Math.round((performance.now() - t1) * 1e6);
         metrics.inference.observe(ns / 1e9);
         if (timed) timing.inferenceNs = ns;
         engine.setScore(i, score);

@@ -19,10 +19,14 @@ import { parseArgs } from "node:util";
 import { desiredObjects } from "../../operator/controller/steps.ts";
 import type { KubeObject } from "../../operator/kube/apply.ts";
 import { serverSideApply } from "../../operator/kube/apply.ts";
-import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
 import { buildDatabaseSecret } from "../../operator/postgres/resources.ts";
+import {
+  createKubeClient,
+  type KubeClient,
+  loadKubeConfig,
+} from "../../services/core/kube/client.ts";
 import { parsePipeline } from "../../services/core/spec/index.ts";
 import { defaultNodes } from "../cluster/nodes.ts";
 import {

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { stringify } from "yaml";
 import { replayJob } from "../../services/backtest/run.ts";
-import { startSimulator } from "../../services/broker-sim/index.ts";
 import { fromDecimal } from "../../services/core/money.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
@@ -24,10 +23,9 @@ import { simState, startRun, waitFor } from "./support.ts";
 import {
   counter,
   freePort,
-  OPEN_MS,
-  STEP_MS,
+  playSession,
   session,
-  TICKS,
+  sessionSimulator,
   threeStrategiesPipeline,
 } from "./three-strategies-session.ts";
 
@@ -53,13 +51,7 @@ for (const mode of MODES) {
     const specFile = join(dir, "pipeline.yaml");
     writeFileSync(specFile, stringify(pipeline));
 
-    const sim = await startSimulator({
-      seed: 1,
-      speed: 5,
-      clock: "manual",
-      replayFile: sessionFile,
-      startingCash: "1000000",
-    });
+    const sim = await sessionSimulator(sessionFile);
     const port = await freePort();
     const { run, stop, handle } = startRun({
       pipeline,
@@ -73,14 +65,7 @@ for (const mode of MODES) {
     });
     let orders: { client_order_id: string; side: string; qty: string }[] = [];
     try {
-      const h = await waitFor("the pipeline to start", 90_000, handle);
-      await waitFor("every stage ready", 120_000, () => h.status().stages.every((s) => s.ready));
-      sim.admin.setClock({ mode: "realtime" });
-      const endMs = OPEN_MS + TICKS * STEP_MS;
-      await waitFor("the end of the session", 240_000, () => {
-        const now = (sim.admin.state() as unknown as { clock: { now: string } }).clock.now;
-        return Date.parse(now) > endMs;
-      });
+      await playSession(sim, handle);
       // The signal-bridge's metrics live on its own port in stage-process mode: wait on the
       // simulator's orders instead, which every mode shares, until they stop moving.
       let last = -1;

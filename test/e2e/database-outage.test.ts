@@ -4,7 +4,8 @@
  * database is stopped for 60 s and started again: every stage process rides it out (none exits),
  * stands by while it is away, and trades again once it is back. After each, nothing was lost or
  * doubled (quiesceAndCheck). The figures printed (time to stop acting, time to resume) are the
- * ones README.md quotes.
+ * ones README.md quotes. (3) The database away for 10 s: the stages' broker WebSockets
+ * (trade_updates, market data) stay open — one connection each at the simulator, none reopened.
  */
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Simulator } from "../../services/broker-sim/index.ts";
 import { startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
-import type { RunHandle } from "../../services/pipeline/local-run.ts";
+import type { LocalRunSummary, RunHandle } from "../../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
 import {
   defaultPipeline,
@@ -117,26 +118,60 @@ test("kill -9 of the embedded Postgres during order flow: it is restarted and tr
   }
 });
 
-test(`a database stopped for ${OUTAGE_SECONDS} s: no stage process exits, trading resumes`, {
-  timeout: 600_000,
-}, async () => {
-  const dataDir = await tempDir("tp-db-stop-");
-  let server = await startEmbeddedPostgres({ dataDir, stopOnSignals: false });
-  const port = server.port;
+/**
+ * withTradingRun: `tradepipe run` (stage processes) on a Postgres server of the test's own,
+ * which the body may stop and start again on the same port and data, once every stage is ready
+ * and the first fill reached the broker; everything is torn down afterwards.
+ */
+async function withTradingRun(
+  prefix: string,
+  body: (r: {
+    h: RunHandle;
+    sim: Simulator;
+    pool: pg.Pool;
+    stop: () => void;
+    run: Promise<LocalRunSummary>;
+    server: { stop(): Promise<void>; start(): Promise<void> };
+  }) => Promise<void>,
+): Promise<void> {
+  const dataDir = await tempDir(prefix);
+  let db = await startEmbeddedPostgres({ dataDir, stopOnSignals: false });
+  const port = db.port;
   const pipeline = await defaultPipeline();
   const sim = await startTestSimulator(pipeline, 5);
   const { run, stop, handle } = startRun({
     pipeline,
     simulator: sim,
-    databaseUrl: server.url,
+    databaseUrl: db.url,
     fused: false,
   });
-  const pool = new pg.Pool({ connectionString: server.url, max: 2 });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on("error", () => {});
   try {
     const h = await waitFor("the pipeline to start", 120_000, handle);
     await waitFor("every stage ready", 120_000, () => allReady(h));
     await waitFor("the first fill", 120_000, () => simState(sim).fills.length > 0);
+    const server = {
+      stop: () => db.stop(),
+      async start() {
+        db = await startEmbeddedPostgres({ dataDir, port, stopOnSignals: false });
+      },
+    };
+    await body({ h, sim, pool, stop, run, server });
+  } finally {
+    stop();
+    await run.catch(() => {});
+    await pool.end();
+    await sim.close();
+    await db.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+test(`a database stopped for ${OUTAGE_SECONDS} s: no stage process exits, trading resumes`, {
+  timeout: 600_000,
+}, async () => {
+  await withTradingRun("tp-db-stop-", async ({ h, sim, pool, stop, run, server }) => {
     const pids = stagePids(h);
 
     const t0 = Date.now();
@@ -162,7 +197,7 @@ test(`a database stopped for ${OUTAGE_SECONDS} s: no stage process exits, tradin
       `a stage said why it is not ready: ${[...reasons].join(" | ")}`,
     );
 
-    server = await startEmbeddedPostgres({ dataDir, port, stopOnSignals: false });
+    await server.start();
     const backMs = Date.now() - t0;
     const { readyMs, orderMs } = await waitForResume(h, sim, t0);
     console.log(
@@ -172,12 +207,33 @@ test(`a database stopped for ${OUTAGE_SECONDS} s: no stage process exits, tradin
     );
     assert.deepEqual(stagePids(h), pids, "no stage process exited");
     await quiesceAndCheck({ pool, sim, handle: h, stop, run });
-  } finally {
-    stop();
-    await run.catch(() => {});
-    await pool.end();
-    await sim.close();
+  });
+});
+
+test("a database away for 10 s: the broker's WebSockets stay open, one connection per stream", {
+  timeout: 600_000,
+}, async () => {
+  await withTradingRun("tp-db-streams-", async ({ h, sim, pool, stop, run, server }) => {
+    const before = simState(sim).streams;
+    assert.deepEqual([before.trade, before.data], [1, 1], "one trade and one data connection");
+
+    const t0 = Date.now();
     await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+    // The stages lost their leadership and were stopped: the case that used to close the streams.
+    await waitFor("the execution-engine to stop acting", 60_000, () => !engineReady(h));
+    await waitFor("market-data to stand by", 60_000, () =>
+      h.status().stages.some((s) => s.name === "market-data" && !s.ready),
+    );
+    await sleep(Math.max(0, 10_000 - (Date.now() - t0)));
+    await server.start();
+    await waitForResume(h, sim, t0);
+    const after = simState(sim).streams;
+    console.log(
+      `# database away 10 s: WebSocket connections opened at the simulator before ${JSON.stringify(before.opened)}, after ${JSON.stringify(after.opened)}`,
+    );
+    assert.deepEqual(after.opened, before.opened, "no stream was closed and opened again");
+    assert.deepEqual([after.trade, after.data], [1, 1]);
+    // Fills that arrived while no stage was attached reached the database all the same.
+    await quiesceAndCheck({ pool, sim, handle: h, stop, run });
+  });
 });

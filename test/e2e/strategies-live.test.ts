@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startSimulator } from "../../services/broker-sim/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
 import { loadModelScorer, resolveModelPath } from "../../services/signal-bridge/model-scorer.ts";
@@ -23,10 +22,9 @@ import { simState, startRun, waitFor } from "./support.ts";
 import {
   counter,
   freePort,
-  OPEN_MS,
-  STEP_MS,
+  playSession,
   session,
-  TICKS,
+  sessionSimulator,
   threeStrategiesPipeline,
 } from "./three-strategies-session.ts";
 
@@ -60,13 +58,7 @@ test("rules-model, ma-crossover and opening-range-breakout trade live together, 
     `expected: ${expected.signals.length} signals; led ${JSON.stringify({ rm: led("rules-model"), trend: led("trend"), orb: led("orb"), filter: led("filter") })}; decisions ${JSON.stringify(expected.decisions)}; holds ${JSON.stringify(expected.holds)}`,
   );
 
-  const sim = await startSimulator({
-    seed: 1,
-    speed: 5,
-    clock: "manual",
-    replayFile: recording,
-    startingCash: "1000000",
-  });
+  const sim = await sessionSimulator(recording);
   const port = await freePort();
   const { run, stop, handle } = startRun({
     pipeline,
@@ -76,21 +68,14 @@ test("rules-model, ma-crossover and opening-range-breakout trade live together, 
     healthPort: port,
   });
   try {
-    const h = await waitFor("the pipeline to start", 60_000, handle);
-    await waitFor("every stage ready", 90_000, () => h.status().stages.every((s) => s.ready));
-    sim.admin.setClock({ mode: "realtime" });
+    await playSession(sim, handle, 60_000);
     const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const total = expected.signals.length;
     const published = (m: string) =>
       counter(m, "tradepipe_signals_total", { action: "BUY" }) +
       counter(m, "tradepipe_signals_total", { action: "SELL" });
-    // The session is over once the simulated clock passes its last quote; then the pipeline has
-    // handled it all once the signal count stops moving.
-    const endMs = OPEN_MS + TICKS * STEP_MS;
-    await waitFor("the end of the session", 240_000, () => {
-      const now = (sim.admin.state() as unknown as { clock: { now: string } }).clock.now;
-      return Date.parse(now) > endMs;
-    });
+    // The session is over once the simulated clock passed its last quote (playSession); then
+    // the pipeline has handled it all once the signal count stops moving.
     let last = -1;
     const m = await waitFor("the signal count to settle", 120_000, async () => {
       await new Promise((r) => setTimeout(r, 1_000));

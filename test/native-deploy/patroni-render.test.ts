@@ -88,6 +88,21 @@ test("render writes Patroni for two Postgres hosts and etcd for three voters, pe
   assert.doesNotMatch(yml, /password/i, "no secret in the rendered YAML");
   const d = cfg.bootstrap.dcs;
   assert.ok(d.loop_wait + 2 * d.retry_timeout <= d.ttl, "loop_wait + 2 × retry_timeout ≤ ttl");
+  // TLS only, and Patroni verifies the members it connects to.
+  const pg = (parse(yml) as { postgresql: unknown }).postgresql as {
+    pg_hba: string[];
+    parameters: Record<string, string>;
+    authentication: Record<string, { sslmode: string; sslrootcert: string }>;
+  };
+  assert.equal(pg.parameters.ssl, "on");
+  assert.equal(pg.parameters.ssl_cert_file, "/etc/patroni/tradepipe-local-tls/server.crt");
+  assert.ok(!pg.pg_hba.some((rule) => /^host\s/.test(rule)), "no rule admits plaintext");
+  assert.ok(pg.pg_hba.includes("hostnossl all all 0.0.0.0/0 reject"));
+  assert.ok(pg.pg_hba.includes("hostssl replication replicator 10.0.0.12/32 scram-sha-256"));
+  for (const a of Object.values(pg.authentication)) {
+    assert.deepEqual(a.sslmode, "verify-full");
+    assert.equal(a.sslrootcert, "/etc/patroni/tradepipe-local-tls/ca.crt");
+  }
   const etcdEnv = await readFile(
     join(out, "witness", "etc", "default", "tradepipe-local-etcd"),
     "utf8",
@@ -172,4 +187,27 @@ test("bad database-tier flags are refused by name and nothing is written", async
   assert.equal(partial.code, 1);
   assert.match(partial.stderr, /--ha-out, --db-hosts and --etcd-hosts go together/);
   await assert.rejects(readdir(out), { code: "ENOENT" });
+});
+
+test("certificate paths are options: --db-tls-dir for the Postgres hosts, --db-ca-file for the stages", async () => {
+  const out = join(dir, "paths");
+  const r = await render(
+    "--ha-out",
+    out,
+    "--db-hosts",
+    "db-a=10.0.0.11",
+    "--etcd-hosts",
+    "db-a=10.0.0.11",
+    "--db-tls-dir",
+    "/srv/pki/db",
+    "--db-ca-file",
+    "/srv/pki/ca.crt",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const cfg = parse(
+    await readFile(join(out, "db-a", "etc", "patroni", "tradepipe-local.yml"), "utf8"),
+  ) as { postgresql: { parameters: Record<string, string> } };
+  assert.equal(cfg.postgresql.parameters.ssl_key_file, "/srv/pki/db/server.key");
+  const unit = await readFile(join(dir, "units", "tradepipe-local-risk-manager.service"), "utf8");
+  assert.match(unit, /^LoadCredential=database-ca\.crt:\/srv\/pki\/ca\.crt$/m);
 });

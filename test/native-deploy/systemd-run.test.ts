@@ -158,8 +158,9 @@ before(async () => {
   await mkdir(join(staging, "secrets"), { mode: 0o700 });
   await writeFile(join(staging, "secrets", "APCA_API_KEY_ID"), DEV_KEYS.keyId);
   await writeFile(join(staging, "secrets", "APCA_API_SECRET_KEY"), DEV_KEYS.secretKey);
-  await writeFile(join(staging, "secrets", "database-url"), `${db.url}\n`);
-  // The embedded server's CA, as the stages' database-ca.crt credential: they verify the server.
+  // The URL without its TLS parameters: the stages reach the TLS-only server only because the
+  // database-ca.crt credential (the embedded server's CA) makes them verify it.
+  await writeFile(join(staging, "secrets", "database-url"), `${db.url.split("?")[0]}\n`);
   await writeFile(join(staging, "secrets", "database-ca.crt"), await readFile(db.caFile));
   const config = `/etc/tradepipe/${NAME}`;
   await writeFile(
@@ -255,6 +256,16 @@ test("the hardened stages trade, with the broker keys and the database URL from 
   }
   const unitFile = await box.exec(["cat", `/etc/systemd/system/${unit("execution-engine")}`]);
   assert.ok(!unitFile.stdout.includes(DEV_KEYS.secretKey));
+  // Every session of the stages' roles is TLS (the server would refuse any other).
+  const sessions = await dbPool.query<{ ssl: boolean; usename: string }>(
+    `SELECT s.ssl, a.usename FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid
+      WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()`,
+  );
+  assert.ok(sessions.rows.length > 0, "the stages hold sessions");
+  assert.ok(
+    sessions.rows.every((r) => r.ssl),
+    `every session is encrypted: ${JSON.stringify(sessions.rows)}`,
+  );
 });
 
 test("the dashboard unit serves the pipeline on loopback, with the database URL from its credential only", async () => {

@@ -10,10 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { KubeObject } from "../../operator/kube/apply.ts";
-import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import { LeaseElector } from "../../operator/leader/lease-elector.ts";
+import {
+  createKubeClient,
+  type KubeClient,
+  loadKubeConfig,
+} from "../../services/core/kube/client.ts";
+import { LeaseElector } from "../../services/core/kube/lease-elector.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
 import { startTcpProxy } from "../support/patroni.ts";
 import { waitFor } from "./support.ts";
@@ -151,8 +155,10 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
     }
   });
 
-  test("the elector takes a free Lease, renews it, bumps the epoch on each new holder", async () => {
+  test("the elector takes a free Lease, renews it, bumps the epoch on each new holder", async (t) => {
     const started: number[] = [];
+    // What b saw of the Lease at each of its attempts: the holder and its renewTime.
+    const seenByB: { holder?: string; renewTime?: string }[] = [];
     const make = (identity: string) =>
       new LeaseElector({
         client,
@@ -160,14 +166,34 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
         name: "elector-test",
         identity,
         onStartedLeading: ({ epoch }) => started.push(epoch),
+        ...(identity === "b"
+          ? {
+              onObserved: (lease) =>
+                seenByB.push({
+                  ...(lease.spec?.holderIdentity ? { holder: lease.spec.holderIdentity } : {}),
+                  ...(lease.spec?.renewTime ? { renewTime: lease.spec.renewTime } : {}),
+                }),
+            }
+          : {}),
       });
     const a = make("a");
     a.start();
     await waitFor("a leads", async () => a.isLeader);
     assert.equal(a.epoch, 1);
     const b = make("b");
+    // A failed assertion must not leave the electors renewing (the test file would never end).
+    t.after(() => Promise.all([a.release(), b.release()]));
     b.start();
-    await new Promise((r) => setTimeout(r, 2500));
+    // No fixed sleep: b must have watched a renew across more than a whole lease duration —
+    // every chance to take a Lease that had expired — and still not lead.
+    await waitFor("b to see a renew for longer than a lease duration", async () => {
+      const times = seenByB
+        .filter((o) => o.holder === "a" && o.renewTime)
+        .map((o) => Date.parse(o.renewTime!));
+      return (
+        times.length >= 2 && Math.max(...times) - Math.min(...times) > b.timing.leaseDurationMs
+      );
+    });
     assert.equal(b.isLeader, false, "b waits while a renews");
     await a.release();
     await waitFor("b leads after a's release", async () => b.isLeader, 5000, 50);

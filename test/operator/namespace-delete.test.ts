@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
-import { startStageLease } from "../../operator/leader/stage-lease.ts";
+import { createKubeClient, loadKubeConfig } from "../../services/core/kube/client.ts";
+import { startStageLease } from "../../services/core/kube/stage-lease.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
 import {
   applyYaml,
@@ -46,7 +46,11 @@ describe("deleting a namespace with a live pipeline", { timeout: 400_000 }, () =
     await waitFor("the execution-engine Lease", async () =>
       getJson(cluster, ["lease", "gamma-execution-engine", "-n", NS]),
     );
-    // The stage's own identity: its Role names its Lease and nothing else.
+    // The execution stage's own ServiceAccount (the operator made it and its Role): one the test
+    // made itself could not read the Lease.
+    await waitFor("the stage's ServiceAccount", () =>
+      getJson(cluster, ["serviceaccount", "gamma-execution-engine", "-n", NS]),
+    );
     const stageKubeconfig = await cluster.createServiceAccountKubeconfig(
       NS,
       "gamma-execution-engine",

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ANNOTATION_HALTED, ANNOTATION_KILL_SWITCH } from "../../operator/api/names.ts";
-import { createKubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
-import { startStageLease } from "../../operator/leader/stage-lease.ts";
+import { createKubeClient, loadKubeConfig } from "../../services/core/kube/client.ts";
+import { startStageLease } from "../../services/core/kube/stage-lease.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
 import {
   applyYaml,

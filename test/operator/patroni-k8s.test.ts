@@ -448,6 +448,14 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   test("a leader crash: Patroni promotes the standby, the operator reports the failover", async () => {
     const leader = (await labelledPrimary()) as string;
     const standby = members.find((m) => m.name !== leader)?.name as string;
+    // In synchronous mode only the standby Patroni has named synchronous (its sync key) may be
+    // promoted: a crash just after the switchover, before the new leader named it, would leave
+    // no one promotable, by design.
+    await waitFor("the standby named synchronous", async () => {
+      const r = await fetch(`${member(leader).restUrl}/cluster`);
+      const body = (await r.json()) as Json;
+      return body.members.some((m: Json) => m.name === standby && m.role === "sync_standby");
+    });
     const killedAt = performance.now();
     await member(leader).kill();
     // Failover time as a client sees it: kill → a commit acknowledged by the new leader.

@@ -13,15 +13,15 @@ import { createEventRecorder } from "../../operator/controller/events.ts";
 import { OWNED_KINDS } from "../../operator/controller/manager.ts";
 import { reconcile } from "../../operator/controller/reconcile.ts";
 import type { KubeObject } from "../../operator/kube/apply.ts";
+import { Informer } from "../../operator/kube/informer.ts";
+import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
+import { DEFAULT_NETWORK_SETTINGS } from "../../operator/specs/network-policy.ts";
 import {
   createKubeClient,
   type KubeClient,
   loadKubeConfig,
   MERGE_PATCH,
-} from "../../operator/kube/client.ts";
-import { Informer } from "../../operator/kube/informer.ts";
-import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import { DEFAULT_NETWORK_SETTINGS } from "../../operator/specs/network-policy.ts";
+} from "../../services/core/kube/client.ts";
 import { createLogger } from "../../services/core/telemetry/logger.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
 import {

@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { LABEL_COMPONENT, LABEL_DB_ROLE } from "../../operator/api/names.ts";
 import type { KubeObject } from "../../operator/kube/apply.ts";
-import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../operator/kube/client.ts";
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
-import { toMicroTime } from "../../operator/leader/lease-record.ts";
+import { createKubeClient, loadKubeConfig, MERGE_PATCH } from "../../services/core/kube/client.ts";
+import { toMicroTime } from "../../services/core/kube/lease-record.ts";
 import {
   type ControlPlane,
   type ControlPlaneOptions,

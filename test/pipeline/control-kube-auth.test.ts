@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { main as killSwitchCommand } from "../../bin/commands/kill-switch.ts";
-import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operator/kube/client.ts";
 import { callControl } from "../../services/core/control/client.ts";
 import { CONTROL_AUDIENCE, kubeAuthenticator } from "../../services/core/control/kube-auth.ts";
 import {
@@ -20,6 +19,11 @@ import {
   type ControlServer,
   startControlServer,
 } from "../../services/core/control/server.ts";
+import {
+  createKubeClient,
+  type KubeClient,
+  loadKubeConfig,
+} from "../../services/core/kube/client.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
 
 let cluster: ControlPlane;

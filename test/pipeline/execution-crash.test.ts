@@ -247,6 +247,15 @@ describe("kill -9 of the engine process", { concurrency: false }, () => {
       assert.equal(events[0], "adopted", `${id}: ${events.join(",")}`);
       assert.ok(!events.includes("resend"), events.join(","));
     }
+    // Checked before trading resumed: the adopted orders' fills make the positions agree.
+    const anomalies = await h.metrics.registry
+      .getSingleMetric("tradepipe_order_anomalies_total")
+      ?.get();
+    const kinds = Object.fromEntries(
+      (anomalies?.values ?? []).map((v) => [v.labels.kind, v.value]),
+    );
+    assert.equal(kinds.adopted_from_broker, 2);
+    assert.equal(kinds.position_mismatch, undefined, JSON.stringify(kinds));
   });
 
   test("with nothing in Postgres before the kill, the journal alone brings every row back", async () => {

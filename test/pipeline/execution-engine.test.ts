@@ -462,7 +462,7 @@ describe("execution-engine restart", () => {
   });
 });
 
-describe("execution-engine after a crash between the audit commit and the broker's answer", () => {
+describe("execution-engine after a crash between the send's audit rows and the broker's answer", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({ sim: SIM });

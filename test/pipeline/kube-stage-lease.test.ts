@@ -42,7 +42,7 @@ async function killSwitchEngaged(): Promise<boolean> {
   return rows[0].kill_switch_engaged as boolean;
 }
 
-test("the operator's kill-switch request halts trading and is acknowledged once no order is open", async () => {
+test("the Lease's kill-switch annotation engages the kill switch in the database; the halt is acknowledged only once no order is open", async () => {
   // An open order (no stage leads yet, so epoch 0 passes the fencing check).
   await pool.query(
     `INSERT INTO orders (client_order_id, correlation_id, symbol, side, order_type, qty, status, fencing_epoch)

@@ -6,10 +6,10 @@ import { after, describe, it } from "node:test";
 import { etDate } from "../../broker-sim/core/time.ts";
 import { isTradepipeError } from "../../core/errors.ts";
 import { fromDecimal } from "../../core/money.ts";
-import { type MarketRecord, quoteRecord, tradeRecord } from "../records.ts";
+import { bookRecord, type MarketRecord, quoteRecord, tradeRecord } from "../records.ts";
 import { syntheticBatches } from "../synthetic.ts";
 import { T0 } from "../test-support.ts";
-import { catalogSource, newCatalogStats, writeRecords } from "./catalog.ts";
+import { catalogSource, newCatalogStats, writeBooks, writeRecords } from "./catalog.ts";
 import { partitionPath } from "./layout.ts";
 import { writeParquet } from "./parquet.ts";
 
@@ -145,5 +145,47 @@ describe("catalog", () => {
     const [r] = await collect(catalogSource({ dir, symbols: ["AAPL"], from: date, to: date }));
     assert.equal(r?.receivedNs, T0 + 1234n);
     assert.equal(r?.tradeId, 9);
+  });
+
+  it("L2 books: one row per level change, read back exactly and merged after quotes and trades; bad rows named", async () => {
+    const dir = tempDir();
+    const date = etDate(T0);
+    const d = fromDecimal;
+    const rows = [
+      bookRecord("AAPL", T0, "bid", d("100.00"), d(300), true, T0 + 5n),
+      bookRecord("AAPL", T0, "bid", d("99.99"), d(500), false, T0 + 5n),
+      bookRecord("AAPL", T0, "ask", d("100.02"), d(400), true, T0 + 5n),
+      bookRecord("AAPL", T0 + 10n, "bid", d("99.99"), d(0), false, T0 + 15n),
+    ];
+    writeBooks(dir, "AAPL", date, rows);
+    writeRecords(dir, "quotes", "AAPL", date, [
+      quoteRecord("AAPL", T0, d("100.00"), d(3), d("100.02"), d(4), T0 + 5n),
+    ]);
+    const q = { dir, symbols: ["AAPL"], from: date, to: date };
+    const plain = await collect(catalogSource(q));
+    assert.deepEqual(
+      plain.map((r) => r.kind),
+      ["quote"],
+      "books only when asked for",
+    );
+    const all = await collect(catalogSource({ ...q, kinds: ["quotes", "trades", "books"] }));
+    assert.deepEqual(
+      all.map((r) => r.kind),
+      ["quote", "book", "book", "book", "book"],
+    );
+    assert.deepEqual(all.slice(1), rows);
+    writeParquet(partitionPath(dir, "books", "MSFT", date), [
+      { name: "t_ns", type: "INT64", data: [T0, T0] },
+      { name: "received_ns", type: "INT64", data: [T0, T0] },
+      { name: "side", type: "STRING", data: ["bid", "middle"] },
+      { name: "price", type: "DOUBLE", data: [1, 1] },
+      { name: "size", type: "DOUBLE", data: [1, 1] },
+      { name: "reset", type: "BOOLEAN", data: [true, false] },
+    ]);
+    await assert.rejects(
+      collect(catalogSource({ ...q, symbols: ["MSFT"], kinds: ["books"] })),
+      (e: Error) =>
+        isTradepipeError(e, "TP_ERR_BAD_DATA") && /MSFT.*row 1: side is "middle"/.test(e.message),
+    );
   });
 });

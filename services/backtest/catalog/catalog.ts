@@ -15,9 +15,10 @@ import { etDate } from "../../broker-sim/core/time.ts";
 import { TradepipeError } from "../../core/errors.ts";
 import { type Fixed, toNumber } from "../../core/money.ts";
 import { fixedFromWire } from "../../market-data/core/alpaca-decode.ts";
-import type { MarketRecord } from "../records.ts";
+import { bookRecord, type MarketRecord } from "../records.ts";
 import {
   BAR_COLUMNS,
+  BOOK_COLUMNS,
   type CatalogKind,
   datesBetween,
   partitionPath,
@@ -97,6 +98,76 @@ export function writeRecords(
     );
   }
   return path;
+}
+
+/** writeBooks writes one partition of L2 book rows (bookRecord rows of one symbol). */
+export function writeBooks(
+  dir: string,
+  symbol: string,
+  date: string,
+  rows: readonly MarketRecord[],
+  seq?: readonly bigint[],
+): string {
+  const path = partitionPath(dir, "books", symbol, date);
+  const bid = (r: MarketRecord) => r.bidPrice > 0n;
+  writeParquet(
+    path,
+    [
+      { name: "t_ns", type: "INT64", data: rows.map((r) => r.exchangeNs) },
+      { name: "received_ns", type: "INT64", data: rows.map((r) => r.receivedNs) },
+      { name: "side", type: "STRING", data: rows.map((r) => (bid(r) ? "bid" : "ask")) },
+      {
+        name: "price",
+        type: "DOUBLE",
+        data: rows.map((r) => toNumber(bid(r) ? r.bidPrice : r.askPrice)),
+      },
+      {
+        name: "size",
+        type: "DOUBLE",
+        data: rows.map((r) => toNumber(bid(r) ? r.bidSize : r.askSize)),
+      },
+      { name: "reset", type: "BOOLEAN", data: rows.map((r) => r.tradeId === 1) },
+      ...(seq === undefined ? [] : [{ name: "seq", type: "INT64" as const, data: seq }]),
+    ],
+    META,
+  );
+  return path;
+}
+
+/** readBooks reads and checks one books file into book rows (records.ts). */
+export async function readBooks(
+  path: string,
+  symbol: string,
+  stats: CatalogStats,
+): Promise<MarketRecord[]> {
+  const { rows, columns: c } = await readColumns(path, BOOK_COLUMNS);
+  stats.files++;
+  stats.rows += rows;
+  const out: MarketRecord[] = [];
+  let last = -1n;
+  for (let i = 0; i < rows; i++) {
+    const t = timeAt(path, i, "t_ns", c.t_ns![i]);
+    if (t < last)
+      throw badData(path, i, `t_ns ${t} is before the previous row's ${last} (out of order)`);
+    last = t;
+    const side = c.side![i];
+    if (side !== "bid" && side !== "ask")
+      throw badData(path, i, `side is "${String(side)}", not bid or ask`);
+    const price = fixedAt(path, i, "price", c.price![i]);
+    if (price <= 0n) throw badData(path, i, `price ${String(c.price![i])} is not positive`);
+    out.push(
+      bookRecord(
+        symbol,
+        t,
+        side,
+        price,
+        fixedAt(path, i, "size", c.size![i]),
+        c.reset![i] === true,
+        timeAt(path, i, "received_ns", c.received_ns![i]),
+      ),
+    );
+  }
+  return out;
 }
 
 export function writeBars(
@@ -237,7 +308,8 @@ export interface CatalogQuery {
   symbols: readonly string[];
   from: string;
   to: string;
-  kinds?: readonly ("quotes" | "trades")[];
+  /** kinds: default quotes and trades; add "books" for L2 (the queue fill model reads them). */
+  kinds?: readonly ("quotes" | "trades" | "books")[];
   /** batchSize: records per yielded batch (default 65536). */
   batchSize?: number;
   stats?: CatalogStats;
@@ -245,12 +317,12 @@ export interface CatalogQuery {
   onDay?: (date: string, index: number, days: number) => void;
 }
 
-const KIND_ORDER: Record<string, number> = { quotes: 0, trades: 1 };
+const KIND_ORDER: Record<string, number> = { quotes: 0, trades: 1, books: 2 };
 
 /**
  * catalogSource streams the records of a date range, one date at a time, merged across symbols
- * and kinds by exchange time; at equal times quotes come before trades, then symbols in the
- * order given (deterministic).
+ * and kinds by exchange time; at equal times quotes come before trades and trades before book
+ * rows, then symbols in the order given (deterministic).
  */
 export async function* catalogSource(q: CatalogQuery): AsyncGenerator<MarketRecord[]> {
   const kinds = q.kinds ?? ["quotes", "trades"];
@@ -265,7 +337,10 @@ export async function* catalogSource(q: CatalogQuery): AsyncGenerator<MarketReco
       for (const symbol of q.symbols) {
         const path = partitionPath(q.dir, kind, symbol, date);
         if (!existsSync(path)) continue;
-        const records = await readPartition(path, kind, symbol, stats);
+        const records =
+          kind === "books"
+            ? await readBooks(path, symbol, stats)
+            : await readPartition(path, kind, symbol, stats);
         const first = records[0];
         if (first !== undefined && etDate(first.exchangeNs) !== date) {
           throw badData(

@@ -5,6 +5,7 @@
  *   DIR/quotes/symbol=AAPL/date=2026-03-02.parquet
  *   DIR/trades/symbol=AAPL/date=2026-03-02.parquet
  *   DIR/bars/symbol=AAPL/date=2026-03-02.parquet
+ *   DIR/books/symbol=AAPL/date=2026-03-02.parquet   (L2: one row per price level change)
  *   DIR/broker/date=2026-03-02.parquet          (recordings only: broker events)
  *
  * Columns: `t_ns` is the exchange's timestamp and `received_ns` ours (both INT64 nanoseconds
@@ -14,9 +15,11 @@
  */
 import { join } from "node:path";
 
-export type CatalogKind = "quotes" | "trades" | "bars";
+export type CatalogKind = "quotes" | "trades" | "bars" | "books";
 
-export const CATALOG_KINDS: readonly CatalogKind[] = ["quotes", "trades", "bars"];
+/** FetchableKind, CATALOG_KINDS: what `tradepipe data fetch` fills (Alpaca's history has no L2). */
+export type FetchableKind = Exclude<CatalogKind, "books">;
+export const CATALOG_KINDS: readonly FetchableKind[] = ["quotes", "trades", "bars"];
 
 export const QUOTE_COLUMNS = [
   "t_ns",
@@ -27,6 +30,12 @@ export const QUOTE_COLUMNS = [
   "ask_size",
 ] as const;
 export const TRADE_COLUMNS = ["t_ns", "received_ns", "price", "size", "trade_id"] as const;
+/**
+ * BOOK_COLUMNS: L2 books, one row per price level change: `side` "bid" or "ask", `price`, `size`
+ * in shares (0: the level is gone); `reset` true on the first row of a side's snapshot (the
+ * side's levels are cleared before it). Rows of one update share `t_ns`.
+ */
+export const BOOK_COLUMNS = ["t_ns", "received_ns", "side", "price", "size", "reset"] as const;
 export const BAR_COLUMNS = [
   "t_ns",
   "open",

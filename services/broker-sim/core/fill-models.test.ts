@@ -9,14 +9,14 @@ import type { Quote } from "./types.ts";
 const T0 = 1_772_460_000_000_000_000n;
 const SESSION = { open: true, close: T0 + 10n ** 15n };
 
-function broker(restingLimits: RestingLimitModel) {
+function broker(restingLimits: RestingLimitModel, model = createFillModel({ restingLimits })) {
   const s = b.createBroker(
     {
       seed: 1,
       startingCash: fromDecimal("1000000"),
       partialFillProbability: 0,
       shortingEnabled: true,
-      fillModel: createFillModel({ restingLimits, quoteLotShares: 100 }),
+      fillModel: model,
     },
     [
       {
@@ -120,6 +120,59 @@ describe("fill models", () => {
     assert.deepEqual(fills(b.onTrade(s, print("100.00", 250, T0 + 2n), T0 + 2n, true)), []);
     assert.deepEqual(fills(b.onTrade(s, print("100.00", 80, T0 + 3n), T0 + 3n, true)), ["30@100"]);
     assert.deepEqual(fills(b.onTrade(s, print("100.00", 500, T0 + 4n), T0 + 4n, true)), ["70@100"]);
+  });
+
+  it("queue with L2 books: the book's size at the limit is ahead, below the touch too; cancellations move the order up", () => {
+    const shares = (n: number) => fromDecimal(n);
+    const bookFed = () => {
+      const model = createFillModel({ restingLimits: "queue" });
+      model.onBook("AAPL", "bid", fromDecimal("100.00"), shares(300), true);
+      model.onBook("AAPL", "bid", fromDecimal("99.99"), shares(500), false);
+      model.onBook("AAPL", "ask", fromDecimal("100.02"), shares(500), true);
+      return { model, s: broker("queue", model) };
+    };
+    const below = (s: b.BrokerState) => {
+      b.onQuote(s, q("100", 3, "100.02", 5, T0), T0, true);
+      const placed = b.submitOrder(
+        s,
+        orderRequest("100", { type: "limit", limitPrice: fromDecimal("99.99") }),
+        T0 + 1n,
+        SESSION,
+      );
+      assert.ok(placed.ok);
+      assert.deepEqual(fills(placed.updates), []);
+    };
+    // Quotes alone know nothing below the touch: the first print at 99.99 fills it.
+    const plain = broker("queue");
+    below(plain);
+    assert.deepEqual(fills(b.onTrade(plain, print("99.99", 120, T0 + 2n), T0 + 2n, true)), [
+      "100@99.99",
+    ]);
+    // The book shows 500 shares at 99.99: they trade first.
+    const { model, s } = bookFed();
+    below(s);
+    assert.deepEqual(fills(b.onTrade(s, print("99.99", 120, T0 + 2n), T0 + 2n, true)), []);
+    // 380 ahead; the level shrinks to 200 (cancellations ahead of it): 200 ahead.
+    model.onBook("AAPL", "bid", fromDecimal("99.99"), shares(200), false);
+    // Growing again (orders joining behind) does not push it back.
+    model.onBook("AAPL", "bid", fromDecimal("99.99"), shares(900), false);
+    assert.deepEqual(fills(b.onTrade(s, print("99.99", 250, T0 + 3n), T0 + 3n, true)), [
+      "50@99.99",
+    ]);
+    // A snapshot (reset) replaces the side's levels.
+    model.onBook("AAPL", "bid", fromDecimal("99.50"), shares(100), true);
+    const other = b.submitOrder(
+      s,
+      orderRequest("10", { type: "limit", limitPrice: fromDecimal("100.00") }),
+      T0 + 4n,
+      SESSION,
+    );
+    assert.ok(other.ok);
+    assert.deepEqual(
+      fills(b.onTrade(s, print("100.00", 10, T0 + 5n), T0 + 5n, true)),
+      ["10@100"],
+      "after the snapshot nothing is left at 100.00: nothing ahead",
+    );
   });
 
   it("without a fill model the paper rules apply and prints fill nothing", () => {

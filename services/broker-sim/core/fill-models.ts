@@ -10,8 +10,11 @@
  *   side moved strictly through it (fill at the limit, up to the quote's size). Touching the limit
  *   is not enough.
  * - Resting limits, `queue` (L2 queue position): the order joins the back of its price level:
- *   the size shown there when it arrived is ahead of it. Prints at the limit consume the queue
- *   ahead first, then fill the order; prints and quotes through the limit fill it as above.
+ *   the size shown there when it arrived is ahead of it: the L2 book's size at its limit when
+ *   the model is fed books (`onBook`; any level, not only the touch), else the quote's size at
+ *   the touch. Prints at the limit consume the queue ahead first, then fill the order; the
+ *   level shrinking below the queue ahead (cancellations) moves the order up (never back);
+ *   prints and quotes through the limit fill it as above.
  *
  * Prices are never improved (a fill is at the touch or at the limit). Quantities are exact Fixed;
  * market-data sizes are whole shares.
@@ -42,13 +45,27 @@ interface QuoteLiquidity {
 const shares = (n: number): Fixed => BigInt(Math.round(n)) * ONE;
 const minFixed = (a: Fixed, b: Fixed): Fixed => (a < b ? a : b);
 
+/** BookFillModel: a fill model that also reads L2 book changes (sizes in shares). */
+export interface BookFillModel extends FillModel {
+  /** onBook: one price level of one side changed to `size` (0: gone); `reset` clears the side first. */
+  onBook(symbol: string, side: "bid" | "ask", price: Fixed, size: Fixed, reset: boolean): void;
+}
+
+interface Book {
+  bids: Map<Fixed, Fixed>;
+  asks: Map<Fixed, Fixed>;
+}
+
 /** createFillModel makes one model for one broker (it remembers consumed size and queues). */
-export function createFillModel(options: FillModelOptions): FillModel {
+export function createFillModel(options: FillModelOptions): BookFillModel {
   const liquidity = new Map<string, QuoteLiquidity>();
   /** queueAhead: shares ahead of a resting order at its limit (queue model only). */
   const queueAhead = new Map<string, Fixed>();
   /** resting: orders that arrived unmarketable, i.e. wait as resting limits. */
   const resting = new Set<string>();
+  /** books: L2 levels per symbol (price → shares), when fed; queued: orders waiting in them. */
+  const books = new Map<string, Book>();
+  const queued = new Map<string, { symbol: string; side: "bid" | "ask"; price: Fixed }>();
 
   const lot = BigInt(options.quoteLotShares ?? 100);
   const quoteShares = (n: number): Fixed => shares(n) * lot;
@@ -93,12 +110,18 @@ export function createFillModel(options: FillModelOptions): FillModel {
         if (fill !== undefined) return fill;
         resting.add(o.id);
         if (options.restingLimits === "queue") {
+          const side = o.side === "buy" ? "bid" : "ask";
+          const book = books.get(o.symbol);
           const atTouch =
             o.side === "buy" ? q.bidPrice === o.limitPrice : q.askPrice === o.limitPrice;
+          const fromQuote = atTouch ? quoteShares(o.side === "buy" ? q.bidSize : q.askSize) : ZERO;
           queueAhead.set(
             o.id,
-            atTouch ? quoteShares(o.side === "buy" ? q.bidSize : q.askSize) : ZERO,
+            book === undefined
+              ? fromQuote
+              : ((side === "bid" ? book.bids : book.asks).get(o.limitPrice) ?? ZERO),
           );
+          queued.set(o.id, { symbol: o.symbol, side, price: o.limitPrice });
         }
         return undefined;
       }
@@ -116,7 +139,27 @@ export function createFillModel(options: FillModelOptions): FillModel {
       if (buy) l.askLeft -= qty;
       else l.bidLeft -= qty;
       queueAhead.delete(o.id);
+      queued.delete(o.id);
       return { price: o.limitPrice, qty };
+    },
+
+    onBook(symbol, side, price, size, reset) {
+      let book = books.get(symbol);
+      if (book === undefined) {
+        book = { bids: new Map(), asks: new Map() };
+        books.set(symbol, book);
+      }
+      const levels = side === "bid" ? book.bids : book.asks;
+      if (reset) levels.clear();
+      if (size > ZERO) levels.set(price, size);
+      else levels.delete(price);
+      // Size leaving a level ahead of a queued order can only have been ahead of it (risk-averse:
+      // the order moves up when the level shrinks below what is ahead, never back).
+      for (const [id, at] of queued) {
+        if (at.symbol !== symbol || at.side !== side || at.price !== price) continue;
+        const ahead = queueAhead.get(id);
+        if (ahead !== undefined && size < ahead) queueAhead.set(id, size);
+      }
     },
 
     onTrade(o, t) {
@@ -128,6 +171,7 @@ export function createFillModel(options: FillModelOptions): FillModel {
       const through = buy ? t.price < o.limitPrice : t.price > o.limitPrice;
       if (through) {
         queueAhead.delete(o.id);
+        queued.delete(o.id);
         return { price: o.limitPrice, qty: minFixed(remaining, size) };
       }
       if (options.restingLimits !== "queue" || t.price !== o.limitPrice) return undefined;

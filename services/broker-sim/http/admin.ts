@@ -41,7 +41,7 @@ export interface AdminState {
   positions: Record<string, unknown>[];
   quotes: Record<string, { bp: string; ap: string; t: string }>;
   faults: FaultConfig;
-  streams: { trade: number; data: number };
+  streams: { trade: number; data: number; opened: { trade: number; data: number } };
   /** stats: market events and trade updates published since start. */
   stats: { market_events: number; trade_updates: number };
 }

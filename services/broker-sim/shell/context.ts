@@ -22,7 +22,8 @@ export type AdminAccess = { kind: "keys" } | { kind: "token"; token: string } | 
 export interface StreamControl {
   /** disconnect closes open stream connections of a kind ("trade", "data" or both). */
   disconnect(kind: "trade" | "data" | "all"): number;
-  counts(): { trade: number; data: number };
+  /** Open connections now, and every connection accepted since the start (`opened`). */
+  counts(): { trade: number; data: number; opened: { trade: number; data: number } };
 }
 
 export interface SimContext {

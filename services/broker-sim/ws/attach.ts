@@ -25,6 +25,8 @@ export function attachStreams(
   });
   const trade = new TradeStreamHub(ctx);
   const data = new DataStreamHub(ctx);
+  // Accepted connections, cumulative: a client that reconnects shows here even between polls.
+  const opened = { trade: 0, data: 0 };
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     const path = new URL(req.url ?? "/", "http://sim").pathname;
@@ -34,7 +36,10 @@ export function attachStreams(
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => target.accept(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      opened[target === trade ? "trade" : "data"]++;
+      target.accept(ws, req);
+    });
   });
   return {
     disconnect(kind) {
@@ -43,7 +48,7 @@ export function attachStreams(
       if (kind === "data" || kind === "all") n += data.disconnectAll();
       return n;
     },
-    counts: () => ({ trade: trade.conns.size, data: data.conns.size }),
+    counts: () => ({ trade: trade.conns.size, data: data.conns.size, opened: { ...opened } }),
     close() {
       trade.close();
       data.close();

@@ -11,7 +11,7 @@
  * The stage's ServiceAccount needs `create` on tokenreviews and subjectaccessreviews (the
  * built-in ClusterRole `system:auth-delegator`).
  */
-import type { KubeClient } from "../../../operator/kube/client.ts";
+import type { KubeClient } from "../kube/client.ts";
 import type { Authenticator } from "./server.ts";
 
 export const CONTROL_AUDIENCE = "tradepipe.io/control";

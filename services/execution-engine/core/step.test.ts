@@ -209,6 +209,27 @@ test("a definite broker rejection ends the order and is published for the risk-m
   assert.equal(u?.reason, "insufficient buying power");
 });
 
+test("an order the shell never sent (leadership deadline) is the engine's refusal, not a broker failure", () => {
+  // Regression: published with the broker's origin, five of these in a minute (a database
+  // outage of a few seconds under order flow) opened the risk-manager's circuit breaker, and no
+  // order went out for its 300 s cooldown after the database was back.
+  const s = engine();
+  const id = ofType(stepExecution(s, approval("sig-1")), "SendOrder")[0]!.request.clientOrderId;
+  const cmds = stepExecution(s, {
+    type: "SendFailed",
+    timeNs: T0,
+    clientOrderId: id,
+    failure: "not_sent",
+    httpStatus: null,
+    message: "leadership_deadline",
+  });
+  const u = updates(cmds)[0];
+  assert.equal(u?.status, "Rejected");
+  assert.equal(u?.terminal, true);
+  assert.equal(u?.reason, "leadership_deadline");
+  assert.equal(rejectOrigin(u!.reason), "engine", "not a broker failure for the breaker");
+});
+
 test("180 orders/min holds over any 60 s window; orders beyond it wait, none is refused", () => {
   const s = engine();
   const sentAt: bigint[] = [];

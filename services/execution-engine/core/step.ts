@@ -452,6 +452,10 @@ function sendFailed(state: ExecutionState, out: Out, e: SendFailed): void {
       moveTo(state, out, o, "Rejected", "broker_rejected", e.timeNs, detail);
       publish(out, o, "rejected", e.timeNs, 0n, null, e.message);
       return;
+    case "not_sent":
+      moveTo(state, out, o, "Rejected", "engine_refused", e.timeNs, detail);
+      publish(out, o, "rejected", e.timeNs, 0n, null, e.message);
+      return;
     case "duplicate":
     case "ambiguous":
       o.awaiting = "resolve";

@@ -42,6 +42,12 @@ export const ENGINE_REFUSAL_REASONS: ReadonlySet<string> = new Set([
   "slippage",
   "rate_limited",
   "opposite_working_order",
+  // IMPORTANT: counted as a broker failure, a database outage of a few seconds opened the
+  // circuit breaker (5 intents refused in a minute) and held every order for its 300 s cooldown.
+  "leadership_deadline",
+  // The journal-ahead order path's bound: the audit rows not yet in Postgres are too many or too
+  // old, so new orders wait until the write-behind drains it.
+  "audit_backlog",
 ]);
 
 /** rejectOrigin tells who refused an order from its published reason. */
@@ -145,9 +151,12 @@ export interface SendSucceeded {
  * - rejected: a definite refusal (403, 422 other than a duplicate id, other 4xx);
  * - duplicate: 422 "client_order_id must be unique": the order exists, resolve it;
  * - retryable: surely not received (429, connection refused before the request was written);
- * - ambiguous: may have been received (timeout, reset, 5xx): resolve before any re-send.
+ * - ambiguous: may have been received (timeout, reset, 5xx): resolve before any re-send;
+ * - not_sent: never written to the broker — the shell's own gate refused it (this instance's
+ *   leadership deadline passed: its database is away). `message` is the refusal reason, one of
+ *   ENGINE_REFUSAL_REASONS: it says nothing about the broker path.
  */
-export type SendFailure = "rejected" | "duplicate" | "retryable" | "ambiguous";
+export type SendFailure = "rejected" | "duplicate" | "retryable" | "ambiguous" | "not_sent";
 
 export interface SendFailed {
   type: "SendFailed";
@@ -254,8 +263,9 @@ export interface AuditRecord {
 
 /**
  * WriteAudit: append a record to the audit trail.
- * IMPORTANT: the shell runs commands in order and must have the audit row committed before it
- * runs a later SendOrder: the intent is on disk before the order is on the wire.
+ * IMPORTANT: the shell runs commands in order and must have the record appended to its journal
+ * before it runs a later SendOrder: the intent is recorded before the order is on the wire
+ * (Postgres gets it behind the send).
  */
 export interface WriteAudit {
   type: "WriteAudit";

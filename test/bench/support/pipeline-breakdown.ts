@@ -1,9 +1,10 @@
 /**
  * pipeline-breakdown: splits each measured tick → order path into its parts, from the probe's
- * stamps (test/bench/support/pipeline-probe.ts). For each order-written stamp W: the audit
- * batch is the one committed last before W (the execution-engine commits, then sends, one batch
- * at a time); the order intent is the last one the execution-engine received before that batch
- * started; the tick is the frame the intent descends from, named by the intent's
+ * stamps (test/bench/support/pipeline-probe.ts). For each order-written stamp W: the order
+ * intent is the last one the execution-engine received before W (journal-ahead: it is journaled
+ * and written in the same synchronous run), its journal append the last one before W, and its
+ * audit rows committed by the first write-behind commit at or after W; the tick is the frame the
+ * intent descends from, named by the intent's
  * `origin_time_ns` (the market-data stage's wall clock, turned into CLOCK_MONOTONIC with that
  * process's offset), so a slow order is never paired with a later tick. Every other point is
  * the first stamp of its kind in [F, W] taken in the process that plays the role (in the fused
@@ -29,13 +30,13 @@ type Point =
   | "signalRecv"
   | "intentPub"
   | "intentRecv"
-  | "auditStart"
-  | "auditEnd"
-  | "written";
+  | "journaled"
+  | "written"
+  | "auditEnd";
 
 /** SEGMENTS: label → [from, to]; labels starting with two spaces are parts of the line above. */
 export const SEGMENTS: ReadonlyArray<readonly [string, Point, Point]> = [
-  ["tick → intent in at the execution-engine (before the durability write)", "frame", "intentRecv"],
+  ["tick → intent in at the execution-engine", "frame", "intentRecv"],
   ["frame → signal published", "frame", "signalPub"],
   ["  frame → quote published (decode, book, market-data core)", "frame", "quotePub"],
   ["  hop md.quote (market-data → signal-bridge)", "quotePub", "quoteRecv"],
@@ -43,12 +44,12 @@ export const SEGMENTS: ReadonlyArray<readonly [string, Point, Point]> = [
   ["signal → intent published", "signalPub", "intentPub"],
   ["  hop signal (signal-bridge → risk-manager)", "signalPub", "signalRecv"],
   ["  signal in → intent published (risk-manager)", "signalRecv", "intentPub"],
-  ["intent → audit committed", "intentPub", "auditEnd"],
+  ["intent → POST written", "intentPub", "written"],
   ["  hop order.intent (risk-manager → execution-engine)", "intentPub", "intentRecv"],
-  ["  intent in → audit statement sent (execution-engine)", "intentRecv", "auditStart"],
-  ["  audit statement → committed (Postgres)", "auditStart", "auditEnd"],
-  ["commit → POST written (execution-engine, undici)", "auditEnd", "written"],
+  ["  intent in → journal appended (execution core, record, writeSync)", "intentRecv", "journaled"],
+  ["  journal appended → POST written (undici)", "journaled", "written"],
   ["tick → POST written (whole path)", "frame", "written"],
+  ["POST written → its audit rows committed (write-behind lag)", "written", "auditEnd"],
 ];
 
 const sorted = (a: readonly bigint[] | undefined) =>
@@ -93,30 +94,28 @@ export function breakdown(
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const intentTimes = intents.map((x) => x.at);
   const mdOffset = p.wallOffsets[roles.md] ?? 0n;
-  const auditStarts = ee["audit:start"] ?? [];
-  const auditEnds = ee["audit:end"] ?? [];
+  const journaled = sorted(ee["journal:end"]);
+  const auditEnds = sorted(ee["audit:end"]);
   const samples = SEGMENTS.map(() => [] as number[]);
   for (const w of sorted(p.written)) {
     if (w < fromNs || w > toNs) continue;
-    let best = -1;
-    for (let i = 0; i < auditEnds.length; i++) {
-      const e = auditEnds[i]!;
-      if (e <= w && (best < 0 || e > auditEnds[best]!)) best = i;
-    }
-    if (best < 0) continue;
-    const ii = firstAtOrAfter(intentTimes, auditStarts[best]! + 1n) - 1;
+    // Journal-ahead: the order's intent arrived, was journaled and written in one run, so the
+    // intent behind a write is the last one received before it.
+    const ii = firstAtOrAfter(intentTimes, w + 1n) - 1;
     if (ii < 0 || intents[ii]!.origin === 0n) continue;
     // The origin stamp follows the frame stamp by the client's decode; 1 µs covers clock reads.
     const originMono = intents[ii]!.origin - mdOffset;
     const fi = firstAtOrAfter(frames, originMono + 1_000n) - 1;
     if (fi < 0 || frames[fi]! < fromNs) continue;
     const f = frames[fi]!;
+    const ji = firstAtOrAfter(journaled, w + 1n) - 1;
+    const ai = firstAtOrAfter(auditEnds, w);
     const at: Partial<Record<Point, bigint>> = {
       frame: f,
       written: w,
       intentRecv: intents[ii]!.at,
-      auditStart: auditStarts[best]!,
-      auditEnd: auditEnds[best]!,
+      ...(ji >= 0 && journaled[ji]! >= intents[ii]!.at ? { journaled: journaled[ji]! } : {}),
+      ...(ai < auditEnds.length ? { auditEnd: auditEnds[ai]! } : {}),
     };
     for (const [point, list] of Object.entries(series) as [Point, bigint[]][]) {
       const i = firstAtOrAfter(list, f);

@@ -6,14 +6,18 @@
  *   http-out — Unix socket in (or, alone, the WebSocket) → an order POST through undici
  * `node pipeline-floor-node.ts <role> <json options>`; options: listen (socket path to serve),
  * next (socket path to forward to), sim (simulator base URL), keyId, secretKey, symbol.
- * The fused floor is `http-out` with no `listen`: WebSocket in, HTTP out, in one process.
+ * The fused floor is `http-out` with no `listen`: WebSocket in, HTTP out, in one process; with
+ * `raw: true` the POST is a pre-built request written on a kept-alive socket instead of undici.
  */
+import diagnostics from "node:diagnostics_channel";
 import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import { Pool } from "undici";
 import WebSocket from "ws";
 
 interface Options {
+  /** raw: the order goes out as a pre-built request on a kept-alive socket, not through undici. */
+  raw?: boolean;
   listen?: string;
   next?: string;
   sim: string;
@@ -120,6 +124,73 @@ function orderWriter(): () => void {
   };
 }
 
+/**
+ * rawOrderWriter: one kept-alive TCP connection, a request template built once (method, path,
+ * host, keys); per order only the body and its length are filled in and the bytes written with
+ * one `socket.write`. It keeps the guard undici's idle-socket check gives: a byte arriving while
+ * no request is in flight, or the server closing the socket, is an error (the connection is
+ * dropped and made again), so a stray response can never be taken for the next order's answer.
+ */
+async function rawOrderWriter(): Promise<() => void> {
+  const url = new URL(opts.sim);
+  const head =
+    "POST /v2/orders HTTP/1.1\r\n" +
+    `host: ${url.host}\r\n` +
+    "content-type: application/json\r\n" +
+    `apca-api-key-id: ${opts.keyId}\r\n` +
+    `apca-api-secret-key: ${opts.secretKey}\r\n` +
+    "connection: keep-alive\r\n" +
+    "content-length: ";
+  const written = diagnostics.channel("tradepipe:bench:raw-written");
+  let sock: Socket;
+  let inFlight = 0;
+  let pending = "";
+  const connectNow = async () => {
+    sock = createConnection(Number(url.port), url.hostname);
+    sock.setNoDelay(true);
+    await once(sock, "connect");
+    sock.on("data", (chunk: Buffer) => {
+      if (inFlight === 0) {
+        sock.destroy(new Error("bytes on a connection with no request in flight"));
+        return;
+      }
+      pending += chunk.toString("latin1");
+      // Each answer is headers + a Content-Length body; count whole answers.
+      for (;;) {
+        const end = pending.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const m = /content-length: *(\d+)/i.exec(pending.slice(0, end));
+        const total = end + 4 + Number(m?.[1] ?? 0);
+        if (pending.length < total) return;
+        pending = pending.slice(total);
+        inFlight--;
+      }
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      inFlight = 0;
+      pending = "";
+      void connectNow();
+    });
+  };
+  await connectNow();
+  let n = 0;
+  return () => {
+    n++;
+    const body = JSON.stringify({
+      symbol: opts.symbol,
+      qty: "1",
+      side: n % 2 === 0 ? "sell" : "buy",
+      type: "market",
+      time_in_force: "day",
+      client_order_id: `floor-${process.pid}-${n}`,
+    });
+    inFlight++;
+    sock.write(`${head}${Buffer.byteLength(body)}\r\n\r\n${body}`, "latin1");
+    if (written.hasSubscribers) written.publish(null);
+  };
+}
+
 if (role === "ws-in") {
   const send = sender(await dial(opts.next!));
   marketData(send);
@@ -128,7 +199,7 @@ if (role === "ws-in") {
   const send = sender(await dial(opts.next!));
   on(send);
 } else {
-  const write = orderWriter();
+  const write = opts.raw ? await rawOrderWriter() : orderWriter();
   if (opts.listen) (await listen(opts.listen))(() => write());
   else marketData(() => write());
 }

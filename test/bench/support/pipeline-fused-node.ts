@@ -1,7 +1,7 @@
 /**
  * pipeline-fused-node: the fused pipeline (all stages, one process, InProcBus) as the benchmark
  * runs it, with the probe preloaded (NODE_OPTIONS=--import pipeline-probe.ts), which stamps the
- * path's bus hops and the audit commit; this process adds a second, warm model call per scored
+ * path's bus hops, journal appends and write-behind commits; this process adds a second, warm model call per scored
  * tick and hands the metrics text back at stop.
  * When the risk-manager and execution-engine shells are not in the tree it runs market-data and
  * signal-bridge only, and the path ends at the signal.

@@ -10,13 +10,15 @@
  * - frames: a WebSocket message arriving on a market-data socket (ws emits "message"; the probe
  *   wraps WebSocket.prototype.emit, so the stamp is taken before the client decodes anything);
  * - written: undici about to write an order request (`undici:client:sendHeaders` for
- *   POST …/v2/orders; undici writes the headers and body right after publishing it).
+ *   POST …/v2/orders; undici writes the headers and body right after publishing it), or the
+ *   raw-socket floor's own stamp (`tradepipe:bench:raw-written`).
  * Inside it (`marks`, by name), without touching the stages' code:
  * - `pub:<topic>` / `recv:<topic>`: the bus core stamping a frame for publication / receiving
  *   one (BusCore.prototype.stamp and .receive wrapped; every transport goes through them), for
  *   md.quote, signal and order.intent;
- * - `audit:start` / `audit:end`: the execution-engine's audit batch statement sent / committed
- *   (ExecutionStore.prototype.writeBatch wrapped; the two arrays are index-aligned);
+ * - `audit:start` / `audit:end`: the execution-engine's write-behind batch statement sent /
+ *   committed (ExecutionStore.prototype.writeBatch wrapped; the two arrays are index-aligned);
+ * - `journal:end`: an execution journal append done (Journal.prototype.append wrapped);
  * - `origin:order.intent`: each received order intent's header `origin_time_ns` (when the
  *   market-data stage read the tick's frame, on its wall clock), index-aligned with
  *   `recv:order.intent`; with the market-data process's `wallOffsetNs` it names the frame an
@@ -35,6 +37,7 @@ import WebSocket from "ws";
 import { BusCore } from "../../../services/core/bus/core.ts";
 import { OrderIntentSchema } from "../../../services/core/messages/index.ts";
 import { wallClockNs } from "../../../services/core/messages/time.ts";
+import { Journal } from "../../../services/execution-engine/journal.ts";
 import { ExecutionStore } from "../../../services/execution-engine/store.ts";
 import type { BookApplied } from "../../../services/market-data/channels.ts";
 import type { RiskDecisionTiming } from "../../../services/risk-manager/channels.ts";
@@ -140,6 +143,14 @@ export function installProbe(): Probe {
     return done;
   };
 
+  // The raw-socket floor (pipeline-floor-node.ts --raw) stamps its own write.
+  subscribe("tradepipe:bench:raw-written", () => p.written.push(process.hrtime.bigint()));
+  const append = Journal.prototype.append;
+  Journal.prototype.append = function (this: Journal, payload: string) {
+    const end = append.call(this, payload);
+    mark("journal:end", process.hrtime.bigint());
+    return end;
+  };
   subscribe("undici:client:sendHeaders", (m) => {
     const now = process.hrtime.bigint();
     const r = (m as { request: { method: string; path: string } }).request;

@@ -31,6 +31,14 @@ export class KubeApiError extends Error {
   }
 }
 
+/** isStatus: the error is an answer of the API server with one of these HTTP codes. */
+export function isStatus(err: unknown, ...codes: number[]): boolean {
+  return (
+    typeof (err as KubeApiError)?.status === "number" &&
+    codes.includes((err as KubeApiError).status)
+  );
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;

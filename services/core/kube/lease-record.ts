@@ -2,7 +2,7 @@
  * lease-record: the pure half of Lease-based leader election (client-go's leaderelection
  * semantics): may this candidate take the Lease now, and what does it write. Time is passed in.
  */
-import { ANNOTATION_FENCING_EPOCH } from "../api/names.ts";
+import { ANNOTATION_FENCING_EPOCH } from "./lease-annotations.ts";
 
 export interface LeaseSpec {
   holderIdentity?: string;

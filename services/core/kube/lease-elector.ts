@@ -14,9 +14,7 @@
  * hangs ends leadership on time rather than when the hung request returns.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { isStatus } from "../kube/apply.ts";
-import type { KubeClient } from "../kube/client.ts";
-import { RESOURCES, resourcePath } from "../kube/resources.ts";
+import { isStatus, type KubeClient } from "./client.ts";
 import {
   DEFAULT_TIMING,
   decide,
@@ -103,8 +101,10 @@ export class LeaseElector {
     }
   }
 
+  /** path: the namespace's Leases, or one of them. */
   private path(name?: string) {
-    return resourcePath(RESOURCES.Lease, this.opts.namespace, name);
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/leases`;
+    return name ? `${leases}/${encodeURIComponent(name)}` : leases;
   }
 
   private async get(): Promise<Lease | undefined> {

@@ -7,8 +7,9 @@
  * operator waits for before a deleted pipeline's pods go. When the request is withdrawn it
  * calls onKillSwitch(false) and removes the acknowledgement.
  */
-import { ANNOTATION_HALTED, ANNOTATION_KILL_SWITCH } from "../api/names.ts";
-import type { KubeClient } from "../kube/client.ts";
+
+import type { KubeClient } from "./client.ts";
+import { ANNOTATION_HALTED, ANNOTATION_KILL_SWITCH } from "./lease-annotations.ts";
 import { type Leadership, LeaseElector } from "./lease-elector.ts";
 import { type ElectionTiming, type Lease, STAGE_TIMING } from "./lease-record.ts";
 
