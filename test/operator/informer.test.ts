@@ -88,69 +88,6 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
     }
   });
 
-  test("a write's answer is read back at once, and a lagging watch never takes it back", async () => {
-    // The informer watches through a proxy the test cuts, so its watch lags the writes below.
-    const server = new URL(client.server);
-    const proxy = await startTcpProxy(`${server.hostname}:${server.port}`);
-    const viaProxy = join(tmpdir(), `tp-informer-${process.pid}.kubeconfig`);
-    writeFileSync(
-      viaProxy,
-      readFileSync(cluster.kubeconfigPath, "utf8").replace(
-        server.origin,
-        `https://127.0.0.1:${proxy.port}`,
-      ),
-    );
-    const lagging = await createKubeClient(loadKubeConfig(viaProxy));
-    const value = (obj: KubeObject | undefined) => (obj?.data as { v?: string } | undefined)?.v;
-    /** What the cache held for "ryw" whenever the watch delivered a change of "marker". */
-    const atMarker: (string | undefined)[] = [];
-    const informer: Informer = new Informer(lagging, RESOURCES.ConfigMap, {
-      namespace: NS,
-      labelSelector: "t=ryw",
-      onEvent: (type, obj) => {
-        if (type === "MODIFIED" && obj.metadata.name === "marker")
-          atMarker.push(value(informer.get(NS, "ryw")));
-      },
-    });
-    const write = (name: string, v: string) =>
-      client.request<KubeObject>("PATCH", resourcePath(RESOURCES.ConfigMap, NS, name), {
-        body: { data: { v } },
-        contentType: "application/merge-patch+json",
-      });
-    for (const name of ["ryw", "marker"]) {
-      await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
-        body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { t: "ryw" } } },
-      });
-    }
-    informer.start();
-    try {
-      await informer.synced;
-      await waitFor("both cached", async () => informer.size === 2);
-      proxy.block();
-      const second = await write("ryw", "2");
-      await write("marker", "m");
-      const third = await write("ryw", "3");
-      informer.observe(third);
-      assert.equal(value(informer.get(NS, "ryw")), "3", "the write is read back before the watch");
-      informer.observe(second);
-      assert.equal(value(informer.get(NS, "ryw")), "3", "an older answer is ignored");
-      proxy.unblock();
-      // The watch resumes from where it was: "ryw" 2, then "marker", then "ryw" 3.
-      await waitFor("the watch catches up", async () => atMarker.length > 0, 60_000, 50);
-      assert.deepEqual(
-        atMarker,
-        ["3"],
-        "the watch's older version of ryw did not replace the write",
-      );
-      assert.equal(value(informer.get(NS, "ryw")), "3");
-    } finally {
-      await informer.stop();
-      await lagging.close();
-      await proxy.close();
-      rmSync(viaProxy, { force: true });
-    }
-  });
-
   test("the elector takes a free Lease, renews it, bumps the epoch on each new holder", async () => {
     const started: number[] = [];
     const make = (identity: string) =>
@@ -221,6 +158,69 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       await b.release();
       await a.release();
       await clientA.close();
+      await proxy.close();
+      rmSync(viaProxy, { force: true });
+    }
+  });
+
+  test("a write's answer is read back at once, and a lagging watch never takes it back", async () => {
+    // The informer watches through a proxy the test cuts, so its watch lags the writes below.
+    const server = new URL(client.server);
+    const proxy = await startTcpProxy(`${server.hostname}:${server.port}`);
+    const viaProxy = join(tmpdir(), `tp-informer-${process.pid}.kubeconfig`);
+    writeFileSync(
+      viaProxy,
+      readFileSync(cluster.kubeconfigPath, "utf8").replace(
+        server.origin,
+        `https://127.0.0.1:${proxy.port}`,
+      ),
+    );
+    const lagging = await createKubeClient(loadKubeConfig(viaProxy));
+    const value = (obj: KubeObject | undefined) => (obj?.data as { v?: string } | undefined)?.v;
+    /** What the cache held for "ryw" whenever the watch delivered a change of "marker". */
+    const atMarker: (string | undefined)[] = [];
+    const informer: Informer = new Informer(lagging, RESOURCES.ConfigMap, {
+      namespace: NS,
+      labelSelector: "t=ryw",
+      onEvent: (type, obj) => {
+        if (type === "MODIFIED" && obj.metadata.name === "marker")
+          atMarker.push(value(informer.get(NS, "ryw")));
+      },
+    });
+    const write = (name: string, v: string) =>
+      client.request<KubeObject>("PATCH", resourcePath(RESOURCES.ConfigMap, NS, name), {
+        body: { data: { v } },
+        contentType: "application/merge-patch+json",
+      });
+    for (const name of ["ryw", "marker"]) {
+      await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
+        body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { t: "ryw" } } },
+      });
+    }
+    informer.start();
+    try {
+      await informer.synced;
+      await waitFor("both cached", async () => informer.size === 2);
+      proxy.block();
+      const second = await write("ryw", "2");
+      await write("marker", "m");
+      const third = await write("ryw", "3");
+      informer.observe(third);
+      assert.equal(value(informer.get(NS, "ryw")), "3", "the write is read back before the watch");
+      informer.observe(second);
+      assert.equal(value(informer.get(NS, "ryw")), "3", "an older answer is ignored");
+      proxy.unblock();
+      // The watch resumes from where it was: "ryw" 2, then "marker", then "ryw" 3.
+      await waitFor("the watch catches up", async () => atMarker.length > 0, 60_000, 50);
+      assert.deepEqual(
+        atMarker,
+        ["3"],
+        "the watch's older version of ryw did not replace the write",
+      );
+      assert.equal(value(informer.get(NS, "ryw")), "3");
+    } finally {
+      await informer.stop();
+      await lagging.close();
       await proxy.close();
       rmSync(viaProxy, { force: true });
     }
