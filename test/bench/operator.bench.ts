@@ -282,6 +282,9 @@ async function main() {
     }
     const appliedMs = performance.now() - t2;
     const readyAt = new Map<string, number>();
+    // The bound scales with the floor measured in this run (a loaded machine is slow for both);
+    // past it the benchmark reports how far it got instead of failing.
+    const readyBoundMs = Math.max(600_000, 3 * floorReadyMs);
     await waitFor(
       `${PIPELINES} pipelines Ready`,
       async () => {
@@ -289,12 +292,14 @@ async function main() {
           if (!readyAt.has(n) && isReady(n)) readyAt.set(n, performance.now() - t2);
         return readyAt.size === names.length;
       },
-      600_000,
+      readyBoundMs,
       20,
-    );
+    ).catch(() => {});
     const allReadyMs = Math.max(...readyAt.values());
     console.log(
-      `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, all Ready after ${(allReadyMs / 1000).toFixed(2)} s (target ≤ 15 s)`,
+      readyAt.size === names.length
+        ? `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, all Ready after ${(allReadyMs / 1000).toFixed(2)} s (target ≤ 15 s)`
+        : `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, only ${readyAt.size} Ready after ${(readyBoundMs / 1000).toFixed(0)} s (3 × the floor)`,
     );
     console.log(summary(`  per-pipeline time to Ready`, [...readyAt.values()]));
     await sleep(2000);

@@ -179,12 +179,16 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
     const value = (obj: KubeObject | undefined) => (obj?.data as { v?: string } | undefined)?.v;
     /** What the cache held for "ryw" whenever the watch delivered a change of "marker". */
     const atMarker: (string | undefined)[] = [];
+    /** Each change of "ryw" the watch delivered: from → to. */
+    const rywEvents: string[] = [];
     const informer: Informer = new Informer(lagging, RESOURCES.ConfigMap, {
       namespace: NS,
       labelSelector: "t=ryw",
-      onEvent: (type, obj) => {
+      onEvent: (type, obj, old) => {
         if (type === "MODIFIED" && obj.metadata.name === "marker")
           atMarker.push(value(informer.get(NS, "ryw")));
+        if (type === "MODIFIED" && obj.metadata.name === "ryw")
+          rywEvents.push(`${value(old)} → ${value(obj)}`);
       },
     });
     const write = (name: string, v: string) =>
@@ -194,7 +198,12 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       });
     for (const name of ["ryw", "marker"]) {
       await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
-        body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { t: "ryw" } } },
+        body: {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name, labels: { t: "ryw" } },
+          data: { v: "1" },
+        },
       });
     }
     informer.start();
@@ -202,6 +211,7 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       await informer.synced;
       await waitFor("both cached", async () => informer.size === 2);
       proxy.block();
+      // "2" plays another writer's change, which the operator's write "3" then overtakes.
       const second = await write("ryw", "2");
       await write("marker", "m");
       const third = await write("ryw", "3");
@@ -217,6 +227,8 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
         ["3"],
         "the watch's older version of ryw did not replace the write",
       );
+      await waitFor("the watch delivers ryw 3", async () => rywEvents.length >= 2, 60_000, 50);
+      assert.deepEqual(rywEvents, ["1 → 2", "2 → 3"], "each change raised its event, as watched");
       assert.equal(value(informer.get(NS, "ryw")), "3");
     } finally {
       await informer.stop();
