@@ -73,6 +73,22 @@ function expectedChildren(doc: ReturnType<typeof samplePipeline>): string[] {
   return names;
 }
 
+/**
+ * applyPatiently: the floor's own applies, tried again when the apiserver does not answer within
+ * the client's 30 s bound (an apply is idempotent). The operator retries the same way through
+ * its work queue, so the floor must not fail where the operator would go on.
+ */
+async function applyPatiently(client: KubeClient, manifest: KubeObject): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await serverSideApply(client, manifest);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || (err as Error).name !== "TimeoutError") throw err;
+    }
+  }
+}
+
 async function create(client: KubeClient, doc: KubeObject) {
   const rt = doc.kind === "ConfigMap" ? RESOURCES.ConfigMap : RESOURCES.TradingPipeline;
   await client.request("POST", resourcePath(rt, doc.metadata.namespace), { body: doc });
@@ -205,8 +221,8 @@ async function main() {
       const directExpected = expectedChildren(directDoc as never);
       const objects = childrenOf(directDoc);
       const t2 = performance.now();
-      await Promise.all(objects.first.map((m) => serverSideApply(client, m)));
-      await Promise.all(objects.second.map((m) => serverSideApply(client, m)));
+      await Promise.all(objects.first.map((m) => applyPatiently(client, m)));
+      await Promise.all(objects.second.map((m) => applyPatiently(client, m)));
       await waitFor(
         "every direct child",
         async () => directExpected.every((k) => firstSeen.has(k)),
@@ -264,8 +280,8 @@ async function main() {
     for (let i = 0; i < floorDocs.length; i += 10) {
       await Promise.all(
         floorDocs.slice(i, i + 10).map(async (d) => {
-          await Promise.all(d.first.map((m) => serverSideApply(client, m)));
-          await Promise.all(d.second.map((m) => serverSideApply(client, m)));
+          await Promise.all(d.first.map((m) => applyPatiently(client, m)));
+          await Promise.all(d.second.map((m) => applyPatiently(client, m)));
         }),
       );
     }
