@@ -118,6 +118,7 @@ async function main() {
   process.once("SIGTERM", interrupted);
   const informers: Informer[] = [];
   const standIns: (() => Promise<void>)[] = [];
+  let supervising = true;
   try {
     await cluster.kubectl(["create", "namespace", "bench"]);
     // kwok runs no container, so no Patroni: a stand-in writes what Patroni writes on the
@@ -154,8 +155,22 @@ async function main() {
     informers.push(tpInformer);
     await Promise.all(informers.map((i) => i.synced));
 
-    const operator = startOperatorProcess(saKubeconfig, "bench-op-0");
+    let operator = startOperatorProcess(saKubeconfig, "bench-op-0");
     operators.push(operator);
+    // The Deployment's part: an operator that loses its Lease with reconciles in flight exits
+    // (on a loaded machine a renewal can miss its 10 s deadline); a new replica replaces it.
+    let replaced = 0;
+    const replaceOnExit = (p: OperatorProcess) => {
+      p.child.once("exit", (code) => {
+        if (!supervising) return;
+        replaced++;
+        console.log(`# ${p.identity} exited (code ${code}): a new replica replaces it`);
+        operator = startOperatorProcess(saKubeconfig, `bench-op-0-r${replaced}`);
+        operators.push(operator);
+        replaceOnExit(operator);
+      });
+    };
+    replaceOnExit(operator);
     await waitFor(
       "operator caches synced",
       async () => operator.logs().includes("leading: reconciling"),
@@ -324,7 +339,10 @@ async function main() {
       `operator RSS: ${rssIdle.toFixed(1)} MiB idle, ${rssLoaded.toFixed(1)} MiB with ${PIPELINES + RUNS} pipelines`,
     );
 
-    // 4. takeover.
+    if (replaced > 0) console.log(`operator replicas replaced after losing the Lease: ${replaced}`);
+
+    // 4. takeover (each kill measured, so nothing replaces the killed replica).
+    supervising = false;
     const holder = async () =>
       (
         (await client.request(
@@ -348,6 +366,7 @@ async function main() {
     }
     console.log(summary("leader takeover after SIGKILL (bound 17.4 s)", takeovers));
   } finally {
+    supervising = false;
     for (const stop of standIns) await stop();
     for (const i of informers) await i.stop();
     for (const o of operators) await o.stop();
