@@ -1,8 +1,10 @@
 /**
  * The informer and the Lease elector against a real apiserver: the cache follows creates,
  * updates and deletes, survives an apiserver restart (re-watching or re-listing), and the
- * elector's fencing epoch moves on every acquisition, and a leader whose renewals hang stops
- * leading before anyone else can take its Lease.
+ * elector's fencing epoch moves on every acquisition, a leader whose renewals hang stops
+ * leading before anyone else can take its Lease, and a contender whose read was slow still
+ * waits a whole lease duration from when it saw the holder's renewal. Read-your-writes: a
+ * write's answer is read back before the watch delivers it, and no event is lost for it.
  */
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { createKubeClient, type KubeClient, loadKubeConfig } from "../../operato
 import { Informer } from "../../operator/kube/informer.ts";
 import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
 import { LeaseElector } from "../../operator/leader/lease-elector.ts";
+import { toMicroTime } from "../../operator/leader/lease-record.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
 import { startTcpProxy } from "../support/patroni.ts";
 import { waitFor } from "./support.ts";
@@ -235,6 +238,57 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       await lagging.close();
       await proxy.close();
       rmSync(viaProxy, { force: true });
+    }
+  });
+  test("a contender dates a holder's renewal from when its read answered, not from when it asked", async () => {
+    // A Lease whose holder never renews again; the contender's first read is answered 10 s
+    // after it was sent (a loaded apiserver), later ones after 2 s, on the contender's clock.
+    await client.request("POST", resourcePath(RESOURCES.Lease, NS), {
+      body: {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "slow-read-test" },
+        spec: {
+          holderIdentity: "ghost",
+          leaseDurationSeconds: 30,
+          renewTime: toMicroTime(Date.now()),
+        },
+      },
+    });
+    let clock = 0;
+    let firstAnswerAt: number | undefined;
+    let acquiredAt: number | undefined;
+    const slowReads = {
+      ...client,
+      request: async (method: string, path: string, options?: object) => {
+        const answer = await client.request(method, path, options);
+        if (method === "GET") {
+          clock += firstAnswerAt === undefined ? 10_000 : 2_000;
+          firstAnswerAt ??= clock;
+        }
+        return answer;
+      },
+    } as KubeClient;
+    const b = new LeaseElector({
+      client: slowReads,
+      namespace: NS,
+      name: "slow-read-test",
+      identity: "b",
+      leaseDurationMs: 30_000,
+      renewDeadlineMs: 20_000,
+      retryPeriodMs: 200,
+      now: () => clock,
+      onStartedLeading: () => {
+        acquiredAt ??= clock;
+      },
+    });
+    b.start();
+    try {
+      await waitFor("b leads", async () => b.isLeader, 60_000, 20);
+      const waited = (acquiredAt as number) - (firstAnswerAt as number);
+      assert.ok(waited >= 30_000, `b took the Lease ${waited} ms after it first saw it held`);
+    } finally {
+      await b.release();
     }
   });
 });
