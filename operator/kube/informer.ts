@@ -5,11 +5,11 @@
  * with capped backoff, treat a silent stream as failed (inactivity timeout), and replay the cache
  * to the handler every resync period so level-triggered reconciles catch anything missed.
  *
- * Read-your-writes: `observe(obj)` puts the apiserver's answer to the operator's own write into
- * the store at once (client-go's mutation cache does the same for the same reason), so the next
- * reconcile reads what it wrote although the watch has not delivered it yet. The store never
- * goes back to an older version: a watch event or a list older than a stored write is ignored
- * for that object until the watch passes it.
+ * Read-your-writes (client-go's mutation cache): `observe(obj)` keeps the apiserver's answer to
+ * the operator's own write beside the store, and `get`/`list` return it while it is newer than
+ * anything the watch has delivered, so the next reconcile reads what it wrote although the watch
+ * lags. The store itself, and so every event and its `old` object, follows the watch alone: an
+ * event is never lost or merged away because a write overtook it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../../services/core/kube/client.ts";
@@ -43,6 +43,8 @@ export class Informer {
   private readonly client: KubeClient;
   private readonly options: InformerOptions;
   private readonly store = new Map<string, KubeObject>();
+  /** The operator's own writes not yet delivered by the watch, by key. */
+  private readonly written = new Map<string, KubeObject>();
   private readonly abort = new AbortController();
   private resourceVersion: string | undefined;
   private syncedResolve: () => void = () => {};
@@ -81,26 +83,43 @@ export class Informer {
   }
 
   /**
-   * observe stores `obj`, an object the caller just wrote (the apiserver's answer), unless the
-   * watch has already delivered that version or a later one. No event is raised: the watch
-   * event for the same version arrives later and is handled as usual.
+   * observe keeps `written`, the apiserver's answer to a write of the caller's own, until the
+   * watch delivers that version or a later one. An answer the watch has already passed, or
+   * older than one kept, is ignored. No event is raised.
    */
   observe(written: KubeObject): void {
     const rv = written.metadata.resourceVersion;
     if (!isNewer(rv, this.resourceVersion)) return;
     const obj = withKind(written, this.resource);
     const key = objectKey(obj);
-    if (!isNewer(rv, this.store.get(key)?.metadata.resourceVersion)) return;
-    this.store.set(key, obj);
+    if (!isNewer(rv, this.current(key)?.metadata.resourceVersion)) return;
+    this.written.set(key, obj);
   }
 
   get(namespace: string, name: string): KubeObject | undefined {
-    return this.store.get(`${namespace}/${name}`);
+    return this.current(`${namespace}/${name}`);
   }
 
   list(filter?: (o: KubeObject) => boolean): KubeObject[] {
-    const all = [...this.store.values()];
+    const all: KubeObject[] = [];
+    for (const key of new Set([...this.store.keys(), ...this.written.keys()])) {
+      const obj = this.current(key);
+      if (obj) all.push(obj);
+    }
     return filter ? all.filter(filter) : all;
+  }
+
+  /**
+   * current: a kept write while the watch has not reached its version (every stored object is
+   * at or below the watch's resourceVersion, so the write is the newer); else the store's.
+   */
+  private current(key: string): KubeObject | undefined {
+    const written = this.written.get(key);
+    if (written) {
+      if (isNewer(written.metadata.resourceVersion, this.resourceVersion)) return written;
+      this.written.delete(key); // the watch delivered it, or what came after it (even a delete)
+    }
+    return this.store.get(key);
   }
 
   get size(): number {
@@ -153,23 +172,14 @@ export class Informer {
     const previous = new Map(this.store);
     this.store.clear();
     for (const [k, obj] of fresh) {
-      const old = previous.get(k);
-      if (old && isNewer(old.metadata.resourceVersion, obj.metadata.resourceVersion)) {
-        this.store.set(k, old); // the operator's own write, newer than this list
-        continue;
-      }
       this.store.set(k, obj);
+      const old = previous.get(k);
       if (!old) this.options.onEvent("ADDED", obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) {
         this.options.onEvent("MODIFIED", obj, old);
       }
     }
-    for (const [k, old] of previous) {
-      if (fresh.has(k)) continue;
-      // Created by the operator's own write after this list was taken: keep it.
-      if (isNewer(old.metadata.resourceVersion, rv)) this.store.set(k, old);
-      else this.options.onEvent("DELETED", old);
-    }
+    for (const [k, old] of previous) if (!fresh.has(k)) this.options.onEvent("DELETED", old);
     this.resourceVersion = rv;
     this.syncedResolve();
   }
@@ -203,8 +213,6 @@ export class Informer {
       const typed = withKind(obj, this.resource);
       const key = objectKey(typed);
       const old = this.store.get(key);
-      // A stored write of the operator's own is newer than this event: the watch will reach it.
-      if (event.type !== "DELETED" && isNewer(old?.metadata.resourceVersion, rv)) continue;
       if (event.type === "DELETED") this.store.delete(key);
       else this.store.set(key, typed);
       this.options.onEvent(event.type === "ADDED" && old ? "MODIFIED" : event.type, typed, old);
@@ -216,7 +224,7 @@ export class Informer {
  * isNewer: whether resourceVersion `a` is later than `b` (a missing `b` is older than any `a`).
  * Kubernetes calls resourceVersions opaque; every etcd-backed apiserver issues them as one
  * increasing integer, which is what this compares. Anything else counts as not newer, so
- * observe() then leaves the store to the watch alone.
+ * observe() then leaves reads to the watch alone.
  */
 export function isNewer(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || !/^[0-9]+$/.test(a)) return false;

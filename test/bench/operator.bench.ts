@@ -77,6 +77,22 @@ function expectedChildren(doc: ReturnType<typeof samplePipeline>): string[] {
   return names;
 }
 
+/**
+ * applyPatiently: the floor's own applies, tried again when the apiserver does not answer within
+ * the client's 30 s bound (an apply is idempotent). The operator retries the same way through
+ * its work queue, so the floor must not fail where the operator would go on.
+ */
+async function applyPatiently(client: KubeClient, manifest: KubeObject): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await serverSideApply(client, manifest);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || (err as Error).name !== "TimeoutError") throw err;
+    }
+  }
+}
+
 async function create(client: KubeClient, doc: KubeObject) {
   const rt = doc.kind === "ConfigMap" ? RESOURCES.ConfigMap : RESOURCES.TradingPipeline;
   await client.request("POST", resourcePath(rt, doc.metadata.namespace), { body: doc });
@@ -106,6 +122,7 @@ async function main() {
   process.once("SIGTERM", interrupted);
   const informers: Informer[] = [];
   const standIns: (() => Promise<void>)[] = [];
+  let supervising = true;
   try {
     await cluster.kubectl(["create", "namespace", "bench"]);
     // kwok runs no container, so no Patroni: a stand-in writes what Patroni writes on the
@@ -142,8 +159,22 @@ async function main() {
     informers.push(tpInformer);
     await Promise.all(informers.map((i) => i.synced));
 
-    const operator = startOperatorProcess(saKubeconfig, "bench-op-0");
+    let operator = startOperatorProcess(saKubeconfig, "bench-op-0");
     operators.push(operator);
+    // The Deployment's part: an operator that loses its Lease with reconciles in flight exits
+    // (on a loaded machine a renewal can miss its 10 s deadline); a new replica replaces it.
+    let replaced = 0;
+    const replaceOnExit = (p: OperatorProcess) => {
+      p.child.once("exit", (code) => {
+        if (!supervising) return;
+        replaced++;
+        console.log(`# ${p.identity} exited (code ${code}): a new replica replaces it`);
+        operator = startOperatorProcess(saKubeconfig, `bench-op-0-r${replaced}`);
+        operators.push(operator);
+        replaceOnExit(operator);
+      });
+    };
+    replaceOnExit(operator);
     await waitFor(
       "operator caches synced",
       async () => operator.logs().includes("leading: reconciling"),
@@ -209,8 +240,8 @@ async function main() {
       const directExpected = expectedChildren(directDoc as never);
       const objects = childrenOf(directDoc);
       const t2 = performance.now();
-      await Promise.all(objects.first.map((m) => serverSideApply(client, m)));
-      await Promise.all(objects.second.map((m) => serverSideApply(client, m)));
+      await Promise.all(objects.first.map((m) => applyPatiently(client, m)));
+      await Promise.all(objects.second.map((m) => applyPatiently(client, m)));
       await waitFor(
         "every direct child",
         async () => directExpected.every((k) => firstSeen.has(k)),
@@ -268,8 +299,8 @@ async function main() {
     for (let i = 0; i < floorDocs.length; i += 10) {
       await Promise.all(
         floorDocs.slice(i, i + 10).map(async (d) => {
-          await Promise.all(d.first.map((m) => serverSideApply(client, m)));
-          await Promise.all(d.second.map((m) => serverSideApply(client, m)));
+          await Promise.all(d.first.map((m) => applyPatiently(client, m)));
+          await Promise.all(d.second.map((m) => applyPatiently(client, m)));
         }),
       );
     }
@@ -286,6 +317,9 @@ async function main() {
     }
     const appliedMs = performance.now() - t2;
     const readyAt = new Map<string, number>();
+    // The bound scales with the floor measured in this run (a loaded machine is slow for both);
+    // past it the benchmark reports how far it got instead of failing.
+    const readyBoundMs = Math.max(600_000, 3 * floorReadyMs);
     await waitFor(
       `${PIPELINES} pipelines Ready`,
       async () => {
@@ -293,12 +327,14 @@ async function main() {
           if (!readyAt.has(n) && isReady(n)) readyAt.set(n, performance.now() - t2);
         return readyAt.size === names.length;
       },
-      600_000,
+      readyBoundMs,
       20,
-    );
+    ).catch(() => {});
     const allReadyMs = Math.max(...readyAt.values());
     console.log(
-      `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, all Ready after ${(allReadyMs / 1000).toFixed(2)} s (target ≤ 15 s)`,
+      readyAt.size === names.length
+        ? `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, all Ready after ${(allReadyMs / 1000).toFixed(2)} s (target ≤ 15 s)`
+        : `${PIPELINES} pipelines: applied in ${(appliedMs / 1000).toFixed(2)} s, only ${readyAt.size} Ready after ${(readyBoundMs / 1000).toFixed(0)} s (3 × the floor)`,
     );
     console.log(summary(`  per-pipeline time to Ready`, [...readyAt.values()]));
     await sleep(2000);
@@ -307,7 +343,10 @@ async function main() {
       `operator RSS: ${rssIdle.toFixed(1)} MiB idle, ${rssLoaded.toFixed(1)} MiB with ${PIPELINES + RUNS} pipelines`,
     );
 
-    // 4. takeover.
+    if (replaced > 0) console.log(`operator replicas replaced after losing the Lease: ${replaced}`);
+
+    // 4. takeover (each kill measured, so nothing replaces the killed replica).
+    supervising = false;
     const holder = async () =>
       (
         (await client.request(
@@ -331,6 +370,7 @@ async function main() {
     }
     console.log(summary("leader takeover after SIGKILL (bound 17.4 s)", takeovers));
   } finally {
+    supervising = false;
     for (const stop of standIns) await stop();
     for (const i of informers) await i.stop();
     for (const o of operators) await o.stop();

@@ -1,8 +1,10 @@
 /**
  * The informer and the Lease elector against a real apiserver: the cache follows creates,
  * updates and deletes, survives an apiserver restart (re-watching or re-listing), and the
- * elector's fencing epoch moves on every acquisition, and a leader whose renewals hang stops
- * leading before anyone else can take its Lease.
+ * elector's fencing epoch moves on every acquisition, a leader whose renewals hang stops
+ * leading before anyone else can take its Lease, and a contender whose read was slow still
+ * waits a whole lease duration from when it saw the holder's renewal. Read-your-writes: a
+ * write's answer is read back before the watch delivers it, and no event is lost for it.
  */
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import {
   loadKubeConfig,
 } from "../../services/core/kube/client.ts";
 import { LeaseElector } from "../../services/core/kube/lease-elector.ts";
+import { toMicroTime } from "../../services/core/kube/lease-record.ts";
 import { type ControlPlane, startControlPlane } from "../cluster/controlplane.ts";
 import { startTcpProxy } from "../support/patroni.ts";
 import { waitFor } from "./support.ts";
@@ -89,69 +92,6 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       );
     } finally {
       await informer.stop();
-    }
-  });
-
-  test("a write's answer is read back at once, and a lagging watch never takes it back", async () => {
-    // The informer watches through a proxy the test cuts, so its watch lags the writes below.
-    const server = new URL(client.server);
-    const proxy = await startTcpProxy(`${server.hostname}:${server.port}`);
-    const viaProxy = join(tmpdir(), `tp-informer-${process.pid}.kubeconfig`);
-    writeFileSync(
-      viaProxy,
-      readFileSync(cluster.kubeconfigPath, "utf8").replace(
-        server.origin,
-        `https://127.0.0.1:${proxy.port}`,
-      ),
-    );
-    const lagging = await createKubeClient(loadKubeConfig(viaProxy));
-    const value = (obj: KubeObject | undefined) => (obj?.data as { v?: string } | undefined)?.v;
-    /** What the cache held for "ryw" whenever the watch delivered a change of "marker". */
-    const atMarker: (string | undefined)[] = [];
-    const informer: Informer = new Informer(lagging, RESOURCES.ConfigMap, {
-      namespace: NS,
-      labelSelector: "t=ryw",
-      onEvent: (type, obj) => {
-        if (type === "MODIFIED" && obj.metadata.name === "marker")
-          atMarker.push(value(informer.get(NS, "ryw")));
-      },
-    });
-    const write = (name: string, v: string) =>
-      client.request<KubeObject>("PATCH", resourcePath(RESOURCES.ConfigMap, NS, name), {
-        body: { data: { v } },
-        contentType: "application/merge-patch+json",
-      });
-    for (const name of ["ryw", "marker"]) {
-      await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
-        body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { t: "ryw" } } },
-      });
-    }
-    informer.start();
-    try {
-      await informer.synced;
-      await waitFor("both cached", async () => informer.size === 2);
-      proxy.block();
-      const second = await write("ryw", "2");
-      await write("marker", "m");
-      const third = await write("ryw", "3");
-      informer.observe(third);
-      assert.equal(value(informer.get(NS, "ryw")), "3", "the write is read back before the watch");
-      informer.observe(second);
-      assert.equal(value(informer.get(NS, "ryw")), "3", "an older answer is ignored");
-      proxy.unblock();
-      // The watch resumes from where it was: "ryw" 2, then "marker", then "ryw" 3.
-      await waitFor("the watch catches up", async () => atMarker.length > 0, 60_000, 50);
-      assert.deepEqual(
-        atMarker,
-        ["3"],
-        "the watch's older version of ryw did not replace the write",
-      );
-      assert.equal(value(informer.get(NS, "ryw")), "3");
-    } finally {
-      await informer.stop();
-      await lagging.close();
-      await proxy.close();
-      rmSync(viaProxy, { force: true });
     }
   });
 
@@ -249,6 +189,132 @@ describe("informer and elector on a real apiserver", { timeout: 180_000 }, () =>
       await clientA.close();
       await proxy.close();
       rmSync(viaProxy, { force: true });
+    }
+  });
+
+  test("a write's answer is read back at once, and a lagging watch never takes it back", async () => {
+    // The informer watches through a proxy the test cuts, so its watch lags the writes below.
+    const server = new URL(client.server);
+    const proxy = await startTcpProxy(`${server.hostname}:${server.port}`);
+    const viaProxy = join(tmpdir(), `tp-informer-${process.pid}.kubeconfig`);
+    writeFileSync(
+      viaProxy,
+      readFileSync(cluster.kubeconfigPath, "utf8").replace(
+        server.origin,
+        `https://127.0.0.1:${proxy.port}`,
+      ),
+    );
+    const lagging = await createKubeClient(loadKubeConfig(viaProxy));
+    const value = (obj: KubeObject | undefined) => (obj?.data as { v?: string } | undefined)?.v;
+    /** What the cache held for "ryw" whenever the watch delivered a change of "marker". */
+    const atMarker: (string | undefined)[] = [];
+    /** Each change of "ryw" the watch delivered: from → to. */
+    const rywEvents: string[] = [];
+    const informer: Informer = new Informer(lagging, RESOURCES.ConfigMap, {
+      namespace: NS,
+      labelSelector: "t=ryw",
+      onEvent: (type, obj, old) => {
+        if (type === "MODIFIED" && obj.metadata.name === "marker")
+          atMarker.push(value(informer.get(NS, "ryw")));
+        if (type === "MODIFIED" && obj.metadata.name === "ryw")
+          rywEvents.push(`${value(old)} → ${value(obj)}`);
+      },
+    });
+    const write = (name: string, v: string) =>
+      client.request<KubeObject>("PATCH", resourcePath(RESOURCES.ConfigMap, NS, name), {
+        body: { data: { v } },
+        contentType: "application/merge-patch+json",
+      });
+    for (const name of ["ryw", "marker"]) {
+      await client.request("POST", resourcePath(RESOURCES.ConfigMap, NS), {
+        body: {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name, labels: { t: "ryw" } },
+          data: { v: "1" },
+        },
+      });
+    }
+    informer.start();
+    try {
+      await informer.synced;
+      await waitFor("both cached", async () => informer.size === 2);
+      proxy.block();
+      // "2" plays another writer's change, which the operator's write "3" then overtakes.
+      const second = await write("ryw", "2");
+      await write("marker", "m");
+      const third = await write("ryw", "3");
+      informer.observe(third);
+      assert.equal(value(informer.get(NS, "ryw")), "3", "the write is read back before the watch");
+      informer.observe(second);
+      assert.equal(value(informer.get(NS, "ryw")), "3", "an older answer is ignored");
+      proxy.unblock();
+      // The watch resumes from where it was: "ryw" 2, then "marker", then "ryw" 3.
+      await waitFor("the watch catches up", async () => atMarker.length > 0, 60_000, 50);
+      assert.deepEqual(
+        atMarker,
+        ["3"],
+        "the watch's older version of ryw did not replace the write",
+      );
+      await waitFor("the watch delivers ryw 3", async () => rywEvents.length >= 2, 60_000, 50);
+      assert.deepEqual(rywEvents, ["1 → 2", "2 → 3"], "each change raised its event, as watched");
+      assert.equal(value(informer.get(NS, "ryw")), "3");
+    } finally {
+      await informer.stop();
+      await lagging.close();
+      await proxy.close();
+      rmSync(viaProxy, { force: true });
+    }
+  });
+  test("a contender dates a holder's renewal from when its read answered, not from when it asked", async () => {
+    // A Lease whose holder never renews again; the contender's first read is answered 10 s
+    // after it was sent (a loaded apiserver), later ones after 2 s, on the contender's clock.
+    await client.request("POST", resourcePath(RESOURCES.Lease, NS), {
+      body: {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "slow-read-test" },
+        spec: {
+          holderIdentity: "ghost",
+          leaseDurationSeconds: 30,
+          renewTime: toMicroTime(Date.now()),
+        },
+      },
+    });
+    let clock = 0;
+    let firstAnswerAt: number | undefined;
+    let acquiredAt: number | undefined;
+    const slowReads = {
+      ...client,
+      request: async (method: string, path: string, options?: object) => {
+        const answer = await client.request(method, path, options);
+        if (method === "GET") {
+          clock += firstAnswerAt === undefined ? 10_000 : 2_000;
+          firstAnswerAt ??= clock;
+        }
+        return answer;
+      },
+    } as KubeClient;
+    const b = new LeaseElector({
+      client: slowReads,
+      namespace: NS,
+      name: "slow-read-test",
+      identity: "b",
+      leaseDurationMs: 30_000,
+      renewDeadlineMs: 20_000,
+      retryPeriodMs: 200,
+      now: () => clock,
+      onStartedLeading: () => {
+        acquiredAt ??= clock;
+      },
+    });
+    b.start();
+    try {
+      await waitFor("b leads", async () => b.isLeader, 60_000, 20);
+      const waited = (acquiredAt as number) - (firstAnswerAt as number);
+      assert.ok(waited >= 30_000, `b took the Lease ${waited} ms after it first saw it held`);
+    } finally {
+      await b.release();
     }
   });
 });

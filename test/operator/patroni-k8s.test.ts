@@ -8,10 +8,8 @@
  * local directories, the Postgres binaries.
  *
  * The operator renders, asks and reports: the rw Service follows the role label Patroni writes,
- * status shows Patroni's view, the operator's drift repair (also after its restart) leaves
- * Patroni's labels, status and keys alone and Patroni writes none of the operator's objects, a
- * spec change to synchronous reaches Postgres through PATCH /config, a switchover annotation is
- * consumed once, and a leader crash is Patroni's failover.
+ * status shows Patroni's view, a spec change to synchronous reaches Postgres through PATCH
+ * /config, a switchover annotation is consumed once, and a leader crash is Patroni's failover.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -101,27 +99,33 @@ async function waitLeader(what: string, pred: (leader: string) => boolean): Prom
   );
 }
 
-/** commitsOn: the stages' role commits a row on this member now (it leads and accepts writes). */
-async function commitsOn(m: PatroniMember): Promise<boolean> {
+async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
   const c = new pg.Client({
     host: "127.0.0.1",
     port: m.pgPort,
-    user: "tradepipe",
-    password: appPassword,
-    database: "tradepipe",
-    connectionTimeoutMillis: 1000,
-    query_timeout: 2000,
+    user: "postgres",
+    password: superPassword,
+    database: "postgres",
     ...verified(),
   });
-  c.on("error", () => {});
+  await c.connect();
   try {
-    await c.connect();
-    await c.query("INSERT INTO t VALUES (1)");
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** commitsOn: a row is committed on this member now (it leads and accepts writes). */
+async function commitsOn(m: PatroniMember): Promise<boolean> {
+  try {
+    await query(
+      m,
+      "CREATE TABLE IF NOT EXISTS failover_probe (n int); INSERT INTO failover_probe VALUES (1)",
+    );
     return true;
   } catch {
     return false;
-  } finally {
-    await c.end().catch(() => {});
   }
 }
 
@@ -156,23 +160,6 @@ async function patroniWrites(): Promise<Json> {
 /** The operator's database CA (its `<pipeline>-db-tls` Secret): every client verifies with it. */
 let caFile: string;
 const verified = () => ({ ssl: { ca: readFileSync(caFile, "utf8"), rejectUnauthorized: true } });
-
-async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
-  const c = new pg.Client({
-    host: "127.0.0.1",
-    port: m.pgPort,
-    user: "postgres",
-    password: superPassword,
-    database: "postgres",
-    ...verified(),
-  });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
@@ -333,6 +320,8 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
     assert.equal(streams[0]?.ssl, true, "replication is encrypted");
   });
 
+  // The operator and Patroni never write each other's objects: the operator's drift repair
+  // (also after its restart) leaves Patroni's labels, status and keys alone.
   test("the operator's drift repair leaves alone what Patroni writes, and Patroni the operator's objects", async () => {
     const leader = (await labelledPrimary()) as string;
     const before = await patroniWrites();

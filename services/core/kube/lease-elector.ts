@@ -45,6 +45,8 @@ export interface LeaseElectorOptions extends Partial<ElectionTiming> {
   /** Every Lease read, e.g. for the operator's kill-switch annotation. */
   onObserved?(lease: Lease): void;
   onError?(err: Error): void;
+  /** The monotonic clock in ms (default performance.now); tests pass their own. */
+  now?(): number;
 }
 
 export class LeaseElector {
@@ -57,9 +59,11 @@ export class LeaseElector {
   private deadline: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly now: () => number;
 
   constructor(opts: LeaseElectorOptions) {
     this.opts = opts;
+    this.now = opts.now ?? (() => performance.now());
     this.timing = {
       leaseDurationMs: opts.leaseDurationMs ?? DEFAULT_TIMING.leaseDurationMs,
       renewDeadlineMs: opts.renewDeadlineMs ?? DEFAULT_TIMING.renewDeadlineMs,
@@ -145,7 +149,13 @@ export class LeaseElector {
     }
     this.opts.onObserved?.(lease);
     if (lease.metadata.resourceVersion !== this.observation.resourceVersion) {
-      this.observation = { resourceVersion: lease.metadata.resourceVersion, observedAtMs: nowMs };
+      // IMPORTANT: seen when the answer arrived, not when the attempt began: a read that took
+      // seconds may show a renewal made long after it was sent, and dating it back would cut
+      // the holder's lease short by as much.
+      this.observation = {
+        resourceVersion: lease.metadata.resourceVersion,
+        observedAtMs: this.now(),
+      };
     }
     const decision = decide(
       lease,
@@ -180,7 +190,7 @@ export class LeaseElector {
     const { retryPeriodMs, renewDeadlineMs } = this.timing;
     while (!this.stopped.signal.aborted) {
       let ok = false;
-      const attemptStartedMs = performance.now();
+      const attemptStartedMs = this.now();
       try {
         ok = await this.tryAcquireOrRenew(attemptStartedMs);
       } catch (err) {
@@ -189,7 +199,7 @@ export class LeaseElector {
       if (ok && !this.stopped.signal.aborted) {
         // Others count the lease from when they saw our write, which is after this attempt
         // began: measuring from the start keeps the deadline on the safe side.
-        const remainingMs = attemptStartedMs + renewDeadlineMs - performance.now();
+        const remainingMs = attemptStartedMs + renewDeadlineMs - this.now();
         if (remainingMs <= 0) {
           this.loseLeadership("renew deadline passed");
         } else {
