@@ -7,14 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { FIELD_MANAGER, LABEL_DB_ROLE, LABEL_MANAGED_BY } from "../../operator/api/names.ts";
+import {
+  FIELD_MANAGER,
+  LABEL_DB_ROLE,
+  LABEL_MANAGED_BY,
+  LABEL_NAMESPACE,
+} from "../../operator/api/names.ts";
 import type { Caches, ReconcileContext } from "../../operator/controller/context.ts";
 import { createEventRecorder } from "../../operator/controller/events.ts";
 import { OWNED_KINDS } from "../../operator/controller/manager.ts";
 import { reconcile } from "../../operator/controller/reconcile.ts";
 import type { KubeObject } from "../../operator/kube/apply.ts";
 import { Informer } from "../../operator/kube/informer.ts";
-import { RESOURCES, resourcePath } from "../../operator/kube/resources.ts";
+import { RESOURCES, type ResourceType, resourcePath } from "../../operator/kube/resources.ts";
 import { DEFAULT_NETWORK_SETTINGS } from "../../operator/specs/network-policy.ts";
 import {
   createKubeClient,
@@ -78,9 +83,13 @@ describe("the operator reads its own writes", { timeout: 300_000 }, () => {
       }),
     } as Caches;
     for (const kind of OWNED_KINDS) {
-      caches[kind] = new Informer(client, RESOURCES[kind], {
-        namespace: NS,
-        labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
+      // A cluster-scoped child (the control listener's ClusterRoleBinding) is listed cluster-wide
+      // and found by its namespace label, as the manager does: a namespaced list never syncs.
+      const rt: ResourceType = RESOURCES[kind];
+      const namespaced = rt.namespaced !== false;
+      caches[kind] = new Informer(client, rt, {
+        ...(namespaced ? { namespace: NS } : {}),
+        labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}${namespaced ? "" : `,${LABEL_NAMESPACE}=${NS}`}`,
         onEvent: () => {},
       });
     }
