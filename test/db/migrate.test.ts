@@ -27,6 +27,7 @@ async function copyOfSqlDir(): Promise<string> {
 }
 
 const EXPECTED_TABLES = [
+  "cancel_all_requests",
   "fills",
   "leadership_group",
   "order_audit_trail",
