@@ -21,6 +21,9 @@ export interface ChannelListenerOptions {
 }
 
 /** listenToChannel: `channel` must be a plain identifier (it is written into LISTEN as is). */
+const STOP_WAIT_MS = 2_000;
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 export function listenToChannel(
   db: pg.Pool,
   channel: string,
@@ -88,7 +91,10 @@ export function listenToChannel(
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);
-      await connecting;
+      // A connect still waiting for a pool slot (the pool may be held by writes that cannot
+      // finish, e.g. a fenced term's) must not hold the stop: once it gets its client it sees
+      // `stopped` and releases it.
+      await Promise.race([connecting, delay(STOP_WAIT_MS)]);
       const c = client;
       client = null;
       if (c) {
