@@ -68,9 +68,10 @@ test("render writes Patroni for two Postgres hosts and etcd for three voters, pe
   );
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await readdir(out)).sort(), ["db-a", "db-b", "witness"]);
+  // The five stage units and the dashboard's.
   assert.deepEqual(
     (await readdir(join(dir, "units"))).filter((f) => f.endsWith(".service")).length,
-    5,
+    6,
   );
   const yml = await readFile(join(out, "db-a", "etc", "patroni", "tradepipe-local.yml"), "utf8");
   const cfg = parse(yml) as {
