@@ -98,12 +98,16 @@ describe("charts/tradepipe-operator: the dashboard", () => {
     ]);
     assert.equal(c.readinessProbe.httpGet.path, "/api/me");
     assert.ok(c.resources.limits.cpu && c.resources.limits.memory);
-    // The database URL comes from the operator's Secret as a file, never as an env value.
+    // The database URL comes from the operator's Secret as a file, never as an env value, and
+    // the server is verified against the operator's CA for the pipeline (TLS only).
     assert.deepEqual(c.env, [
       { name: "DATABASE_URL_FILE", value: "/var/run/secrets/tradepipe/database/uri" },
+      { name: "DATABASE_CA_FILE", value: "/var/run/secrets/tradepipe/database-ca/ca.crt" },
     ]);
     const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
     assert.equal(volumes["database-url"].secret.secretName, "alpha-db-credentials");
+    assert.equal(volumes["database-ca"].secret.secretName, "alpha-db-tls");
+    assert.deepEqual(volumes["database-ca"].secret.items, [{ key: "ca.crt", path: "ca.crt" }]);
     assert.equal(volumes.tokens.secret.secretName, "tp-tradepipe-operator-dashboard-tokens");
   });
 
