@@ -29,6 +29,7 @@ import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import {
   coid,
   currentEpoch,
+  eventually,
   PIPELINE,
   publishIntent,
   publishQuote,
@@ -200,19 +201,25 @@ test("two engines at once: only the leader sends; the standby takes over with a 
   }
   assert.equal(await submitted(a.metrics), 3);
   assert.equal(await submitted(b.metrics), 1);
-  const rows = await db.pool.query<{ client_order_id: string; fencing_epoch: string }>(
-    "SELECT client_order_id, fencing_epoch FROM orders ORDER BY id",
-  );
+  const orderEpochs = async () =>
+    (
+      await db.pool.query<{ client_order_id: string; fencing_epoch: string }>(
+        "SELECT client_order_id, fencing_epoch FROM orders ORDER BY id",
+      )
+    ).rows.map((r) => [r.client_order_id, Number(r.fencing_epoch)]);
+  // The order rows are written behind the journal: the fill on the bus can come before the row
+  // that records it, so wait for the new leader's writes to reach Postgres before comparing.
+  await eventually(async () => {
+    const rows = await orderEpochs();
+    return rows.length === 4 && rows[0]?.[1] === epochB;
+  }, "the new leader's order rows in Postgres");
   // Rows the new leader touched (ha-1's duplicate intent, ha-4) carry its epoch; the rest the old.
-  assert.deepEqual(
-    rows.rows.map((r) => [r.client_order_id, Number(r.fencing_epoch)]),
-    [
-      [coid("ha-1"), epochB],
-      [coid("ha-2"), epochA],
-      [coid("ha-3"), epochA],
-      [coid("ha-4"), epochB],
-    ],
-  );
+  assert.deepEqual(await orderEpochs(), [
+    [coid("ha-1"), epochB],
+    [coid("ha-2"), epochA],
+    [coid("ha-3"), epochA],
+    [coid("ha-4"), epochB],
+  ]);
 
   // A write stamped with the deposed leader's epoch is refused by the database.
   const stale = new ExecutionStore(db.pool, epochA);
