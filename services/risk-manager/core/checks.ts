@@ -58,21 +58,33 @@ export function shapeOf(sym: SymbolExposure, signedQty: Fixed): OrderShape {
  * broker reject (and a breaker failure): one that would take a position through zero in one go,
  * i.e. sell more than is held and not already committed to working sells (403 "insufficient qty
  * available for order"), and the same for buys against a short. It is refused, not split: send
- * the closing order, then the opening one once the close has filled. (An order opposite a
- * working one, which Alpaca refuses as a potential wash trade, is approved here at its per-side
- * worst case; the execution engine holds it until the working order ends.)
+ * the closing order, then the opening one once the close has filled. The pipeline's standard
+ * lot is the exception (OrderProposed.standardLot): the core sizes it to `closable` shares, so
+ * a strategy's exit closes a position an earlier partial fill left smaller than a lot. (An
+ * order opposite a working one, which Alpaca refuses as a potential wash trade, is approved
+ * here at its per-side worst case; the execution engine holds it until the working order ends.)
  */
 export function brokerRefusal(sym: SymbolExposure, signedQty: Fixed): Rejection | null {
   const buying = signedQty > ZERO;
-  const held = sym.filledQty;
-  const available = buying ? -held - sym.pendingBuy : held - sym.pendingSell;
-  if ((buying ? held < ZERO : held > ZERO) && abs(signedQty) > available) {
+  const available = closable(sym, buying);
+  if (available !== null && abs(signedQty) > available) {
     return reject(
       "crosses_zero",
-      `${buying ? "buying" : "selling"} ${toDecimal(abs(signedQty))} ${sym.symbol} would go through zero from ${toDecimal(held)} (available to close: ${toDecimal(available)}); close first, then open`,
+      `${buying ? "buying" : "selling"} ${toDecimal(abs(signedQty))} ${sym.symbol} would go through zero from ${toDecimal(sym.filledQty)} (available to close: ${toDecimal(available)}); close first, then open`,
     );
   }
   return null;
+}
+
+/**
+ * closable: the shares an order on this side can take off the filled position without going
+ * through zero (held on the other side, less what working orders of this side already commit);
+ * null when the order would not reduce a filled position at all.
+ */
+export function closable(sym: SymbolExposure, buying: boolean): Fixed | null {
+  const held = sym.filledQty;
+  if (buying ? held >= ZERO : held <= ZERO) return null;
+  return buying ? -held - sym.pendingBuy : held - sym.pendingSell;
 }
 
 /** runChecks runs the six checks in order and returns the first refusal, or null. */

@@ -3,8 +3,11 @@
  * the signal's reference price, of the quantity the signal asks for (its `quantity`, else the
  * pipeline's `orderQty`), as a limit order when the signal names a limit price (else market);
  * HOLD proposes nothing. The quantity asked for passes every check as the default one does: a
- * limit it would break refuses the order. A quantity or limit price that is not a positive
- * decimal proposes 0, which the core refuses as `invalid_order`.
+ * limit it would break refuses the order. A proposal of the default quantity is marked
+ * `standardLot`: if it reduces a position and would take it through zero, the core sizes it to
+ * the shares that close the position (a quantity the strategy named is never changed). A
+ * quantity or limit price that is not a positive decimal proposes 0, which the core refuses as
+ * `invalid_order`.
  */
 import { type Fixed, fromDecimal, ZERO } from "../../core/money.ts";
 import type { OrderProposed } from "./types.ts";
@@ -47,5 +50,6 @@ export function proposalFromSignal(
     qty: quantity === "" ? orderQty : decimalOrZero(quantity),
     referencePrice: signal.referencePrice,
     limitPrice: limit === "" ? null : decimalOrZero(limit),
+    ...(quantity === "" ? { standardLot: true } : {}),
   };
 }

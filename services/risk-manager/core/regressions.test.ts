@@ -218,6 +218,37 @@ test("an order through zero is refused, not sent for the broker to reject", () =
   assert.equal(propose(s, proposal("JPM", "buy", 6, 10)).reason, "crosses_zero");
 });
 
+test("a standard lot that would go through zero is sized to close the position; a named quantity is not", () => {
+  // A partial fill left 7 shares of a 10-share lot: the strategy's next SELL of the standard
+  // lot must close them, or the position could never be exited by a fixed-lot strategy.
+  const s = tradableState({ maxVar99: "1000000", maxSectorConcentration: 1 });
+  hold(s, "XOM", 7, 10);
+  const exit = propose(s, { ...proposal("XOM", "sell", 10, 10), standardLot: true });
+  assert.equal(exit.reason, "approved");
+  assert.equal(exit.qty, d(7), "sized to the 7 held");
+  assert.match(exit.message, /standard lot of 10 sized to the 7 that close the position/);
+  // The 7 are now committed to that working sell: another lot has nothing left to close.
+  const again = propose(s, { ...proposal("XOM", "sell", 10, 10), standardLot: true });
+  assert.equal(again.reason, "crosses_zero");
+  assert.match(again.message, /available to close: 0\b/);
+  settle(s, exit, 0);
+  // Flat: a sell of the standard lot opens a short of the whole lot.
+  const open = propose(s, { ...proposal("XOM", "sell", 10, 10), standardLot: true });
+  assert.equal(open.reason, "approved");
+  assert.equal(open.qty, d(10));
+  // Short 4 (a partial fill): a buy of the standard lot closes exactly the 4.
+  hold(s, "JPM", -4, 10);
+  const cover = propose(s, { ...proposal("JPM", "buy", 10, 10), standardLot: true });
+  assert.equal(cover.reason, "approved");
+  assert.equal(cover.qty, d(4));
+  // A quantity the strategy named is never changed: it is refused.
+  hold(s, "CVX", 3, 10);
+  assert.equal(propose(s, proposal("CVX", "sell", 10, 10)).reason, "crosses_zero");
+  // A standard lot that does not reach zero keeps its size.
+  hold(s, "BP", 25, 10);
+  assert.equal(propose(s, { ...proposal("BP", "sell", 10, 10), standardLot: true }).qty, d(10));
+});
+
 const breakerParams = {
   circuitBreaker: { failureThreshold: 5, windowSeconds: 60, cooldownSeconds: 300 },
 };

@@ -26,6 +26,10 @@ test("the signal's quantity is the requested size; without one, the pipeline's o
   assert.equal(proposed({ quantity: "25" }).qty, d(25));
   assert.equal(proposed({ quantity: "" }).qty, d(10));
   assert.equal(proposed({}).qty, d(10));
+  // Only the pipeline's own lot may be sized down to close a position (a named one never is).
+  assert.equal(proposed({}).standardLot, true);
+  assert.equal(proposed({ quantity: "" }).standardLot, true);
+  assert.equal(proposed({ quantity: "25" }).standardLot, undefined);
   const s = tradableState();
   const decision = propose(s, proposed({ quantity: "25" }));
   assert.ok(decision.approved);

@@ -16,7 +16,7 @@
  * is refused each time; opening the breaker on that would block the orders that reduce risk) or
  * by the gates (they would keep it open forever).
  */
-import { ZERO } from "../../core/money.ts";
+import { type Fixed, toDecimal, ZERO } from "../../core/money.ts";
 import { clientOrderIdFor } from "../../execution-engine/core/client-order-id.ts";
 import {
   advanceBreaker,
@@ -25,7 +25,7 @@ import {
   recordBreakerSuccess,
   startBreakerTest,
 } from "./breaker.ts";
-import { brokerRefusal, type Rejection, runChecks, shapeOf } from "./checks.ts";
+import { brokerRefusal, closable, type Rejection, runChecks, shapeOf } from "./checks.ts";
 import { orderLimit } from "./limit-price.ts";
 import {
   addPending,
@@ -33,6 +33,7 @@ import {
   movePending,
   type RiskState,
   rememberDecision,
+  type SymbolExposure,
   symbolExposure,
 } from "./state.ts";
 import type {
@@ -204,7 +205,8 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
     };
   }
   const sym = symbolExposure(state, e.symbol);
-  const shape = shapeOf(sym, e.side === "buy" ? e.qty : -e.qty);
+  const qty = sizedQty(sym, e);
+  const shape = shapeOf(sym, e.side === "buy" ? qty : -qty);
   let refusal = gate(state, e, shape.grows);
   if (refusal === null) refusal = brokerRefusal(sym, shape.signedQty);
   const b = state.breaker;
@@ -232,7 +234,7 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
       breakerTest = true;
     }
     sym.price = e.referencePrice;
-    addPending(state, clientOrderId, e.symbol, e.side, e.qty, ZERO);
+    addPending(state, clientOrderId, e.symbol, e.side, qty, ZERO);
     state.approvals++;
   } else {
     countReject(state, refusal.reason);
@@ -242,16 +244,17 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
     reason: refusal === null ? "approved" : refusal.reason,
     message:
       refusal === null
-        ? breakerTest
-          ? "approved as the breaker's test order"
-          : "approved"
+        ? (breakerTest ? "approved as the breaker's test order" : "approved") +
+          (qty === e.qty
+            ? ""
+            : ` (the standard lot of ${toDecimal(e.qty)} sized to the ${toDecimal(qty)} that close the position)`)
         : refusal.message,
     clientOrderId,
     signalId: e.signalId,
     correlationId: e.correlationId,
     symbol: e.symbol,
     side: e.side,
-    qty: e.qty,
+    qty,
     referencePrice: e.referencePrice,
     limitPrice:
       e.limitPrice === undefined || e.limitPrice === null || refusal !== null
@@ -263,6 +266,18 @@ function decide(state: RiskState, e: OrderProposed): RiskDecision {
   };
   rememberDecision(state, decision);
   return decision;
+}
+
+/**
+ * sizedQty: the quantity to decide on. A standard lot that reduces a filled position but would
+ * take it through zero is sized to the shares that close it (when any are left uncommitted), so
+ * a fixed-lot strategy can always exit a position a partial fill left smaller than its lot; any
+ * other order keeps its quantity (and brokerRefusal refuses one that goes through zero).
+ */
+function sizedQty(sym: SymbolExposure, e: OrderProposed): Fixed {
+  if (e.standardLot !== true || e.qty <= ZERO) return e.qty;
+  const available = closable(sym, e.side === "buy");
+  return available !== null && available > ZERO && e.qty > available ? available : e.qty;
 }
 
 function countReject(state: RiskState, reason: RejectReason): void {

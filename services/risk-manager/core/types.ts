@@ -102,6 +102,12 @@ export interface OrderProposed {
   referencePrice: Fixed;
   /** limitPrice: the limit the signal asked for (a limit order); null or absent: a market order. */
   limitPrice?: Fixed | null;
+  /**
+   * standardLot: `qty` is the pipeline's order quantity, not one the strategy asked for. A
+   * reducing order of the standard lot that would go through zero is sized down to what closes
+   * the position (see brokerRefusal); a quantity the strategy named is refused instead.
+   */
+  standardLot?: boolean;
 }
 
 /** PositionChanged: the position tracker's filled position and mark for one symbol. */
