@@ -54,3 +54,31 @@ test("help prints the usage (exit 0); a usage error names the command and the pr
   assert.equal(dependent.value, 2);
   assert.match(dependent.err, /--tag is required/);
 });
+
+test("a command with actions takes exactly one of them, and checks the options that action needs", () => {
+  const needs = (_v: unknown, action: string) => (action === "on" ? ["data"] : []);
+  const parse = (argv: string[]) =>
+    captured(() => parseCommand("demo", USAGE, argv, OPTIONS, needs, ["on", "off", "status"]));
+  const on = parse(["--data", "d", "on"]);
+  assert.ok(typeof on.value === "object");
+  assert.equal(on.value.action, "on", "the action may follow the options");
+  assert.equal(on.value.str("data"), "d");
+  const off = parse(["off"]);
+  assert.ok(typeof off.value === "object");
+  assert.equal(off.value.action, "off");
+  for (const [argv, problem] of [
+    [[], "say on, off or status"],
+    [["toggle"], "say on, off or status"],
+    [["on", "--data", "d", "off"], "unexpected argument 'off'"],
+    [["on"], "--data is required"],
+    [["status", "--bogus"], "Unknown option '--bogus'"],
+  ] as const) {
+    const r = parse([...argv]);
+    assert.equal(r.value, 2, argv.join(" "));
+    assert.ok(r.err.startsWith(`tradepipe demo: ${problem}`), `${argv.join(" ")}: ${r.err}`);
+  }
+  // Without actions a stray word is still an error, as before.
+  const stray = captured(() => parseCommand("demo", USAGE, ["on"], OPTIONS));
+  assert.equal(stray.value, 2);
+  assert.match(stray.err, /Unexpected argument 'on'/);
+});

@@ -3,7 +3,8 @@
  * parseArgs (strict: an unknown option is an error), answers `-h/--help` with the usage, checks
  * the required options, and on any problem prints `tradepipe <command>: <problem>` and the usage
  * to stderr. It returns the exit code to end with (0 after help, 2 for a usage error) or the
- * parsed arguments with typed readers.
+ * parsed arguments with typed readers. A command with actions (`tradepipe pause on|off|status`)
+ * names them: exactly one word, one of those, comes before or among the options.
  */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 
@@ -19,6 +20,8 @@ export type ArgValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandArgs {
   values: ArgValues;
+  /** action: the action word given (one of parseCommand's `actions`); "" for a command without. */
+  action: string;
   /** str: a string option's value, or undefined when absent. */
   str(name: string): string | undefined;
   /** need: a required string option's value (checked by parseCommand). */
@@ -33,28 +36,36 @@ export function parseCommand(
   usage: string,
   argv: string[],
   options: ParseArgsOptionsConfig,
-  required: readonly string[] | ((values: ArgValues) => readonly string[]) = [],
+  required: readonly string[] | ((values: ArgValues, action: string) => readonly string[]) = [],
+  actions: readonly string[] = [],
 ): CommandArgs | number {
+  const refuse = (problem: string) => {
+    process.stderr.write(`tradepipe ${command}: ${problem}\n\n${usage}`);
+    return 2;
+  };
   let values: ArgValues;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
-    }).values as ArgValues;
+      allowPositionals: actions.length > 0,
+    }) as { values: ArgValues; positionals: string[] });
   } catch (err) {
-    process.stderr.write(`tradepipe ${command}: ${(err as Error).message}\n\n${usage}`);
-    return 2;
+    return refuse((err as Error).message);
   }
   if (values.help === true) {
     process.stdout.write(usage);
     return 0;
   }
-  for (const name of typeof required === "function" ? required(values) : required) {
-    if (values[name] === undefined) {
-      process.stderr.write(`tradepipe ${command}: --${name} is required\n\n${usage}`);
-      return 2;
-    }
+  const action = positionals[0] ?? "";
+  if (actions.length > 0) {
+    if (!actions.includes(action)) return refuse(`say ${wordList(actions)}`);
+    if (positionals.length > 1) return refuse(`unexpected argument '${positionals[1]}'`);
+  }
+  for (const name of typeof required === "function" ? required(values, action) : required) {
+    if (values[name] === undefined) return refuse(`--${name} is required`);
   }
   const str = (name: string) => {
     const v = values[name];
@@ -62,6 +73,7 @@ export function parseCommand(
   };
   return {
     values,
+    action,
     str,
     need: (name) => str(name)!,
     flag: (name) => values[name] === true,
@@ -70,4 +82,11 @@ export function parseCommand(
       return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
     },
   };
+}
+
+/** wordList: "a", "a or b", "a, b or c". */
+function wordList(words: readonly string[]): string {
+  return words.length === 1
+    ? words[0]!
+    : `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}`;
 }

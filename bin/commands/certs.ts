@@ -5,12 +5,12 @@
  * directory to copy to that host; both leave good files alone, so running them again rotates
  * only what expires within 30 days or no longer names the hosts (see native-deploy/README.md).
  */
-import { parseArgs } from "node:util";
 import {
   ensureCertificateAuthority,
   ensureHostCertificate,
 } from "../../services/core/tls/authority.ts";
 import { CERTIFICATE_LIFETIME } from "../../services/core/tls/certificates.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe certs ca --dir CA_DIR [--name NAME] [--force]
        tradepipe certs server --ca-dir CA_DIR --hosts NAME,ADDRESS,... --out DIR [--force]
@@ -24,55 +24,42 @@ const USAGE = `usage: tradepipe certs ca --dir CA_DIR [--name NAME] [--force]
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    process.stderr.write(`tradepipe certs: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const now = new Date();
-  if (positionals[0] === "ca" && values.dir) {
-    const said = await ensureCertificateAuthority(values.dir, {
-      name: values.name,
-      now,
-      force: values.force,
-    });
-    process.stdout.write(`${said}\n`);
-    return 0;
-  }
-  if (positionals[0] === "server" && values["ca-dir"] && values.hosts && values.out) {
-    const hosts = values.hosts.split(",").map((h) => h.trim());
-    const said = await ensureHostCertificate(values["ca-dir"], values.out, {
-      hosts,
-      now,
-      force: values.force,
-    });
-    process.stdout.write(`${said}\n`);
-    return 0;
-  }
-  process.stderr.write(`tradepipe certs: say what and where\n\n${USAGE}`);
-  return 2;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const args = parseCommand(
+    "certs",
+    USAGE,
+    argv,
+    {
       dir: { type: "string" },
       name: { type: "string" },
       "ca-dir": { type: "string" },
       hosts: { type: "string" },
       out: { type: "string" },
       force: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
+    (_values, action) => (action === "ca" ? ["dir"] : ["ca-dir", "hosts", "out"]),
+    ["ca", "server"],
+  );
+  if (typeof args === "number") return args;
+  const now = new Date();
+  const force = args.flag("force");
+  if (args.action === "ca") {
+    const said = await ensureCertificateAuthority(args.need("dir"), {
+      name: args.str("name"),
+      now,
+      force,
+    });
+    process.stdout.write(`${said}\n`);
+    return 0;
+  }
+  const hosts = args
+    .need("hosts")
+    .split(",")
+    .map((h) => h.trim());
+  const said = await ensureHostCertificate(args.need("ca-dir"), args.need("out"), {
+    hosts,
+    now,
+    force,
   });
+  process.stdout.write(`${said}\n`);
+  return 0;
 }

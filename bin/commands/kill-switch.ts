@@ -8,11 +8,11 @@
  */
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import { type ControlTarget, callControl } from "../../services/core/control/client.ts";
 import { databaseUrlFromEnv } from "../../services/core/db/url.ts";
 import { liveRuns } from "../../services/pipeline/run-files.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe kill-switch on|off|status [--reason TEXT]
                      [--pid PID | --socket PATH | --url URL --token-file FILE]
@@ -123,33 +123,30 @@ async function overDatabase(
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const args = parseCommand(
+    "kill-switch",
+    USAGE,
+    argv,
+    {
       reason: { type: "string" },
       pid: { type: "string" },
       socket: { type: "string" },
       url: { type: "string" },
       "token-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  const action = positionals[0];
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (action !== "on" && action !== "off" && action !== "status") {
-    process.stderr.write(`tradepipe kill-switch: say on, off or status\n\n${USAGE}`);
-    return 2;
-  }
+    [],
+    ["on", "off", "status"],
+  );
+  if (typeof args === "number") return args;
+  const action = args.action as "on" | "off" | "status";
+  const values = args.values as Parameters<typeof target>[0];
+  const reason = args.str("reason");
   const t = target(values);
   if ("problem" in t) {
     process.stderr.write(`tradepipe kill-switch: ${t.problem}\n`);
     return 1;
   }
   return "control" in t
-    ? overControl(t.control, action, values.reason)
-    : overDatabase(t.databaseUrl, action, values.reason);
+    ? overControl(t.control, action, reason)
+    : overDatabase(t.databaseUrl, action, reason);
 }

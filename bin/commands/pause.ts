@@ -6,9 +6,9 @@
  * (the kill switch is what also cancels them).
  */
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import { databaseUrlFromEnv } from "../../services/core/db/url.ts";
+import { parseCommand } from "./args.ts";
 import { pickLiveRun } from "./kill-switch.ts";
 
 const USAGE = `usage: tradepipe pause on|off|status [--reason TEXT] [--pid PID]
@@ -19,27 +19,19 @@ Where it goes, first match wins:
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      reason: { type: "string" },
-      pid: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const action = positionals[0];
-  if (action !== "on" && action !== "off" && action !== "status") {
-    process.stderr.write(`tradepipe pause: say on, off or status\n\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommand(
+    "pause",
+    USAGE,
+    argv,
+    { reason: { type: "string" }, pid: { type: "string" } },
+    [],
+    ["on", "off", "status"],
+  );
+  if (typeof args === "number") return args;
+  const action = args.action;
   let url = databaseUrlFromEnv(process.env);
   if (!url) {
-    const picked = pickLiveRun(values.pid);
+    const picked = pickLiveRun(args.str("pid"));
     if ("problem" in picked) {
       process.stderr.write(`tradepipe pause: ${picked.problem}\n`);
       return 1;
@@ -55,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
         : (
             await client.query("SELECT * FROM tp_set_pause($1, $2, $3)", [
               action === "on",
-              values.reason ?? (action === "on" ? "paused from the command line" : null),
+              args.str("reason") ?? (action === "on" ? "paused from the command line" : null),
               `cli:${userInfo().username}`,
             ])
           ).rows[0];

@@ -2,11 +2,12 @@
  * tradepipe render systemd -f pipeline.yaml -o DIR: renders the pipeline's systemd units
  * (see native-deploy/README.md). An invalid spec prints every error and writes nothing.
  */
-import { parseArgs } from "node:util";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { CpuPlanError } from "../../native-deploy/cpu-plan.ts";
 import { parseHosts, validateTopology } from "../../native-deploy/patroni-config.ts";
 import { type RenderOptions, renderSystemd } from "../../native-deploy/render.ts";
 import { InvalidSpecError, loadPipelineFile } from "../../services/core/spec/index.ts";
+import { parseCommand } from "./args.ts";
 
 const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
 
@@ -32,22 +33,9 @@ const USAGE = `usage: tradepipe render systemd -f pipeline.yaml -o DIR [options]
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    process.stderr.write(`tradepipe render: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals[0] !== "systemd" || !values.file || !values.out) {
-    process.stderr.write(`tradepipe render: say what and where\n\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommand("render", USAGE, argv, RENDER_OPTIONS, ["file", "out"], ["systemd"]);
+  if (typeof args === "number") return args;
+  const values = args.values as RenderValues;
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -87,36 +75,34 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      file: { type: "string", short: "f" },
-      out: { type: "string", short: "o" },
-      prefix: { type: "string" },
-      "config-dir": { type: "string" },
-      user: { type: "string" },
-      "first-cpu": { type: "string" },
-      "host-cpus": { type: "string" },
-      "ha-out": { type: "string" },
-      "db-hosts": { type: "string" },
-      "etcd-hosts": { type: "string" },
-      "pg-bin-dir": { type: "string" },
-      "patroni-bin": { type: "string" },
-      "etcd-bin": { type: "string" },
-      "db-ca-file": { type: "string" },
-      "db-tls-dir": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-}
+const RENDER_OPTIONS = {
+  file: { type: "string", short: "f" },
+  out: { type: "string", short: "o" },
+  prefix: { type: "string" },
+  "config-dir": { type: "string" },
+  user: { type: "string" },
+  "first-cpu": { type: "string" },
+  "host-cpus": { type: "string" },
+  "ha-out": { type: "string" },
+  "db-hosts": { type: "string" },
+  "etcd-hosts": { type: "string" },
+  "pg-bin-dir": { type: "string" },
+  "patroni-bin": { type: "string" },
+  "etcd-bin": { type: "string" },
+  "db-ca-file": { type: "string" },
+  "db-tls-dir": { type: "string" },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** RenderValues: the parsed options (every one a string; file and out checked present). */
+type RenderValues = Partial<Record<keyof typeof RENDER_OPTIONS, string>> & {
+  file: string;
+  out: string;
+};
 
 class HaFlagError extends Error {}
 
 /** haOptions reads the database-tier flags: all of --ha-out, --db-hosts, --etcd-hosts or none. */
-function haOptions(values: ReturnType<typeof parse>["values"]): RenderOptions["ha"] {
+function haOptions(values: RenderValues): RenderOptions["ha"] {
   const given = [values["ha-out"], values["db-hosts"], values["etcd-hosts"]];
   if (given.every((v) => v === undefined)) return undefined;
   if (given.some((v) => v === undefined))
