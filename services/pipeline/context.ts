@@ -91,6 +91,8 @@ export interface StageReport {
   ordersSent?: number;
   fills?: number;
   rejects?: number;
+  /** The risk-manager's refusals by reason code since it started (e.g. max_var99: 12). */
+  rejectsByReason?: Record<string, number>;
   openOrders?: number;
   positions?: Array<{ symbol: string; qty: string; avgPrice: string; unrealizedPnl: string }>;
   realizedPnl?: string;

@@ -397,6 +397,7 @@ function statusOf(
     ordersSent: exec.ordersSent ?? 0,
     fills: exec.fills ?? 0,
     rejects: risk.rejects ?? 0,
+    rejectsByReason: risk.rejectsByReason ?? {},
     positions: pos.positions ?? [],
     realizedPnl: pos.realizedPnl ?? "0",
     unrealizedPnl: pos.unrealizedPnl ?? "0",

@@ -88,6 +88,7 @@ export function createRiskRuntime(
     }
     ctx.report({
       rejects: Object.values(state.rejectsByReason).reduce((a, b) => a + b, 0),
+      rejectsByReason: { ...state.rejectsByReason },
       approvals: s.approvals,
       circuitBreaker: s.breaker,
       killSwitch: s.killSwitch,

@@ -75,3 +75,25 @@ test("money is shown in cents and prices at their tick, never with nine decimals
   assert.doesNotMatch(lines, /\d\.\d{5,}/);
   assert.match(renderLogLine({ ...status, realizedPnl: "3.608888888" }), / realized=3\.61 /);
 });
+
+test("why orders are refused: the three most frequent reasons, on the screen and the log line", () => {
+  const refused = {
+    ...status,
+    rejects: 3519,
+    rejectsByReason: {
+      max_var99: 2193,
+      crosses_zero: 1206,
+      halted: 0,
+      max_notional_per_symbol: 120,
+    },
+  };
+  assert.match(
+    renderStatus(refused).join("\n"),
+    /rejects 3519 \(max_var99 2193, crosses_zero 1206, max_notional_per_symbol 120\)/,
+  );
+  assert.match(
+    renderLogLine(refused),
+    / rejects=3519 rejectReasons=max_var99:2193,crosses_zero:1206,max_notional_per_symbol:120 positions=/,
+  );
+  assert.match(renderLogLine(status), / rejects=3 positions=/, "no reasons known: nothing added");
+});

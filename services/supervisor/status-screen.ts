@@ -29,6 +29,8 @@ export interface PipelineStatus {
   ordersSent: number;
   fills: number;
   rejects: number;
+  /** Refusals by reason code (the risk-manager's reason codes); shown most frequent first. */
+  rejectsByReason?: Record<string, number>;
   positions: PositionLine[];
   realizedPnl: string;
   unrealizedPnl: string;
@@ -71,7 +73,7 @@ export function renderStatus(s: PipelineStatus): string[] {
   }
   lines.push(
     "",
-    `orders ${s.ordersSent}   fills ${s.fills}   rejects ${s.rejects}   realized P&L ${money(s.realizedPnl)}   unrealized P&L ${money(s.unrealizedPnl)}`,
+    `orders ${s.ordersSent}   fills ${s.fills}   rejects ${s.rejects}${topReasons(s, " (", ")", " ", ", ")}   realized P&L ${money(s.realizedPnl)}   unrealized P&L ${money(s.unrealizedPnl)}`,
     `circuit breaker ${s.circuitBreaker}   kill switch ${s.killSwitch ? "ENGAGED" : "off"}`,
     ...(s.database ? [`database ${mark(s.database.ok)} ${s.database.line}`] : []),
     "",
@@ -95,7 +97,27 @@ export function renderLogLine(s: PipelineStatus): string {
   const stages = s.stages
     .map((st) => `${st.name}=${st.up ? (st.ready ? "ready" : "up") : "down"}`)
     .join(" ");
-  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects} positions=${s.positions.length} realized=${money(s.realizedPnl)} unrealized=${money(s.unrealizedPnl)} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}${s.database ? ` database=${s.database.ok ? "up" : "down"}` : ""}`;
+  return `status ${stages} orders=${s.ordersSent} fills=${s.fills} rejects=${s.rejects}${topReasons(s, " rejectReasons=", "", ":", ",")} positions=${s.positions.length} realized=${money(s.realizedPnl)} unrealized=${money(s.unrealizedPnl)} breaker=${s.circuitBreaker} killSwitch=${s.killSwitch ? "on" : "off"}${s.database ? ` database=${s.database.ok ? "up" : "down"}` : ""}`;
+}
+
+/**
+ * topReasons: the three most frequent refusal reasons, e.g. " (max_var99 12, crosses_zero 3)"
+ * for the screen; "" when there are none. Why nothing trades is the first thing asked.
+ */
+function topReasons(
+  s: PipelineStatus,
+  open: string,
+  close: string,
+  sep: string,
+  join: string,
+): string {
+  const top = Object.entries(s.rejectsByReason ?? {})
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 3);
+  return top.length === 0
+    ? ""
+    : `${open}${top.map(([r, n]) => `${r}${sep}${n}`).join(join)}${close}`;
 }
 
 export function formatDuration(totalSeconds: number): string {
