@@ -6,7 +6,11 @@
  *
  * Usage: npm run mutation [-- <folder> ...]   (default: every core folder below)
  *        MUTATION_CONCURRENCY=N (default 2) test processes at once.
+ *        MUTATION_FULL=1 tests every mutant again instead of reusing the previous run's results.
  * Writes test/bench/results/mutation.md (the table) and .stryker-tmp/reports/<folder>.json.
+ * A rerun is incremental: Stryker keeps each folder's results in .stryker-tmp/incremental/ and
+ * tests again only the mutants whose code or covering tests changed since, so killing survivors
+ * one test at a time costs minutes, not the folder's full run.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -67,6 +71,8 @@ function runTarget(t: Target): Score {
   const reportDir = join(root, ".stryker-tmp", "reports");
   mkdirSync(reportDir, { recursive: true });
   const reportFile = join(reportDir, `${slug}.json`);
+  const incrementalDir = join(root, ".stryker-tmp", "incremental");
+  mkdirSync(incrementalDir, { recursive: true });
   const config = {
     $schema: "./node_modules/@stryker-mutator/core/schema/stryker-schema.json",
     testRunner: "tap",
@@ -81,7 +87,11 @@ function runTarget(t: Target): Score {
     ignoreStatic: true,
     concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
     timeoutMS: 20_000,
-    reporters: ["json", "clear-text"],
+    incremental: true,
+    incrementalFile: relative(root, join(incrementalDir, `${slug}.json`)),
+    force: process.env.MUTATION_FULL === "1",
+    // progress-append-only: a line every few seconds (killed, survived, time left) that a log keeps.
+    reporters: ["json", "clear-text", "progress-append-only"],
     jsonReporter: { fileName: relative(root, reportFile) },
     tempDirName: ".stryker-tmp",
     // Stryker rewrites tsconfig.json through TypeScript's JavaScript API, which the project's
@@ -100,7 +110,13 @@ function runTarget(t: Target): Score {
       "run",
       configFile,
     ],
-    { cwd: root, stdio: "inherit" },
+    {
+      cwd: root,
+      stdio: "inherit",
+      // Every mutant costs a fresh Node per covering test file; Node's compile cache (the sandbox's
+      // files do not change during a run) cuts each start's CPU time by about 40% on a busy machine.
+      env: { ...process.env, NODE_COMPILE_CACHE: join(root, ".stryker-tmp", "compile-cache") },
+    },
   );
   if (r.status !== 0 || !existsSync(reportFile)) {
     throw new Error(`stryker failed for ${t.name} (exit ${r.status}); see its output above`);
