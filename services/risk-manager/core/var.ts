@@ -174,7 +174,10 @@ function calendarOf(series: readonly ReturnSeries[], window: number): number[] {
     if (newest === Number.NEGATIVE_INFINITY) break;
     days.push(newest);
     for (let i = 0; i < series.length; i++) {
-      if (next[i]! < series[i]!.count && dayAt(series[i]!, next[i]!) === newest) next[i]!++;
+      if (next[i]! < series[i]!.count && dayAt(series[i]!, next[i]!) === newest) {
+        // Not `next[i]!++`: the mutation-testing instrumenter cannot rewrite `++` on a `!` operand.
+        next[i] = next[i]! + 1;
+      }
     }
   }
   return days;
