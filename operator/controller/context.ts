@@ -44,7 +44,7 @@ export interface Observed {
   database: {
     primary?: string;
     ready: boolean;
-    /** DatabaseReady's reason: LeaderRunning, RestartPending, NoLeader or Provisioning. */
+    /** DatabaseReady's reason: LeaderRunning, RestartPending, RollingOut, NoLeader or Provisioning. */
     reason?: string;
     message: string;
     failover?: { from: string; to: string; reason: string; time: string };
@@ -55,6 +55,11 @@ export interface Observed {
     switchover?: { from: string; to: string; time: string } | null;
     /** Patroni's view (leader, members, lag, timeline), for status.database. */
     patroni?: PatroniView;
+    /**
+     * While database pods run an older template: what the rollout does or waits for
+     * (DatabaseReady's reason is then RollingOut, with this in its message).
+     */
+    rollout?: string;
   };
   rollingOut: string[];
   /** Set by a step that wants another look sooner than the resync. */

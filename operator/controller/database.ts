@@ -19,17 +19,11 @@ import {
 import { type Observed, observeWrite, type ReconcileContext, requeueSoon } from "./context.ts";
 
 /** PATRONI_TIMEOUT_MS bounds every call to a Patroni REST API (a hung pod never stalls a pass). */
-const PATRONI_TIMEOUT_MS = 3000;
+export const PATRONI_TIMEOUT_MS = 3000;
 
 export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Promise<void> {
   const tp = o.tp;
-  const ns = tp.metadata.namespace ?? "default";
-  const pods = ctx.caches.Pod.list(
-    (p) =>
-      p.metadata.namespace === ns &&
-      p.metadata.labels?.[LABEL_PIPELINE] === tp.metadata.name &&
-      p.metadata.labels?.[LABEL_COMPONENT] === "database",
-  );
+  const pods = databasePods(ctx, o);
   const view = patroniView(pods as never);
   o.database.patroni = view;
   recordLeaderChange(ctx, o, view);
@@ -67,6 +61,17 @@ export async function reconcileDatabase(ctx: ReconcileContext, o: Observed): Pro
   // Patroni writes each change of state on its pod (an event that queues this pipeline); lag and
   // restarts are refreshed at least this often.
   requeueSoon(o, 15_000);
+}
+
+/** databasePods: the pipeline's database pods in the cache (terminating ones included). */
+export function databasePods(ctx: ReconcileContext, o: Observed): KubeObject[] {
+  const ns = o.tp.metadata.namespace ?? "default";
+  return ctx.caches.Pod.list(
+    (p) =>
+      p.metadata.namespace === ns &&
+      p.metadata.labels?.[LABEL_PIPELINE] === o.tp.metadata.name &&
+      p.metadata.labels?.[LABEL_COMPONENT] === "database",
+  );
 }
 
 /**
@@ -116,6 +121,24 @@ async function requestSwitchover(
     await consumeSwitchover(ctx, o, target as string);
     return;
   }
+  const answered = await askSwitchover(ctx, o, plan, "");
+  if (!answered) return;
+  // IMPORTANT: one-shot. Once Patroni has answered, the request is consumed: it never fires again.
+  await consumeSwitchover(ctx, o, target as string);
+}
+
+/**
+ * askSwitchover POSTs /switchover to the leader's Patroni once and reports the answer: accepted
+ * (recorded in status.switchover until the leader changes, with an Event) or refused (a Warning
+ * Event). False when Patroni did not answer: it may or may not have acted, and the next pass,
+ * which sees which, decides again. `why` prefixes the Events (e.g. the rollout's reason).
+ */
+export async function askSwitchover(
+  ctx: ReconcileContext,
+  o: Observed,
+  plan: { apiUrl: string; leader: string; candidate: string },
+  why: string,
+): Promise<boolean> {
   let status: number;
   let body: string;
   try {
@@ -128,10 +151,9 @@ async function requestSwitchover(
     status = r.status;
     body = (await r.text()).trim();
   } catch (err) {
-    // No answer: Patroni may or may not have acted; the next pass sees which and asks again.
-    ctx.log.warn({ err: (err as Error).message, target }, "switchover request failed");
+    ctx.log.warn({ err: (err as Error).message, to: plan.candidate }, "switchover request failed");
     requeueSoon(o, 2000);
-    return;
+    return false;
   }
   if (status === 200 || status === 202) {
     o.database.switchover = {
@@ -143,18 +165,17 @@ async function requestSwitchover(
       o.raw,
       "Normal",
       "SwitchoverRequested",
-      `asked Patroni to move the leader from ${plan.leader} to ${plan.candidate}: ${body}`,
+      `${why}asked Patroni to move the leader from ${plan.leader} to ${plan.candidate}: ${body}`,
     );
   } else {
     ctx.recorder.event(
       o.raw,
       "Warning",
       "SwitchoverRefused",
-      `Patroni refused the switchover to ${plan.candidate} (HTTP ${status}): ${body}`,
+      `${why}Patroni refused the switchover to ${plan.candidate} (HTTP ${status}): ${body}`,
     );
   }
-  // IMPORTANT: one-shot. Once Patroni has answered, the request is consumed: it never fires again.
-  await consumeSwitchover(ctx, o, target as string);
+  return true;
 }
 
 /** consumeSwitchover removes the annotation only if it still asks for `target` (test-guarded). */

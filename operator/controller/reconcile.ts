@@ -8,6 +8,7 @@ import { FINALIZER } from "../api/names.ts";
 import { type KubeObject, serverSideApply } from "../kube/apply.ts";
 import { type Observed, observeWrite, type ReconcileContext } from "./context.ts";
 import { reconcileDatabase } from "./database.ts";
+import { reconcileDatabaseRollout } from "./database-rollout.ts";
 import { ReconcileRefused } from "./ensure.ts";
 import { engageKillSwitch, finalize } from "./finalizer.ts";
 import { reconcileRollout } from "./rollout.ts";
@@ -24,6 +25,7 @@ type Step = (ctx: ReconcileContext, o: Observed) => Promise<void>;
 const STEPS: readonly [string, Step][] = [
   ["objects", reconcileObjects],
   ["database", reconcileDatabase],
+  ["database-rollout", reconcileDatabaseRollout],
   ["rollout", reconcileRollout],
 ];
 

@@ -21,6 +21,12 @@ export const PATRONI_TIMINGS = {
   retryTimeout: 5,
 } as const;
 
+/**
+ * MAXIMUM_LAG_ON_FAILOVER: Patroni never promotes a replica further behind than this (bytes);
+ * the operator's rollout also counts a replica this close as caught up.
+ */
+export const MAXIMUM_LAG_ON_FAILOVER = 1_048_576;
+
 /** Roles Patroni creates at bootstrap; their passwords come from the environment. */
 export const PATRONI_USERS = {
   superuser: "postgres",
@@ -36,7 +42,7 @@ export function dynamicConfig(p: TradingPipeline): Record<string, unknown> {
     loop_wait: PATRONI_TIMINGS.loopWait,
     retry_timeout: PATRONI_TIMINGS.retryTimeout,
     // A replica further behind than this is never promoted (async mode's bound on loss).
-    maximum_lag_on_failover: 1_048_576,
+    maximum_lag_on_failover: MAXIMUM_LAG_ON_FAILOVER,
     // Synchronous mode: a commit waits for the named synchronous standby, and only that standby
     // may be promoted. Not strict: with the standby gone the primary goes on alone (a second
     // failure could then lose writes); strict would stop commits instead.

@@ -10,8 +10,10 @@ export interface PatroniMember {
   name: string;
   /** Patroni's role: primary, replica, … ("" before Patroni reported). */
   role: string;
-  /** running, streaming, starting, stopped, … */
+  /** running, starting, stopped, … */
   state: string;
+  /** A replica's replication: streaming (from the leader) or in archive recovery. */
+  replicationState?: string;
   timeline?: number;
   /** WAL position Patroni last reported (bytes). */
   lsn?: number;
@@ -54,10 +56,13 @@ export function memberOf(pod: PodLike): PatroniMember {
   const timeline = num(status.timeline);
   const lsn = num(status.xlog_location);
   const label = pod.metadata.labels?.[LABEL_DB_ROLE];
+  const replicationState =
+    typeof status.replication_state === "string" ? status.replication_state : undefined;
   return {
     name: pod.metadata.name,
     role: typeof status.role === "string" ? status.role : "",
     state: typeof status.state === "string" ? status.state : "",
+    ...(replicationState ? { replicationState } : {}),
     ...(timeline !== undefined ? { timeline } : {}),
     ...(lsn !== undefined ? { lsn } : {}),
     pendingRestart: status.pending_restart === true,

@@ -42,6 +42,7 @@ import {
   withPatroniTls,
 } from "../specs/database-tls.ts";
 import { spreadAndAffinity, tolerations } from "../specs/stage-pod.ts";
+import { ANNOTATION_CONFIG_HASH } from "../specs/stage-workload.ts";
 import { dynamicConfig, PATRONI_USERS } from "./patroni-settings.ts";
 
 export const POSTGRES_PORT = 5432;
@@ -245,7 +246,13 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
   const fromSecret = (key: string) => ({ secretKeyRef: { name: secret, key } });
   const field = (fieldPath: string) => ({ fieldRef: { fieldPath } });
   const security = { ...restrictedContainer(), runAsUser: POSTGRES_UID, runAsGroup: POSTGRES_UID };
-  const config = stringify(patroniConfig(tp)) + POST_BOOTSTRAP;
+  // The pod template (and so a rolling restart, controller/database-rollout.ts) changes only
+  // with what Patroni reads at start. Not with bootstrap.dcs: the dynamic settings (synchronous
+  // mode, timings, Postgres parameters) reach a running cluster through PATCH /config, which
+  // Patroni applies by reload, or marks pending restart.
+  const { bootstrap, ...atStart } = patroniConfig(tp) as { bootstrap: Record<string, unknown> };
+  const { dcs: _dynamic, ...bootstrapOnce } = bootstrap;
+  const config = stringify({ ...atStart, bootstrap: bootstrapOnce }) + POST_BOOTSTRAP;
   return withDigest({
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -261,7 +268,7 @@ export function buildDatabaseStatefulSet(tp: TradingPipeline): V1StatefulSet & M
       template: {
         metadata: {
           labels,
-          annotations: { "tradepipe.io/config-hash": digest(config) },
+          annotations: { [ANNOTATION_CONFIG_HASH]: digest(config) },
         },
         spec: {
           enableServiceLinks: false,

@@ -7,26 +7,19 @@
  * with). Only what a pod's environment and volumes would set differs: addresses on loopback,
  * local directories, the Postgres binaries.
  *
+ * test/operator/patroni-pods.ts starts them.
+ *
  * The operator renders, asks and reports: the rw Service follows the role label Patroni writes,
  * status shows Patroni's view, a spec change to synchronous reaches Postgres through PATCH
  * /config, a switchover annotation is consumed once, and a leader crash is Patroni's failover.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import { parse } from "yaml";
 import { PATRONI_TIMINGS } from "../../operator/postgres/patroni-settings.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
-import {
-  freePort,
-  type PatroniMember,
-  patroniRuntime,
-  startPatroniMember,
-} from "../support/patroni.ts";
+import type { PatroniMember } from "../support/patroni.ts";
+import { type PatroniPods, startPatroniPods } from "./patroni-pods.ts";
 import {
   applyYaml,
   createNamespace,
@@ -45,9 +38,8 @@ const FAILOVER_WAIT_MS = (PATRONI_TIMINGS.ttl + 10 * PATRONI_TIMINGS.loopWait) *
 let cluster: ControlPlane;
 let operator: OperatorProcess;
 let operatorKubeconfig: string;
-let dir: string;
+let patroni: PatroniPods;
 let appPassword: string;
-let superPassword: string;
 const members: PatroniMember[] = [];
 
 const member = (name: string) => {
@@ -99,21 +91,8 @@ async function waitLeader(what: string, pred: (leader: string) => boolean): Prom
   );
 }
 
-async function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
-  const c = new pg.Client({
-    host: "127.0.0.1",
-    port: m.pgPort,
-    user: "postgres",
-    password: superPassword,
-    database: "postgres",
-    ...verified(),
-  });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
+function query<T extends pg.QueryResultRow>(m: PatroniMember, sql: string): Promise<T[]> {
+  return patroni.query<T>(m, sql);
 }
 
 /** commitsOn: a row is committed on this member now (it leads and accepts writes). */
@@ -157,13 +136,10 @@ async function patroniWrites(): Promise<Json> {
     leader: leaderKey.metadata.annotations?.leader,
   };
 }
-/** The operator's database CA (its `<pipeline>-db-tls` Secret): every client verifies with it. */
-let caFile: string;
-const verified = () => ({ ssl: { ca: readFileSync(caFile, "utf8"), rejectUnauthorized: true } });
+const verified = () => patroni.verified();
 
 describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
-    const rt = await patroniRuntime();
     const started = await startClusterWithOperatorRbac();
     cluster = started.cluster;
     operatorKubeconfig = started.saKubeconfig;
@@ -173,95 +149,16 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
       cluster,
       samplePipeline(P, NS, { database: { instances: 2, synchronous: false } }),
     );
-    const pods = await waitFor(
-      "both database pods",
-      async () => {
-        const list = await getJson(cluster, [
-          "pods",
-          "-n",
-          NS,
-          "-l",
-          "tradepipe.io/component=database",
-        ]);
-        return list.items.length === 2 ? (list.items as Json[]) : undefined;
-      },
-      180_000,
-      500,
-    );
-    const cm = await getJson(cluster, ["configmap", `${P}-db-patroni`, "-n", NS]);
-    const secret = await getJson(cluster, ["secret", `${P}-db-credentials`, "-n", NS]);
-    const fromSecret = (k: string) => Buffer.from(secret.data[k], "base64").toString("utf8");
-    appPassword = fromSecret("password");
-    superPassword = fromSecret("superuser-password");
-    dir = await mkdtemp(join(tmpdir(), "tp-patroni-k8s-"));
-    await chmod(dir, 0o755);
-    // Patroni's own ServiceAccount: it runs with exactly the Role the operator granted.
-    const kubeconfig = join(dir, "kubeconfig");
-    await writeFile(
-      kubeconfig,
-      await readFile(await cluster.createServiceAccountKubeconfig(NS, `${P}-db`)),
-      { mode: 0o600 },
-    );
-    const kubeContext = parse(await readFile(kubeconfig, "utf8"))["current-context"] as string;
-    // What the database-tls volume would mount: the operator's certificate, key and CA, with
-    // the key private to the user that runs Postgres.
-    const tlsSecret = await getJson(cluster, ["secret", `${P}-db-tls`, "-n", NS]);
-    const tlsDir = join(dir, "tls");
-    await mkdir(tlsDir, { mode: 0o700 });
-    for (const key of ["tls.crt", "tls.key", "ca.crt"]) {
-      const path = join(tlsDir, key);
-      await writeFile(path, Buffer.from(tlsSecret.data[key], "base64"), { mode: 0o600 });
-      if (rt.runAs) await chown(path, rt.runAs.uid, rt.runAs.gid);
-    }
-    if (rt.runAs) await chown(tlsDir, rt.runAs.uid, rt.runAs.gid);
-    caFile = join(tlsDir, "ca.crt");
-    const bootstrapScript = join(dir, "post-bootstrap.sh");
-    await writeFile(bootstrapScript, cm.data["post-bootstrap.sh"], { mode: 0o755 });
-    if (rt.runAs) await chown(kubeconfig, rt.runAs.uid, rt.runAs.gid);
-    const env = {
-      KUBECONFIG: kubeconfig,
-      PATH: `${rt.pgBinDir}:/usr/bin:/bin`,
-      PATRONI_KUBERNETES_NAMESPACE: NS,
-      PATRONI_SUPERUSER_PASSWORD: superPassword,
-      PATRONI_REPLICATION_PASSWORD: fromSecret("replication-password"),
-      PATRONI_REWIND_PASSWORD: fromSecret("rewind-password"),
-      TRADEPIPE_DB_USER: fromSecret("username"),
-      TRADEPIPE_DB_PASSWORD: appPassword,
-      TRADEPIPE_DB_NAME: fromSecret("database"),
-    };
-    for (const pod of pods.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
-      const name = pod.metadata.name as string;
-      const config = parse(cm.data["patroni.yml"]);
-      const rest = `127.0.0.1:${await freePort()}`;
-      const pgAddr = `127.0.0.1:${await freePort()}`;
-      // What the pod's environment (PATRONI_NAME, *_CONNECT_ADDRESS) and volumes would set.
-      config.name = name;
-      config.restapi = { listen: rest, connect_address: rest };
-      config.postgresql.listen = pgAddr;
-      config.postgresql.connect_address = pgAddr;
-      config.postgresql.data_dir = join(dir, name, "data");
-      config.postgresql.pgpass = join(dir, name, "pgpass");
-      config.postgresql.bin_dir = rt.pgBinDir;
-      config.postgresql.parameters.unix_socket_directories = join(dir, name, "run");
-      config.postgresql.parameters.ssl_cert_file = join(tlsDir, "tls.crt");
-      config.postgresql.parameters.ssl_key_file = join(tlsDir, "tls.key");
-      for (const role of Object.values(config.postgresql.authentication) as Json[]) {
-        role.sslrootcert = caFile;
-      }
-      config.bootstrap.post_bootstrap = `sh ${bootstrapScript}`;
-      // In a pod Patroni uses the in-cluster token; outside, its kubeconfig's context.
-      config.kubernetes.context = kubeContext;
-      members.push(await startPatroniMember({ dir: join(dir, name), config, env }));
-    }
+    patroni = await startPatroniPods(cluster, NS, P, 2);
+    members.push(...patroni.members);
+    appPassword = patroni.appPassword;
   });
 
   after(async () => {
-    for (const m of members) await m.kill();
+    await patroni?.stop();
     const code = await operator?.stop();
     if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
     await cluster?.stop();
-    if (process.env.TRADEPIPE_TEST_KEEP_PATRONI) process.stdout.write(`# kept ${dir}\n`);
-    else if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test("Patroni elects a leader; rw follows its role label; status shows Patroni's view", async () => {
