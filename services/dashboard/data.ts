@@ -21,10 +21,12 @@ export async function summary(db: Q, pipelineName: string) {
               extract(epoch FROM now() - renewed_at) AS age_s
          FROM stage_leadership ORDER BY stage`,
     ),
-    // One pass over the fills for their count, fees and the last one's time.
+    // The fills' count, fees and last time from their rollup (sql/0012): a row per symbol and
+    // side, not a pass over every fill.
     db.query(
-      `SELECT max(filled_at) AS at, extract(epoch FROM now() - max(filled_at)) AS age_s,
-              coalesce(sum(commission), 0)::text AS fees, count(*)::int AS n FROM fills`,
+      `SELECT max(last_filled_at) AS at, extract(epoch FROM now() - max(last_filled_at)) AS age_s,
+              coalesce(sum(commission), 0)::text AS fees, coalesce(sum(n), 0)::int AS n
+         FROM fills_rollup`,
     ),
     db.query(
       `SELECT coalesce(sum(realized_pnl), 0)::text AS realized,
@@ -192,16 +194,19 @@ export async function fillsPage(db: Q, f: FillFilter, before: number | null, lim
     where += ` AND id < $${params.length}`;
   }
   params.push(limit);
-  const res = await db.query(
-    `SELECT ${FILL_COLUMNS} FROM fills WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
-    params,
-  );
-  const rows = res.rows.map(fillRow);
+  // The filter's total from the fills' rollup (sql/0012), whose rows are per symbol and side.
   const countParams: unknown[] = [];
-  const total = await db.query(
-    `SELECT count(*)::int AS n FROM fills WHERE ${fillWhere(f, countParams)}`,
-    countParams,
-  );
+  const [res, total] = await Promise.all([
+    db.query(
+      `SELECT ${FILL_COLUMNS} FROM fills WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    ),
+    db.query(
+      `SELECT coalesce(sum(n), 0)::int AS n FROM fills_rollup WHERE ${fillWhere(f, countParams)}`,
+      countParams,
+    ),
+  ]);
+  const rows = res.rows.map(fillRow);
   return {
     rows,
     total: total.rows[0].n as number,
@@ -390,7 +395,7 @@ const attributionCache = new WeakMap<object, { key: string; value: unknown }>();
 export async function attribution(db: Q): Promise<ReturnType<typeof computeAttribution>> {
   const k = await db.query(
     `SELECT (SELECT coalesce(max(id), 0) FROM fills)::text || '|' ||
-            (SELECT count(*) FROM fills)::text || '|' ||
+            (SELECT coalesce(sum(n), 0) FROM fills_rollup)::text || '|' ||
             coalesce((SELECT max(updated_at) FROM positions)::text, '') || '|' ||
             current_date::text AS key`,
   );

@@ -1,16 +1,14 @@
 /**
- * equity: the equity and drawdown series of the P&L panel, downsampled in Postgres. One pass
- * over `portfolio_snapshots` groups the snapshots into round time buckets (date_bin) with the
- * count, first and last time, lowest and highest equity and drawdown of each (plain min/max on
- * the numeric columns: no per-row conversion, which is what costs at a million rows); the
- * first and last point of each bucket are then read by primary key. Drawdown is the one the
- * position tracker records with each snapshot: (equity − peak_equity) / peak_equity.
+ * equity: the equity and drawdown series of the P&L panel, downsampled in Postgres: per time
+ * bucket (date_bin, aligned to the epoch) the count, the first and last point and the lowest
+ * and highest equity and drawdown. Drawdown is the one the position tracker records with each
+ * snapshot: (equity − peak_equity) / peak_equity (tp_snapshot_drawdown).
  *
- * Finished buckets are kept per database: the snapshots are append-only by time (the position
- * tracker inserts each once, ON CONFLICT DO NOTHING, at its event time), so a bucket whose
- * time is past never changes. A later request reads only from the last kept bucket on, which
- * the primary key's index serves. The kept buckets are dropped when the stride changes (the
- * history outgrew the chart) or the first snapshot is no longer the same one.
+ * A long history is read from `portfolio_equity_rollup` (sql/0011), which Postgres keeps exact
+ * as snapshots arrive, at fixed widths from 10 s to a day: the chart's stride is one of them
+ * (or whole days, merged from the day's buckets), so a request reads one row per bucket by
+ * primary key however many snapshots there are. A history short enough to need a stride under
+ * the narrowest width is grouped from the snapshots themselves (at most a few hours of them).
  */
 import type pg from "pg";
 import {
@@ -25,26 +23,36 @@ import {
 type Q = Pick<pg.Pool, "query">;
 
 /** Drawdown of one snapshot as a fraction, from the peak the position tracker recorded. */
-const DRAWDOWN = `CASE WHEN peak_equity > 0 THEN (equity - peak_equity) / peak_equity ELSE 0 END`;
+const DRAWDOWN = "tp_snapshot_drawdown(equity, peak_equity)";
 
-/** A bucket of both series, with its bounds as Postgres prints them (exact, µs). */
+/** A bucket of both series. */
 export interface Kept {
-  startAt: string;
-  firstAt: string;
-  lastAt: string;
   equity: Bucket;
   drawdown: Bucket;
 }
 
-interface Cache {
-  strideMs: number;
-  firstAt: string;
-  buckets: Kept[];
+/** The rollup's widths per database, read once (they change only with a migration). */
+const rollupWidths = new WeakMap<object, Promise<number[]>>();
+
+/** widthsOf: the rollup's widths in milliseconds, ascending. */
+export function widthsOf(db: Q): Promise<number[]> {
+  let w = rollupWidths.get(db);
+  if (w === undefined) {
+    w = db
+      .query("SELECT width_ms::float8 AS w FROM equity_rollup_widths ORDER BY width_ms")
+      .then((r) => r.rows.map((x) => Number(x.w)));
+    w.catch(() => rollupWidths.delete(db));
+    rollupWidths.set(db, w);
+  }
+  return w;
 }
 
-/** Kept buckets per database, one entry per stride in use (a few chart widths). */
-const caches = new WeakMap<object, Cache[]>();
-const STRIDES_KEPT = 4;
+/** rollupWidthFor: the widest rollup width that cuts `strideMs` into whole buckets, if any. */
+export function rollupWidthFor(strideMs: number, widths: readonly number[]): number | undefined {
+  let best: number | undefined;
+  for (const w of widths) if (w <= strideMs && strideMs % w === 0) best = w;
+  return best;
+}
 
 export interface EquityPanel {
   /** Snapshots with an equity, all of them. */
@@ -69,15 +77,18 @@ export async function equityPanel(
   drawdownAlertPct: number | null,
 ): Promise<EquityPanel> {
   const span = await db.query(
-    `SELECT min(snapshot_at)::text AS first_at,
-            (extract(epoch FROM min(snapshot_at)) * 1000)::float8 AS t0,
+    `SELECT (extract(epoch FROM min(snapshot_at)) * 1000)::float8 AS t0,
             (extract(epoch FROM max(snapshot_at)) * 1000)::float8 AS t1
        FROM portfolio_snapshots WHERE equity IS NOT NULL`,
   );
   const s = span.rows[0];
-  if (s.first_at === null) return empty(drawdownAlertPct);
+  if (s.t0 === null) return empty(drawdownAlertPct);
   const strideMs = strideFor(Number(s.t0), Number(s.t1), buckets);
-  const kept = await keptBuckets(db, strideMs, s.first_at as string);
+  const width = rollupWidthFor(strideMs, await widthsOf(db));
+  const kept =
+    width === undefined
+      ? await aggregate(db, strideMs, "-infinity")
+      : await rolledUp(db, strideMs, width);
   const points = kept.reduce((n, b) => n + b.equity.n, 0);
   const maxDrawdownPct = Math.min(0, ...kept.map((b) => b.drawdown.lo));
   const table = spanRows(
@@ -124,20 +135,44 @@ function empty(drawdownAlertPct: number | null): EquityPanel {
   };
 }
 
-/** keptBuckets brings the kept buckets up to date: all of them, or from the last one on. */
-async function keptBuckets(db: Q, strideMs: number, firstAt: string): Promise<Kept[]> {
-  const all = caches.get(db) ?? [];
-  const cache = all.find((c) => c.strideMs === strideMs);
-  const reuse = cache !== undefined && cache.firstAt === firstAt;
-  const from = reuse ? cache.buckets[cache.buckets.length - 1]?.startAt : undefined;
-  const fresh = await aggregate(db, strideMs, from ?? "-infinity");
-  // IMPORTANT: the tail is re-read from the last kept bucket's start, so only the buckets
-  // before it are kept: a bucket of `fresh` is never a second copy of a kept one.
-  const kept = reuse ? cache.buckets.filter((b) => b.startAt !== from) : [];
-  const next = [...kept, ...fresh];
-  const others = all.filter((c) => c.strideMs !== strideMs).slice(0, STRIDES_KEPT - 1);
-  caches.set(db, [{ strideMs, firstAt, buckets: next }, ...others]);
-  return next;
+/**
+ * rolledUp: the buckets of `strideMs` from the rollup's buckets of `widthMs` (which divides
+ * it): one row each when the widths are equal, else the first and last point by time and the
+ * extremes of the few rows a bucket spans.
+ */
+export async function rolledUp(db: Q, strideMs: number, widthMs: number): Promise<Kept[]> {
+  const res = await db.query(
+    `SELECT (extract(epoch FROM b) * 1000)::float8 AS start, n,
+            (extract(epoch FROM first_at) * 1000)::float8 AS t_first,
+            (extract(epoch FROM last_at) * 1000)::float8 AS t_last,
+            first_v::float8, last_v::float8, lo::float8, hi::float8,
+            (first_dd * 100)::float8 AS first_dd, (last_dd * 100)::float8 AS last_dd,
+            (dd_lo * 100)::float8 AS dd_lo, (dd_hi * 100)::float8 AS dd_hi
+       FROM (SELECT date_bin($1::interval, bucket_at, timestamptz 'epoch') AS b,
+                    sum(n)::float8 AS n, min(first_at) AS first_at, max(last_at) AS last_at,
+                    (array_agg(first_equity ORDER BY first_at))[1] AS first_v,
+                    (array_agg(last_equity ORDER BY last_at DESC))[1] AS last_v,
+                    (array_agg(first_drawdown ORDER BY first_at))[1] AS first_dd,
+                    (array_agg(last_drawdown ORDER BY last_at DESC))[1] AS last_dd,
+                    min(lo_equity) AS lo, max(hi_equity) AS hi,
+                    min(lo_drawdown) AS dd_lo, max(hi_drawdown) AS dd_hi
+               FROM portfolio_equity_rollup WHERE width_ms = $2
+              GROUP BY 1) g
+      ORDER BY b`,
+    [`${strideMs} milliseconds`, widthMs],
+  );
+  return res.rows.map((r) => {
+    const common = {
+      start: Number(r.start),
+      n: Number(r.n),
+      tFirst: Number(r.t_first),
+      tLast: Number(r.t_last),
+    };
+    return {
+      equity: { ...common, first: r.first_v, last: r.last_v, lo: r.lo, hi: r.hi },
+      drawdown: { ...common, first: r.first_dd, last: r.last_dd, lo: r.dd_lo, hi: r.dd_hi },
+    };
+  });
 }
 
 /**
@@ -151,7 +186,7 @@ export async function aggregate(
   untilAt = "infinity",
 ): Promise<Kept[]> {
   const res = await db.query(
-    `SELECT b::text AS start_at, (extract(epoch FROM b) * 1000)::float8 AS start, n,
+    `SELECT (extract(epoch FROM b) * 1000)::float8 AS start, n,
             first_at::text, last_at::text,
             (extract(epoch FROM first_at) * 1000)::float8 AS t_first,
             (extract(epoch FROM last_at) * 1000)::float8 AS t_last,
@@ -190,9 +225,6 @@ export async function aggregate(
       tLast: Number(r.t_last),
     };
     return {
-      startAt: r.start_at as string,
-      firstAt: r.first_at as string,
-      lastAt: r.last_at as string,
       equity: { ...common, first: first.v, last: last.v, lo: Number(r.lo), hi: Number(r.hi) },
       drawdown: {
         ...common,

@@ -8,8 +8,8 @@
  *   - update latency: a fill committed in Postgres → its row in the page's blotter; baseline:
  *     a bare poll of the same table at the stream's interval, in this process.
  *
- *   npm run bench -- dashboard                       # 100k fills, 100k snapshots
- *   npx node test/bench/dashboard.bench.ts --fills 100000 --snapshots 1000000 --updates 30
+ *   npm run bench -- dashboard                       # 100k fills, 1M snapshots
+ *   node_modules/.bin/node test/bench/dashboard.bench.ts --fills 100000 --snapshots 100000 --updates 30
  *   (--screenshot FILE saves the loaded page)
  */
 import { parseArgs } from "node:util";
@@ -22,7 +22,7 @@ import { withMigratedDatabase } from "../support/pg.ts";
 const { values: args } = parseArgs({
   options: {
     fills: { type: "string", default: "100000" },
-    snapshots: { type: "string", default: "100000" },
+    snapshots: { type: "string", default: "1000000" },
     updates: { type: "string", default: "30" },
     loads: { type: "string", default: "5" },
     screenshot: { type: "string" },

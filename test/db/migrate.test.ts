@@ -28,10 +28,13 @@ async function copyOfSqlDir(): Promise<string> {
 
 const EXPECTED_TABLES = [
   "cancel_all_requests",
+  "equity_rollup_widths",
   "fills",
+  "fills_rollup",
   "leadership_group",
   "order_audit_trail",
   "orders",
+  "portfolio_equity_rollup",
   "portfolio_snapshots",
   "position_snapshots",
   "positions",
