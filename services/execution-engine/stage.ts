@@ -15,6 +15,7 @@
  * positions are compared. Until that is done the readiness check "recovered" is false and
  * intents wait in a queue; none is turned into an order before.
  */
+
 import { unlink } from "node:fs/promises";
 import {
   createAlpacaClient,
@@ -23,6 +24,7 @@ import {
 } from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
+import { INTENT_VOID_AFTER_MS } from "../core/intent-lifetime.ts";
 import {
   ControlCommand,
   ControlSchema,
@@ -527,7 +529,19 @@ export const stage: StageDefinition = {
       ctx.readiness.set("recovered", true);
       log.info({ queuedIntents: queuedIntents.length, open: state.orders.size }, "recovered");
       report(state.killSwitch ? "halted: kill switch engaged" : "");
-      for (const q of queuedIntents.splice(0)) intake(q.m, q.receivedNs);
+      // An intent queued longer than its lifetime is dropped, not sent: the risk-manager has
+      // written it off by now (services/core/intent-lifetime.ts), and its decision is stale.
+      const voidBefore = process.hrtime.bigint() - BigInt(INTENT_VOID_AFTER_MS) * 1_000_000n;
+      const queued = queuedIntents.splice(0);
+      const stale = queued.filter((q) => q.receivedNs < voidBefore);
+      if (stale.length > 0) {
+        metrics.anomalies.labels("intent_void").inc(stale.length);
+        log.warn(
+          { count: stale.length, signalIds: stale.slice(0, 10).map((q) => q.m.signalId) },
+          "intents queued during recovery for longer than their lifetime: dropped, not sent",
+        );
+      }
+      for (const q of queued) if (q.receivedNs >= voidBefore) intake(q.m, q.receivedNs);
     }
 
     stream.start();

@@ -40,6 +40,10 @@ export function riskMetrics(m: Metrics) {
       "risk_daily_loss_limit_usd",
       "The daily loss at which the risk-manager refuses new risk (spec.risk.maxDailyLoss).",
     ),
+    approvalsLost: m.counter(
+      "risk_approvals_lost_total",
+      "Approved intents no execution engine took within the intent lifetime (published while none ran); their pending quantity was freed.",
+    ),
     invalid: m.counter(
       "risk_invalid_messages_total",
       "Bus messages the risk-manager could not read.",

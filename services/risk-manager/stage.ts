@@ -13,6 +13,7 @@
  * LISTENs for. While the spec says true, the control listener refuses a release. A restart reads it back (and the breaker, halts and the day's P&L
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
+
 import { Topics } from "../core/bus/topics.ts";
 import { subscribeDecoded } from "../core/bus/typed.ts";
 import type { BusMessage } from "../core/bus/types.ts";
@@ -61,12 +62,15 @@ import {
   riskStore,
   setKillSwitch,
 } from "./store.ts";
+import { unheardApprovals } from "./unheard-approvals.ts";
 import { decodeSignal, emptySignalFields } from "./wire.ts";
 
 /** TICK_MS: breaker cooldowns and day rolls without traffic; risk.state and risk_state refresh. */
 export const TICK_MS = 1_000;
 /** HISTORY_CHECK_MS: how often the stage checks whether a new UTC day needs the closes reloaded. */
 export const HISTORY_CHECK_MS = 600_000;
+/** UNHEARD_SWEEP_MS: how often approvals no engine acknowledged are checked (unheard-approvals.ts). */
+export const UNHEARD_SWEEP_MS = 5_000;
 
 function decimalOrNull(v: string): Fixed | null {
   try {
@@ -202,6 +206,24 @@ export const stage: StageDefinition = {
     Object.assign(ctx.routes, routes);
     Object.assign(ctx.controlRoutes, controlRoutes);
 
+    // Approvals no execution engine ever took (published while none listened) are written off
+    // after INTENT_VOID_AFTER_MS, so their pending quantity does not block trading for good.
+    const unheard = unheardApprovals({ db: ctx.db, step: rt.step, nowNs: ctx.nowNs });
+    const sweepUnheard = () => {
+      unheard.sweep().then(
+        (lost) => {
+          if (lost.length === 0) return;
+          metrics.approvalsLost.inc(lost.length);
+          log.warn(
+            { count: lost.length, clientOrderIds: lost.slice(0, 10) },
+            "approved intents no execution engine took (published while none ran): written off, their pending quantity freed",
+          );
+        },
+        (err: unknown) =>
+          log.warn({ err: (err as Error).message }, "unheard approvals: Postgres did not answer"),
+      );
+    };
+    const unheardTimer = setInterval(sweepUnheard, UNHEARD_SWEEP_MS);
     const onInvalid = invalid("message");
     const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     let stopped = false;
@@ -219,7 +241,7 @@ export const stage: StageDefinition = {
       const proposal = proposalOfFields(sig, orderQty);
       if (proposal === null) return;
       if (!riskDecisionChannel.hasSubscribers) {
-        rt.execute(stepRisk(state, proposal), sig.traceparent, sig.originTimeNs);
+        execute(stepRisk(state, proposal));
         return;
       }
       const t0 = process.hrtime.bigint();
@@ -228,6 +250,14 @@ export const stage: StageDefinition = {
       timing.symbol = proposal.symbol;
       timing.approved = commands.some((c) => c.type === "PublishDecision" && c.decision.approved);
       riskDecisionChannel.publish(timing);
+      execute(commands);
+    };
+    /** execute runs the core's commands for the signal just read, remembering approvals sent. */
+    const execute = (commands: ReturnType<typeof stepRisk>) => {
+      for (const c of commands) {
+        if (c.type === "PublishDecision" && c.decision.approved && !c.decision.repeated)
+          unheard.approved(c.decision.clientOrderId);
+      }
       rt.execute(commands, sig.traceparent, sig.originTimeNs);
     };
     const onControl = (c: Control) => {
@@ -261,6 +291,7 @@ export const stage: StageDefinition = {
         [`${Topics.orderUpdate}/*`],
         OrderUpdateSchema,
         (u) => {
+          unheard.heard(u.clientOrderId);
           for (const e of riskEventsOf(u)) rt.step(e);
         },
         onInvalid,
@@ -334,6 +365,7 @@ export const stage: StageDefinition = {
         rt.stop();
         clearInterval(tick);
         clearInterval(historyTimer);
+        clearInterval(unheardTimer);
         for (const s of subscriptions) s.unsubscribe();
         unwatchSpec?.();
         for (const k of Object.keys(routes)) delete ctx.routes[k];
