@@ -37,6 +37,12 @@ export interface FillRow {
   filled_us: string;
   /** late: an execution that did not raise the cumulative quantity (arrived after a later one). */
   late: boolean;
+  /**
+   * cumulative: on a synthesized gap row only, the order's filled quantity it brings the order
+   * to. The row is not written when the order's stored fills already reach that quantity with
+   * it (a journal replayed after the executions themselves were stored).
+   */
+  cumulative: string | null;
 }
 
 const usOf = (ns: bigint) => (ns / 1000n).toString();
@@ -77,6 +83,7 @@ export function fillRowsOf(
       price: toDecimal(execPrice),
       filled_us: usOf(record.timeNs),
       late: delta <= ZERO,
+      cumulative: null,
     });
   }
   const gap = gapOf(record);
@@ -90,6 +97,7 @@ export function fillRowsOf(
         price: toDecimal(e.price),
         filled_us: usOf(e.timeNs),
         late: false,
+        cumulative: null,
       });
     }
     return rows;
@@ -99,13 +107,15 @@ export function fillRowsOf(
   const own = delta - gap;
   const price = div(mul(delta, deltaPrice) - mul(own, execPrice), gap);
   if (price <= ZERO) return rows;
+  const cumulative = d.filledQty ?? toDecimal(order.filledQty);
   rows.push({
     ...base,
-    execution_id: `${order.clientOrderId}@${d.filledQty ?? toDecimal(order.filledQty)}`,
+    execution_id: `${order.clientOrderId}@${cumulative}`,
     qty: toDecimal(gap),
     price: toDecimal(price),
     filled_us: usOf(record.timeNs),
     late: false,
+    cumulative,
   });
   return rows;
 }

@@ -28,6 +28,7 @@ import type { AuditRecord, Order } from "./core/index.ts";
 import { Journal, readJournal } from "./journal.ts";
 import { decodeEntry, encodeHeader } from "./journal-records.ts";
 import type { AuditWrite, ExecutionStore } from "./store.ts";
+import { attachExecutions, type FetchExecutions } from "./write-behind.ts";
 
 /** The broker's clock and ours may differ; list orders from this long before the last commit. */
 export const ADOPTION_MARGIN_NS = 60_000_000_000n;
@@ -123,6 +124,8 @@ export async function replayJournals(o: {
   dbId: string;
   store: ExecutionStore;
   log: Logger;
+  /** Reads an order's executions for a replayed fill with a gap (as the write-behind does). */
+  fetchExecutions?: FetchExecutions;
 }): Promise<ReplayReport> {
   const report: ReplayReport = { files: 0, records: 0, damaged: 0, skipped: 0 };
   let names: string[];
@@ -164,7 +167,9 @@ export async function replayJournals(o: {
       );
     }
     for (let i = 0; i < writes.length; i += REPLAY_BATCH) {
-      await o.store.writeBatch(writes.slice(i, i + REPLAY_BATCH), f.epoch);
+      const batch = writes.slice(i, i + REPLAY_BATCH);
+      await attachExecutions(batch, o.fetchExecutions);
+      await o.store.writeBatch(batch, f.epoch);
     }
     report.files++;
     report.records += writes.length;

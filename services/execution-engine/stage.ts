@@ -64,7 +64,7 @@ import {
 import { executionParamsFromSpec } from "./spec-params.ts";
 import { ExecutionStore, STAGE } from "./store.ts";
 import { approvalFromIntent, orderUpdateMessage, tradeUpdated } from "./wire.ts";
-import { WriteBehind } from "./write-behind.ts";
+import { type FetchExecutions, WriteBehind } from "./write-behind.ts";
 
 /** Tunables of the shell; the defaults are what `tradepipe run` uses. */
 export const EXECUTION_SETTINGS = {
@@ -110,6 +110,15 @@ export const stage: StageDefinition = {
       credentials: ctx.broker.credentials,
       rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
     });
+    /** An order's executions for a fill with a gap; null (one synthesized row) if unreadable. */
+    const fetchExecutions: FetchExecutions = (order, filledQty) =>
+      fetchOrderExecutions(client.trading, order, filledQty).catch((err: unknown) => {
+        log.warn(
+          { clientOrderId: order.clientOrderId, err: (err as Error).message },
+          "could not read the order's FILL activities: its fill is recorded as one row",
+        );
+        return null;
+      });
     // ---- recovery before anything is rebuilt: the journal, then the broker's listing ----------
     const dir = journalDir();
     const dbId = await store.databaseIdentity();
@@ -120,6 +129,7 @@ export const stage: StageDefinition = {
       dbId,
       store,
       log,
+      fetchExecutions,
     });
     ctx.readiness.set("recovered", false, "adopting the broker's orders Postgres lacks");
     const adoption = await adoptBrokerOrders({
@@ -197,14 +207,7 @@ export const stage: StageDefinition = {
         maxSeconds: EXECUTION_SETTINGS.auditBacklogMaxSeconds,
         maxBatch: EXECUTION_SETTINGS.auditBatchMax,
       },
-      fetchExecutions: (order, filledQty) =>
-        fetchOrderExecutions(client.trading, order, filledQty).catch((err: unknown) => {
-          log.warn(
-            { clientOrderId: order.clientOrderId, err: (err as Error).message },
-            "could not read the order's FILL activities: its fill is recorded as one row",
-          );
-          return null;
-        }),
+      fetchExecutions,
       onCommitted(inserted) {
         fills += inserted;
         metrics.fills.inc(inserted);

@@ -96,12 +96,17 @@ WITH audit AS (
          to_timestamp(f.filled_us / 1e6), $3
     FROM jsonb_to_recordset($5::jsonb) AS f(execution_id text, client_order_id text,
          broker_order_id text, symbol text, side text, qty numeric, price numeric,
-         filled_us numeric, late boolean)
+         filled_us numeric, late boolean, cumulative numeric)
    -- A late execution of an order whose gap was written as one synthesized row is in that row.
-   WHERE NOT f.late OR NOT EXISTS (
+   WHERE (NOT f.late OR NOT EXISTS (
          SELECT 1 FROM fills x
           WHERE x.client_order_id = f.client_order_id
-            AND left(x.execution_id, length(f.client_order_id) + 1) = f.client_order_id || '@')
+            AND left(x.execution_id, length(f.client_order_id) + 1) = f.client_order_id || '@'))
+     -- A synthesized gap row whose quantity the stored executions already hold is not written
+     -- (a journal replayed after the executions themselves were stored).
+     AND (f.cumulative IS NULL OR f.qty + (
+         SELECT coalesce(sum(x.qty), 0) FROM fills x
+          WHERE x.client_order_id = f.client_order_id) <= f.cumulative)
   ON CONFLICT (execution_id) DO NOTHING
   RETURNING id
 )

@@ -35,7 +35,7 @@ export interface WriteBehindDeps {
   metrics: ExecutionMetrics;
   limits: WriteBehindLimits;
   /** Reads an order's executions for a fill with a gap (fill-rows.ts); null when unavailable. */
-  fetchExecutions?(order: Order, filledQty: string): Promise<ExecutionRow[] | null>;
+  fetchExecutions?: FetchExecutions;
   /** A batch committed `fills` new fill rows. */
   onCommitted(fills: number): void;
   /** Another instance leads: stop acting. */
@@ -48,6 +48,26 @@ interface Pending {
   write: AuditWrite;
   /** process.hrtime at append: the audit lag is measured from here to the commit. */
   atNs: bigint;
+}
+
+/** FetchExecutions reads an order's executions (FILL activities); null when unavailable. */
+export type FetchExecutions = (order: Order, filledQty: string) => Promise<ExecutionRow[] | null>;
+
+/**
+ * attachExecutions reads, for each write whose fill has a gap (a fill learnt from a lookup, or
+ * executions the stream skipped: rare), the order's executions, so each is recorded as its own
+ * fill row keyed by its execution id (fill-rows.ts). The write-behind and the journal replay
+ * both use it, so the same execution stored by either is one row.
+ */
+export async function attachExecutions(
+  writes: readonly AuditWrite[],
+  fetch: FetchExecutions | undefined,
+): Promise<void> {
+  if (fetch === undefined) return;
+  for (const w of writes) {
+    if (w.executions !== undefined || gapOf(w.record) <= 0n || !w.order.brokerOrderId) continue;
+    w.executions = await fetch(w.order, w.record.detail.filledQty ?? "0");
+  }
 }
 
 export class WriteBehind {
@@ -184,15 +204,7 @@ export class WriteBehind {
   /** write commits one batch: "done" (written or set aside) or "retry". */
   async #write(batch: Pending[]): Promise<"done" | "retry"> {
     const writes = batch.map((p) => p.write);
-    const fetch = this.#d.fetchExecutions;
-    if (fetch !== undefined) {
-      // Rare (a fill learnt from a lookup, or executions the stream skipped): read the order's
-      // executions so each is recorded as its own fill row.
-      for (const w of writes) {
-        if (w.executions !== undefined || gapOf(w.record) <= 0n || !w.order.brokerOrderId) continue;
-        w.executions = await fetch(w.order, w.record.detail.filledQty ?? "0");
-      }
-    }
+    await attachExecutions(writes, this.#d.fetchExecutions);
     const t0 = process.hrtime.bigint();
     try {
       const inserted = await this.#d.store.writeBatch(writes);

@@ -340,10 +340,21 @@ export async function quiesceAndCheck(o: {
   for (const o of state.orders) {
     const brokerFilled = fromDecimal(o.filled_qty ?? "0");
     if (brokerFilled === 0n) continue;
+    const inDb = filledInDb.get(o.client_order_id) ?? 0n;
+    if (inDb === brokerFilled) continue;
+    // Say which rows the database holds and which executions the broker reported.
+    const rows = await pool.query(
+      "SELECT execution_id, qty::text, price::text, fencing_epoch FROM fills WHERE client_order_id = $1 ORDER BY id",
+      [o.client_order_id],
+    );
+    const audit = await pool.query(
+      "SELECT seq, event_type, from_status, to_status, detail FROM order_audit_trail WHERE client_order_id = $1 ORDER BY seq",
+      [o.client_order_id],
+    );
     assert.equal(
-      filledInDb.get(o.client_order_id) ?? 0n,
+      inDb,
       brokerFilled,
-      `fills of ${o.client_order_id}`,
+      `fills of ${o.client_order_id}: rows ${JSON.stringify(rows.rows)}; audit ${JSON.stringify(audit.rows)}; broker executions ${JSON.stringify(state.fills.filter((f) => f.client_order_id === o.client_order_id))}`,
     );
   }
 
