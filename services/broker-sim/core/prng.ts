@@ -99,14 +99,20 @@ export function restorePrng(state: PrngState): Prng {
       return -Math.log(u) * mean;
     },
     uuid() {
-      const hex: string[] = [];
-      for (let i = 0; i < 4; i++) hex.push(nextU32().toString(16).padStart(8, "0"));
-      const h = hex.join("");
-      const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+      // Four draws of 32 bits as 32 hex digits; digit 12 becomes the version (4), digit 16 the
+      // variant (its two top bits 10).
+      const w0 = nextU32();
+      const w1 = nextU32();
+      const w2 = nextU32();
+      const w3 = nextU32();
+      const variant = (((w2 >>> 28) & 0x3) | 0x8).toString(16);
+      return `${hex8(w0)}-${hex4(w1 >>> 16)}-4${hex4(w1).slice(1)}-${variant}${hex4(w2 >>> 16).slice(1)}-${hex4(w2)}${hex8(w3)}`;
     },
     save() {
       return { words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare: spare ?? null };
     },
   };
 }
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
+const hex4 = (n: number): string => (n & 0xffff).toString(16).padStart(4, "0");
