@@ -29,6 +29,7 @@ import {
 import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { EventQueue } from "./event-queue.ts";
+import { FeedFifo } from "./feed-fifo.ts";
 import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
 import type { MarketRecord } from "./records.ts";
@@ -99,9 +100,8 @@ export class BacktestEngine {
   readonly venue: SimulatedBroker;
   readonly queue = new EventQueue();
   private readonly cfg: BacktestConfig;
-  private readonly feed: MarketRecord[] = [];
-  private readonly feedAt: bigint[] = [];
-  private feedHead = 0;
+  /** feed: records the venue has seen, waiting for their receive time. */
+  private readonly feed = new FeedFifo<MarketRecord>();
   private lastFeedNs = -1n;
   private lastExchangeNs = -1n;
   private started = false;
@@ -219,15 +219,8 @@ export class BacktestEngine {
       let at = r.receivedNs >= 0n ? r.receivedNs : t + this.cfg.latency.feedNs;
       if (at < this.lastFeedNs) at = this.lastFeedNs;
       this.lastFeedNs = at;
-      this.feed.push(r);
-      this.feedAt.push(at);
+      this.feed.push(r, at);
       this.events++;
-    }
-    // Keep the feed buffer short: drop what was delivered.
-    if (this.feedHead > 4096) {
-      this.feed.splice(0, this.feedHead);
-      this.feedAt.splice(0, this.feedHead);
-      this.feedHead = 0;
     }
   }
 
@@ -276,7 +269,7 @@ export class BacktestEngine {
     const q = this.queue;
     for (;;) {
       const qa = q.nextAt();
-      const fa = this.feedHead < this.feed.length ? this.feedAt[this.feedHead]! : undefined;
+      const fa = this.feed.size > 0 ? this.feed.nextAt() : undefined;
       let next: bigint;
       let fromQueue: boolean;
       if (qa !== undefined && (fa === undefined || qa <= fa)) {
@@ -288,7 +281,7 @@ export class BacktestEngine {
       } else return;
       if (next > limit || (!inclusive && next === limit)) return;
       if (fromQueue) q.pop()!.run();
-      else this.deliver(this.feed[this.feedHead]!, this.feedAt[this.feedHead++]!);
+      else this.deliver(this.feed.take(), next);
     }
   }
 
