@@ -64,6 +64,8 @@ interface EngineRun {
   ms: number;
   cpuMs: number;
   scores: number;
+  /** scoreMs: wall time inside the model calls. */
+  scoreMs: number;
   orders: number;
   fills: number;
 }
@@ -81,6 +83,7 @@ async function fastest(records: readonly MarketRecord[], noStrategy: boolean): P
       console.log(`    run ${i}: ${r.ms.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms`);
     best.ms = Math.min(best.ms, r.ms);
     best.cpuMs = Math.min(best.cpuMs, r.cpuMs);
+    best.scoreMs = Math.min(best.scoreMs, r.scoreMs);
   }
   return best;
 }
@@ -93,9 +96,13 @@ async function runEngine(
   cfg.kernel = { ...cfg.kernel, noStrategy };
   const score = cfg.score;
   let scores = 0;
+  let scoreMs = 0;
   cfg.score = (model, input) => {
     scores++;
-    return score(model, input);
+    const t = performance.now();
+    const v = score(model, input);
+    scoreMs += performance.now() - t;
+    return v;
   };
   const engine = new BacktestEngine(cfg);
   const cpu = process.cpuUsage();
@@ -105,7 +112,7 @@ async function runEngine(
   const ms = performance.now() - t;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  return { ms, cpuMs, scores, orders: result.orders.length, fills: result.fills.length };
+  return { ms, cpuMs, scores, scoreMs, orders: result.orders.length, fills: result.fills.length };
 }
 
 function bareLoop(records: readonly MarketRecord[]): { ms: number; sink: bigint } {
@@ -188,6 +195,9 @@ try {
     const full = await fastest(day.records, false);
     console.log(
       `  all five cores + indicators + risk + ONNX ${full.ms.toFixed(0).padStart(5)} ms   ${rate(n, full.ms)}  (${full.scores} model calls, ${full.orders} orders, ${full.fills} fills)`,
+    );
+    console.log(
+      `${"".padEnd(40)} model ${full.scoreMs.toFixed(0).padStart(3)} ms in ${full.scores} native calls (${((1000 * full.scoreMs) / full.scores).toFixed(1)} µs each)`,
     );
     console.log(
       `${"".padEnd(40)} CPU ${full.cpuMs.toFixed(0).padStart(5)} ms   ${rate(n, full.cpuMs)} of CPU time`,
