@@ -19,6 +19,7 @@ import { etDate } from "../broker-sim/core/time.ts";
 import type { FeeSchedule } from "../core/fees.ts";
 import type { Fixed } from "../core/money.ts";
 import type { OrderRequest } from "../execution-engine/core/index.ts";
+import { nativeModelsOf } from "../kernel/config.ts";
 import {
   Kernel,
   type KernelConfig,
@@ -33,6 +34,7 @@ import { FeedFifo } from "./feed-fifo.ts";
 import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
 import type { MarketRecord } from "./records.ts";
+import { type PrefetchStats, ScorePrefetch } from "./score-prefetch.ts";
 import { type FillRecord, type OrderRecord, SimulatedBroker } from "./sim-broker.ts";
 
 export interface BacktestConfig {
@@ -56,6 +58,11 @@ export interface BacktestConfig {
   observer?: KernelObserver;
   /** onInput: sees every kernel input (a recording's InputRecorder). */
   onInput?: (input: KernelInput) => void;
+  /**
+   * batchModels: score the models' rows in batches ahead of the kernel (score-prefetch.ts;
+   * the same scores, bit for bit). Default true; only for a `score` made by kernelSetupOf.
+   */
+  batchModels?: boolean;
 }
 
 /** IntentRecord: one order the execution core sent (a retry sends the same id again). */
@@ -99,6 +106,8 @@ export class BacktestEngine {
   readonly kernel: Kernel;
   readonly venue: SimulatedBroker;
   readonly queue = new EventQueue();
+  /** prefetch: the batched model scoring, when the models allow it (see BacktestConfig). */
+  private readonly prefetch: ScorePrefetch | undefined;
   private readonly cfg: BacktestConfig;
   /** feed: records the venue has seen, waiting for their receive time. */
   private readonly feed = new FeedFifo<MarketRecord>();
@@ -156,8 +165,14 @@ export class BacktestEngine {
     });
     const venue = this.venue;
     const intents = this.intents;
+    const natives =
+      cfg.batchModels === false || cfg.kernel.noStrategy === true
+        ? undefined
+        : nativeModelsOf(cfg.score);
+    this.prefetch =
+      natives === undefined ? undefined : ScorePrefetch.create(cfg.kernel, cfg.score, natives);
     this.kernel = kernel = new Kernel(cfg.kernel, {
-      score: cfg.score,
+      score: this.prefetch?.score ?? cfg.score,
       ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
         send: (cmd, nowNs) => {
@@ -194,8 +209,17 @@ export class BacktestEngine {
     return this.events;
   }
 
+  /**
+   * modelScoring: how the models were scored so far (undefined: one native call per request,
+   * no batching).
+   */
+  get modelScoring(): Readonly<PrefetchStats> | undefined {
+    return this.prefetch?.stats;
+  }
+
   /** push replays a batch of records in exchange-time order (across batches too). */
   push(records: readonly MarketRecord[]): void {
+    this.prefetch?.prefetch(records);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const t = r.exchangeNs;

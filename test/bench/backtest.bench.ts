@@ -11,7 +11,7 @@
  *
  *   npm run bench -- backtest            # 3 symbols, 30 minutes a day, 20 days for memory
  *   npx node test/bench/backtest.bench.ts [--symbols 3] [--minutes 30] [--memory-days 20]
- *     [--only floor|full]        # one path, no memory runs (for a profile: node --cpu-prof …)
+ *     [--only floor|single|batched|full]   # some paths, no memory runs (full: single + batched)
  *     [--runs N]                 # each path N times, the fastest reported (a shared machine)
  *
  * Data: the simulator's seeded market model (seed 1), written to a temporary catalog.
@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { catalogSource, newCatalogStats } from "../../services/backtest/catalog/catalog.ts";
 import { BacktestEngine } from "../../services/backtest/engine.ts";
 import type { MarketRecord } from "../../services/backtest/records.ts";
+import type { PrefetchStats } from "../../services/backtest/score-prefetch.ts";
 import { writeSyntheticCatalog } from "../../services/backtest/synthetic.ts";
 import { T0, testConfig } from "../../services/backtest/test-support.ts";
 import { etDate } from "../../services/broker-sim/core/time.ts";
@@ -64,21 +65,26 @@ interface EngineRun {
   ms: number;
   cpuMs: number;
   scores: number;
-  /** scoreMs: wall time inside the model calls. */
+  /** scoreMs: wall time inside the single-row model calls. */
   scoreMs: number;
+  /** batched: the prefetched (batched) scoring, when the engine used it. */
+  batched: PrefetchStats | undefined;
   orders: number;
   fills: number;
 }
+
+/** Path: the floor (no strategy), or all five cores with the model called per row or batched. */
+type Path = "floor" | "single" | "batched";
 
 /**
  * fastest runs the path RUNS times and keeps the fastest wall time and the least CPU time (on a
  * shared machine the fastest run is the one least disturbed by other processes; CPU time does not
  * count the time spent waiting for a core).
  */
-async function fastest(records: readonly MarketRecord[], noStrategy: boolean): Promise<EngineRun> {
-  const best = await runEngine(records, noStrategy);
+async function fastest(records: readonly MarketRecord[], path: Path): Promise<EngineRun> {
+  const best = await runEngine(records, path);
   for (let i = 1; i < RUNS; i++) {
-    const r = await runEngine(records, noStrategy);
+    const r = await runEngine(records, path);
     if (process.env.BENCH_VERBOSE)
       console.log(`    run ${i}: ${r.ms.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms`);
     best.ms = Math.min(best.ms, r.ms);
@@ -88,22 +94,23 @@ async function fastest(records: readonly MarketRecord[], noStrategy: boolean): P
   return best;
 }
 
-async function runEngine(
-  records: readonly MarketRecord[],
-  noStrategy: boolean,
-): Promise<EngineRun> {
+async function runEngine(records: readonly MarketRecord[], path: Path): Promise<EngineRun> {
   const cfg = await testConfig(symbols, 1);
-  cfg.kernel = { ...cfg.kernel, noStrategy };
-  const score = cfg.score;
+  cfg.kernel = { ...cfg.kernel, noStrategy: path === "floor" };
   let scores = 0;
   let scoreMs = 0;
-  cfg.score = (model, input) => {
-    scores++;
-    const t = performance.now();
-    const v = score(model, input);
-    scoreMs += performance.now() - t;
-    return v;
-  };
+  if (path === "single") {
+    // Counted and timed per call; a wrapped score function is never batched.
+    const score = cfg.score;
+    cfg.score = (model, input) => {
+      scores++;
+      const t = performance.now();
+      const v = score(model, input);
+      scoreMs += performance.now() - t;
+      return v;
+    };
+    cfg.batchModels = false;
+  }
   const engine = new BacktestEngine(cfg);
   const cpu = process.cpuUsage();
   const t = performance.now();
@@ -112,7 +119,17 @@ async function runEngine(
   const ms = performance.now() - t;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  return { ms, cpuMs, scores, scoreMs, orders: result.orders.length, fills: result.fills.length };
+  const batched = engine.modelScoring;
+  if (path === "batched" && batched === undefined) throw new Error("the model was not batched");
+  return {
+    ms,
+    cpuMs,
+    scores,
+    scoreMs,
+    batched: batched === undefined ? undefined : { ...batched },
+    orders: result.orders.length,
+    fills: result.fills.length,
+  };
 }
 
 function bareLoop(records: readonly MarketRecord[]): { ms: number; sink: bigint } {
@@ -177,31 +194,45 @@ try {
     `  bare loop over the decoded records      ${bare.ms.toFixed(1).padStart(7)} ms   ${rate(n, bare.ms)}`,
   );
   const only = args.only;
-  if (only !== "all" && only !== "floor" && only !== "full") {
-    throw new Error(`--only must be floor or full, not ${only}`);
+  if (!["all", "floor", "full", "single", "batched"].includes(only)) {
+    throw new Error(`--only must be floor, full, single or batched, not ${only}`);
   }
-  if (only !== "full") {
-    await runEngine(day.records.slice(0, 20_000), true); // warm the code paths
-    const floor = await fastest(day.records, true);
+  const runs = (path: Path) =>
+    only === "all" || only === path || (only === "full" && path !== "floor");
+  const cpuLine = (r: EngineRun) =>
+    console.log(
+      `${"".padEnd(40)} CPU ${r.cpuMs.toFixed(0).padStart(5)} ms   ${rate(n, r.cpuMs)} of CPU time`,
+    );
+  if (runs("floor")) {
+    await runEngine(day.records.slice(0, 20_000), "floor"); // warm the code paths
+    const floor = await fastest(day.records, "floor");
     console.log(
       `  replay + md/exec/tracker + matching     ${floor.ms.toFixed(0).padStart(7)} ms   ${rate(n, floor.ms)}  (no strategy)`,
     );
-    console.log(
-      `${"".padEnd(40)} CPU ${floor.cpuMs.toFixed(0).padStart(5)} ms   ${rate(n, floor.cpuMs)} of CPU time`,
-    );
+    cpuLine(floor);
   }
-  if (only !== "floor") {
-    if (only === "full") await runEngine(day.records.slice(0, 20_000), false);
-    const full = await fastest(day.records, false);
+  if (runs("single")) {
+    await runEngine(day.records.slice(0, 20_000), "single");
+    const single = await fastest(day.records, "single");
     console.log(
-      `  all five cores + indicators + risk + ONNX ${full.ms.toFixed(0).padStart(5)} ms   ${rate(n, full.ms)}  (${full.scores} model calls, ${full.orders} orders, ${full.fills} fills)`,
+      `  five cores, model called per row (live) ${single.ms.toFixed(0).padStart(5)} ms   ${rate(n, single.ms)}  (${single.orders} orders, ${single.fills} fills)`,
     );
     console.log(
-      `${"".padEnd(40)} model ${full.scoreMs.toFixed(0).padStart(3)} ms in ${full.scores} native calls (${((1000 * full.scoreMs) / full.scores).toFixed(1)} µs each)`,
+      `${"".padEnd(40)} model: ${single.scores} single-row native calls, ${single.scoreMs.toFixed(0)} ms`,
+    );
+    cpuLine(single);
+  }
+  if (runs("batched")) {
+    await runEngine(day.records.slice(0, 20_000), "batched");
+    const full = await fastest(day.records, "batched");
+    const b = full.batched!;
+    console.log(
+      `  five cores, model rows batched ahead    ${full.ms.toFixed(0).padStart(7)} ms   ${rate(n, full.ms)}  (${full.orders} orders, ${full.fills} fills)`,
     );
     console.log(
-      `${"".padEnd(40)} CPU ${full.cpuMs.toFixed(0).padStart(5)} ms   ${rate(n, full.cpuMs)} of CPU time`,
+      `${"".padEnd(40)} model: ${b.hits} requests answered from ${b.rows} rows scored ahead in ${b.batchCalls} batched native calls; ${b.misses} single-row calls`,
     );
+    cpuLine(full);
   }
   const self = fileURLToPath(import.meta.url);
   const peakOf = (days: number) => {
