@@ -27,13 +27,12 @@ import {
   type KernelObserver,
   type SignalEmitted,
 } from "../kernel/kernel.ts";
-import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { EventQueue } from "./event-queue.ts";
 import { FeedFifo } from "./feed-fifo.ts";
 import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
-import type { MarketRecord } from "./records.ts";
+import { FeedEvents, type MarketRecord } from "./records.ts";
 import { type PrefetchStats, ScorePrefetch } from "./score-prefetch.ts";
 import { type FillRecord, type OrderRecord, SimulatedBroker } from "./sim-broker.ts";
 
@@ -96,8 +95,6 @@ export interface BacktestResult {
   anomalies: number;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 const SECOND = 1_000_000_000n;
 const MINUTE = 60n * SECOND;
 const RECHECK_AFTER_BREAK_NS = 2n * SECOND;
@@ -126,23 +123,7 @@ export class BacktestEngine {
   private readonly intents: IntentRecord[] = [];
   private readonly equity: EquitySample[] = [];
   private readonly rejections: Record<string, number> = {};
-  private readonly quoteEvent: Mutable<QuoteEvent> = {
-    type: "quote",
-    symbol: "",
-    timeNs: 0n,
-    bidPrice: 0n,
-    bidSize: 0n,
-    askPrice: 0n,
-    askSize: 0n,
-  };
-  private readonly tradeEvent: Mutable<TradeEvent> = {
-    type: "trade",
-    symbol: "",
-    timeNs: 0n,
-    price: 0n,
-    size: 0n,
-    tradeId: 0,
-  };
+  private readonly feedEvents = new FeedEvents();
 
   constructor(cfg: BacktestConfig) {
     this.cfg = cfg;
@@ -316,24 +297,10 @@ export class BacktestEngine {
       this.nextAdvanceNs = atNs - (atNs % SECOND) + SECOND;
     }
     if (atNs >= this.nextReconcileNs) this.reconcile(atNs);
-    if (r.kind === "quote") {
-      const e = this.quoteEvent;
-      e.symbol = r.symbol;
-      e.timeNs = r.exchangeNs;
-      e.bidPrice = r.bidPrice;
-      e.bidSize = r.bidSize;
-      e.askPrice = r.askPrice;
-      e.askSize = r.askSize;
-      kernel.marketData(e, atNs);
-    } else {
-      const e = this.tradeEvent;
-      e.symbol = r.symbol;
-      e.timeNs = r.exchangeNs;
-      e.price = r.price;
-      e.size = r.size;
-      e.tradeId = r.tradeId;
-      kernel.marketData(e, atNs);
-    }
+    kernel.marketData(
+      r.kind === "quote" ? this.feedEvents.quoteOf(r) : this.feedEvents.tradeOf(r),
+      atNs,
+    );
   }
 
   private reconcile(atNs: bigint): void {

@@ -19,13 +19,12 @@
 import { toNumber } from "../core/money.ts";
 import type { NativeModel } from "../kernel/config.ts";
 import type { KernelConfig } from "../kernel/kernel.ts";
-import type { QuoteEvent } from "../market-data/core/events.ts";
 import { MarketDataCore } from "../market-data/core/market-data-core.ts";
 import { type BatchScorer, loadBatchScorerSync } from "../signal-bridge/model-scorer.ts";
 import type { ModelRef } from "../signal-bridge/strategy/api.ts";
 import { StrategyEngine } from "../signal-bridge/strategy/engine.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
-import type { MarketRecord } from "./records.ts";
+import { FeedEvents, type MarketRecord } from "./records.ts";
 
 /** How far past the last hit a score request looks for its row (skipped rows are dropped). */
 const SCAN_LIMIT = 4096;
@@ -69,15 +68,7 @@ export class ScorePrefetch {
   private gatherOut = new Float32Array(0);
   private lastInput: Float32Array | undefined;
   private lastInputBits: Uint32Array = new Uint32Array(0);
-  private readonly quote: { -readonly [K in keyof QuoteEvent]: QuoteEvent[K] } = {
-    type: "quote",
-    symbol: "",
-    timeNs: 0n,
-    bidPrice: 0n,
-    bidSize: 0n,
-    askPrice: 0n,
-    askSize: 0n,
-  };
+  private readonly feedEvents = new FeedEvents();
 
   /**
    * create: a prefetcher for the kernel's strategies, when every model behind `single` loads
@@ -123,19 +114,12 @@ export class ScorePrefetch {
     this.compact();
     const from = this.count;
     const shadow = this.shadow;
-    const e = this.quote;
     for (let r = 0; r < records.length; r++) {
       const rec = records[r]!;
       if (rec.kind !== "quote") continue;
       // As the kernel: the market-data core decides what is a quote, the strategies get the
       // two-sided ones as numbers.
-      e.symbol = rec.symbol;
-      e.timeNs = rec.exchangeNs;
-      e.bidPrice = rec.bidPrice;
-      e.bidSize = rec.bidSize;
-      e.askPrice = rec.askPrice;
-      e.askSize = rec.askSize;
-      const out = this.md.apply(e)[0];
+      const out = this.md.apply(this.feedEvents.quoteOf(rec))[0];
       if (out === undefined || out.type !== "quote") continue;
       const q = out.quote;
       const bid = toNumber(q.bidPrice);

@@ -5,14 +5,20 @@
  *   - bare loop: one pass over the decoded records touching each one (the floor);
  *   - replay floor: records → event queue → market-data core, execution and tracker cores,
  *     the venue's matching (no strategy: quotes do not reach the signal-bridge);
- *   - full: all five cores, indicators, risk checks and the ONNX model (one native call per
- *     tick that can change a decision, never batched), against the venue;
+ *   - full, single: all five cores, indicators, risk checks and the ONNX model, against the
+ *     venue, with one native model call per tick that can change a decision (as live);
+ *   - full, batched: the same, the model's rows scored ahead in batches (score-prefetch.ts;
+ *     the same scores bit for bit, so the same orders and fills);
  *   - peak RSS of a full run over 1 day vs 20 days of the same quotes (separate processes).
+ *
+ * Each path runs --runs times after a warm-up on the first 20,000 events; the fastest wall time
+ * and the least CPU time are printed (on a shared machine, CPU time is the steadier figure:
+ * it leaves out the time spent waiting for a core).
  *
  *   npm run bench -- backtest            # 3 symbols, 30 minutes a day, 20 days for memory
  *   npx node test/bench/backtest.bench.ts [--symbols 3] [--minutes 30] [--memory-days 20]
  *     [--only floor|single|batched|full]   # some paths, no memory runs (full: single + batched)
- *     [--runs N]                 # each path N times, the fastest reported (a shared machine)
+ *     [--runs N]                 # each path N times (default 5), the fastest reported
  *
  * Data: the simulator's seeded market model (seed 1), written to a temporary catalog.
  */
@@ -36,7 +42,7 @@ const { values: args } = parseArgs({
     minutes: { type: "string", default: "30" },
     "memory-days": { type: "string", default: "20" },
     only: { type: "string", default: "all" },
-    runs: { type: "string", default: "1" },
+    runs: { type: "string", default: "5" },
     child: { type: "string" },
   },
 });
