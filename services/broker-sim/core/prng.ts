@@ -105,8 +105,7 @@ export function restorePrng(state: PrngState): Prng {
       const w1 = nextU32();
       const w2 = nextU32();
       const w3 = nextU32();
-      const variant = (((w2 >>> 28) & 0x3) | 0x8).toString(16);
-      return `${hex8(w0)}-${hex4(w1 >>> 16)}-4${hex4(w1).slice(1)}-${variant}${hex4(w2 >>> 16).slice(1)}-${hex4(w2)}${hex8(w3)}`;
+      return `${hex8(w0)}-${BYTE[w1 >>> 24]}${BYTE[(w1 >>> 16) & 255]}-4${DIGIT[(w1 >>> 8) & 15]}${BYTE[w1 & 255]}-${DIGIT[((w2 >>> 28) & 3) | 8]}${DIGIT[(w2 >>> 24) & 15]}${BYTE[(w2 >>> 16) & 255]}-${BYTE[(w2 >>> 8) & 255]}${BYTE[w2 & 255]}${hex8(w3)}`;
     },
     save() {
       return { words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare: spare ?? null };
@@ -114,5 +113,8 @@ export function restorePrng(state: PrngState): Prng {
   };
 }
 
-const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
-const hex4 = (n: number): string => (n & 0xffff).toString(16).padStart(4, "0");
+/** Hex digits and two-digit bytes by table: a uuid is made per order and per execution. */
+const DIGIT = "0123456789abcdef";
+const BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hex8 = (n: number): string =>
+  BYTE[n >>> 24]! + BYTE[(n >>> 16) & 255]! + BYTE[(n >>> 8) & 255]! + BYTE[n & 255]!;
