@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { nativeModelsOf } from "../kernel/config.ts";
+import { ModelProtoSchema } from "../signal-bridge/model/gen/onnx_pb.ts";
 import { loadBatchScorerSync } from "../signal-bridge/model-scorer.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { type BacktestConfig, BacktestEngine } from "./engine.ts";
@@ -80,6 +85,28 @@ describe("batched model scoring", () => {
     assert.equal(stats.hits, calls);
     assert.equal(stats.misses, 0);
     assert.ok(stats.batchCalls <= 4, `${stats.batchCalls} batched calls`);
+  });
+
+  it("opens for batches only a model declared [1, inputs] → [1, 1]", async () => {
+    const cfg = await testConfig(["AAPL"], 5);
+    const model = nativeModelsOf(cfg.score)![0]!;
+    assert.ok(loadBatchScorerSync(model.path, model.inputs));
+    assert.equal(loadBatchScorerSync(model.path, model.inputs + 1), undefined, "other width");
+    const dir = mkdtempSync(join(tmpdir(), "tp-batch-model-"));
+    try {
+      // The same model declaring a fixed batch of 2: not a shape this loader rewrites.
+      const proto = fromBinary(ModelProtoSchema, readFileSync(model.path));
+      const input = proto.graph!.input[0]!.type!.value;
+      assert.equal(input.case, "tensorType");
+      input.value.shape!.dim[0]!.value = { case: "dimValue", value: 2n };
+      const path = join(dir, "batch-of-two.onnx");
+      writeFileSync(path, toBinary(ModelProtoSchema, proto));
+      assert.equal(loadBatchScorerSync(path, model.inputs), undefined);
+      writeFileSync(path, "not a model");
+      assert.equal(loadBatchScorerSync(path, model.inputs), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("never batches a score function it cannot vouch for (a test's stand-in, a wrapper)", async () => {

@@ -246,7 +246,11 @@ export function scoresAlike(scorer: BatchScorer, m: NativeModel, single: ModelSc
   const count = 512;
   const rows = checkRows(count, m.inputs);
   const batched = new Float32Array(count);
-  scorer.score(rows, count, batched);
+  try {
+    scorer.score(rows, count, batched);
+  } catch {
+    return false; // a model that will not run batched is scored one row at a time
+  }
   const ref: ModelRef = { path: m.ref, inputs: m.inputs };
   const one = new Float32Array(m.inputs);
   const a = new Float32Array(1);
