@@ -19,6 +19,7 @@ import { etDate } from "../broker-sim/core/time.ts";
 import type { FeeSchedule } from "../core/fees.ts";
 import type { Fixed } from "../core/money.ts";
 import type { OrderRequest } from "../execution-engine/core/index.ts";
+import { nativeModelsOf } from "../kernel/config.ts";
 import {
   Kernel,
   type KernelConfig,
@@ -26,12 +27,13 @@ import {
   type KernelObserver,
   type SignalEmitted,
 } from "../kernel/kernel.ts";
-import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { EventQueue } from "./event-queue.ts";
+import { FeedFifo } from "./feed-fifo.ts";
 import { type Commission, NO_COMMISSION } from "./fees.ts";
 import type { LatencyModel } from "./latency.ts";
-import type { MarketRecord } from "./records.ts";
+import { FeedEvents, type MarketRecord } from "./records.ts";
+import { type PrefetchStats, ScorePrefetch } from "./score-prefetch.ts";
 import { type FillRecord, type OrderRecord, SimulatedBroker } from "./sim-broker.ts";
 
 export interface BacktestConfig {
@@ -55,6 +57,11 @@ export interface BacktestConfig {
   observer?: KernelObserver;
   /** onInput: sees every kernel input (a recording's InputRecorder). */
   onInput?: (input: KernelInput) => void;
+  /**
+   * batchModels: score the models' rows in batches ahead of the kernel (score-prefetch.ts;
+   * the same scores, bit for bit). Default true; only for a `score` made by kernelSetupOf.
+   */
+  batchModels?: boolean;
 }
 
 /** IntentRecord: one order the execution core sent (a retry sends the same id again). */
@@ -88,8 +95,6 @@ export interface BacktestResult {
   anomalies: number;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 const SECOND = 1_000_000_000n;
 const MINUTE = 60n * SECOND;
 const RECHECK_AFTER_BREAK_NS = 2n * SECOND;
@@ -98,10 +103,11 @@ export class BacktestEngine {
   readonly kernel: Kernel;
   readonly venue: SimulatedBroker;
   readonly queue = new EventQueue();
+  /** prefetch: the batched model scoring, when the models allow it (see BacktestConfig). */
+  private readonly prefetch: ScorePrefetch | undefined;
   private readonly cfg: BacktestConfig;
-  private readonly feed: MarketRecord[] = [];
-  private readonly feedAt: bigint[] = [];
-  private feedHead = 0;
+  /** feed: records the venue has seen, waiting for their receive time. */
+  private readonly feed = new FeedFifo<MarketRecord>();
   private lastFeedNs = -1n;
   private lastExchangeNs = -1n;
   private started = false;
@@ -117,23 +123,7 @@ export class BacktestEngine {
   private readonly intents: IntentRecord[] = [];
   private readonly equity: EquitySample[] = [];
   private readonly rejections: Record<string, number> = {};
-  private readonly quoteEvent: Mutable<QuoteEvent> = {
-    type: "quote",
-    symbol: "",
-    timeNs: 0n,
-    bidPrice: 0n,
-    bidSize: 0n,
-    askPrice: 0n,
-    askSize: 0n,
-  };
-  private readonly tradeEvent: Mutable<TradeEvent> = {
-    type: "trade",
-    symbol: "",
-    timeNs: 0n,
-    price: 0n,
-    size: 0n,
-    tradeId: 0,
-  };
+  private readonly feedEvents = new FeedEvents();
 
   constructor(cfg: BacktestConfig) {
     this.cfg = cfg;
@@ -156,8 +146,14 @@ export class BacktestEngine {
     });
     const venue = this.venue;
     const intents = this.intents;
+    const natives =
+      cfg.batchModels === false || cfg.kernel.noStrategy === true
+        ? undefined
+        : nativeModelsOf(cfg.score);
+    this.prefetch =
+      natives === undefined ? undefined : ScorePrefetch.create(cfg.kernel, cfg.score, natives);
     this.kernel = kernel = new Kernel(cfg.kernel, {
-      score: cfg.score,
+      score: this.prefetch?.score ?? cfg.score,
       ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
         send: (cmd, nowNs) => {
@@ -194,8 +190,17 @@ export class BacktestEngine {
     return this.events;
   }
 
+  /**
+   * modelScoring: how the models were scored so far (undefined: one native call per request,
+   * no batching).
+   */
+  get modelScoring(): Readonly<PrefetchStats> | undefined {
+    return this.prefetch?.stats;
+  }
+
   /** push replays a batch of records in exchange-time order (across batches too). */
   push(records: readonly MarketRecord[]): void {
+    this.prefetch?.prefetch(records);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const t = r.exchangeNs;
@@ -219,15 +224,8 @@ export class BacktestEngine {
       let at = r.receivedNs >= 0n ? r.receivedNs : t + this.cfg.latency.feedNs;
       if (at < this.lastFeedNs) at = this.lastFeedNs;
       this.lastFeedNs = at;
-      this.feed.push(r);
-      this.feedAt.push(at);
+      this.feed.push(r, at);
       this.events++;
-    }
-    // Keep the feed buffer short: drop what was delivered.
-    if (this.feedHead > 4096) {
-      this.feed.splice(0, this.feedHead);
-      this.feedAt.splice(0, this.feedHead);
-      this.feedHead = 0;
     }
   }
 
@@ -276,7 +274,7 @@ export class BacktestEngine {
     const q = this.queue;
     for (;;) {
       const qa = q.nextAt();
-      const fa = this.feedHead < this.feed.length ? this.feedAt[this.feedHead]! : undefined;
+      const fa = this.feed.size > 0 ? this.feed.nextAt() : undefined;
       let next: bigint;
       let fromQueue: boolean;
       if (qa !== undefined && (fa === undefined || qa <= fa)) {
@@ -288,7 +286,7 @@ export class BacktestEngine {
       } else return;
       if (next > limit || (!inclusive && next === limit)) return;
       if (fromQueue) q.pop()!.run();
-      else this.deliver(this.feed[this.feedHead]!, this.feedAt[this.feedHead++]!);
+      else this.deliver(this.feed.take(), next);
     }
   }
 
@@ -299,24 +297,10 @@ export class BacktestEngine {
       this.nextAdvanceNs = atNs - (atNs % SECOND) + SECOND;
     }
     if (atNs >= this.nextReconcileNs) this.reconcile(atNs);
-    if (r.kind === "quote") {
-      const e = this.quoteEvent;
-      e.symbol = r.symbol;
-      e.timeNs = r.exchangeNs;
-      e.bidPrice = r.bidPrice;
-      e.bidSize = r.bidSize;
-      e.askPrice = r.askPrice;
-      e.askSize = r.askSize;
-      kernel.marketData(e, atNs);
-    } else {
-      const e = this.tradeEvent;
-      e.symbol = r.symbol;
-      e.timeNs = r.exchangeNs;
-      e.price = r.price;
-      e.size = r.size;
-      e.tradeId = r.tradeId;
-      kernel.marketData(e, atNs);
-    }
+    kernel.marketData(
+      r.kind === "quote" ? this.feedEvents.quoteOf(r) : this.feedEvents.tradeOf(r),
+      atNs,
+    );
   }
 
   private reconcile(atNs: bigint): void {

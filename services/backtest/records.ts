@@ -8,6 +8,7 @@
  * gone), `tradeId` 1 on the first row of a side's snapshot (the side's levels are cleared first).
  */
 import type { Fixed } from "../core/money.ts";
+import type { QuoteEvent, TradeEvent } from "../market-data/core/events.ts";
 
 export type MarketKind = "quote" | "trade" | "book";
 
@@ -100,3 +101,52 @@ export function bookRecord(
 
 /** MarketSource: batches of records in exchange-time order (a batch is read before the next). */
 export type MarketSource = AsyncIterable<readonly MarketRecord[]>;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * FeedEvents hands records to a market-data core as its events, through one reused quote event
+ * and one reused trade event (the core reads them and keeps nothing): valid until the next call.
+ */
+export class FeedEvents {
+  private readonly quote: Mutable<QuoteEvent> = {
+    type: "quote",
+    symbol: "",
+    timeNs: 0n,
+    bidPrice: 0n,
+    bidSize: 0n,
+    askPrice: 0n,
+    askSize: 0n,
+  };
+  private readonly trade: Mutable<TradeEvent> = {
+    type: "trade",
+    symbol: "",
+    timeNs: 0n,
+    price: 0n,
+    size: 0n,
+    tradeId: 0,
+  };
+
+  /** quoteOf: the quote event of a quote record, at its exchange time. */
+  quoteOf(r: MarketRecord): QuoteEvent {
+    const e = this.quote;
+    e.symbol = r.symbol;
+    e.timeNs = r.exchangeNs;
+    e.bidPrice = r.bidPrice;
+    e.bidSize = r.bidSize;
+    e.askPrice = r.askPrice;
+    e.askSize = r.askSize;
+    return e;
+  }
+
+  /** tradeOf: the trade event of a trade record, at its exchange time. */
+  tradeOf(r: MarketRecord): TradeEvent {
+    const e = this.trade;
+    e.symbol = r.symbol;
+    e.timeNs = r.exchangeNs;
+    e.price = r.price;
+    e.size = r.size;
+    e.tradeId = r.tradeId;
+    return e;
+  }
+}

@@ -55,7 +55,10 @@ export function toDecimal(v: Fixed, minFraction = 0): string {
   const neg = v < 0n;
   const abs = neg ? -v : v;
   const int = abs / SCALE;
-  let frac = (abs % SCALE).toString().padStart(SCALE_DIGITS, "0").replace(/0+$/, "");
+  const rest = abs - int * SCALE;
+  // Whole numbers (share quantities, round prices) are the common case: no fraction to trim.
+  if (rest === 0n && minFraction === 0) return neg ? `-${int}` : `${int}`;
+  let frac = rest.toString().padStart(SCALE_DIGITS, "0").replace(/0+$/, "");
   if (frac.length < minFraction) frac = frac.padEnd(minFraction, "0");
   return `${neg ? "-" : ""}${int}${frac ? `.${frac}` : ""}`;
 }
@@ -68,6 +71,9 @@ export function toNumber(v: Fixed): number {
 /** divRound divides with round-half-even (banker's rounding), as exchanges and ledgers do. */
 export function divRound(n: bigint, d: bigint): bigint {
   if (d === 0n) throw new RangeError("division by zero");
+  // An exact quotient needs no rounding (whole-share quantities times prices usually are).
+  const exact = n / d;
+  if (exact * d === n) return exact;
   const neg = n < 0n !== d < 0n;
   const an = n < 0n ? -n : n;
   const ad = d < 0n ? -d : d;

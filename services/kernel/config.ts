@@ -53,11 +53,34 @@ export async function modelScoreOf(slots: readonly StrategySlot[]): Promise<Mode
       throw new Error(`${slot.model.path}: the kernel needs the synchronous native model call`);
     scorers.set(slot.model.path, scorer);
   }
-  return (model, input) => {
+  const score: ModelScore = (model, input) => {
     const scorer = scorers.get(model.path)!;
     scorer.input.set(input);
     return scorer.scoreSync!();
   };
+  nativeModels.set(
+    score,
+    [...scorers].map(([ref, s]) => ({ ref, path: s.path, inputs: s.input.length })),
+  );
+  return score;
+}
+
+/** NativeModel: a model a native score function runs (`ref`: as the strategies name it). */
+export interface NativeModel {
+  readonly ref: string;
+  readonly path: string;
+  readonly inputs: number;
+}
+
+const nativeModels = new WeakMap<ModelScore, readonly NativeModel[]>();
+
+/**
+ * nativeModelsOf lists the models behind a score function made by modelScoreOf (undefined for
+ * any other function, e.g. a test's stand-in): a backtest may then score those models' rows in
+ * batches ahead of time, knowing the function is exactly one native call per row.
+ */
+export function nativeModelsOf(score: ModelScore): readonly NativeModel[] | undefined {
+  return nativeModels.get(score);
 }
 
 export function kernelConfigOf(

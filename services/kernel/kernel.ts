@@ -372,7 +372,8 @@ export class Kernel {
           this.runExecution(stepExecution(this.executionState, d.event));
         else this.runPositions(stepPositions(this.positions, d.event));
       }
-      q.length = 0;
+      // Only when something was queued: emptying an empty array still drops its storage.
+      if (q.length !== 0) q.length = 0;
     } finally {
       this.draining = false;
     }

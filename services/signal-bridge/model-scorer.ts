@@ -13,13 +13,15 @@
  * IMPORTANT: the input buffer is shared. In the asynchronous fallback the native call reads it
  * on a later turn, so a caller must not start a second score before the first has resolved.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as ort from "onnxruntime-node";
 import { TradepipeError } from "../core/errors.ts";
 import { FEATURE_COUNT } from "./core/features.ts";
+import { ModelProtoSchema, type ValueInfoProto } from "./model/gen/onnx_pb.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -180,4 +182,74 @@ function modelError(path: string, err: unknown): TradepipeError {
     `spec.strategy.modelRef: ${path} is not a loadable ONNX model: ${(err as Error).message}`,
     { cause: err },
   );
+}
+
+/**
+ * BatchScorer scores many rows in one native call: `rows` holds `count` rows of `inputs` values,
+ * their scores go to `out[0..count)`. For a backtest, which knows the rows ahead of time.
+ */
+export interface BatchScorer {
+  readonly inputs: number;
+  score(rows: Float32Array, count: number, out: Float32Array): void;
+}
+
+/**
+ * loadBatchScorerSync opens a model (`features` [1, inputs] → `score` [1, 1]) with its batch
+ * dimension made free ([batch, inputs] → [batch, 1]: the graph is unchanged, only the declared
+ * shapes of its input and output), synchronously through the native session. Undefined when the
+ * native session is missing or the model does not have that shape or will not load so.
+ * IMPORTANT: whether a batched row scores exactly as the same row alone is the runtime's
+ * business, not guaranteed by ONNX; a caller must check it (the backtest does, bit for bit).
+ */
+export function loadBatchScorerSync(path: string, inputs: number): BatchScorer | undefined {
+  const native = nativeBinding();
+  if (native === undefined) return undefined;
+  let bytes: Uint8Array;
+  try {
+    const model = fromBinary(ModelProtoSchema, readFileSync(path));
+    const graph = model.graph;
+    const input = graph?.input.find((v) => v.name === "features");
+    const output = graph?.output.find((v) => v.name === "score");
+    if (!freeBatch(input, [1, inputs]) || !freeBatch(output, [1, 1])) return undefined;
+    bytes = toBinary(ModelProtoSchema, model);
+  } catch {
+    return undefined;
+  }
+  native.initOrt();
+  const session = new native.binding.InferenceSession();
+  try {
+    session.loadModel(
+      bytes.buffer as ArrayBuffer,
+      bytes.byteOffset,
+      bytes.byteLength,
+      SESSION_OPTIONS,
+    );
+  } catch {
+    return undefined;
+  }
+  const runOptions = {};
+  return {
+    inputs,
+    score(rows, count, out) {
+      const feeds = {
+        features: new ort.Tensor("float32", rows.subarray(0, count * inputs), [count, inputs]),
+      };
+      const fetches = { score: new ort.Tensor("float32", out.subarray(0, count), [count, 1]) };
+      session.run(feeds, fetches, runOptions);
+    },
+  };
+}
+
+/** freeBatch turns a declared [1, ...rest] shape into [batch, ...rest]; false on another shape. */
+function freeBatch(v: ValueInfoProto | undefined, dims: readonly number[]): boolean {
+  const type = v?.type?.value;
+  if (type?.case !== "tensorType") return false;
+  const dim = type.value.shape?.dim;
+  if (dim === undefined || dim.length !== dims.length) return false;
+  for (let i = 0; i < dims.length; i++) {
+    const d = dim[i]!.value;
+    if (d.case !== "dimValue" || d.value !== BigInt(dims[i]!)) return false;
+  }
+  dim[0]!.value = { case: "dimParam", value: "batch" };
+  return true;
 }

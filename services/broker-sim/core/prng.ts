@@ -99,14 +99,22 @@ export function restorePrng(state: PrngState): Prng {
       return -Math.log(u) * mean;
     },
     uuid() {
-      const hex: string[] = [];
-      for (let i = 0; i < 4; i++) hex.push(nextU32().toString(16).padStart(8, "0"));
-      const h = hex.join("");
-      const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+      // Four draws of 32 bits as 32 hex digits; digit 12 becomes the version (4), digit 16 the
+      // variant (its two top bits 10).
+      const w0 = nextU32();
+      const w1 = nextU32();
+      const w2 = nextU32();
+      const w3 = nextU32();
+      return `${hex8(w0)}-${BYTE[w1 >>> 24]}${BYTE[(w1 >>> 16) & 255]}-4${DIGIT[(w1 >>> 8) & 15]}${BYTE[w1 & 255]}-${DIGIT[((w2 >>> 28) & 3) | 8]}${DIGIT[(w2 >>> 24) & 15]}${BYTE[(w2 >>> 16) & 255]}-${BYTE[(w2 >>> 8) & 255]}${BYTE[w2 & 255]}${hex8(w3)}`;
     },
     save() {
       return { words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare: spare ?? null };
     },
   };
 }
+
+/** Hex digits and two-digit bytes by table: a uuid is made per order and per execution. */
+const DIGIT = "0123456789abcdef";
+const BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hex8 = (n: number): string =>
+  BYTE[n >>> 24]! + BYTE[(n >>> 16) & 255]! + BYTE[(n >>> 8) & 255]! + BYTE[n & 255]!;

@@ -29,7 +29,14 @@ export function stepExecution(state: ExecutionState, event: ExecutionEvent): Exe
       const price = bid > 0n && ask > 0n ? (bid + ask) / 2n : bid > 0n ? bid : ask;
       if (price > 0n) {
         state.lastPrices.set(event.symbol, price);
-        state.quotes.set(event.symbol, { bid: bid > 0n ? bid : 0n, ask: ask > 0n ? ask : 0n });
+        // Quotes are the hot path: the symbol's entry is updated in place (read only here).
+        const q = state.quotes.get(event.symbol);
+        if (q === undefined) {
+          state.quotes.set(event.symbol, { bid: bid > 0n ? bid : 0n, ask: ask > 0n ? ask : 0n });
+        } else {
+          q.bid = bid > 0n ? bid : 0n;
+          q.ask = ask > 0n ? ask : 0n;
+        }
       }
       break;
     }

@@ -74,6 +74,10 @@ class SymbolState {
   readonly tradeOut: TradeReported;
   readonly rejectOut: QuoteRejected;
   readonly resyncOut: ResyncNeeded;
+  /** The one-output answers of quotes and trades, as constant arrays (nothing to reset). */
+  readonly quoteOuts: readonly MarketDataOutput[];
+  readonly tradeOuts: readonly MarketDataOutput[];
+  readonly rejectOuts: readonly MarketDataOutput[];
   lastEventNs = 0n;
 
   constructor(symbol: string, depth: number) {
@@ -90,6 +94,9 @@ class SymbolState {
       expectedSeq: -1,
       receivedSeq: -1,
     };
+    this.quoteOuts = [this.quoteOut];
+    this.tradeOuts = [this.tradeOut];
+    this.rejectOuts = [this.rejectOut];
   }
 }
 
@@ -140,27 +147,22 @@ export class MarketDataCore {
 
   /** apply feeds one event; see the IMPORTANT note above about the returned outputs. */
   apply(ev: MarketDataEvent): readonly MarketDataOutput[] {
-    const out = this.out;
-    out.length = 0;
     const s = this.state(ev.symbol);
     if (ev.timeNs > s.lastEventNs) s.lastEventNs = ev.timeNs;
+    // Quotes and trades (the hot path) answer with one constant array each: emptying and
+    // refilling a shared array would reallocate its storage on every event.
     switch (ev.type) {
-      case "book":
-        this.applyBook(s, ev, out);
-        break;
       case "quote":
-        if (s.quote.applyQuote(ev)) {
-          out.push(s.quoteOut);
-        } else {
-          this.counters.quotesRejected++;
-          out.push(s.rejectOut);
-        }
-        break;
+        if (s.quote.applyQuote(ev)) return s.quoteOuts;
+        this.counters.quotesRejected++;
+        return s.rejectOuts;
       case "trade":
         s.quote.applyTrade(ev);
-        out.push(s.tradeOut);
-        break;
+        return s.tradeOuts;
     }
+    const out = this.out;
+    out.length = 0;
+    if (ev.type === "book") this.applyBook(s, ev, out);
     return out;
   }
 

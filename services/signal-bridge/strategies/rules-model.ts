@@ -44,6 +44,10 @@ export default defineStrategy({
     ] as const;
     /** The core's last decision (its object is reused by SymbolSignal, read in indicators()). */
     let last: RulesDecision | undefined;
+    // One values object, refreshed per call (read right after the decision, as the API says):
+    // an object literal with computed names costs a runtime call per property on every signal.
+    const values: Record<string, number> = {};
+    for (const name of [...names, "model_score", "rule_votes", "rules"]) values[name] = Number.NaN;
     return {
       onTick(tick, _features, out) {
         if (sig.onTopOfBook(tick)) return true;
@@ -62,15 +66,14 @@ export default defineStrategy({
       },
       indicators() {
         const d = last;
-        return {
-          [names[0]]: sig.rsi.value,
-          [names[1]]: sig.macd.histogram,
-          [names[2]]: sig.bollinger.percentB,
-          [names[3]]: sig.bollinger.bandwidth,
-          model_score: d?.modelScore ?? Number.NaN,
-          rule_votes: d?.votes ?? 0,
-          rules: d?.rules ?? 0,
-        };
+        values[names[0]] = sig.rsi.value;
+        values[names[1]] = sig.macd.histogram;
+        values[names[2]] = sig.bollinger.percentB;
+        values[names[3]] = sig.bollinger.bandwidth;
+        values.model_score = d?.modelScore ?? Number.NaN;
+        values.rule_votes = d?.votes ?? 0;
+        values.rules = d?.rules ?? 0;
+        return values;
       },
     };
   },
