@@ -201,6 +201,7 @@ export class OrderConnection {
     for (const c of this.#conns) {
       clearTimeout(c.reconnectTimer);
       clearTimeout(c.idleTimer);
+      clearTimeout(c.answerTimer);
       const s = c.socket;
       if (s !== undefined && !s.destroyed) {
         closing.push(new Promise((r) => s.once("close", () => r())));
@@ -264,8 +265,11 @@ export class OrderConnection {
         orderWrittenChannel.publish({ clientOrderId: request.client_order_id });
       }
       if (c.idleTimer !== undefined) clearTimeout(c.idleTimer);
+      // One timer per connection, re-armed from each write and never cleared (a cleared
+      // Timeout cannot be refreshed); it does nothing when the answer came first.
       if (c.answerTimer === undefined) {
         c.answerTimer = setTimeout(() => this.#answerTimedOut(c), this.#o.requestMs);
+        c.answerTimer.unref();
       } else {
         c.answerTimer.refresh();
       }
@@ -340,7 +344,6 @@ export class OrderConnection {
       const pending = c.inFlight;
       c.inFlight = undefined;
       if (pending !== undefined) {
-        clearTimeout(c.answerTimer);
         this.#d.gate.releaseFailed();
         const cause =
           c.fault ?? Object.assign(new Error("connection closed"), { code: "ECONNRESET" });
@@ -374,7 +377,6 @@ export class OrderConnection {
         return;
       }
       c.inFlight = undefined;
-      clearTimeout(c.answerTimer);
       if (!this.#settle(pending, answer)) {
         this.#drop(c, new Error("an answer that was not the order's own"));
         return;

@@ -80,6 +80,11 @@ export const EXECUTION_SETTINGS = {
   auditBacklogMaxSeconds: 10,
   /** Records per write-behind statement. */
   auditBatchMax: 1_000,
+  /**
+   * Dedicated kept-alive order connections (one order in flight each); an order that finds
+   * none idle goes through undici. 0 sends every order through undici.
+   */
+  orderConnections: 2,
 };
 
 interface IntentInfo {
@@ -106,7 +111,12 @@ export const stage: StageDefinition = {
     const client = createAlpacaClient({
       endpoints: ctx.broker.endpoints,
       credentials: ctx.broker.credentials,
-      rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
+      // Orders go out on dedicated kept-alive connections, written in the run that decided them
+      // (services/alpaca-client, "The dedicated order connection"); two serve any burst.
+      rest: {
+        rateLimitPerMinute: spec.execution.maxOrdersPerMinute,
+        orderConnections: EXECUTION_SETTINGS.orderConnections,
+      },
     });
     // ---- recovery before anything is rebuilt: the journal, then the broker's listing ----------
     const dir = journalDir();

@@ -243,7 +243,7 @@ test("the broker closing the connection with the order in flight: ambiguous, fou
   assert.equal(trading.orderConnection!.written, written + 1);
 });
 
-test("a timeout with the order in flight is ambiguous (TP_ERR_BROKER_TIMEOUT)", async () => {
+test("a timeout with the order in flight is ambiguous (TP_ERR_BROKER_TIMEOUT), also after an answered order", async () => {
   const slow = new AlpacaTradingClient({
     tradingUrl: sim.tradingUrl,
     credentials,
@@ -251,6 +251,8 @@ test("a timeout with the order in flight is ambiguous (TP_ERR_BROKER_TIMEOUT)", 
   });
   try {
     await slow.orderConnection!.ready();
+    // An answered order first: the deadline must hold for every order, not only the first.
+    await slow.postOrder(order());
     sim.admin.setFaults({ latencyMs: 400 });
     const request = order();
     const err = await slow.postOrder(request).then(
