@@ -56,7 +56,10 @@ subscribe("tradepipe:sb.timing", (m) => {
     warmCalls.push(Number(process.hrtime.bigint() - t0));
   });
 });
-const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 8 });
+// As many connections as `tradepipe run --fused` gives its stages (services/core/db/connect.ts):
+// the stages' leadership sessions and LISTEN connections hold some for good, and with 8 the
+// position-tracker waited for one forever.
+const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
 db.on("error", () => {});
 const log = createLogger({ name: "bench-fused", level: "warn" });
 const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));
