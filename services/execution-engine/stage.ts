@@ -82,9 +82,11 @@ export const EXECUTION_SETTINGS = {
   auditBatchMax: 1_000,
   /**
    * Dedicated kept-alive order connections (one order in flight each); an order that finds
-   * none idle goes through undici. 0 sends every order through undici.
+   * none idle goes through undici, a turn later. Four: a burst of orders while earlier answers
+   * are still on their way (tens of ms from Alpaca) should find one idle; an idle connection
+   * costs one socket. 0 sends every order through undici.
    */
-  orderConnections: 2,
+  orderConnections: 4,
 };
 
 interface IntentInfo {
@@ -112,7 +114,7 @@ export const stage: StageDefinition = {
       endpoints: ctx.broker.endpoints,
       credentials: ctx.broker.credentials,
       // Orders go out on dedicated kept-alive connections, written in the run that decided them
-      // (services/alpaca-client, "The dedicated order connection"); two serve any burst.
+      // (services/alpaca-client, "The dedicated order connection").
       rest: {
         rateLimitPerMinute: spec.execution.maxOrdersPerMinute,
         orderConnections: EXECUTION_SETTINGS.orderConnections,
