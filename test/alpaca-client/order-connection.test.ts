@@ -145,6 +145,14 @@ function order(overrides: Partial<OrderRequest> = {}): OrderRequest & { client_o
   };
 }
 
+/** failureOf: the error `p` rejects with (a resolved `p` fails the test with `expected`). */
+async function failureOf(p: Promise<unknown>, expected: string): Promise<unknown> {
+  return p.then(
+    () => assert.fail(expected),
+    (e: unknown) => e,
+  );
+}
+
 function recordWritten(): { ids: string[]; stop(): void } {
   const ids: string[] = [];
   const on = (e: unknown) => ids.push((e as { clientOrderId: string }).clientOrderId);
@@ -196,10 +204,7 @@ test("a 429 is waited out and the order written again, once at the broker", asyn
 test("429s past maxAttempts fail as retryable, nothing created", async () => {
   sim.admin.setFaults({ burst429Next: 10 });
   const request = order();
-  const err = await trading.postOrder(request).then(
-    () => assert.fail("expected a 429"),
-    (e: unknown) => e,
-  );
+  const err = await failureOf(trading.postOrder(request), "expected a 429");
   assert.equal(classifySendFailure(err).failure, "retryable");
   assert.equal(classifySendFailure(err).httpStatus, 429);
   assert.equal(simOrders(sim, request.client_order_id).length, 0);
@@ -208,15 +213,9 @@ test("429s past maxAttempts fail as retryable, nothing created", async () => {
 test("422 'client_order_id must be unique' is duplicate; another 422 is a reject", async () => {
   const request = order();
   await trading.postOrder(request);
-  const dup = await trading.postOrder(request).then(
-    () => assert.fail("expected a 422"),
-    (e: unknown) => e,
-  );
+  const dup = await failureOf(trading.postOrder(request), "expected a 422");
   assert.equal(classifySendFailure(dup).failure, "duplicate");
-  const invalid = await trading.postOrder(order({ qty: "-5" })).then(
-    () => assert.fail("expected a 422"),
-    (e: unknown) => e,
-  );
+  const invalid = await failureOf(trading.postOrder(order({ qty: "-5" })), "expected a 422");
   const sorted = classifySendFailure(invalid);
   assert.equal(sorted.httpStatus, 422);
   assert.equal(sorted.failure, "rejected", sorted.message);
@@ -225,10 +224,7 @@ test("422 'client_order_id must be unique' is duplicate; another 422 is a reject
 test("the broker closing the connection with the order in flight: ambiguous, found by id", async () => {
   proxy.dropAfterAnswer = true;
   const request = order();
-  const err = await trading.postOrder(request).then(
-    () => assert.fail("expected the connection to drop"),
-    (e: unknown) => e,
-  );
+  const err = await failureOf(trading.postOrder(request), "expected the connection to drop");
   assert.ok(isTradepipeError(err, "TP_ERR_BROKER_NETWORK"), String(err));
   assert.equal(classifySendFailure(err).failure, "ambiguous");
   // The order landed; the lookup finds it under its own id, and nothing was posted twice.
@@ -255,10 +251,7 @@ test("a timeout with the order in flight is ambiguous (TP_ERR_BROKER_TIMEOUT), a
     await slow.postOrder(order());
     sim.admin.setFaults({ latencyMs: 400 });
     const request = order();
-    const err = await slow.postOrder(request).then(
-      () => assert.fail("expected a timeout"),
-      (e: unknown) => e,
-    );
+    const err = await failureOf(slow.postOrder(request), "expected a timeout");
     assert.ok(isTradepipeError(err, "TP_ERR_BROKER_TIMEOUT"), String(err));
     assert.equal(classifySendFailure(err).failure, "ambiguous");
   } finally {
@@ -299,9 +292,9 @@ test("an answer naming another client_order_id is never taken for the order: amb
   const oc = trading.orderConnection!;
   proxy.answerWith = FAKE_ANSWER;
   const request = order();
-  const err = await trading.postOrder(request).then(
-    () => assert.fail("a forged answer was taken for the order"),
-    (e: unknown) => e,
+  const err = await failureOf(
+    trading.postOrder(request),
+    "a forged answer was taken for the order",
   );
   assert.equal(classifySendFailure(err).failure, "ambiguous", String(err));
   assert.match(String(err), /an answer for client_order_id "forged"/);
@@ -312,10 +305,7 @@ test("an answer naming another client_order_id is never taken for the order: amb
 test("a 408 (a server closing an idle connection) crossing the order is ambiguous", async () => {
   proxy.answerWith =
     "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-  const err = await trading.postOrder(order()).then(
-    () => assert.fail("expected a failure"),
-    (e: unknown) => e,
-  );
+  const err = await failureOf(trading.postOrder(order()), "expected a failure");
   assert.equal(classifySendFailure(err).failure, "ambiguous", String(err));
   await trading.orderConnection!.ready();
 });
