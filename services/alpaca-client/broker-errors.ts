@@ -48,11 +48,18 @@ export function parseErrorBody(text: string): AlpacaErrorBody | undefined {
   return { message: text.slice(0, 500) };
 }
 
-/** isDuplicateClientOrderId tells a 422 "client_order_id must be unique" from other 422s. */
+/**
+ * isDuplicateClientOrderId tells a 422 "client_order_id must be unique" from other 422s. The
+ * message decides: Alpaca answers every invalid parameter with code 40010001 too ("qty must be
+ * > 0", "invalid timeframe"), so the code alone would turn a plain reject into an order to adopt.
+ * Only an answer without a message falls back to the code.
+ */
 export function isDuplicateClientOrderId(err: unknown): boolean {
   if (!(err instanceof BrokerHttpError) || err.status !== 422) return false;
-  if (err.alpacaCode === ALPACA_CODE_DUPLICATE_CLIENT_ORDER_ID) return true;
-  return /client_order_id must be unique/i.test(err.alpacaMessage ?? "");
+  if (err.alpacaMessage !== undefined) {
+    return /client_order_id must be unique/i.test(err.alpacaMessage);
+  }
+  return err.alpacaCode === ALPACA_CODE_DUPLICATE_CLIENT_ORDER_ID;
 }
 
 /**

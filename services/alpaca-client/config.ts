@@ -57,6 +57,11 @@ export interface RestClientOptions {
   rateLimitBurst?: number;
   /** userAgent is sent on every request. */
   userAgent: string;
+  /**
+   * orderConnections: dedicated kept-alive connections for `POST /v2/orders`, written in the
+   * caller's synchronous run (order-connection.ts); 0 sends orders through undici like the rest.
+   */
+  orderConnections: number;
 }
 
 export const DEFAULT_REST_OPTIONS: RestClientOptions = {
@@ -68,6 +73,7 @@ export const DEFAULT_REST_OPTIONS: RestClientOptions = {
   backoff: DEFAULT_REQUEST_BACKOFF,
   rateLimitPerMinute: DEFAULT_PER_MINUTE,
   userAgent: "tradepipe-alpaca-client/0.1",
+  orderConnections: 0,
 };
 
 export interface StreamOptions {

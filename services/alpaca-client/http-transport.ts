@@ -7,6 +7,7 @@
  * goes up so the caller can resolve it (see order-submit.ts).
  */
 import diagnostics from "node:diagnostics_channel";
+import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { Pool } from "undici";
 import { TradepipeError } from "../core/errors.ts";
 import { backoffDelay, serverRetryDelay } from "./backoff.ts";
@@ -58,6 +59,8 @@ export interface TransportDeps {
   now?: () => number;
   /** The largest response body read (default MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** tls: extra TLS options for https origins (a private CA in tests); system CAs otherwise. */
+  tls?: TlsOptions;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -99,6 +102,7 @@ export class HttpTransport {
       connectTimeout: opts.timeouts.connectMs,
       headersTimeout: opts.timeouts.requestMs,
       bodyTimeout: opts.timeouts.requestMs,
+      ...(deps.tls !== undefined ? { connect: deps.tls } : {}),
     });
   }
 

@@ -4,10 +4,12 @@
  * wire-types.ts); domain.ts converts them to exact `Fixed` values.
  */
 import { TradepipeError } from "../core/errors.ts";
+import { DEFAULT_RECONNECT_BACKOFF } from "./backoff.ts";
 import type { RestClientOptions } from "./config.ts";
 import { DEFAULT_REST_OPTIONS } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
 import { HttpTransport, mayHaveReachedBroker, type TransportDeps } from "./http-transport.ts";
+import { OrderConnection } from "./order-connection.ts";
 import {
   getOrderByClientOrderId,
   postOrder,
@@ -41,6 +43,8 @@ export interface TradingClientConfig {
 export class AlpacaTradingClient {
   readonly transport: HttpTransport;
   readonly options: RestClientOptions;
+  /** orderConnection: the dedicated order connections, when `options.orderConnections` > 0. */
+  readonly orderConnection: OrderConnection | undefined;
   readonly #deps: TransportDeps;
 
   constructor(config: TradingClientConfig) {
@@ -52,6 +56,31 @@ export class AlpacaTradingClient {
       this.options,
       this.#deps,
     );
+    if (this.options.orderConnections > 0) {
+      const viaUndici = { transport: this.transport, options: this.options };
+      this.orderConnection = new OrderConnection(
+        {
+          origin: config.tradingUrl,
+          authHeaders: config.credentials.headers(),
+          userAgent: this.options.userAgent,
+          connections: this.options.orderConnections,
+          connectMs: this.options.timeouts.connectMs,
+          requestMs: this.options.orderTimeouts.requestMs,
+          maxAttempts: this.options.maxAttempts,
+          backoff: this.options.backoff,
+          reconnectBackoff: DEFAULT_RECONNECT_BACKOFF,
+          idleMs: this.options.keepAliveMs,
+          ...(this.#deps.tls !== undefined ? { tls: this.#deps.tls } : {}),
+        },
+        {
+          gate: this.transport.gate,
+          fallback: (request) => postOrder(viaUndici, request),
+          ...(this.#deps.random !== undefined ? { random: this.#deps.random } : {}),
+          ...(this.#deps.now !== undefined ? { now: this.#deps.now } : {}),
+          ...(this.#deps.sleep !== undefined ? { sleep: this.#deps.sleep } : {}),
+        },
+      );
+    }
   }
 
   async getAccount(): Promise<WireAccount> {
@@ -79,6 +108,8 @@ export class AlpacaTradingClient {
    * IMPORTANT: the request must carry its client_order_id, or it cannot be resolved.
    */
   postOrder(request: OrderRequest & { client_order_id: string }): Promise<WireOrder> {
+    // The dedicated connection (when configured) writes the request before this returns.
+    if (this.orderConnection !== undefined) return this.orderConnection.post(request);
     return postOrder({ transport: this.transport, options: this.options }, request);
   }
 
@@ -266,7 +297,7 @@ export class AlpacaTradingClient {
     return r.data;
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  async close(): Promise<void> {
+    await Promise.all([this.orderConnection?.close(), this.transport.close()]);
   }
 }

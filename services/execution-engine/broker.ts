@@ -63,8 +63,9 @@ export function createBrokerCalls(deps: BrokerCallsDeps): BrokerCalls {
     send(cmd, intentEventTimeNs) {
       const body = orderRequestBody(cmd.request);
       inFlight++;
-      // postOrder runs synchronously up to the socket write when a pooled connection is free,
-      // so the order is on the wire (or queued for it) when the call returns.
+      // postOrder writes the request on an idle dedicated order connection before it returns
+      // (services/alpaca-client, "The dedicated order connection"); with none idle it goes
+      // through undici, which writes it one event-loop turn later.
       const reply = trading.postOrder(body);
       deps.onSent(body.client_order_id);
       if (orderSentChannel.hasSubscribers) {

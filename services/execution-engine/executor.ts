@@ -3,7 +3,7 @@
  * `stepExecution` synchronously, and the commands it returns are carried out strictly in order,
  * in the same synchronous run (journal-ahead order path):
  *
- *   decision → WriteAudit: append to the local journal (writeSync) → SendOrder: the POST
+ *   decision → WriteAudit…: append to the local journal (one writeSync) → SendOrder: the POST
  *
  * with no await and no event-loop hop in between. Postgres comes behind: every journaled record
  * is handed to the write-behind, which commits it in batches (write-behind.ts).
@@ -76,6 +76,9 @@ export class Executor {
   #broker: BrokerCalls | undefined;
   /** Commands not yet run, in order; a step made while running appends behind them. */
   readonly #queue: Queued[] = [];
+  /** Audit records of the running step not yet in the journal, and their encoded frames. */
+  readonly #staged: AuditWrite[] = [];
+  readonly #stagedPayloads: string[] = [];
   #head = 0;
   #running = false;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -118,9 +121,17 @@ export class Executor {
       const q = this.#queue;
       while (this.#head < q.length && !this.#fenced && !this.#broken) {
         const next = q[this.#head++]!;
+        // A run of WriteAudit records is journaled in one write, before whatever follows.
+        if (next.command.type !== "WriteAudit" && this.#staged.length > 0) {
+          this.#flushJournal();
+          if (this.#broken) break;
+        }
         this.#run(next.command, next.ctx);
       }
+      if (this.#staged.length > 0) this.#flushJournal();
     } finally {
+      this.#staged.length = 0;
+      this.#stagedPayloads.length = 0;
       this.#queue.length = 0;
       this.#head = 0;
       this.#running = false;
@@ -134,21 +145,36 @@ export class Executor {
     this.#timers.clear();
   }
 
-  /** journalAudit appends one audit record to the journal and queues it for Postgres. */
+  /**
+   * #journalAudit stages one audit record (with its order as it stands now) for the journal;
+   * the staged records are written together before the next command that is not a WriteAudit
+   * (a SendOrder among them) runs, or at the end of the step.
+   */
   #journalAudit(record: AuditWrite["record"]): void {
     const live = findOrder(this.#d.state, record.clientOrderId);
     if (live === undefined) return; // an order forgotten in the same step: nothing to store
     const write: AuditWrite = { record, order: { ...live } };
+    this.#staged.push(write);
+    this.#stagedPayloads.push(encodeAudit(write));
+  }
+
+  /** #flushJournal appends the staged records in one write and queues them for Postgres. */
+  #flushJournal(): void {
     try {
-      this.#d.journal.append(encodeAudit(write));
+      this.#d.journal.appendAll(this.#stagedPayloads);
     } catch (err) {
       // IMPORTANT: nothing after an audit record that is not in the journal may run.
+      this.#staged.length = 0;
+      this.#stagedPayloads.length = 0;
       this.#broken = true;
       this.stop();
       this.#d.onJournalFailed(err as Error);
       return;
     }
-    this.#d.writeBehind.push(write, process.hrtime.bigint());
+    const at = process.hrtime.bigint();
+    for (const write of this.#staged) this.#d.writeBehind.push(write, at);
+    this.#staged.length = 0;
+    this.#stagedPayloads.length = 0;
   }
 
   /**

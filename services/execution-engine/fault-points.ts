@@ -5,7 +5,8 @@
  * each point costs one comparison. Points:
  *
  * - `after_journal_append`: the order's audit records are in the journal, the POST not written;
- * - `after_socket_write`: the POST's bytes were handed to the socket (undici's `bodySent`);
+ * - `after_socket_write`: the POST's bytes were handed to the socket (the order connection's
+ *   `tradepipe.alpaca.order-written`, or undici's `bodySent`);
  * - `after_broker_answer`: the broker's answer arrived, before the engine applied it.
  */
 import diagnostics from "node:diagnostics_channel";
@@ -42,8 +43,10 @@ export function faultPoint(point: FaultPoint): void {
 }
 
 if (armed?.point === "after_socket_write") {
-  // undici writes a request on a reused connection one event-loop turn after the call; its
-  // bodySent channel marks the moment the order's bytes were handed to the socket.
+  // An order goes out on a dedicated order connection (written inside postOrder, marked by its
+  // own channel) or, when none is idle, through undici, which writes it one event-loop turn
+  // after the call (its bodySent channel marks the moment the bytes were handed to the socket).
+  diagnostics.subscribe("tradepipe.alpaca.order-written", () => faultPoint("after_socket_write"));
   diagnostics.subscribe("undici:request:bodySent", (m) => {
     const req = (m as { request: { method: string; path: string } }).request;
     if (req.method === "POST" && req.path.startsWith("/v2/orders")) {

@@ -36,11 +36,19 @@ const ORDER_BIGINTS = [
   "updatedNs",
 ] as const;
 
-const toText = (_key: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
-
-/** encodeAudit: the frame payload of one audit write (IMPORTANT: on the order path). */
+/**
+ * encodeAudit: the frame payload of one audit write (IMPORTANT: on the order path). The known
+ * bigint fields become decimal strings in shallow copies, which `JSON.stringify` then writes
+ * without a replacer function (a replacer is called for every key and costs about twice the
+ * time); a bigint anywhere else throws, so a new field cannot be dropped silently.
+ */
 export function encodeAudit(write: AuditWrite): string {
-  return JSON.stringify({ k: "a", r: write.record, o: write.order }, toText);
+  const o = write.order;
+  const order: Record<string, unknown> = { ...o };
+  for (const f of ORDER_BIGINTS) order[f] = o[f].toString();
+  order.limitPrice = o.limitPrice === null ? null : o.limitPrice.toString();
+  const record = { ...write.record, timeNs: write.record.timeNs.toString() };
+  return JSON.stringify({ k: "a", r: record, o: order });
 }
 
 export function encodeHeader(h: Omit<JournalHeader, "k">): string {

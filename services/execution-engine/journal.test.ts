@@ -34,6 +34,30 @@ test("records come back in order, byte for byte, across a reopen", () => {
   assert.equal(readJournal(path).tail, "clean");
 });
 
+test("appendAll writes several frames in one go; they read back as separate records", () => {
+  const path = fresh();
+  const j = new Journal(path, { syncIntervalMs: 0 });
+  j.append("first");
+  // Larger than the initial frame buffer together, so the buffer grows mid-batch.
+  const big = "x".repeat(5000);
+  const end = j.appendAll(['{"r":1}', big, "ünïcode ✓"]);
+  assert.equal(end, statSync(path).size);
+  assert.equal(j.appendAll([]), end);
+  j.close();
+  assert.deepEqual(texts(path), ["first", '{"r":1}', big, "ünïcode ✓"]);
+  assert.equal(readJournal(path).tail, "clean");
+});
+
+test("appendAll with one record too large writes none of them", () => {
+  const path = fresh();
+  const j = new Journal(path, { syncIntervalMs: 0 });
+  const before = j.append("kept");
+  assert.throws(() => j.appendAll(["lost", "y".repeat(2 * 1024 * 1024)]), /exceeds/);
+  assert.equal(j.appendedTo, before);
+  j.close();
+  assert.deepEqual(texts(path), ["kept"]);
+});
+
 test("a missing file reads as empty", () => {
   assert.deepEqual(readJournal(join(dir, "none.journal")), {
     records: [],

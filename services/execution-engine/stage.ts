@@ -82,6 +82,13 @@ export const EXECUTION_SETTINGS = {
   auditBacklogMaxSeconds: 10,
   /** Records per write-behind statement. */
   auditBatchMax: 1_000,
+  /**
+   * Dedicated kept-alive order connections (one order in flight each); an order that finds
+   * none idle goes through undici, a turn later. Four: a burst of orders while earlier answers
+   * are still on their way (tens of ms from Alpaca) should find one idle; an idle connection
+   * costs one socket. 0 sends every order through undici.
+   */
+  orderConnections: 4,
 };
 
 interface IntentInfo {
@@ -108,7 +115,12 @@ export const stage: StageDefinition = {
     const client = createAlpacaClient({
       endpoints: ctx.broker.endpoints,
       credentials: ctx.broker.credentials,
-      rest: { rateLimitPerMinute: spec.execution.maxOrdersPerMinute },
+      // Orders go out on dedicated kept-alive connections, written in the run that decided them
+      // (services/alpaca-client, "The dedicated order connection").
+      rest: {
+        rateLimitPerMinute: spec.execution.maxOrdersPerMinute,
+        orderConnections: EXECUTION_SETTINGS.orderConnections,
+      },
     });
     /** An order's executions for a fill with a gap; null (one synthesized row) if unreadable. */
     const fetchExecutions: FetchExecutions = (order, filledQty) =>

@@ -1,10 +1,12 @@
 /**
  * pipeline.bench: tick → order on the wire. From the moment the market-data stage's WebSocket
- * delivers a frame to the moment undici writes the execution-engine's order request, for the
+ * delivers a frame to the moment the execution-engine's order request is written (on its
+ * dedicated order connection, or by undici), for the
  * fused pipeline (one process, InProcBus) and the multi-process one (five stage processes over
  * ZeroMQ ipc:// and over the bus's own Unix-socket transport), each beside the bare floor of the
  * same transports measured in the same run:
- *   - fused floor: one process, WebSocket frame in → order POST out through undici, no logic;
+ *   - fused floors: one process, WebSocket frame in → order POST out through undici, and the
+ *     same with a pre-built POST written on a kept-alive socket, no logic;
  *   - multi-process floor: the same ends with three raw Unix-socket hops between four processes
  *     (the pipeline's market-data → signal-bridge → risk-manager → execution-engine).
  * Plus per-stage figures: the book update (in the live market-data stage), indicators and
@@ -13,7 +15,8 @@
  * → signal published, signal → intent published, intent → journal appended → POST written, each
  * bus hop), and the audit backlog's lag behind it (POST written → its rows committed). Each pipeline run is made against a durable Postgres (fsync on, as
  * `tradepipe run` runs it) and, for comparison, against one without fsync (not a production
- * setting), to show how much of the commit is the disk flush.
+ * setting), to show how much of the commit is the disk flush; the fused run also with the
+ * execution-engine's dedicated order connections off (every order through undici).
  *
  * Method (see test/bench/README.md): the simulator runs in its own process on a manual clock;
  * the benchmark forces one quote per tick along a seeded price path. It knows which ticks can
@@ -24,7 +27,7 @@
  *
  *   npx node test/bench/pipeline.bench.ts [--ticks 3000] [--floor-ticks 500]
  *          [--modes fused,processes] [--transports zmq,uds] [--commits durable,nofsync]
- *          [--stages all|md+sb] [--json out.json]
+ *          [--stages all|md+sb] [--order-paths dedicated,undici] [--json out.json]
  *          [--pictures DIR|off]   (latency histograms, SVG + PNG; default test/bench/results)
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -74,6 +77,11 @@ const { values: args } = parseArgs({
     commits: { type: "string", default: "durable,nofsync" },
     /** md+sb: only market-data and signal-bridge (fused), the path ending at the signal. */
     stages: { type: "string", default: "all" },
+    /**
+     * The fused runs' order path: dedicated (the execution-engine's kept-alive order
+     * connections, the default) and/or undici (those turned off: every order through undici).
+     */
+    "order-paths": { type: "string", default: "dedicated,undici" },
     json: { type: "string" },
     pictures: { type: "string" },
   },
@@ -105,6 +113,10 @@ function meansOf(text: string): Record<string, { meanUs: number; count: number }
 const modes = new Set(args.modes!.split(","));
 const transports = args.transports!.split(",") as Transport[];
 const commits = args.commits!.split(",") as Commit[];
+type OrderPath = "dedicated" | "undici";
+const orderPaths = args["order-paths"]!.split(",") as OrderPath[];
+for (const o of orderPaths)
+  if (o !== "dedicated" && o !== "undici") throw new Error(`--order-paths: ${o}?`);
 type Transport = "zmq" | "uds";
 type Commit = "durable" | "nofsync";
 for (const t of transports) if (t !== "zmq" && t !== "uds") throw new Error(`--transports: ${t}?`);
@@ -253,14 +265,28 @@ async function bookActivity(sim: Child): Promise<void> {
   await sleep(50);
 }
 
-async function runFused(ticks: Tick[], server: BenchPostgres): Promise<RunResult> {
+async function runFused(
+  ticks: Tick[],
+  server: BenchPostgres,
+  orderPath: OrderPath,
+): Promise<RunResult> {
   const { sim, url, keyId, secretKey } = await startSim();
   const db = await server.newDatabase();
   const dir = mkdtempSync(join(work, "fused-"));
   const stages = allStages ? "all" : "md+sb";
   const node = forkChild(
     "pipeline-fused-node.ts",
-    [JSON.stringify({ specFile, databaseUrl: db.url, simUrl: url, keyId, secretKey, stages })],
+    [
+      JSON.stringify({
+        specFile,
+        databaseUrl: db.url,
+        simUrl: url,
+        keyId,
+        secretKey,
+        stages,
+        orderPath,
+      }),
+    ],
     probeEnv(dir),
   );
   try {
@@ -461,24 +487,25 @@ async function main(): Promise<void> {
       e2eRows.push(
         row("floor: WebSocket in → pre-built POST on a kept-alive socket, one process", floor.e2e),
       );
-      for (const c of commits) {
-        const fused = await runFused(ticks, servers.get(c)!);
-        results[runKey("fused", c)] = fused;
+      for (const [c, o] of commits.flatMap((c) => orderPaths.map((o) => [c, o] as const))) {
+        const fused = await runFused(ticks, servers.get(c)!, o);
+        const via = o === "undici" ? " (orders through undici)" : "";
+        results[`${runKey("fused", c)}${o === "undici" ? "Undici" : ""}`] = fused;
         e2eRows.push(
           row(
             allStages
-              ? `${runName("fused", c)}: tick → order written`
+              ? `${runName("fused", c)}${via}: tick → order written`
               : "fused md + signal-bridge: tick → signal",
             fused.e2e,
             floor.e2e,
           ),
         );
         if (fused.parts?.[before] && c === "durable")
-          beforeCommitRows.push(row(`fused: ${before}`, fused.parts[before], floor.e2e));
+          beforeCommitRows.push(row(`fused${via}: ${before}`, fused.parts[before], floor.e2e));
         if (fused.parts?.[AUDIT_LAG])
-          lagRows.push(row(`${runName("fused", c)}: ${AUDIT_LAG}`, fused.parts[AUDIT_LAG]));
-        if (allStages) partsOf.push([shortName("fused", c), fused.parts ?? {}]);
-        if (c !== commits[0]) continue;
+          lagRows.push(row(`${runName("fused", c)}${via}: ${AUDIT_LAG}`, fused.parts[AUDIT_LAG]));
+        if (allStages) partsOf.push([`${shortName("fused", c)}${via}`, fused.parts ?? {}]);
+        if (c !== commits[0] || o !== orderPaths[0]) continue;
         for (const [name, p] of Object.entries(fused.segments ?? {}))
           stageRows.push(row(`fused ${name}`, p));
         stageRows.push(row("book update (market-data core, live stage)", fused.book!));

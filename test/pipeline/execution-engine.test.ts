@@ -100,8 +100,13 @@ describe("execution-engine over the simulator and Postgres", () => {
   const sentAt = new Map<string, number>();
   /** The journal's records of each order at the moment its first POST was handed over. */
   const journaledAtSend = new Map<string, string[]>();
+  /** Orders whose bytes were on a dedicated order connection when postOrder returned. */
+  const writtenInCall = new Set<string>();
+  const written = new Set<string>();
+  const onWritten = (m: unknown) => written.add((m as { clientOrderId: string }).clientOrderId);
   const onSent = (m: unknown) => {
     const e = m as OrderSent;
+    if (written.has(e.clientOrderId)) writtenInCall.add(e.clientOrderId);
     if (!sentAt.has(e.clientOrderId)) {
       sentAt.set(e.clientOrderId, Date.now());
       journaledAtSend.set(e.clientOrderId, journaledEvents(e.clientOrderId));
@@ -110,12 +115,14 @@ describe("execution-engine over the simulator and Postgres", () => {
   before(async () => {
     h = await startHarness({ sim: SIM });
     diagnostics.subscribe("tradepipe:execution:order-sent", onSent);
+    diagnostics.subscribe("tradepipe.alpaca.order-written", onWritten);
     h.sim.admin.setQuote("AAPL", "190.00", "190.02");
     engine = await startEngine(h);
     publishQuote(h.bus, "AAPL", "190.00", "190.02");
   });
   after(async () => {
     diagnostics.unsubscribe("tradepipe:execution:order-sent", onSent);
+    diagnostics.unsubscribe("tradepipe.alpaca.order-written", onWritten);
     await h.close();
   });
 
@@ -158,6 +165,9 @@ describe("execution-engine over the simulator and Postgres", () => {
     );
 
     await waitFor(() => sentAt.has(id), "order-sent diagnostic");
+    // The POST went out on the dedicated order connection, written before postOrder returned
+    // (in the run that journaled it), not one event-loop turn later through undici.
+    assert.ok(writtenInCall.has(id), "order written on the dedicated connection inside the call");
     // Journal-ahead: the intent and send records were in the journal file when the POST left.
     assert.deepEqual(journaledAtSend.get(id), ["intent", "marketable_limit", "send"]);
     const epoch = await currentEpoch(h.db.pool);

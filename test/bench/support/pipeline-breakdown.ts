@@ -47,7 +47,7 @@ export const SEGMENTS: ReadonlyArray<readonly [string, Point, Point]> = [
   ["intent → POST written", "intentPub", "written"],
   ["  hop order.intent (risk-manager → execution-engine)", "intentPub", "intentRecv"],
   ["  intent in → journal appended (execution core, record, writeSync)", "intentRecv", "journaled"],
-  ["  journal appended → POST written (undici)", "journaled", "written"],
+  ["  journal appended → POST written (order connection, or undici)", "journaled", "written"],
   ["tick → POST written (whole path)", "frame", "written"],
   ["POST written → its audit rows committed (write-behind lag)", "written", "auditEnd"],
 ];

@@ -16,6 +16,7 @@ import { InProcBus } from "../../../services/core/bus/index.ts";
 import { createReadiness, type Readiness } from "../../../services/core/health/index.ts";
 import { loadPipelineFile } from "../../../services/core/spec/index.ts";
 import { createLogger, createMetrics } from "../../../services/core/telemetry/index.ts";
+import { EXECUTION_SETTINGS } from "../../../services/execution-engine/stage.ts";
 import { simulatorEndpoints } from "../../../services/pipeline/broker-connection.ts";
 import { startFusedPipeline } from "../../../services/pipeline/fused.ts";
 import {
@@ -35,7 +36,10 @@ const opts = JSON.parse(process.argv[2] ?? "{}") as {
   keyId: string;
   secretKey: string;
   stages: "all" | "md+sb";
+  /** orderPath: "undici" turns the execution-engine's dedicated order connections off. */
+  orderPath?: "dedicated" | "undici";
 };
+if (opts.orderPath === "undici") EXECUTION_SETTINGS.orderConnections = 0;
 const probe = installProbe();
 const pipeline = await loadPipelineFile(opts.specFile);
 // A second session of the same model, called again once each scored tick's synchronous work is
@@ -52,7 +56,10 @@ subscribe("tradepipe:sb.timing", (m) => {
     warmCalls.push(Number(process.hrtime.bigint() - t0));
   });
 });
-const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 8 });
+// As many connections as `tradepipe run --fused` gives its stages (services/core/db/connect.ts):
+// the stages' leadership sessions and LISTEN connections hold some for good, and with 8 the
+// position-tracker waited for one forever.
+const db = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
 db.on("error", () => {});
 const log = createLogger({ name: "bench-fused", level: "warn" });
 const metrics = sharedMetrics(createMetrics({ defaultMetrics: false }));

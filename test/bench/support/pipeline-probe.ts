@@ -9,16 +9,19 @@
  * Ends of the path:
  * - frames: a WebSocket message arriving on a market-data socket (ws emits "message"; the probe
  *   wraps WebSocket.prototype.emit, so the stamp is taken before the client decodes anything);
- * - written: undici about to write an order request (`undici:client:sendHeaders` for
- *   POST …/v2/orders; undici writes the headers and body right after publishing it), or the
- *   raw-socket floor's own stamp (`tradepipe:bench:raw-written`).
+ * - written: the execution-engine's dedicated order connection having written an order
+ *   (`tradepipe.alpaca.order-written`, right after its socket.write), undici about to write one
+ *   (`undici:client:sendHeaders` for POST …/v2/orders, for an order that found no idle
+ *   dedicated connection; undici writes the headers and body right after publishing it), or
+ *   the raw-socket floor's own stamp (`tradepipe:bench:raw-written`).
  * Inside it (`marks`, by name), without touching the stages' code:
  * - `pub:<topic>` / `recv:<topic>`: the bus core stamping a frame for publication / receiving
  *   one (BusCore.prototype.stamp and .receive wrapped; every transport goes through them), for
  *   md.quote, signal and order.intent;
  * - `audit:start` / `audit:end`: the execution-engine's write-behind batch statement sent /
  *   committed (ExecutionStore.prototype.writeBatch wrapped; the two arrays are index-aligned);
- * - `journal:end`: an execution journal append done (Journal.prototype.append wrapped);
+ * - `journal:end`: an execution journal append done (Journal.prototype.append and .appendAll
+ *   wrapped);
  * - `origin:order.intent`: each received order intent's header `origin_time_ns` (when the
  *   market-data stage read the tick's frame, on its wall clock), index-aligned with
  *   `recv:order.intent`; with the market-data process's `wallOffsetNs` it names the frame an
@@ -151,11 +154,19 @@ export function installProbe(): Probe {
     mark("journal:end", process.hrtime.bigint());
     return end;
   };
+  const appendAll = Journal.prototype.appendAll;
+  Journal.prototype.appendAll = function (this: Journal, payloads: readonly string[]) {
+    const end = appendAll.call(this, payloads);
+    mark("journal:end", process.hrtime.bigint());
+    return end;
+  };
   subscribe("undici:client:sendHeaders", (m) => {
     const now = process.hrtime.bigint();
     const r = (m as { request: { method: string; path: string } }).request;
     if (r.method === "POST" && r.path.endsWith("/v2/orders")) p.written.push(now);
   });
+  // The dedicated order connection stamps right after its socket.write (inside postOrder).
+  subscribe("tradepipe.alpaca.order-written", () => p.written.push(process.hrtime.bigint()));
   subscribe("tradepipe:execution:order-sent", () => mark("sent", process.hrtime.bigint()));
   subscribe("tradepipe:md.record", (m) => {
     if ((m as { T?: unknown }).T === "q") p.records.push(process.hrtime.bigint());
