@@ -187,6 +187,19 @@ test("orders back to back each get their own answer on the one connection", asyn
   }
 });
 
+test("an order that finds the connection busy goes through undici, each with its own answer", async () => {
+  const oc = trading.orderConnection!;
+  const written = oc.written;
+  const fellBack = oc.fellBack;
+  const first = order();
+  const second = order();
+  const [a, b] = await Promise.all([trading.postOrder(first), trading.postOrder(second)]);
+  assert.equal(a.client_order_id, first.client_order_id);
+  assert.equal(b.client_order_id, second.client_order_id);
+  assert.equal(oc.written, written + 1, "the first on the dedicated connection");
+  assert.equal(oc.fellBack, fellBack + 1, "the second through undici");
+});
+
 test("a 429 is waited out and the order written again, once at the broker", async () => {
   const requests = recordRequests();
   sim.admin.setFaults({ burst429Next: 1 });
