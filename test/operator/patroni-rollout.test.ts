@@ -28,6 +28,7 @@ import { type Kubelet, type PatroniPods, playKubelet, startPatroniPods } from ".
 import {
   applyYaml,
   createNamespace,
+  getJson,
   type Json,
   type OperatorProcess,
   samplePipeline,
@@ -277,6 +278,11 @@ describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 },
     watching = false;
     await statusWatch;
 
+    const rel = (t: number | undefined) =>
+      t === undefined ? "-" : ((t - changedAt) / 1000).toFixed(1);
+    process.stdout.write(
+      `# deletions ${kubelet.replacements.map((r) => `${r.pod} at ${rel(r.deletedAt)} s, Patroni restarted at ${rel(r.restartedAt)} s`).join("; ")}; streaming again: ${seen.rejoins.map((r) => `${r.pod} at ${rel(r.at)} s`).join(", ")}; leaders: ${seen.leaders.map((l) => `${l.leader} at ${rel(l.at)} s`).join(", ")}\n`,
+    );
     // The order: both replicas (highest ordinal first), each after the one before streamed
     // again; the old leader last, after the leader moved to a replaced replica.
     const order = kubelet.replacements.map((r) => r.pod);
@@ -311,13 +317,35 @@ describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 },
     assert.equal(tp.status.lastFailover?.from, leader);
     assert.equal(tp.status.lastFailover?.to, moved.leader);
     const said = [...messages].join("\n");
-    for (const what of [
-      /replacing replica/,
-      /to rejoin as a streaming, caught-up replica/,
-      /switching the leader over from/,
-    ]) {
-      assert.match(said, what);
-    }
+    assert.match(said, /to rejoin as a streaming, caught-up replica/);
+    // Each deletion is an Event naming the pod, in the order they were made.
+    const events = await getJson(cluster, [
+      "events",
+      "-n",
+      NS,
+      "--field-selector",
+      "reason=RollingDatabase",
+    ]);
+    const deleted = (events.items as Json[])
+      .sort((a, b) =>
+        String(a.metadata.creationTimestamp).localeCompare(b.metadata.creationTimestamp),
+      )
+      .map((e) => /replacing replica (\S+)/.exec(e.message)?.[1]);
+    assert.deepEqual(deleted, [...replicas, leader]);
+    const asked = await getJson(cluster, [
+      "events",
+      "-n",
+      NS,
+      "--field-selector",
+      "reason=SwitchoverRequested",
+    ]);
+    assert.deepEqual(
+      (asked.items as Json[]).map((e) =>
+        /^database rollout: .* from (\S+) to (\S+):/.exec(e.message)?.slice(1),
+      ),
+      [[leader, moved.leader]],
+      "one switchover asked by the rollout",
+    );
 
     // No acknowledged write lost: every number a leader committed is on the final leader.
     const finalLeader = currentLeader() as string;
