@@ -39,29 +39,21 @@ import {
 } from "../e2e/support.ts";
 import {
   type Kubelet,
+  type PatroniPipeline,
   type PatroniPods,
   playKubelet,
   type RwService,
-  startPatroniPods,
+  startPatroniPipeline,
   startRwService,
 } from "./patroni-pods.ts";
-import {
-  applyYaml,
-  createNamespace,
-  getJson,
-  type OperatorProcess,
-  samplePipeline,
-  startClusterWithOperatorRbac,
-  startOperatorProcess,
-  waitFor,
-} from "./support.ts";
+import { getJson, waitFor } from "./support.ts";
 
 const NS = "pgflow";
 const P = "flow";
 const FAILOVER_WAIT_MS = (PATRONI_TIMINGS.ttl + 10 * PATRONI_TIMINGS.loopWait) * 1000 + 60_000;
 
+let env: PatroniPipeline;
 let cluster: ControlPlane;
-let operator: OperatorProcess;
 let patroni: PatroniPods;
 let kubelet: Kubelet;
 let rw: RwService;
@@ -81,15 +73,8 @@ const stagePids = (h: RunHandle) => STAGE_PROCESSES.map((s) => h.pid(s));
 
 describe("the Patroni leader killed under order flow, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
-    const started = await startClusterWithOperatorRbac();
-    cluster = started.cluster;
-    operator = startOperatorProcess(started.saKubeconfig, "operator-0");
-    await createNamespace(cluster, NS);
-    await applyYaml(
-      cluster,
-      samplePipeline(P, NS, { database: { instances: 2, synchronous: true } }),
-    );
-    patroni = await startPatroniPods(cluster, NS, P, 2);
+    env = await startPatroniPipeline(NS, P, { instances: 2, synchronous: true });
+    ({ cluster, patroni } = env);
     kubelet = await playKubelet(cluster, NS, patroni);
     rw = await startRwService(patroni, leader);
   });
@@ -101,10 +86,7 @@ describe("the Patroni leader killed under order flow, Kubernetes DCS", { timeout
     await sim?.close();
     await rw?.close();
     await kubelet?.stop();
-    await patroni?.stop();
-    const code = await operator?.stop();
-    if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
-    await cluster?.stop();
+    await env?.stop();
   });
 
   test("the stages ride out a leader crash: no committed row lost, no order sent twice, trading resumes", async () => {

@@ -30,7 +30,63 @@ import {
   patroniRuntime,
   startPatroniMember,
 } from "../support/patroni.ts";
-import { getJson, type Json, waitFor } from "./support.ts";
+import {
+  applyYaml,
+  createNamespace,
+  getJson,
+  type Json,
+  type OperatorProcess,
+  samplePipeline,
+  startClusterWithOperatorRbac,
+  startOperatorProcess,
+  waitFor,
+} from "./support.ts";
+
+export interface PatroniPipeline {
+  cluster: ControlPlane;
+  /** The operator's ServiceAccount kubeconfig (to start another operator process). */
+  operatorKubeconfig: string;
+  /** The operator process; a test that replaces it sets the new one here. */
+  operator: OperatorProcess;
+  patroni: PatroniPods;
+  /** stop ends the Patroni members, the operator (its log shown on a bad exit), the control plane. */
+  stop(): Promise<void>;
+}
+
+/**
+ * startPatroniPipeline: a control plane with the operator running as its ServiceAccount,
+ * pipeline `p` in namespace `ns` with the `database` settings given, and one Patroni member per
+ * database pod the operator made.
+ */
+export async function startPatroniPipeline(
+  ns: string,
+  p: string,
+  database: { instances: number; synchronous: boolean },
+): Promise<PatroniPipeline> {
+  const started = await startClusterWithOperatorRbac();
+  const cluster = started.cluster;
+  const operator = startOperatorProcess(started.saKubeconfig, "operator-0");
+  const env: Partial<PatroniPipeline> = {
+    cluster,
+    operatorKubeconfig: started.saKubeconfig,
+    operator,
+  };
+  const stop = async () => {
+    await env.patroni?.stop();
+    const code = await env.operator?.stop();
+    if (code !== 0) process.stderr.write(env.operator?.logs().slice(-4000) ?? "");
+    await cluster.stop();
+  };
+  try {
+    await createNamespace(cluster, ns);
+    await applyYaml(cluster, samplePipeline(p, ns, { database }));
+    env.patroni = await startPatroniPods(cluster, ns, p, database.instances);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return Object.assign(env as PatroniPipeline, { stop });
+}
 
 export interface PatroniPods {
   members: PatroniMember[];

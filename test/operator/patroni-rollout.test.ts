@@ -24,26 +24,22 @@ import {
   loadKubeConfig,
 } from "../../services/core/kube/client.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
-import { type Kubelet, type PatroniPods, playKubelet, startPatroniPods } from "./patroni-pods.ts";
 import {
-  applyYaml,
-  createNamespace,
-  getJson,
-  type Json,
-  type OperatorProcess,
-  samplePipeline,
-  startClusterWithOperatorRbac,
-  startOperatorProcess,
-  waitFor,
-} from "./support.ts";
+  type Kubelet,
+  type PatroniPipeline,
+  type PatroniPods,
+  playKubelet,
+  startPatroniPipeline,
+} from "./patroni-pods.ts";
+import { getJson, type Json, waitFor } from "./support.ts";
 
 const NS = "pgroll";
 const P = "roll";
 const INSTANCES = 3;
 const ROLL_WAIT_MS = 600_000;
 
+let env: PatroniPipeline;
 let cluster: ControlPlane;
-let operator: OperatorProcess;
 let patroni: PatroniPods;
 let kubelet: Kubelet;
 let admin: KubeClient;
@@ -171,26 +167,16 @@ function startWriter() {
 
 describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
-    const started = await startClusterWithOperatorRbac();
-    cluster = started.cluster;
+    env = await startPatroniPipeline(NS, P, { instances: INSTANCES, synchronous: true });
+    ({ cluster, patroni } = env);
     admin = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
-    operator = startOperatorProcess(started.saKubeconfig, "operator-0");
-    await createNamespace(cluster, NS);
-    await applyYaml(
-      cluster,
-      samplePipeline(P, NS, { database: { instances: INSTANCES, synchronous: true } }),
-    );
-    patroni = await startPatroniPods(cluster, NS, P, INSTANCES);
     kubelet = await playKubelet(cluster, NS, patroni, observe);
   });
 
   after(async () => {
     await kubelet?.stop();
-    await patroni?.stop();
-    const code = await operator?.stop();
-    if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
     await admin?.close();
-    await cluster?.stop();
+    await env?.stop();
   });
 
   test("a template change: replicas one at a time, a switchover, the old leader last; no two leaders, no acknowledged write lost", async () => {
