@@ -14,7 +14,7 @@ import {
   planDatabaseRollout,
 } from "../postgres/index.ts";
 import { type Observed, type ReconcileContext, requeueSoon } from "./context.ts";
-import { askSwitchover, databasePods, PATRONI_TIMEOUT_MS } from "./database.ts";
+import { askSwitchover, databasePods, isPodReady, PATRONI_TIMEOUT_MS } from "./database.ts";
 
 export async function reconcileDatabaseRollout(ctx: ReconcileContext, o: Observed): Promise<void> {
   const ns = o.tp.metadata.namespace ?? "default";
@@ -37,6 +37,7 @@ export async function reconcileDatabaseRollout(ctx: ReconcileContext, o: Observe
       name: p.metadata.name,
       revision: p.metadata.labels?.["controller-revision-hash"],
       deleting: Boolean(p.metadata.deletionTimestamp),
+      ready: isPodReady(p),
     })),
     view,
     requestedSwitchover: o.raw.metadata.annotations?.[ANNOTATION_SWITCHOVER],

@@ -47,6 +47,7 @@ function input(
     name,
     revision: revisions[name],
     deleting: false,
+    ready: true,
   }));
   return {
     updateRevision: "new",
@@ -98,6 +99,13 @@ test("one at a time: the next pod waits until the replaced one streams, caught u
     assert.match(plan.action === "wait" ? plan.reason : "", why);
     assert.match(plan.action === "wait" ? plan.reason : "", /to rejoin as a streaming/);
   }
+  // Patroni says streaming but the pod is not Ready (its kubelet's probe of /readiness): wait.
+  const unready = input({ "p-db-0": streaming, "p-db-1": leader, "p-db-2": streaming }, revisions);
+  const notReady = planDatabaseRollout({
+    ...unready,
+    pods: unready.pods.map((p) => (p.name === "p-db-2" ? { ...p, ready: false } : p)),
+  });
+  assert.match(notReady.action === "wait" ? notReady.reason : "", /p-db-2.*pod not Ready/);
   const caughtUp = { ...streaming, lsn: 5000 - CAUGHT_UP_BYTES };
   const plan = planDatabaseRollout(
     input({ "p-db-0": streaming, "p-db-1": leader, "p-db-2": caughtUp }, revisions),

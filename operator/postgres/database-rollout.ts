@@ -3,9 +3,9 @@
  * configuration) reaches running Postgres pods, decided purely. The StatefulSet is OnDelete, so
  * nothing replaces a pod by itself; the operator does, in Patroni's order:
  *
- * 1. outdated replicas first, one at a time, each only while every other replica is a
- *    streaming, caught-up member of the leader's timeline (Patroni's view), so the cluster never
- *    has more than one member rebuilding;
+ * 1. outdated replicas first, one at a time, each only while every replica already replaced is
+ *    a streaming, caught-up member of the leader's timeline (Patroni's view) and its pod is
+ *    Ready, so the cluster never has more than one member rebuilding;
  * 2. then a switchover (Patroni's REST API, asked once) to an updated, streaming, caught-up
  *    replica — in synchronous mode only the synchronous standby, which Patroni alone would
  *    accept;
@@ -34,6 +34,8 @@ export interface DatabasePod {
   /** The pod's controller-revision-hash label. */
   revision: string | undefined;
   deleting: boolean;
+  /** The pod's Ready condition: its kubelet's view of Patroni's /readiness. */
+  ready: boolean;
 }
 
 export interface DatabaseRolloutInput {
@@ -139,10 +141,10 @@ export function planDatabaseRollout(input: DatabaseRolloutInput): DatabaseRollou
   const updatedReplicas = input.pods.filter(
     (p) => p.revision === updateRevision && p.name !== leader.name,
   );
-  const lagging = updatedReplicas.find((p) => !rejoined(members.get(p.name), leader));
+  const lagging = updatedReplicas.find((p) => !p.ready || !rejoined(members.get(p.name), leader));
   if (lagging)
     return wait(
-      `waiting for ${lagging.name} to rejoin as a streaming, caught-up replica (${describe(members.get(lagging.name), lagging.name)})`,
+      `waiting for ${lagging.name} to rejoin as a streaming, caught-up replica (${describe(members.get(lagging.name), lagging.name)}${lagging.ready ? "" : ", pod not Ready"})`,
     );
   // An outdated replica that is unwell goes first (it serves nobody now); then the highest
   // ordinal, as a StatefulSet rolls.

@@ -128,13 +128,17 @@ export function buildDatabaseSecret(
 /**
  * POST_BOOTSTRAP runs once, on the member that initialises the cluster (Patroni passes a
  * superuser connection string): it creates the stages' role and database. Replicas clone them.
+ * The role migrates the database (the stage pods' `migrate` init container), and
+ * sql/0007_roles.sql creates the NOLOGIN group roles it then owns the schema through, so it
+ * has CREATEROLE — never SUPERUSER. On Postgres 16 and later (the image's 17) CREATEROLE lets it
+ * administer only the roles it created itself.
  */
 export const POST_BOOTSTRAP = `#!/bin/sh
 # Run by Patroni once, after initdb on the first member: the stages' role and database.
 set -eu
 psql -v ON_ERROR_STOP=1 -v user="$TRADEPIPE_DB_USER" -v pw="$TRADEPIPE_DB_PASSWORD" \\
   -v db="$TRADEPIPE_DB_NAME" "$1" <<'SQL'
-CREATE ROLE :"user" LOGIN PASSWORD :'pw';
+CREATE ROLE :"user" LOGIN CREATEROLE PASSWORD :'pw';
 CREATE DATABASE :"db" OWNER :"user";
 SQL
 `;

@@ -19,15 +19,11 @@ import pg from "pg";
 import { PATRONI_TIMINGS } from "../../operator/postgres/patroni-settings.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
 import type { PatroniMember } from "../support/patroni.ts";
-import { type PatroniPods, startPatroniPods } from "./patroni-pods.ts";
+import { type PatroniPipeline, type PatroniPods, startPatroniPipeline } from "./patroni-pods.ts";
 import {
-  applyYaml,
-  createNamespace,
   getJson,
   type Json,
   type OperatorProcess,
-  samplePipeline,
-  startClusterWithOperatorRbac,
   startOperatorProcess,
   waitFor,
 } from "./support.ts";
@@ -38,6 +34,7 @@ const FAILOVER_WAIT_MS = (PATRONI_TIMINGS.ttl + 10 * PATRONI_TIMINGS.loopWait) *
 let cluster: ControlPlane;
 let operator: OperatorProcess;
 let operatorKubeconfig: string;
+let env: PatroniPipeline;
 let patroni: PatroniPods;
 let appPassword: string;
 const members: PatroniMember[] = [];
@@ -140,25 +137,14 @@ const verified = () => patroni.verified();
 
 describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
-    const started = await startClusterWithOperatorRbac();
-    cluster = started.cluster;
-    operatorKubeconfig = started.saKubeconfig;
-    operator = startOperatorProcess(operatorKubeconfig, "operator-0");
-    await createNamespace(cluster, NS);
-    await applyYaml(
-      cluster,
-      samplePipeline(P, NS, { database: { instances: 2, synchronous: false } }),
-    );
-    patroni = await startPatroniPods(cluster, NS, P, 2);
+    env = await startPatroniPipeline(NS, P, { instances: 2, synchronous: false });
+    ({ cluster, operator, operatorKubeconfig, patroni } = env);
     members.push(...patroni.members);
     appPassword = patroni.appPassword;
   });
 
   after(async () => {
-    await patroni?.stop();
-    const code = await operator?.stop();
-    if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
-    await cluster?.stop();
+    await env?.stop();
   });
 
   test("Patroni elects a leader; rw follows its role label; status shows Patroni's view", async () => {
@@ -227,6 +213,7 @@ describe("Postgres under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
     // more; and a tampered rw Service makes it repair drift.
     assert.equal(await operator.stop(), 0);
     operator = startOperatorProcess(operatorKubeconfig, "operator-1");
+    env.operator = operator;
     await cluster.kubectl([
       "patch",
       "service",

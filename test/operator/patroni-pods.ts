@@ -30,7 +30,63 @@ import {
   patroniRuntime,
   startPatroniMember,
 } from "../support/patroni.ts";
-import { getJson, type Json, waitFor } from "./support.ts";
+import {
+  applyYaml,
+  createNamespace,
+  getJson,
+  type Json,
+  type OperatorProcess,
+  samplePipeline,
+  startClusterWithOperatorRbac,
+  startOperatorProcess,
+  waitFor,
+} from "./support.ts";
+
+export interface PatroniPipeline {
+  cluster: ControlPlane;
+  /** The operator's ServiceAccount kubeconfig (to start another operator process). */
+  operatorKubeconfig: string;
+  /** The operator process; a test that replaces it sets the new one here. */
+  operator: OperatorProcess;
+  patroni: PatroniPods;
+  /** stop ends the Patroni members, the operator (its log shown on a bad exit), the control plane. */
+  stop(): Promise<void>;
+}
+
+/**
+ * startPatroniPipeline: a control plane with the operator running as its ServiceAccount,
+ * pipeline `p` in namespace `ns` with the `database` settings given, and one Patroni member per
+ * database pod the operator made.
+ */
+export async function startPatroniPipeline(
+  ns: string,
+  p: string,
+  database: { instances: number; synchronous: boolean },
+): Promise<PatroniPipeline> {
+  const started = await startClusterWithOperatorRbac();
+  const cluster = started.cluster;
+  const operator = startOperatorProcess(started.saKubeconfig, "operator-0");
+  const env: Partial<PatroniPipeline> = {
+    cluster,
+    operatorKubeconfig: started.saKubeconfig,
+    operator,
+  };
+  const stop = async () => {
+    await env.patroni?.stop();
+    const code = await env.operator?.stop();
+    if (code !== 0) process.stderr.write(env.operator?.logs().slice(-4000) ?? "");
+    await cluster.stop();
+  };
+  try {
+    await createNamespace(cluster, ns);
+    await applyYaml(cluster, samplePipeline(p, ns, { database }));
+    env.patroni = await startPatroniPods(cluster, ns, p, database.instances);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return Object.assign(env as PatroniPipeline, { stop });
+}
 
 export interface PatroniPods {
   members: PatroniMember[];
@@ -176,7 +232,7 @@ export async function startPatroniPods(
 /** PodReplacement: one database pod the kubelet player saw deleted and brought back. */
 export interface PodReplacement {
   pod: string;
-  /** performance.now() when the pod was first seen terminating (or gone). */
+  /** performance.now() when the pod was first seen terminating. */
   deletedAt: number;
   /** When its Patroni was started again under the new pod. */
   restartedAt?: number;
@@ -191,8 +247,17 @@ export interface Kubelet {
 
 /**
  * playKubelet watches the database pods of `ns` and does for their Patroni members what a
- * kubelet does for their containers when the operator deletes a pod. `onPods` is called on every
- * change with the current pods (for observers such as a two-leaders check).
+ * kubelet does for their containers when a pod is deleted: stops Patroni, and starts it again
+ * (same data directory: the retained volume) once the StatefulSet made the new pod. `onPods` is
+ * called on every change with the current pods (for observers such as a two-leaders check).
+ *
+ * The stop is a SIGKILL of Patroni and its Postgres, not a kubelet's SIGTERM: kwok removes a
+ * deleted pod object at once (it strips finalizers too) and the StatefulSet makes the new pod of
+ * that name within milliseconds, so a Patroni still shutting down would write its last status
+ * (running, streaming) onto the new pod — which a kubelet rules out by confirming a deletion only
+ * after the container exited. Stopped at once, the old Patroni writes nothing more; the pods
+ * deleted are replicas (the rollout never deletes a leader's pod), which start again with crash
+ * recovery.
  */
 export async function playKubelet(
   cluster: ControlPlane,
@@ -202,9 +267,13 @@ export async function playKubelet(
 ): Promise<Kubelet> {
   const client = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
   const pods = new Map<string, KubeObject>();
-  const runningUid = new Map<string, string>();
   const replacements: PodReplacement[] = [];
+  /** The pod uid each member runs for; the uids set up and torn down (once each). */
+  const runsFor = new Map<string, string>();
+  const setUp = new Set<string>();
+  const tornDown = new Set<string>();
   const busy = new Map<string, Promise<void>>();
+  let listing = true;
   /** One member at a time: a stop, then a start, in the order the events came. */
   const serially = (name: string, work: () => Promise<void>) => {
     const next = (busy.get(name) ?? Promise.resolve()).then(work).catch((err) => {
@@ -212,50 +281,51 @@ export async function playKubelet(
     });
     busy.set(name, next);
   };
-  const settle = (name: string) => {
+  const handle = (pod: KubeObject) => {
+    const name = pod.metadata.name;
+    const uid = pod.metadata.uid ?? "";
     const m = patroni.members.find((x) => x.name === name);
     if (!m) return;
-    const pod = pods.get(name);
-    const uid = runningUid.get(name);
-    const live = pod && !pod.metadata.deletionTimestamp ? pod.metadata.uid : undefined;
-    if (uid !== undefined && live !== uid) {
-      // The pod Patroni ran in is terminating or gone: stop its container.
-      runningUid.delete(name);
-      const replacement: PodReplacement = { pod: name, deletedAt: performance.now() };
-      replacements.push(replacement);
-      serially(name, async () => {
-        await m.terminate();
-        const current = pods.get(name);
-        if (current && !current.metadata.deletionTimestamp) settle(name);
-      });
+    if (pod.metadata.deletionTimestamp) {
+      if (tornDown.has(uid)) return;
+      tornDown.add(uid);
+      replacements.push({ pod: name, deletedAt: performance.now() });
+      // Not queued behind a start in progress: nothing the old Patroni does may reach the new pod.
+      if (runsFor.get(name) === uid) {
+        runsFor.delete(name);
+        serially(name, () => m.kill());
+      }
       return;
     }
-    if (uid === undefined && live !== undefined && !m.running()) {
-      runningUid.set(name, live);
-      serially(name, async () => {
+    if (setUp.has(uid)) return;
+    setUp.add(uid);
+    // The first pods' members were started with them (startPatroniPods).
+    if (listing) {
+      runsFor.set(name, uid);
+      return;
+    }
+    serially(name, async () => {
+      if (!m.running()) {
         await m.start();
         const last = replacements.findLast((r) => r.pod === name);
         if (last && last.restartedAt === undefined) last.restartedAt = performance.now();
-      });
-    }
+      }
+      runsFor.set(name, uid);
+    });
   };
   const informer = new Informer(client, RESOURCES.Pod, {
     namespace: ns,
     labelSelector: `${LABEL_COMPONENT}=database`,
     onEvent: (type, pod) => {
-      const name = pod.metadata.name;
-      if (type === "DELETED") pods.delete(name);
-      else pods.set(name, pod);
-      // The members started with the pods they were made for.
-      if (!runningUid.has(name) && type === "ADDED" && patroni.members.some((m) => m.name === name))
-        if (patroni.member(name).running() && !replacements.some((r) => r.pod === name))
-          runningUid.set(name, pod.metadata.uid ?? "");
-      settle(name);
+      if (type === "DELETED") pods.delete(pod.metadata.name);
+      else pods.set(pod.metadata.name, pod);
+      if (type !== "DELETED") handle(pod);
       onPods(pods);
     },
   });
   informer.start();
   await informer.synced;
+  listing = false;
   return {
     replacements,
     pods,

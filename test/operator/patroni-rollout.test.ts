@@ -24,25 +24,22 @@ import {
   loadKubeConfig,
 } from "../../services/core/kube/client.ts";
 import type { ControlPlane } from "../cluster/controlplane.ts";
-import { type Kubelet, type PatroniPods, playKubelet, startPatroniPods } from "./patroni-pods.ts";
 import {
-  applyYaml,
-  createNamespace,
-  type Json,
-  type OperatorProcess,
-  samplePipeline,
-  startClusterWithOperatorRbac,
-  startOperatorProcess,
-  waitFor,
-} from "./support.ts";
+  type Kubelet,
+  type PatroniPipeline,
+  type PatroniPods,
+  playKubelet,
+  startPatroniPipeline,
+} from "./patroni-pods.ts";
+import { getJson, type Json, waitFor } from "./support.ts";
 
 const NS = "pgroll";
 const P = "roll";
 const INSTANCES = 3;
 const ROLL_WAIT_MS = 600_000;
 
+let env: PatroniPipeline;
 let cluster: ControlPlane;
-let operator: OperatorProcess;
 let patroni: PatroniPods;
 let kubelet: Kubelet;
 let admin: KubeClient;
@@ -170,26 +167,16 @@ function startWriter() {
 
 describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 }, () => {
   before(async () => {
-    const started = await startClusterWithOperatorRbac();
-    cluster = started.cluster;
+    env = await startPatroniPipeline(NS, P, { instances: INSTANCES, synchronous: true });
+    ({ cluster, patroni } = env);
     admin = await createKubeClient(loadKubeConfig(cluster.kubeconfigPath));
-    operator = startOperatorProcess(started.saKubeconfig, "operator-0");
-    await createNamespace(cluster, NS);
-    await applyYaml(
-      cluster,
-      samplePipeline(P, NS, { database: { instances: INSTANCES, synchronous: true } }),
-    );
-    patroni = await startPatroniPods(cluster, NS, P, INSTANCES);
     kubelet = await playKubelet(cluster, NS, patroni, observe);
   });
 
   after(async () => {
     await kubelet?.stop();
-    await patroni?.stop();
-    const code = await operator?.stop();
-    if (code !== 0) process.stderr.write(operator.logs().slice(-4000));
     await admin?.close();
-    await cluster?.stop();
+    await env?.stop();
   });
 
   test("a template change: replicas one at a time, a switchover, the old leader last; no two leaders, no acknowledged write lost", async () => {
@@ -277,6 +264,11 @@ describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 },
     watching = false;
     await statusWatch;
 
+    const rel = (t: number | undefined) =>
+      t === undefined ? "-" : ((t - changedAt) / 1000).toFixed(1);
+    process.stdout.write(
+      `# deletions ${kubelet.replacements.map((r) => `${r.pod} at ${rel(r.deletedAt)} s, Patroni restarted at ${rel(r.restartedAt)} s`).join("; ")}; streaming again: ${seen.rejoins.map((r) => `${r.pod} at ${rel(r.at)} s`).join(", ")}; leaders: ${seen.leaders.map((l) => `${l.leader} at ${rel(l.at)} s`).join(", ")}\n`,
+    );
     // The order: both replicas (highest ordinal first), each after the one before streamed
     // again; the old leader last, after the leader moved to a replaced replica.
     const order = kubelet.replacements.map((r) => r.pod);
@@ -311,13 +303,35 @@ describe("database rollout under Patroni, Kubernetes DCS", { timeout: 900_000 },
     assert.equal(tp.status.lastFailover?.from, leader);
     assert.equal(tp.status.lastFailover?.to, moved.leader);
     const said = [...messages].join("\n");
-    for (const what of [
-      /replacing replica/,
-      /to rejoin as a streaming, caught-up replica/,
-      /switching the leader over from/,
-    ]) {
-      assert.match(said, what);
-    }
+    assert.match(said, /to rejoin as a streaming, caught-up replica/);
+    // Each deletion is an Event naming the pod, in the order they were made.
+    const events = await getJson(cluster, [
+      "events",
+      "-n",
+      NS,
+      "--field-selector",
+      "reason=RollingDatabase",
+    ]);
+    const deleted = (events.items as Json[])
+      .sort((a, b) =>
+        String(a.metadata.creationTimestamp).localeCompare(b.metadata.creationTimestamp),
+      )
+      .map((e) => /replacing replica (\S+)/.exec(e.message)?.[1]);
+    assert.deepEqual(deleted, [...replicas, leader]);
+    const asked = await getJson(cluster, [
+      "events",
+      "-n",
+      NS,
+      "--field-selector",
+      "reason=SwitchoverRequested",
+    ]);
+    assert.deepEqual(
+      (asked.items as Json[]).map((e) =>
+        /^database rollout: .* from (\S+) to (\S+):/.exec(e.message)?.slice(1),
+      ),
+      [[leader, moved.leader]],
+      "one switchover asked by the rollout",
+    );
 
     // No acknowledged write lost: every number a leader committed is on the final leader.
     const finalLeader = currentLeader() as string;
