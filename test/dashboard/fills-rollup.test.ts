@@ -98,7 +98,36 @@ test("after every kind of write the fills rollup equals a count over the fills",
   assert.equal((await summary(db.pool, "alpha")).fills, 0);
 });
 
+test("the stages' own roles write fills and snapshots through the rollup triggers", async () => {
+  const client = await db.pool.connect();
+  try {
+    await client.query("SET ROLE tradepipe_execution_engine");
+    await client.query(
+      `INSERT INTO fills (execution_id, client_order_id, symbol, side, qty, price, commission,
+                          filled_at, fencing_epoch)
+       VALUES ('as-engine', 'ord-2', 'AAPL', 'sell', 1, 100, 0.5, now(), 1)`,
+    );
+    await client.query("SET ROLE tradepipe_position_tracker");
+    await client.query(
+      `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
+                                        unrealized_pnl, fencing_epoch)
+       VALUES (now() + interval '1 day', 0, 123, 123, 0, 0, 1)`,
+    );
+    // A stage cannot write a rollup itself.
+    await assert.rejects(client.query("DELETE FROM portfolio_equity_rollup"), /permission denied/);
+  } finally {
+    await client.query("RESET ROLE");
+    client.release();
+  }
+  await assertExact(db.pool, "written by the stages' roles");
+  const r = await db.pool.query(
+    "SELECT n::int FROM portfolio_equity_rollup WHERE last_equity = 123 AND width_ms = 86400000",
+  );
+  assert.deepEqual(r.rows, [{ n: 1 }]);
+});
+
 test("a rebuild recomputes what a load with triggers off left behind", async () => {
+  await db.pool.query("TRUNCATE fills");
   const client = await db.pool.connect();
   try {
     await client.query("BEGIN");
