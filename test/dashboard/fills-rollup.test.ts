@@ -3,7 +3,8 @@
  * fills, a statement shaped like the execution engine's batch (a redelivered execution
  * inserting nothing), a commission corrected, a fill moved to another symbol, fills deleted and
  * the table truncated, every (symbol, side) row equals a count over the fills; the dashboard's
- * header and blotter totals read it; and the indexes the stream and risk panel need exist.
+ * header and blotter totals read it; and the indexes the stream, the risk panel and the
+ * header's buying power need exist.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -146,7 +147,7 @@ test("a rebuild recomputes what a load with triggers off left behind", async () 
   await assertExact(db.pool, "rebuilt");
 });
 
-test("the stream's and the risk panel's queries are served by an index", async () => {
+test("the stream's, the risk panel's and the header's queries are served by an index", async () => {
   const client = await db.pool.connect();
   const plan = async (sql: string) =>
     (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
@@ -159,6 +160,13 @@ test("the stream's and the risk panel's queries are served by an index", async (
         "SELECT event_type FROM order_audit_trail WHERE event_type ILIKE '%reconcil%' ORDER BY id DESC LIMIT 1",
       ),
       /order_audit_trail_reconciliation_idx/,
+    );
+    assert.match(
+      await plan(
+        `SELECT buying_power::text, snapshot_at FROM portfolio_snapshots
+          WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1`,
+      ),
+      /portfolio_snapshots_buying_power_idx/,
     );
   } finally {
     await client.query("RESET enable_seqscan");
