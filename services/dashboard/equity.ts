@@ -161,18 +161,38 @@ export async function rolledUp(db: Q, strideMs: number, widthMs: number): Promis
       ORDER BY b`,
     [`${strideMs} milliseconds`, widthMs],
   );
-  return res.rows.map((r) => {
-    const common = {
-      start: Number(r.start),
-      n: Number(r.n),
-      tFirst: Number(r.t_first),
-      tLast: Number(r.t_last),
-    };
-    return {
-      equity: { ...common, first: r.first_v, last: r.last_v, lo: r.lo, hi: r.hi },
-      drawdown: { ...common, first: r.first_dd, last: r.last_dd, lo: r.dd_lo, hi: r.dd_hi },
-    };
-  });
+  return res.rows.map((r) =>
+    keptOf(
+      r,
+      { v: Number(r.first_v), dd: Number(r.first_dd) },
+      { v: Number(r.last_v), dd: Number(r.last_dd) },
+    ),
+  );
+}
+
+interface End {
+  v: number;
+  dd: number;
+}
+
+/** keptOf: a bucket of both series from a row (start, n, t_first, t_last, lows and highs). */
+function keptOf(r: Record<string, unknown>, first: End, last: End): Kept {
+  const common = {
+    start: Number(r.start),
+    n: Number(r.n),
+    tFirst: Number(r.t_first),
+    tLast: Number(r.t_last),
+  };
+  return {
+    equity: { ...common, first: first.v, last: last.v, lo: Number(r.lo), hi: Number(r.hi) },
+    drawdown: {
+      ...common,
+      first: first.dd,
+      last: last.dd,
+      lo: Number(r.dd_lo),
+      hi: Number(r.dd_hi),
+    },
+  };
 }
 
 /**
@@ -212,27 +232,8 @@ export async function aggregate(
        FROM portfolio_snapshots WHERE snapshot_at = ANY($1::timestamptz[])`,
     [res.rows.flatMap((r) => [r.first_at, r.last_at])],
   );
-  const at = new Map<string, { v: number; dd: number }>(
+  const at = new Map<string, End>(
     ends.rows.map((r) => [r.at as string, { v: Number(r.v), dd: Number(r.dd) }]),
   );
-  return res.rows.map((r) => {
-    const first = at.get(r.first_at)!;
-    const last = at.get(r.last_at)!;
-    const common = {
-      start: Number(r.start),
-      n: Number(r.n),
-      tFirst: Number(r.t_first),
-      tLast: Number(r.t_last),
-    };
-    return {
-      equity: { ...common, first: first.v, last: last.v, lo: Number(r.lo), hi: Number(r.hi) },
-      drawdown: {
-        ...common,
-        first: first.dd,
-        last: last.dd,
-        lo: Number(r.dd_lo),
-        hi: Number(r.dd_hi),
-      },
-    };
-  });
+  return res.rows.map((r) => keptOf(r, at.get(r.first_at)!, at.get(r.last_at)!));
 }

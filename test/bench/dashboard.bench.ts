@@ -11,7 +11,12 @@
  *   npm run bench -- dashboard                       # 100k fills, 1M snapshots
  *   node_modules/.bin/node test/bench/dashboard.bench.ts --fills 100000 --snapshots 100000 --updates 30
  *   (--screenshot FILE saves the loaded page)
+ *
+ * --previous DIR: the same page loads, alternating, against the dashboard of another checkout
+ * (e.g. `git worktree add /tmp/prev <commit>`, node_modules linked) with its own database and
+ * schema, seeded alike: old and new measured side by side under the same machine load.
  */
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { hashToken } from "../../services/dashboard/auth.ts";
 import { startDashboard } from "../../services/dashboard/server.ts";
@@ -26,6 +31,7 @@ const { values: args } = parseArgs({
     updates: { type: "string", default: "30" },
     loads: { type: "string", default: "5" },
     screenshot: { type: "string" },
+    previous: { type: "string" },
   },
 });
 const FILLS = Number(args.fills);
@@ -67,26 +73,61 @@ const empty = await startDashboard({
   pipelineName: "bench",
   auth: { tokens: [{ name: "x", role: "viewer", hash: hashToken("x") }] },
 });
+/** The dashboard of another checkout (--previous), on its own database seeded alike. */
+async function previousDashboard(dir: string) {
+  const root = resolve(dir);
+  const support = await import(join(root, "test/support/pg.ts"));
+  const fixture = await import(join(root, "test/dashboard/fixture.ts"));
+  const server = await import(join(root, "services/dashboard/server.ts"));
+  const prevDb = await support.withMigratedDatabase();
+  await fixture.seedPipeline(prevDb.pool, { fills: FILLS, snapshots: SNAPSHOTS });
+  const d = await server.startDashboard({
+    pool: prevDb.pool,
+    host: "127.0.0.1",
+    port: 0,
+    pipelineName: "bench",
+    pollMs: POLL_MS,
+  });
+  return {
+    url: d.url as string,
+    close: async () => {
+      await d.close();
+      await prevDb.drop();
+    },
+  };
+}
+
+interface Loads {
+  paint: number[];
+  driver: number[];
+  firstPanels: number[];
+  allPanels: number[];
+  apiTimes: Map<string, number[]>;
+}
+const loads = (): Loads => ({
+  paint: [],
+  driver: [],
+  firstPanels: [],
+  allPanels: [],
+  apiTimes: new Map(),
+});
+
+const previous = args.previous ? await previousDashboard(args.previous) : undefined;
 const chrome = await launchChromium();
 try {
   const fcp = async (page: import("playwright-core").Page) =>
     page.evaluate(
       () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? Number.NaN,
     );
-  const paint: number[] = [];
-  const driver: number[] = [];
-  const firstPanels: number[] = [];
-  const allPanels: number[] = [];
-  const base: number[] = [];
-  const apiTimes = new Map<string, number[]>();
-  for (let i = 0; i < LOADS; i += 1) {
+  /** loadOnce opens the page in a fresh context and records where its first load's time went. */
+  const loadOnce = async (url: string, into: Loads, screenshot?: string) => {
     const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const t0 = performance.now();
-    await page.goto(dashboard.url);
+    await page.goto(url);
     await page.waitForSelector("body[data-attribution=true]", { timeout: 120_000 });
-    driver.push(performance.now() - t0);
-    paint.push(await fcp(page));
+    into.driver.push(performance.now() - t0);
+    into.paint.push(await fcp(page));
     // The page's own clock (navigation start → mark): the first-paint panels drawn, every
     // panel drawn, and each API request's duration as the browser saw it.
     const { marks, resources } = await page.evaluate(() => ({
@@ -96,13 +137,24 @@ try {
         .map((e) => ({ name: new URL(e.name).pathname, ms: e.duration })),
     }));
     const mark = new Map(marks);
-    firstPanels.push(mark.get("panel:first-paint") ?? Number.NaN);
-    allPanels.push(Math.max(...marks.map(([, t]) => t)));
+    into.firstPanels.push(mark.get("panel:first-paint") ?? Number.NaN);
+    into.allPanels.push(Math.max(...marks.map(([, t]) => t)));
     for (const r of resources)
       if (r.name.startsWith("/api/") && r.name !== "/api/stream")
-        apiTimes.set(r.name, [...(apiTimes.get(r.name) ?? []), r.ms]);
-    if (i === 0 && args.screenshot) await page.screenshot({ path: args.screenshot });
+        into.apiTimes.set(r.name, [...(into.apiTimes.get(r.name) ?? []), r.ms]);
+    if (screenshot) await page.screenshot({ path: screenshot });
     await context.close();
+  };
+  const now = loads();
+  const before = loads();
+  const base: number[] = [];
+  for (let i = 0; i < LOADS; i += 1) {
+    // Alternate which goes first, so neither always meets a warmer machine.
+    const order = i % 2 === 0 ? [false, true] : [true, false];
+    for (const prev of order) {
+      if (prev && previous) await loadOnce(previous.url, before);
+      if (!prev) await loadOnce(dashboard.url, now, i === 0 ? args.screenshot : undefined);
+    }
     const bctx = await chrome.browser.newContext();
     const bpage = await bctx.newPage();
     await bpage.goto(empty.url);
@@ -112,11 +164,15 @@ try {
   }
   console.log(`\nfirst paint, ${FILLS} fills and ${SNAPSHOTS} snapshots:`);
   line("  baseline: first paint of the page, no data", base);
-  line("  dashboard: first contentful paint", paint);
-  line("  dashboard: first-paint panels drawn", firstPanels);
-  line("  dashboard: every panel drawn", allPanels);
-  line("  (wall clock, test driver: goto → all drawn)", driver);
-  for (const [name, xs] of [...apiTimes].sort()) line(`    request ${name}`, xs);
+  const report = (l: Loads, who: string) => {
+    line(`  ${who}: first contentful paint`, l.paint);
+    line(`  ${who}: first-paint panels drawn`, l.firstPanels);
+    line(`  ${who}: every panel drawn`, l.allPanels);
+    line("  (wall clock, test driver: goto → all drawn)", l.driver);
+    for (const [name, xs] of [...l.apiTimes].sort()) line(`    request ${name}`, xs);
+  };
+  report(now, "dashboard");
+  if (previous) report(before, "previous");
 
   const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -151,6 +207,7 @@ try {
   line("  dashboard: row in the browser's blotter", latency);
 } finally {
   await chrome.close();
+  await previous?.close();
   await dashboard.close();
   await empty.close();
   await db.drop();

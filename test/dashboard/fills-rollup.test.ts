@@ -3,7 +3,8 @@
  * fills, a statement shaped like the execution engine's batch (a redelivered execution
  * inserting nothing), a commission corrected, a fill moved to another symbol, fills deleted and
  * the table truncated, every (symbol, side) row equals a count over the fills; the dashboard's
- * header and blotter totals read it; and the indexes the stream and risk panel need exist.
+ * header and blotter totals read it; and the indexes the stream, the risk panel and the
+ * header's buying power need exist.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -98,7 +99,36 @@ test("after every kind of write the fills rollup equals a count over the fills",
   assert.equal((await summary(db.pool, "alpha")).fills, 0);
 });
 
+test("the stages' own roles write fills and snapshots through the rollup triggers", async () => {
+  const client = await db.pool.connect();
+  try {
+    await client.query("SET ROLE tradepipe_execution_engine");
+    await client.query(
+      `INSERT INTO fills (execution_id, client_order_id, symbol, side, qty, price, commission,
+                          filled_at, fencing_epoch)
+       VALUES ('as-engine', 'ord-2', 'AAPL', 'sell', 1, 100, 0.5, now(), 1)`,
+    );
+    await client.query("SET ROLE tradepipe_position_tracker");
+    await client.query(
+      `INSERT INTO portfolio_snapshots (snapshot_at, cash, equity, peak_equity, realized_pnl,
+                                        unrealized_pnl, fencing_epoch)
+       VALUES (now() + interval '1 day', 0, 123, 123, 0, 0, 1)`,
+    );
+    // A stage cannot write a rollup itself.
+    await assert.rejects(client.query("DELETE FROM portfolio_equity_rollup"), /permission denied/);
+  } finally {
+    await client.query("RESET ROLE");
+    client.release();
+  }
+  await assertExact(db.pool, "written by the stages' roles");
+  const r = await db.pool.query(
+    "SELECT n::int FROM portfolio_equity_rollup WHERE last_equity = 123 AND width_ms = 86400000",
+  );
+  assert.deepEqual(r.rows, [{ n: 1 }]);
+});
+
 test("a rebuild recomputes what a load with triggers off left behind", async () => {
+  await db.pool.query("TRUNCATE fills");
   const client = await db.pool.connect();
   try {
     await client.query("BEGIN");
@@ -117,7 +147,7 @@ test("a rebuild recomputes what a load with triggers off left behind", async () 
   await assertExact(db.pool, "rebuilt");
 });
 
-test("the stream's and the risk panel's queries are served by an index", async () => {
+test("the stream's, the risk panel's and the header's queries are served by an index", async () => {
   const client = await db.pool.connect();
   const plan = async (sql: string) =>
     (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
@@ -130,6 +160,13 @@ test("the stream's and the risk panel's queries are served by an index", async (
         "SELECT event_type FROM order_audit_trail WHERE event_type ILIKE '%reconcil%' ORDER BY id DESC LIMIT 1",
       ),
       /order_audit_trail_reconciliation_idx/,
+    );
+    assert.match(
+      await plan(
+        `SELECT buying_power::text, snapshot_at FROM portfolio_snapshots
+          WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1`,
+      ),
+      /portfolio_snapshots_buying_power_idx/,
     );
   } finally {
     await client.query("RESET enable_seqscan");
