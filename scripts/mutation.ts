@@ -163,6 +163,10 @@ function runTarget(t: Target): Score {
     throw new Error(`stryker failed for ${t.name} (exit ${r.status}); see its output above`);
   }
   const report = JSON.parse(readFileSync(reportFile, "utf8")) as StrykerReport;
+  // An incremental run carries over files an earlier configuration mutated; count only ours.
+  for (const path of Object.keys(report.files)) {
+    if (!t.mutate.includes(path)) delete report.files[path];
+  }
   const score: Score = {
     name: t.name,
     killed: 0,
