@@ -147,3 +147,41 @@ test("a key handed straight to a waiting worker is processing: re-adding it wait
   q.done("a");
   assert.equal(q.length, 0, "done without a re-add does not re-queue");
 });
+
+test("on a mocked clock: an earlier schedule replaces a later one, which never fires", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 });
+  const q = new WorkQueue({ now: Date.now });
+  q.addAfter("k", 60_000);
+  q.addAfter("k", 5);
+  t.mock.timers.tick(5);
+  assert.equal(q.length, 1, "the 5 ms schedule fired");
+  assert.equal(await q.get(), "k");
+  q.done("k");
+  t.mock.timers.tick(60_000);
+  assert.equal(q.length, 0, "the replaced minute-long schedule was cancelled");
+  q.addAfter("j", 5);
+  q.addAfter("j", 60_000);
+  t.mock.timers.tick(5);
+  assert.equal(q.length, 1, "a later schedule does not replace an earlier one");
+});
+
+test("on a mocked clock: a key whose schedule fired can be scheduled again", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 });
+  const q = new WorkQueue({ now: Date.now });
+  q.addAfter("k", 5);
+  t.mock.timers.tick(5);
+  assert.equal(await q.get(), "k");
+  q.done("k");
+  q.addAfter("k", 10);
+  t.mock.timers.tick(10);
+  assert.equal(q.length, 1);
+});
+
+test("a key handed to a waiting worker and done without a re-add is not queued again", async () => {
+  const q = new WorkQueue();
+  const worker = q.get();
+  q.add("a");
+  assert.equal(await worker, "a");
+  q.done("a");
+  assert.equal(q.length, 0);
+});
