@@ -242,12 +242,14 @@ function main(): void {
   const targets = wanted.length
     ? wanted.map((w) => DEFAULT_TARGETS.find((t) => t.name === w) ?? folderTarget(w))
     : DEFAULT_TARGETS;
-  const rows = earlierRows();
+  const fresh = new Map<string, string>();
   for (const t of targets) {
     const loadStart = loadavg()[0]!;
     const s = runTarget(t);
-    rows.set(s.name, row(s, loadStart, loadavg()[0]!));
+    fresh.set(s.name, row(s, loadStart, loadavg()[0]!));
   }
+  // Read the file only now: another folder's run may have finished meanwhile.
+  const rows = new Map([...earlierRows(), ...fresh]);
   // Default folders first, in their order; any other folder after them.
   const order = [...DEFAULT_TARGETS.map((t) => t.name), ...rows.keys()];
   const lines = [
