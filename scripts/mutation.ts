@@ -16,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join, relative } from "node:path";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -156,7 +156,13 @@ function runTarget(t: Target): Score {
       stdio: "inherit",
       // Every mutant costs a fresh Node per covering test file; Node's compile cache (the sandbox's
       // files do not change during a run) cuts each start's CPU time by about 40% on a busy machine.
-      env: { ...process.env, NODE_COMPILE_CACHE: join(root, ".stryker-tmp", "compile-cache") },
+      env: {
+        ...process.env,
+        NODE_COMPILE_CACHE: join(root, ".stryker-tmp", "compile-cache"),
+        // The tap runner starts `node` from PATH: make it this Node (24, type stripping) even
+        // when the script was started without npm, whose PATH puts node_modules/.bin first.
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+      },
     },
   );
   if (r.status !== 0 || !existsSync(reportFile)) {
@@ -267,8 +273,9 @@ function main(): void {
     "Each row made by `npm run mutation -- <folder>` on the date shown (one Stryker run per folder,",
     "against the unit tests beside it; incremental after the first run). Score = (killed + timed",
     "out) / (killed + timed out + survived + not covered). Load average: the machine's 1-minute",
-    "load when the folder's run started and ended (2 CPUs). Why each remaining survivor is left",
-    "alive: [mutation-survivors.md](mutation-survivors.md).",
+    "load when the folder's last run started and ended (2 CPUs; a rerun that reuses every result",
+    "only recounts). Why each remaining survivor is left alive:",
+    "[mutation-survivors.md](mutation-survivors.md).",
     "",
     "",
   ].join("\n");
