@@ -15,7 +15,6 @@
  * positions are compared. Until that is done the readiness check "recovered" is false and
  * intents wait in a queue; none is turned into an order before.
  */
-
 import { unlink } from "node:fs/promises";
 import {
   createAlpacaClient,

@@ -13,7 +13,6 @@
  * LISTENs for. While the spec says true, the control listener refuses a release. A restart reads it back (and the breaker, halts and the day's P&L
  * baseline from core_state), with the orders still working and the tracker's stored positions.
  */
-
 import { Topics } from "../core/bus/topics.ts";
 import { subscribeDecoded } from "../core/bus/typed.ts";
 import type { BusMessage } from "../core/bus/types.ts";
