@@ -370,9 +370,10 @@ describe("execution-engine over the simulator and Postgres", () => {
       ]);
       return r.rows[0].done_at !== null && r.rows[0].cancelled_count >= 2;
     }, "the request stamped done");
-    const audit = await auditOf(h.db.pool, far[0]!);
-    assert.ok(
-      audit.some((a) => JSON.stringify(a).includes("cancel_all")),
+    // The audit rows are written behind the order path: wait for them, then read why.
+    await eventually(
+      async () =>
+        (await auditOf(h.db.pool, far[0]!)).some((a) => JSON.stringify(a).includes("cancel_all")),
       "the audit trail says why it was cancelled",
     );
 
