@@ -99,6 +99,18 @@ function marketData(onFrame: (b: Buffer) => void): void {
   });
 }
 
+/** orderBody: the n-th floor order (1 share, alternating sides, a client_order_id of its own). */
+function orderBody(n: number): string {
+  return JSON.stringify({
+    symbol: opts.symbol,
+    qty: "1",
+    side: n % 2 === 0 ? "sell" : "buy",
+    type: "market",
+    time_in_force: "day",
+    client_order_id: `floor-${process.pid}-${n}`,
+  });
+}
+
 function orderWriter(): () => void {
   const pool = new Pool(opts.sim, { connections: 1, pipelining: 1 });
   const headers = {
@@ -109,14 +121,7 @@ function orderWriter(): () => void {
   let n = 0;
   return () => {
     n++;
-    const body = JSON.stringify({
-      symbol: opts.symbol,
-      qty: "1",
-      side: n % 2 === 0 ? "sell" : "buy",
-      type: "market",
-      time_in_force: "day",
-      client_order_id: `floor-${process.pid}-${n}`,
-    });
+    const body = orderBody(n);
     pool.request({ method: "POST", path: "/v2/orders", headers, body }).then(
       (r) => r.body.dump(),
       () => {},
@@ -177,14 +182,7 @@ async function rawOrderWriter(): Promise<() => void> {
   let n = 0;
   return () => {
     n++;
-    const body = JSON.stringify({
-      symbol: opts.symbol,
-      qty: "1",
-      side: n % 2 === 0 ? "sell" : "buy",
-      type: "market",
-      time_in_force: "day",
-      client_order_id: `floor-${process.pid}-${n}`,
-    });
+    const body = orderBody(n);
     inFlight++;
     sock.write(`${head}${Buffer.byteLength(body)}\r\n\r\n${body}`, "latin1");
     if (written.hasSubscribers) written.publish(null);
