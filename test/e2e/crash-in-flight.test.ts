@@ -9,22 +9,10 @@
  * (nothing sent twice, every fill and position in Postgres, every order audited).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import pg from "pg";
 import type { Simulator } from "../../services/broker-sim/index.ts";
-import { withMigratedDatabase } from "../support/pg.ts";
-import {
-  busyPipeline,
-  quiesceAndCheck,
-  simState,
-  startRun,
-  startTestSimulator,
-  waitFor,
-} from "./support.ts";
+import { quiesceAndCheck, simState, startBusyRun, waitFor } from "./support.ts";
 
 interface HeldOrder {
   clientOrderId: string;
@@ -95,23 +83,16 @@ async function startHoldingProxy(target: URL) {
 test("kill -9 of the engine between the broker's acceptance and its answer: found by client_order_id, not re-sent", {
   timeout: 900_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tp-crash-in-flight-"));
-  // Without the default pipeline's cool-down: orders every few hundred milliseconds.
-  const { specFile, pipeline } = await busyPipeline(dir);
-  const db = await withMigratedDatabase();
-  const sim = await startTestSimulator(pipeline, 5);
-  const proxy = await startHoldingProxy(new URL(sim.tradingUrl));
-  // The run sees the simulator at the proxy's address (every stage reaches it through there).
-  const viaProxy = Object.create(sim, { tradingUrl: { value: proxy.url } }) as Simulator;
-  const { run, stop, handle } = startRun({
-    pipeline,
-    specFile,
-    simulator: viaProxy,
-    databaseUrl: db.url,
-    fused: false,
-  });
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool.on("error", () => {});
+  let proxy: Awaited<ReturnType<typeof startHoldingProxy>> | undefined;
+  const { sim, pool, handle, stop, run, close } = await startBusyRun(
+    "crash-in-flight",
+    async (sim) => {
+      proxy = await startHoldingProxy(new URL(sim.tradingUrl));
+      // The run sees the simulator at the proxy's address (every stage reaches it through there).
+      return Object.create(sim, { tradingUrl: { value: proxy.url } }) as Simulator;
+    },
+  );
+  const holding = proxy!;
   const allReady = () =>
     handle()!
       .status()
@@ -128,7 +109,7 @@ test("kill -9 of the engine between the broker's acceptance and its answer: foun
       const requestsBefore = simState(sim).order_requests.length;
       let timer: NodeJS.Timeout | undefined;
       const held = await Promise.race([
-        proxy.holdNextOrder(),
+        holding.holdNextOrder(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             const s = h.status();
@@ -165,12 +146,7 @@ test("kill -9 of the engine between the broker's acceptance and its answer: foun
     }
     await quiesceAndCheck({ pool, sim, handle: h, stop, run });
   } finally {
-    stop();
-    await run.catch(() => {});
-    await pool.end();
-    await proxy.close();
-    await sim.close();
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
+    await holding.close();
   }
 });

@@ -13,20 +13,8 @@
  * nothing is lost or sent twice.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import pg from "pg";
-import { withMigratedDatabase } from "../support/pg.ts";
-import {
-  busyPipeline,
-  quiesceAndCheck,
-  simState,
-  startRun,
-  startTestSimulator,
-  waitFor,
-} from "./support.ts";
+import { quiesceAndCheck, simState, startBusyRun, waitFor } from "./support.ts";
 
 /** Refuses the engine's order writes with TP001 while test_fence has a row; counts refusals. */
 const FENCE_SQL = `
@@ -47,20 +35,8 @@ CREATE TRIGGER orders_test_fence BEFORE INSERT OR UPDATE ON orders
 test("an engine whose write is refused for a stale epoch stops sending, steps down and is elected again", {
   timeout: 600_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tp-engine-fenced-"));
-  // Without the default pipeline's cool-down: the engine has work queued when it is refused.
-  const { specFile, pipeline } = await busyPipeline(dir);
-  const db = await withMigratedDatabase();
-  const sim = await startTestSimulator(pipeline, 5);
-  const { run, stop, handle } = startRun({
-    pipeline,
-    specFile,
-    simulator: sim,
-    databaseUrl: db.url,
-    fused: false,
-  });
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  pool.on("error", () => {});
+  // The busy pipeline (no cool-down): the engine has work queued when it is refused.
+  const { sim, pool, handle, stop, run, close } = await startBusyRun("engine-fenced");
   const epoch = async () =>
     Number(
       (
@@ -130,11 +106,6 @@ test("an engine whose write is refused for a stale epoch stops sending, steps do
     );
     await quiesceAndCheck({ pool, sim, handle: h, stop, run });
   } finally {
-    stop();
-    await run.catch(() => {});
-    await pool.end();
-    await sim.close();
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,7 @@ import {
   type RunHandle,
   runLocal,
 } from "../../services/pipeline/local-run.ts";
+import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 
 export interface SimState {
   orders: Array<{
@@ -410,6 +412,57 @@ export function embeddedReopener(dataDir: string, pool: () => pg.Pool | undefine
     async close(): Promise<void> {
       await checks?.end();
       await server?.stop();
+    },
+  };
+}
+
+/** BusyRun: a `tradepipe run` of the busy pipeline (see busyPipeline) and everything it runs on. */
+export interface BusyRun extends TestRun {
+  pipeline: TradingPipeline;
+  db: TestDatabase;
+  sim: Simulator;
+  /** A small pool on the run's database, for the test's own queries. */
+  pool: pg.Pool;
+  /** Stops the run and removes the database, the simulator and the spec's directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * startBusyRun starts the busy pipeline as stage processes on a fresh migrated database and a
+ * simulator at speed 5. `route` may put something between the stages and the simulator (a
+ * proxy): it gets the simulator and returns the one the run is to see.
+ */
+export async function startBusyRun(
+  name: string,
+  route: (sim: Simulator) => Simulator | Promise<Simulator> = (sim) => sim,
+): Promise<BusyRun> {
+  const dir = mkdtempSync(join(tmpdir(), `tp-${name}-`));
+  // Without the default pipeline's cool-down: orders every few hundred milliseconds.
+  const { specFile, pipeline } = await busyPipeline(dir);
+  const db = await withMigratedDatabase();
+  const sim = await startTestSimulator(pipeline, 5);
+  const started = startRun({
+    pipeline,
+    specFile,
+    simulator: await route(sim),
+    databaseUrl: db.url,
+    fused: false,
+  });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on("error", () => {});
+  return {
+    ...started,
+    pipeline,
+    db,
+    sim,
+    pool,
+    async close() {
+      started.stop();
+      await started.run.catch(() => {});
+      await pool.end();
+      await sim.close();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
