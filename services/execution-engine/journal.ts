@@ -96,6 +96,8 @@ export class Journal {
   #syncing = false;
   #closed = false;
   #frame = Buffer.allocUnsafe(4096);
+  /** Set when a failed append could not be cut back off the file (see #write). */
+  #torn: Error | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onSyncError: ((err: Error) => void) | undefined;
 
@@ -185,9 +187,30 @@ export class Journal {
     return bodyAt + len;
   }
 
+  /**
+   * #write writes the framed records, or none of them: a write that fails part way (a full disk
+   * takes the bytes up to its last free block, then refuses) is cut back off the file, so a
+   * later append never follows a torn frame and no record of a failed append survives to be
+   * replayed. A journal that cannot be cut back refuses every later append.
+   */
   #write(total: number): void {
+    if (this.#torn !== undefined) {
+      throw new TradepipeError(
+        "TP_ERR_JOURNAL",
+        `journal ${this.path} holds a failed append it could not remove: ${this.#torn.message}`,
+      );
+    }
     let written = 0;
-    while (written < total) written += writeSync(this.#fd, this.#frame, written, total - written);
+    try {
+      while (written < total) written += writeSync(this.#fd, this.#frame, written, total - written);
+    } catch (err) {
+      try {
+        ftruncateSync(this.#fd, this.#appendedTo);
+      } catch (cut) {
+        this.#torn = cut as Error;
+      }
+      throw err;
+    }
     this.#appendedTo += total;
   }
 

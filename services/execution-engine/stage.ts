@@ -23,6 +23,7 @@ import {
 } from "../alpaca-client/index.ts";
 import { allOf, Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage, subscribeMessages } from "../core/bus/typed.ts";
+import { TradepipeError } from "../core/errors.ts";
 import { INTENT_VOID_AFTER_MS } from "../core/intent-lifetime.ts";
 import {
   ControlCommand,
@@ -237,6 +238,20 @@ export const stage: StageDefinition = {
         report();
       },
     });
+    // A journal that cannot be written (a full or failing disk) ends this stage: it stops
+    // trading, drains what it can, then fails, so its process exits and its supervisor restarts
+    // it with backoff (host.ts); the next start replays the journal and trades again once the
+    // disk takes writes.
+    let failStage: (err: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      failStage = reject;
+    });
+    failed.catch(() => {});
+    const failOnItsOwn = (message: string, cause: Error) => {
+      void shutdown().finally(() =>
+        failStage(new TradepipeError("TP_ERR_JOURNAL", message, { cause })),
+      );
+    };
     const { journal, path: journalPath } = openJournal({
       dir,
       prefix: ownPrefix,
@@ -247,7 +262,7 @@ export const stage: StageDefinition = {
         log.error({ err: err.message, journalPath }, "journal fsync failed: trading stops");
         exec.fence();
         ctx.readiness.set("recovered", false, `journal fsync failed: ${err.message}`);
-        void shutdown();
+        failOnItsOwn(`journal fsync failed: ${err.message}`, err);
       },
     });
 
@@ -278,8 +293,8 @@ export const stage: StageDefinition = {
       onJournalFailed(err) {
         log.error({ err: err.message, journalPath }, "journal append failed: trading stops");
         ctx.readiness.set("recovered", false, `journal append failed: ${err.message}`);
-        void shutdown();
         report("journal append failed");
+        failOnItsOwn(`journal append failed: ${err.message}`, err);
       },
       onChange: () => report(),
       mayAct: () => ctx.leadership.mayAct(),
@@ -598,6 +613,6 @@ export const stage: StageDefinition = {
       return stopping;
     }
 
-    return { stop: shutdown };
+    return { stop: shutdown, failed };
   },
 };

@@ -106,6 +106,13 @@ export interface StageReport {
 export interface RunningStage {
   /** stop ends the stage's work (no new orders), flushes its writes, and returns. */
   stop(): Promise<void>;
+  /**
+   * Rejects when the stage stopped itself for a fault of its own that a restart may clear (the
+   * execution-engine's journal could not be written: a full or failing disk). The host then
+   * releases the stage's leadership and fails the instance, so the process exits and its
+   * supervisor restarts it with backoff; the restarted stage recovers once the cause is gone.
+   */
+  failed?: Promise<never>;
 }
 
 export interface StageDefinition {

@@ -228,8 +228,23 @@ export async function startStageInstance(
     const ended = await Promise.race([
       leadership.lost,
       new Promise<null>((r) => abort.addEventListener("abort", () => r(null), { once: true })),
+      (running.failed ?? new Promise<never>(() => {})).catch((err: unknown) => ({
+        failedOnItsOwn: err instanceof Error ? err : new Error(String(err)),
+      })),
     ]);
     if (ended === null) return false; // stop(): it stops the stage itself
+    if ("failedOnItsOwn" in ended) {
+      const err = ended.failedOnItsOwn;
+      log.error({ err: err.message }, "the stage failed on its own: releasing its leadership");
+      readiness.set("started", false, `failed: ${err.message}`);
+      publish({ detail: `failed: ${err.message}` });
+      current = undefined;
+      await stopWithin(running, STAGE_OUTAGE.stopTimeoutMs, log);
+      await leadership.release();
+      resetLeader();
+      // Not an outage: the lifecycle ends and `failed` rejects (the process exits).
+      throw err;
+    }
     const kind = lossKind(ended);
     m.lost.inc({ stage, reason: kind });
     log.error({ err: ended.message, reason: kind }, "leadership lost: stopping the stage");
