@@ -152,7 +152,13 @@ export class BacktestEngine {
         : nativeModelsOf(cfg.score);
     this.prefetch =
       natives === undefined ? undefined : ScorePrefetch.create(cfg.kernel, cfg.score, natives);
-    this.kernel = kernel = new Kernel(cfg.kernel, {
+    // The audit trail is built only when someone reads it (an observer's audit hook): its
+    // records and their decimal strings were the largest part of an order's CPU time.
+    const kernelConfig: KernelConfig =
+      extra.audit === undefined
+        ? { ...cfg.kernel, execution: { ...cfg.kernel.execution, auditTrail: false } }
+        : cfg.kernel;
+    this.kernel = kernel = new Kernel(kernelConfig, {
       score: this.prefetch?.score ?? cfg.score,
       ...(cfg.onInput ? { onInput: cfg.onInput } : {}),
       broker: {
