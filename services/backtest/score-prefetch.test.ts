@@ -84,7 +84,11 @@ describe("batched model scoring", () => {
     // Every request was answered from a batch (the built-in strategy's rows are all foreseen).
     assert.equal(stats.hits, calls);
     assert.equal(stats.misses, 0);
-    assert.ok(stats.batchCalls <= 4, `${stats.batchCalls} batched calls`);
+    // A native call per slice of records the engine prefetches (4096), not one per request.
+    assert.ok(
+      stats.batchCalls * 20 <= calls,
+      `${stats.batchCalls} batched calls for ${calls} requests`,
+    );
   });
 
   it("opens for batches only a model declared [1, inputs] → [1, 1]", async () => {

@@ -25,6 +25,7 @@ import type { ModelRef } from "../signal-bridge/strategy/api.ts";
 import { StrategyEngine } from "../signal-bridge/strategy/engine.ts";
 import type { ModelScore } from "../signal-bridge/strategy/replay.ts";
 import { FeedEvents, type MarketRecord } from "./records.ts";
+import { TickTape } from "./tick-memo.ts";
 
 /** How far past the last hit a score request looks for its row (skipped rows are dropped). */
 const SCAN_LIMIT = 4096;
@@ -51,6 +52,11 @@ const checked = new Map<string, BatchScorer | null>();
 
 export class ScorePrefetch {
   readonly stats: PrefetchStats = { rows: 0, batchCalls: 0, hits: 0, misses: 0 };
+  /**
+   * tickMemo: what the shadow's strategies computed from each quote (their indicators), for the
+   * kernel's strategy engine to replay instead of computing it again (useTickMemo "replay").
+   */
+  readonly tickMemo = new TickTape();
   private readonly md: MarketDataCore;
   private readonly shadow: StrategyEngine;
   private readonly models: BatchedModel[];
@@ -104,6 +110,7 @@ export class ScorePrefetch {
       kernel.marketDataDepth === undefined ? {} : { depth: kernel.marketDataDepth },
     );
     this.shadow = new StrategyEngine(kernel.strategies.slots, kernel.strategies.rules);
+    this.shadow.useTickMemo(this.tickMemo, "record");
   }
 
   /**
@@ -112,6 +119,7 @@ export class ScorePrefetch {
    */
   prefetch(records: readonly MarketRecord[]): void {
     this.compact();
+    this.tickMemo.compact();
     const from = this.count;
     const shadow = this.shadow;
     for (let r = 0; r < records.length; r++) {

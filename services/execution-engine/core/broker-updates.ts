@@ -8,7 +8,7 @@
  * is refused (e.g. a late partial_fill after a cancel).
  */
 import { abs, bpsDiff, div, type Fixed, mul, toDecimal } from "../../core/money.ts";
-import { audit, moveTo, type Out, publish } from "./emit.ts";
+import { audit, moveTo, NO_DETAIL, type Out, publish } from "./emit.ts";
 import type { ExecutionState } from "./state.ts";
 import { isStale, statusFromBroker } from "./transitions.ts";
 import type { BrokerOrderSnapshot, Order } from "./types.ts";
@@ -60,25 +60,58 @@ export function applySnapshot(
   }
   const target = statusFromBroker(snap.status, o.filledQty > 0n);
   const from = o.status;
-  const detail = {
-    brokerStatus: snap.status,
-    filledQty: toDecimal(o.filledQty),
-    ...(figures.executionId !== "" ? { executionId: figures.executionId } : {}),
-    ...(fillQty > 0n ? { fillQty: toDecimal(fillQty), fillPrice: toDecimal(fillPrice!) } : {}),
-    // The broker execution itself, recorded as its own fill row even when it arrives late.
-    ...(figures.executionId !== "" && figures.fillQty !== null && figures.fillPrice !== null
-      ? { executionQty: toDecimal(figures.fillQty), executionPrice: toDecimal(figures.fillPrice) }
-      : {}),
-  };
   let moved = false;
   if (target !== from && !isStale(from, target)) {
-    moved = moveTo(state, out, o, target, event, timeNs, detail);
+    moved = moveTo(
+      state,
+      out,
+      o,
+      target,
+      event,
+      timeNs,
+      auditDetail(state, o, snap, figures, fillQty, fillPrice),
+    );
   } else {
-    const effect = fillQty > 0n ? "fill" : target === from ? "duplicate" : "stale";
-    audit(state, out, o, event, from, from, timeNs, { ...detail, effect });
+    const detail = auditDetail(state, o, snap, figures, fillQty, fillPrice);
+    if (detail !== NO_DETAIL)
+      (detail as Record<string, string>)["effect"] =
+        fillQty > 0n ? "fill" : target === from ? "duplicate" : "stale";
+    audit(state, out, o, event, from, from, timeNs, detail);
   }
   if (fillQty > 0n || moved) publish(out, o, event, timeNs, fillQty, fillPrice);
   return fillQty > 0n || moved;
+}
+
+/**
+ * auditDetail: what an audit row of a broker update says (NO_DETAIL when no trail is kept).
+ * Built key by key in a fixed order (the audit row's JSON keeps it).
+ */
+function auditDetail(
+  state: ExecutionState,
+  o: Order,
+  snap: BrokerOrderSnapshot,
+  figures: ExecutionFigures,
+  fillQty: Fixed,
+  fillPrice: Fixed | null,
+): Readonly<Record<string, string>> {
+  if (!state.config.auditTrail) return NO_DETAIL;
+  const detail: Record<string, string> = {
+    brokerStatus: snap.status,
+    filledQty: toDecimal(o.filledQty),
+  };
+  if (figures.executionId !== "") detail["executionId"] = figures.executionId;
+  if (fillQty > 0n) {
+    detail["fillQty"] = toDecimal(fillQty);
+    detail["fillPrice"] = toDecimal(fillPrice!);
+  }
+  // The broker execution itself, recorded as its own fill row even when it arrives late.
+  if (figures.executionId !== "" && figures.fillQty !== null && figures.fillPrice !== null) {
+    detail["executionQty"] =
+      fillQty > 0n && figures.fillQty === fillQty ? detail["fillQty"]! : toDecimal(figures.fillQty);
+    detail["executionPrice"] =
+      figures.fillPrice === fillPrice ? detail["fillPrice"]! : toDecimal(figures.fillPrice);
+  }
+  return detail;
 }
 
 /** checkFillSlippage reports a fill priced worse than the decision price by more than the limit. */

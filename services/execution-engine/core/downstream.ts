@@ -14,6 +14,19 @@ import { type OrderUpdateOut, rejectOrigin } from "./types.ts";
 /** fillForTracker is the tracker's event for an update that carries a fill, else null. */
 export function fillForTracker(u: OrderUpdateOut): FillReceived | null {
   if (u.fillQty <= 0n || u.fillPrice === null) return null;
+  // Literals, not spreads: this runs on every fill (a spread builds the object key by key).
+  if (u.filledAvgPrice === null) {
+    return {
+      type: "FillReceived",
+      timeNs: u.timeNs,
+      clientOrderId: u.clientOrderId,
+      symbol: u.symbol,
+      side: u.side,
+      fillQty: u.fillQty,
+      fillPrice: u.fillPrice,
+      filledQty: u.filledQty,
+    };
+  }
   return {
     type: "FillReceived",
     timeNs: u.timeNs,
@@ -23,24 +36,31 @@ export function fillForTracker(u: OrderUpdateOut): FillReceived | null {
     fillQty: u.fillQty,
     fillPrice: u.fillPrice,
     filledQty: u.filledQty,
-    ...(u.filledAvgPrice !== null ? { filledAvgPrice: u.filledAvgPrice } : {}),
+    filledAvgPrice: u.filledAvgPrice,
   };
 }
 
 /** eventsForRisk are the risk-manager's events for one update (zero, one or two). */
 export function eventsForRisk(u: OrderUpdateOut): RiskEvent[] {
   const out: RiskEvent[] = [];
-  const base = { timeNs: u.timeNs, clientOrderId: u.clientOrderId };
-  if (u.status === "New") out.push({ type: "OrderAccepted", ...base });
+  const { timeNs, clientOrderId } = u;
+  if (u.status === "New") out.push({ type: "OrderAccepted", timeNs, clientOrderId });
   if (u.status === "Rejected") {
     out.push({
       type: "OrderFailed",
-      ...base,
+      timeNs,
+      clientOrderId,
       reason: u.reason === "" ? "rejected" : u.reason,
       origin: rejectOrigin(u.reason),
     });
   } else if (u.fillQty > 0n || u.terminal) {
-    out.push({ type: "OrderProgressed", ...base, filledQty: u.filledQty, terminal: u.terminal });
+    out.push({
+      type: "OrderProgressed",
+      timeNs,
+      clientOrderId,
+      filledQty: u.filledQty,
+      terminal: u.terminal,
+    });
   }
   return out;
 }

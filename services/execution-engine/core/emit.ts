@@ -9,7 +9,7 @@ import type { ExecutionCommand, Order, OrderStatus } from "./types.ts";
 
 export type Out = ExecutionCommand[];
 
-const NO_DETAIL: Readonly<Record<string, string>> = Object.freeze({});
+export const NO_DETAIL: Readonly<Record<string, string>> = Object.freeze({});
 
 export function audit(
   state: ExecutionState,
@@ -21,6 +21,10 @@ export function audit(
   timeNs: bigint,
   detail: Readonly<Record<string, string>> = NO_DETAIL,
 ): void {
+  if (!state.config.auditTrail) {
+    state.auditSeq++;
+    return;
+  }
   out.push({
     type: "WriteAudit",
     record: {

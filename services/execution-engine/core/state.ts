@@ -16,6 +16,8 @@ export interface ExecutionConfig {
   backoffNs: readonly bigint[];
   terminalRetention: number;
   oppositeWaitNs: bigint;
+  /** auditTrail: WriteAudit commands are emitted (ExecutionParams.auditTrail). */
+  auditTrail: boolean;
 }
 
 export interface ExecutionState {
@@ -74,6 +76,7 @@ export function compileExecutionConfig(p: ExecutionParams): ExecutionConfig {
         p.oppositeOrderWaitSeconds ?? DEFAULT_EXECUTION_EXTRAS.oppositeOrderWaitSeconds,
       ) * 1_000_000_000,
     ),
+    auditTrail: p.auditTrail !== false,
   };
 }
 

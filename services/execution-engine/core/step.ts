@@ -7,7 +7,7 @@
 import { bpsDiff, type Fixed, mul, SCALE, toDecimal } from "../../core/money.ts";
 import { applySnapshot } from "./broker-updates.ts";
 import { clientOrderIdFor } from "./client-order-id.ts";
-import { audit, moveTo, type Out, publish } from "./emit.ts";
+import { audit, moveTo, NO_DETAIL, type Out, publish } from "./emit.ts";
 import { nextTokenAtNs, record, tryTake } from "./rate-limit.ts";
 import { countLive, type ExecutionState, findOrder } from "./state.ts";
 
@@ -203,16 +203,29 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
   };
   state.orders.set(id, o);
   countLive(state, o, 1);
-  audit(state, out, o, "intent", null, "Created", e.timeNs, {
-    signalId: o.signalId,
-    symbol: o.symbol,
-    side: o.side,
-    qty: toDecimal(o.qty),
-    orderType: o.orderType,
-    limitPrice: o.limitPrice === null ? "" : toDecimal(o.limitPrice),
-    timeInForce: o.timeInForce,
-    decisionPrice: toDecimal(o.decisionPrice),
-  });
+  // Details only for a trail that is kept: their decimal strings are most of an order's cost.
+  const kept = state.config.auditTrail;
+  audit(
+    state,
+    out,
+    o,
+    "intent",
+    null,
+    "Created",
+    e.timeNs,
+    kept
+      ? {
+          signalId: o.signalId,
+          symbol: o.symbol,
+          side: o.side,
+          qty: toDecimal(o.qty),
+          orderType: o.orderType,
+          limitPrice: o.limitPrice === null ? "" : toDecimal(o.limitPrice),
+          timeInForce: o.timeInForce,
+          decisionPrice: toDecimal(o.decisionPrice),
+        }
+      : NO_DETAIL,
+  );
   const refusal = refuse(state, o);
   if (refusal !== null) {
     rejectLocally(state, out, o, refusal[0], refusal[1], e.timeNs);
@@ -223,10 +236,21 @@ function intake(state: ExecutionState, out: Out, e: OrderApproved): void {
     // ± the allowed slippage, so the fill can never be worse than the guard allows.
     o.orderType = "limit";
     o.limitPrice = marketableLimit(o.side, o.decisionPrice, state.config.maxSlippageBps);
-    audit(state, out, o, "marketable_limit", o.status, o.status, e.timeNs, {
-      limitPrice: toDecimal(o.limitPrice),
-      maxSlippageBps: toDecimal(state.config.maxSlippageBps),
-    });
+    audit(
+      state,
+      out,
+      o,
+      "marketable_limit",
+      o.status,
+      o.status,
+      e.timeNs,
+      kept
+        ? {
+            limitPrice: toDecimal(o.limitPrice),
+            maxSlippageBps: toDecimal(state.config.maxSlippageBps),
+          }
+        : NO_DETAIL,
+    );
   }
   admit(state, out, o, e.timeNs);
 }
@@ -377,7 +401,7 @@ function cancelLocally(
 function send(state: ExecutionState, out: Out, o: Order, nowNs: bigint): void {
   o.attempts++;
   o.awaiting = "send";
-  const detail = { attempt: String(o.attempts) };
+  const detail = state.config.auditTrail ? { attempt: String(o.attempts) } : NO_DETAIL;
   if (o.status === "Created") moveTo(state, out, o, "Submitted", "send", nowNs, detail);
   else audit(state, out, o, "resend", o.status, o.status, nowNs, detail);
   out.push({

@@ -110,7 +110,8 @@ export function markTo(p: Position, price: Fixed): void {
 }
 
 function remark(p: Position): void {
-  p.marketValue = mul(p.qty, p.mark);
+  // Flat is the common case between round trips: no product to round.
+  p.marketValue = p.qty === ZERO ? ZERO : mul(p.qty, p.mark);
   p.unrealized = p.marketValue - p.cost;
 }
 

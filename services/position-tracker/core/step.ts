@@ -116,11 +116,14 @@ function remarkAndWatch(
   timeNs: bigint,
   out: Out,
 ): void {
-  const mv = p.marketValue;
-  const unrl = p.unrealized;
-  markTo(p, price);
-  state.marketValue += p.marketValue - mv;
-  state.unrealized += p.unrealized - unrl;
+  // Most quotes leave the mark where it was (a size change, or the same mid): nothing to redo.
+  if (price !== p.mark) {
+    const mv = p.marketValue;
+    const unrl = p.unrealized;
+    markTo(p, price);
+    state.marketValue += p.marketValue - mv;
+    state.unrealized += p.unrealized - unrl;
+  }
   watchEquity(state, timeNs, out, false);
 }
 

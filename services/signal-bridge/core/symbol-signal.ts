@@ -75,6 +75,15 @@ export function describeRules(rules: number): string {
 /** Lookback of the return features (return_5_bps needs the mid 5 ticks ago). */
 const MID_HISTORY = 6;
 
+/**
+ * TICK_MEMO_WIDTH: numbers `saveTick` writes per tick: what onTopOfBook computes from the ticks
+ * alone (its outcome, the mid, rules, votes, the indicators' values, the mids 1 and 5 ago).
+ */
+export const TICK_MEMO_WIDTH = 10;
+const MEMO_UNCHANGED = 0;
+const MEMO_WARMING = 1;
+const MEMO_READY = 2;
+
 export class SymbolSignal {
   readonly params: SignalParams;
   readonly rsi: Rsi;
@@ -110,16 +119,27 @@ export class SymbolSignal {
   private episode = 0;
   private signalled = false;
   private needsModel = false;
+  /** What the last onTopOfBook computed: MEMO_UNCHANGED, MEMO_WARMING or MEMO_READY. */
+  private outcome = MEMO_WARMING;
+  /**
+   * replayed: this signal is fed saved ticks (onSavedTopOfBook) and its own indicators never
+   * move; readiness and the indicators' values are then the saved ones.
+   */
+  private replayed = false;
+  private savedReady = false;
+  private readonly savedValues = new Float64Array(4);
 
   constructor(params: SignalParams) {
     this.params = params;
     this.rsi = new Rsi(params.rsiPeriod);
     this.macd = new Macd(params.macdFast, params.macdSlow, params.macdSignal);
     this.bollinger = new Bollinger(params.bollingerPeriod, params.bollingerStdDev);
+    this.indicatorValues(this.savedValues, 0);
   }
 
   /** ready says whether every indicator and the return history are warmed up. */
   get ready(): boolean {
+    if (this.replayed) return this.savedReady;
     return this.rsi.ready && this.macd.ready && this.bollinger.ready && this.ticks >= MID_HISTORY;
   }
 
@@ -132,6 +152,7 @@ export class SymbolSignal {
     s.askSize = top.askSize;
     const mid = (top.bidPrice + top.askPrice) / 2;
     if (mid === s.mid) {
+      this.outcome = MEMO_UNCHANGED;
       this.needsModel = false;
       return false;
     }
@@ -142,9 +163,11 @@ export class SymbolSignal {
     this.macd.update(mid);
     this.bollinger.update(mid);
     if (!this.ready) {
+      this.outcome = MEMO_WARMING;
       this.needsModel = false;
       return false;
     }
+    this.outcome = MEMO_READY;
     s.rsi = this.rsi.value;
     s.macdHistogram = this.macd.histogram;
     s.percentB = this.bollinger.percentB;
@@ -152,6 +175,11 @@ export class SymbolSignal {
     s.mid1Ago = this.mids[(this.ticks - 2) % MID_HISTORY]!;
     s.mid5Ago = this.mids[(this.ticks - 6) % MID_HISTORY]!;
     this.evaluateRules(mid);
+    return this.gate();
+  }
+
+  /** gate: the episode's part of onTopOfBook (it depends on what was signalled, not on ticks). */
+  private gate(): boolean {
     const direction = Math.sign(this.votes);
     if (direction !== this.episode) {
       this.episode = direction;
@@ -159,6 +187,88 @@ export class SymbolSignal {
     }
     this.needsModel = direction !== 0 && !this.signalled;
     return this.needsModel;
+  }
+
+  /**
+   * saveTick writes, after onTopOfBook, what it computed from the ticks alone (TICK_MEMO_WIDTH
+   * numbers at `o`), so another signal of the same parameters fed the same ticks can take it
+   * (onSavedTopOfBook) instead of computing its indicators again: a backtest's shadow pass.
+   * A tick that left the mid alone changed nothing but the sizes: only its outcome is written.
+   */
+  saveTick(out: Float64Array, o: number): void {
+    const outcome = this.outcome;
+    out[o] = outcome;
+    if (outcome === MEMO_UNCHANGED) return;
+    const s = this.inputs;
+    out[o + 1] = s.mid;
+    if (outcome === MEMO_WARMING) {
+      // Still warming: the feature inputs keep their old values, the indicators move.
+      this.indicatorValues(out, o + 4);
+      return;
+    }
+    out[o + 2] = this.rules;
+    out[o + 3] = this.votes;
+    // Ready: the feature inputs are the indicators' values.
+    out[o + 4] = s.rsi;
+    out[o + 5] = s.macdHistogram;
+    out[o + 6] = s.percentB;
+    out[o + 7] = s.bandwidth;
+    out[o + 8] = s.mid1Ago;
+    out[o + 9] = s.mid5Ago;
+  }
+
+  /**
+   * onSavedTopOfBook is onTopOfBook on a tick whose tick-only part another signal saved
+   * (saveTick): the same answer and the same state as onTopOfBook on that tick. IMPORTANT: a
+   * signal fed this way must be fed every tick this way (its own indicators stay where they are).
+   */
+  onSavedTopOfBook(top: TopOfBook, saved: Float64Array, o: number): boolean {
+    this.replayed = true;
+    const s = this.inputs;
+    s.bidPrice = top.bidPrice;
+    s.askPrice = top.askPrice;
+    s.bidSize = top.bidSize;
+    s.askSize = top.askSize;
+    const outcome = saved[o]!;
+    this.outcome = outcome;
+    if (outcome === MEMO_UNCHANGED) {
+      this.needsModel = false;
+      return false;
+    }
+    s.mid = saved[o + 1]!;
+    this.ticks++;
+    const v = this.savedValues;
+    v[0] = saved[o + 4]!;
+    v[1] = saved[o + 5]!;
+    v[2] = saved[o + 6]!;
+    v[3] = saved[o + 7]!;
+    if (outcome === MEMO_WARMING) {
+      this.savedReady = false;
+      this.needsModel = false;
+      return false;
+    }
+    this.savedReady = true;
+    s.rsi = v[0];
+    s.macdHistogram = v[1];
+    s.percentB = v[2];
+    s.bandwidth = v[3];
+    s.mid1Ago = saved[o + 8]!;
+    s.mid5Ago = saved[o + 9]!;
+    this.rules = saved[o + 2]!;
+    this.votes = saved[o + 3]!;
+    return this.gate();
+  }
+
+  /** indicatorValues writes RSI, MACD histogram, Bollinger %B and bandwidth at `o` (live or saved). */
+  indicatorValues(out: Float64Array, o: number): void {
+    if (this.replayed) {
+      out.set(this.savedValues, o);
+      return;
+    }
+    out[o] = this.rsi.value;
+    out[o + 1] = this.macd.histogram;
+    out[o + 2] = this.bollinger.percentB;
+    out[o + 3] = this.bollinger.bandwidth;
   }
 
   /** writeFeatures fills the feature vector (into `out`, or a buffer the signal owns). */

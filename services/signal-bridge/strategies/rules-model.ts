@@ -12,7 +12,11 @@ import { isTradepipeError } from "../../core/errors.ts";
 import { StrategySchema } from "../../core/spec/schema-trading.ts";
 import { FEATURE_COUNT } from "../core/features.ts";
 import { validateSignalParams } from "../core/params.ts";
-import { type Decision as RulesDecision, SymbolSignal } from "../core/symbol-signal.ts";
+import {
+  type Decision as RulesDecision,
+  SymbolSignal,
+  TICK_MEMO_WIDTH,
+} from "../core/symbol-signal.ts";
 import { act, defineStrategy, hold } from "../strategy/api.ts";
 
 /** The spec's strategy block without orderQty (a pipeline setting, not the strategy's). */
@@ -48,9 +52,21 @@ export default defineStrategy({
     // an object literal with computed names costs a runtime call per property on every signal.
     const values: Record<string, number> = {};
     for (const name of [...names, "model_score", "rule_votes", "rules"]) values[name] = Number.NaN;
+    const shown = new Float64Array(4);
     return {
       onTick(tick, _features, out) {
         if (sig.onTopOfBook(tick)) return true;
+        last = sig.decide();
+        hold(out, last.reason);
+        return false;
+      },
+      // The indicators are a function of the ticks alone: a backtest's shadow computes them once.
+      memoWidth: TICK_MEMO_WIDTH,
+      saveTick(buf, offset) {
+        sig.saveTick(buf, offset);
+      },
+      onSavedTick(saved, offset, tick, _features, out) {
+        if (sig.onSavedTopOfBook(tick, saved, offset)) return true;
         last = sig.decide();
         hold(out, last.reason);
         return false;
@@ -66,10 +82,11 @@ export default defineStrategy({
       },
       indicators() {
         const d = last;
-        values[names[0]] = sig.rsi.value;
-        values[names[1]] = sig.macd.histogram;
-        values[names[2]] = sig.bollinger.percentB;
-        values[names[3]] = sig.bollinger.bandwidth;
+        sig.indicatorValues(shown, 0);
+        values[names[0]] = shown[0]!;
+        values[names[1]] = shown[1]!;
+        values[names[2]] = shown[2]!;
+        values[names[3]] = shown[3]!;
         values.model_score = d?.modelScore ?? Number.NaN;
         values.rule_votes = d?.votes ?? 0;
         values.rules = d?.rules ?? 0;

@@ -94,6 +94,23 @@ export interface StrategyInstance<K extends string = string> {
   onScore?(score: number | undefined, out: Decision): void;
   /** indicators are values worth carrying on the signal (name → value), read after a decision. */
   indicators?(): Readonly<Record<string, number>>;
+  /**
+   * Tick memo (optional, for backtests that score the model in batches: a shadow instance runs
+   * ahead of the real one on the same ticks). `saveTick` writes, right after `onTick`, the
+   * `memoWidth` numbers of what this tick computed from the ticks alone (indicators, not what
+   * depends on scores); `onSavedTick` stands in for `onTick` on another instance of the same
+   * strategy and parameters, given those numbers: it must decide exactly as `onTick` would have
+   * and may skip the computation. An instance is fed either way for its whole life.
+   */
+  readonly memoWidth?: number;
+  saveTick?(out: Float64Array, offset: number): void;
+  onSavedTick?(
+    saved: Float64Array,
+    offset: number,
+    tick: Tick,
+    features: Features<K>,
+    out: Decision,
+  ): boolean | undefined;
 }
 
 /** StrategyDefinition is what a strategy module exports (as `default` or `strategy`). */

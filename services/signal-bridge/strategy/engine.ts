@@ -29,6 +29,37 @@ import type { Decision, Direction, ModelRef, StrategyInstance, Tick } from "./ap
 import { type FeatureComputer, resolveFeature } from "./feature-library.ts";
 import type { StrategySlot } from "./slot.ts";
 
+/**
+ * TickMemo carries, quote by quote, what a shadow engine computed from the ticks alone (the
+ * features' values and each memo-capable strategy's `saveTick`) to an engine fed the same quotes
+ * later (a backtest's kernel), which then computes none of it. Records are `width` numbers in
+ * `data`; `append` and `take` are called once per two-sided quote, in the same order on both
+ * sides, and `take` refuses a quote that is not the one appended (IMPORTANT: a mismatch is a bug
+ * of the wiring, never silently tolerated).
+ */
+export interface TickMemo {
+  /** data: the records (may be replaced as it grows: read it after append/take). */
+  readonly data: Float64Array;
+  /** append reserves the next record of `width` numbers for this quote; returns its offset. */
+  append(
+    symbol: string,
+    bid: number,
+    ask: number,
+    bidSize: number,
+    askSize: number,
+    width: number,
+  ): number;
+  /** take returns the offset of the next record, which must be this quote's. */
+  take(
+    symbol: string,
+    bid: number,
+    ask: number,
+    bidSize: number,
+    askSize: number,
+    width: number,
+  ): number;
+}
+
 /** StrategyFailure is a strategy that threw, and where. */
 export interface StrategyFailure {
   readonly id: string;
@@ -65,6 +96,12 @@ interface SymbolState {
   readonly votes: VotingSlot[];
   /** The aggregation's memory of the symbol (its cool-down). */
   readonly memory: SymbolMemory;
+  /**
+   * memoAt[i]: where slot i's tick memo starts in a record (a flag, then its memoWidth numbers),
+   * −1 when its instance keeps none; memoWidth: a record's width (features first).
+   */
+  readonly memoAt: number[];
+  memoWidth: number;
 }
 
 /** Plan of the features: per slot, its keys and the index of each in the shared computers. */
@@ -88,7 +125,15 @@ export class StrategyEngine {
   private readonly outcome: Outcome;
   /** Slots that asked for a model score on the current quote. */
   private readonly pending: number[] = [];
+  /**
+   * pendingCount: requests of the current quote in `pending` (a count, not `length = 0` per
+   * quote: emptying an array drops its storage and costs a runtime call on every quote).
+   */
+  private pendingCount = 0;
   private current: SymbolState | undefined;
+  /** memo: the tick memo this engine records into or replays from (memoMode), if any. */
+  private memo: TickMemo | undefined;
+  private memoMode: "record" | "replay" | undefined;
 
   constructor(slots: readonly StrategySlot[], rules: AggregationRules) {
     this.slots = slots;
@@ -107,6 +152,16 @@ export class StrategyEngine {
       vetoedBy: -1,
       reason: "no-vote",
     };
+  }
+
+  /**
+   * useTickMemo makes this engine record what it computes from the ticks into `memo` (a shadow),
+   * or replay it from `memo` instead of computing it. Call before the first quote.
+   */
+  useTickMemo(memo: TickMemo, mode: "record" | "replay"): void {
+    if (this.symbols.size > 0) throw new Error("useTickMemo: the engine has already seen quotes");
+    this.memo = memo;
+    this.memoMode = mode;
   }
 
   /** onQuote feeds one two-sided quote; returns how many model scores it needs. */
@@ -130,8 +185,21 @@ export class StrategyEngine {
     t.priceChanged = mid !== t.mid;
     t.mid = mid;
     const computers = s.computers;
-    for (let c = 0; c < computers.length; c++) computers[c]!.update(t);
-    this.pending.length = 0;
+    const memo = this.memo;
+    const replay = memo !== undefined && this.memoMode === "replay";
+    let at = -1;
+    if (replay) {
+      // The features' values come from the memo: the computers are not advanced.
+      at = memo.take(symbol, bidPrice, askPrice, bidSize, askSize, s.memoWidth);
+    } else {
+      for (let c = 0; c < computers.length; c++) computers[c]!.update(t);
+      if (memo !== undefined) {
+        at = memo.append(symbol, bidPrice, askPrice, bidSize, askSize, s.memoWidth);
+        const data = memo.data;
+        for (let c = 0; c < computers.length; c++) data[at + c] = computers[c]!.value;
+      }
+    }
+    this.pendingCount = 0;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const d = this.decisions[i]!;
@@ -143,20 +211,44 @@ export class StrategyEngine {
       }
       const b = s.bindings[i]!;
       const keys = b.keys;
-      for (let k = 0; k < keys.length; k++) b.values[keys[k]!] = computers[b.computers[k]!]!.value;
+      if (replay) {
+        const data = memo.data;
+        for (let k = 0; k < keys.length; k++) b.values[keys[k]!] = data[at + b.computers[k]!]!;
+      } else {
+        for (let k = 0; k < keys.length; k++)
+          b.values[keys[k]!] = computers[b.computers[k]!]!.value;
+      }
+      const m = s.memoAt[i]!;
+      if (replay && m >= 0 && memo.data[at + m] !== 1) {
+        // The shadow's instance failed where this one did not: its state cannot be replayed.
+        throw new Error(
+          `strategy ${slots[i]!.id}: no tick memo for ${symbol} at ${timeNs} (the shadow's instance failed)`,
+        );
+      }
       try {
-        if (inst.onTick(t, b.values, d) !== true) continue;
+        let asks: boolean | undefined;
+        if (m < 0 || memo === undefined) {
+          asks = inst.onTick(t, b.values, d);
+        } else if (replay) {
+          asks = inst.onSavedTick!(memo.data, at + m + 1, t, b.values, d);
+        } else {
+          memo.data[at + m] = 0;
+          asks = inst.onTick(t, b.values, d);
+          inst.saveTick!(memo.data, at + m + 1);
+          memo.data[at + m] = 1;
+        }
+        if (asks !== true) continue;
         if (slots[i]!.model === undefined || !inst.writeModelInput || !inst.onScore) {
           throw new Error(
             "asked for a model score without a model (declare model(), writeModelInput and onScore)",
           );
         }
-        this.pending.push(i);
+        this.pending[this.pendingCount++] = i;
       } catch (err) {
         this.fail(i, t, "onTick", err);
       }
     }
-    return this.pending.length;
+    return this.pendingCount;
   }
 
   /**
@@ -292,6 +384,8 @@ export class StrategyEngine {
         values: Object.fromEntries(p.keys.map((k) => [k, Number.NaN])),
       })),
       memory: { lastSignalNs: -1n },
+      memoAt: [],
+      memoWidth: this.plan.make.length,
       votes: this.slots.map((slot) => ({
         weight: slot.weight,
         role: slot.role,
@@ -310,6 +404,18 @@ export class StrategyEngine {
       } catch (err) {
         this.fail(i, tick, "create", err);
       }
+    });
+    // Every symbol's instances of a slot are the same strategy and parameters, so records have
+    // one layout per symbol on both sides of a memo (a failed create keeps its place).
+    this.slots.forEach((_slot, i) => {
+      const inst = state.instances[i];
+      const width = inst?.memoWidth;
+      if (width === undefined || inst?.saveTick === undefined || inst.onSavedTick === undefined) {
+        state.memoAt.push(-1);
+        return;
+      }
+      state.memoAt.push(state.memoWidth);
+      state.memoWidth += 1 + width;
     });
     return state;
   }
