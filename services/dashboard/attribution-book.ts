@@ -149,10 +149,10 @@ export class AttributionBook {
     stats.symbolsExtended = plan.extend.size;
     stats.symbolsReplayed = plan.replay;
     const base = new Map<string, SymbolLedger>();
-    const fills: LedgerFill[] = [...replayRows];
+    let fills = replayRows;
     for (const [symbol, adds] of plan.extend) {
       base.set(symbol, this.#ledgers.get(symbol)!);
-      fills.push(...adds);
+      fills = fills.concat(adds);
     }
     const changed =
       fills.length > OFF_THREAD_FILLS

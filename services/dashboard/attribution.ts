@@ -362,7 +362,11 @@ export function planSync(
   const held = new Map<string, { buy?: RollupRow; sell?: RollupRow }>();
   for (const r of rollup) held.set(r.symbol, { ...held.get(r.symbol), [r.side]: r });
   const fresh = new Map<string, LedgerFill[]>();
-  for (const f of newFills) fresh.set(f.symbol, [...(fresh.get(f.symbol) ?? []), f]);
+  for (const f of newFills) {
+    const list = fresh.get(f.symbol);
+    if (list) list.push(f);
+    else fresh.set(f.symbol, [f]);
+  }
   const plan: SyncPlan = { extend: new Map(), replay: [], drop: [] };
   const symbols = new Set([...ledgers.keys(), ...held.keys(), ...fresh.keys()]);
   for (const symbol of [...symbols].sort()) {
