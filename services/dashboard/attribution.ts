@@ -3,6 +3,11 @@
  * replayed from the fills at average cost (the way the position tracker keeps positions), so
  * every bucket of every dimension is a share of one total.
  *
+ * The replay's state is carried forward (`SymbolLedger` per symbol): fills are append-only, so
+ * a new fill is applied on top of what the earlier ones left, and only a symbol that received
+ * a fill out of order is replayed from its first fill (`planSync`). `attribute` is the
+ * reference: every fill replayed from nothing.
+ *
  * Amounts are Fixed (9 decimals) until the end; cents are then allocated by largest remainder
  * so the shown parts of a dimension add up to the shown total to the cent. Rounding each part
  * on its own does not: three parts of 0.004 each round to 0.00 while their sum rounds to 0.01.
@@ -56,43 +61,212 @@ interface Contribution {
   amount: Fixed;
 }
 
-/** contributions replays fills at average cost: every realized, unrealized and fee amount. */
-function contributions(input: AttributionInput): Contribution[] {
-  const out: Contribution[] = [];
-  const book = new Map<string, { qty: Fixed; avg: Fixed }>();
-  const ordered = [...input.fills].sort((a, b) => a.filledAt.localeCompare(b.filledAt));
-  for (const f of ordered) {
-    const day = f.filledAt.slice(0, 10);
-    const qty = fromDecimal(f.qty);
-    const price = fromDecimal(f.price);
-    const signed = f.side === "buy" ? qty : -qty;
-    const pos = book.get(f.symbol) ?? { qty: ZERO, avg: ZERO };
-    const fee = fromDecimal(f.commission);
-    const side: "long" | "short" =
-      pos.qty > 0n || (pos.qty === 0n && signed > 0n) ? "long" : "short";
-    if (fee !== 0n) out.push({ symbol: f.symbol, side, day, part: "fees", amount: fee });
-    if (pos.qty === 0n || pos.qty > 0n === signed > 0n) {
-      // Opening or adding: the average cost moves, nothing is realized.
-      const newQty = pos.qty + signed;
-      const cost = mul(pos.avg, abs(pos.qty)) + mul(price, qty);
-      book.set(f.symbol, { qty: newQty, avg: (cost * SCALE) / abs(newQty) });
-      continue;
-    }
-    const closing = min(qty, abs(pos.qty));
-    const perShare = pos.qty > 0n ? price - pos.avg : pos.avg - price;
-    out.push({ symbol: f.symbol, side, day, part: "realized", amount: mul(perShare, closing) });
-    const left = qty - closing;
-    const newQty = pos.qty + signed;
-    // A fill that crosses zero opens the other side at its own price.
-    book.set(f.symbol, { qty: newQty, avg: left > 0n ? price : newQty === 0n ? ZERO : pos.avg });
+/** One fill as the ledger applies it. Fills are applied in (atUs, id) order. */
+export interface LedgerFill {
+  id: number;
+  /** filled_at in microseconds since the epoch (Postgres' resolution). */
+  atUs: bigint;
+  symbol: string;
+  side: "buy" | "sell";
+  qty: string;
+  price: string;
+  commission: string;
+}
+
+/** What fills_rollup (sql/0012) holds for one symbol and side: a fingerprint of its fills. */
+export interface SideTally {
+  n: number;
+  commission: Fixed;
+  /** Latest filled_at, µs; -1 with no fill. */
+  lastAtUs: bigint;
+}
+
+/**
+ * SymbolLedger: the replay's state for one symbol after some of its fills, enough to apply the
+ * next one without the earlier ones: the average-cost position, the realized P&L and fees
+ * booked so far per (position side, day), and what fills went in (to check against the
+ * database which fills are missing).
+ */
+export interface SymbolLedger {
+  qty: Fixed;
+  avg: Fixed;
+  /** The last fill applied, in replay order ((atUs, id)); -1 / 0 before the first. */
+  lastAtUs: bigint;
+  lastId: number;
+  /** The highest fill id applied (ids are not in replay order). */
+  maxId: number;
+  buy: SideTally;
+  sell: SideTally;
+  /** Realized and fees amounts per `${long|short}|${YYYY-MM-DD}|${realized|fees}`. */
+  parts: Map<string, Fixed>;
+}
+
+export function emptyLedger(): SymbolLedger {
+  return {
+    qty: ZERO,
+    avg: ZERO,
+    lastAtUs: -1n,
+    lastId: 0,
+    maxId: 0,
+    buy: { n: 0, commission: ZERO, lastAtUs: -1n },
+    sell: { n: 0, commission: ZERO, lastAtUs: -1n },
+    parts: new Map(),
+  };
+}
+
+/** replayOrder sorts fills the way the ledger applies them: by time, then id. */
+export function replayOrder(a: LedgerFill, b: LedgerFill): number {
+  return a.atUs < b.atUs ? -1 : a.atUs > b.atUs ? 1 : a.id - b.id;
+}
+
+/** comesAfter: whether fill f sorts after the ledger's last fill, so it may be appended. */
+export function comesAfter(l: SymbolLedger, f: LedgerFill): boolean {
+  return f.atUs > l.lastAtUs || (f.atUs === l.lastAtUs && f.id > l.lastId);
+}
+
+function addPart(l: SymbolLedger, key: string, amount: Fixed): void {
+  l.parts.set(key, (l.parts.get(key) ?? ZERO) + amount);
+}
+
+/**
+ * applyFill books one fill at average cost (as the position tracker keeps positions).
+ * IMPORTANT: fills must come in replay order; a fill that sorts before the last one applied
+ * means the symbol has to be replayed from its first fill (the caller checks `comesAfter`).
+ */
+export function applyFill(l: SymbolLedger, f: LedgerFill): void {
+  if (!comesAfter(l, f)) {
+    throw new Error(`attribution: fill ${f.id} of ${f.symbol} is out of replay order`);
   }
-  for (const [symbol, pos] of book) {
-    if (pos.qty === 0n) continue;
-    const mark = input.marks[symbol];
+  const day = dayOf(f.atUs);
+  const qty = fromDecimal(f.qty);
+  const price = fromDecimal(f.price);
+  const signed = f.side === "buy" ? qty : -qty;
+  const fee = fromDecimal(f.commission);
+  const tally = l[f.side];
+  tally.n += 1;
+  tally.commission += fee;
+  if (f.atUs > tally.lastAtUs) tally.lastAtUs = f.atUs;
+  l.lastAtUs = f.atUs;
+  l.lastId = f.id;
+  if (f.id > l.maxId) l.maxId = f.id;
+  const side = l.qty > 0n || (l.qty === 0n && signed > 0n) ? "long" : "short";
+  if (fee !== 0n) addPart(l, `${side}|${day}|fees`, fee);
+  if (l.qty === 0n || l.qty > 0n === signed > 0n) {
+    // Opening or adding: the average cost moves, nothing is realized.
+    const newQty = l.qty + signed;
+    const cost = mul(l.avg, abs(l.qty)) + mul(price, qty);
+    l.avg = (cost * SCALE) / abs(newQty);
+    l.qty = newQty;
+    return;
+  }
+  const closing = min(qty, abs(l.qty));
+  const perShare = l.qty > 0n ? price - l.avg : l.avg - price;
+  addPart(l, `${side}|${day}|realized`, mul(perShare, closing));
+  const left = qty - closing;
+  const newQty = l.qty + signed;
+  // A fill that crosses zero opens the other side at its own price.
+  l.avg = left > 0n ? price : newQty === 0n ? ZERO : l.avg;
+  l.qty = newQty;
+}
+
+/** dayOf: the UTC day (YYYY-MM-DD) of a time in µs. */
+function dayOf(atUs: bigint): string {
+  return new Date(Number(atUs / 1000n)).toISOString().slice(0, 10);
+}
+
+/** replayLedgers applies fills (any order; sorted here) to copies of `base`, per symbol. */
+export function replayLedgers(
+  base: ReadonlyMap<string, SymbolLedger>,
+  fills: LedgerFill[],
+): Map<string, SymbolLedger> {
+  const out = new Map<string, SymbolLedger>();
+  for (const f of [...fills].sort(replayOrder)) {
+    let l = out.get(f.symbol);
+    if (!l) {
+      const from = base.get(f.symbol);
+      l = from ? cloneLedger(from) : emptyLedger();
+      out.set(f.symbol, l);
+    }
+    applyFill(l, f);
+  }
+  return out;
+}
+
+export function cloneLedger(l: SymbolLedger): SymbolLedger {
+  return { ...l, buy: { ...l.buy }, sell: { ...l.sell }, parts: new Map(l.parts) };
+}
+
+/** The state as JSON (bigints as decimal strings), for the table that keeps it across restarts. */
+export function ledgerToJson(l: SymbolLedger): unknown {
+  const tally = (t: SideTally) => ({
+    n: t.n,
+    commission: t.commission.toString(),
+    lastAtUs: t.lastAtUs.toString(),
+  });
+  return {
+    v: 1,
+    qty: l.qty.toString(),
+    avg: l.avg.toString(),
+    lastAtUs: l.lastAtUs.toString(),
+    lastId: l.lastId,
+    maxId: l.maxId,
+    buy: tally(l.buy),
+    sell: tally(l.sell),
+    parts: Object.fromEntries([...l.parts].map(([k, v]) => [k, v.toString()])),
+  };
+}
+
+/** ledgerFromJson reads what ledgerToJson wrote; null when it is not that shape. */
+export function ledgerFromJson(j: unknown): SymbolLedger | null {
+  try {
+    const o = j as Record<string, string | number | Record<string, string>>;
+    if (o?.v !== 1) return null;
+    const text = (k: string) => o[k] as string;
+    const tally = (t: Record<string, unknown>): SideTally => ({
+      n: Number(t.n),
+      commission: BigInt(t.commission as string),
+      lastAtUs: BigInt(t.lastAtUs as string),
+    });
+    return {
+      qty: BigInt(text("qty")),
+      avg: BigInt(text("avg")),
+      lastAtUs: BigInt(text("lastAtUs")),
+      lastId: Number(o.lastId),
+      maxId: Number(o.maxId),
+      buy: tally(o.buy as Record<string, string>),
+      sell: tally(o.sell as Record<string, string>),
+      parts: new Map(
+        Object.entries(o.parts as Record<string, string>).map(([k, v]) => [k, BigInt(v)]),
+      ),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** contributions: every realized and fee amount booked, and the open positions' unrealized. */
+function contributions(
+  ledgers: ReadonlyMap<string, SymbolLedger>,
+  marks: Record<string, string>,
+  asOfDay: string,
+): Contribution[] {
+  const out: Contribution[] = [];
+  for (const [symbol, l] of ledgers) {
+    for (const [key, amount] of l.parts) {
+      const [side, day, part] = key.split("|") as ["long" | "short", string, Part];
+      out.push({ symbol, side, day, part, amount });
+    }
+    if (l.qty === 0n) continue;
+    const mark = marks[symbol];
     if (mark === undefined) continue;
-    const amount = mul(fromDecimal(mark) - pos.avg, pos.qty);
-    const side = pos.qty > 0n ? "long" : "short";
-    out.push({ symbol, side, day: input.asOfDay, part: "unrealized", amount });
+    const amount = mul(fromDecimal(mark) - l.avg, l.qty);
+    out.push({
+      symbol,
+      side: l.qty > 0n ? "long" : "short",
+      day: asOfDay,
+      part: "unrealized",
+      amount,
+    });
   }
   return out;
 }
@@ -154,9 +328,91 @@ function group(
   });
 }
 
-/** attribute computes the P&L total and its split along each dimension, in cents. */
+/** A row of fills_rollup (sql/0012): per symbol and side, what the database holds. */
+export interface RollupRow extends SideTally {
+  symbol: string;
+  side: "buy" | "sell";
+}
+
+/** What to do to bring the ledgers up to the database's fills. */
+export interface SyncPlan {
+  /** Symbols whose new fills all sort after their ledger's last: applied on top of it. */
+  extend: Map<string, LedgerFill[]>;
+  /** Symbols replayed from their first fill: a fill committed late (below the watermark, or
+   * earlier in time than the last applied), or the ledger is not the database's any more. */
+  replay: string[];
+  /** Symbols that have no fill any more. */
+  drop: string[];
+}
+
+/**
+ * planSync decides, from the ledgers, the fills rollup and the fills above the watermark (the
+ * highest id applied), all read in one snapshot, which symbols can be extended and which must
+ * be replayed. Ids are taken in commit order by nobody: a writer can commit id 7 after another
+ * committed id 8 and the dashboard read up to 8. The rollup is kept in the writers' own
+ * transactions, so it counts id 7; the ledger plus the new fills then do not add up to it, and
+ * the symbol is replayed. A ledger matches only when per side the count, the commissions and
+ * the last fill time all agree.
+ */
+export function planSync(
+  ledgers: ReadonlyMap<string, SymbolLedger>,
+  rollup: readonly RollupRow[],
+  newFills: readonly LedgerFill[],
+): SyncPlan {
+  const held = new Map<string, { buy?: RollupRow; sell?: RollupRow }>();
+  for (const r of rollup) held.set(r.symbol, { ...held.get(r.symbol), [r.side]: r });
+  const fresh = new Map<string, LedgerFill[]>();
+  for (const f of newFills) {
+    const list = fresh.get(f.symbol);
+    if (list) list.push(f);
+    else fresh.set(f.symbol, [f]);
+  }
+  const plan: SyncPlan = { extend: new Map(), replay: [], drop: [] };
+  const symbols = new Set([...ledgers.keys(), ...held.keys(), ...fresh.keys()]);
+  for (const symbol of [...symbols].sort()) {
+    const inDb = held.get(symbol);
+    const ledger = ledgers.get(symbol) ?? emptyLedger();
+    const adds = (fresh.get(symbol) ?? []).sort(replayOrder);
+    if (!inDb) {
+      if (adds.length > 0) plan.replay.push(symbol);
+      else if (ledgers.has(symbol)) plan.drop.push(symbol);
+      continue;
+    }
+    const inOrder = adds.length === 0 || comesAfter(ledger, adds[0]!);
+    const agrees = (["buy", "sell"] as const).every((side) => {
+      const t = { ...ledger[side] };
+      for (const f of adds) {
+        if (f.side !== side) continue;
+        t.n += 1;
+        t.commission += fromDecimal(f.commission);
+        if (f.atUs > t.lastAtUs) t.lastAtUs = f.atUs;
+      }
+      const r = inDb[side];
+      if (!r) return t.n === 0;
+      return t.n === r.n && t.commission === r.commission && t.lastAtUs === r.lastAtUs;
+    });
+    if (!inOrder || !agrees) plan.replay.push(symbol);
+    else if (adds.length > 0) plan.extend.set(symbol, adds);
+  }
+  return plan;
+}
+
+/** attribute replays the fills from nothing and splits the P&L (the reference computation). */
 export function attribute(input: AttributionInput): Attribution {
-  const items = contributions(input);
+  const fills: LedgerFill[] = input.fills.map((f, i) => ({
+    ...f,
+    id: i + 1,
+    atUs: BigInt(Date.parse(f.filledAt)) * 1000n,
+  }));
+  return split(replayLedgers(new Map(), fills), input);
+}
+
+/** split turns the ledgers into the P&L total and its split along each dimension, in cents. */
+export function split(
+  ledgers: ReadonlyMap<string, SymbolLedger>,
+  view: Omit<AttributionInput, "fills">,
+): Attribution {
+  const items = contributions(ledgers, view.marks, view.asOfDay);
   const sum = (part: Part) =>
     toCents(items.filter((c) => c.part === part).reduce((s, c) => s + c.amount, 0n));
   const totals = { realized: sum("realized"), unrealized: sum("unrealized"), fees: sum("fees") };
@@ -164,7 +420,7 @@ export function attribute(input: AttributionInput): Attribution {
     total: { ...totals, total: totals.realized + totals.unrealized - totals.fees },
     bySymbol: group(items, (c) => c.symbol, totals),
     bySide: group(items, (c) => c.side, totals),
-    bySector: group(items, (c) => input.sectors[c.symbol] ?? "unknown", totals),
+    bySector: group(items, (c) => view.sectors[c.symbol] ?? "unknown", totals),
     byDay: group(items, (c) => c.day, totals),
   };
 }

@@ -6,7 +6,7 @@
 import type pg from "pg";
 import type { TradingPipeline } from "../core/spec/index.ts";
 import { type Bucket, centsText } from "./attribution.ts";
-import { attributeOffThread } from "./attribution-worker.ts";
+import { AttributionBook } from "./attribution-book.ts";
 
 type Q = Pick<pg.Pool, "query">;
 
@@ -387,52 +387,23 @@ export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
 }
 
 /**
- * The last attribution per database pool, with the state it was computed from: replaying 100k
- * fills takes a while and blocks the event loop, and the page asks again after every change.
+ * The attribution's book per database pool: its ledgers are carried forward from one request
+ * to the next (and across restarts, through sql/0015), so a request applies only new fills.
  */
-const attributionCache = new WeakMap<object, { key: string; value: unknown }>();
+const books = new WeakMap<object, AttributionBook>();
 
-export async function attribution(db: Q): Promise<ReturnType<typeof computeAttribution>> {
-  const k = await db.query(
-    `SELECT (SELECT coalesce(max(id), 0) FROM fills)::text || '|' ||
-            (SELECT coalesce(sum(n), 0) FROM fills_rollup)::text || '|' ||
-            coalesce((SELECT max(updated_at) FROM positions)::text, '') || '|' ||
-            current_date::text AS key`,
-  );
-  const key = k.rows[0].key as string;
-  const hit = attributionCache.get(db);
-  if (hit?.key === key) return hit.value as ReturnType<typeof computeAttribution>;
-  const value = await computeAttribution(db);
-  attributionCache.set(db, { key, value });
-  return value;
+/** attributionBook: the pool's book, made on first use. */
+export function attributionBook(db: pg.Pool, log?: (line: string) => void): AttributionBook {
+  let book = books.get(db);
+  if (!book) {
+    book = new AttributionBook(db, log);
+    books.set(db, book);
+  }
+  return book;
 }
 
-async function computeAttribution(db: Q) {
-  const [fills, pos] = await Promise.all([
-    db.query(
-      `SELECT symbol, side, qty::text, price::text, commission::text, filled_at FROM fills ORDER BY filled_at, id`,
-    ),
-    db.query("SELECT symbol, last_price::text AS last, sector FROM positions"),
-  ]);
-  const marks: Record<string, string> = {};
-  const sectors: Record<string, string> = {};
-  for (const p of pos.rows) {
-    if (p.last !== null) marks[p.symbol] = p.last;
-    if (p.sector) sectors[p.symbol] = p.sector;
-  }
-  const a = await attributeOffThread({
-    fills: fills.rows.map((r) => ({
-      symbol: r.symbol,
-      side: r.side,
-      qty: r.qty,
-      price: r.price,
-      commission: r.commission,
-      filledAt: new Date(r.filled_at).toISOString(),
-    })),
-    marks,
-    sectors,
-    asOfDay: new Date().toISOString().slice(0, 10),
-  });
+export async function attribution(db: pg.Pool) {
+  const a = await attributionBook(db).attribution();
   const text = (b: Omit<Bucket, "key"> & { key?: string }) => ({
     ...(b.key === undefined ? {} : { key: b.key }),
     realized: centsText(b.realized),

@@ -460,6 +460,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     server.once("error", fail);
     server.listen(opts.port, opts.host, () => ok());
   });
+  // Bring the attribution up to date now (after a restart: its saved state and the fills
+  // since), not on the page's first request.
+  const book = data.attributionBook(opts.pool, log);
+  book.refresh().catch((err) => log(`dashboard: attribution: ${String(err)}`));
   const addr = server.address() as AddressInfo;
   const hostText = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
@@ -473,6 +477,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       for (const s of streams) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
+      await book.idle();
     },
   };
 }

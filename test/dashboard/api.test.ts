@@ -138,6 +138,26 @@ test("auth: no session → 401; wrong token → 401; tokens in URLs are not acce
   );
 });
 
+test("failed logins: five from one address in a minute, then 429 even for a good token", async () => {
+  // A dashboard of its own: the failures count per client address for the whole process.
+  const d = await dashboardOn(db.pool, { auth: { tokens: TEST_TOKENS } });
+  try {
+    const attempt = (token: string) =>
+      fetch(`${d.url}api/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Origin: origin(d) },
+        body: JSON.stringify({ token }),
+      });
+    for (let i = 0; i < 5; i += 1) assert.equal((await attempt(`wrong-${i}`)).status, 401);
+    const refused = await attempt("operator-token-456");
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("retry-after"), "60");
+    assert.equal(refused.headers.get("set-cookie"), null, "no session while refused");
+  } finally {
+    await d.close();
+  }
+});
+
 test("kill switch: GET 405, viewer 403, cross-origin 403, form-like 403/415, wrong name 400", async () => {
   const viewer = await login(secured, "viewer-token-123");
   const operator = await login(secured, "operator-token-456");

@@ -113,6 +113,23 @@ test("the page's figures are the database's", async () => {
     shown,
     open2.rows.map((r) => r.symbol),
   );
+  // Every chart has a text alternative: a name, a caption with its figures; the equity
+  // chart a table as well (axe does not judge what a chart shows).
+  const charts = await page.$$eval("figure", (figs) =>
+    figs
+      .filter((f) => !f.closest("[hidden]") && f.querySelector("svg"))
+      .map((f) => ({
+        name: f.querySelector("svg")?.getAttribute("aria-label") ?? "",
+        role: f.querySelector("svg")?.getAttribute("role") ?? "",
+        caption: f.querySelector("figcaption")?.textContent ?? "",
+      })),
+  );
+  assert.equal(charts.length, 2, "the equity and drawdown charts");
+  for (const c of charts) {
+    assert.equal(c.role, "img");
+    assert.ok(c.name.length > 0 && c.caption.length > 0, JSON.stringify(c));
+  }
+  assert.ok((await page.$$("#equity-table tbody tr")).length > 0, "the equity as a table");
   // The attribution's rows add up to its total row, as shown.
   await page.waitForSelector("body[data-attribution=true]");
   const cells = await page.$$eval("#attribution tbody tr", (trs) =>

@@ -28,6 +28,7 @@ async function copyOfSqlDir(): Promise<string> {
 
 const EXPECTED_TABLES = [
   "cancel_all_requests",
+  "dashboard_attribution",
   "equity_rollup_widths",
   "fills",
   "fills_rollup",
