@@ -36,3 +36,14 @@ test("a bad limit is refused with the field's name", () => {
   assert.throws(() => createCallWindow(0), /maxOrdersPerMinute/);
   assert.throws(() => createCallWindow(1.5), /maxOrdersPerMinute/);
 });
+
+test("a long run of calls stays exact after the window compacts its memory", () => {
+  const w = createCallWindow(60);
+  // 3000 calls a second apart, each admitted as the one 60 s before it leaves; the memory of
+  // the calls that left is compacted.
+  for (let i = 0n; i < 3000n; i++) assert.equal(tryTake(w, i * SECOND), true, `call ${i}`);
+  assert.equal(callsInWindow(w, 2999n * SECOND), 60);
+  assert.ok(w.times.length < 3000, "old calls were dropped");
+  assert.equal(tryTake(w, 2999n * SECOND), false);
+  assert.equal(nextTokenAtNs(w, 2999n * SECOND), 3000n * SECOND);
+});

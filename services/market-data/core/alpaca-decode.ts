@@ -22,6 +22,13 @@ export function fixedFromWire(value: unknown, path: string): Fixed {
       // |d| < 1e6 the scaled error stays far below 0.5 and rounding gives d * 1e9 exactly.
       return BigInt(Math.round(value * 1e9));
     }
+    // Above it a double cannot hold 9 places, and its exact binary digits are not what the feed
+    // wrote (28509504.4 is 28509504.399999999...). JSON encoders write the shortest text that
+    // reads back as the same double, so that text is the feed's decimal: parse it when it is
+    // plain and within 9 places.
+    const text = String(value);
+    const dot = text.indexOf(".");
+    if (!text.includes("e") && (dot < 0 || text.length - dot - 1 <= 9)) return fromDecimal(text);
     return fromDecimal(value);
   }
   if (typeof value === "string") {
