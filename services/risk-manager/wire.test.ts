@@ -13,6 +13,7 @@ import {
 } from "../core/messages/index.ts";
 import { mulberry32 } from "../core/random.ts";
 import {
+  decodeIntent,
   decodeSignal,
   emptyIntentFields,
   emptySignalFields,
@@ -143,6 +144,46 @@ test("decodeSignal refuses truncated bytes", () => {
   );
   assert.throws(
     () => decodeSignal(bytes.subarray(0, bytes.length - 2), emptySignalFields()),
+    RangeError,
+  );
+});
+
+test("decodeIntent reads back every field encodeIntent and toBinary write, header merged", () => {
+  const r = mulberry32(23);
+  const out = emptyIntentFields();
+  // The bus stamps sequence, publish time and publisher id in a second header occurrence.
+  const stamp = toBinary(
+    OrderIntentSchema,
+    create(OrderIntentSchema, {
+      header: create(HeaderSchema, { sequence: 7n, publishTimeNs: 99n, publisherId: 3n }),
+    }),
+  );
+  for (let i = 0; i < 2000; i++) {
+    const f = randomIntent(r);
+    const bytes = Buffer.concat([encodeIntent(f), stamp]);
+    const want = fromBinary(OrderIntentSchema, bytes);
+    decodeIntent(bytes, out);
+    assert.deepEqual(out, f, `case ${i}`);
+    assert.deepEqual(
+      [out.clientOrderId, out.side, out.decision, out.originTimeNs, out.traceparent],
+      [
+        want.clientOrderId,
+        want.side,
+        want.decision,
+        want.header?.originTimeNs,
+        want.header?.traceparent,
+      ],
+    );
+  }
+});
+
+test("decodeIntent skips fields it does not know and refuses truncated bytes", () => {
+  const known = encodeIntent({ ...emptyIntentFields(), signalId: "AAPL-1", symbol: "AAPL" });
+  // field 99, a varint: a newer producer's field.
+  const withUnknown = Buffer.concat([known, Buffer.from([0x98, 0x06, 0x05])]);
+  assert.equal(decodeIntent(withUnknown, emptyIntentFields()).symbol, "AAPL");
+  assert.throws(
+    () => decodeIntent(known.subarray(0, known.length - 2), emptyIntentFields()),
     RangeError,
   );
 });

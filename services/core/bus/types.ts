@@ -26,6 +26,19 @@ export interface BusMessage {
 
 export type BusHandler = (message: BusMessage) => void;
 
+/** SubscribeOptions: how one subscription is served. */
+export interface SubscribeOptions {
+  /**
+   * background: the subscriber only follows along (marks, dashboards), nothing waits for it.
+   * On the in-process bus its deliveries are held until every message published meanwhile has
+   * reached the other subscriptions, so it never runs ahead of a path's next consumer (the
+   * fused tick → order path); it still gets its messages in publish order per (publisher,
+   * topic), but may see another topic's later message (one the path published) first. Other
+   * transports run each subscriber in its own process and ignore it.
+   */
+  background?: boolean;
+}
+
 export interface Subscription {
   unsubscribe(): void;
 }
@@ -85,7 +98,11 @@ export interface Bus {
   /** publish stamps and sends one message; returns the sequence number it was given. */
   publish(topic: string, payload: Uint8Array): number;
   /** subscribe delivers messages whose topic matches any filter (exact, or prefix ending `*`). */
-  subscribe(filters: readonly string[], handler: BusHandler): Subscription;
+  subscribe(
+    filters: readonly string[],
+    handler: BusHandler,
+    options?: SubscribeOptions,
+  ): Subscription;
   stats(): BusStats;
   /** positions returns the last sequence processed on every stream seen. */
   positions(): StreamPosition[];
