@@ -36,7 +36,7 @@ import {
 import { fromDecimal } from "../core/money.ts";
 import { subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
-import { decodeIntent, emptyIntentFields, type IntentFields } from "../risk-manager/wire.ts";
+import { emptyIntentFields, type IntentFields, readIntent } from "../risk-manager/wire.ts";
 import { createBrokerCalls } from "./broker.ts";
 import { serveCancelAllRequests } from "./cancel-all.ts";
 import {
@@ -199,6 +199,22 @@ export const stage: StageDefinition = {
       });
     };
 
+    /**
+     * reportSoon: counters changed inside a step (an order sent, an update published). The report
+     * is made once, right after the synchronous run that changed them: not on the order path,
+     * and once for a step that changed several.
+     */
+    let reportQueued = false;
+    const reportQueuedNow = () => {
+      reportQueued = false;
+      report();
+    };
+    const reportSoon = () => {
+      if (reportQueued) return;
+      reportQueued = true;
+      queueMicrotask(reportQueuedNow);
+    };
+
     const onFenced = (err: Error) => {
       log.error(
         { err: err.message },
@@ -281,7 +297,7 @@ export const stage: StageDefinition = {
         void shutdown();
         report("journal append failed");
       },
-      onChange: () => report(),
+      onChange: reportSoon,
       mayAct: () => ctx.leadership.mayAct(),
       refused: (id) => ctx.leadership.refused(`order ${id}`),
     });
@@ -333,8 +349,9 @@ export const stage: StageDefinition = {
     };
     const trade: TradeReceived = { type: "TradeReceived", timeNs: 0n, symbol: "", price: 0n };
     const symbols = spec.symbols;
-    // The order path's inputs (quotes, before the intent they lead to; intents) are read by the
-    // hand-written decoders into reused objects: no message tree per tick.
+    // The order path's inputs (quotes, before the intent they lead to; intents) are the
+    // publishers' own copies in-process (BusMessage.value), else read by the hand-written
+    // decoders into reused objects: no message tree per tick.
     const intentFields = emptyIntentFields();
     let invalidLogged = false;
     const onInvalid = (err: Error, what: string) => {
@@ -385,7 +402,7 @@ export const stage: StageDefinition = {
         if (stopped) return;
         let m: IntentFields;
         try {
-          m = decodeIntent(message.payload, intentFields);
+          m = readIntent(message, intentFields);
         } catch (err) {
           onInvalid(err as Error, "order intent");
           return;

@@ -21,7 +21,7 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, toDecimal, toNumber, ZERO } from "../core/money.ts";
-import { decodeQuote, emptyQuoteFields } from "../market-data/quote-wire.ts";
+import { emptyQuoteFields, type QuoteFields, readQuote } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import {
   averageCost,
@@ -199,7 +199,7 @@ export const stage: StageDefinition = {
       if (live) apply(e);
       else backlog.push(e);
     };
-    const q = emptyQuoteFields();
+    const fields = emptyQuoteFields();
     const quote: QuoteReceived = {
       type: "QuoteReceived",
       timeNs: 0n,
@@ -237,8 +237,9 @@ export const stage: StageDefinition = {
       bus.subscribe(
         [`${Topics.quote}/*`],
         (m) => {
+          let q: QuoteFields;
           try {
-            decodeQuote(m.payload, q);
+            q = readQuote(m, fields);
           } catch (err) {
             return onInvalid(
               new Error(`${m.topic}: not a valid Quote (${(err as Error).message})`),

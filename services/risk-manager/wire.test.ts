@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { InProcBus } from "../core/bus/index.ts";
 import {
   HeaderSchema,
   type IntentDecision,
@@ -19,6 +20,8 @@ import {
   emptySignalFields,
   encodeIntent,
   type IntentFields,
+  readIntent,
+  readSignal,
 } from "./wire.ts";
 
 const ALPHABET = ["a", "Z", "0", "9", ".", "-", ":", " ", "é", "€", "😀"];
@@ -185,5 +188,33 @@ test("decodeIntent skips fields it does not know and refuses truncated bytes", (
   assert.throws(
     () => decodeIntent(known.subarray(0, known.length - 2), emptyIntentFields()),
     RangeError,
+  );
+});
+
+test("readSignal and readIntent take the publisher's copy in-process, else decode the bytes", () => {
+  const bus = new InProcBus();
+  const got: unknown[] = [];
+  bus.subscribe(["signal/*"], (m) => got.push({ ...readSignal(m, emptySignalFields()) }));
+  bus.subscribe(["order.intent/*"], (m) => got.push({ ...readIntent(m, emptyIntentFields()) }));
+  const intent = { ...emptyIntentFields(), signalId: "AAPL-1", symbol: "AAPL", qty: "10" };
+  // The copy wins over the bytes (which say otherwise here) …
+  bus.publish("order.intent/AAPL", encodeIntent({ ...intent, qty: "99" }), intent);
+  // … and without one the bytes are read.
+  bus.publish("order.intent/AAPL", encodeIntent({ ...intent, qty: "99" }));
+  const signalBytes = toBinary(
+    TradingSignalSchema,
+    create(TradingSignalSchema, { signalId: "AAPL-2", symbol: "AAPL", referencePrice: "1.5" }),
+  );
+  const signal = { ...emptySignalFields(), signalId: "AAPL-3", symbol: "AAPL" };
+  bus.publish("signal/AAPL", signalBytes, signal);
+  bus.publish("signal/AAPL", signalBytes);
+  assert.deepEqual(
+    got.map((f) => [(f as IntentFields).signalId, (f as { qty?: string }).qty]),
+    [
+      ["AAPL-1", "10"],
+      ["AAPL-1", "99"],
+      ["AAPL-3", undefined],
+      ["AAPL-2", undefined],
+    ],
   );
 });

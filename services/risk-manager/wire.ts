@@ -17,6 +17,7 @@
  * it when publishing, so publish it at once. `decodeSignal` and `decodeIntent` fill and return
  * `out`.
  */
+import type { BusMessage } from "../core/bus/types.ts";
 import {
   asBuffer,
   beginMessage,
@@ -33,6 +34,7 @@ import {
   writeStringField,
   writeVarintField,
 } from "../core/messages/proto-wire.ts";
+import type { SignalFields as PublishedSignal } from "../signal-bridge/signal-wire.ts";
 
 /** SignalFields: the header (originTimeNs: when market-data read the tick's frame) and signal. */
 export interface SignalFields extends HeaderFields {
@@ -274,4 +276,24 @@ export function decodeIntent(bytes: Uint8Array, out: IntentFields): IntentFields
     p = e;
   }
   return out;
+}
+
+/**
+ * readSignal: the signal of a delivered `signal` message: on the in-process bus the
+ * signal-bridge's own copy (BusMessage.value: no decode; its fields are a superset of these),
+ * else the payload decoded into `out`. Throws RangeError on malformed bytes.
+ */
+export function readSignal(m: BusMessage, out: SignalFields): SignalFields {
+  const published = m.value as PublishedSignal | undefined;
+  return published !== undefined ? published : decodeSignal(m.payload, out);
+}
+
+/**
+ * readIntent: the intent of a delivered `order.intent` message: on the in-process bus the
+ * risk-manager's own copy (BusMessage.value, published with `{ ...fields }`: no decode), else
+ * the payload decoded into `out`. Throws RangeError on malformed bytes.
+ */
+export function readIntent(m: BusMessage, out: IntentFields): IntentFields {
+  const published = m.value as IntentFields | undefined;
+  return published !== undefined ? published : decodeIntent(m.payload, out);
 }

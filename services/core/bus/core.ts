@@ -98,13 +98,14 @@ export class BusCore {
     return { frame, sequence };
   }
 
-  /** receive checks and dispatches one incoming frame. */
-  receive(frame: Buffer): void {
+  /** receive checks and dispatches one incoming frame (`value`: BusMessage.value, in-process). */
+  receive(frame: Buffer, value?: unknown): void {
     const decoded = decodeFrame(frame);
     if (!decoded) {
       this.counters.malformed++;
       return;
     }
+    decoded.value = value;
     const { topic, sequence, publisherId } = decoded;
     // Only subscribed streams are tracked, as a filtering transport only ever sees those.
     const route = this.#route(topic);

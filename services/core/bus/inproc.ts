@@ -1,7 +1,8 @@
 /**
  * InProcBus: the bus inside one process, for the fused mode, backtests and tests. Frames are
  * the same bytes as on the wire, so a handler gets the same isolation and stamped header as over
- * ZeroMQ. Delivery is trampolined: `publish` called from a handler queues the frame and the
+ * ZeroMQ; a publisher's `value` (its own copy of the message) rides along as BusMessage.value,
+ * so a subscriber that knows the topic's fields skips the decode. Delivery is trampolined: `publish` called from a handler queues the frame and the
  * outermost publish delivers it, so every handler sees every topic in publish order and no
  * handler re-enters. `delivery: "microtask"` defers delivery to a microtask instead, so a
  * publisher's loop never runs handlers inline; then `highWaterMark` bounds the queue and a frame
@@ -33,6 +34,8 @@ export interface InProcBusOptions extends BusOptions {
 export class InProcBus implements Bus {
   readonly #core: BusCore;
   readonly #queue: Buffer[] = [];
+  /** The publishers' values of the frames in #queue (BusMessage.value), index for index. */
+  readonly #values: unknown[] = [];
   #head = 0;
   /** Background deliveries held until the queue above is empty: subscription, message, … */
   readonly #held: Array<SubscriptionEntry | BusMessage> = [];
@@ -55,13 +58,14 @@ export class InProcBus implements Bus {
     return this.#core.publisherId;
   }
 
-  publish(topic: string, payload: Uint8Array): number {
+  publish(topic: string, payload: Uint8Array, value?: unknown): number {
     const { frame, sequence } = this.#core.stamp(topic, payload);
     if (this.#queue.length - this.#head >= this.#highWaterMark) {
       this.#core.countDropped();
       return sequence;
     }
     this.#queue.push(frame);
+    this.#values.push(value);
     if (this.#microtask) {
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -95,6 +99,7 @@ export class InProcBus implements Bus {
   async close(): Promise<void> {
     this.#core.closed = true;
     this.#queue.length = 0;
+    this.#values.length = 0;
     this.#head = 0;
     this.#held.length = 0;
     this.#heldHead = 0;
@@ -105,11 +110,13 @@ export class InProcBus implements Bus {
     this.#draining = true;
     const core = this.#core;
     const queue = this.#queue;
+    const values = this.#values;
     const held = this.#held;
     try {
       while (!core.closed) {
         if (this.#head < queue.length) {
-          core.receive(queue[this.#head++]!);
+          const at = this.#head++;
+          core.receive(queue[at]!, values[at]);
         } else if (this.#heldHead < held.length) {
           // The queue is empty: one held background delivery, then the queue again (whatever
           // it published goes first).
@@ -122,6 +129,7 @@ export class InProcBus implements Bus {
       }
     } finally {
       queue.length = 0;
+      values.length = 0;
       this.#head = 0;
       held.length = 0;
       this.#heldHead = 0;
