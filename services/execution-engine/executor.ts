@@ -79,6 +79,13 @@ export class Executor {
   /** Audit records of the running step not yet in the journal, and their encoded frames. */
   readonly #staged: AuditWrite[] = [];
   readonly #stagedPayloads: string[] = [];
+  /**
+   * Records journaled in the running step, handed to the write-behind when the step is over
+   * (after its sends: the journal holds them already, and the write-behind's scheduling is not
+   * order-path work), with the time each was journaled.
+   */
+  readonly #journaled: AuditWrite[] = [];
+  readonly #journaledAt: bigint[] = [];
   #head = 0;
   #running = false;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -114,7 +121,6 @@ export class Executor {
     const commands = stepExecution(this.#d.state, event);
     if (commands.length === 0) return;
     for (const command of commands) this.#queue.push({ command, ctx });
-    this.#d.metrics.openOrders.set(this.#d.state.orders.size);
     if (this.#running) return;
     this.#running = true;
     try {
@@ -135,7 +141,18 @@ export class Executor {
       this.#queue.length = 0;
       this.#head = 0;
       this.#running = false;
+      this.#project();
     }
+    this.#d.metrics.openOrders.set(this.#d.state.orders.size);
+  }
+
+  /** #project hands the step's journaled records to the write-behind (Postgres), in order. */
+  #project(): void {
+    const writes = this.#journaled;
+    const at = this.#journaledAt;
+    for (let i = 0; i < writes.length; i++) this.#d.writeBehind.push(writes[i]!, at[i]!);
+    writes.length = 0;
+    at.length = 0;
   }
 
   /** stop: no timers fire any more. */
@@ -172,7 +189,10 @@ export class Executor {
       return;
     }
     const at = process.hrtime.bigint();
-    for (const write of this.#staged) this.#d.writeBehind.push(write, at);
+    for (const write of this.#staged) {
+      this.#journaled.push(write);
+      this.#journaledAt.push(at);
+    }
     this.#staged.length = 0;
     this.#stagedPayloads.length = 0;
   }
@@ -216,13 +236,14 @@ export class Executor {
           }
         }
         faultPoint("after_journal_append");
+        this.#broker!.send(c, d.intentTimeOf(c.request.clientOrderId));
+        // Counted once the order is on the wire: nothing but the send between journal and socket.
         if (c.attempt === 1) {
           this.ordersSent++;
           (c.request.side === "buy" ? d.metrics.submittedBuy : d.metrics.submittedSell).inc();
         } else {
           d.metrics.retries.inc();
         }
-        this.#broker!.send(c, d.intentTimeOf(c.request.clientOrderId));
         d.onChange();
         return;
       }

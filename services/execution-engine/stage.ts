@@ -30,15 +30,14 @@ import {
   ControlSchema,
   type Header,
   headerFrom,
-  type OrderIntent,
-  OrderIntentSchema,
   OrderUpdateSchema,
-  QuoteSchema,
   RiskStateSchema,
   TradeSchema,
 } from "../core/messages/index.ts";
 import { fromDecimal } from "../core/money.ts";
+import { subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
+import { emptyIntentFields, type IntentFields, readIntent } from "../risk-manager/wire.ts";
 import { createBrokerCalls } from "./broker.ts";
 import { serveCancelAllRequests } from "./cancel-all.ts";
 import {
@@ -92,7 +91,8 @@ export const EXECUTION_SETTINGS = {
 };
 
 interface IntentInfo {
-  header: Header | undefined;
+  /** The intent's header: event time, origin time (tick → order) and trace, carried on. */
+  header: Pick<Header, "eventTimeNs" | "originTimeNs" | "traceparent">;
   receivedNs: bigint;
 }
 
@@ -171,7 +171,7 @@ export const stage: StageDefinition = {
     const intents = new Map<string, IntentInfo>();
     const updateTopics = new Map<string, string>();
     const pendingRecovery = new Set<string>();
-    const queuedIntents: Array<{ m: OrderIntent; receivedNs: bigint }> = [];
+    const queuedIntents: Array<{ m: IntentFields; receivedNs: bigint }> = [];
     let recovered = false;
     let recoveryStarted = false;
     let stopped = false;
@@ -198,6 +198,22 @@ export const stage: StageDefinition = {
             ? { detail: `orders held: ${backlogHalt}` }
             : {}),
       });
+    };
+
+    /**
+     * reportSoon: counters changed inside a step (an order sent, an update published). The report
+     * is made once, right after the synchronous run that changed them: not on the order path,
+     * and once for a step that changed several.
+     */
+    let reportQueued = false;
+    const reportQueuedNow = () => {
+      reportQueued = false;
+      report();
+    };
+    const reportSoon = () => {
+      if (reportQueued) return;
+      reportQueued = true;
+      queueMicrotask(reportQueuedNow);
     };
 
     const onFenced = (err: Error) => {
@@ -273,7 +289,7 @@ export const stage: StageDefinition = {
       log,
       metrics,
       nowNs: ctx.nowNs,
-      intentTimeOf: (id) => intents.get(id)?.header?.eventTimeNs ?? 0n,
+      intentTimeOf: (id) => intents.get(id)?.header.eventTimeNs ?? 0n,
       publish(u, order, extra) {
         const info = intents.get(u.clientOrderId);
         const header = headerFrom(STAGE, info?.header, u.timeNs);
@@ -296,7 +312,7 @@ export const stage: StageDefinition = {
         report("journal append failed");
         failOnItsOwn(`journal append failed: ${err.message}`, err);
       },
-      onChange: () => report(),
+      onChange: reportSoon,
       mayAct: () => ctx.leadership.mayAct(),
       refused: (id) => ctx.leadership.refused(`order ${id}`),
     });
@@ -320,7 +336,7 @@ export const stage: StageDefinition = {
           // Tick → order: from the wall-clock time market-data read the tick's frame (carried in
           // the headers of the quote, the signal and the intent). Another process's clock on
           // this host may differ by a few µs: never below 0.
-          const origin = info.header?.originTimeNs ?? 0n;
+          const origin = info.header.originTimeNs;
           if (origin > 0n) {
             const ns = ctx.nowNs() - origin;
             metrics.tickToOrder.observe(ns > 0n ? Number(ns) / 1e9 : 0);
@@ -348,11 +364,21 @@ export const stage: StageDefinition = {
     };
     const trade: TradeReceived = { type: "TradeReceived", timeNs: 0n, symbol: "", price: 0n };
     const symbols = spec.symbols;
+    // The order path's inputs (quotes, before the intent they lead to; intents) are the
+    // publishers' own copies in-process (BusMessage.value), else read by the hand-written
+    // decoders into reused objects: no message tree per tick.
+    const intentFields = emptyIntentFields();
+    let invalidLogged = false;
+    const onInvalid = (err: Error, what: string) => {
+      metrics.rejects.labels("undecodable").inc();
+      if (invalidLogged) return;
+      invalidLogged = true;
+      log.error({ err: err.message }, `undecodable ${what} (counted, dropped)`);
+    };
     const subscriptions = [
-      subscribeMessages(
+      subscribeQuotes(
         bus,
         symbols.map((s) => topic(Topics.quote, s)),
-        QuoteSchema,
         (q) => {
           if (q.bidPrice === "" && q.askPrice === "") return;
           quote.timeNs = ctx.nowNs();
@@ -361,6 +387,7 @@ export const stage: StageDefinition = {
           quote.ask = q.askPrice === "" ? 0n : fromDecimal(q.askPrice);
           exec.step(quote);
         },
+        (err) => onInvalid(err, "quote"),
       ),
       subscribeMessages(
         bus,
@@ -385,12 +412,20 @@ export const stage: StageDefinition = {
       subscribeMessages(bus, allOf(Topics.riskState), RiskStateSchema, (r) => {
         setKillSwitch(r.killSwitch, "risk-manager", "risk state");
       }),
-      subscribeMessages(bus, allOf(Topics.orderIntent), OrderIntentSchema, (m) => {
+      bus.subscribe(allOf(Topics.orderIntent), (message) => {
         const receivedNs = process.hrtime.bigint();
         if (stopped) return;
+        let m: IntentFields;
+        try {
+          m = readIntent(message, intentFields);
+        } catch (err) {
+          onInvalid(err as Error, "order intent");
+          return;
+        }
         if (!recovered) {
           if (queuedIntents.length >= EXECUTION_SETTINGS.maxQueuedIntents) queuedIntents.shift();
-          queuedIntents.push({ m, receivedNs });
+          // The decoded fields are reused by the next intent: a queued one keeps a copy.
+          queuedIntents.push({ m: { ...m }, receivedNs });
           return;
         }
         intake(m, receivedNs);
@@ -409,7 +444,7 @@ export const stage: StageDefinition = {
       report(engaged ? "halted: kill switch engaged" : "");
     }
 
-    function intake(m: OrderIntent, receivedNs: bigint): void {
+    function intake(m: IntentFields, receivedNs: bigint): void {
       const approval = approvalFromIntent(m, ctx.nowNs());
       if (!("type" in approval)) {
         if (approval.reason === "not_approved") return;
@@ -427,7 +462,14 @@ export const stage: StageDefinition = {
         return;
       }
       if (approval.decisionPrice === 0n) useLastPrice(approval);
-      if (findOrder(state, id) === undefined) intents.set(id, { header: m.header, receivedNs });
+      if (findOrder(state, id) === undefined) {
+        const header = {
+          eventTimeNs: m.eventTimeNs,
+          originTimeNs: m.originTimeNs,
+          traceparent: m.traceparent,
+        };
+        intents.set(id, { header, receivedNs });
+      }
       exec.step(approval);
     }
 

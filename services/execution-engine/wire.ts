@@ -45,10 +45,20 @@ export interface IntentProblem {
 }
 
 /**
+ * IntentView: the OrderIntent fields an approval is made of; both a decoded `OrderIntent` and
+ * the hand-written decoder's fields (risk-manager/wire.ts `decodeIntent`) are one. Enums are
+ * their order.proto numbers.
+ */
+export type IntentView = Pick<
+  OrderIntent,
+  "signalId" | "symbol" | "qty" | "limitPrice" | "decisionPrice" | "correlationId"
+> & { decision: number; side: number; orderType: number; timeInForce: number };
+
+/**
  * approvalFromIntent turns an approved OrderIntent into the core's OrderApproved, or names what
  * is wrong with it. `lastPrice` stands in for a missing decision price (see README: Shell).
  */
-export function approvalFromIntent(m: OrderIntent, timeNs: bigint): OrderApproved | IntentProblem {
+export function approvalFromIntent(m: IntentView, timeNs: bigint): OrderApproved | IntentProblem {
   if (m.decision !== IntentDecision.APPROVED) {
     return { reason: "not_approved", message: `intent ${m.signalId} is not an approval` };
   }

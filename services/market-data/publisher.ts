@@ -106,7 +106,8 @@ export class MarketDataPublisher {
       last[3] = q.askSize;
       m.askSize = toDecimal(q.askSize);
     }
-    this.#bus.publish(s.quoteTopic, encodeQuote(m));
+    // The copy rides along for in-process subscribers (BusMessage.value): they skip the decode.
+    this.#bus.publish(s.quoteTopic, encodeQuote(m), { ...m });
   }
 
   trade(q: L1Quote, eventTimeNs: bigint, originTimeNs: bigint): void {

@@ -4,6 +4,9 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { InProcBus } from "../core/bus/index.ts";
 import { HeaderSchema, QuoteSchema } from "../core/messages/index.ts";
 import { newTraceparent } from "../core/messages/trace.ts";
+import { ONE } from "../core/money.ts";
+import type { L1Quote } from "./core/l1-quote.ts";
+import { MarketDataPublisher } from "./publisher.ts";
 import {
   decodeQuote,
   emptyQuoteFields,
@@ -106,4 +109,42 @@ test("subscribeQuotes hands decoded quotes to the handler and bad frames to onIn
   assert.deepEqual(got, ["md.quote/AAPL AAPL 1.5"]);
   assert.equal(bad.length, 1);
   assert.match(bad[0]!, /^md\.quote\/AAPL quote: field runs past the end/);
+});
+
+test("in-process, subscribeQuotes hands over the publisher's copy and decodes nothing", () => {
+  const bus = new InProcBus();
+  const got: QuoteFields[] = [];
+  subscribeQuotes(bus, ["md.quote/*"], (q) => got.push(q), assert.fail);
+  const published = { ...emptyQuoteFields(), symbol: "AAPL", bidPrice: "1.5", askPrice: "1.6" };
+  // The bytes say otherwise: the copy (BusMessage.value) is what the handler sees.
+  bus.publish("md.quote/AAPL", encodeQuote({ ...published, bidPrice: "9" }), published);
+  assert.equal(got.length, 1);
+  assert.equal(got[0], published);
+  // Without a value (another transport's frame) the bytes are decoded.
+  bus.publish("md.quote/AAPL", encodeQuote({ ...published, bidPrice: "9" }));
+  assert.equal(got[1]!.bidPrice, "9");
+});
+
+test("MarketDataPublisher publishes each quote with a copy that equals its bytes", () => {
+  const bus = new InProcBus();
+  const seen: Array<{ value: unknown; decoded: QuoteFields }> = [];
+  bus.subscribe(["md.quote/*"], (m) =>
+    seen.push({ value: m.value, decoded: { ...decodeQuote(m.payload, emptyQuoteFields()) } }),
+  );
+  const publisher = new MarketDataPublisher(bus, { tracing: true, snapshotDepth: 5 });
+  const quote = (bid: bigint, ask: bigint) =>
+    ({
+      symbol: "AAPL",
+      bidPrice: bid,
+      bidSize: 100n * ONE,
+      askPrice: ask,
+      askSize: 200n * ONE,
+    }) as unknown as L1Quote;
+  publisher.quote(quote(15n * ONE, 16n * ONE), 5n, 7n);
+  publisher.quote(quote(15n * ONE + 1n, 16n * ONE), 6n, 8n);
+  assert.equal(seen.length, 2);
+  for (const s of seen) assert.deepEqual(s.value, s.decoded);
+  // Each message has its own copy: the second quote did not change the first one's.
+  assert.notEqual(seen[0]!.value, seen[1]!.value);
+  assert.equal((seen[0]!.value as QuoteFields).eventTimeNs, 5n);
 });

@@ -126,8 +126,19 @@ export function decodeQuote(bytes: Uint8Array, out: QuoteFields): QuoteFields {
 }
 
 /**
+ * readQuote: the quote of a delivered `md.quote` message: on the in-process bus the publisher's
+ * own copy (BusMessage.value, published by market-data's MarketDataPublisher: no decode), else
+ * the payload decoded into `out`. Throws RangeError on malformed bytes.
+ */
+export function readQuote(m: BusMessage, out: QuoteFields): QuoteFields {
+  const published = m.value as QuoteFields | undefined;
+  return published !== undefined ? published : decodeQuote(m.payload, out);
+}
+
+/**
  * subscribeQuotes delivers the quotes on topics matching `filters`, decoded by decodeQuote into
- * one reused QuoteFields (valid until the handler returns: copy what you keep). For every
+ * one reused QuoteFields, or the publisher's copy in-process (readQuote; valid until the handler
+ * returns either way: copy what you keep). For every
  * md.quote consumer: in the fused pipeline each of them decodes every quote before the signal it
  * causes is delivered, so a cheap decode shortens the tick → order path. Undecodable frames go
  * to `onInvalid` and never throw into the bus.
@@ -140,12 +151,13 @@ export function subscribeQuotes(
 ): Subscription {
   const fields = emptyQuoteFields();
   return bus.subscribe(filters, (m) => {
+    let q: QuoteFields;
     try {
-      decodeQuote(m.payload, fields);
+      q = readQuote(m, fields);
     } catch (err) {
       onInvalid(err as Error, m);
       return;
     }
-    handler(fields, m);
+    handler(q, m);
   });
 }

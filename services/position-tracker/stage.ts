@@ -21,7 +21,7 @@ import {
   PositionUpdateSchema,
 } from "../core/messages/index.ts";
 import { type Fixed, toDecimal, toNumber, ZERO } from "../core/money.ts";
-import { decodeQuote, emptyQuoteFields } from "../market-data/quote-wire.ts";
+import { emptyQuoteFields, type QuoteFields, readQuote } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import {
   averageCost,
@@ -199,7 +199,7 @@ export const stage: StageDefinition = {
       if (live) apply(e);
       else backlog.push(e);
     };
-    const q = emptyQuoteFields();
+    const fields = emptyQuoteFields();
     const quote: QuoteReceived = {
       type: "QuoteReceived",
       timeNs: 0n,
@@ -231,30 +231,39 @@ export const stage: StageDefinition = {
         },
         onInvalid,
       ),
-      // Every tick passes here (in the fused mode on the tick → order path): the hand-written
-      // Quote decoder into one reused object, and nothing more for symbols without a position.
-      bus.subscribe([`${Topics.quote}/*`], (m) => {
-        try {
-          decodeQuote(m.payload, q);
-        } catch (err) {
-          return onInvalid(new Error(`${m.topic}: not a valid Quote (${(err as Error).message})`));
-        }
-        if (!state.positions.has(q.symbol)) return;
-        try {
-          const bid = q.bidPrice === "" ? ZERO : decimalField(q.bidPrice, "Quote bid_price");
-          const ask = q.askPrice === "" ? ZERO : decimalField(q.askPrice, "Quote ask_price");
-          if (live) {
-            quote.timeNs = q.eventTimeNs;
-            quote.symbol = q.symbol;
-            quote.bid = bid;
-            quote.ask = ask;
-            apply(quote);
-          } else feed({ type: "QuoteReceived", timeNs: q.eventTimeNs, symbol: q.symbol, bid, ask });
-        } catch (err) {
-          metrics.invalid.inc();
-          log.warn({ err: (err as Error).message, symbol: q.symbol }, "quote refused");
-        }
-      }),
+      // Every tick passes here: the hand-written Quote decoder into one reused object, and
+      // nothing more for symbols without a position. A background subscription: in the fused
+      // mode the marks run after the tick's signal, intent and order, not in front of them.
+      bus.subscribe(
+        [`${Topics.quote}/*`],
+        (m) => {
+          let q: QuoteFields;
+          try {
+            q = readQuote(m, fields);
+          } catch (err) {
+            return onInvalid(
+              new Error(`${m.topic}: not a valid Quote (${(err as Error).message})`),
+            );
+          }
+          if (!state.positions.has(q.symbol)) return;
+          try {
+            const bid = q.bidPrice === "" ? ZERO : decimalField(q.bidPrice, "Quote bid_price");
+            const ask = q.askPrice === "" ? ZERO : decimalField(q.askPrice, "Quote ask_price");
+            if (live) {
+              quote.timeNs = q.eventTimeNs;
+              quote.symbol = q.symbol;
+              quote.bid = bid;
+              quote.ask = ask;
+              apply(quote);
+            } else
+              feed({ type: "QuoteReceived", timeNs: q.eventTimeNs, symbol: q.symbol, bid, ask });
+          } catch (err) {
+            metrics.invalid.inc();
+            log.warn({ err: (err as Error).message, symbol: q.symbol }, "quote refused");
+          }
+        },
+        { background: true },
+      ),
     ];
 
     // Rebuild: every stored fill, oldest first (idempotent per order and cumulative quantity).

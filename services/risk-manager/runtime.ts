@@ -137,10 +137,9 @@ export function createRiskRuntime(
         const d = c.decision;
         // The intent continues the signal's trace (a new span) and keeps its event and origin times.
         const trace = causeTrace === "" ? "" : childTraceparent(causeTrace);
-        bus.publish(
-          intentTopic(d.symbol),
-          encodeIntent(intentFieldsOf(d, trace, causeOriginNs, intent)),
-        );
+        const fields = intentFieldsOf(d, trace, causeOriginNs, intent);
+        // In-process subscribers read the copy (BusMessage.value) instead of decoding the bytes.
+        bus.publish(intentTopic(d.symbol), encodeIntent(fields), { ...fields });
         if (d.repeated) {
           // The earlier decision again; the execution engine ignores a known client_order_id.
           log.info(

@@ -62,7 +62,7 @@ import {
   setKillSwitch,
 } from "./store.ts";
 import { unheardApprovals } from "./unheard-approvals.ts";
-import { decodeSignal, emptySignalFields } from "./wire.ts";
+import { emptySignalFields, readSignal, type SignalFields } from "./wire.ts";
 
 /** TICK_MS: breaker cooldowns and day rolls without traffic; risk.state and risk_state refresh. */
 export const TICK_MS = 1_000;
@@ -226,12 +226,15 @@ export const stage: StageDefinition = {
     const onInvalid = invalid("message");
     const timing: RiskDecisionTiming = { symbol: "", ns: 0, approved: false };
     let stopped = false;
-    // Hot path: the signal is read by the hand-written decoder into one reused object.
-    const sig = emptySignalFields();
+    // Hot path: the signal is the signal-bridge's own copy in-process, else read by the
+    // hand-written decoder into one reused object.
+    const decoded = emptySignalFields();
+    /** The signal being handled (read by `execute` for its trace and origin time). */
+    let sig: SignalFields = decoded;
     const onSignal = (m: BusMessage) => {
       if (stopped) return;
       try {
-        decodeSignal(m.payload, sig);
+        sig = readSignal(m, decoded);
       } catch (err) {
         return onInvalid(
           new Error(`${m.topic}: not a valid TradingSignal (${(err as Error).message})`),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { InProcBus } from "../core/bus/index.ts";
 import {
   HeaderSchema,
   type IntentDecision,
@@ -13,11 +14,14 @@ import {
 } from "../core/messages/index.ts";
 import { mulberry32 } from "../core/random.ts";
 import {
+  decodeIntent,
   decodeSignal,
   emptyIntentFields,
   emptySignalFields,
   encodeIntent,
   type IntentFields,
+  readIntent,
+  readSignal,
 } from "./wire.ts";
 
 const ALPHABET = ["a", "Z", "0", "9", ".", "-", ":", " ", "é", "€", "😀"];
@@ -144,5 +148,73 @@ test("decodeSignal refuses truncated bytes", () => {
   assert.throws(
     () => decodeSignal(bytes.subarray(0, bytes.length - 2), emptySignalFields()),
     RangeError,
+  );
+});
+
+test("decodeIntent reads back every field encodeIntent and toBinary write, header merged", () => {
+  const r = mulberry32(23);
+  const out = emptyIntentFields();
+  // The bus stamps sequence, publish time and publisher id in a second header occurrence.
+  const stamp = toBinary(
+    OrderIntentSchema,
+    create(OrderIntentSchema, {
+      header: create(HeaderSchema, { sequence: 7n, publishTimeNs: 99n, publisherId: 3n }),
+    }),
+  );
+  for (let i = 0; i < 2000; i++) {
+    const f = randomIntent(r);
+    const bytes = Buffer.concat([encodeIntent(f), stamp]);
+    const want = fromBinary(OrderIntentSchema, bytes);
+    decodeIntent(bytes, out);
+    assert.deepEqual(out, f, `case ${i}`);
+    assert.deepEqual(
+      [out.clientOrderId, out.side, out.decision, out.originTimeNs, out.traceparent],
+      [
+        want.clientOrderId,
+        want.side,
+        want.decision,
+        want.header?.originTimeNs,
+        want.header?.traceparent,
+      ],
+    );
+  }
+});
+
+test("decodeIntent skips fields it does not know and refuses truncated bytes", () => {
+  const known = encodeIntent({ ...emptyIntentFields(), signalId: "AAPL-1", symbol: "AAPL" });
+  // field 99, a varint: a newer producer's field.
+  const withUnknown = Buffer.concat([known, Buffer.from([0x98, 0x06, 0x05])]);
+  assert.equal(decodeIntent(withUnknown, emptyIntentFields()).symbol, "AAPL");
+  assert.throws(
+    () => decodeIntent(known.subarray(0, known.length - 2), emptyIntentFields()),
+    RangeError,
+  );
+});
+
+test("readSignal and readIntent take the publisher's copy in-process, else decode the bytes", () => {
+  const bus = new InProcBus();
+  const got: unknown[] = [];
+  bus.subscribe(["signal/*"], (m) => got.push({ ...readSignal(m, emptySignalFields()) }));
+  bus.subscribe(["order.intent/*"], (m) => got.push({ ...readIntent(m, emptyIntentFields()) }));
+  const intent = { ...emptyIntentFields(), signalId: "AAPL-1", symbol: "AAPL", qty: "10" };
+  // The copy wins over the bytes (which say otherwise here) …
+  bus.publish("order.intent/AAPL", encodeIntent({ ...intent, qty: "99" }), intent);
+  // … and without one the bytes are read.
+  bus.publish("order.intent/AAPL", encodeIntent({ ...intent, qty: "99" }));
+  const signalBytes = toBinary(
+    TradingSignalSchema,
+    create(TradingSignalSchema, { signalId: "AAPL-2", symbol: "AAPL", referencePrice: "1.5" }),
+  );
+  const signal = { ...emptySignalFields(), signalId: "AAPL-3", symbol: "AAPL" };
+  bus.publish("signal/AAPL", signalBytes, signal);
+  bus.publish("signal/AAPL", signalBytes);
+  assert.deepEqual(
+    got.map((f) => [(f as IntentFields).signalId, (f as { qty?: string }).qty]),
+    [
+      ["AAPL-1", "10"],
+      ["AAPL-1", "99"],
+      ["AAPL-3", undefined],
+      ["AAPL-2", undefined],
+    ],
   );
 });

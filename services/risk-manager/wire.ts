@@ -10,10 +10,14 @@
  *   signal_id, symbol, action and reference_price; it skips confidence, indicators and model.
  * - encodeIntent writes every OrderIntent field the stage sets, in field order, leaving out
  *   default values as proto3 does, so the bytes equal `toBinary`'s.
+ * - decodeIntent reads every OrderIntent field back (the header's producer fields merged as in
+ *   decodeSignal): the execution engine's reader of the one message its order path starts from.
  *
  * IMPORTANT: `encodeIntent` returns a view of a buffer reused by the next call; the bus copies
- * it when publishing, so publish it at once. `decodeSignal` fills and returns `out`.
+ * it when publishing, so publish it at once. `decodeSignal` and `decodeIntent` fill and return
+ * `out`.
  */
+import type { BusMessage } from "../core/bus/types.ts";
 import {
   asBuffer,
   beginMessage,
@@ -30,6 +34,7 @@ import {
   writeStringField,
   writeVarintField,
 } from "../core/messages/proto-wire.ts";
+import type { SignalFields as PublishedSignal } from "../signal-bridge/signal-wire.ts";
 
 /** SignalFields: the header (originTimeNs: when market-data read the tick's frame) and signal. */
 export interface SignalFields extends HeaderFields {
@@ -191,4 +196,104 @@ export function decodeSignal(bytes: Uint8Array, out: SignalFields): SignalFields
     p = e;
   }
   return out;
+}
+
+/** decodeIntent reads a tradepipe.v1.OrderIntent into `out`; throws RangeError on bad bytes. */
+export function decodeIntent(bytes: Uint8Array, out: IntentFields): IntentFields {
+  const b = asBuffer(bytes);
+  clearHeader(out);
+  out.clientOrderId = "";
+  out.signalId = "";
+  out.symbol = "";
+  out.side = 0;
+  out.qty = "";
+  out.orderType = 0;
+  out.limitPrice = "";
+  out.stopPrice = "";
+  out.timeInForce = 0;
+  out.decision = 0;
+  out.rejectCode = "";
+  out.rejectReason = "";
+  out.decisionPrice = "";
+  out.correlationId = "";
+  const end = b.length;
+  let p = 0;
+  while (p < end) {
+    const tag = readVarint(b, p, "intent");
+    p = cursor.pos;
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 0 && (field === 5 || field === 7 || field === 10 || field === 11)) {
+      const v = readVarint(b, p, "intent");
+      p = cursor.pos;
+      if (field === 5) out.side = v;
+      else if (field === 7) out.orderType = v;
+      else if (field === 10) out.timeInForce = v;
+      else out.decision = v;
+      continue;
+    }
+    if (wire !== 2) {
+      p = skipField(b, p, wire, "intent");
+      continue;
+    }
+    const e = readLength(b, p, end, "intent");
+    const s = cursor.pos;
+    switch (field) {
+      case 1:
+        readHeaderInto(b, s, e, out, "intent");
+        break;
+      case 2:
+        out.clientOrderId = b.toString("utf8", s, e);
+        break;
+      case 3:
+        out.signalId = b.toString("utf8", s, e);
+        break;
+      case 4:
+        out.symbol = b.toString("utf8", s, e);
+        break;
+      case 6:
+        out.qty = b.toString("utf8", s, e);
+        break;
+      case 8:
+        out.limitPrice = b.toString("utf8", s, e);
+        break;
+      case 9:
+        out.stopPrice = b.toString("utf8", s, e);
+        break;
+      case 12:
+        out.rejectCode = b.toString("utf8", s, e);
+        break;
+      case 13:
+        out.rejectReason = b.toString("utf8", s, e);
+        break;
+      case 14:
+        out.decisionPrice = b.toString("utf8", s, e);
+        break;
+      case 15:
+        out.correlationId = b.toString("utf8", s, e);
+        break;
+    }
+    p = e;
+  }
+  return out;
+}
+
+/**
+ * readSignal: the signal of a delivered `signal` message: on the in-process bus the
+ * signal-bridge's own copy (BusMessage.value: no decode; its fields are a superset of these),
+ * else the payload decoded into `out`. Throws RangeError on malformed bytes.
+ */
+export function readSignal(m: BusMessage, out: SignalFields): SignalFields {
+  const published = m.value as PublishedSignal | undefined;
+  return published !== undefined ? published : decodeSignal(m.payload, out);
+}
+
+/**
+ * readIntent: the intent of a delivered `order.intent` message: on the in-process bus the
+ * risk-manager's own copy (BusMessage.value, published with `{ ...fields }`: no decode), else
+ * the payload decoded into `out`. Throws RangeError on malformed bytes.
+ */
+export function readIntent(m: BusMessage, out: IntentFields): IntentFields {
+  const published = m.value as IntentFields | undefined;
+  return published !== undefined ? published : decodeIntent(m.payload, out);
 }

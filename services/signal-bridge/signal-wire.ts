@@ -73,3 +73,11 @@ export function encodeSignal(s: SignalFields): Uint8Array {
   p = writeStringField(b, p, 0x5a, s.limitPrice); // field 11
   return b.subarray(0, p);
 }
+
+/**
+ * signalCopy: a copy of `s` for the bus's in-process delivery (BusMessage.value): the fields are
+ * reused by the next signal, the copy is not.
+ */
+export function signalCopy(s: SignalFields): SignalFields {
+  return { ...s, indicatorValues: s.indicatorValues.slice() };
+}

@@ -11,6 +11,7 @@
  */
 import { Topics, topic } from "../core/bus/topics.ts";
 import type { StrategySpec, TradingPipeline } from "../core/spec/index.ts";
+import { deferredObserve } from "../core/telemetry/index.ts";
 import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbModelChannel, sbTimingChannel } from "./channels.ts";
@@ -26,7 +27,7 @@ import {
 } from "./model-reload.ts";
 import { type ModelScorer, resolveModelPath } from "./model-scorer.ts";
 import { SignalIds, SignalWriter } from "./signal-message.ts";
-import { encodeSignal } from "./signal-wire.ts";
+import { encodeSignal, signalCopy } from "./signal-wire.ts";
 import { StrategyEngine } from "./strategy/engine.ts";
 import type { StrategySlot } from "./strategy/slot.ts";
 import { aggregationRules, loadStrategies } from "./strategy-loader.ts";
@@ -92,8 +93,10 @@ export const stage: StageDefinition = {
       [...models].map(([key, m]) => [key, m.model.scorer]),
     );
     const labels = modelKeys.map((key) => models.get(key)?.model.label ?? "");
-    const latency = ids.map((id) => metrics.strategy.latency.labels(id));
-    const slots = timedSlots(loaded, (i, seconds) => latency[i]!.observe(seconds));
+    // Observed on the tick path: deferred to the end of the run (deferred-observe.ts).
+    const latency = ids.map((id) => deferredObserve(metrics.strategy.latency.labels(id)));
+    const observeInference = deferredObserve(metrics.inference);
+    const slots = timedSlots(loaded, (i, seconds) => latency[i]!(seconds));
     const engine = new StrategyEngine(slots, aggregationRules(spec));
     strategyAttributionGauges(ctx.metrics, () => engine.attribution());
     const decisionCounters = ids.map((id) => [
@@ -143,6 +146,18 @@ export const stage: StageDefinition = {
         })),
       });
 
+    /** statusSoon: the report after a signal, made once the tick's synchronous run is over. */
+    let statusQueued = false;
+    const statusNow = () => {
+      statusQueued = false;
+      status();
+    };
+    const statusSoon = () => {
+      if (statusQueued) return;
+      statusQueued = true;
+      queueMicrotask(statusNow);
+    };
+
     const reportFailures = () => {
       for (const f of engine.takeFailures()) {
         disabled.push(f.id);
@@ -179,7 +194,8 @@ export const stage: StageDefinition = {
         o,
         engine.indicatorsOf(o.leader),
       );
-      bus.publish(t, encodeSignal(fields));
+      // In-process subscribers read the copy (BusMessage.value) instead of decoding the bytes.
+      bus.publish(t, encodeSignal(fields), signalCopy(fields));
       decisionLog?.add({
         signalId: fields.signalId,
         strategyId: fields.strategyId,
@@ -193,7 +209,7 @@ export const stage: StageDefinition = {
       (o.direction > 0 ? metrics.buys : metrics.sells).inc();
       ledCounters[o.leader]!.inc();
       signals++;
-      status();
+      statusSoon();
     };
 
     /** afterScore counts a scored strategy's HOLD by reason (model-disagrees, low-confidence). */
@@ -211,7 +227,7 @@ export const stage: StageDefinition = {
         const score = scorer.scoreSync!();
         scoredSinceWarm = true;
         const ns = Math.round((performance.now() - t1) * 1e6);
-        metrics.inference.observe(ns / 1e9);
+        observeInference(ns / 1e9);
         if (timed) timing.inferenceNs = ns;
         engine.setScore(i, score);
         afterScore(i);

@@ -36,6 +36,7 @@ import {
 } from "../../services/core/messages/index.ts";
 import { clientOrderIdFor } from "../../services/execution-engine/core/client-order-id.ts";
 import { pipelineOrderIdScope } from "../../services/execution-engine/order-id-scope.ts";
+import { decodeIntent, emptyIntentFields } from "../../services/risk-manager/wire.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 import {
   metricValue,
@@ -94,6 +95,9 @@ async function decide(
     for (const m of intents) {
       const i = decodeMessage(m, OrderIntentSchema);
       if (i.signalId === signalId) found = i;
+      // In-process the execution engine reads the risk-manager's own copy (BusMessage.value):
+      // it must say exactly what the bytes say.
+      assert.deepEqual(m.value, decodeIntent(m.payload, emptyIntentFields()), m.topic);
     }
     return found !== undefined;
   }, `the decision on ${signalId}`);

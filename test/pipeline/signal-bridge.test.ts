@@ -17,6 +17,7 @@ import {
   type TradingSignal,
   TradingSignalSchema,
 } from "../../services/core/messages/index.ts";
+import { decodeSignal, emptySignalFields } from "../../services/risk-manager/wire.ts";
 import { syntheticMarket } from "../../services/signal-bridge/model/synthetic-market.ts";
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 
@@ -90,6 +91,14 @@ async function runOnce(quotes: readonly SentQuote[]): Promise<TradingSignal[]> {
     await waitFor(() => seen.length > 0, "signals");
   } finally {
     await instance.stop();
+  }
+  // In-process the risk-manager reads the signal-bridge's own copy (BusMessage.value) instead of
+  // the bytes: for every field it reads, the copy must say what the bytes say.
+  for (const m of seen) {
+    const fromBytes = decodeSignal(m.payload, emptySignalFields());
+    const copy = m.value as Record<string, unknown>;
+    assert.ok(copy !== undefined, `${m.topic}: published with its copy`);
+    for (const [k, v] of Object.entries(fromBytes)) assert.equal(copy[k], v, `${m.topic} ${k}`);
   }
   return seen.map((m) => decodeMessage(m, TradingSignalSchema));
 }

@@ -16,6 +16,7 @@ import type {
   BusOptions,
   BusStats,
   StreamPosition,
+  SubscribeOptions,
   Subscription,
 } from "./types.ts";
 
@@ -27,10 +28,15 @@ interface OutTopic {
   sequence: number;
 }
 
-interface SubscriptionEntry {
-  filters: ParsedFilter[];
-  handler: BusHandler;
+/** SubscriptionEntry: one subscription (opaque to transports, which only hold it). */
+export interface SubscriptionEntry {
+  readonly filters: ParsedFilter[];
+  readonly handler: BusHandler;
+  readonly background: boolean;
 }
+
+/** HoldBackground takes a background subscription's delivery to run later (in-process bus). */
+export type HoldBackground = (entry: SubscriptionEntry, message: BusMessage) => void;
 
 /** FilterListener is told when the union of filters gains or loses a filter text. */
 export interface FilterListener {
@@ -48,6 +54,8 @@ export class BusCore {
   readonly #filterCounts = new Map<string, number>();
   readonly #routes = new Map<string, SubscriptionEntry[]>();
   readonly #filterListener: FilterListener | undefined;
+  /** Set by a transport that holds background deliveries; without it they run inline. */
+  holdBackground: HoldBackground | undefined;
   readonly counters: BusStats = {
     published: 0,
     dropped: 0,
@@ -90,13 +98,14 @@ export class BusCore {
     return { frame, sequence };
   }
 
-  /** receive checks and dispatches one incoming frame. */
-  receive(frame: Buffer): void {
+  /** receive checks and dispatches one incoming frame (`value`: BusMessage.value, in-process). */
+  receive(frame: Buffer, value?: unknown): void {
     const decoded = decodeFrame(frame);
     if (!decoded) {
       this.counters.malformed++;
       return;
     }
+    decoded.value = value;
     const { topic, sequence, publisherId } = decoded;
     // Only subscribed streams are tracked, as a filtering transport only ever sees those.
     const route = this.#route(topic);
@@ -115,18 +124,37 @@ export class BusCore {
     this.counters.delivered++;
     this.#observer.delivered?.(topic, decoded.publishTimeNs);
     const message: BusMessage = decoded;
+    const hold = this.holdBackground;
     for (const entry of route) {
-      try {
-        entry.handler(message);
-      } catch (error) {
-        this.#handlerFailed(error, topic);
-      }
+      if (entry.background && hold !== undefined) hold(entry, message);
+      else this.#deliver(entry, message);
     }
   }
 
-  subscribe(filters: readonly string[], handler: BusHandler): Subscription {
+  /** deliverHeld runs a held delivery, unless its subscription has ended meanwhile. */
+  deliverHeld(entry: SubscriptionEntry, message: BusMessage): void {
+    if (this.#subs.has(entry)) this.#deliver(entry, message);
+  }
+
+  #deliver(entry: SubscriptionEntry, message: BusMessage): void {
+    try {
+      entry.handler(message);
+    } catch (error) {
+      this.#handlerFailed(error, message.topic);
+    }
+  }
+
+  subscribe(
+    filters: readonly string[],
+    handler: BusHandler,
+    options: SubscribeOptions = {},
+  ): Subscription {
     if (this.closed) throw new TradepipeError("TP_ERR_BUS_CLOSED");
-    const entry: SubscriptionEntry = { filters: filters.map(parseFilter), handler };
+    const entry: SubscriptionEntry = {
+      filters: filters.map(parseFilter),
+      handler,
+      background: options.background === true,
+    };
     this.#subs.add(entry);
     this.#routes.clear();
     for (const f of entry.filters) {

@@ -66,6 +66,8 @@ export interface DecodedFrame {
   sequence: number;
   publishTimeNs: bigint;
   publisherId: number;
+  /** BusMessage.value: set by the in-process bus; undefined from bytes. */
+  value: unknown;
 }
 
 /** decodeFrame splits a frame, or returns undefined when the bytes are not a bus frame. */
@@ -88,6 +90,7 @@ export function decodeFrame(frame: Buffer): DecodedFrame | undefined {
     sequence: readUint64(frame, stampAt + 3),
     publishTimeNs: frame.readBigUInt64LE(stampAt + 12),
     publisherId: readUint64(frame, stampAt + 21),
+    value: undefined,
   };
 }
 

@@ -1,19 +1,27 @@
 /**
  * InProcBus: the bus inside one process, for the fused mode, backtests and tests. Frames are
  * the same bytes as on the wire, so a handler gets the same isolation and stamped header as over
- * ZeroMQ. Delivery is trampolined: `publish` called from a handler queues the frame and the
+ * ZeroMQ; a publisher's `value` (its own copy of the message) rides along as BusMessage.value,
+ * so a subscriber that knows the topic's fields skips the decode. Delivery is trampolined: `publish` called from a handler queues the frame and the
  * outermost publish delivers it, so every handler sees every topic in publish order and no
  * handler re-enters. `delivery: "microtask"` defers delivery to a microtask instead, so a
  * publisher's loop never runs handlers inline; then `highWaterMark` bounds the queue and a frame
  * beyond it is dropped (and seen as a gap), as a slow ZeroMQ subscriber would see it.
+ *
+ * A `background` subscription (types.ts SubscribeOptions) is served last: its deliveries wait in
+ * a second queue that is drained only when every frame queued so far has been delivered to the
+ * other subscriptions. In the fused pipeline the position tracker's marks therefore run after
+ * the tick's signal, intent and order, not between the signal-bridge and the risk-manager.
  */
-import { BusCore } from "./core.ts";
+import { BusCore, type SubscriptionEntry } from "./core.ts";
 import type {
   Bus,
   BusHandler,
+  BusMessage,
   BusOptions,
   BusStats,
   StreamPosition,
+  SubscribeOptions,
   Subscription,
 } from "./types.ts";
 
@@ -26,7 +34,12 @@ export interface InProcBusOptions extends BusOptions {
 export class InProcBus implements Bus {
   readonly #core: BusCore;
   readonly #queue: Buffer[] = [];
+  /** The publishers' values of the frames in #queue (BusMessage.value), index for index. */
+  readonly #values: unknown[] = [];
   #head = 0;
+  /** Background deliveries held until the queue above is empty: subscription, message, … */
+  readonly #held: Array<SubscriptionEntry | BusMessage> = [];
+  #heldHead = 0;
   #draining = false;
   #scheduled = false;
   readonly #microtask: boolean;
@@ -34,6 +47,9 @@ export class InProcBus implements Bus {
 
   constructor(options: InProcBusOptions = {}) {
     this.#core = new BusCore(options);
+    this.#core.holdBackground = (entry, message) => {
+      this.#held.push(entry, message);
+    };
     this.#microtask = options.delivery === "microtask";
     this.#highWaterMark = options.highWaterMark ?? 100_000;
   }
@@ -42,13 +58,14 @@ export class InProcBus implements Bus {
     return this.#core.publisherId;
   }
 
-  publish(topic: string, payload: Uint8Array): number {
+  publish(topic: string, payload: Uint8Array, value?: unknown): number {
     const { frame, sequence } = this.#core.stamp(topic, payload);
     if (this.#queue.length - this.#head >= this.#highWaterMark) {
       this.#core.countDropped();
       return sequence;
     }
     this.#queue.push(frame);
+    this.#values.push(value);
     if (this.#microtask) {
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -63,8 +80,12 @@ export class InProcBus implements Bus {
     return sequence;
   }
 
-  subscribe(filters: readonly string[], handler: BusHandler): Subscription {
-    return this.#core.subscribe(filters, handler);
+  subscribe(
+    filters: readonly string[],
+    handler: BusHandler,
+    options?: SubscribeOptions,
+  ): Subscription {
+    return this.#core.subscribe(filters, handler, options);
   }
 
   stats(): BusStats {
@@ -78,20 +99,40 @@ export class InProcBus implements Bus {
   async close(): Promise<void> {
     this.#core.closed = true;
     this.#queue.length = 0;
+    this.#values.length = 0;
     this.#head = 0;
+    this.#held.length = 0;
+    this.#heldHead = 0;
   }
 
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    const core = this.#core;
+    const queue = this.#queue;
+    const values = this.#values;
+    const held = this.#held;
     try {
-      while (this.#head < this.#queue.length && !this.#core.closed) {
-        const frame = this.#queue[this.#head++]!;
-        this.#core.receive(frame);
+      while (!core.closed) {
+        if (this.#head < queue.length) {
+          const at = this.#head++;
+          core.receive(queue[at]!, values[at]);
+        } else if (this.#heldHead < held.length) {
+          // The queue is empty: one held background delivery, then the queue again (whatever
+          // it published goes first).
+          const entry = held[this.#heldHead++] as SubscriptionEntry;
+          const message = held[this.#heldHead++] as BusMessage;
+          core.deliverHeld(entry, message);
+        } else {
+          break;
+        }
       }
     } finally {
-      this.#queue.length = 0;
+      queue.length = 0;
+      values.length = 0;
       this.#head = 0;
+      held.length = 0;
+      this.#heldHead = 0;
       this.#draining = false;
     }
   }

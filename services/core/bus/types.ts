@@ -22,9 +22,30 @@ export interface BusMessage {
   readonly publishTimeNs: bigint;
   /** Identity of the publishing bus instance; a new id is a new sequence stream. */
   readonly publisherId: number;
+  /**
+   * value: on the in-process bus only, the message as its publisher built it, when it passed
+   * one: a subscriber in the same process reads it instead of decoding `payload` (the fused
+   * pipeline's tick → order path). Only a topic's codec module passes and reads one, so its type
+   * is that module's fields (market-data/quote-wire.ts, signal-bridge/signal-wire.ts,
+   * risk-manager/wire.ts). IMPORTANT: read-only, and valid only while the handler runs.
+   */
+  readonly value?: unknown;
 }
 
 export type BusHandler = (message: BusMessage) => void;
+
+/** SubscribeOptions: how one subscription is served. */
+export interface SubscribeOptions {
+  /**
+   * background: the subscriber only follows along (marks, dashboards), nothing waits for it.
+   * On the in-process bus its deliveries are held until every message published meanwhile has
+   * reached the other subscriptions, so it never runs ahead of a path's next consumer (the
+   * fused tick → order path); it still gets its messages in publish order per (publisher,
+   * topic), but may see another topic's later message (one the path published) first. Other
+   * transports run each subscriber in its own process and ignore it.
+   */
+  background?: boolean;
+}
 
 export interface Subscription {
   unsubscribe(): void;
@@ -82,10 +103,18 @@ export interface BusOptions {
 export interface Bus {
   /** publisherId stamped on every message this bus publishes. */
   readonly publisherId: number;
-  /** publish stamps and sends one message; returns the sequence number it was given. */
-  publish(topic: string, payload: Uint8Array): number;
+  /**
+   * publish stamps and sends one message; returns the sequence number it was given. `value`:
+   * the same message as an object the publisher will not change again (a copy), delivered as
+   * BusMessage.value by the in-process bus and ignored by the others (see BusMessage.value).
+   */
+  publish(topic: string, payload: Uint8Array, value?: unknown): number;
   /** subscribe delivers messages whose topic matches any filter (exact, or prefix ending `*`). */
-  subscribe(filters: readonly string[], handler: BusHandler): Subscription;
+  subscribe(
+    filters: readonly string[],
+    handler: BusHandler,
+    options?: SubscribeOptions,
+  ): Subscription;
   stats(): BusStats;
   /** positions returns the last sequence processed on every stream seen. */
   positions(): StreamPosition[];

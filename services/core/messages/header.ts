@@ -37,7 +37,7 @@ export function newHeader(
  */
 export function headerFrom(
   source: string,
-  cause: Header | undefined,
+  cause: Pick<Header, "traceparent" | "eventTimeNs" | "originTimeNs"> | undefined,
   eventTimeNs?: bigint,
 ): Header {
   const traceparent = cause?.traceparent ? childTraceparent(cause.traceparent) : "";

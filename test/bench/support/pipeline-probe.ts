@@ -120,9 +120,9 @@ export function installProbe(): Probe {
     return stamp.call(this, topic, payload, prefix);
   };
   const receive = BusCore.prototype.receive;
-  BusCore.prototype.receive = function (this: BusCore, frame: Buffer) {
+  BusCore.prototype.receive = function (this: BusCore, frame: Buffer, value?: unknown) {
     const at = process.hrtime.bigint();
-    receive.call(this, frame);
+    receive.call(this, frame, value);
     // The topic is read after the handlers ran, so reading it delays nothing downstream.
     const end = frame.indexOf(0);
     const kind = end > 0 ? pathTopicOf(frame.toString("latin1", 0, end)) : undefined;
