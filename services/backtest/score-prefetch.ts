@@ -16,7 +16,7 @@
  * not; the extra rows are skipped.
  */
 
-import { toNumber } from "../core/money.ts";
+import { type QuoteNumbers, quoteNumbers } from "../core/money.ts";
 import type { NativeModel } from "../kernel/config.ts";
 import type { KernelConfig } from "../kernel/kernel.ts";
 import { MarketDataCore } from "../market-data/core/market-data-core.ts";
@@ -75,6 +75,7 @@ export class ScorePrefetch {
   private lastInput: Float32Array | undefined;
   private lastInputBits: Uint32Array = new Uint32Array(0);
   private readonly feedEvents = new FeedEvents();
+  private readonly numbers = new Map<string, QuoteNumbers>();
 
   /**
    * create: a prefetcher for the kernel's strategies, when every model behind `single` loads
@@ -130,16 +131,21 @@ export class ScorePrefetch {
       const out = this.md.apply(this.feedEvents.quoteOf(rec))[0];
       if (out === undefined || out.type !== "quote") continue;
       const q = out.quote;
-      const bid = toNumber(q.bidPrice);
-      const ask = toNumber(q.askPrice);
+      let numbers = this.numbers.get(rec.symbol);
+      if (numbers === undefined) {
+        numbers = quoteNumbers();
+        this.numbers.set(rec.symbol, numbers);
+      }
+      const bid = numbers.bid.of(q.bidPrice);
+      const ask = numbers.ask.of(q.askPrice);
       if (!(bid > 0 && ask > 0)) continue;
       const n = shadow.onQuote(
         rec.symbol,
         rec.exchangeNs,
         bid,
-        toNumber(q.bidSize),
+        numbers.bidSize.of(q.bidSize),
         ask,
-        toNumber(q.askSize),
+        numbers.askSize.of(q.askSize),
       );
       for (let i = 0; i < n; i++) {
         const m = this.byRef.get(shadow.modelOf(i).path);

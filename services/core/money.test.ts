@@ -18,6 +18,8 @@ import {
   mul,
   mulCeil,
   mulWide,
+  NumberMemo,
+  quoteNumbers,
   roundTo,
   toDecimal,
   toNumber,
@@ -173,4 +175,15 @@ test("prices at or above a dollar show cents, below a dollar four places, by mag
   assert.equal(formatDecimalPrice("120.015"), "120.02");
   assert.equal(formatDecimalMoney("3.608888888"), "3.61");
   assert.equal(formatDecimalMoney("-0.005"), "0.00");
+});
+
+test("NumberMemo gives toNumber's value for every input, repeated or not", () => {
+  const memo = new NumberMemo();
+  const values = [0n, 0n, 5n, 5n, -5n, 123_450_000_000n, 123_450_000_000n, 0n, 1n, 2n ** 70n];
+  for (const v of values) assert.equal(memo.of(v), toNumber(v), `${v}`);
+  const q = quoteNumbers();
+  assert.equal(q.bid.of(100_000_000_000n), 100);
+  assert.equal(q.ask.of(100_010_000_000n), 100.01);
+  assert.equal(q.bid.of(99_990_000_000n), 99.99);
+  assert.equal(q.bidSize.of(0n), 0);
 });

@@ -68,6 +68,40 @@ export function toNumber(v: Fixed): number {
   return Number(v) / 1e9;
 }
 
+/**
+ * NumberMemo is toNumber remembering its last value: a quote's prices and sizes often repeat the
+ * previous quote's of the symbol, and converting a bigint to a number is a runtime call.
+ */
+export class NumberMemo {
+  private last: Fixed = 0n;
+  private value = 0;
+
+  of(v: Fixed): number {
+    if (v !== this.last) {
+      this.last = v;
+      this.value = toNumber(v);
+    }
+    return this.value;
+  }
+}
+
+/** QuoteNumbers: one symbol's NumberMemo for bid, bid size, ask and ask size. */
+export interface QuoteNumbers {
+  readonly bid: NumberMemo;
+  readonly bidSize: NumberMemo;
+  readonly ask: NumberMemo;
+  readonly askSize: NumberMemo;
+}
+
+export function quoteNumbers(): QuoteNumbers {
+  return {
+    bid: new NumberMemo(),
+    bidSize: new NumberMemo(),
+    ask: new NumberMemo(),
+    askSize: new NumberMemo(),
+  };
+}
+
 /** divRound divides with round-half-even (banker's rounding), as exchanges and ledgers do. */
 export function divRound(n: bigint, d: bigint): bigint {
   if (d === 0n) throw new RangeError("division by zero");

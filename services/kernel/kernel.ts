@@ -20,7 +20,7 @@
  * execution core (its last price is the slippage guard's reference), then to the position
  * tracker (marks), then to the signal-bridge.
  */
-import { type Fixed, toNumber } from "../core/money.ts";
+import { type Fixed, type QuoteNumbers, quoteNumbers } from "../core/money.ts";
 import {
   type AuditRecord,
   type CancelOrder,
@@ -172,6 +172,8 @@ export class Kernel {
   private draining = false;
   private nowNs = 0n;
   private readonly modelInputs = new Map<string, Float32Array>();
+  /** numbers: each symbol's last quote as numbers (most quotes repeat some of its fields). */
+  private readonly numbers = new Map<string, QuoteNumbers>();
   private readonly tick: { -readonly [K in keyof ReplayQuote]: ReplayQuote[K] } = {
     symbol: "",
     timeNs: 0n,
@@ -311,14 +313,19 @@ export class Kernel {
     askSize: Fixed,
   ): void {
     const t = this.tick;
-    t.bidPrice = toNumber(bid);
-    t.askPrice = toNumber(ask);
+    let n = this.numbers.get(symbol);
+    if (n === undefined) {
+      n = quoteNumbers();
+      this.numbers.set(symbol, n);
+    }
+    t.bidPrice = n.bid.of(bid);
+    t.askPrice = n.ask.of(ask);
     // A one-sided quote (no bid or no ask) has no mid: it is not a tick.
     if (!(t.bidPrice > 0 && t.askPrice > 0)) return;
     t.symbol = symbol;
     t.timeNs = eventTimeNs;
-    t.bidSize = toNumber(bidSize);
-    t.askSize = toNumber(askSize);
+    t.bidSize = n.bidSize.of(bidSize);
+    t.askSize = n.askSize.of(askSize);
     const engine = this.strategyEngine;
     const o = stepQuote(engine, t, this.modelInputs, this.ports.score);
     for (const f of engine.takeFailures()) this.observer.strategyFailure?.(f);

@@ -51,8 +51,25 @@ export function orderIdScope(p: OrderIdScopeParts): string {
   return `account=${p.account}\npipeline=${p.namespace ?? ""}/${p.name}\nsymbols=${symbols}`;
 }
 
+/**
+ * The last id made: the risk-manager and then the execution engine ask for the same signal's id
+ * in a row, and the same string then keys every map downstream (its hash computed once).
+ */
+let lastPipeline = "";
+let lastSignalId = "";
+let lastId = "";
+
 /** clientOrderIdFor is the deterministic client_order_id of the order a signal produces. */
 export function clientOrderIdFor(pipeline: string, signalId: string): string {
+  if (signalId === lastSignalId && pipeline === lastPipeline && lastId !== "") return lastId;
+  const id = makeClientOrderId(pipeline, signalId);
+  lastPipeline = pipeline;
+  lastSignalId = signalId;
+  lastId = id;
+  return id;
+}
+
+function makeClientOrderId(pipeline: string, signalId: string): string {
   if (signalId.length === 0) throw new RangeError("clientOrderIdFor: signal id is empty");
   const prefix = pipelinePrefix(pipeline);
   if (

@@ -23,6 +23,7 @@ import {
   fromWide,
   mul,
   mulWide,
+  SCALE,
   type Wide,
   ZERO,
 } from "../../core/money.ts";
@@ -38,6 +39,13 @@ export interface Position {
   /** marketValue and unrealized are cached from qty, cost and mark. */
   marketValue: Fixed;
   unrealized: Fixed;
+  /**
+   * wholeOf, whole, isWhole: qty in whole shares (`whole`, when `isWhole`), remembered for the
+   * qty `wholeOf`: re-marking a whole-share position is then one product (quotes re-mark often).
+   */
+  wholeOf: Fixed;
+  whole: bigint;
+  isWhole: boolean;
 }
 
 export function createPosition(symbol: string): Position {
@@ -50,6 +58,9 @@ export function createPosition(symbol: string): Position {
     mark: ZERO,
     marketValue: ZERO,
     unrealized: ZERO,
+    wholeOf: ZERO,
+    whole: 0n,
+    isWhole: true,
   };
 }
 
@@ -110,8 +121,19 @@ export function markTo(p: Position, price: Fixed): void {
 }
 
 function remark(p: Position): void {
-  // Flat is the common case between round trips: no product to round.
-  p.marketValue = p.qty === ZERO ? ZERO : mul(p.qty, p.mark);
+  const q = p.qty;
+  if (q === ZERO) {
+    // Flat is the common case between round trips: no product to round.
+    p.marketValue = ZERO;
+  } else {
+    if (p.wholeOf !== q) {
+      p.wholeOf = q;
+      p.isWhole = q % SCALE === ZERO;
+      p.whole = p.isWhole ? q / SCALE : 0n;
+    }
+    // k whole shares × mark is exactly what mul(q, mark) rounds to.
+    p.marketValue = p.isWhole ? p.whole * p.mark : mul(q, p.mark);
+  }
   p.unrealized = p.marketValue - p.cost;
 }
 
