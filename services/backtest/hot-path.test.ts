@@ -14,6 +14,7 @@ import { describe, it } from "node:test";
 import type { SignalEmitted } from "../kernel/kernel.ts";
 import { resultText, sha256 } from "./digest.ts";
 import { type BacktestConfig, BacktestEngine } from "./engine.ts";
+import { sharesOf } from "./sim-broker.ts";
 import { syntheticBatches } from "./synthetic.ts";
 import { T0, testConfig } from "./test-support.ts";
 
@@ -54,6 +55,24 @@ if (process.argv.includes("--print")) {
       const { digest, result } = await digestOf();
       assert.ok(result.fills.length > 50, `the run trades (${result.fills.length} fills)`);
       assert.equal(digest, PINNED);
+    });
+
+    it("counts a size's whole shares as the bigint quotient does, at every boundary", () => {
+      const ONE = 1_000_000_000n;
+      const top = 2n ** 52n / ONE;
+      const sizes = [0n, 1n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 53n + 5n, 2n ** 70n];
+      for (let k = 0n; k < 300n; k++) {
+        for (const whole of [k, top - k])
+          sizes.push(whole * ONE - 1n, whole * ONE, whole * ONE + 1n);
+      }
+      let x = 7;
+      for (let i = 0; i < 20_000; i++) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        sizes.push(BigInt(x) * BigInt(x % 4096) + BigInt(i));
+      }
+      for (const size of sizes) {
+        if (size >= 0n) assert.equal(sharesOf(size), Number(size / ONE), `${size}`);
+      }
     });
 
     it("gives the same results whether the audit trail is built or skipped", async () => {

@@ -147,10 +147,10 @@ export class SimulatedBroker implements BrokerPort {
       symbol: r.symbol,
       t: r.exchangeNs,
       bidPrice: r.bidPrice,
-      bidSize: Number(r.bidSize / ONE),
+      bidSize: sharesOf(r.bidSize),
       bidExchange: "",
       askPrice: r.askPrice,
-      askSize: Number(r.askSize / ONE),
+      askSize: sharesOf(r.askSize),
       askExchange: "",
       conditions: NO_CONDITIONS,
       tape: "",
@@ -181,7 +181,7 @@ export class SimulatedBroker implements BrokerPort {
       t: r.exchangeNs,
       id: r.tradeId,
       price: r.price,
-      size: Number(r.size / ONE),
+      size: sharesOf(r.size),
       exchange: "",
       conditions: NO_CONDITIONS,
       tape: "",
@@ -366,6 +366,25 @@ export class SimulatedBroker implements BrokerPort {
     const j = this.opts.latency.jitterNs;
     return j > 0n ? BigInt(Math.floor(this.jitter.next() * Number(j))) : 0n;
   }
+}
+
+/** Below this a size's Number is exact and so is every product of the check in sharesOf. */
+const SHARES_FAST_LIMIT = 2 ** 52;
+
+/**
+ * sharesOf: a size in whole shares, as Number(size / ONE) (truncated), without dividing a
+ * bigint on every record: through the size's exact Number value, the quotient corrected to the
+ * exact one by integer comparisons (exact below SHARES_FAST_LIMIT).
+ */
+export function sharesOf(size: Fixed): number {
+  const n = Number(size);
+  if (n >= 0 && n < SHARES_FAST_LIMIT) {
+    let q = Math.floor(n / 1e9);
+    if (q * 1e9 > n) q -= 1;
+    else if ((q + 1) * 1e9 <= n) q += 1;
+    return q;
+  }
+  return Number(size / ONE);
 }
 
 function snapshotOf(o: BrokerOrder): BrokerOrderSnapshot {
