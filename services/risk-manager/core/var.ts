@@ -104,10 +104,6 @@ export interface VarPair {
   thin: boolean;
 }
 
-function dollars(qty: Fixed, price: Fixed): number {
-  return (Number(qty) / 1e9) * (Number(price) / 1e9);
-}
-
 interface Exposed {
   series: ReturnSeries | null;
   longPre: number;
@@ -191,20 +187,24 @@ function worstAbsReturn(series: ReturnSeries | null): number {
   return worst;
 }
 
-const worst: number[] = [];
+let worstBuf = new Float64Array(8);
 
-/** lossQuantile: the VaR of scenario P&Ls (k-th worst loss, or the thin-window bound). */
-function lossQuantile(pnl: Float64Array): number {
-  const n = pnl.length;
+/**
+ * lossQuantile: the VaR of the first `n` scenario P&Ls (k-th worst loss, or the thin-window
+ * bound). Scratch arrays with a length, not subarrays: a view costs an object per proposal.
+ */
+function lossQuantile(pnl: Float64Array, n: number): number {
   if (n >= MIN_SCENARIOS_FOR_QUANTILE) {
     // The k smallest P&Ls by insertion (k = ⌊n/100⌋ + 1 is 3 for a year): no sort needed.
     const k = Math.floor(n / 100) + 1;
-    worst.length = 0;
+    if (worstBuf.length < k) worstBuf = new Float64Array(k);
+    const worst = worstBuf;
+    let len = 0;
     for (let i = 0; i < n; i++) {
       const v = pnl[i]!;
-      if (worst.length === k && v >= worst[k - 1]!) continue;
-      let j = worst.length < k ? worst.length : k - 1;
-      if (worst.length < k) worst.push(v);
+      if (len === k && v >= worst[k - 1]!) continue;
+      let j = len < k ? len : k - 1;
+      if (len < k) len++;
       while (j > 0 && worst[j - 1]! > v) {
         worst[j] = worst[j - 1]!;
         j--;
@@ -238,36 +238,39 @@ export function var99PrePost(
   limits: VarLimits,
 ): VarPair {
   const exposed: Exposed[] = [];
+  const histories: ReturnSeries[] = [];
+  const enough = (e: Exposed) => e.series !== null && e.series.count >= limits.varMinObservations;
   for (const s of symbols.values()) {
     const isOrder = s === order;
     const price = isOrder ? orderPrice : s.price;
     const long = longEnd(s);
     const short = shortEnd(s);
+    // Dollars as floats: qty / 1e9 × price / 1e9, the price's half computed once per symbol.
+    const p = Number(price) / 1e9;
+    const longPre = (Number(long) / 1e9) * p;
+    const shortPre = (Number(short) / 1e9) * p;
     const e: Exposed = {
       series: s.returns,
-      longPre: dollars(long, price),
-      shortPre: dollars(short, price),
-      longPost: dollars(isOrder && deltaQty > 0n ? long + deltaQty : long, price),
-      shortPost: dollars(isOrder && deltaQty < 0n ? short + deltaQty : short, price),
+      longPre,
+      shortPre,
+      longPost: isOrder && deltaQty > 0n ? (Number(long + deltaQty) / 1e9) * p : longPre,
+      shortPost: isOrder && deltaQty < 0n ? (Number(short + deltaQty) / 1e9) * p : shortPre,
     };
     if (e.longPre === 0 && e.shortPre === 0 && e.longPost === 0 && e.shortPost === 0) continue;
     exposed.push(e);
+    if (enough(e)) histories.push(e.series!);
   }
-  const enough = (e: Exposed) => e.series !== null && e.series.count >= limits.varMinObservations;
-  const calendar = calendarFor(
-    exposed.filter(enough).map((e) => e.series!),
-    limits.varWindowDays,
-  );
+  const calendar = calendarFor(histories, limits.varWindowDays);
   const S = calendar.length >= limits.varMinObservations ? calendar.length : 0;
   const oldest = S > 0 ? calendar[S - 1]! : 0;
   if (scratchPre.length < S) {
     scratchPre = new Float64Array(S);
     scratchPost = new Float64Array(S);
   }
-  const pnlPre = scratchPre.subarray(0, S);
-  const pnlPost = scratchPost.subarray(0, S);
-  pnlPre.fill(0);
-  pnlPost.fill(0);
+  const pnlPre = scratchPre;
+  const pnlPost = scratchPost;
+  pnlPre.fill(0, 0, S);
+  pnlPost.fill(0, 0, S);
   const addOnRate = Z99 * limits.varFallbackDailyVolatility;
   let addOnPre = 0;
   let addOnPost = 0;
@@ -288,8 +291,8 @@ export function var99PrePost(
       pnlPost[sc]! += x >= 0 ? shortPost * x : longPost * x;
     }
   }
-  const hsPre = S > 0 ? lossQuantile(pnlPre) : 0;
-  const hsPost = S > 0 ? lossQuantile(pnlPost) : 0;
+  const hsPre = S > 0 ? lossQuantile(pnlPre, S) : 0;
+  const hsPost = S > 0 ? lossQuantile(pnlPost, S) : 0;
   return {
     pre: hsPre + addOnPre,
     post: hsPost + addOnPost,
