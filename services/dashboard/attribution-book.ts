@@ -107,20 +107,20 @@ export class AttributionBook {
     let replayRows: LedgerFill[] = [];
     let plan: ReturnType<typeof planSync>;
     try {
-      // One snapshot: the rollup and the fills agree with each other.
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      const rollup = await client.query(
-        `SELECT symbol, side, n::int AS n, commission::text AS commission,
-                (extract(epoch FROM last_filled_at) * 1000000)::bigint::text AS last_us
-           FROM fills_rollup`,
-      );
+      // One snapshot: the rollup and the fills agree with each other. The statements go as
+      // one simple query (one round trip); the watermark is an integer of our own.
       const watermark = Math.max(0, ...[...this.#ledgers.values()].map((l) => l.maxId));
-      newRows = (
-        await client.query(`SELECT ${LEDGER_COLUMNS} FROM fills WHERE id > $1`, [watermark])
-      ).rows.map(ledgerFill);
+      const [, rollup, fresh] = (await client.query(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+         SELECT symbol, side, n::int AS n, commission::text AS commission,
+                (extract(epoch FROM last_filled_at) * 1000000)::bigint::text AS last_us
+           FROM fills_rollup;
+         SELECT ${LEDGER_COLUMNS} FROM fills WHERE id > ${Math.trunc(watermark)}`,
+      )) as unknown as pg.QueryResult[];
+      newRows = fresh!.rows.map(ledgerFill);
       plan = planSync(
         this.#ledgers,
-        rollup.rows.map(
+        rollup!.rows.map(
           (r): RollupRow => ({
             symbol: r.symbol,
             side: r.side,

@@ -169,9 +169,17 @@ export function applyFill(l: SymbolLedger, f: LedgerFill): void {
   l.qty = newQty;
 }
 
+const US_PER_DAY = 86_400_000_000n;
+/** The last day dayOf formatted: fills come in time order, so most share their predecessor's. */
+let lastDay = { index: 0n, text: "1970-01-01" };
+
 /** dayOf: the UTC day (YYYY-MM-DD) of a time in µs. */
 function dayOf(atUs: bigint): string {
-  return new Date(Number(atUs / 1000n)).toISOString().slice(0, 10);
+  const index = atUs >= 0n ? atUs / US_PER_DAY : (atUs - US_PER_DAY + 1n) / US_PER_DAY;
+  if (index !== lastDay.index) {
+    lastDay = { index, text: new Date(Number(index * 86_400_000n)).toISOString().slice(0, 10) };
+  }
+  return lastDay.text;
 }
 
 /** replayLedgers applies fills (any order; sorted here) to copies of `base`, per symbol. */

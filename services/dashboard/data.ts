@@ -13,35 +13,44 @@ type Q = Pick<pg.Pool, "query">;
 /** The order-rate limit the broker enforces (Alpaca: 200/min; the pipeline keeps to 180). */
 export const ORDER_RATE_LIMIT_PER_MIN = 180;
 
+/**
+ * queries runs statements without parameters as one simple query: one connection and one
+ * round trip for all of them. A page load asks for every panel at once, and a panel's
+ * statements each taking a pooled connection of their own queue behind each other's.
+ */
+async function queries(db: Q, statements: string[]): Promise<pg.QueryResult[]> {
+  const res = (await db.query(statements.join(";\n"))) as unknown as
+    | pg.QueryResult
+    | pg.QueryResult[];
+  return Array.isArray(res) ? res : [res];
+}
+
 export async function summary(db: Q, pipelineName: string) {
-  const [risk, stages, fills, pnl, snap, power] = await Promise.all([
-    db.query("SELECT * FROM risk_state WHERE id = 1"),
-    db.query(
-      `SELECT stage, holder, epoch, renewed_at,
-              extract(epoch FROM now() - renewed_at) AS age_s
-         FROM stage_leadership ORDER BY stage`,
-    ),
+  const [risk, stages, fills, pnl, snap, power] = (await queries(db, [
+    "SELECT * FROM risk_state WHERE id = 1",
+    `SELECT stage, holder, epoch, renewed_at,
+            extract(epoch FROM now() - renewed_at) AS age_s
+       FROM stage_leadership ORDER BY stage`,
     // The fills' count, fees and last time from their rollup (sql/0012): a row per symbol and
     // side, not a pass over every fill.
-    db.query(
-      `SELECT max(last_filled_at) AS at, extract(epoch FROM now() - max(last_filled_at)) AS age_s,
-              coalesce(sum(commission), 0)::text AS fees, coalesce(sum(n), 0)::int AS n
-         FROM fills_rollup`,
-    ),
-    db.query(
-      `SELECT coalesce(sum(realized_pnl), 0)::text AS realized,
-              coalesce(sum(unrealized_pnl), 0)::text AS unrealized FROM positions`,
-    ),
-    db.query(
-      "SELECT equity::text, peak_equity::text, drawdown_alerted FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1",
-    ),
+    `SELECT max(last_filled_at) AS at, extract(epoch FROM now() - max(last_filled_at)) AS age_s,
+            coalesce(sum(commission), 0)::text AS fees, coalesce(sum(n), 0)::int AS n
+       FROM fills_rollup`,
+    `SELECT coalesce(sum(realized_pnl), 0)::text AS realized,
+            coalesce(sum(unrealized_pnl), 0)::text AS unrealized FROM positions`,
+    "SELECT equity::text, peak_equity::text, drawdown_alerted FROM portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1",
     // The broker's buying power as the position tracker last read it (the newest snapshot
     // that carries one).
-    db.query(
-      `SELECT buying_power::text, snapshot_at FROM portfolio_snapshots
-        WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1`,
-    ),
-  ]);
+    `SELECT buying_power::text, snapshot_at FROM portfolio_snapshots
+      WHERE buying_power IS NOT NULL ORDER BY snapshot_at DESC LIMIT 1`,
+  ])) as [
+    pg.QueryResult,
+    pg.QueryResult,
+    pg.QueryResult,
+    pg.QueryResult,
+    pg.QueryResult,
+    pg.QueryResult,
+  ];
   const r = risk.rows[0] ?? {};
   const warnings: string[] = [];
   if (r.kill_switch_engaged)
@@ -301,24 +310,16 @@ export interface LimitUse {
 
 /** risk: each of the six limits as used vs limit, the order rate and the reconciliation. */
 export async function risk(db: Q, spec: TradingPipeline["spec"] | undefined) {
-  const [pos, rs, rate, recon] = await Promise.all([
-    db.query(
-      `SELECT symbol, abs(qty)::float8 AS shares,
-              abs(qty * coalesce(last_price, avg_entry_price))::float8 AS notional, sector
-         FROM positions WHERE qty <> 0`,
-    ),
-    db.query(
-      `SELECT daily_realized_pnl::float8 AS daily, value_at_risk_99::float8 AS var99
-         FROM risk_state WHERE id = 1`,
-    ),
-    db.query(
-      "SELECT count(*)::int AS n FROM orders WHERE created_at > now() - interval '60 seconds'",
-    ),
-    db.query(
-      `SELECT event_type, reason, occurred_at FROM order_audit_trail
-        WHERE event_type ILIKE '%reconcil%' ORDER BY id DESC LIMIT 1`,
-    ),
-  ]);
+  const [pos, rs, rate, recon] = (await queries(db, [
+    `SELECT symbol, abs(qty)::float8 AS shares,
+            abs(qty * coalesce(last_price, avg_entry_price))::float8 AS notional, sector
+       FROM positions WHERE qty <> 0`,
+    `SELECT daily_realized_pnl::float8 AS daily, value_at_risk_99::float8 AS var99
+       FROM risk_state WHERE id = 1`,
+    "SELECT count(*)::int AS n FROM orders WHERE created_at > now() - interval '60 seconds'",
+    `SELECT event_type, reason, occurred_at FROM order_audit_trail
+      WHERE event_type ILIKE '%reconcil%' ORDER BY id DESC LIMIT 1`,
+  ])) as [pg.QueryResult, pg.QueryResult, pg.QueryResult, pg.QueryResult];
   const limits = spec?.risk;
   const rows = pos.rows as Array<{
     symbol: string;

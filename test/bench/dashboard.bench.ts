@@ -83,7 +83,8 @@ const first = await startDashboard({
 await attributionBook(db.pool).idle();
 const firstReplayMs = performance.now() - firstStart;
 await first.close();
-const measuredPool = new pg.Pool({ connectionString: db.url });
+// As `tradepipe dashboard` makes it (bin/commands/dashboard.ts).
+const measuredPool = new pg.Pool({ connectionString: db.url, max: 8 });
 measuredPool.on("error", () => {});
 const dashboard = await startDashboard({
   pool: measuredPool,
