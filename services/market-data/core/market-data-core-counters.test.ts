@@ -26,15 +26,13 @@ function book(
   };
 }
 
-/** quote: an AAPL quote at `timeNs`. */
+/** quote: an AAPL quote at `timeNs` (100 bid, 200 offered). */
+const QUOTE = { type: "quote", symbol: "AAPL", bidSize: 100n, askSize: 200n } as const;
 const quote = (bid: string, ask: string, timeNs = 1n): MarketDataEvent => ({
-  type: "quote",
-  symbol: "AAPL",
+  ...QUOTE,
   timeNs,
   bidPrice: d(bid),
-  bidSize: 100n,
   askPrice: d(ask),
-  askSize: 200n,
 });
 
 describe("MarketDataCore counters and answers", () => {
