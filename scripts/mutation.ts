@@ -21,11 +21,16 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** The folders of pure logic: stage cores, exact money, the operator's decision functions. */
+/**
+ * The folders of pure logic: stage cores, the signal-bridge's strategy engine and feature library
+ * (a stage core in all but the folder's name: the determinism lint holds it to the same rules),
+ * exact money, the operator's decision functions.
+ */
 const DEFAULT_TARGETS: Target[] = [
   ...readdirSync(join(root, "services"))
     .filter((s) => existsSync(join(root, "services", s, "core")))
     .map((s) => folderTarget(`services/${s}/core`)),
+  folderTarget("services/signal-bridge/strategy"),
   {
     name: "services/core/money",
     mutate: ["services/core/money.ts"],

@@ -117,21 +117,4 @@ describe("BookSide", () => {
       );
     }
   });
-
-  it("a depth of one keeps the best level; below one is refused", () => {
-    const bids = new BookSide("bid", 1);
-    bids.set(px("100"), 1n);
-    assert.equal(bids.set(px("101"), 2n), "inserted");
-    assert.equal(bids.set(px("99"), 3n), "ignored");
-    assert.deepEqual(levels(bids), [`${px("101")}x2`]);
-    assert.throws(() => new BookSide("bid", 0), /book depth must be a positive integer, got 0/);
-  });
-
-  it("says what each set did", () => {
-    const asks = new BookSide("ask", 5);
-    assert.equal(asks.set(px("10"), 1n), "inserted");
-    assert.equal(asks.set(px("10"), 2n), "updated");
-    assert.equal(asks.set(px("11"), 0n), "ignored");
-    assert.equal(asks.set(px("10"), 0n), "deleted");
-  });
 });
