@@ -9,6 +9,7 @@
  * the asynchronous fallback, quotes that arrive while the model runs wait in a queue, which keeps
  * the core's calls serialized and the output the same as the synchronous path's.
  */
+import { publishFields } from "../core/bus/fields.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import type { StrategySpec, TradingPipeline } from "../core/spec/index.ts";
 import { deferredObserve } from "../core/telemetry/index.ts";
@@ -194,8 +195,8 @@ export const stage: StageDefinition = {
         o,
         engine.indicatorsOf(o.leader),
       );
-      // In-process subscribers read the copy (BusMessage.value) instead of decoding the bytes.
-      bus.publish(t, encodeSignal(fields), signalCopy(fields));
+      // A copy: in-process subscribers read it (BusMessage.value), nobody encodes or decodes.
+      publishFields(bus, t, signalCopy(fields), encodeSignal);
       decisionLog?.add({
         signalId: fields.signalId,
         strategyId: fields.strategyId,
