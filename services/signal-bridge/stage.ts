@@ -12,7 +12,7 @@
 import { publishFields } from "../core/bus/fields.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import type { StrategySpec, TradingPipeline } from "../core/spec/index.ts";
-import { deferredObserve } from "../core/telemetry/index.ts";
+import { afterRun, deferredObserve } from "../core/telemetry/index.ts";
 import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbModelChannel, sbTimingChannel } from "./channels.ts";
@@ -148,16 +148,7 @@ export const stage: StageDefinition = {
       });
 
     /** statusSoon: the report after a signal, made once the tick's synchronous run is over. */
-    let statusQueued = false;
-    const statusNow = () => {
-      statusQueued = false;
-      status();
-    };
-    const statusSoon = () => {
-      if (statusQueued) return;
-      statusQueued = true;
-      queueMicrotask(statusNow);
-    };
+    const statusSoon = afterRun(() => status());
 
     const reportFailures = () => {
       for (const f of engine.takeFailures()) {
