@@ -35,6 +35,7 @@ import {
   TradeSchema,
 } from "../core/messages/index.ts";
 import { fromDecimal } from "../core/money.ts";
+import { afterRun } from "../core/telemetry/index.ts";
 import { subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { emptyIntentFields, type IntentFields, readIntent } from "../risk-manager/wire.ts";
@@ -202,19 +203,9 @@ export const stage: StageDefinition = {
 
     /**
      * reportSoon: counters changed inside a step (an order sent, an update published). The report
-     * is made once, right after the synchronous run that changed them: not on the order path,
-     * and once for a step that changed several.
+     * is made once, right after the synchronous run that changed them: not on the order path.
      */
-    let reportQueued = false;
-    const reportQueuedNow = () => {
-      reportQueued = false;
-      report();
-    };
-    const reportSoon = () => {
-      if (reportQueued) return;
-      reportQueued = true;
-      queueMicrotask(reportQueuedNow);
-    };
+    const reportSoon = afterRun(() => report());
 
     const onFenced = (err: Error) => {
       log.error(

@@ -12,6 +12,7 @@
  * snapshot carries version v and each delta v+1, v+2, … so a consumer can check it missed nothing.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
+import { publishFields } from "../core/bus/fields.ts";
 import type { Bus } from "../core/bus/index.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import {
@@ -106,8 +107,8 @@ export class MarketDataPublisher {
       last[3] = q.askSize;
       m.askSize = toDecimal(q.askSize);
     }
-    // The copy rides along for in-process subscribers (BusMessage.value): they skip the decode.
-    this.#bus.publish(s.quoteTopic, encodeQuote(m), { ...m });
+    // A copy: in-process subscribers read it (BusMessage.value) and nobody encodes or decodes.
+    publishFields(this.#bus, s.quoteTopic, { ...m }, encodeQuote);
   }
 
   trade(q: L1Quote, eventTimeNs: bigint, originTimeNs: bigint): void {

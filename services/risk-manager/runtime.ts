@@ -4,6 +4,7 @@
  * the execution engine); it also keeps the status report and the gauges current. The stage
  * feeds it events; the runtime holds no logic of its own beyond "what to do with a command".
  */
+import { publishFields } from "../core/bus/fields.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import { publishMessage } from "../core/bus/typed.ts";
 import { ControlSchema, childTraceparent, RiskStateSchema } from "../core/messages/index.ts";
@@ -138,8 +139,8 @@ export function createRiskRuntime(
         // The intent continues the signal's trace (a new span) and keeps its event and origin times.
         const trace = causeTrace === "" ? "" : childTraceparent(causeTrace);
         const fields = intentFieldsOf(d, trace, causeOriginNs, intent);
-        // In-process subscribers read the copy (BusMessage.value) instead of decoding the bytes.
-        bus.publish(intentTopic(d.symbol), encodeIntent(fields), { ...fields });
+        // A copy: in-process subscribers read it (BusMessage.value), nobody encodes or decodes.
+        publishFields(bus, intentTopic(d.symbol), { ...fields }, encodeIntent);
         if (d.repeated) {
           // The earlier decision again; the execution engine ignores a known client_order_id.
           log.info(

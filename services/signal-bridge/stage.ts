@@ -9,9 +9,10 @@
  * the asynchronous fallback, quotes that arrive while the model runs wait in a queue, which keeps
  * the core's calls serialized and the output the same as the synchronous path's.
  */
+import { publishFields } from "../core/bus/fields.ts";
 import { Topics, topic } from "../core/bus/topics.ts";
 import type { StrategySpec, TradingPipeline } from "../core/spec/index.ts";
-import { deferredObserve } from "../core/telemetry/index.ts";
+import { afterRun, deferredObserve } from "../core/telemetry/index.ts";
 import { type QuoteFields, subscribeQuotes } from "../market-data/quote-wire.ts";
 import type { RunningStage, StageContext, StageDefinition } from "../pipeline/context.ts";
 import { type SignalTiming, sbModelChannel, sbTimingChannel } from "./channels.ts";
@@ -147,16 +148,7 @@ export const stage: StageDefinition = {
       });
 
     /** statusSoon: the report after a signal, made once the tick's synchronous run is over. */
-    let statusQueued = false;
-    const statusNow = () => {
-      statusQueued = false;
-      status();
-    };
-    const statusSoon = () => {
-      if (statusQueued) return;
-      statusQueued = true;
-      queueMicrotask(statusNow);
-    };
+    const statusSoon = afterRun(() => status());
 
     const reportFailures = () => {
       for (const f of engine.takeFailures()) {
@@ -194,8 +186,8 @@ export const stage: StageDefinition = {
         o,
         engine.indicatorsOf(o.leader),
       );
-      // In-process subscribers read the copy (BusMessage.value) instead of decoding the bytes.
-      bus.publish(t, encodeSignal(fields), signalCopy(fields));
+      // A copy: in-process subscribers read it (BusMessage.value), nobody encodes or decodes.
+      publishFields(bus, t, signalCopy(fields), encodeSignal);
       decisionLog?.add({
         signalId: fields.signalId,
         strategyId: fields.strategyId,

@@ -7,7 +7,7 @@ import { channel } from "node:diagnostics_channel";
 import { TradepipeError } from "../errors.ts";
 import { type ClockNs, wallClockNs } from "../messages/time.ts";
 import { matches, type ParsedFilter, parseFilter } from "./filters.ts";
-import { decodeFrame, encodeFrame, newPublisherId, topicBytes } from "./frame.ts";
+import { decodeFrame, encodeFrame, newPublisherId, stampedPayload, topicBytes } from "./frame.ts";
 import { SequenceTracker, Verdict } from "./sequence.ts";
 import type {
   BusHandler,
@@ -98,14 +98,38 @@ export class BusCore {
     return { frame, sequence };
   }
 
-  /** receive checks and dispatches one incoming frame (`value`: BusMessage.value, in-process). */
-  receive(frame: Buffer, value?: unknown): void {
+  /**
+   * local stamps the next message for `topic` as an in-process message (no frame): `value` is
+   * the publisher's copy, `bytes` its encoding or a function that makes it from `value` the
+   * first time a subscriber reads `payload` (see LocalMessage).
+   */
+  local<T>(
+    topic: string,
+    value: T,
+    bytes: Uint8Array | ((value: T) => Uint8Array),
+  ): LocalMessage<T> {
+    if (this.closed) throw new TradepipeError("TP_ERR_BUS_CLOSED");
+    let out = this.#outTopics.get(topic);
+    if (!out) {
+      out = { bytes: topicBytes(topic), sequence: 0 };
+      this.#outTopics.set(topic, out);
+    }
+    this.counters.published++;
+    return new LocalMessage(topic, ++out.sequence, this.#clock(), this.publisherId, value, bytes);
+  }
+
+  /** receive checks and dispatches one incoming frame. */
+  receive(frame: Buffer): void {
     const decoded = decodeFrame(frame);
     if (!decoded) {
       this.counters.malformed++;
       return;
     }
-    decoded.value = value;
+    this.receiveMessage(decoded);
+  }
+
+  /** receiveMessage checks and dispatches one message (a decoded frame, or a LocalMessage). */
+  receiveMessage(decoded: BusMessage): void {
     const { topic, sequence, publisherId } = decoded;
     // Only subscribed streams are tracked, as a filtering transport only ever sees those.
     const route = this.#route(topic);
@@ -123,7 +147,7 @@ export class BusCore {
     }
     this.counters.delivered++;
     this.#observer.delivered?.(topic, decoded.publishTimeNs);
-    const message: BusMessage = decoded;
+    const message = decoded;
     const hold = this.holdBackground;
     for (const entry of route) {
       if (entry.background && hold !== undefined) hold(entry, message);
@@ -219,5 +243,54 @@ export class BusCore {
         throw error;
       });
     }
+  }
+}
+
+/**
+ * LocalMessage is a message of the in-process bus: no frame is built or parsed. `payload` (the
+ * encoding followed by the header stamp, as from a frame) is made on first read: in the fused
+ * pipeline the hot path's subscribers read `value` and the bytes are never made.
+ */
+export class LocalMessage<T = unknown> implements BusMessage {
+  readonly topic: string;
+  readonly sequence: number;
+  readonly publishTimeNs: bigint;
+  readonly publisherId: number;
+  readonly value: T;
+  #bytes: Uint8Array | ((value: T) => Uint8Array);
+  #payload: Buffer | undefined;
+
+  constructor(
+    topic: string,
+    sequence: number,
+    publishTimeNs: bigint,
+    publisherId: number,
+    value: T,
+    bytes: Uint8Array | ((value: T) => Uint8Array),
+  ) {
+    this.topic = topic;
+    this.sequence = sequence;
+    this.publishTimeNs = publishTimeNs;
+    this.publisherId = publisherId;
+    this.value = value;
+    // IMPORTANT: bytes handed over are copied now (a codec's buffer is reused by its next call).
+    this.#bytes = bytes;
+    this.#payload =
+      typeof bytes === "function"
+        ? undefined
+        : stampedPayload(bytes, sequence, publishTimeNs, publisherId);
+  }
+
+  get payload(): Buffer {
+    if (this.#payload === undefined) {
+      const encode = this.#bytes as (value: T) => Uint8Array;
+      this.#payload = stampedPayload(
+        encode(this.value),
+        this.sequence,
+        this.publishTimeNs,
+        this.publisherId,
+      );
+    }
+    return this.#payload;
   }
 }

@@ -48,6 +48,33 @@ export function encodeFrame(
   const frame = Buffer.allocUnsafe(stampAt + STAMP_LENGTH);
   topicTerminated.copy(frame, prefix);
   frame.set(payload, prefix + topicTerminated.length);
+  writeStamp(frame, stampAt, sequence, publishTimeNs, publisherId);
+  return frame;
+}
+
+/**
+ * stampedPayload: `payload` followed by the header stamp, in a new buffer: what a subscriber
+ * gets as BusMessage.payload (the in-process bus makes it only when a subscriber asks).
+ */
+export function stampedPayload(
+  payload: Uint8Array,
+  sequence: number,
+  publishTimeNs: bigint,
+  publisherId: number,
+): Buffer {
+  const out = Buffer.allocUnsafe(payload.length + STAMP_LENGTH);
+  out.set(payload, 0);
+  writeStamp(out, payload.length, sequence, publishTimeNs, publisherId);
+  return out;
+}
+
+function writeStamp(
+  frame: Buffer,
+  stampAt: number,
+  sequence: number,
+  publishTimeNs: bigint,
+  publisherId: number,
+): void {
   frame[stampAt] = 0x0a; // field 1, length-delimited
   frame[stampAt + 1] = 27;
   frame[stampAt + 2] = 0x11; // field 2 (sequence), fixed64
@@ -56,7 +83,6 @@ export function encodeFrame(
   frame.writeBigUInt64LE(publishTimeNs, stampAt + 12);
   frame[stampAt + 20] = 0x31; // field 6 (publisher_id), fixed64
   writeUint64(frame, stampAt + 21, publisherId);
-  return frame;
 }
 
 /** DecodedFrame is a frame split into its parts; `payload` is a view into the frame. */
@@ -66,8 +92,6 @@ export interface DecodedFrame {
   sequence: number;
   publishTimeNs: bigint;
   publisherId: number;
-  /** BusMessage.value: set by the in-process bus; undefined from bytes. */
-  value: unknown;
 }
 
 /** decodeFrame splits a frame, or returns undefined when the bytes are not a bus frame. */
@@ -90,7 +114,6 @@ export function decodeFrame(frame: Buffer): DecodedFrame | undefined {
     sequence: readUint64(frame, stampAt + 3),
     publishTimeNs: frame.readBigUInt64LE(stampAt + 12),
     publisherId: readUint64(frame, stampAt + 21),
-    value: undefined,
   };
 }
 

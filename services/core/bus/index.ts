@@ -1,5 +1,6 @@
 /** bus: topics, the Bus contract and its transports. */
-export { BusCore, gapChannel } from "./core.ts";
+export { BusCore, gapChannel, LocalMessage } from "./core.ts";
+export { publishFields } from "./fields.ts";
 export { InProcBus, type InProcBusOptions } from "./inproc.ts";
 export {
   type NetworkBus,

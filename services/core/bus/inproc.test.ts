@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { publishFields } from "./fields.ts";
 import { STAMP_LENGTH } from "./frame.ts";
 import { InProcBus } from "./inproc.ts";
 
@@ -99,4 +100,36 @@ test("InProcBus: a held delivery is dropped once its subscription ended, and a t
   bus.publish("md.trade/AAPL", bytes("t1"));
   assert.deepEqual(after, ["engine"]);
   assert.equal(bus.stats().handlerErrors, 1);
+});
+
+test("InProcBus.publishEncoded makes the bytes only when a subscriber reads them", () => {
+  const bus = new InProcBus();
+  let encoded = 0;
+  const encode = (v: { n: number }) => {
+    encoded++;
+    return bytes(`n=${v.n}`);
+  };
+  const values: unknown[] = [];
+  bus.subscribe(["signal/*"], (m) => values.push(m.value));
+  publishFields(bus, "signal/AAPL", { n: 1 }, encode);
+  assert.deepEqual(values, [{ n: 1 }]);
+  assert.equal(encoded, 0, "nobody read the bytes: none were made");
+
+  const seen: string[] = [];
+  bus.subscribe(["signal/*"], (m) => seen.push(`${text(m.payload)} #${m.sequence}`));
+  publishFields(bus, "signal/AAPL", { n: 2 }, encode);
+  assert.deepEqual(seen, ["n=2 #2"]);
+  assert.equal(encoded, 1);
+});
+
+test("InProcBus copies published bytes: a publisher reusing its buffer changes nothing delivered", async () => {
+  const bus = new InProcBus({ delivery: "microtask" });
+  const seen: string[] = [];
+  bus.subscribe(["md.quote/*"], (m) => seen.push(text(m.payload)));
+  const buf = bytes("q1");
+  bus.publish("md.quote/AAPL", buf);
+  buf.write("q2");
+  bus.publish("md.quote/AAPL", buf);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen, ["q1", "q2"]);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Histogram, Registry } from "prom-client";
-import { deferredObserve } from "./deferred-observe.ts";
+import { afterRun, deferredObserve } from "./deferred-observe.ts";
 
 const histogram = () =>
   new Histogram({
@@ -43,4 +43,17 @@ test("deferredObserve loses nothing when one run observes more than its buffer h
   await Promise.resolve();
   const got = await h.get();
   assert.equal(got.values.find((v) => v.metricName === "t_seconds_count")?.value, 1000);
+});
+
+test("afterRun runs its function once after the run, however often the run asked", async () => {
+  let runs = 0;
+  const soon = afterRun(() => runs++);
+  soon();
+  soon();
+  assert.equal(runs, 0);
+  await Promise.resolve();
+  assert.equal(runs, 1);
+  soon();
+  await Promise.resolve();
+  assert.equal(runs, 2);
 });

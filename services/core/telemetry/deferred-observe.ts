@@ -6,6 +6,24 @@
  * or at once when the buffer is full, so a scrape never misses more than the run in progress.
  */
 
+/**
+ * afterRun returns a function that runs `fn` once, right after the synchronous run that called
+ * it (one microtask), however often that run called it: a stage report after an order or a
+ * signal, made off the tick → order path and once per run.
+ */
+export function afterRun(fn: () => void): () => void {
+  let queued = false;
+  const run = () => {
+    queued = false;
+    fn();
+  };
+  return () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(run);
+  };
+}
+
 /** Observer: what deferredObserve needs of a prom-client Histogram (or Histogram child). */
 export interface Observer {
   observe(value: number): void;

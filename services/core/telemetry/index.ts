@@ -1,5 +1,5 @@
 /** telemetry: logs, metrics and traces for every tradepipe process (see README.md). */
-export { deferredObserve, type Observer } from "./deferred-observe.ts";
+export { afterRun, deferredObserve, type Observer } from "./deferred-observe.ts";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export {
   createMetrics,

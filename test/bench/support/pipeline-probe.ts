@@ -37,7 +37,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
-import { BusCore } from "../../../services/core/bus/core.ts";
+import { BusCore, LocalMessage } from "../../../services/core/bus/core.ts";
+import type { BusMessage } from "../../../services/core/bus/types.ts";
 import { OrderIntentSchema } from "../../../services/core/messages/index.ts";
 import { wallClockNs } from "../../../services/core/messages/time.ts";
 import { Journal } from "../../../services/execution-engine/journal.ts";
@@ -119,16 +120,49 @@ export function installProbe(): Probe {
     if (kind) mark(`pub:${kind}`, at);
     return stamp.call(this, topic, payload, prefix);
   };
-  const receive = BusCore.prototype.receive;
-  BusCore.prototype.receive = function (this: BusCore, frame: Buffer, value?: unknown) {
+  // The in-process bus stamps LocalMessages (no frame) and dispatches them directly.
+  const local = BusCore.prototype.local;
+  BusCore.prototype.local = function <T>(
+    this: BusCore,
+    topic: string,
+    value: T,
+    bytes: Uint8Array | ((value: T) => Uint8Array),
+  ) {
     const at = process.hrtime.bigint();
-    receive.call(this, frame, value);
+    const kind = pathTopicOf(topic);
+    if (kind) mark(`pub:${kind}`, at);
+    return local.call<
+      BusCore,
+      [string, T, Uint8Array | ((value: T) => Uint8Array)],
+      LocalMessage<T>
+    >(this, topic, value, bytes);
+  };
+  const receive = BusCore.prototype.receive;
+  BusCore.prototype.receive = function (this: BusCore, frame: Buffer) {
+    const at = process.hrtime.bigint();
+    receive.call(this, frame);
     // The topic is read after the handlers ran, so reading it delays nothing downstream.
     const end = frame.indexOf(0);
     const kind = end > 0 ? pathTopicOf(frame.toString("latin1", 0, end)) : undefined;
     if (kind) mark(`recv:${kind}`, at);
     if (kind === "order.intent") {
       const origin = fromBinary(OrderIntentSchema, frame.subarray(end + 1)).header?.originTimeNs;
+      mark("origin:order.intent", origin ?? 0n);
+    }
+  };
+  const receiveMessage = BusCore.prototype.receiveMessage;
+  BusCore.prototype.receiveMessage = function (this: BusCore, m: BusMessage) {
+    // A frame's receive passes here too: marked once, by receive above.
+    if (!(m instanceof LocalMessage)) return receiveMessage.call(this, m);
+    const at = process.hrtime.bigint();
+    receiveMessage.call(this, m);
+    const kind = pathTopicOf(m.topic);
+    if (kind) mark(`recv:${kind}`, at);
+    if (kind === "order.intent") {
+      // The in-process intent carries the risk-manager's copy (its bytes are never made).
+      const value = m.value as { originTimeNs?: bigint } | undefined;
+      const origin =
+        value?.originTimeNs ?? fromBinary(OrderIntentSchema, m.payload).header?.originTimeNs;
       mark("origin:order.intent", origin ?? 0n);
     }
   };
