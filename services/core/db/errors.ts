@@ -53,8 +53,9 @@ const NETWORK_ERRNOS = new Set([
 
 /**
  * isDatabaseUnavailable: the error says the database is away (down, restarting, unreachable,
- * read-only after a demotion, or too slow to answer), not that this process did something wrong.
- * A stage rides such errors out (stands by and reconnects) instead of exiting.
+ * read-only after a demotion, too slow to answer, or out of a resource such as disk space), not
+ * that this process did something wrong. A stage rides such errors out (stands by and
+ * reconnects) instead of exiting.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof TradepipeError) {
@@ -68,9 +69,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (NETWORK_ERRNOS.has(state)) return true;
     // 08: connection exception; 57P01-57P05: shutdown, crash recovery, cannot connect now,
     // idle session timeout; 25006: read-only transaction (a standby or a demoted primary);
-    // 57014: statement timeout or cancel (a hung server).
-    if (state.startsWith("08") || /^57P0[1-5]$/.test(state)) return true;
-    if (state === "25006" || state === "57014" || state === "53300") return true;
+    // 57014: statement timeout or cancel (a hung server); 53: insufficient resources — 53100
+    // disk full (the server stays up, answers reads and refuses every write that needs a new
+    // block until space is freed), 53200 out of memory, 53300 too many connections.
+    if (state.startsWith("08") || state.startsWith("53") || /^57P0[1-5]$/.test(state)) return true;
+    if (state === "25006" || state === "57014") return true;
   }
   const message = (err as { message?: unknown } | null)?.message;
   if (typeof message !== "string") return false;
