@@ -222,6 +222,15 @@ export interface TestRun {
   handle(): RunHandle | undefined;
 }
 
+let journalDirOfThisProcess: string | undefined;
+
+/** testJournalDir: TRADEPIPE_JOURNAL_DIR if set, else one temporary directory per test process. */
+function testJournalDir(): string {
+  journalDirOfThisProcess ??=
+    process.env.TRADEPIPE_JOURNAL_DIR ?? mkdtempSync(join(tmpdir(), "tp-e2e-journal-"));
+  return journalDirOfThisProcess;
+}
+
 /**
  * startRun runs the default pipeline as `tradepipe run` does, on `databaseUrl` (or an embedded
  * server) and `simulator`, quietly (warn-level logs, no status lines, free health ports); `env`
@@ -258,6 +267,9 @@ export function startRun(o: {
       ...process.env,
       DATABASE_URL: o.databaseUrl ?? "",
       TRADEPIPE_LOG_LEVEL: "warn",
+      // The engine's journal goes beside a test's own data directory, or into one directory of
+      // this test process (kept across the runs of a restart test), never the machine's.
+      ...(o.env?.TRADEPIPE_DATA_DIR ? {} : { TRADEPIPE_JOURNAL_DIR: testJournalDir() }),
       ...o.env,
     },
     statusIntervalMs: 60_000,
