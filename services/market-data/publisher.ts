@@ -33,7 +33,7 @@ import { toDecimal } from "../core/money.ts";
 import type { BookEvent, PriceLevel } from "./core/events.ts";
 import type { L1Quote } from "./core/l1-quote.ts";
 import type { L2Book } from "./core/l2-book.ts";
-import { emptyQuoteFields, encodeQuote, type QuoteFields } from "./quote-wire.ts";
+import { copyQuote, emptyQuoteFields, encodeQuote, type QuoteFields } from "./quote-wire.ts";
 
 export const SOURCE = "market-data";
 
@@ -107,8 +107,8 @@ export class MarketDataPublisher {
       last[3] = q.askSize;
       m.askSize = toDecimal(q.askSize);
     }
-    // A copy: in-process subscribers read it (BusMessage.value) and nobody encodes or decodes.
-    publishFields(this.#bus, s.quoteTopic, { ...m }, encodeQuote);
+    // In-process subscribers read a copy (BusMessage.value): nobody encodes or decodes.
+    publishFields(this.#bus, s.quoteTopic, m, encodeQuote, copyQuote);
   }
 
   trade(q: L1Quote, eventTimeNs: bigint, originTimeNs: bigint): void {

@@ -53,6 +53,11 @@ export function emptyQuoteFields(): QuoteFields {
   };
 }
 
+/** copyQuote: a copy for the in-process bus (BusMessage.value); `q` is reused by the next quote. */
+export function copyQuote(q: QuoteFields): QuoteFields {
+  return { ...q };
+}
+
 let buf = Buffer.allocUnsafe(512);
 
 /** encodeQuote encodes `q` as a tradepipe.v1.Quote (see IMPORTANT above). */

@@ -21,7 +21,7 @@ import {
 import { intentFieldsOf, killSwitchControl, riskStateMessage } from "./messages.ts";
 import { BREAKER_GAUGE_VALUES, type riskMetrics } from "./metrics.ts";
 import type { KillSwitchRow, RiskStore } from "./store.ts";
-import { emptyIntentFields, encodeIntent } from "./wire.ts";
+import { copyIntent, emptyIntentFields, encodeIntent } from "./wire.ts";
 
 /** STATE_REPEAT_MS: risk.state is republished at least this often even when nothing changed. */
 export const STATE_REPEAT_MS = 5_000;
@@ -139,8 +139,8 @@ export function createRiskRuntime(
         // The intent continues the signal's trace (a new span) and keeps its event and origin times.
         const trace = causeTrace === "" ? "" : childTraceparent(causeTrace);
         const fields = intentFieldsOf(d, trace, causeOriginNs, intent);
-        // A copy: in-process subscribers read it (BusMessage.value), nobody encodes or decodes.
-        publishFields(bus, intentTopic(d.symbol), { ...fields }, encodeIntent);
+        // In-process subscribers read a copy (BusMessage.value): nobody encodes or decodes.
+        publishFields(bus, intentTopic(d.symbol), fields, encodeIntent, copyIntent);
         if (d.repeated) {
           // The earlier decision again; the execution engine ignores a known client_order_id.
           log.info(

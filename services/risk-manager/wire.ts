@@ -106,6 +106,11 @@ export function emptyIntentFields(): IntentFields {
   };
 }
 
+/** copyIntent: a copy for the in-process bus (BusMessage.value); `f` is reused by the next one. */
+export function copyIntent(f: IntentFields): IntentFields {
+  return { ...f };
+}
+
 let buf = Buffer.allocUnsafe(1024);
 
 /** encodeIntent encodes `f` as a tradepipe.v1.OrderIntent (see IMPORTANT above). */

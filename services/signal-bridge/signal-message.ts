@@ -37,7 +37,9 @@ export function midPrice(q: QuoteFields): string {
 /** decimalOf writes a strategy's float price or quantity as a decimal string ("" for 0). */
 export function decimalOf(x: number, places: number): string {
   if (!(x > 0) || !Number.isFinite(x)) return "";
-  return x.toFixed(places).replace(/\.?0+$/, "");
+  const text = x.toFixed(places);
+  // IMPORTANT: only a fraction's trailing zeros go; a whole number keeps its own ("100", not "1").
+  return places === 0 ? text : text.replace(/\.?0+$/, "");
 }
 
 /**

@@ -186,8 +186,8 @@ export const stage: StageDefinition = {
         o,
         engine.indicatorsOf(o.leader),
       );
-      // A copy: in-process subscribers read it (BusMessage.value), nobody encodes or decodes.
-      publishFields(bus, t, signalCopy(fields), encodeSignal);
+      // In-process subscribers read a copy (BusMessage.value): nobody encodes or decodes.
+      publishFields(bus, t, fields, encodeSignal, signalCopy);
       decisionLog?.add({
         signalId: fields.signalId,
         strategyId: fields.strategyId,

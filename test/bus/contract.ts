@@ -4,8 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type BusOptions, publishMessage, Topics, topic } from "../../services/core/bus/index.ts";
+import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  type BusOptions,
+  publishFields,
+  publishMessage,
+  Topics,
+  topic,
+} from "../../services/core/bus/index.ts";
 import type { Bus, BusMessage } from "../../services/core/bus/types.ts";
 import { isTradepipeError } from "../../services/core/errors.ts";
 import { HeartbeatSchema, newHeader, QuoteSchema } from "../../services/core/messages/index.ts";
@@ -96,6 +102,37 @@ export function runBusContract(target: BusContractTarget): void {
         assert.equal(decoded.header?.eventTimeNs, 1_700_000_000_000_000_000n);
         assert.equal(decoded.header?.source, "contract");
         assert.match(decoded.header?.traceparent ?? "", /^00-0af7651916cd43dd/);
+      } finally {
+        await closeAll(pair);
+      }
+    });
+
+    it("publishFields: the bytes reach every subscriber; the publisher's copy only in process", async () => {
+      const pair = await target.newBus();
+      try {
+        const got: BusMessage[] = [];
+        pair.subscriber.subscribe([topic(Topics.quote, "MSFT")], (m) => got.push(m));
+        await linkUp(pair);
+        const fields = quote("MSFT", "41.5");
+        publishFields(
+          pair.publisher,
+          "md.quote/MSFT",
+          fields,
+          (q) => toBinary(QuoteSchema, q),
+          (q) => clone(QuoteSchema, q),
+        );
+        await waitFor(() => got.length === 1, "the quote");
+        const m = got[0]!;
+        const decoded = fromBinary(QuoteSchema, m.payload);
+        assert.equal(decoded.bidPrice, "41.5");
+        assert.equal(decoded.header?.sequence, BigInt(m.sequence));
+        const inProcess = pair.publisher === pair.subscriber;
+        if (inProcess) {
+          assert.equal((m.value as typeof fields).bidPrice, "41.5");
+          assert.notEqual(m.value, fields, "a copy, not the publisher's own object");
+        } else {
+          assert.equal(m.value, undefined, "only bytes cross a process");
+        }
       } finally {
         await closeAll(pair);
       }

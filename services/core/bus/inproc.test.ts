@@ -111,13 +111,14 @@ test("InProcBus.publishEncoded makes the bytes only when a subscriber reads them
   };
   const values: unknown[] = [];
   bus.subscribe(["signal/*"], (m) => values.push(m.value));
-  publishFields(bus, "signal/AAPL", { n: 1 }, encode);
+  const copy = (v: { n: number }) => ({ ...v });
+  publishFields(bus, "signal/AAPL", { n: 1 }, encode, copy);
   assert.deepEqual(values, [{ n: 1 }]);
   assert.equal(encoded, 0, "nobody read the bytes: none were made");
 
   const seen: string[] = [];
   bus.subscribe(["signal/*"], (m) => seen.push(`${text(m.payload)} #${m.sequence}`));
-  publishFields(bus, "signal/AAPL", { n: 2 }, encode);
+  publishFields(bus, "signal/AAPL", { n: 2 }, encode, copy);
   assert.deepEqual(seen, ["n=2 #2"]);
   assert.equal(encoded, 1);
 });
