@@ -33,15 +33,18 @@ test("buyingPower equals accountFigures().buyingPower: flat, long, short, with o
   submit({ symbol: "MSFT", side: "buy", type: "limit", limitPrice: fromDecimal("350") }, "10");
   same("with open orders");
   // Marks move: the short loses, the long gains.
-  quote(s, "MSFT", "450.00", "450.10", (t += 1_000_000n));
-  quote(s, "AAPL", "120.00", "120.02", (t += 1_000_000n));
+  t += 1_000_000n;
+  quote(s, "MSFT", "450.00", "450.10", t);
+  t += 1_000_000n;
+  quote(s, "AAPL", "120.00", "120.02", t);
   same("after the marks moved");
   assert.ok(accountFigures(s).shortMarketValue < 0n, "a short position is held");
   // A short bigger than the cash can carry: buying power floors at zero on both.
   // (a limit sell: a market one would meet the resting buy, a potential wash trade)
   submit({ symbol: "AAPL", side: "sell", type: "limit", limitPrice: fromDecimal("95") }, "100");
   same("long closed");
-  quote(s, "MSFT", "2000.00", "2000.10", (t += 1_000_000n));
+  t += 1_000_000n;
+  quote(s, "MSFT", "2000.00", "2000.10", t);
   same("short beyond the cash");
   assert.equal(buyingPower(s), 0n);
 });
