@@ -19,14 +19,17 @@
  *   npx node test/bench/backtest.bench.ts [--symbols 3] [--minutes 30] [--memory-days 20]
  *     [--only floor|single|batched|full]   # some paths, no memory runs (full: single + batched)
  *     [--runs N]                 # each path N times (default 5), the fastest reported
+ *     [--previous DIR]           # also another checkout's engine (e.g. a `git worktree` of
+ *                                # main), run alternately with this one in the same process
+ *                                # on the same records: old vs new under the same machine load
  *
  * Data: the simulator's seeded market model (seed 1), written to a temporary catalog.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { catalogSource, newCatalogStats } from "../../services/backtest/catalog/catalog.ts";
 import { BacktestEngine } from "../../services/backtest/engine.ts";
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     "memory-days": { type: "string", default: "20" },
     only: { type: "string", default: "all" },
     runs: { type: "string", default: "5" },
+    previous: { type: "string" },
     child: { type: "string" },
   },
 });
@@ -82,6 +86,45 @@ interface EngineRun {
 /** Path: the floor (no strategy), or all five cores with the model called per row or batched. */
 type Path = "floor" | "single" | "batched";
 
+/** Impl: an engine and its test configuration, from this checkout or another (--previous). */
+interface Impl {
+  Engine: typeof BacktestEngine;
+  testConfig: typeof testConfig;
+}
+const current: Impl = { Engine: BacktestEngine, testConfig };
+
+async function previousImpl(dir: string): Promise<Impl> {
+  const at = (file: string) => pathToFileURL(resolve(dir, file)).href;
+  const engine = await import(at("services/backtest/engine.ts"));
+  const support = await import(at("services/backtest/test-support.ts"));
+  return { Engine: engine.BacktestEngine, testConfig: support.testConfig };
+}
+
+/**
+ * alternately runs the path with the previous checkout's engine and this one's, RUNS times each
+ * in turns (the order swapped every round), and prints each one's least and median CPU time.
+ */
+async function alternately(records: readonly MarketRecord[], path: Path, previous: Impl) {
+  const impls = [
+    { name: "previous checkout", impl: previous, cpu: [] as number[] },
+    { name: "this checkout", impl: current, cpu: [] as number[] },
+  ];
+  for (const x of impls) await runEngine(records.slice(0, 20_000), path, x.impl);
+  for (let i = 0; i < RUNS; i++) {
+    for (const x of i % 2 === 0 ? impls : [...impls].reverse()) {
+      x.cpu.push((await runEngine(records, path, x.impl)).cpuMs);
+    }
+  }
+  for (const x of impls) {
+    const sorted = [...x.cpu].sort((a, b) => a - b);
+    const least = sorted[0]!;
+    const median = sorted[sorted.length >> 1]!;
+    console.log(
+      `${"".padEnd(40)} ${x.name.padEnd(17)} CPU least ${least.toFixed(0).padStart(4)} ms (${rate(records.length, least)} of CPU time), median ${median.toFixed(0)} ms`,
+    );
+  }
+}
+
 /**
  * fastest runs the path RUNS times and keeps the fastest wall time and the least CPU time (on a
  * shared machine the fastest run is the one least disturbed by other processes; CPU time does not
@@ -100,8 +143,12 @@ async function fastest(records: readonly MarketRecord[], path: Path): Promise<En
   return best;
 }
 
-async function runEngine(records: readonly MarketRecord[], path: Path): Promise<EngineRun> {
-  const cfg = await testConfig(symbols, 1);
+async function runEngine(
+  records: readonly MarketRecord[],
+  path: Path,
+  impl: Impl = current,
+): Promise<EngineRun> {
+  const cfg = await impl.testConfig(symbols, 1);
   cfg.kernel = { ...cfg.kernel, noStrategy: path === "floor" };
   let scores = 0;
   let scoreMs = 0;
@@ -117,7 +164,7 @@ async function runEngine(records: readonly MarketRecord[], path: Path): Promise<
     };
     cfg.batchModels = false;
   }
-  const engine = new BacktestEngine(cfg);
+  const engine = new impl.Engine(cfg);
   const cpu = process.cpuUsage();
   const t = performance.now();
   for (let i = 0; i < records.length; i += 65_536) engine.push(records.slice(i, i + 65_536));
@@ -200,6 +247,7 @@ try {
     `  bare loop over the decoded records      ${bare.ms.toFixed(1).padStart(7)} ms   ${rate(n, bare.ms)}`,
   );
   const only = args.only;
+  const previous = args.previous === undefined ? undefined : await previousImpl(args.previous);
   if (!["all", "floor", "full", "single", "batched"].includes(only)) {
     throw new Error(`--only must be floor, full, single or batched, not ${only}`);
   }
@@ -216,6 +264,7 @@ try {
       `  replay + md/exec/tracker + matching     ${floor.ms.toFixed(0).padStart(7)} ms   ${rate(n, floor.ms)}  (no strategy)`,
     );
     cpuLine(floor);
+    if (previous !== undefined) await alternately(day.records, "floor", previous);
   }
   if (runs("single")) {
     await runEngine(day.records.slice(0, 20_000), "single");
@@ -227,6 +276,7 @@ try {
       `${"".padEnd(40)} model: ${single.scores} single-row native calls, ${single.scoreMs.toFixed(0)} ms`,
     );
     cpuLine(single);
+    if (previous !== undefined) await alternately(day.records, "single", previous);
   }
   if (runs("batched")) {
     await runEngine(day.records.slice(0, 20_000), "batched");
@@ -239,6 +289,7 @@ try {
       `${"".padEnd(40)} model: ${b.hits} requests answered from ${b.rows} rows scored ahead in ${b.batchCalls} batched native calls; ${b.misses} single-row calls`,
     );
     cpuLine(full);
+    if (previous !== undefined) await alternately(day.records, "batched", previous);
   }
   const self = fileURLToPath(import.meta.url);
   const peakOf = (days: number) => {

@@ -4,7 +4,7 @@
  */
 import { abs, type Fixed, fromDecimal, mul, ONE, toDecimal, ZERO } from "../../core/money.ts";
 import type { Asset, BrokerState } from "./broker.ts";
-import { marketValues } from "./ledger.ts";
+import { avgEntryPrice, marketValues } from "./ledger.ts";
 import { protectiveLimit } from "./matching.ts";
 import {
   type ApiError,
@@ -57,6 +57,25 @@ export function accountFigures(state: BrokerState): {
     buyingPower: bp > ZERO ? bp : ZERO,
     reserved,
   };
+}
+
+/**
+ * buyingPower is accountFigures(state).buyingPower without the long side, which it does not
+ * depend on: planOrder asks for it on every order. Marks are never negative (quote mids, or the
+ * average entry price), so a position's value is below zero only when it is short: the short
+ * side is the short positions' values below zero.
+ */
+export function buyingPower(state: BrokerState): Fixed {
+  let short = ZERO;
+  for (const p of state.ledger.positions.values()) {
+    if (p.qty >= ZERO) continue;
+    const mv = mul(p.qty, markPrice(state, p.symbol) ?? avgEntryPrice(p));
+    if (mv < ZERO) short += mv;
+  }
+  let reserved = ZERO;
+  for (const set of state.openBySymbol.values()) for (const o of set) reserved += reservedFor(o);
+  const bp = state.ledger.cash - 2n * abs(short) - reserved;
+  return bp > ZERO ? bp : ZERO;
 }
 
 /** heldForOrders is the quantity of `symbol` already committed to open orders of `side`. */
@@ -160,7 +179,7 @@ export function planOrder(
   }
   const cost = qty === null ? req.notional! : mul(qty, reservePrice);
   const released = excluding ? reservedFor(excluding) : ZERO;
-  const bp = accountFigures(state).buyingPower + released;
+  const bp = buyingPower(state) + released;
   if (cost > bp) {
     return forbidden("insufficient buying power", { buying_power: dec(bp), cost_basis: dec(cost) });
   }
