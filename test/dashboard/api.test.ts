@@ -450,11 +450,12 @@ function readEvents(
   d: Dashboard,
   lastEventId: string | undefined,
   until: (events: Array<{ id?: string; event: string; data: string }>) => boolean,
+  query = "",
 ): Promise<Array<{ id?: string; event: string; data: string }>> {
   return new Promise((resolve, reject) => {
     const events: Array<{ id?: string; event: string; data: string }> = [];
     const req = http.get(
-      `${d.url}api/stream`,
+      `${d.url}api/stream${query}`,
       { headers: lastEventId ? { "Last-Event-ID": lastEventId } : {} },
       (res) => {
         let buf = "";
@@ -504,4 +505,24 @@ test("stream: fills carry their id; a reconnect with Last-Event-ID resumes witho
   for (let i = 0; i < 3; i += 1) missed.push(await addFill(db.pool, "JPM", "sell"));
   const resumed = await readEvents(open, String(first[2]), (evs) => fillIds(evs).length >= 3);
   assert.deepEqual(fillIds(resumed), missed);
+});
+
+test("stream: ?after= starts from the page's newest fill, so fills committed while the page loaded are sent; a bad one is refused", {
+  timeout: 30_000,
+}, async () => {
+  const fillIds = (evs: Array<{ id?: string; event: string }>) =>
+    evs.filter((e) => e.event === "fill").map((e) => Number(e.id));
+  const shown = await addFill(db.pool, "XOM", "buy");
+  // Committed after the page read its blotter, before its stream connected.
+  const between = [await addFill(db.pool, "XOM", "sell"), await addFill(db.pool, "XOM", "buy")];
+  const events = await readEvents(
+    open,
+    undefined,
+    (evs) => fillIds(evs).length >= 2,
+    `?after=${shown}`,
+  );
+  assert.deepEqual(fillIds(events), between);
+  const bad = await fetch(`${open.url}api/stream?after=1;DROP`);
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /after: must be a fill id/);
 });
