@@ -385,8 +385,20 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
    * stale-data banner away.
    */
   async function stream(req: IncomingMessage, res: ServerResponse, _user: User): Promise<void> {
+    // Where to start: the browser's Last-Event-ID on a reconnect, else `after` (the newest
+    // fill the page drew from its first blotter page, so nothing committed in between is
+    // lost), else the newest fill now.
     const lastHeader = header(req, "last-event-id");
-    let last = lastHeader && /^\d+$/.test(lastHeader) ? Number(lastHeader) : null;
+    const after = new URL(req.url ?? "/", "http://dashboard.invalid").searchParams.get("after");
+    if (after !== null && !/^\d{1,15}$/.test(after)) {
+      throw new HttpError(400, `after: must be a fill id, got "${after.slice(0, 40)}"`);
+    }
+    let last =
+      lastHeader && /^\d+$/.test(lastHeader)
+        ? Number(lastHeader)
+        : after !== null
+          ? Number(after)
+          : null;
     if (last === null) {
       const r = await opts.pool.query("SELECT coalesce(max(id), 0)::bigint AS id FROM fills");
       last = Number(r.rows[0].id);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, test } from "node:test";
+import { risk } from "../../services/dashboard/data.ts";
 import { type Dashboard, startDashboard } from "../../services/dashboard/server.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 import { addFill, dashboardOn, listenFor, seedPipeline, TEST_TOKENS } from "./fixture.ts";
@@ -124,6 +125,34 @@ test("summary figures are the database's", async () => {
   assert.equal(s.stages.length, 5);
   assert.ok(s.stages.every((x: { leading: boolean }) => x.leading));
   assert.equal(s.killSwitch.engaged, false);
+});
+
+test("risk panel: each limit's use is the hand-computed one from the seeded book", async () => {
+  // positions: AAPL 30 @ 103.5, MSFT -20 @ 101, XOM 15 @ 98.005, JPM flat; daily P&L -120.5,
+  // VaR 1834.27 (fixture.ts).
+  const spec = {
+    risk: {
+      maxPositionShares: 100,
+      maxNotionalPerSymbol: "5000",
+      maxOpenPositions: 4,
+      maxDailyLoss: "1000",
+      maxVar99: "2000",
+      maxSectorConcentration: 0.5,
+    },
+  } as unknown as Parameters<typeof risk>[1];
+  const r = await risk(db.pool, spec);
+  const used = Object.fromEntries(r.limits.map((l) => [l.name, [l.used, l.limit, l.unit]]));
+  const gross = 30 * 103.5 + 20 * 101 + 15 * 98.005;
+  assert.deepEqual(used["Position size"], [30, 100, "shares"]);
+  assert.deepEqual(used["Notional per symbol"], [3105, 5000, "USD"]);
+  assert.deepEqual(used["Open positions"], [3, 4, "positions"]);
+  assert.deepEqual(used["Daily loss"], [120.5, 1000, "USD"]);
+  assert.deepEqual(used["VaR 99% 1-day"], [1834.27, 2000, "USD"]);
+  const [sector, limit, unit] = used["Sector concentration"] as [number, number, string];
+  assert.ok(Math.abs(sector - ((30 * 103.5 + 20 * 101) / gross) * 100) < 1e-9, String(sector));
+  assert.deepEqual([limit, unit], [50, "%"]);
+  assert.equal(r.limits.length, 6);
+  assert.equal(r.orderRate.limit, 180);
 });
 
 test("auth: no session → 401; wrong token → 401; tokens in URLs are not accepted; reload keeps the session", async () => {
@@ -421,11 +450,12 @@ function readEvents(
   d: Dashboard,
   lastEventId: string | undefined,
   until: (events: Array<{ id?: string; event: string; data: string }>) => boolean,
+  query = "",
 ): Promise<Array<{ id?: string; event: string; data: string }>> {
   return new Promise((resolve, reject) => {
     const events: Array<{ id?: string; event: string; data: string }> = [];
     const req = http.get(
-      `${d.url}api/stream`,
+      `${d.url}api/stream${query}`,
       { headers: lastEventId ? { "Last-Event-ID": lastEventId } : {} },
       (res) => {
         let buf = "";
@@ -475,4 +505,24 @@ test("stream: fills carry their id; a reconnect with Last-Event-ID resumes witho
   for (let i = 0; i < 3; i += 1) missed.push(await addFill(db.pool, "JPM", "sell"));
   const resumed = await readEvents(open, String(first[2]), (evs) => fillIds(evs).length >= 3);
   assert.deepEqual(fillIds(resumed), missed);
+});
+
+test("stream: ?after= starts from the page's newest fill, so fills committed while the page loaded are sent; a bad one is refused", {
+  timeout: 30_000,
+}, async () => {
+  const fillIds = (evs: Array<{ id?: string; event: string }>) =>
+    evs.filter((e) => e.event === "fill").map((e) => Number(e.id));
+  const shown = await addFill(db.pool, "XOM", "buy");
+  // Committed after the page read its blotter, before its stream connected.
+  const between = [await addFill(db.pool, "XOM", "sell"), await addFill(db.pool, "XOM", "buy")];
+  const events = await readEvents(
+    open,
+    undefined,
+    (evs) => fillIds(evs).length >= 2,
+    `?after=${shown}`,
+  );
+  assert.deepEqual(fillIds(events), between);
+  const bad = await fetch(`${open.url}api/stream?after=1;DROP`);
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /after: must be a fill id/);
 });

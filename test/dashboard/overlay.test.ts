@@ -121,3 +121,20 @@ test("a run without an equity curve, an unknown run or a path outside the direct
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /thresholdBps/);
 });
+
+test("a tearsheet is served as written, under its own CSP (no script, no network, sandboxed); nothing outside the directory", async () => {
+  const res = await fetch(`${dashboard.url}backtests/no-equity/tearsheet.html`);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "<!doctype html><title>x</title>");
+  const csp = res.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /sandbox/);
+  assert.doesNotMatch(csp, /script-src/);
+  for (const path of [
+    "backtests/../tearsheet.html",
+    "backtests/%2e%2e/tearsheet.html",
+    "backtests/missing/tearsheet.html",
+  ]) {
+    assert.equal((await fetch(`${dashboard.url}${path}`)).status, 404, path);
+  }
+});
