@@ -33,7 +33,7 @@ describe("L2Book top of book", () => {
     b.apply(snapshot());
     const cases: [string, PriceLevel[], PriceLevel[]][] = [
       ["a better bid", [lv("100.1", "1")], []],
-      ["a better ask", [], [lv("100.4", "1")]],
+      ["a better ask of the same size", [], [lv("100.4", "3")]],
       ["the size at the best bid", [lv("100.1", "9")], []],
       ["the size at the best ask", [], [lv("100.4", "9")]],
     ];

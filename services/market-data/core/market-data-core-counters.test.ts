@@ -104,4 +104,11 @@ describe("MarketDataCore counters and answers", () => {
     const quoted = core.quote("AAPL")!;
     assert.deepEqual([quoted.hasQuote, quoted.hasTrade], [true, false]);
   });
+
+  it("a delta before any snapshot is dropped, and counted so", () => {
+    const core = new MarketDataCore();
+    const [r] = core.apply(book(3, false, ["3000", "1"]));
+    assert.equal(r?.type === "resync-needed" && r.reason, "no-snapshot");
+    assert.equal(core.counters.deltasDropped, 1);
+  });
 });
