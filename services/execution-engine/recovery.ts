@@ -27,7 +27,7 @@ import type { Logger } from "../core/telemetry/index.ts";
 import type { AuditRecord, Order } from "./core/index.ts";
 import { Journal, readJournal } from "./journal.ts";
 import { decodeEntry, encodeHeader } from "./journal-records.ts";
-import type { AuditWrite, ExecutionStore } from "./store.ts";
+import { type AuditWrite, type ExecutionStore, latestOrderRows } from "./store.ts";
 import { attachExecutions, type FetchExecutions } from "./write-behind.ts";
 
 /** The broker's clock and ours may differ; list orders from this long before the last commit. */
@@ -166,10 +166,16 @@ export async function replayJournals(o: {
         "journal ends in a damaged frame: replayed up to it (the broker listing covers the rest)",
       );
     }
+    // IMPORTANT: every batch writes each order's row as the whole journal leaves it. A batch
+    // stamps the rows it writes with this term's epoch, so a later batch (of this replay, or of
+    // the next term's after this one failed part-way, e.g. on a full disk) may not move them on
+    // ("a newer term's row"): an order whose send or refusal came after the boundary was left
+    // `created`, and the next term sent it again.
+    const latest = latestOrderRows(writes);
     for (let i = 0; i < writes.length; i += REPLAY_BATCH) {
       const batch = writes.slice(i, i + REPLAY_BATCH);
       await attachExecutions(batch, o.fetchExecutions);
-      await o.store.writeBatch(batch, f.epoch);
+      await o.store.writeBatch(batch, f.epoch, latest);
     }
     report.files++;
     report.records += writes.length;

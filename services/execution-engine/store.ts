@@ -130,12 +130,16 @@ export class ExecutionStore {
    * Idempotent: records already stored (same order, event and seq) and fills already stored
    * are skipped, so a journal can be replayed. `snapshotEpoch`: the term whose writes these
    * are (older when replaying an old journal): an order row a newer term wrote is kept.
+   * `latest`: the order rows to write instead of the ones these writes end at (a journal
+   * replayed in several batches writes each order's final row from its first batch on).
    */
-  async writeBatch(writes: readonly AuditWrite[], snapshotEpoch = this.epoch): Promise<number> {
+  async writeBatch(
+    writes: readonly AuditWrite[],
+    snapshotEpoch = this.epoch,
+    latest?: LatestOrderRows,
+  ): Promise<number> {
     const audits: unknown[] = [];
-    const orders = new Map<string, Order>();
     const fills: unknown[] = [];
-    const reasons = new Map<string, string>();
     for (const { record, order, executions } of writes) {
       audits.push({
         event_type: record.event,
@@ -150,13 +154,10 @@ export class ExecutionStore {
         occurred_us: usOf(record.timeNs),
         n: audits.length,
       });
-      orders.set(order.clientOrderId, order);
-      if (record.toStatus === "Rejected" && record.fromStatus !== "Rejected") {
-        reasons.set(order.clientOrderId, record.detail.reason ?? record.detail.message ?? "");
-      }
       fills.push(...fillRowsOf(record, order, executions));
     }
-    const rows = [...orders.values()].map((o) => orderRow(o, reasons.get(o.clientOrderId)));
+    const own = latestOrderRows(writes);
+    const rows = [...own.keys()].map((id) => latest?.get(id) ?? own.get(id)!);
     // A named statement is parsed and planned once per connection, not on every batch.
     const r = await this.#db.query<{ audits: string; fills: string }>({
       name: "tp_execution_write_batch",
@@ -293,6 +294,27 @@ interface OrderRow {
   updated_us: string;
   decision_price: string | null;
   attempts: number;
+}
+
+/** LatestOrderRows: each order's row as the last of a run of audit writes left it. */
+export type LatestOrderRows = ReadonlyMap<string, ReturnType<typeof orderRow>>;
+
+/**
+ * latestOrderRows: the row of each order the writes touch, as its last write left it (with the
+ * reason of its rejection among them).
+ */
+export function latestOrderRows(writes: readonly AuditWrite[]): LatestOrderRows {
+  const orders = new Map<string, Order>();
+  const reasons = new Map<string, string>();
+  for (const { record, order } of writes) {
+    orders.set(order.clientOrderId, order);
+    if (record.toStatus === "Rejected" && record.fromStatus !== "Rejected") {
+      reasons.set(order.clientOrderId, record.detail.reason ?? record.detail.message ?? "");
+    }
+  }
+  const rows = new Map<string, ReturnType<typeof orderRow>>();
+  for (const [id, o] of orders) rows.set(id, orderRow(o, reasons.get(id)));
+  return rows;
 }
 
 function orderRow(o: Order, rejectReason: string | undefined) {
