@@ -343,6 +343,8 @@ function refuse(state: ExecutionState, o: Order): [string, string] | null {
   if (state.killSwitch) return ["kill_switch", "kill switch engaged: no new orders"];
   const now = sameSideQuote(state, o);
   if (now === undefined) return ["no_last_price", `no quote or trade seen for ${o.symbol} yet`];
+  // No price to measure slippage from (the shell passes 0 only when it has no last price).
+  if (o.decisionPrice <= 0n) return ["no_last_price", `no decision price for ${o.symbol}`];
   const adverse = o.side === "buy" ? now > o.decisionPrice : now < o.decisionPrice;
   const bps = bpsDiff(now, o.decisionPrice);
   if (adverse && bps > state.config.maxSlippageBps) {
