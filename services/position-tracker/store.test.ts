@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type DiskFullSwitch, installDiskFullSwitch } from "../../test/support/disk-full-switch.ts";
 import { type TestDatabase, withMigratedDatabase } from "../../test/support/pg.ts";
 import { acquireLeadership, type Leadership } from "../core/db/leadership.ts";
 import { fromDecimal } from "../core/money.ts";
@@ -15,24 +16,13 @@ import { positionStore } from "./store.ts";
 
 let db: TestDatabase;
 let term: Leadership | null;
+let diskFull: DiskFullSwitch;
 before(async () => {
   db = await withMigratedDatabase();
   term = await acquireLeadership(db.pool, "position-tracker", "store-test", {
     renewIntervalMs: 0,
   });
-  // While disk_full has a row, every write of a position fails as on a full disk.
-  await db.pool.query(`
-    CREATE TABLE disk_full (since timestamptz);
-    CREATE FUNCTION tp_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM disk_full) THEN
-        RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
-          USING ERRCODE = '53100';
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER tp_test_disk_full BEFORE INSERT OR UPDATE ON positions
-      FOR EACH ROW EXECUTE FUNCTION tp_test_disk_full();`);
+  diskFull = await installDiskFullSwitch(db.pool, "positions");
 });
 after(async () => {
   await term?.release();
@@ -56,14 +46,14 @@ test("positions refused for a full disk are written once space is back, the late
   assert.ok(term, "the test leads the position-tracker stage");
   const store = positionStore(db.pool, term.epoch, log);
   try {
-    await db.pool.query("INSERT INTO disk_full VALUES (now())");
+    await diskFull.on();
     store.upsertPositions([position("AAPL", "10")], () => "tech");
     await store.flush();
     store.upsertPositions([position("AAPL", "20"), position("MSFT", "5")], () => "tech");
     await store.flush();
     assert.equal(await qtyOf("AAPL"), undefined, "the full disk refused the rows");
 
-    await db.pool.query("DELETE FROM disk_full");
+    await diskFull.off();
     for (let i = 0; i < 200 && (await qtyOf("MSFT")) === undefined; i++) await sleep(50);
     assert.equal(Number(await qtyOf("AAPL")), 20, "AAPL as it is now, not the older row");
     assert.equal(Number(await qtyOf("MSFT")), 5);

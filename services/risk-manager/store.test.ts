@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type DiskFullSwitch, installDiskFullSwitch } from "../../test/support/disk-full-switch.ts";
 import { type TestDatabase, withMigratedDatabase } from "../../test/support/pg.ts";
 import { acquireLeadership, type Leadership } from "../core/db/leadership.ts";
 import { createLogger } from "../core/telemetry/index.ts";
@@ -13,22 +14,11 @@ import { type RiskRow, riskStore } from "./store.ts";
 
 let db: TestDatabase;
 let term: Leadership | null;
+let diskFull: DiskFullSwitch;
 before(async () => {
   db = await withMigratedDatabase();
   term = await acquireLeadership(db.pool, "risk-manager", "store-test", { renewIntervalMs: 0 });
-  // While disk_full has a row, every update of risk_state fails as on a full disk.
-  await db.pool.query(`
-    CREATE TABLE disk_full (since timestamptz);
-    CREATE FUNCTION tp_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF EXISTS (SELECT 1 FROM disk_full) THEN
-        RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
-          USING ERRCODE = '53100';
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER tp_test_disk_full BEFORE UPDATE ON risk_state
-      FOR EACH ROW EXECUTE FUNCTION tp_test_disk_full();`);
+  diskFull = await installDiskFullSwitch(db.pool, "risk_state");
 });
 after(async () => {
   await term?.release();
@@ -63,12 +53,12 @@ test("a risk_state write refused for a full disk is written once space is back, 
   assert.ok(term, "the test leads the risk-manager stage");
   const store = riskStore(db.pool, term.epoch, log);
   try {
-    await db.pool.query("INSERT INTO disk_full VALUES (now())");
+    await diskFull.on();
     store.write(row("open"));
     await store.flush();
     assert.notEqual(await circuit(), "open", "the full disk refused the write");
 
-    await db.pool.query("DELETE FROM disk_full");
+    await diskFull.off();
     for (let i = 0; i < 200 && (await circuit()) !== "open"; i++) await sleep(50);
     assert.equal(await circuit(), "open", "the kept row was written once the disk took writes");
   } finally {
