@@ -365,6 +365,7 @@ export const stage: StageDefinition = {
         clearInterval(catchUp);
         for (const s of subscriptions) s.unsubscribe();
         await reconciler.stop();
+        store.stop();
         await store.flush();
         await broker.close();
       },

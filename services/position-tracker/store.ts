@@ -5,7 +5,7 @@
  * hot path, so a quote or fill never waits for the database.
  */
 import type pg from "pg";
-import { isStaleEpochError } from "../core/db/errors.ts";
+import { isDatabaseUnavailable, isStaleEpochError } from "../core/db/errors.ts";
 import { type Fixed, fromDecimal, toDecimal, ZERO } from "../core/money.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import {
@@ -112,18 +112,70 @@ export interface PositionStore {
   ): void;
   /** flush waits for every queued write. */
   flush(): Promise<void>;
+  /** stop: writes still waiting for an unavailable database are not retried any more. */
+  stop(): void;
 }
+
+/** POSITION_STORE_RETRY: backoff of writes the database could not take (down, disk full). */
+export const POSITION_STORE_RETRY = { minMs: 250, maxMs: 5_000 };
 
 export function positionStore(db: pg.Pool, epoch: number, log: Logger): PositionStore {
   let chain: Promise<void> = Promise.resolve();
+  let stopped = false;
+  let retryMs = POSITION_STORE_RETRY.minMs;
+  const retryTimers = new Set<NodeJS.Timeout>();
+  /**
+   * enqueue runs `write` after the writes before it. One the database cannot take for now (away,
+   * or out of disk: isDatabaseUnavailable) is run again with backoff until it can or the store
+   * stops, so what it held is not lost until a later write happens to carry it.
+   */
   const enqueue = (what: string, write: () => Promise<unknown>) => {
     chain = chain.then(write).then(
-      () => {},
+      () => {
+        retryMs = POSITION_STORE_RETRY.minMs;
+      },
       (err: unknown) => {
         const stale = isStaleEpochError(err);
-        log.error({ err: (err as Error).message, staleEpoch: stale }, `${what} failed`);
+        const retry = isDatabaseUnavailable(err) && !stopped;
+        log.error(
+          { err: (err as Error).message, staleEpoch: stale, retrying: retry },
+          `${what} failed`,
+        );
+        if (!retry) return;
+        const timer = setTimeout(() => {
+          retryTimers.delete(timer);
+          if (!stopped) enqueue(what, write);
+        }, retryMs);
+        timer.unref();
+        retryTimers.add(timer);
+        retryMs = Math.min(retryMs * 2, POSITION_STORE_RETRY.maxMs);
       },
     );
+  };
+  // The rows of positions not yet written, latest per symbol: a retried upsert writes what the
+  // position is now, never an older row over a newer one.
+  const unsaved = new Map<string, unknown[]>();
+  let upsertQueued = false;
+  const upsertUnsaved = async () => {
+    upsertQueued = false;
+    for (const [symbol, r] of [...unsaved]) {
+      await db.query(
+        `INSERT INTO positions AS p (symbol, qty, avg_entry_price, last_price, realized_pnl,
+                                     unrealized_pnl, sector, opened_at, fencing_epoch)
+         VALUES ($1, $2::tp_decimal, $3, $4, $5, $6, $7,
+                 CASE WHEN $2::tp_decimal <> 0 THEN now() END, $8)
+         ON CONFLICT (symbol) DO UPDATE
+            SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price,
+                last_price = EXCLUDED.last_price, realized_pnl = EXCLUDED.realized_pnl,
+                unrealized_pnl = EXCLUDED.unrealized_pnl, sector = EXCLUDED.sector,
+                opened_at = CASE WHEN EXCLUDED.qty = 0 THEN NULL
+                                 ELSE coalesce(p.opened_at, now()) END,
+                fencing_epoch = EXCLUDED.fencing_epoch`,
+        [...r, epoch],
+      );
+      // A newer row queued while this one was written stays for the next pass.
+      if (unsaved.get(symbol) === r) unsaved.delete(symbol);
+    }
   };
   return {
     upsertPositions(positions, sectorOf) {
@@ -137,24 +189,10 @@ export function positionStore(db: pg.Pool, epoch: number, log: Logger): Position
         sectorOf(p.symbol),
       ]);
       if (rows.length === 0) return;
-      enqueue("positions upsert", async () => {
-        for (const r of rows) {
-          await db.query(
-            `INSERT INTO positions AS p (symbol, qty, avg_entry_price, last_price, realized_pnl,
-                                         unrealized_pnl, sector, opened_at, fencing_epoch)
-             VALUES ($1, $2::tp_decimal, $3, $4, $5, $6, $7,
-                     CASE WHEN $2::tp_decimal <> 0 THEN now() END, $8)
-             ON CONFLICT (symbol) DO UPDATE
-                SET qty = EXCLUDED.qty, avg_entry_price = EXCLUDED.avg_entry_price,
-                    last_price = EXCLUDED.last_price, realized_pnl = EXCLUDED.realized_pnl,
-                    unrealized_pnl = EXCLUDED.unrealized_pnl, sector = EXCLUDED.sector,
-                    opened_at = CASE WHEN EXCLUDED.qty = 0 THEN NULL
-                                     ELSE coalesce(p.opened_at, now()) END,
-                    fencing_epoch = EXCLUDED.fencing_epoch`,
-            [...r, epoch],
-          );
-        }
-      });
+      for (const r of rows) unsaved.set(r[0] as string, r);
+      if (upsertQueued) return;
+      upsertQueued = true;
+      enqueue("positions upsert", upsertUnsaved);
     },
     writeSnapshot(s, positions, buyingPower = null) {
       const at = nsToTimestamp(BigInt(s.timeNs));
@@ -209,5 +247,10 @@ export function positionStore(db: pg.Pool, epoch: number, log: Logger): Position
       });
     },
     flush: () => chain,
+    stop() {
+      stopped = true;
+      for (const t of retryTimers) clearTimeout(t);
+      retryTimers.clear();
+    },
   };
 }

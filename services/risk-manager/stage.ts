@@ -374,6 +374,7 @@ export const stage: StageDefinition = {
         for (const k of Object.keys(controlRoutes)) delete ctx.controlRoutes[k];
         await listener.stop();
         await pauseListener.stop();
+        store.stop();
         await store.flush();
       },
     };

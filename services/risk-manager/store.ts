@@ -6,7 +6,7 @@
  * tp_set_kill_switch writes those), and run one at a time, off the hot path.
  */
 import type pg from "pg";
-import { isStaleEpochError } from "../core/db/errors.ts";
+import { isDatabaseUnavailable, isStaleEpochError } from "../core/db/errors.ts";
 import { type Fixed, fromDecimal, toDecimal } from "../core/money.ts";
 import type { Logger } from "../core/telemetry/index.ts";
 import type { OpenOrderForRisk, PersistedRiskState } from "./core/index.ts";
@@ -119,50 +119,80 @@ export interface RiskStore {
   /** write queues an update of the risk_state row (the latest wins if several are queued). */
   write(row: RiskRow): void;
   flush(): Promise<void>;
+  /** stop: a row still waiting for an unavailable database is not written any more. */
+  stop(): void;
 }
+
+/** RISK_STORE_RETRY: backoff of a risk_state write the database could not take (down, disk full). */
+export const RISK_STORE_RETRY = { minMs: 250, maxMs: 5_000 };
 
 export function riskStore(db: pg.Pool, epoch: number, log: Logger): RiskStore {
   let chain: Promise<void> = Promise.resolve();
   let pending: RiskRow | null = null;
+  let queued = false;
+  let stopped = false;
+  let retryMs = RISK_STORE_RETRY.minMs;
+  let retryTimer: NodeJS.Timeout | undefined;
   const writeLatest = async () => {
+    queued = false;
     const row = pending;
     pending = null;
     if (row === null) return;
-    await db.query(
-      `UPDATE risk_state
-          SET core_state = $1,
-              circuit_changed_at = CASE WHEN circuit_state IS DISTINCT FROM $2
-                                        THEN now() ELSE circuit_changed_at END,
-              circuit_state = $2,
-              trading_day = $3::date,
-              daily_realized_pnl = $4,
-              equity_peak = coalesce($5, equity_peak),
-              fencing_epoch = $6,
-              value_at_risk_99 = $7
-        WHERE id = 1`,
-      [
-        JSON.stringify(row.core),
-        row.breaker,
-        row.tradingDay,
-        toDecimal(row.dailyPnl),
-        row.equityPeak === null ? null : toDecimal(row.equityPeak),
-        epoch,
-        toDecimal(row.valueAtRisk99),
-      ],
-    );
+    try {
+      await db.query(
+        `UPDATE risk_state
+            SET core_state = $1,
+                circuit_changed_at = CASE WHEN circuit_state IS DISTINCT FROM $2
+                                          THEN now() ELSE circuit_changed_at END,
+                circuit_state = $2,
+                trading_day = $3::date,
+                daily_realized_pnl = $4,
+                equity_peak = coalesce($5, equity_peak),
+                fencing_epoch = $6,
+                value_at_risk_99 = $7
+          WHERE id = 1`,
+        [
+          JSON.stringify(row.core),
+          row.breaker,
+          row.tradingDay,
+          toDecimal(row.dailyPnl),
+          row.equityPeak === null ? null : toDecimal(row.equityPeak),
+          epoch,
+          toDecimal(row.valueAtRisk99),
+        ],
+      );
+      retryMs = RISK_STORE_RETRY.minMs;
+    } catch (err) {
+      const unavailable = isDatabaseUnavailable(err);
+      log.error(
+        { err: (err as Error).message, staleEpoch: isStaleEpochError(err), retrying: unavailable },
+        "risk_state write failed",
+      );
+      // A database that is away or out of disk takes the row later: it is kept (unless a newer
+      // one came meanwhile) and written again with backoff, not dropped until the next change.
+      if (unavailable && !stopped) {
+        pending ??= row;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(enqueue, retryMs);
+        retryTimer.unref();
+        retryMs = Math.min(retryMs * 2, RISK_STORE_RETRY.maxMs);
+      }
+    }
+  };
+  const enqueue = () => {
+    if (queued || pending === null || stopped) return;
+    queued = true;
+    chain = chain.then(writeLatest);
   };
   return {
     write(row) {
-      const queued = pending !== null;
       pending = row;
-      if (queued) return;
-      chain = chain.then(writeLatest).catch((err: unknown) => {
-        log.error(
-          { err: (err as Error).message, staleEpoch: isStaleEpochError(err) },
-          "risk_state write failed",
-        );
-      });
+      enqueue();
     },
     flush: () => chain,
+    stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+    },
   };
 }

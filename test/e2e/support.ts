@@ -299,6 +299,12 @@ export async function quiesceAndCheck(o: {
    * checks after the stop (default: `pool` stays usable).
    */
   reopen?: () => Promise<pg.Pool>;
+  /**
+   * How long the broker may take to fall quiet after the kill switch (default 60 s): longer
+   * where the engine's broker client holds a queue of rate-limited calls (after a recovery that
+   * looked many orders up), which the cancels wait behind.
+   */
+  quietWithinMs?: number;
 }): Promise<void> {
   const { sim, handle, stop, run } = o;
   let pool = o.pool;
@@ -315,7 +321,7 @@ export async function quiesceAndCheck(o: {
   const openStatuses = new Set(["new", "accepted", "pending_new", "partially_filled"]);
   let lastCount = -1;
   let stableSince = Date.now();
-  await waitFor("the broker to be quiet for 2 s", 60_000, () => {
+  await waitFor("the broker to be quiet for 2 s", o.quietWithinMs ?? 60_000, () => {
     const s = simState(sim);
     const open = s.orders.some((o) => openStatuses.has(o.status));
     if (open || s.order_requests.length !== lastCount) {
