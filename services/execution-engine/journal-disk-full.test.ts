@@ -6,46 +6,27 @@
  * told failed.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
+import { fillDisk, mountTmpfs, requireRoot } from "../../test/support/small-disk.ts";
 import { Journal, readJournal } from "./journal.ts";
 
 let mountPoint = "";
+let unmount = () => {};
 
 before(() => {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      "this test mounts a small tmpfs to fill a disk for real and needs root: run npm test as root, as .ci/run does",
-    );
-  }
-  mountPoint = mkdtempSync(join(tmpdir(), "tp-journal-full-"));
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mountPoint]);
+  requireRoot("this test mounts a small tmpfs to fill a disk for real");
+  mountPoint = join(mkdtempSync(join(tmpdir(), "tp-journal-full-")), "disk");
+  unmount = mountTmpfs(mountPoint, "256k");
 });
 
 after(() => {
   if (mountPoint === "") return;
-  // Lazy: a test that failed with a file still open must not leave the mount behind.
-  execFileSync("umount", ["--lazy", mountPoint]);
-  rmSync(mountPoint, { recursive: true, force: true });
+  unmount();
+  rmSync(dirname(mountPoint), { recursive: true, force: true });
 });
-
-/** fillDisk writes a filler file until the filesystem refuses more; returns its path. */
-function fillDisk(name: string): string {
-  const path = join(mountPoint, name);
-  const fd = openSync(path, "w");
-  const block = Buffer.alloc(4096, 0x55);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, "ENOSPC", "the filler stops at a full disk");
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /** appendUntilFull appends `records` at a time until an append throws; returns what was kept. */
 function appendUntilFull(j: Journal, records: number): { kept: string[]; err: Error } {
@@ -70,7 +51,7 @@ for (const records of [1, 3]) {
     // the appends go on into that page's free room until one does not fit.
     const first = "the first record";
     j.append(first);
-    const filler = fillDisk(`filler-${records}`);
+    const filler = fillDisk(mountPoint);
     const { kept, err } = appendUntilFull(j, records);
     kept.unshift(first);
     assert.equal(

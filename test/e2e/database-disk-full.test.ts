@@ -12,8 +12,7 @@
  * by itself and nothing was lost or sent twice (quiesceAndCheck).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -22,6 +21,7 @@ import pg from "pg";
 import { startEmbeddedPostgres } from "../../services/core/db/embedded.ts";
 import type { RunHandle } from "../../services/pipeline/local-run.ts";
 import { STAGE_PROCESSES } from "../../services/pipeline/stages.ts";
+import { fillDisk, mountTmpfs, requireRoot } from "../support/small-disk.ts";
 import {
   busyPipeline,
   quiesceAndCheck,
@@ -33,45 +33,24 @@ import {
 
 let mountPoint = "";
 let workDir = "";
+let unmount = () => {};
 
 before(() => {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      "this test mounts a small tmpfs under Postgres's data directory to fill its disk for real and needs root: run npm test as root, as .ci/run does",
-    );
-  }
+  requireRoot(
+    "this test mounts a small tmpfs under Postgres's data directory to fill its disk for real",
+  );
   workDir = mkdtempSync(join(tmpdir(), "tp-db-disk-full-"));
   // Postgres runs as an unprivileged user, who must be able to enter the directory.
   chmodSync(workDir, 0o755);
   mountPoint = join(workDir, "disk");
-  execFileSync("mkdir", [mountPoint]);
   // 96 MiB: the new cluster with the pipeline's tables takes about 45 MiB, WAL included.
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=96m,mode=0755", "tmpfs", mountPoint]);
+  unmount = mountTmpfs(mountPoint, "96m", "0755");
 });
 
 after(() => {
-  if (mountPoint !== "") execFileSync("umount", ["--lazy", mountPoint]);
+  if (mountPoint !== "") unmount();
   if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
 });
-
-/** fillDisk writes a filler file until the filesystem refuses even a small block; returns it. */
-function fillDisk(): string {
-  const path = join(mountPoint, "filler");
-  const fd = openSync(path, "w");
-  try {
-    for (const size of [1 << 20, 4096, 512]) {
-      const block = Buffer.alloc(size, 0x55);
-      try {
-        for (;;) writeSync(fd, block);
-      } catch (err) {
-        assert.equal((err as NodeJS.ErrnoException).code, "ENOSPC", "the filler stops at ENOSPC");
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 const stagePids = (h: RunHandle) => STAGE_PROCESSES.map((s) => h.pid(s));
 const allReady = (h: RunHandle) => h.status().stages.every((s) => s.up && s.ready);
@@ -128,7 +107,7 @@ test("Postgres's disk fills up under order flow: orders halt, no stage exits, no
     // that is a database outage (test/e2e/database-outage.test.ts).
     await pool.query("SELECT pg_switch_wal()");
     await pool.query("CHECKPOINT");
-    const filler = fillDisk();
+    const filler = fillDisk(mountPoint);
     const t0 = Date.now();
     await assert.rejects(
       pool.query("CREATE TABLE disk_probe AS SELECT g FROM generate_series(1, 10000) g"),

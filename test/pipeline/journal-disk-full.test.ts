@@ -9,23 +9,15 @@
  * reaches the broker under any id.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { OrderEvent } from "../../services/core/messages/index.ts";
 import { FRAME_HEADER_BYTES, readJournal } from "../../services/execution-engine/journal.ts";
 import { decodeEntry } from "../../services/execution-engine/journal-records.ts";
 import { simState } from "../e2e/support.ts";
+import { fillDisk, mountTmpfs, requireRoot } from "../support/small-disk.ts";
 import {
   auditOf,
   coid,
@@ -38,16 +30,13 @@ import {
 import { type Harness, startHarness, waitFor } from "./stage-harness.ts";
 
 let mountPoint = "";
+let unmount = () => {};
 let h: Harness | undefined;
 
 before(() => {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      "this test mounts a small tmpfs to fill the journal's disk for real and needs root: run npm test as root, as .ci/run does",
-    );
-  }
-  mountPoint = mkdtempSync(join(tmpdir(), "tp-engine-disk-full-"));
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", mountPoint]);
+  requireRoot("this test mounts a small tmpfs to fill the journal's disk for real");
+  mountPoint = join(mkdtempSync(join(tmpdir(), "tp-engine-disk-full-")), "disk");
+  unmount = mountTmpfs(mountPoint, "512k");
   // The harness keeps a journal directory the test chose (useTestJournalDir).
   process.env.TRADEPIPE_JOURNAL_DIR = mountPoint;
 });
@@ -56,8 +45,8 @@ after(async () => {
   await h?.close();
   delete process.env.TRADEPIPE_JOURNAL_DIR;
   if (mountPoint === "") return;
-  execFileSync("umount", ["--lazy", mountPoint]);
-  rmSync(mountPoint, { recursive: true, force: true });
+  unmount();
+  rmSync(dirname(mountPoint), { recursive: true, force: true });
 });
 
 /** journalFile: the one journal file of the running engine's term. */
@@ -77,21 +66,6 @@ function lastIntentFrameBytes(path: string): number {
     }
   }
   return bytes;
-}
-
-/** fillDisk writes a filler file until the filesystem refuses more; returns its path. */
-function fillDisk(): string {
-  const path = join(mountPoint, "filler");
-  const fd = openSync(path, "w");
-  const block = Buffer.alloc(4096, 0x55);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, "ENOSPC", "the filler stops at a full disk");
-  } finally {
-    closeSync(fd);
-  }
-  return path;
 }
 
 test("a full journal disk stops the engine before it sends; after space is back it recovers and nothing was sent unjournaled", async () => {
@@ -127,7 +101,7 @@ test("a full journal disk stops the engine before it sends; after space is back 
     const { size, blksize } = statSync(path);
     const room = (blksize - (size % blksize)) % blksize;
     const intent = lastIntentFrameBytes(path);
-    if (intent > 0 && room < intent - 16) filler = fillDisk();
+    if (intent > 0 && room < intent - 16) filler = fillDisk(mountPoint);
     const id = await trade(`f-${i}`);
     if (filled(id)) sent.push(id);
     else refused = id;
