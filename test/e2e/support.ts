@@ -20,6 +20,7 @@ import {
   type RunHandle,
   runLocal,
 } from "../../services/pipeline/local-run.ts";
+import { testJournalDir } from "../support/journal-dir.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 
 export interface SimState {
@@ -220,15 +221,6 @@ export interface TestRun {
   stop(): void;
   /** The run's handle, once it has started. */
   handle(): RunHandle | undefined;
-}
-
-let journalDirOfThisProcess: string | undefined;
-
-/** testJournalDir: TRADEPIPE_JOURNAL_DIR if set, else one temporary directory per test process. */
-function testJournalDir(): string {
-  journalDirOfThisProcess ??=
-    process.env.TRADEPIPE_JOURNAL_DIR ?? mkdtempSync(join(tmpdir(), "tp-e2e-journal-"));
-  return journalDirOfThisProcess;
 }
 
 /**

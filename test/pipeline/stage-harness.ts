@@ -3,9 +3,6 @@
  * real parts: the broker simulator over HTTP/WebSocket, a fresh migrated Postgres database and an
  * InProcBus. Tests observe the stage through the bus.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { Credentials } from "../../services/alpaca-client/credentials.ts";
 import {
@@ -27,6 +24,7 @@ import {
 } from "../../services/pipeline/host.ts";
 import { sharedMetrics } from "../../services/pipeline/metrics.ts";
 import type { StageProcess } from "../../services/pipeline/stages.ts";
+import { testJournalDir } from "../support/journal-dir.ts";
 import { type TestDatabase, withMigratedDatabase } from "../support/pg.ts";
 
 export interface Harness {
@@ -54,7 +52,7 @@ export interface Harness {
  * directory of this test process, unless the test chose one: never the user's data directory.
  */
 export function useTestJournalDir(): string {
-  process.env.TRADEPIPE_JOURNAL_DIR ??= mkdtempSync(join(tmpdir(), "tp-test-journal-"));
+  process.env.TRADEPIPE_JOURNAL_DIR ??= testJournalDir();
   return process.env.TRADEPIPE_JOURNAL_DIR;
 }
 
